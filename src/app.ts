@@ -1,0 +1,128 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { applyDeclarativeConfig } from './config/apply.ts';
+import { loadDeclarativeFile } from './config/declarative-file.ts';
+import type { Env } from './config/env.ts';
+import { createHttpApp } from './http/app.ts';
+import type { Logger } from './http/logger.ts';
+import { ensureSigningKeys } from './keys/signing-keys.ts';
+import { sweepExpired } from './oidc/postgres-adapter.ts';
+import { OidcRuntime } from './oidc/runtime.ts';
+import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
+import { ChangeFeed } from './store/change-feed.ts';
+import { type Database, openDatabase } from './store/database.ts';
+import { migrate } from './store/migrate.ts';
+
+export interface Lock {
+  database: Database;
+  runtime: OidcRuntime;
+  box: SecretBox;
+  /** Starts serving HTTP; resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes the pool, stops an embedded database. */
+  close(): Promise<void>;
+}
+
+export interface LockOptions {
+  now?: () => Date;
+}
+
+/** The composition root: database → migrations → keys → declarative config → OIDC runtime → HTTP. */
+export async function createLock(env: Env, log: Logger, options: LockOptions = {}): Promise<Lock> {
+  const now = options.now ?? (() => new Date());
+  const database = await openDatabase(env, log);
+  const closers: Array<() => Promise<unknown> | unknown> = [() => database.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+  try {
+    const { pool } = database;
+    const { applied } = await migrate(pool, (name) => log.info({ migration: name }, 'applying migration'));
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+
+    const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });
+    if (kek.generated)
+      log.warn({ path: kek.source }, 'generated a new key-encryption key: back it up with the database');
+    const box = new SecretBox(kek.key);
+
+    const created = await ensureSigningKeys(pool, box, now());
+    if (created.length > 0) log.info({ kids: created }, 'generated signing keys');
+
+    if (env.LOCK_CONFIG) {
+      const summary = await applyDeclarativeConfig(pool, box, await loadDeclarativeFile(env.LOCK_CONFIG));
+      log.info({ file: env.LOCK_CONFIG, ...summary }, 'declarative configuration applied');
+    }
+
+    const runtime = new OidcRuntime({
+      issuer: env.LOCK_ISSUER,
+      pool,
+      box,
+      kek: kek.key,
+      kekSource: kek.source,
+      jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
+      trustProxy: env.LOCK_TRUST_PROXY,
+      log,
+      now,
+    });
+    await runtime.reload();
+    closers.push(() => runtime.stop());
+
+    const feed = new ChangeFeed(database.url, log, (topic) => {
+      runtime.reload().catch((error) => log.error({ err: error, topic }, 'reload after change failed'));
+    });
+    await feed.start();
+    closers.push(() => feed.stop());
+
+    const sweeper = setInterval(() => {
+      sweepExpired(pool).catch((error) => log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
+    }, 10 * 60_000).unref();
+    closers.push(() => clearInterval(sweeper));
+
+    const app = createHttpApp({
+      issuer: env.LOCK_ISSUER,
+      pool,
+      runtime,
+      log,
+      jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
+      trustProxy: env.LOCK_TRUST_PROXY,
+    });
+    let server: Server | undefined;
+
+    return {
+      database,
+      runtime,
+      box,
+      async listen(port, host) {
+        server = app.listen({ port, host });
+        server.keepAliveTimeout = 65_000;
+        server.headersTimeout = 66_000;
+        server.requestTimeout = 30_000;
+        try {
+          await once(server, 'listening');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+            throw new Error(`port ${port} is in use: stop what holds it or set PORT to another port`, {
+              cause: error,
+            });
+          throw error;
+        }
+        return (server.address() as AddressInfo).port;
+      },
+      async close() {
+        if (server) {
+          const closed = once(server, 'close');
+          server.close();
+          server.closeIdleConnections();
+          const forced = setTimeout(() => server?.closeAllConnections(), 10_000).unref();
+          await closed;
+          clearTimeout(forced);
+        }
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

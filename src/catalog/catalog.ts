@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import type { ClientDecl, ResourceDecl } from '../config/declarative-schema.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { listClients, listResources, listRoles } from '../store/catalog-repositories.ts';
+
+export type Resource = ResourceDecl;
+export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };
+
+/**
+ * What the token path reads on every request, held in memory so that it costs no query: roles in
+ * priority order, resources and clients (secrets opened). Rebuilt whole when any of it changes.
+ */
+export interface Catalog {
+  roles: readonly string[];
+  resources: ReadonlyMap<string, Resource>;
+  clients: ReadonlyMap<string, Client>;
+  /** The longest lifetime of any JWT Lock signs with these settings, for key retention. */
+  longestTokenTtl: number;
+}
+
+export const ID_TOKEN_TTL = 3600;
+
+export async function loadCatalog(db: pg.Pool, box: SecretBox): Promise<Catalog> {
+  const [roles, resources, clients] = await Promise.all([listRoles(db), listResources(db), listClients(db)]);
+  return {
+    roles: roles.map((role) => role.name),
+    resources: new Map(resources.map(({ managedBy: _, ...resource }) => [resource.id, resource])),
+    clients: new Map(
+      clients.map(({ managedBy: _, sealedSecret, ...client }) => [
+        client.clientId,
+        {
+          ...client,
+          ...(sealedSecret !== undefined && {
+            clientSecret: box.open(sealedSecret, `client_secret:${client.clientId}`),
+          }),
+        },
+      ]),
+    ),
+    longestTokenTtl: Math.max(ID_TOKEN_TTL, ...resources.map((resource) => resource.accessTokenTTL)),
+  };
+}

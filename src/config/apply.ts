@@ -1,0 +1,187 @@
+import { isDeepStrictEqual } from 'node:util';
+import type pg from 'pg';
+import type { SecretBox } from '../security/secret-box.ts';
+import * as repo from '../store/catalog-repositories.ts';
+import { tx } from '../store/pool.ts';
+import { sealConnectorSecrets } from './connector-secrets.ts';
+import type { DeclarativeConfig } from './declarative-schema.ts';
+import { ConfigError } from './schema-errors.ts';
+
+const APPLY_LOCK = 0x10c4_0003;
+const CONFIG: repo.ManagedBy = 'config';
+
+export interface ApplySummary {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: number;
+}
+
+/**
+ * Makes the database match the file, in one transaction: what the file declares is created or
+ * updated (and from then on owned by the file), what an earlier apply created and the file no
+ * longer declares is removed, and what admins created is left alone. Applying the same file twice
+ * changes nothing.
+ */
+export async function applyDeclarativeConfig(
+  pool: pg.Pool,
+  box: SecretBox,
+  config: DeclarativeConfig,
+): Promise<ApplySummary> {
+  return tx(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    await checkReferences(client, config);
+    const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
+    const reconcile = reconciler(summary);
+
+    await reconcile({
+      kind: 'role',
+      declared: config.roles.map((role, position) => ({ ...role, position })),
+      existing: await repo.listRoles(client),
+      key: (role) => role.name,
+      write: (role) => repo.upsertRole(client, role, role.position, CONFIG),
+      remove: (name) => repo.deleteRole(client, name),
+    });
+
+    await reconcile({
+      kind: 'resource',
+      declared: config.resources,
+      existing: await repo.listResources(client),
+      key: (resource) => resource.id,
+      write: (resource) => repo.upsertResource(client, resource, CONFIG),
+      remove: (id) => repo.deleteResource(client, id),
+    });
+
+    const existingClients = await repo.listClients(client);
+    await reconcile({
+      kind: 'client',
+      declared: config.clients.map(({ clientSecret, ...declared }) => ({
+        ...declared,
+        ...(clientSecret !== undefined && { clientSecret }),
+      })),
+      existing: existingClients.map(({ sealedSecret, ...stored }) => ({
+        ...stored,
+        ...(sealedSecret !== undefined && {
+          clientSecret: box.open(sealedSecret, `client_secret:${stored.clientId}`),
+        }),
+      })),
+      key: (declared) => declared.clientId,
+      write: ({ clientSecret, ...declared }) =>
+        repo.upsertClient(client, {
+          ...declared,
+          ...(clientSecret !== undefined && {
+            sealedSecret: box.seal(clientSecret, `client_secret:${declared.clientId}`),
+          }),
+          managedBy: CONFIG,
+        }),
+      remove: (clientId) => repo.deleteClient(client, clientId),
+    });
+
+    const existingConnectors = await repo.listConnectors(client);
+    await reconcile({
+      kind: 'connector',
+      declared: config.connectors.map((connector, position) => ({ ...connector, position })),
+      existing: existingConnectors.map((connector) => ({
+        ...connector,
+        config: sealConnectorSecrets.open(connector.config, box, connector.id),
+      })),
+      key: (connector) => connector.id,
+      write: (connector) =>
+        repo.upsertConnector(client, {
+          ...connector,
+          config: sealConnectorSecrets.seal(connector.config, box, connector.id),
+          managedBy: CONFIG,
+        }),
+      remove: (id) => repo.deleteConnector(client, id),
+    });
+
+    await reconcile({
+      kind: 'roleMapping',
+      declared: config.roleMappings,
+      existing: await repo.listRoleMappings(client),
+      key: (mapping) => `${mapping.connector} → ${mapping.group}`,
+      write: (mapping) => repo.upsertRoleMapping(client, mapping, CONFIG),
+      remove: (key) => {
+        const [connector, group] = key.split(' → ') as [string, string];
+        return repo.deleteRoleMapping(client, connector, group);
+      },
+    });
+
+    if (summary.created.length + summary.updated.length + summary.removed.length > 0)
+      await client.query("SELECT pg_notify('lock_changes', 'catalog')");
+    return summary;
+  });
+}
+
+interface Section<T> {
+  kind: string;
+  declared: T[];
+  existing: Array<T & { managedBy: repo.ManagedBy }>;
+  key: (item: T) => string;
+  write: (item: T) => Promise<void>;
+  remove: (key: string) => Promise<void>;
+}
+
+function reconciler(summary: ApplySummary) {
+  return async function reconcile<T>(section: Section<T>): Promise<void> {
+    const existing = new Map(section.existing.map((item) => [section.key(item), item]));
+    const declaredKeys = new Set<string>();
+    for (const item of section.declared) {
+      const key = section.key(item);
+      declaredKeys.add(key);
+      const current = existing.get(key);
+      if (current === undefined) {
+        await section.write(item);
+        summary.created.push(`${section.kind} ${key}`);
+        continue;
+      }
+      const { managedBy, ...currentItem } = current;
+      if (managedBy === CONFIG && isDeepStrictEqual(currentItem, item)) {
+        summary.unchanged++;
+        continue;
+      }
+      await section.write(item);
+      summary.updated.push(`${section.kind} ${key}`);
+    }
+    for (const [key, item] of existing) {
+      if (item.managedBy !== CONFIG || declaredKeys.has(key)) continue;
+      await section.remove(key);
+      summary.removed.push(`${section.kind} ${key}`);
+    }
+  };
+}
+
+/** Names the field of every reference to a role, resource or connector that will not exist. */
+async function checkReferences(db: pg.PoolClient, config: DeclarativeConfig): Promise<void> {
+  const adminOwned = <T extends { managedBy: repo.ManagedBy }>(items: T[]) =>
+    items.filter((item) => item.managedBy !== CONFIG);
+  const roles = new Set([
+    ...config.roles.map((r) => r.name),
+    ...adminOwned(await repo.listRoles(db)).map((r) => r.name),
+  ]);
+  const resources = new Set([
+    ...config.resources.map((r) => r.id),
+    ...adminOwned(await repo.listResources(db)).map((r) => r.id),
+  ]);
+  const connectors = new Set([
+    ...config.connectors.map((c) => c.id),
+    ...adminOwned(await repo.listConnectors(db)).map((c) => c.id),
+  ]);
+  const problems: string[] = [];
+  const each = (names: string[], known: Set<string>, path: string, what: string) =>
+    names.forEach((name, index) => {
+      if (!known.has(name)) problems.push(`${path}[${index}]: unknown ${what} "${name}"`);
+    });
+  for (const [i, resource] of config.resources.entries())
+    each(resource.roles, roles, `resources[${i}].roles`, 'role');
+  config.clients.forEach((client, i) => {
+    each(client.roles, roles, `clients[${i}].roles`, 'role');
+    each(client.resources, resources, `clients[${i}].resources`, 'resource');
+  });
+  config.roleMappings.forEach((mapping, i) => {
+    each(mapping.roles, roles, `roleMappings[${i}].roles`, 'role');
+    if (mapping.connector !== '*' && !connectors.has(mapping.connector))
+      problems.push(`roleMappings[${i}].connector: unknown connector "${mapping.connector}"`);
+  });
+  if (problems.length > 0) throw new ConfigError('the declarative configuration', problems);
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const CONNECTOR_TYPES = ['local', 'ldap', 'saml'] as const;
+
+const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,62}$/, 'must be 1-63 letters, digits, _ . : -');
+const absoluteUrl = z.url({ message: 'must be an absolute URL' });
+const redirectUri = z
+  .url({ message: 'must be an absolute URL' })
+  .refine((value) => !value.includes('#'), 'must not contain a fragment');
+const unique = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item).refine((list) => new Set(list).size === list.length, `${what} must not repeat`);
+
+export const roleSchema = z.strictObject({
+  name,
+  description: z.string().max(500).optional(),
+});
+
+export const resourceSchema = z.strictObject({
+  id: absoluteUrl,
+  scopes: unique(
+    z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token (RFC 6749 §3.3)'),
+    'scopes',
+  ).default([]),
+  roles: unique(name, 'roles').default([]),
+  roleClaim: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.:/-]*$/, 'must be a claim name')
+    .optional(),
+  defaultRole: name.optional(),
+  accessTokenTTL: z.number().int().min(1).max(86_400).default(300),
+  signingAlg: z.enum(SIGNING_ALGS).default('RS256'),
+});
+
+export const clientSchema = z
+  .strictObject({
+    clientId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters'),
+    clientSecret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+    public: z.boolean().default(false),
+    firstParty: z.boolean().default(false),
+    name: z.string().max(200).optional(),
+    grantTypes: unique(z.enum(GRANT_TYPES), 'grantTypes').min(1).optional(),
+    redirectUris: unique(redirectUri, 'redirectUris').default([]),
+    postLogoutRedirectUris: unique(redirectUri, 'postLogoutRedirectUris').default([]),
+    roles: unique(name, 'roles').default([]),
+    resources: unique(absoluteUrl, 'resources').default([]),
+  })
+  .transform((client) => ({
+    ...client,
+    grantTypes: client.grantTypes ?? ['authorization_code', 'refresh_token'],
+  }))
+  .superRefine((client, ctx) => {
+    if (client.public && client.clientSecret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client has no secret' });
+    if (!client.public && client.clientSecret === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecret'],
+        message: 'is required for a confidential client (or set public: true)',
+      });
+    if (client.public && client.grantTypes.includes('client_credentials'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grantTypes'],
+        message: 'client_credentials needs a confidential client',
+      });
+    if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirectUris'],
+        message: 'at least one is required for authorization_code',
+      });
+    if (client.grantTypes.includes('refresh_token') && !client.grantTypes.includes('authorization_code'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grantTypes'],
+        message: 'refresh_token needs authorization_code',
+      });
+  });
+
+export const connectorSchema = z.strictObject({
+  id: name,
+  type: z.enum(CONNECTOR_TYPES),
+  name: z.string().min(1).max(100),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const roleMappingSchema = z.strictObject({
+  connector: z.union([name, z.literal('*')]),
+  group: z.string().min(1).max(1000),
+  roles: unique(name, 'roles').min(1),
+});
+
+export const userSchema = z
+  .strictObject({
+    username: z.string().min(1).max(256),
+    email: z.email().optional(),
+    name: z.string().max(200).optional(),
+    password: z.string().min(1).max(1024).optional(),
+    passwordHash: z.string().startsWith('$argon2', 'must be an argon2 hash').optional(),
+    groups: unique(z.string().min(1).max(1000), 'groups').default([]),
+    roles: unique(name, 'roles').default([]),
+    disabled: z.boolean().default(false),
+  })
+  .refine((user) => !(user.password && user.passwordHash), {
+    path: ['passwordHash'],
+    message: 'give password or passwordHash, not both',
+  });
+
+export const declarativeSchema = z.strictObject({
+  roles: z.array(roleSchema).default([]),
+  resources: z.array(resourceSchema).default([]),
+  clients: z.array(clientSchema).default([]),
+  connectors: z.array(connectorSchema).default([]),
+  roleMappings: z.array(roleMappingSchema).default([]),
+  users: z.array(userSchema).default([]),
+});
+
+export type DeclarativeConfig = z.output<typeof declarativeSchema>;
+export type RoleDecl = z.output<typeof roleSchema>;
+export type ResourceDecl = z.output<typeof resourceSchema>;
+export type ClientDecl = z.output<typeof clientSchema>;
+export type ConnectorDecl = z.output<typeof connectorSchema>;
+export type RoleMappingDecl = z.output<typeof roleMappingSchema>;
+export type UserDecl = z.output<typeof userSchema>;

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ConfigError, describeIssues } from './schema-errors.ts';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * Lock's environment, each variable with its default. This is the one place defaults live;
+ * docs/configuration.md describes the same list.
+ */
+const envSchema = z.object({
+  LOCK_ISSUER: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://login.example.com' })
+    .default('http://localhost:3000')
+    .transform((value) => value.replace(/\/+$/, '')),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  LOCK_CONFIG: z.string().min(1).optional(),
+  LOCK_KEYS_DIR: z.string().min(1).default('./keys'),
+  LOCK_KEK: z.string().min(1).optional(),
+  LOCK_DATA_DIR: z.string().min(1).default('./data'),
+  LOCK_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
+  LOCK_TRUST_PROXY: flag.default(false),
+  /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
+  LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
+  LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** Parses the environment; every bad variable is named in the error. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const result = envSchema.safeParse(present);
+  if (!result.success) throw new ConfigError('the environment', describeIssues(result.error.issues));
+  return result.data;
+}

@@ -1,0 +1,66 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type pg from 'pg';
+import type { OidcRuntime } from '../oidc/runtime.ts';
+import type { Logger } from './logger.ts';
+import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
+
+export interface HttpOptions {
+  issuer: string;
+  pool: pg.Pool;
+  runtime: OidcRuntime;
+  log: Logger;
+  jwksMaxAge: number;
+  trustProxy: boolean;
+}
+
+/** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
+export function createHttpApp(options: HttpOptions): Koa<LockState> {
+  const app = new Koa<LockState>();
+  app.proxy = options.trustProxy;
+  const router = new Router<LockState>();
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    const checks = { database: await databaseReachable(options.pool), keys: options.runtime.ready };
+    const ready = checks.database && checks.keys;
+    ctx.status = ready ? 200 : 503;
+    if (!ready) ctx.set('Retry-After', '5');
+    ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+  });
+
+  // Served here rather than by oidc-provider: public members only, with a cache lifetime that the
+  // key rotation schedule is built around.
+  router.get('/jwks', (ctx) => {
+    ctx.set('Cache-Control', `public, max-age=${options.jwksMaxAge}`);
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.type = 'application/jwk-set+json';
+    ctx.body = options.runtime.state.publicJwks;
+  });
+
+  app.use(requestLog(options.log));
+  app.use(securityHeaders(options.issuer.startsWith('https:')));
+  app.use(errorHandler());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await options.runtime.state.handler(ctx.req, ctx.res);
+  });
+  return app;
+}
+
+async function databaseReachable(pool: pg.Pool): Promise<boolean> {
+  try {
+    await Promise.race([
+      pool.query('SELECT 1'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}

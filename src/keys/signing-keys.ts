@@ -1,0 +1,81 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type pg from 'pg';
+import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
+import { KeyEncryptionKeyError, type SecretBox } from '../security/secret-box.ts';
+import { tx } from '../store/pool.ts';
+import { insertSigningKey, listSigningKeys, type StoredSigningKey } from '../store/signing-keys.ts';
+
+const KEYS_LOCK = 0x10c4_0002;
+const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
+
+const sealContext = (kid: string) => `signing_key:${kid}`;
+
+export async function generateSigningKey(alg: SigningAlg, box: SecretBox, activatesAt: Date) {
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'RS256' ? { modulusLength: 2048 } : alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
+  const privateJwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(privateJwk, 'sha256');
+  const publicJwk: JWK = { kid, alg, use: 'sig' };
+  for (const member of PUBLIC_MEMBERS)
+    if (privateJwk[member] !== undefined) publicJwk[member] = privateJwk[member];
+  return {
+    kid,
+    alg,
+    publicJwk,
+    sealedPrivateJwk: box.seal(JSON.stringify({ ...privateJwk, kid, alg, use: 'sig' }), sealContext(kid)),
+    activatesAt,
+  };
+}
+
+/** Opens a stored private key; a KEK other than the one it was sealed under is a start-up error. */
+export function openPrivateJwk(key: StoredSigningKey, box: SecretBox, kekSource: string): JWK {
+  try {
+    return JSON.parse(box.open(key.sealedPrivateJwk, sealContext(key.kid))) as JWK;
+  } catch {
+    throw new KeyEncryptionKeyError(
+      `cannot decrypt signing keys with the key in ${kekSource} (key ${key.kid}): is this the key-encryption key this database was set up with?`,
+    );
+  }
+}
+
+/** First start: every algorithm gets a key that signs at once (nobody can have cached a JWKS yet). */
+export async function ensureSigningKeys(pool: pg.Pool, box: SecretBox, now: Date): Promise<string[]> {
+  return tx(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+    const existing = await listSigningKeys(client);
+    const created: string[] = [];
+    for (const alg of SIGNING_ALGS) {
+      if (existing.some((key) => key.alg === alg)) continue;
+      const key = await generateSigningKey(alg, box, now);
+      await insertSigningKey(client, key);
+      created.push(key.kid);
+    }
+    if (created.length > 0) await client.query("SELECT pg_notify('lock_changes', 'keys')");
+    return created;
+  });
+}
+
+/**
+ * Adds a next key per algorithm, published now and signing once `prepublishSeconds` (the JWKS cache
+ * lifetime) have passed, so that no verifier meets a kid it has not had the chance to fetch.
+ */
+export async function rotateSigningKeys(
+  pool: pg.Pool,
+  box: SecretBox,
+  options: { now: Date; prepublishSeconds: number; algs?: readonly SigningAlg[] },
+): Promise<Array<{ kid: string; alg: SigningAlg; activatesAt: Date }>> {
+  const activatesAt = new Date(options.now.getTime() + options.prepublishSeconds * 1000);
+  return tx(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+    const added = [];
+    for (const alg of options.algs ?? SIGNING_ALGS) {
+      const key = await generateSigningKey(alg, box, activatesAt);
+      await insertSigningKey(client, key);
+      added.push({ kid: key.kid, alg, activatesAt });
+    }
+    await client.query("SELECT pg_notify('lock_changes', 'keys')");
+    return added;
+  });
+}

