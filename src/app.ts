@@ -6,7 +6,7 @@ import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
-import { ensureSigningKeys } from './keys/signing-keys.ts';
+import { assertKeyEncryptionKeyMatches, ensureSigningKeys } from './keys/signing-keys.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -45,6 +45,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     if (kek.generated)
       log.warn({ path: kek.source }, 'generated a new key-encryption key: back it up with the database');
     const box = new SecretBox(kek.key);
+    await assertKeyEncryptionKeyMatches(pool, box, kek.source);
 
     const created = await ensureSigningKeys(pool, box, now());
     if (created.length > 0) log.info({ kids: created }, 'generated signing keys');

@@ -30,11 +30,20 @@ export function parseDeclarative(
       document.errors.map((error) => error.message),
     );
   const raw: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
-  const problems: string[] = [];
-  const interpolated = interpolate(raw, [], env, problems);
-  if (problems.length > 0) throw new ConfigError(source, problems);
+  const unset: string[] = [];
+  const interpolated = interpolate(raw, [], env, unset);
   const result = declarativeSchema.safeParse(interpolated);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues));
+  // A value left empty by an unset variable is reported once, as the variable, not again by the schema.
+  const unsetPaths = new Set(unset.map((problem) => problem.slice(0, problem.indexOf(': '))));
+  const problems = [
+    ...unset,
+    ...(result.success
+      ? []
+      : describeIssues(result.error.issues).filter(
+          (problem) => !unsetPaths.has(problem.slice(0, problem.indexOf(': '))),
+        )),
+  ];
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   const duplicates = findDuplicateIds(result.data);
   if (duplicates.length > 0) throw new ConfigError(source, duplicates);
   return result.data;

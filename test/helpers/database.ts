@@ -1,25 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { createPool } from '../../src/store/pool.ts';
 
-let serverUrl: Promise<string> | undefined;
-
-/** The suite's PostgreSQL (started by test/run.ts), or one of this process's own when run alone. */
+/** The suite's PostgreSQL, started once per run by test/run.ts. */
 function databaseServer(): Promise<string> {
-  serverUrl ??= (async () => {
-    if (process.env.LOCK_TEST_DATABASE_URL) return process.env.LOCK_TEST_DATABASE_URL;
-    if (process.env.CI === 'true')
-      throw new Error('LOCK_TEST_DATABASE_URL is not set: run the suite with `npm test`');
-    const database = await startEmbeddedPostgres({ dataDir: await mkdtemp(join(tmpdir(), 'lock-test-pg-')) });
-    process.on('exit', () => void database.stop());
-    return database.url;
-  })();
-  return serverUrl;
+  const url = process.env.LOCK_TEST_DATABASE_URL;
+  if (!url)
+    throw new Error(
+      'LOCK_TEST_DATABASE_URL is not set: run tests with `npm test` (or `npm test -- test/some/file.test.ts`)',
+    );
+  return Promise.resolve(url);
 }
 
 const withDatabase = (url: string, name: string) => {

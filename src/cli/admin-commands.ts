@@ -1,0 +1,103 @@
+import { loadCatalog } from '../catalog/catalog.ts';
+import { applyDeclarativeConfig } from '../config/apply.ts';
+import { loadDeclarativeFile } from '../config/declarative-file.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
+import { type Env, loadEnv } from '../config/env.ts';
+import { createLogger } from '../http/logger.ts';
+import { computeKeySet } from '../keys/key-set.ts';
+import { rotateSigningKeys } from '../keys/signing-keys.ts';
+import { loadKeyEncryptionKey, SecretBox } from '../security/secret-box.ts';
+import { type Database, openDatabase } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { listSigningKeys } from '../store/signing-keys.ts';
+import { print } from './output.ts';
+
+interface Session {
+  env: Env;
+  database: Database;
+  box: SecretBox;
+}
+
+/** Opens the database (migrated) and the KEK for one command, and closes them after it. */
+async function withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+  const env = loadEnv();
+  // Commands speak to people: the JSON log stays quiet unless asked for.
+  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const database = await openDatabase(env, log, 'lock-cli');
+  try {
+    await migrate(database.pool, (name) => print(`applying migration ${name}`));
+    const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });
+    return await fn({ env, database, box: new SecretBox(kek.key) });
+  } finally {
+    await database.close();
+  }
+}
+
+export async function migrateCommand(): Promise<void> {
+  const env = loadEnv();
+  const database = await openDatabase(env, createLogger('warn'), 'lock-cli');
+  try {
+    const { applied } = await migrate(database.pool, (name) => print(`applying migration ${name}`));
+    print(applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database is up to date');
+  } finally {
+    await database.close();
+  }
+}
+
+export async function configCheckCommand(file: string): Promise<void> {
+  const config = await loadDeclarativeFile(file);
+  print(
+    `${file} is valid: ${config.roles.length} roles, ${config.resources.length} resources, ${config.clients.length} clients, ` +
+      `${config.connectors.length} connectors, ${config.roleMappings.length} role mappings, ${config.users.length} users`,
+  );
+}
+
+export async function configApplyCommand(file: string): Promise<void> {
+  const config = await loadDeclarativeFile(file);
+  await withSession(async ({ database, box }) => {
+    const summary = await applyDeclarativeConfig(database.pool, box, config);
+    for (const item of summary.created) print(`created ${item}`);
+    for (const item of summary.updated) print(`updated ${item}`);
+    for (const item of summary.removed) print(`removed ${item}`);
+    print(
+      `${file} applied: ${summary.created.length} created, ${summary.updated.length} updated, ` +
+        `${summary.removed.length} removed, ${summary.unchanged} unchanged`,
+    );
+  });
+}
+
+export async function keysListCommand(): Promise<void> {
+  await withSession(async ({ env, database, box }) => {
+    const catalog = await loadCatalog(database.pool, box);
+    const keySet = computeKeySet(
+      await listSigningKeys(database.pool),
+      new Date(),
+      catalog.longestTokenTtl + env.LOCK_JWKS_MAX_AGE,
+    );
+    print('KID                                          ALG    STATE    SINCE                     UNTIL');
+    for (const { key, state, unpublishAt } of keySet.published) {
+      const since = state === 'next' ? key.createdAt : key.activatesAt;
+      const until =
+        state === 'next' ? `signs from ${key.activatesAt.toISOString()}` : (unpublishAt?.toISOString() ?? '');
+      print(`${key.kid.padEnd(44)} ${key.alg.padEnd(6)} ${state.padEnd(8)} ${since.toISOString()}  ${until}`);
+    }
+  });
+}
+
+export async function keysRotateCommand(algs: string[]): Promise<void> {
+  const unknown = algs.filter((alg) => !(SIGNING_ALGS as readonly string[]).includes(alg));
+  if (unknown.length > 0)
+    throw new Error(`--alg must be one of ${SIGNING_ALGS.join(', ')} (got ${unknown.join(', ')})`);
+  await withSession(async ({ env, database, box }) => {
+    const added = await rotateSigningKeys(database.pool, box, {
+      now: new Date(),
+      prepublishSeconds: env.LOCK_JWKS_MAX_AGE,
+      ...(algs.length > 0 && { algs: algs as SigningAlg[] }),
+    });
+    for (const key of added)
+      print(`added ${key.alg} key ${key.kid}: published now, signs from ${key.activatesAt.toISOString()}`);
+    print(
+      'running Lock processes pick the keys up at once; the previous keys stay published until their tokens expire',
+    );
+  });
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The `lock` command. Human-readable output on stdout; errors on stderr with a non-zero exit.
+import { parseArgs } from 'node:util';
+import { exitWithError, print } from './output.ts';
+
+const USAGE = `usage: lock <command>
+
+  serve                      start the server (what \`npm start\` runs)
+  migrate                    apply database migrations and exit
+  config apply FILE          apply a declarative YAML file (idempotent)
+  config check FILE          validate a declarative YAML file without touching the database
+  keys list                  list signing keys and their state
+  keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
+
+Configuration comes from the environment (see docs/configuration.md).`;
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  serve: async () => (await import('./serve.ts')).serve(),
+  migrate: async () => (await import('./admin-commands.ts')).migrateCommand(),
+  'config apply': async (args) => (await import('./admin-commands.ts')).configApplyCommand(requireFile(args)),
+  'config check': async (args) => (await import('./admin-commands.ts')).configCheckCommand(requireFile(args)),
+  'keys list': async () => (await import('./admin-commands.ts')).keysListCommand(),
+  'keys rotate': async (args) => {
+    const { values } = parseArgs({ args, options: { alg: { type: 'string', multiple: true } } });
+    await (await import('./admin-commands.ts')).keysRotateCommand(values.alg ?? []);
+  },
+};
+
+function requireFile(args: string[]): string {
+  const [file, ...rest] = args;
+  if (!file || rest.length > 0) exitWithError(new Error(`expected one FILE argument\n\n${USAGE}`));
+  return file;
+}
+
+const argv = process.argv.slice(2);
+if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+  print(USAGE);
+  process.exit(argv.length === 0 ? 1 : 0);
+}
+const two = argv.slice(0, 2).join(' ');
+const [name, args] = commands[two] ? [two, argv.slice(2)] : [argv[0]!, argv.slice(1)];
+const command = commands[name];
+if (!command) exitWithError(new Error(`unknown command "${argv.join(' ')}"\n\n${USAGE}`));
+try {
+  await command(args);
+} catch (error) {
+  exitWithError(error);
+}

@@ -1,0 +1,197 @@
+// Server-rendered pages of the login flow: eta templates in views/, one shared layout, every `<%= %>`
+// escaped. Templates are read and compiled once, when this module is imported; rendering is
+// synchronous and touches no file.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta/core';
+
+export type ViewName = 'login' | 'consent' | 'logout' | 'logged-out' | 'error';
+
+export interface LoginView {
+  clientName: string;
+  formAction: string;
+  csrfToken: string;
+  username?: string;
+  error?: string;
+  loginHint?: string;
+  ssoConnectors: Array<{ id: string; name: string; href: string }>;
+}
+
+export interface ConsentView {
+  clientName: string;
+  scopes: string[];
+  resources: string[];
+  formAction: string;
+  cancelAction: string;
+  csrfToken: string;
+}
+
+/** oidc-provider's logout form: POST to formAction with `xsrf`, and `logout=yes` only for "Sign out". */
+export interface LogoutView {
+  clientName?: string;
+  formAction: string;
+  xsrf: string;
+}
+
+export interface LoggedOutView {
+  clientName?: string;
+}
+
+export interface ErrorView {
+  title: string;
+  message: string;
+  requestId?: string;
+}
+
+export interface ViewData {
+  login: LoginView;
+  consent: ConsentView;
+  logout: LogoutView;
+  'logged-out': LoggedOutView;
+  error: ErrorView;
+}
+
+/** Where the layout links the stylesheet; `serveAssets()` answers it. */
+export const STYLESHEET_PATH = '/assets/lock.css';
+
+/** The views directory (templates and views/assets/). */
+export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+
+const eta = new Eta({ autoEscape: true, cache: true });
+eta.loadTemplate('@layout', readFileSync(`${VIEWS_DIR}layout.eta`, 'utf8'));
+for (const name of ['login', 'consent', 'logout', 'logged-out', 'error'] satisfies ViewName[]) {
+  eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
+}
+
+/** Renders one page of the login flow to a complete HTML document (synchronous). */
+export function renderView(name: 'login', data: LoginView): string;
+export function renderView(name: 'consent', data: ConsentView): string;
+export function renderView(name: 'logout', data: LogoutView): string;
+export function renderView(name: 'logged-out', data: LoggedOutView): string;
+export function renderView(name: 'error', data: ErrorView): string;
+export function renderView<N extends ViewName>(name: N, data: ViewData[N]): string;
+export function renderView(name: ViewName, data: ViewData[ViewName]): string {
+  const prepare = PAGES[name] as (data: ViewData[ViewName]) => { title: string };
+  return eta.render(`@${name}`, { ...prepare(data), stylesheet: STYLESHEET_PATH });
+}
+
+// What each template receives: the caller's data checked and shaped, plus the page's <title>.
+const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
+  login: (data) => {
+    const username = data.username ?? data.loginHint ?? '';
+    const error = nonEmpty(data.error);
+    return {
+      // "Error: " first, so that a screen reader hears it as soon as the page loads.
+      title: `${error === undefined ? '' : 'Error: '}Sign in to ${data.clientName} – Lock`,
+      clientName: data.clientName,
+      formAction: safeUrl(data.formAction),
+      csrfToken: data.csrfToken,
+      username,
+      error,
+      // A known username (retyped after an error, or a login_hint) leaves only the password to type.
+      focus: username === '' ? 'username' : 'password',
+      ssoConnectors: data.ssoConnectors.map((c) => ({ name: c.name, href: safeUrl(c.href) })),
+    };
+  },
+  consent: (data) => ({
+    title: `Allow ${data.clientName} access? – Lock`,
+    clientName: data.clientName,
+    scopes: data.scopes.map(describeScope),
+    resources: data.resources,
+    formAction: safeUrl(data.formAction),
+    cancelAction: safeUrl(data.cancelAction),
+    csrfToken: data.csrfToken,
+  }),
+  logout: (data) => ({
+    title: 'Sign out of Lock? – Lock',
+    clientName: nonEmpty(data.clientName),
+    formAction: safeUrl(data.formAction),
+    xsrf: data.xsrf,
+  }),
+  'logged-out': (data) => ({
+    title: 'Signed out – Lock',
+    clientName: nonEmpty(data.clientName),
+  }),
+  error: (data) => ({
+    title: `${data.title} – Lock`,
+    heading: data.title,
+    message: data.message,
+    requestId: nonEmpty(data.requestId),
+  }),
+};
+
+// What the standard OpenID Connect scopes let a client do, in words; other scopes show their name.
+const SCOPE_LABELS: Record<string, string> = {
+  openid: 'Sign you in with your Lock account',
+  profile: 'See your name and basic profile',
+  email: 'See your email address',
+  phone: 'See your phone number',
+  address: 'See your postal address',
+  offline_access: 'Stay connected when you are not using it',
+};
+
+function describeScope(scope: string): { name: string; label: string } {
+  return { name: scope, label: SCOPE_LABELS[scope] ?? `Use the “${scope}” permission` };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Form actions and links are ours to build, but a `javascript:` or `data:` URL is refused outright. */
+function safeUrl(value: string): string {
+  const { protocol } = new URL(value, 'http://relative.invalid');
+  if (protocol !== 'http:' && protocol !== 'https:')
+    throw new TypeError(`refusing to render a ${protocol} URL`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content-Security-Policy for these pages.
+//
+// `form-action` is checked by Chromium and Safari against every hop of the redirect chain that
+// follows a form submission, not only the form's own action. The login, consent and logout forms
+// POST to Lock, which answers with redirects that end at the client's redirect_uri (or
+// post_logout_redirect_uri). So a page whose form can lead back to a client must name that
+// client's origin: `contentSecurityPolicy([redirectUri])`. LOCK_CSP (form-action 'self' alone) is
+// for pages whose forms never leave Lock, or that have no form at all.
+
+/** Source expressions for `form-action` that allow a redirect to `uri` after a form submission. */
+export function formActionSource(uri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new TypeError(`form-action: not an absolute URL: ${JSON.stringify(uri)}`);
+  }
+  const scheme = url.protocol.toLowerCase();
+  if (!/^[a-z][a-z0-9+.-]*:$/.test(scheme) || UNSAFE_SCHEMES.has(scheme)) {
+    throw new TypeError(`form-action: refusing scheme ${JSON.stringify(scheme)}`);
+  }
+  if (scheme !== 'http:' && scheme !== 'https:') return scheme; // a native app's private-use scheme
+  // CSP host-sources have no syntax for IPv6 literals (or '_' in a name): the scheme alone is the
+  // narrowest expression that still matches. Anything else odd (';', spaces) never reaches the header.
+  return /^https?:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/.test(url.origin) ? url.origin : scheme;
+}
+
+const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'filesystem:', 'file:', 'about:']);
+
+/**
+ * The page policy: nothing but our stylesheet (and images from us or data: URLs), no framing, no
+ * <base>, forms only to Lock itself plus the places `extraFormActions` (full URLs: redirect_uri,
+ * post_logout_redirect_uri) may send the browser after a submission.
+ */
+export function contentSecurityPolicy(extraFormActions: readonly string[]): string {
+  const formAction = ["'self'", ...new Set(extraFormActions.map(formActionSource))];
+  return [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `form-action ${formAction.join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** The policy for pages with no form, or whose forms never redirect away from Lock. */
+export const LOCK_CSP = contentSecurityPolicy([]);
