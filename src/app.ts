@@ -87,6 +87,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       log,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
+      kek: kek.key,
     });
     let server: Server | undefined;
 

@@ -1,7 +1,13 @@
 import type pg from 'pg';
 import type { ClientDecl, ResourceDecl } from '../config/declarative-schema.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-import { listClients, listResources, listRoles } from '../store/catalog-repositories.ts';
+import {
+  listClients,
+  listConnectors,
+  listResources,
+  listRoles,
+  type StoredConnector,
+} from '../store/catalog-repositories.ts';
 
 export type Resource = ResourceDecl;
 export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };
@@ -14,6 +20,8 @@ export interface Catalog {
   roles: readonly string[];
   resources: ReadonlyMap<string, Resource>;
   clients: ReadonlyMap<string, Client>;
+  /** In login order; secret members of `config` still sealed. */
+  connectors: readonly StoredConnector[];
   /** The longest lifetime of any JWT Lock signs with these settings, for key retention. */
   longestTokenTtl: number;
 }
@@ -21,7 +29,12 @@ export interface Catalog {
 export const ID_TOKEN_TTL = 3600;
 
 export async function loadCatalog(db: pg.Pool, box: SecretBox): Promise<Catalog> {
-  const [roles, resources, clients] = await Promise.all([listRoles(db), listResources(db), listClients(db)]);
+  const [roles, resources, clients, connectors] = await Promise.all([
+    listRoles(db),
+    listResources(db),
+    listClients(db),
+    listConnectors(db),
+  ]);
   return {
     roles: roles.map((role) => role.name),
     resources: new Map(resources.map(({ managedBy: _, ...resource }) => [resource.id, resource])),
@@ -36,6 +49,7 @@ export async function loadCatalog(db: pg.Pool, box: SecretBox): Promise<Catalog>
         },
       ]),
     ),
+    connectors,
     longestTokenTtl: Math.max(ID_TOKEN_TTL, ...resources.map((resource) => resource.accessTokenTTL)),
   };
 }

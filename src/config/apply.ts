@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { SecretBox } from '../security/secret-box.ts';
 import * as repo from '../store/catalog-repositories.ts';
 import { tx } from '../store/pool.ts';
+import { applyDeclaredUsers } from './apply-users.ts';
 import { sealConnectorSecrets } from './connector-secrets.ts';
 import type { DeclarativeConfig } from './declarative-schema.ts';
 import { ConfigError } from './schema-errors.ts';
@@ -106,6 +107,8 @@ export async function applyDeclarativeConfig(
         return repo.deleteRoleMapping(client, connector, group);
       },
     });
+
+    await applyDeclaredUsers(client, config.users, summary);
 
     if (summary.created.length + summary.updated.length + summary.removed.length > 0)
       await client.query("SELECT pg_notify('lock_changes', 'catalog')");

@@ -1,6 +1,9 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
+import { serveAssets } from '../interactions/assets.ts';
+import { interactionRoutes } from '../interactions/routes.ts';
+import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
@@ -12,6 +15,7 @@ export interface HttpOptions {
   log: Logger;
   jwksMaxAge: number;
   trustProxy: boolean;
+  kek: Buffer;
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
@@ -44,8 +48,18 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(requestLog(options.log));
   app.use(securityHeaders(options.issuer.startsWith('https:')));
   app.use(errorHandler());
+  app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const interactions = interactionRoutes({
+    pool: options.pool,
+    provider: () => options.runtime.state.provider,
+    connectors: () => options.runtime.state.connectors,
+    clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
+    csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
+  });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
   app.use(async (ctx) => {
     ctx.respond = false;
     await options.runtime.state.handler(ctx.req, ctx.res);

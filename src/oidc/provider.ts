@@ -1,10 +1,14 @@
 import { hkdfSync } from 'node:crypto';
-import Provider, { type Configuration, errors, type JWKS } from 'oidc-provider';
+import Provider, { type Configuration, errors, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
 import type { Catalog } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
+import type { ConnectorInfo } from '../connectors/connector.ts';
+import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { resourceRoleClaims } from '../roles/resource-claims.ts';
+import { findLockAccount, isRefreshGrant } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
+import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 
 export interface ProviderOptions {
@@ -12,6 +16,7 @@ export interface ProviderOptions {
   pool: pg.Pool;
   /** Read on every use, so a reloaded catalog is seen at once. */
   catalog: () => Catalog;
+  connectors: () => ReadonlyMap<string, ConnectorInfo>;
   /** Private JWKs, signing keys first: oidc-provider signs with the first key of an algorithm. */
   jwks: JWKS;
   /** The signing key per algorithm, named explicitly for access tokens. */
@@ -20,9 +25,21 @@ export interface ProviderOptions {
   trustProxy: boolean;
 }
 
+/** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
+export const TTL = {
+  AuthorizationCode: 60,
+  /** Access tokens without a resource (for userinfo only); resource tokens use the resource's TTL. */
+  AccessToken: 600,
+  IdToken: ID_TOKEN_TTL,
+  RefreshToken: 14 * 24 * 3600,
+  Session: 14 * 24 * 3600,
+  Grant: 14 * 24 * 3600,
+  Interaction: 3600,
+} as const;
+
 /** Cookie-signing keys derived from the KEK: the same in every process, never stored. */
-function cookieKeys(kek: Buffer): string[] {
-  return [Buffer.from(hkdfSync('sha256', kek, 'lock', 'oidc cookie signing v1', 32)).toString('base64url')];
+export function deriveKey(kek: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', kek, 'lock', purpose, 32));
 }
 
 export function createProvider(options: ProviderOptions): Provider {
@@ -45,22 +62,68 @@ export function createProvider(options: ProviderOptions): Provider {
     adapter: Adapter,
     clients: [],
     jwks: options.jwks,
-    cookies: { keys: cookieKeys(options.kek) },
+    cookies: { keys: [deriveKey(options.kek, 'oidc cookie signing v1').toString('base64url')] },
+    findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
+    claims: {
+      openid: ['sub', 'roles', 'idp'],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+      groups: ['groups'],
+    },
+    // ID tokens carry the profile claims the scopes grant, not only userinfo.
+    conformIdTokenClaims: false,
+    extraParams: ['connector'],
+    pkce: {
+      // Public clients must prove possession with S256 (the only method offered); confidential may.
+      required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    loadExistingGrant: autoConsentForFirstParty(catalog),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
     },
+    responseTypes: ['code'],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+          const redirect = ctx.oidc.params?.post_logout_redirect_uri;
+          ctx.set(
+            'Content-Security-Policy',
+            contentSecurityPolicy(typeof redirect === 'string' ? [redirect] : []),
+          );
+          ctx.type = 'html';
+          ctx.body = renderView('logout', {
+            formAction: `${ctx.oidc.urlFor('end_session_confirm')}`,
+            xsrf,
+            ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
+          });
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.set('Content-Security-Policy', LOCK_CSP);
+          ctx.type = 'html';
+          ctx.body = renderView('logged-out', {
+            ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
+          });
+        },
+      },
       resourceIndicators: {
         enabled: true,
-        // A client that may call exactly one API gets tokens for it without naming it.
+        // A service that may call exactly one API gets tokens for it without naming it. User flows
+        // name their API with `resource`, or get an opaque token for userinfo.
         defaultResource: (ctx) => {
+          if (ctx.oidc.params?.grant_type !== 'client_credentials') return undefined;
           const resources = ctx.oidc.client
             ? catalog().clients.get(ctx.oidc.client.clientId)?.resources
             : undefined;
@@ -85,28 +148,54 @@ export function createProvider(options: ProviderOptions): Provider {
         },
       },
     },
-    extraTokenClaims: (_ctx, token) => {
+    extraTokenClaims: async (ctx, token) => {
       const resourceId = token.resourceServer?.identifier();
       const resource = resourceId === undefined ? undefined : catalog().resources.get(resourceId);
       if (!resource) return undefined;
-      if (token.kind === 'ClientCredentials') {
+      if (token.kind === 'ClientCredentials')
         return { ...resourceRoleClaims(catalog().clients.get(token.clientId!)?.roles ?? [], resource) };
-      }
-      return undefined;
+      const account = await findLockAccount(options.pool, options.connectors(), token.accountId!, false);
+      if (!account) throw new errors.InvalidGrant('the account can no longer sign in');
+      return {
+        ...resourceRoleClaims(account.roles, resource),
+        idp: account.identity.connector,
+        ...authenticationClaims(ctx),
+      };
     },
     ttl: {
-      IdToken: ID_TOKEN_TTL,
+      ...TTL,
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
     },
-    renderError: (ctx, out) => {
-      ctx.type = 'application/json';
-      ctx.body = out;
+    renderError: (ctx, out, error) => {
+      ctx.set('Content-Security-Policy', LOCK_CSP);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'html';
+      ctx.body = renderView('error', {
+        title:
+          out.error === 'invalid_request' || out.error === 'invalid_redirect_uri'
+            ? 'This sign-in link is not valid'
+            : 'Sign-in failed',
+        message: out.error_description ?? String(out.error),
+        ...(error instanceof Error && { requestId: String(ctx.get('x-request-id') || '') }),
+      });
     },
   };
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
   return provider;
+}
+
+/** RFC 9068 §2.2.1: how and when the user authenticated, from the code or refresh token at hand. */
+function authenticationClaims(ctx: KoaContextWithOIDC): Record<string, unknown> {
+  const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+  if (!source) return {};
+  return {
+    ...(source.authTime !== undefined && { auth_time: source.authTime }),
+    ...(source.amr !== undefined && { amr: source.amr }),
+    ...(source.acr !== undefined && { acr: source.acr }),
+  };
 }
 
 /** A service asking for a scope its API does not offer gets invalid_scope, not a silently smaller token. */

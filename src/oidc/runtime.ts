@@ -2,6 +2,8 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type pg from 'pg';
 import { type Catalog, loadCatalog } from '../catalog/catalog.ts';
+import type { ConnectorInfo } from '../connectors/connector.ts';
+import { buildConnectors } from '../connectors/registry.ts';
 import type { Logger } from '../http/logger.ts';
 import { computeKeySet, type KeySet } from '../keys/key-set.ts';
 import { openPrivateJwk } from '../keys/signing-keys.ts';
@@ -23,6 +25,7 @@ export interface RuntimeOptions {
 
 interface State {
   catalog: Catalog;
+  connectors: ReadonlyMap<string, ConnectorInfo>;
   keySet: KeySet;
   publicJwks: { keys: JWK[] };
   provider: Provider;
@@ -94,6 +97,7 @@ export class OidcRuntime {
       issuer: this.#options.issuer,
       pool,
       catalog: () => this.state.catalog,
+      connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       kek: this.#options.kek,
@@ -101,6 +105,7 @@ export class OidcRuntime {
     });
     this.#state = {
       catalog,
+      connectors: buildConnectors(catalog.connectors, { db: pool, log: this.#options.log }),
       keySet,
       publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
       provider,

@@ -1,0 +1,53 @@
+/**
+ * What every connector offers Lock, Dex-style: one small interface per capability. A wrong password
+ * is a value, not an error; errors mean the upstream failed.
+ */
+
+/** A person as the upstream knows them. `upstreamId` is stable and unique within the connector. */
+export interface UpstreamIdentity {
+  upstreamId: string;
+  username: string;
+  email?: string;
+  name?: string;
+  groups: string[];
+  /** Extra claims mapped from upstream attributes. */
+  claims?: Record<string, unknown>;
+  /** Roles the upstream grants outright (local accounts' direct and mapped roles); others map `groups`. */
+  roles?: string[];
+}
+
+export type PasswordLoginResult =
+  | { outcome: 'authenticated'; identity: UpstreamIdentity }
+  /** The connector knows nobody by this name: the next password connector may. */
+  | { outcome: 'unknown-user' }
+  /** The connector knows the user and the password is wrong: the login ends here. */
+  | { outcome: 'invalid-credentials' }
+  /** Right password, but the account may not sign in; `message` is safe to show to that user. */
+  | { outcome: 'refused'; reason: string; message: string };
+
+export interface ConnectorInfo {
+  id: string;
+  type: string;
+  name: string;
+}
+
+export interface PasswordConnector extends ConnectorInfo {
+  login(username: string, password: string): Promise<PasswordLoginResult>;
+}
+
+/** Connectors that can look the user up again when a refresh token is used. */
+export interface RefreshConnector {
+  /** The identity as it is now, or undefined when the user is gone or may no longer sign in. */
+  refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined>;
+}
+
+export const isPasswordConnector = (connector: ConnectorInfo): connector is PasswordConnector =>
+  typeof (connector as Partial<PasswordConnector>).login === 'function';
+
+export const isRefreshConnector = (connector: object): connector is RefreshConnector =>
+  typeof (connector as Partial<RefreshConnector>).refresh === 'function';
+
+/** The upstream failed (unreachable, timed out, misconfigured): not the user's fault. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+}

@@ -1,0 +1,65 @@
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.ts';
+import type { Queryable } from '../../store/pool.ts';
+import { findCredentials, findUserById, setPasswordHash, userGroupsAndRoles } from '../../store/users.ts';
+import type {
+  PasswordConnector,
+  PasswordLoginResult,
+  RefreshConnector,
+  UpstreamIdentity,
+} from '../connector.ts';
+
+/** Lock's own accounts in PostgreSQL. */
+export class LocalConnector implements PasswordConnector, RefreshConnector {
+  readonly type = 'local';
+  readonly id: string;
+  readonly name: string;
+  readonly #db: Queryable;
+
+  constructor(options: { id: string; name: string; db: Queryable }) {
+    this.id = options.id;
+    this.name = options.name;
+    this.#db = options.db;
+  }
+
+  async login(username: string, password: string): Promise<PasswordLoginResult> {
+    const credentials = await findCredentials(this.#db, username);
+    if (!credentials?.passwordHash) {
+      await verifyAgainstDummy(password); // an unknown name costs what a wrong password costs
+      return { outcome: 'unknown-user' };
+    }
+    const { valid, needsRehash } = await verifyPassword(credentials.passwordHash, password);
+    if (!valid) return { outcome: 'invalid-credentials' };
+    const { user } = credentials;
+    if (user.disabled)
+      return {
+        outcome: 'refused',
+        reason: 'disabled',
+        message: 'This account is disabled. Contact your administrator.',
+      };
+    if (needsRehash) await setPasswordHash(this.#db, user.id, await hashPassword(password));
+    return {
+      outcome: 'authenticated',
+      identity: toIdentity(user, await userGroupsAndRoles(this.#db, user.id)),
+    };
+  }
+
+  async refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined> {
+    const user = await findUserById(this.#db, identity.upstreamId);
+    if (!user || user.disabled) return undefined;
+    return toIdentity(user, await userGroupsAndRoles(this.#db, user.id));
+  }
+}
+
+function toIdentity(
+  user: { id: string; username: string; email?: string; name?: string },
+  { groups, roles }: { groups: string[]; roles: string[] },
+): UpstreamIdentity {
+  return {
+    roles,
+    upstreamId: user.id,
+    username: user.username,
+    ...(user.email !== undefined && { email: user.email }),
+    ...(user.name !== undefined && { name: user.name }),
+    groups,
+  };
+}

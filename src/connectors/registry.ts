@@ -1,0 +1,42 @@
+import type { Logger } from '../http/logger.ts';
+import type { StoredConnector } from '../store/catalog-repositories.ts';
+import type { Queryable } from '../store/pool.ts';
+import type { ConnectorInfo } from './connector.ts';
+import { LocalConnector } from './local/local-connector.ts';
+
+export interface ConnectorDependencies {
+  db: Queryable;
+  log: Logger;
+}
+
+type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) => ConnectorInfo;
+
+/** type → factory. LDAP and SAML register here as they land. */
+const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
+  local: (stored, deps) => new LocalConnector({ id: stored.id, name: stored.name, db: deps.db }),
+};
+
+/** With no connectors configured, Lock's own accounts are the one way in. */
+const DEFAULT_CONNECTORS: StoredConnector[] = [
+  { id: 'local', type: 'local', name: 'Lock account', position: 0, config: {}, managedBy: null },
+];
+
+/** The configured connectors, in the order the login page tries and shows them. */
+export function buildConnectors(
+  stored: readonly StoredConnector[],
+  deps: ConnectorDependencies,
+): Map<string, ConnectorInfo> {
+  const connectors = new Map<string, ConnectorInfo>();
+  for (const connector of stored.length > 0 ? stored : DEFAULT_CONNECTORS) {
+    const factory = FACTORIES[connector.type];
+    if (!factory) {
+      deps.log.warn(
+        { connector: connector.id, type: connector.type },
+        'connector type not available in this version: skipped',
+      );
+      continue;
+    }
+    connectors.set(connector.id, factory(connector, deps));
+  }
+  return connectors;
+}

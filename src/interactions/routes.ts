@@ -1,0 +1,254 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type pg from 'pg';
+import { z } from 'zod';
+import {
+  type ConnectorInfo,
+  isPasswordConnector,
+  type PasswordConnector,
+  UpstreamError,
+} from '../connectors/connector.ts';
+import { readForm } from '../http/form-body.ts';
+import type { LockState } from '../http/middleware.ts';
+import { recordIdentity } from '../store/identities.ts';
+import { createCsrf } from './csrf.ts';
+import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+
+export interface InteractionOptions {
+  pool: pg.Pool;
+  provider: () => Provider;
+  connectors: () => ReadonlyMap<string, ConnectorInfo>;
+  clientName: (clientId: string) => string;
+  csrfKey: Buffer;
+}
+
+// One message for a wrong password and an unknown user: the page never tells which.
+const WRONG_CREDENTIALS = 'Incorrect username or password.';
+const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
+
+const loginForm = z.object({
+  username: z.string().trim().min(1, 'Enter your username.').max(256, 'That username is too long.'),
+  // Verified exactly as typed: no trimming. Empty is refused before any connector sees it.
+  password: z.string().min(1, 'Enter your password.').max(1024, 'That password is too long.'),
+});
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** The login, consent and abort steps of oidc-provider's interactions, served by Lock's own pages. */
+export function interactionRoutes(options: InteractionOptions): Router<LockState> {
+  const router = new Router<LockState>({ prefix: '/interaction/:uid' });
+  const csrf = createCsrf(options.csrfKey);
+
+  // Every page of the flow: never cached, never framed, forms only to Lock and the client's redirect.
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    try {
+      await next();
+    } catch (error) {
+      if (
+        (error as { name?: string }).name !== 'SessionNotFound' &&
+        (error as { status?: number }).status !== 400
+      )
+        throw error;
+      renderError(
+        ctx,
+        400,
+        'This sign-in has expired',
+        'Go back to the application and start signing in again.',
+      );
+    }
+  });
+
+  const details = async (ctx: Koa.ParameterizedContext<LockState>): Promise<Details> => {
+    const found = await options.provider().interactionDetails(ctx.req, ctx.res);
+    if (found.uid !== ctx.params.uid) ctx.throw(400, 'interaction mismatch');
+    return found;
+  };
+
+  const showLogin = (
+    ctx: Koa.ParameterizedContext<LockState>,
+    found: Details,
+    extra: { username?: string; error?: string } = {},
+  ) => {
+    const hint = found.params.login_hint;
+    const ssoConnectors = [...options.connectors().values()]
+      .filter((connector) => !isPasswordConnector(connector))
+      .map((connector) => ({
+        id: connector.id,
+        name: connector.name,
+        href: `/interaction/${found.uid}/sso/${connector.id}`,
+      }));
+    renderPage(ctx, found, 'login', {
+      clientName: options.clientName(String(found.params.client_id)),
+      formAction: `/interaction/${found.uid}/login`,
+      csrfToken: csrf.tokenFor(found.uid),
+      ssoConnectors,
+      ...(typeof hint === 'string' && { loginHint: hint }),
+      ...extra,
+    });
+  };
+
+  router.get('/', async (ctx) => {
+    const found = await details(ctx);
+    if (found.prompt.name === 'login') return showLogin(ctx, found);
+    if (found.prompt.name === 'consent') {
+      const resourceScopes = (found.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
+      renderPage(ctx, found, 'consent', {
+        clientName: options.clientName(String(found.params.client_id)),
+        scopes: [
+          ...((found.prompt.details.missingOIDCScope as string[] | undefined) ?? []),
+          ...Object.values(resourceScopes).flat(),
+        ],
+        resources: Object.keys(resourceScopes),
+        formAction: `/interaction/${found.uid}/confirm`,
+        cancelAction: `/interaction/${found.uid}/abort`,
+        csrfToken: csrf.tokenFor(found.uid),
+      });
+      return;
+    }
+    ctx.throw(400, `unsupported prompt ${found.prompt.name}`);
+  });
+
+  router.post('/login', async (ctx) => {
+    const found = await details(ctx);
+    if (found.prompt.name !== 'login') ctx.throw(400, 'not waiting for a login');
+    const form = await readForm(ctx);
+    if (!csrf.isValid(found.uid, form.get('csrf'))) {
+      renderError(
+        ctx,
+        403,
+        'This sign-in form has expired',
+        'Go back to the application and start signing in again.',
+      );
+      return;
+    }
+    const parsed = loginForm.safeParse({
+      username: form.get('username') ?? '',
+      password: form.get('password') ?? '',
+    });
+    if (!parsed.success) {
+      ctx.status = 400;
+      return showLogin(ctx, found, {
+        username: form.get('username') ?? '',
+        error: parsed.error.issues[0]!.message,
+      });
+    }
+    const { username, password } = parsed.data;
+    const outcome = await authenticate(passwordConnectorsFor(found), username, password);
+    if (outcome.status !== 'authenticated') {
+      ctx.status = outcome.status === 'unavailable' ? 503 : 401;
+      return showLogin(ctx, found, { username, error: outcome.message });
+    }
+    const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
+    await finish(ctx, { login: { accountId: identity.sub, amr: ['pwd'], remember: true } });
+  });
+
+  router.post('/confirm', async (ctx) => {
+    const found = await details(ctx);
+    const form = await readForm(ctx);
+    if (found.prompt.name !== 'consent' || !csrf.isValid(found.uid, form.get('csrf')))
+      ctx.throw(400, 'not waiting for consent');
+    const provider = options.provider();
+    const grant = found.grantId
+      ? (await provider.Grant.find(found.grantId))!
+      : new provider.Grant({ accountId: found.session!.accountId, clientId: String(found.params.client_id) });
+    const promptDetails = found.prompt.details;
+    if (promptDetails.missingOIDCScope)
+      grant.addOIDCScope((promptDetails.missingOIDCScope as string[]).join(' '));
+    if (promptDetails.missingOIDCClaims) grant.addOIDCClaims(promptDetails.missingOIDCClaims as string[]);
+    for (const [indicator, scopes] of Object.entries(
+      (promptDetails.missingResourceScopes ?? {}) as Record<string, string[]>,
+    ))
+      grant.addResourceScope(indicator, scopes.join(' '));
+    await finish(ctx, { consent: { grantId: await grant.save() } });
+  });
+
+  router.post('/abort', async (ctx) => {
+    const found = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrf.isValid(found.uid, form.get('csrf'))) ctx.throw(400, 'invalid form');
+    await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
+  });
+
+  /** The password connectors to try, in order; `connector=<id>` narrows it to one. */
+  function passwordConnectorsFor(found: Details): PasswordConnector[] {
+    const all = [...options.connectors().values()].filter(isPasswordConnector);
+    const chosen = found.params.connector;
+    return typeof chosen === 'string' ? all.filter((connector) => connector.id === chosen) : all;
+  }
+
+  async function finish(ctx: Koa.ParameterizedContext<LockState>, result: InteractionResults) {
+    const redirectTo = await options
+      .provider()
+      .interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  }
+
+  return router;
+}
+
+type AuthenticationOutcome =
+  | {
+      status: 'authenticated';
+      connector: PasswordConnector;
+      identity: import('../connectors/connector.ts').UpstreamIdentity;
+    }
+  | { status: 'failed' | 'unavailable'; message: string };
+
+/** Tries the connectors in order; the first that knows the user decides. */
+async function authenticate(
+  connectors: PasswordConnector[],
+  username: string,
+  password: string,
+): Promise<AuthenticationOutcome> {
+  let unavailable = false;
+  for (const connector of connectors) {
+    let result: Awaited<ReturnType<PasswordConnector['login']>>;
+    try {
+      result = await connector.login(username, password);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      unavailable = true; // a directory that is down cannot say it does not know the user: try the next
+      continue;
+    }
+    if (result.outcome === 'unknown-user') continue;
+    if (result.outcome === 'authenticated')
+      return { status: 'authenticated', connector, identity: result.identity };
+    if (result.outcome === 'refused') return { status: 'failed', message: result.message };
+    return { status: 'failed', message: WRONG_CREDENTIALS };
+  }
+  return unavailable
+    ? { status: 'unavailable', message: UPSTREAM_DOWN }
+    : { status: 'failed', message: WRONG_CREDENTIALS };
+}
+
+function renderPage<N extends 'login' | 'consent'>(
+  ctx: Koa.ParameterizedContext<LockState>,
+  found: Details,
+  view: N,
+  data: Parameters<typeof renderView<N>>[1],
+) {
+  const redirectUri = found.params.redirect_uri;
+  ctx.set(
+    'Content-Security-Policy',
+    contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
+  );
+  ctx.type = 'html';
+  ctx.body = renderView(view, data);
+}
+
+function renderError(
+  ctx: Koa.ParameterizedContext<LockState>,
+  status: number,
+  title: string,
+  message: string,
+) {
+  ctx.status = status;
+  ctx.set('Content-Security-Policy', LOCK_CSP);
+  ctx.type = 'html';
+  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+}

@@ -1,0 +1,62 @@
+import type { Account, AccountClaims, KoaContextWithOIDC } from 'oidc-provider';
+import { type ConnectorInfo, isRefreshConnector } from '../connectors/connector.ts';
+import { mapGroupsToRoles } from '../roles/role-mappings.ts';
+import { findIdentity, recordIdentity, type StoredIdentity } from '../store/identities.ts';
+import type { Queryable } from '../store/pool.ts';
+
+export interface LockAccount extends Account {
+  identity: StoredIdentity;
+  roles: string[];
+}
+
+/**
+ * oidc-provider's findAccount: the identity behind a `sub`, checked against its connector where
+ * the connector can (local accounts always; directories on refresh), with its roles.
+ * Undefined — so no tokens — when the user is gone, disabled, or their connector was removed.
+ */
+export async function findLockAccount(
+  db: Queryable,
+  connectors: ReadonlyMap<string, ConnectorInfo>,
+  sub: string,
+  recheckUpstream: boolean,
+): Promise<LockAccount | undefined> {
+  let identity = await findIdentity(db, sub);
+  if (!identity) return undefined;
+  const connector = connectors.get(identity.connector);
+  if (!connector) return undefined;
+  if ((recheckUpstream || connector.type === 'local') && isRefreshConnector(connector)) {
+    const current = await connector.refresh(identity);
+    if (!current) return undefined;
+    if (connector.type !== 'local') identity = await recordIdentity(db, identity.connector, current);
+    else identity = { ...identity, ...current };
+  }
+  const roles = identity.roles ?? (await mapGroupsToRoles(db, identity.connector, identity.groups));
+  return toAccount(identity, roles);
+}
+
+function toAccount(identity: StoredIdentity, roles: string[]): LockAccount {
+  return {
+    accountId: identity.sub,
+    identity,
+    roles,
+    claims: (_use: string, scope: string): AccountClaims => {
+      const scopes = new Set(scope.split(' '));
+      return {
+        sub: identity.sub,
+        roles,
+        idp: identity.connector,
+        ...(scopes.has('profile') && {
+          preferred_username: identity.username,
+          ...(identity.name !== undefined && { name: identity.name }),
+        }),
+        ...(scopes.has('email') && identity.email !== undefined && { email: identity.email }),
+        ...(scopes.has('groups') && { groups: identity.groups }),
+        ...identity.claims,
+      };
+    },
+  };
+}
+
+/** Refresh-token grants re-check the upstream: a removed or disabled user gets no new tokens. */
+export const isRefreshGrant = (ctx: KoaContextWithOIDC | undefined) =>
+  ctx?.oidc?.params?.grant_type === 'refresh_token';

@@ -1,0 +1,242 @@
+import type { ManagedBy } from './catalog-repositories.ts';
+import { ConflictError, isUniqueViolation, type Queryable } from './pool.ts';
+
+/** The connector id under which local accounts' groups are mapped to roles. */
+export const LOCAL_CONNECTOR_ID = 'local';
+
+/** A local account as shown and used everywhere except the password check: no hash in it. */
+export interface User {
+  id: string;
+  username: string;
+  email?: string;
+  name?: string;
+  disabled: boolean;
+  hasPassword: boolean;
+  managedBy: ManagedBy;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What a login needs, and only a login: the account and its password hash (null = no password login). */
+export interface UserCredentials {
+  user: User;
+  passwordHash: string | null;
+}
+
+export interface NewUser {
+  username: string;
+  email?: string;
+  name?: string;
+  passwordHash?: string;
+  disabled?: boolean;
+  managedBy?: ManagedBy;
+}
+
+export class UnknownRoleError extends Error {
+  override name = 'UnknownRoleError';
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  name: string | null;
+  disabled: boolean;
+  has_password: boolean;
+  managed_by: ManagedBy;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS =
+  'id, username, email, name, disabled, password_hash IS NOT NULL AS has_password, managed_by, created_at, updated_at';
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  username: row.username,
+  ...(row.email !== null && { email: row.email }),
+  ...(row.name !== null && { name: row.name }),
+  disabled: row.disabled,
+  hasPassword: row.has_password,
+  managedBy: row.managed_by,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+// Ids come from URLs and tokens: anything that is not a uuid names no user rather than failing the query.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (id: string) => UUID.test(id);
+
+/** Throws ConflictError when the username is taken, whatever its case. */
+export async function createUser(db: Queryable, user: NewUser): Promise<User> {
+  try {
+    const { rows } = await db.query<UserRow>(
+      `INSERT INTO users (username, email, name, password_hash, disabled, managed_by)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       RETURNING ${USER_COLUMNS}`,
+      [
+        user.username,
+        user.email ?? null,
+        user.name ?? null,
+        user.passwordHash ?? null,
+        user.disabled ?? false,
+        user.managedBy ?? null,
+      ],
+    );
+    return toUser(rows[0]!);
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new ConflictError(`a user named "${user.username}" already exists (usernames ignore case)`);
+    throw error;
+  }
+}
+
+export async function findUserByUsername(db: Queryable, username: string): Promise<User | undefined> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  return rows[0] && toUser(rows[0]);
+}
+
+export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+  return rows[0] && toUser(rows[0]);
+}
+
+/** For the login form only: the one read that returns the password hash. */
+export async function findCredentials(db: Queryable, username: string): Promise<UserCredentials | undefined> {
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+export async function listUsers(db: Queryable): Promise<User[]> {
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY lower(username)`);
+  return rows.map(toUser);
+}
+
+/** Returns false when there is no such user. */
+export async function updateUserProfile(
+  db: Queryable,
+  id: string,
+  profile: { email?: string; name?: string },
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    'UPDATE users SET email = $2, name = $3, updated_at = now() WHERE id = $1',
+    [id, profile.email ?? null, profile.name ?? null],
+  );
+  return rowCount === 1;
+}
+
+/** A null hash turns password login off for the account. Returns false when there is no such user. */
+export async function setPasswordHash(
+  db: Queryable,
+  id: string,
+  passwordHash: string | null,
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    'UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1',
+    [id, passwordHash],
+  );
+  return rowCount === 1;
+}
+
+/** Returns false when there is no such user. */
+export async function setUserDisabled(db: Queryable, id: string, disabled: boolean): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [
+    id,
+    disabled,
+  ]);
+  return rowCount === 1;
+}
+
+/** Removes the user with their group memberships and role grants. Returns false when there is no such user. */
+export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query('DELETE FROM users WHERE id = $1', [id]);
+  return rowCount === 1;
+}
+
+/** Makes `groups` the user's groups, creating the groups that do not exist yet; one statement, so atomic. */
+export async function setUserGroups(db: Queryable, userId: string, groups: string[]): Promise<void> {
+  await db.query(
+    `WITH created AS (
+       INSERT INTO groups (name) SELECT DISTINCT unnest($2::text[]) ON CONFLICT (name) DO NOTHING
+     ), removed AS (
+       DELETE FROM user_groups WHERE user_id = $1 AND group_name <> ALL ($2::text[])
+     )
+     INSERT INTO user_groups (user_id, group_name) SELECT DISTINCT $1::uuid, unnest($2::text[])
+     ON CONFLICT (user_id, group_name) DO NOTHING`,
+    [userId, groups],
+  );
+}
+
+/** Makes `roles` the roles granted to the user directly. Throws UnknownRoleError naming roles that do not exist. */
+export async function setUserRoles(db: Queryable, userId: string, roles: string[]): Promise<void> {
+  const { rows: unknown } = await db.query<{ name: string }>(
+    'SELECT DISTINCT name FROM unnest($1::text[]) AS wanted (name) WHERE name NOT IN (SELECT name FROM roles) ORDER BY name',
+    [roles],
+  );
+  if (unknown.length > 0)
+    throw new UnknownRoleError(`unknown role(s): ${unknown.map((row) => row.name).join(', ')}`);
+  await db.query(
+    `WITH removed AS (
+       DELETE FROM user_roles WHERE user_id = $1 AND role_name <> ALL ($2::text[])
+     )
+     INSERT INTO user_roles (user_id, role_name) SELECT DISTINCT $1::uuid, unnest($2::text[])
+     ON CONFLICT (user_id, role_name) DO NOTHING`,
+    [userId, roles],
+  );
+}
+
+/**
+ * The user's groups (by name) and roles: those granted directly and those that role_mappings give
+ * the user's groups for the local connector or any connector (`*`), in role priority order. Roles
+ * a mapping names but the catalog does not define are left out. One query: it runs on every login
+ * and token.
+ */
+export async function userGroupsAndRoles(
+  db: Queryable,
+  userId: string,
+): Promise<{ groups: string[]; roles: string[] }> {
+  if (!isUuid(userId)) return { groups: [], roles: [] };
+  const { rows } = await db.query<{ groups: string[]; roles: string[] }>(
+    `WITH member_of AS (
+       SELECT group_name FROM user_groups WHERE user_id = $1
+     ), granted AS (
+       SELECT role_name AS name FROM user_roles WHERE user_id = $1
+       UNION
+       SELECT unnest(mapping.roles)
+       FROM role_mappings AS mapping JOIN member_of USING (group_name)
+       WHERE mapping.connector IN ($2, '*')
+     )
+     SELECT ARRAY(SELECT group_name FROM member_of ORDER BY group_name) AS groups,
+            ARRAY(SELECT role.name FROM roles AS role JOIN granted USING (name)
+                  ORDER BY role.position, role.name) AS roles`,
+    [userId, LOCAL_CONNECTOR_ID],
+  );
+  return rows[0]!;
+}
+
+/** Marks who owns the account: `config` when the declarative file declares it. */
+export async function setUserManagedBy(db: Queryable, id: string, managedBy: ManagedBy): Promise<void> {
+  await db.query('UPDATE users SET managed_by = $2 WHERE id = $1', [id, managedBy]);
+}
+
+/** The roles granted to the user directly (not through groups), by name. */
+export async function userDirectRoles(db: Queryable, userId: string): Promise<string[]> {
+  if (!isUuid(userId)) return [];
+  const { rows } = await db.query<{ role_name: string }>(
+    'SELECT role_name FROM user_roles WHERE user_id = $1 ORDER BY role_name',
+    [userId],
+  );
+  return rows.map((row) => row.role_name);
+}

@@ -1,0 +1,83 @@
+import { SECRET } from './fixtures.ts';
+import { readLoginForm, type UserAgent } from './user-agent.ts';
+
+export const ALICE_PASSWORD = 'correct horse battery staple';
+export const BOB_PASSWORD = 'Tr0ub4dor&3-but-longer';
+export const WEB_SECRET = SECRET;
+export const CALLBACK = 'https://app.example.com/callback';
+export const CLI_CALLBACK = 'http://127.0.0.1:8765/callback';
+export const API = 'https://db-api.example.com';
+
+/** Users, groups, role mappings and the three kinds of client the login tests use. */
+export const loginConfig = `
+roles:
+  - { name: app_admin }
+  - { name: app_readwrite }
+  - { name: app_readonly }
+resources:
+  - id: ${API}
+    scopes: [read, write]
+    roles: [app_admin, app_readwrite, app_readonly]
+    roleClaim: role
+    defaultRole: web_anon
+    signingAlg: ES256
+clients:
+  - clientId: web-app
+    clientSecret: ${WEB_SECRET}
+    name: Web App
+    firstParty: true
+    redirectUris: [${CALLBACK}]
+    postLogoutRedirectUris: [https://app.example.com/]
+    grantTypes: [authorization_code, refresh_token]
+    resources: [${API}]
+  - clientId: partner-app
+    clientSecret: ${WEB_SECRET}
+    name: Partner App
+    redirectUris: [https://partner.example.com/cb]
+    resources: [${API}]
+  - clientId: cli-tool
+    public: true
+    redirectUris: [${CLI_CALLBACK}]
+    resources: [${API}]
+connectors:
+  - { id: local, type: local, name: Lock account }
+roleMappings:
+  - { connector: local, group: editors, roles: [app_readwrite] }
+users:
+  - { username: alice, email: alice@example.com, name: Alice Liddell, password: "${ALICE_PASSWORD}", groups: [editors], roles: [app_admin] }
+  - { username: bob, password: "${BOB_PASSWORD}", groups: [viewers] }
+  - { username: carol, password: "${BOB_PASSWORD}", disabled: true }
+`;
+
+/**
+ * Opens the authorization URL, signs in on Lock's page, answers a consent page if one comes
+ * (`consent`: which button to press), and returns where the browser lands.
+ */
+export async function signIn(
+  agent: UserAgent,
+  authorizationUrl: string,
+  username: string,
+  password: string,
+  consent: 'Allow' | 'Cancel' = 'Allow',
+) {
+  const page = await agent.follow(authorizationUrl);
+  if (page.left) return { landed: page.left, status: page.response.status, html: '' };
+  const form = readLoginForm(await page.response.text());
+  let submitted = await agent.follow(new URL(form.action, page.url).toString(), {
+    form: { csrf: form.csrf, username, password },
+  });
+  let html = submitted.left ? '' : await submitted.response.text();
+  if (html.includes('Allow access?')) {
+    const forms = [
+      ...html.matchAll(
+        /<form method="post" action="([^"]+)">\s*<input type="hidden" name="csrf" value="([^"]+)">\s*<button[^>]*>(\w+)</g,
+      ),
+    ];
+    const chosen = forms.find((match) => match[3] === consent)!;
+    submitted = await agent.follow(new URL(chosen[1]!, submitted.url).toString(), {
+      form: { csrf: chosen[2]! },
+    });
+    html = submitted.left ? '' : await submitted.response.text();
+  }
+  return { landed: submitted.left, status: submitted.response.status, html };
+}

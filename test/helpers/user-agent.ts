@@ -1,0 +1,61 @@
+/**
+ * A browser-free user agent for the login flow: real HTTP, cookies kept per name, redirects
+ * followed by hand until they leave the issuer (the client's callback).
+ */
+export class UserAgent {
+  readonly #cookies = new Map<string, string>();
+  readonly #origin: string;
+
+  constructor(issuer: string) {
+    this.#origin = new URL(issuer).origin;
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = {};
+    const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (cookie && new URL(url).origin === this.#origin) headers.cookie = cookie;
+    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(url, {
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      headers,
+      redirect: 'manual',
+      ...(init.form && { body: new URLSearchParams(init.form) }),
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const index = pair!.indexOf('=');
+      const name = pair!.slice(0, index);
+      const value = pair!.slice(index + 1);
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+    return response;
+  }
+
+  /** Follows redirects within the issuer; returns the last response and the URL that left it, if any. */
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
+    let response = await this.request(url, init);
+    let current = url;
+    for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
+      const next = new URL(response.headers.get('location')!, current).toString();
+      if (new URL(next).origin !== this.#origin) return { response, left: next };
+      current = next;
+      response = await this.request(next);
+    }
+    return { response, url: current, left: undefined };
+  }
+
+  hasCookie(name: string): boolean {
+    return this.#cookies.has(name);
+  }
+}
+
+/** The login form's action and CSRF token from a rendered login page. */
+export function readLoginForm(html: string): { action: string; csrf: string } {
+  const action =
+    /<form[^>]*method="post"[^>]*action="([^"]+)"/.exec(html)?.[1] ??
+    /<form[^>]*action="([^"]+)"[^>]*method="post"/.exec(html)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !csrf) throw new Error(`no login form in the page:\n${html.slice(0, 500)}`);
+  return { action: action.replaceAll('&amp;', '&'), csrf };
+}
