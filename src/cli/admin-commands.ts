@@ -2,36 +2,15 @@ import { loadCatalog } from '../catalog/catalog.ts';
 import { applyDeclarativeConfig } from '../config/apply.ts';
 import { loadDeclarativeFile } from '../config/declarative-file.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
-import { type Env, loadEnv } from '../config/env.ts';
+import { loadEnv } from '../config/env.ts';
 import { createLogger } from '../http/logger.ts';
 import { computeKeySet } from '../keys/key-set.ts';
 import { rotateSigningKeys } from '../keys/signing-keys.ts';
-import { loadKeyEncryptionKey, SecretBox } from '../security/secret-box.ts';
-import { type Database, openDatabase } from '../store/database.ts';
+import { openDatabase } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';
 import { print } from './output.ts';
-
-interface Session {
-  env: Env;
-  database: Database;
-  box: SecretBox;
-}
-
-/** Opens the database (migrated) and the KEK for one command, and closes them after it. */
-async function withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
-  const env = loadEnv();
-  // Commands speak to people: the JSON log stays quiet unless asked for.
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  const database = await openDatabase(env, log, 'lock-cli');
-  try {
-    await migrate(database.pool, (name) => print(`applying migration ${name}`));
-    const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });
-    return await fn({ env, database, box: new SecretBox(kek.key) });
-  } finally {
-    await database.close();
-  }
-}
+import { withSession } from './session.ts';
 
 export async function migrateCommand(): Promise<void> {
   const env = loadEnv();

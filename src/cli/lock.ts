@@ -11,6 +11,13 @@ const USAGE = `usage: lock <command>
   config check FILE          validate a declarative YAML file without touching the database
   keys list                  list signing keys and their state
   keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
+  users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
+  users passwd NAME [--end-sessions]
+  users disable NAME | users enable NAME
+  users list
+  clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
+                 [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
+  clients list
 
 Configuration comes from the environment (see docs/configuration.md).`;
 
@@ -19,6 +26,13 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   migrate: async () => (await import('./admin-commands.ts')).migrateCommand(),
   'config apply': async (args) => (await import('./admin-commands.ts')).configApplyCommand(requireFile(args)),
   'config check': async (args) => (await import('./admin-commands.ts')).configCheckCommand(requireFile(args)),
+  'users add': async (args) => (await import('./account-commands.ts')).usersAdd(args),
+  'users passwd': async (args) => (await import('./account-commands.ts')).usersPasswd(args),
+  'users disable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, true),
+  'users enable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, false),
+  'users list': async () => (await import('./account-commands.ts')).usersList(),
+  'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
+  'clients list': async () => (await import('./account-commands.ts')).clientsList(),
   'keys list': async () => (await import('./admin-commands.ts')).keysListCommand(),
   'keys rotate': async (args) => {
     const { values } = parseArgs({ args, options: { alg: { type: 'string', multiple: true } } });

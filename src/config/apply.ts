@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type { SecretBox } from '../security/secret-box.ts';
 import * as repo from '../store/catalog-repositories.ts';
+import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
 import { applyDeclaredUsers } from './apply-users.ts';
 import { sealConnectorSecrets } from './connector-secrets.ts';
@@ -111,7 +112,7 @@ export async function applyDeclarativeConfig(
     await applyDeclaredUsers(client, config.users, summary);
 
     if (summary.created.length + summary.updated.length + summary.removed.length > 0)
-      await client.query("SELECT pg_notify('lock_changes', 'catalog')");
+      await notifyChange(client, 'catalog');
     return summary;
   });
 }

@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type pg from 'pg';
 import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
 import { KeyEncryptionKeyError, type SecretBox } from '../security/secret-box.ts';
+import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
 import { insertSigningKey, listSigningKeys, type StoredSigningKey } from '../store/signing-keys.ts';
 
@@ -64,7 +65,7 @@ export async function ensureSigningKeys(pool: pg.Pool, box: SecretBox, now: Date
       await insertSigningKey(client, key);
       created.push(key.kid);
     }
-    if (created.length > 0) await client.query("SELECT pg_notify('lock_changes', 'keys')");
+    if (created.length > 0) await notifyChange(client, 'keys');
     return created;
   });
 }
@@ -87,7 +88,7 @@ export async function rotateSigningKeys(
       await insertSigningKey(client, key);
       added.push({ kid: key.kid, alg, activatesAt });
     }
-    await client.query("SELECT pg_notify('lock_changes', 'keys')");
+    await notifyChange(client, 'keys');
     return added;
   });
 }

@@ -1,8 +1,14 @@
 import pg from 'pg';
 import type { Logger } from '../http/logger.ts';
+import type { Queryable } from './pool.ts';
 
 export type ChangeTopic = 'catalog' | 'keys';
 export const CHANGE_CHANNEL = 'lock_changes';
+
+/** Tells every Lock process on the database (at commit, when inside a transaction) that `topic` changed. */
+export async function notifyChange(db: Queryable, topic: ChangeTopic): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, topic]);
+}
 
 /**
  * Tells this process when another one (or itself) changed shared state: LISTEN on `lock_changes`,

@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { addClient } from '../admin/clients.ts';
+import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
+import { listClients } from '../store/catalog-repositories.ts';
+import { listUsers } from '../store/users.ts';
+import { print } from './output.ts';
+import { readSecret } from './prompt.ts';
+import { withSession } from './session.ts';
+
+/** `lock users add NAME [--email E] [--name N] [--group G]… [--role R]… [--no-password]` (password on stdin or prompted). */
+export async function usersAdd(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      role: { type: 'string', multiple: true },
+      'no-password': { type: 'boolean' },
+    },
+  });
+  const [username] = positionals;
+  if (!username || positionals.length > 1)
+    throw new Error('usage: lock users add USERNAME [--email E] [--name N] [--group G]... [--role R]...');
+  const password = values['no-password'] ? undefined : await readSecret(`password for ${username}: `);
+  await withSession(async ({ database }) => {
+    const user = await addAccount(database.pool, {
+      username,
+      ...(password !== undefined && { password }),
+      ...(values.email !== undefined && { email: values.email }),
+      ...(values.name !== undefined && { name: values.name }),
+      groups: values.group ?? [],
+      roles: values.role ?? [],
+    });
+    print(`added user ${user.username} (${user.id})`);
+  });
+}
+
+/** `lock users passwd NAME [--end-sessions]` (password on stdin or prompted). */
+export async function usersPasswd(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'end-sessions': { type: 'boolean' } },
+  });
+  const [username] = positionals;
+  if (!username) throw new Error('usage: lock users passwd USERNAME [--end-sessions]');
+  const password = await readSecret(`new password for ${username}: `);
+  await withSession(async ({ database }) => {
+    const { ended } = await changePassword(database.pool, username, password, {
+      endSessions: values['end-sessions'] === true,
+    });
+    print(
+      `password of ${username} changed${values['end-sessions'] ? `; ended ${ended} sessions and tokens` : ''}`,
+    );
+  });
+}
+
+/** `lock users disable|enable NAME` */
+export async function usersSetDisabled(args: string[], disabled: boolean): Promise<void> {
+  const [username] = args;
+  if (!username) throw new Error(`usage: lock users ${disabled ? 'disable' : 'enable'} USERNAME`);
+  await withSession(async ({ database }) => {
+    const { ended } = await setAccountDisabled(database.pool, username, disabled);
+    print(disabled ? `disabled ${username}; ended ${ended} sessions and tokens` : `enabled ${username}`);
+  });
+}
+
+export async function usersList(): Promise<void> {
+  await withSession(async ({ database }) => {
+    print('USERNAME             STATUS    GROUPS                ROLES');
+    for (const user of await listUsers(database.pool)) {
+      const { groups, roles } = await describeAccount(database.pool, user);
+      print(
+        `${user.username.padEnd(20)} ${(user.disabled ? 'disabled' : 'active').padEnd(9)} ${groups.join(',').padEnd(21)} ${roles.join(',')}`,
+      );
+    }
+  });
+}
+
+/** `lock clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]… [--grant-type G]… [--role R]… [--resource R]…` */
+export async function clientsAdd(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      public: { type: 'boolean' },
+      'first-party': { type: 'boolean' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'grant-type': { type: 'string', multiple: true },
+      role: { type: 'string', multiple: true },
+      resource: { type: 'string', multiple: true },
+    },
+  });
+  const [clientId] = positionals;
+  if (!clientId)
+    throw new Error('usage: lock clients add CLIENT_ID [--public] [--redirect-uri U]... [--grant-type G]...');
+  await withSession(async ({ database, box }) => {
+    const { client, secret } = await addClient(database.pool, box, {
+      clientId,
+      public: values.public === true,
+      firstParty: values['first-party'] === true,
+      ...(values.name !== undefined && { name: values.name }),
+      ...(values['grant-type'] && { grantTypes: values['grant-type'] }),
+      redirectUris: values['redirect-uri'] ?? [],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+      roles: values.role ?? [],
+      resources: values.resource ?? [],
+    });
+    print(
+      `added ${client.public ? 'public' : 'confidential'} client ${client.clientId} (${client.grantTypes.join(', ')})`,
+    );
+    if (secret) print(`client secret (shown once, store it now): ${secret}`);
+  });
+}
+
+export async function clientsList(): Promise<void> {
+  await withSession(async ({ database }) => {
+    print('CLIENT ID                 TYPE          GRANT TYPES                              MANAGED BY');
+    for (const client of await listClients(database.pool)) {
+      print(
+        `${client.clientId.padEnd(25)} ${(client.public ? 'public' : 'confidential').padEnd(13)} ${client.grantTypes.join(',').padEnd(40)} ${client.managedBy ?? 'admin'}`,
+      );
+    }
+  });
+}

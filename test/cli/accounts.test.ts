@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import * as oidc from 'openid-client';
+import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { ALICE_PASSWORD, API, CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { UserAgent } from '../helpers/user-agent.ts';
+
+const execFileAsync = promisify(execFile);
+
+describe('lock users / lock clients', () => {
+  let lock: RunningLock;
+  const lockCommand = async (args: string[], stdin?: string) => {
+    const child = execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
+    });
+    child.child.stdin!.end(stdin ?? '');
+    return child.then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+  };
+  const signInAs = async (username: string, password: string) => {
+    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CALLBACK,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: API,
+    });
+    const result = await signIn(new UserAgent(lock.issuer), url.toString(), username, password);
+    if (!result.landed) return { ...result, tokens: undefined, config };
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(result.landed), {
+      pkceCodeVerifier: verifier,
+    });
+    return { ...result, tokens, config };
+  };
+
+  before(async () => {
+    lock = await startLock({ config: loginConfig });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('adds a user whose password is read from stdin, refusing weak passwords', async () => {
+    const weak = await lockCommand(['users', 'add', 'dave'], 'password123\n');
+    assert.equal(weak.code, 1);
+    assert.match(weak.stderr, /password: .*common/i);
+    const added = await lockCommand(
+      ['users', 'add', 'dave', '--email', 'dave@example.com', '--group', 'editors'],
+      'a sturdy passphrase for dave\n',
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const duplicate = await lockCommand(['users', 'add', 'DAVE'], 'another sturdy passphrase\n');
+    assert.match(duplicate.stderr, /already exists/);
+    const list = await lockCommand(['users', 'list']);
+    assert.match(list.stdout, /dave\s+active\s+editors\s+app_readwrite/);
+    const { tokens } = await signInAs('dave', 'a sturdy passphrase for dave');
+    assert.ok(tokens?.access_token);
+  });
+
+  it('disabling a user ends their sessions and refresh tokens', async () => {
+    const { tokens, config } = await signInAs('alice', ALICE_PASSWORD);
+    assert.ok(tokens?.refresh_token);
+    const disabled = await lockCommand(['users', 'disable', 'alice']);
+    assert.match(disabled.stdout, /disabled alice; ended [1-9]\d* sessions and tokens/);
+    await assert.rejects(
+      oidc.refreshTokenGrant(config!, tokens.refresh_token),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+    );
+    const again = await signInAs('alice', ALICE_PASSWORD);
+    assert.match(again.html, /This account is disabled/);
+    await lockCommand(['users', 'enable', 'alice']);
+    assert.ok((await signInAs('alice', ALICE_PASSWORD)).tokens);
+  });
+
+  it('a password change can end the other sessions', async () => {
+    const { tokens, config } = await signInAs('bob', 'Tr0ub4dor&3-but-longer');
+    const changed = await lockCommand(
+      ['users', 'passwd', 'bob', '--end-sessions'],
+      'a brand new passphrase for bob\n',
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    await assert.rejects(oidc.refreshTokenGrant(config!, tokens!.refresh_token!));
+    assert.equal((await signInAs('bob', 'Tr0ub4dor&3-but-longer')).landed, undefined);
+    assert.ok((await signInAs('bob', 'a brand new passphrase for bob')).tokens);
+  });
+
+  it('adds a service client whose secret is shown once and works at once', async () => {
+    const added = await lockCommand([
+      'clients',
+      'add',
+      'nightly-report',
+      '--grant-type',
+      'client_credentials',
+      '--role',
+      'app_readonly',
+      '--resource',
+      API,
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const secret = /client secret \(shown once, store it now\): (\S+)/.exec(added.stdout)?.[1];
+    assert.ok(secret);
+    let token: Awaited<ReturnType<typeof postForm>> | undefined;
+    for (let attempt = 0; attempt < 40 && token?.status !== 200; attempt++) {
+      token = await postForm(`${lock.issuer}/token`, { grant_type: 'client_credentials', resource: API }, [
+        'nightly-report',
+        secret,
+      ]);
+      if (token.status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(token?.status, 200, 'the running Lock picks the new client up without a restart');
+    const list = await lockCommand(['clients', 'list']);
+    assert.match(list.stdout, /nightly-report\s+confidential\s+client_credentials\s+admin/);
+    assert.doesNotMatch(list.stdout, new RegExp(secret));
+    const bad = await lockCommand(['clients', 'add', 'broken', '--grant-type', 'password']);
+    assert.match(bad.stderr, /grantTypes\[0\]: must be one of/);
+  });
+});
