@@ -7,7 +7,8 @@ packages=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || packages+=("$1"); }
 
 # The packages of every peer the suite starts (extra names may be passed as arguments).
-wanted=("$@")
+#   chromium: the browser the login-page tests drive (playwright-core, executablePath /usr/bin/chromium)
+wanted=(chromium "$@")
 for package in "${wanted[@]}"; do need "$package"; done
 
 if [ ${#packages[@]} -eq 0 ]; then

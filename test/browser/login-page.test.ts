@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { launchBrowser } from '../helpers/browser.ts';
+import { ALICE_PASSWORD, API, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { type RunningLock, startLock } from '../helpers/lock.ts';
+
+// A real browser on Lock's real login page: the user types, submits, and lands on the client.
+describe('login page in headless Chromium', () => {
+  let lock: RunningLock;
+  let app: Server;
+  let callback: string;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  const received: URL[] = [];
+
+  before(async () => {
+    // The client's callback: a loopback server that records what arrives.
+    app = createServer((request, response) => {
+      received.push(new URL(request.url!, callback));
+      response.setHeader('content-type', 'text/html');
+      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    lock = await startLock({
+      config: `
+roles: [{ name: app_readwrite }]
+resources: [{ id: ${API}, scopes: [read], roles: [app_readwrite] }]
+clients:
+  - { clientId: web-app, clientSecret: ${WEB_SECRET}, name: Web App, firstParty: true, redirectUris: ["${callback}"], resources: [${API}] }
+users:
+  - { username: alice, password: "${ALICE_PASSWORD}" }
+`,
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await lock?.close();
+    await lock?.database.drop();
+    app?.close();
+  });
+
+  it('types the credentials and lands on the client callback with a code', async () => {
+    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const page = await browser.browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(url.toString());
+    assert.match(await page.title(), /Sign in/i);
+    assert.match(await page.locator('main').innerText(), /Web App/);
+
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('a wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    assert.match(await page.getByRole('alert').innerText(), /Incorrect username or password/);
+    assert.equal(await page.getByLabel('Username').inputValue(), 'alice', 'the username is kept');
+
+    await page.getByLabel('Password').fill(ALICE_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((landed) => landed.toString().startsWith(callback));
+    assert.equal(await page.locator('#done').innerText(), 'Signed in');
+
+    const landed = received.findLast((url) => url.pathname === '/callback')!;
+    assert.equal(landed.searchParams.get('state'), state);
+    const tokens = await oidc.authorizationCodeGrant(config, landed, { pkceCodeVerifier: verifier, expectedState: state });
+    assert.equal(tokens.claims()?.preferred_username, 'alice');
+    assert.deepEqual(violations, [], 'no Content-Security-Policy violation on the way');
+    await page.close();
+  });
+
+  it('serves the page with strict headers and a cookie that is httpOnly and SameSite', async () => {
+    const page = await browser.browser.newPage();
+    const response = await page.goto(
+      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(callback)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+    );
+    const headers = response!.headers();
+    assert.equal(headers['cache-control'], 'no-store');
+    assert.match(headers['content-security-policy']!, /default-src 'none'/);
+    assert.doesNotMatch(headers['content-security-policy']!, /unsafe-inline/);
+    assert.equal(headers['x-frame-options'], 'DENY');
+    const cookies = await page.context().cookies();
+    const interaction = cookies.find((cookie) => cookie.name === '_interaction');
+    assert.ok(interaction?.httpOnly);
+    assert.equal(interaction?.sameSite, 'Lax');
+    await page.close();
+  });
+});
