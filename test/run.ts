@@ -1,29 +1,36 @@
-// `npm test`: starts the peers the suite needs once (PostgreSQL for now), shares them with every
-// test file through the environment, runs node's test runner, and stops the peers.
+// `npm test`: starts the peers the suite needs once, shares them with every test file through the
+// environment, runs node's test runner, and stops the peers (also when the run fails).
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../src/store/embedded-postgres.ts';
+import type { Peer } from './peers/peer.ts';
+import { startPostgresPeer } from './peers/postgres.ts';
 
-const dataDir = await mkdtemp(join(tmpdir(), 'lock-test-pg-'));
-process.stdout.write(`starting PostgreSQL for the suite in ${dataDir}\n`);
-const database = await startEmbeddedPostgres({ dataDir });
+/** Each peer starts once per run; its `env` reaches every test file. Add a peer with one line here. */
+const PEER_STARTERS: Array<() => Promise<Peer>> = [startPostgresPeer];
 
-const patterns = process.argv.slice(2);
-const child = spawn(
-  process.execPath,
-  [
-    '--test',
-    '--test-concurrency=2',
-    '--test-timeout=120000',
-    ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts']),
-  ],
-  { stdio: 'inherit', env: { ...process.env, LOCK_TEST_DATABASE_URL: database.url } },
-);
-const code: number = await new Promise((resolve) =>
-  child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))),
-);
-await database.stop();
-await rm(dataDir, { recursive: true, force: true });
+const peers: Peer[] = [];
+let code = 1;
+try {
+  for (const start of PEER_STARTERS) {
+    const peer = await start();
+    peers.push(peer);
+    process.stdout.write(`peer ready: ${peer.name}\n`);
+  }
+  const patterns = process.argv.slice(2);
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=120000',
+      ...(patterns.length > 0 ? patterns : ['test/**/*.test.ts']),
+    ],
+    { stdio: 'inherit', env: { ...process.env, ...Object.assign({}, ...peers.map((peer) => peer.env)) } },
+  );
+  code = await new Promise((resolve) =>
+    child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))),
+  );
+} finally {
+  for (const peer of peers.reverse())
+    await peer.stop().catch((error) => process.stderr.write(`stopping ${peer.name}: ${error}\n`));
+}
 process.exit(code);

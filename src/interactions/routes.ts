@@ -4,11 +4,13 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type pg from 'pg';
 import { z } from 'zod';
+import { recordAuditEvent } from '../audit/audit.ts';
 import {
   type ConnectorInfo,
   isPasswordConnector,
   type PasswordConnector,
   UpstreamError,
+  type UpstreamIdentity,
 } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
@@ -137,12 +139,38 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       });
     }
     const { username, password } = parsed.data;
-    const outcome = await authenticate(passwordConnectorsFor(found), username, password);
+    const outcome = await authenticate(passwordConnectorsFor(found), username, password, (connector, error) =>
+      ctx.state.log.warn(
+        { connector: connector.id, err: { message: error.message } },
+        'connector unavailable',
+      ),
+    );
+    const attempt = {
+      subject: username,
+      clientId: String(found.params.client_id),
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
+      requestId: ctx.state.requestId,
+    };
     if (outcome.status !== 'authenticated') {
+      await recordAuditEvent(options.pool, {
+        ...attempt,
+        type: 'login.password',
+        outcome: outcome.status === 'unavailable' ? 'error' : 'failure',
+        reason: outcome.reason,
+        ...(outcome.connector && { connector: outcome.connector }),
+      });
       ctx.status = outcome.status === 'unavailable' ? 503 : 401;
       return showLogin(ctx, found, { username, error: outcome.message });
     }
     const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
+    await recordAuditEvent(options.pool, {
+      ...attempt,
+      type: 'login.password',
+      outcome: 'success',
+      actor: identity.sub,
+      connector: outcome.connector.id,
+    });
     await finish(ctx, { login: { accountId: identity.sub, amr: ['pwd'], remember: true } });
   });
 
@@ -195,15 +223,17 @@ type AuthenticationOutcome =
   | {
       status: 'authenticated';
       connector: PasswordConnector;
-      identity: import('../connectors/connector.ts').UpstreamIdentity;
+      identity: UpstreamIdentity;
     }
-  | { status: 'failed' | 'unavailable'; message: string };
+  /** `reason` is for the audit log only; `message` is what the user sees. */
+  | { status: 'failed' | 'unavailable'; message: string; reason: string; connector?: string };
 
 /** Tries the connectors in order; the first that knows the user decides. */
 async function authenticate(
   connectors: PasswordConnector[],
   username: string,
   password: string,
+  onUpstreamError: (connector: PasswordConnector, error: UpstreamError) => void,
 ): Promise<AuthenticationOutcome> {
   let unavailable = false;
   for (const connector of connectors) {
@@ -212,18 +242,29 @@ async function authenticate(
       result = await connector.login(username, password);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
+      onUpstreamError(connector, error);
       unavailable = true; // a directory that is down cannot say it does not know the user: try the next
       continue;
     }
     if (result.outcome === 'unknown-user') continue;
     if (result.outcome === 'authenticated')
       return { status: 'authenticated', connector, identity: result.identity };
-    if (result.outcome === 'refused') return { status: 'failed', message: result.message };
-    return { status: 'failed', message: WRONG_CREDENTIALS };
+    if (result.outcome === 'refused')
+      return { status: 'failed', message: result.message, reason: result.reason, connector: connector.id };
+    return {
+      status: 'failed',
+      message: WRONG_CREDENTIALS,
+      reason: 'invalid credentials',
+      connector: connector.id,
+    };
   }
   return unavailable
-    ? { status: 'unavailable', message: UPSTREAM_DOWN }
-    : { status: 'failed', message: WRONG_CREDENTIALS };
+    ? {
+        status: 'unavailable',
+        message: UPSTREAM_DOWN,
+        reason: 'every connector that might know the user failed',
+      }
+    : { status: 'failed', message: WRONG_CREDENTIALS, reason: 'unknown user' };
 }
 
 function renderPage<N extends 'login' | 'consent'>(
