@@ -1,4 +1,6 @@
+import { sealConnectorSecrets } from '../config/connector-secrets.ts';
 import type { Logger } from '../http/logger.ts';
+import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import type { ConnectorInfo } from './connector.ts';
@@ -7,8 +9,10 @@ import { LocalConnector } from './local/local-connector.ts';
 export interface ConnectorDependencies {
   db: Queryable;
   log: Logger;
+  box: SecretBox;
 }
 
+/** Builds a connector from its stored row; `stored.config` arrives with its secrets opened. */
 type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) => ConnectorInfo;
 
 /** type → factory. LDAP and SAML register here as they land. */
@@ -36,7 +40,8 @@ export function buildConnectors(
       );
       continue;
     }
-    connectors.set(connector.id, factory(connector, deps));
+    const config = sealConnectorSecrets.open(connector.config, deps.box, connector.id);
+    connectors.set(connector.id, factory({ ...connector, config }, deps));
   }
   return connectors;
 }

@@ -105,7 +105,7 @@ export class OidcRuntime {
     });
     this.#state = {
       catalog,
-      connectors: buildConnectors(catalog.connectors, { db: pool, log: this.#options.log }),
+      connectors: buildConnectors(catalog.connectors, { db: pool, log: this.#options.log, box }),
       keySet,
       publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
       provider,

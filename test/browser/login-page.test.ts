@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { launchBrowser } from '../helpers/browser.ts';
-import { ALICE_PASSWORD, API, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { ALICE_PASSWORD, API, WEB_SECRET } from '../helpers/login-fixtures.ts';
 
 // A real browser on Lock's real login page: the user types, submits, and lands on the client.
 describe('login page in headless Chromium', () => {
@@ -44,7 +44,9 @@ users:
   });
 
   it('types the credentials and lands on the client callback with a code', async () => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, {
@@ -77,7 +79,10 @@ users:
 
     const landed = received.findLast((url) => url.pathname === '/callback')!;
     assert.equal(landed.searchParams.get('state'), state);
-    const tokens = await oidc.authorizationCodeGrant(config, landed, { pkceCodeVerifier: verifier, expectedState: state });
+    const tokens = await oidc.authorizationCodeGrant(config, landed, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
     assert.equal(tokens.claims()?.preferred_username, 'alice');
     assert.deepEqual(violations, [], 'no Content-Security-Policy violation on the way');
     await page.close();

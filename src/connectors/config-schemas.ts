@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/**
+ * The schema of `connectors[].config` per connector type: the declarative file, the admin API and
+ * the CLI all validate a connector's config with these. A connector type registers its schema here.
+ */
+export const CONNECTOR_CONFIG_SCHEMAS = {
+  local: z.strictObject({}),
+  ldap: z.record(z.string(), z.unknown()),
+  saml: z.record(z.string(), z.unknown()),
+} satisfies Record<string, z.ZodType>;
+
+export type ConnectorType = keyof typeof CONNECTOR_CONFIG_SCHEMAS;
+export type ConnectorConfig<T extends ConnectorType> = z.output<(typeof CONNECTOR_CONFIG_SCHEMAS)[T]>;
