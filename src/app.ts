@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
 import { applyDeclarativeConfig } from './config/apply.ts';
 import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
@@ -26,6 +27,8 @@ export interface Lock {
 
 export interface LockOptions {
   now?: () => Date;
+  /** Shows the operator a one-time message (the generated admin password): never the log. */
+  announce?: (text: string) => void;
 }
 
 /** The composition root: database → migrations → keys → declarative config → OIDC runtime → HTTP. */
@@ -50,9 +53,20 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     const created = await ensureSigningKeys(pool, box, now());
     if (created.length > 0) log.info({ kids: created }, 'generated signing keys');
 
+    await ensureAdminRole(pool);
     if (env.LOCK_CONFIG) {
       const summary = await applyDeclarativeConfig(pool, box, await loadDeclarativeFile(env.LOCK_CONFIG));
       log.info({ file: env.LOCK_CONFIG, ...summary }, 'declarative configuration applied');
+    }
+
+    const admin = await bootstrapAdmin(pool, env.LOCK_BOOTSTRAP_ADMIN_PASSWORD);
+    if (admin.created) log.info({ username: BOOTSTRAP_ADMIN }, 'created the bootstrap admin account');
+    if (admin.generatedPassword) {
+      const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+      announce(
+        `\n  Lock created the admin account "${BOOTSTRAP_ADMIN}" with the password:\n\n      ${admin.generatedPassword}\n\n` +
+          '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n\n',
+      );
     }
 
     const runtime = new OidcRuntime({

@@ -43,6 +43,15 @@ export async function upsertRole(
   );
 }
 
+/** Creates the role (last in priority) unless it exists; never changes an existing one. */
+export async function ensureRole(db: Queryable, name: string, description: string): Promise<void> {
+  await db.query(
+    `INSERT INTO roles (name, description, position) SELECT $1, $2, coalesce(max(position), 0) + 1 FROM roles
+     ON CONFLICT (name) DO NOTHING`,
+    [name, description],
+  );
+}
+
 export async function deleteRole(db: Queryable, name: string): Promise<void> {
   await db.query('DELETE FROM roles WHERE name = $1', [name]);
 }

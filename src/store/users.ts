@@ -240,3 +240,12 @@ export async function userDirectRoles(db: Queryable, userId: string): Promise<st
   );
   return rows.map((row) => row.role_name);
 }
+
+/** How many accounts hold the role directly. */
+export async function countUsersWithRole(db: Queryable, role: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM user_roles WHERE role_name = $1',
+    [role],
+  );
+  return rows[0]!.n;
+}

@@ -23,6 +23,8 @@ export interface StartOptions {
   database?: TestDatabase;
   keysDir?: string;
   now?: () => Date;
+  /** Receives the one-time bootstrap admin message (silenced by default). */
+  announce?: (text: string) => void;
 }
 
 /** A Lock in this process on a fresh database and port, as `npm start` would build it. */
@@ -45,6 +47,7 @@ export async function startLock(options: StartOptions = {}): Promise<RunningLock
   }
   const lock = await createLock(loadEnv(env), createLogger(env.LOG_LEVEL!), {
     ...(options.now && { now: options.now }),
+    announce: options.announce ?? (() => {}),
   });
   await lock.listen(port, '127.0.0.1');
   return { issuer, lock, database, keysDir, close: () => lock.close() };

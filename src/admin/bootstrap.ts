@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { hashPassword } from '../security/passwords.ts';
+import { ensureRole } from '../store/catalog-repositories.ts';
+import { type Queryable, tx } from '../store/pool.ts';
+import { countUsersWithRole, createUser, findUserByUsername, setUserRoles } from '../store/users.ts';
+
+export const ADMIN_ROLE = 'lock_admin';
+export const BOOTSTRAP_ADMIN = 'admin';
+const BOOTSTRAP_LOCK = 0x10c4_0004;
+
+/** The role the admin API requires; it exists before the declarative file can refer to it. */
+export async function ensureAdminRole(db: Queryable): Promise<void> {
+  await ensureRole(db, ADMIN_ROLE, 'Administers Lock: admin API, console and CLI');
+}
+
+/**
+ * First start: makes sure someone can administer Lock. When no local account holds `lock_admin`,
+ * the account `admin` gets it, with LOCK_BOOTSTRAP_ADMIN_PASSWORD or a generated password that is
+ * returned once for the operator to read (it is never logged or stored in clear).
+ */
+export async function bootstrapAdmin(
+  pool: pg.Pool,
+  password: string | undefined,
+): Promise<{ created: boolean; generatedPassword?: string }> {
+  return tx(pool, async (db) => {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    await ensureAdminRole(db);
+    if ((await countUsersWithRole(db, ADMIN_ROLE)) > 0) return { created: false };
+    const existing = await findUserByUsername(db, BOOTSTRAP_ADMIN);
+    if (existing) return { created: false }; // an operator's own "admin": leave it alone
+    const chosen = password ?? randomBytes(18).toString('base64url');
+    const user = await createUser(db, {
+      username: BOOTSTRAP_ADMIN,
+      name: 'Lock administrator',
+      passwordHash: await hashPassword(chosen),
+    });
+    await setUserRoles(db, user.id, [ADMIN_ROLE]);
+    return { created: true, ...(password === undefined && { generatedPassword: chosen }) };
+  });
+}
