@@ -55,7 +55,12 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
 
     await ensureAdminRole(pool);
     if (env.LOCK_CONFIG) {
-      const summary = await applyDeclarativeConfig(pool, box, await loadDeclarativeFile(env.LOCK_CONFIG));
+      const summary = await applyDeclarativeConfig(
+        pool,
+        box,
+        await loadDeclarativeFile(env.LOCK_CONFIG),
+        env.LOCK_ISSUER,
+      );
       log.info({ file: env.LOCK_CONFIG, ...summary }, 'declarative configuration applied');
     }
 

@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process';
 import type { Peer } from './peers/peer.ts';
 import { startPostgresPeer } from './peers/postgres.ts';
+import { startSimpleSamlPhpPeer } from './peers/simplesamlphp.ts';
 
 /** Each peer starts once per run; its `env` reaches every test file. Add a peer with one line here. */
-const PEER_STARTERS: Array<() => Promise<Peer>> = [startPostgresPeer];
+const PEER_STARTERS: Array<() => Promise<Peer>> = [startPostgresPeer, startSimpleSamlPhpPeer];
 
 const peers: Peer[] = [];
 let code = 1;

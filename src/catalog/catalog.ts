@@ -8,6 +8,7 @@ import {
   listRoles,
   type StoredConnector,
 } from '../store/catalog-repositories.ts';
+import { builtInCatalog } from './built-ins.ts';
 
 export type Resource = ResourceDecl;
 export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };
@@ -28,18 +29,23 @@ export interface Catalog {
 
 export const ID_TOKEN_TTL = 3600;
 
-export async function loadCatalog(db: pg.Pool, box: SecretBox): Promise<Catalog> {
+/** The catalog as stored, plus the built-ins (which win over rows of the same id). */
+export async function loadCatalog(db: pg.Pool, box: SecretBox, issuer: string): Promise<Catalog> {
   const [roles, resources, clients, connectors] = await Promise.all([
     listRoles(db),
     listResources(db),
     listClients(db),
     listConnectors(db),
   ]);
+  const builtIns = builtInCatalog(issuer);
   return {
     roles: roles.map((role) => role.name),
-    resources: new Map(resources.map(({ managedBy: _, ...resource }) => [resource.id, resource])),
-    clients: new Map(
-      clients.map(({ managedBy: _, sealedSecret, ...client }) => [
+    resources: new Map([
+      ...resources.map(({ managedBy: _, ...resource }): [string, Resource] => [resource.id, resource]),
+      ...builtIns.resources.map((resource): [string, Resource] => [resource.id, resource]),
+    ]),
+    clients: new Map([
+      ...clients.map(({ managedBy: _, sealedSecret, ...client }): [string, Client] => [
         client.clientId,
         {
           ...client,
@@ -48,7 +54,8 @@ export async function loadCatalog(db: pg.Pool, box: SecretBox): Promise<Catalog>
           }),
         },
       ]),
-    ),
+      ...builtIns.clients.map((client): [string, Client] => [client.clientId, client]),
+    ]),
     connectors,
     longestTokenTtl: Math.max(ID_TOKEN_TTL, ...resources.map((resource) => resource.accessTokenTTL)),
   };

@@ -33,8 +33,8 @@ export async function configCheckCommand(file: string): Promise<void> {
 
 export async function configApplyCommand(file: string): Promise<void> {
   const config = await loadDeclarativeFile(file);
-  await withSession(async ({ database, box }) => {
-    const summary = await applyDeclarativeConfig(database.pool, box, config);
+  await withSession(async ({ env, database, box }) => {
+    const summary = await applyDeclarativeConfig(database.pool, box, config, env.LOCK_ISSUER);
     for (const item of summary.created) print(`created ${item}`);
     for (const item of summary.updated) print(`updated ${item}`);
     for (const item of summary.removed) print(`removed ${item}`);
@@ -47,7 +47,7 @@ export async function configApplyCommand(file: string): Promise<void> {
 
 export async function keysListCommand(): Promise<void> {
   await withSession(async ({ env, database, box }) => {
-    const catalog = await loadCatalog(database.pool, box);
+    const catalog = await loadCatalog(database.pool, box, env.LOCK_ISSUER);
     const keySet = computeKeySet(
       await listSigningKeys(database.pool),
       new Date(),

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
+import { builtInCatalog } from '../catalog/built-ins.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import * as repo from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
@@ -29,10 +30,11 @@ export async function applyDeclarativeConfig(
   pool: pg.Pool,
   box: SecretBox,
   config: DeclarativeConfig,
+  issuer: string,
 ): Promise<ApplySummary> {
   return tx(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
-    await checkReferences(client, config);
+    await checkReferences(client, config, builtInCatalog(issuer));
     const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
     const reconcile = reconciler(summary);
 
@@ -156,7 +158,11 @@ function reconciler(summary: ApplySummary) {
 }
 
 /** Names the field of every reference to a role, resource or connector that will not exist. */
-async function checkReferences(db: pg.PoolClient, config: DeclarativeConfig): Promise<void> {
+async function checkReferences(
+  db: pg.PoolClient,
+  config: DeclarativeConfig,
+  builtIns: ReturnType<typeof builtInCatalog>,
+): Promise<void> {
   const adminOwned = <T extends { managedBy: repo.ManagedBy }>(items: T[]) =>
     items.filter((item) => item.managedBy !== CONFIG);
   const roles = new Set([
@@ -164,6 +170,7 @@ async function checkReferences(db: pg.PoolClient, config: DeclarativeConfig): Pr
     ...adminOwned(await repo.listRoles(db)).map((r) => r.name),
   ]);
   const resources = new Set([
+    ...builtIns.resources.map((r) => r.id),
     ...config.resources.map((r) => r.id),
     ...adminOwned(await repo.listResources(db)).map((r) => r.id),
   ]);
@@ -172,6 +179,12 @@ async function checkReferences(db: pg.PoolClient, config: DeclarativeConfig): Pr
     ...adminOwned(await repo.listConnectors(db)).map((c) => c.id),
   ]);
   const problems: string[] = [];
+  for (const [i, client] of config.clients.entries())
+    if (builtIns.clients.some((builtIn) => builtIn.clientId === client.clientId))
+      problems.push(`clients[${i}].clientId: "${client.clientId}" is built into Lock`);
+  for (const [i, resource] of config.resources.entries())
+    if (builtIns.resources.some((builtIn) => builtIn.id === resource.id))
+      problems.push(`resources[${i}].id: "${resource.id}" is built into Lock`);
   const each = (names: string[], known: Set<string>, path: string, what: string) =>
     names.forEach((name, index) => {
       if (!known.has(name)) problems.push(`${path}[${index}]: unknown ${what} "${name}"`);

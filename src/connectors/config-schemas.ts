@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { samlConfigSchema } from './saml/config.ts';
 
 /**
  * The schema of `connectors[].config` per connector type: the declarative file, the admin API and
@@ -7,7 +8,7 @@ import { z } from 'zod';
 export const CONNECTOR_CONFIG_SCHEMAS = {
   local: z.strictObject({}),
   ldap: z.record(z.string(), z.unknown()),
-  saml: z.record(z.string(), z.unknown()),
+  saml: samlConfigSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type ConnectorType = keyof typeof CONNECTOR_CONFIG_SCHEMAS;

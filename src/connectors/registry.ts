@@ -5,11 +5,16 @@ import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import type { ConnectorInfo } from './connector.ts';
 import { LocalConnector } from './local/local-connector.ts';
+import { samlClaimNames } from './saml/config.ts';
+import { SamlConnector } from './saml/saml-connector.ts';
 
 export interface ConnectorDependencies {
   db: Queryable;
   log: Logger;
   box: SecretBox;
+  /** Lock's issuer URL: connectors with endpoints of their own (SAML) build them on it. */
+  issuer: string;
+  now: () => Date;
 }
 
 /** Builds a connector from its stored row; `stored.config` arrives with its secrets opened. */
@@ -18,6 +23,8 @@ type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) =
 /** type → factory. LDAP and SAML register here as they land. */
 const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
   local: (stored, deps) => new LocalConnector({ id: stored.id, name: stored.name, db: deps.db }),
+  saml: (stored, deps) =>
+    new SamlConnector({ id: stored.id, name: stored.name, config: stored.config, ...deps }),
 };
 
 /** With no connectors configured, Lock's own accounts are the one way in. */
@@ -44,4 +51,12 @@ export function buildConnectors(
     connectors.set(connector.id, factory({ ...connector, config }, deps));
   }
   return connectors;
+}
+
+/** Claim names connectors add from upstream attributes: oidc-provider emits only claims it was told of. */
+export function customClaimNames(stored: readonly StoredConnector[]): string[] {
+  const names = stored.flatMap((connector) =>
+    connector.type === 'saml' ? samlClaimNames(connector.config) : [],
+  );
+  return [...new Set(names)];
 }

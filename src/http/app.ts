@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type pg from 'pg';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
+import { ssoRoutes } from '../interactions/sso-routes.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import type { Logger } from './logger.ts';
@@ -58,6 +59,13 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
   });
+  const sso = ssoRoutes({
+    pool: options.pool,
+    provider: () => options.runtime.state.provider,
+    connectors: () => options.runtime.state.connectors,
+  });
+  app.use(sso.routes());
+  app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(async (ctx) => {

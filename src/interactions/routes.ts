@@ -95,6 +95,12 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
 
   router.get('/', async (ctx) => {
     const found = await details(ctx);
+    // `connector=<id>` naming a redirecting (SSO) connector skips the choice: straight to that IdP.
+    const chosen = options.connectors().get(String(found.params.connector));
+    if (found.prompt.name === 'login' && chosen && !isPasswordConnector(chosen)) {
+      ctx.status = 303;
+      return ctx.redirect(`/interaction/${found.uid}/sso/${encodeURIComponent(chosen.id)}`);
+    }
     if (found.prompt.name === 'login') return showLogin(ctx, found);
     if (found.prompt.name === 'consent') {
       const resourceScopes = (found.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;

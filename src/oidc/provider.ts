@@ -23,6 +23,8 @@ export interface ProviderOptions {
   signingKid: (alg: string) => string | undefined;
   kek: Buffer;
   trustProxy: boolean;
+  /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
+  customClaims?: readonly string[];
 }
 
 /** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
@@ -66,7 +68,7 @@ export function createProvider(options: ProviderOptions): Provider {
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
     claims: {
       openid: ['sub', 'roles', 'idp'],
-      profile: ['name', 'preferred_username'],
+      profile: ['name', 'preferred_username', ...(options.customClaims ?? [])],
       email: ['email'],
       groups: ['groups'],
     },

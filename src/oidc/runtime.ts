@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import type pg from 'pg';
 import { type Catalog, loadCatalog } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
-import { buildConnectors } from '../connectors/registry.ts';
+import { buildConnectors, customClaimNames } from '../connectors/registry.ts';
 import type { Logger } from '../http/logger.ts';
 import { computeKeySet, type KeySet } from '../keys/key-set.ts';
 import { openPrivateJwk } from '../keys/signing-keys.ts';
@@ -82,7 +82,10 @@ export class OidcRuntime {
 
   async #load(): Promise<void> {
     const { pool, box, kekSource, jwksMaxAge } = this.#options;
-    const [catalog, storedKeys] = await Promise.all([loadCatalog(pool, box), listSigningKeys(pool)]);
+    const [catalog, storedKeys] = await Promise.all([
+      loadCatalog(pool, box, this.#options.issuer),
+      listSigningKeys(pool),
+    ]);
     const now = this.#now();
     const keySet = computeKeySet(storedKeys, now, catalog.longestTokenTtl + jwksMaxAge);
     const privateJwks = keySet.published.map(({ key }) => {
@@ -102,10 +105,17 @@ export class OidcRuntime {
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       kek: this.#options.kek,
       trustProxy: this.#options.trustProxy,
+      customClaims: customClaimNames(catalog.connectors),
     });
     this.#state = {
       catalog,
-      connectors: buildConnectors(catalog.connectors, { db: pool, log: this.#options.log, box }),
+      connectors: buildConnectors(catalog.connectors, {
+        db: pool,
+        log: this.#options.log,
+        box,
+        issuer: this.#options.issuer,
+        now: this.#now,
+      }),
       keySet,
       publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
       provider,

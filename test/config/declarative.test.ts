@@ -121,7 +121,7 @@ describe('declarative configuration: apply', () => {
   let database: TestDatabase;
   const box = new SecretBox(Buffer.alloc(32, 7));
   const apply = (text: string) =>
-    applyDeclarativeConfig(database.pool, box, parseDeclarative(text, 'lock.yaml', {}));
+    applyDeclarativeConfig(database.pool, box, parseDeclarative(text, 'lock.yaml', {}), 'http://127.0.0.1:1');
 
   before(async () => {
     database = await createTestDatabase();

@@ -5,9 +5,12 @@
 export class UserAgent {
   readonly #cookies = new Map<string, string>();
   readonly #origin: string;
+  readonly #isClient: (url: URL) => boolean;
 
-  constructor(issuer: string) {
+  /** `isClient` tells a client's URL on the issuer's own origin (e.g. the admin console's callback). */
+  constructor(issuer: string, isClient: (url: URL) => boolean = () => false) {
     this.#origin = new URL(issuer).origin;
+    this.#isClient = isClient;
   }
 
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
@@ -38,7 +41,8 @@ export class UserAgent {
     let current = url;
     for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
       const next = new URL(response.headers.get('location')!, current).toString();
-      if (new URL(next).origin !== this.#origin) return { response, left: next };
+      if (new URL(next).origin !== this.#origin || this.#isClient(new URL(next)))
+        return { response, left: next };
       current = next;
       response = await this.request(next);
     }
@@ -56,6 +60,7 @@ export function readLoginForm(html: string): { action: string; csrf: string } {
     /<form[^>]*method="post"[^>]*action="([^"]+)"/.exec(html)?.[1] ??
     /<form[^>]*action="([^"]+)"[^>]*method="post"/.exec(html)?.[1];
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!action || !csrf) throw new Error(`no login form in the page:\n${html.slice(0, 500)}`);
+  if (!action || !csrf)
+    throw new Error(`no login form in the page:\n${html.replace(/[\s\S]*<main/, '').slice(0, 400)}`);
   return { action: action.replaceAll('&amp;', '&'), csrf };
 }

@@ -1,0 +1,32 @@
+import type { Client, Resource } from './catalog.ts';
+
+/** The admin API's audience: tokens for it carry `lock_admin` when the caller holds it. */
+export const adminResourceId = (issuer: string) => `${issuer}/admin`;
+export const CONSOLE_CLIENT_ID = 'lock-console';
+
+/**
+ * What every Lock has without configuration: the admin API as a resource, and the admin console
+ * as a first-party public client (code + PKCE). They live in code, not in the database, so no
+ * admin change or declarative file can remove or weaken them.
+ */
+export function builtInCatalog(issuer: string): { resources: Resource[]; clients: Client[] } {
+  const admin = adminResourceId(issuer);
+  return {
+    resources: [
+      { id: admin, scopes: ['admin'], roles: ['lock_admin'], accessTokenTTL: 300, signingAlg: 'ES256' },
+    ],
+    clients: [
+      {
+        clientId: CONSOLE_CLIENT_ID,
+        name: 'Lock admin console',
+        public: true,
+        firstParty: true,
+        grantTypes: ['authorization_code', 'refresh_token'],
+        redirectUris: [`${issuer}/admin/callback`],
+        postLogoutRedirectUris: [`${issuer}/admin`],
+        roles: [],
+        resources: [admin],
+      },
+    ],
+  };
+}

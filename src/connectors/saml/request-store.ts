@@ -1,0 +1,92 @@
+import type { Queryable } from '../../store/pool.ts';
+
+/** An AuthnRequest Lock sent, until the browser that started it completes the login. */
+export interface OutstandingRequest {
+  id: string;
+  connector: string;
+  interactionUid: string;
+  relayState: string;
+  expiresAt: Date;
+  answered: boolean;
+}
+
+interface RequestRow {
+  id: string;
+  connector: string;
+  interaction_uid: string;
+  relay_state: string;
+  expires_at: Date;
+  answered_at: Date | null;
+}
+
+export async function saveOutstandingRequest(
+  db: Queryable,
+  request: Omit<OutstandingRequest, 'answered'> & { browserBinding: Buffer },
+  now: Date,
+): Promise<void> {
+  await db.query('DELETE FROM saml_requests WHERE expires_at < $1', [now]);
+  await db.query(
+    `INSERT INTO saml_requests (id, connector, interaction_uid, relay_state, browser_binding, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      request.id,
+      request.connector,
+      request.interactionUid,
+      request.relayState,
+      request.browserBinding,
+      request.expiresAt,
+    ],
+  );
+}
+
+export async function findOutstandingRequest(
+  db: Queryable,
+  id: string,
+): Promise<OutstandingRequest | undefined> {
+  const { rows } = await db.query<RequestRow>(
+    'SELECT id, connector, interaction_uid, relay_state, expires_at, answered_at FROM saml_requests WHERE id = $1',
+    [id],
+  );
+  const row = rows[0];
+  return (
+    row && {
+      id: row.id,
+      connector: row.connector,
+      interactionUid: row.interaction_uid,
+      relayState: row.relay_state,
+      expiresAt: row.expires_at,
+      answered: row.answered_at !== null,
+    }
+  );
+}
+
+/** Single use: true for the one caller that answers the request, false for every later one. */
+export async function answerRequest(
+  db: Queryable,
+  id: string,
+  outcome: unknown,
+  now: Date,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE saml_requests SET answered_at = $3, outcome = $2
+     WHERE id = $1 AND answered_at IS NULL AND expires_at > $3`,
+    [id, JSON.stringify(outcome), now],
+  );
+  return rowCount === 1;
+}
+
+/** Takes (deletes) an answered request's outcome, only for the browser and interaction that started it. */
+export async function takeAnsweredRequest(
+  db: Queryable,
+  where: { id: string; connector: string; interactionUid: string; browserBinding: Buffer },
+  now: Date,
+): Promise<unknown> {
+  const { rows } = await db.query<{ outcome: unknown }>(
+    `DELETE FROM saml_requests
+     WHERE id = $1 AND connector = $2 AND interaction_uid = $3 AND browser_binding = $4
+       AND answered_at IS NOT NULL AND expires_at > $5
+     RETURNING outcome`,
+    [where.id, where.connector, where.interactionUid, where.browserBinding, now],
+  );
+  return rows[0]?.outcome;
+}

@@ -1,0 +1,286 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Logger } from '../../http/logger.ts';
+import type { Queryable } from '../../store/pool.ts';
+import {
+  type ConnectorInfo,
+  type RefreshConnector,
+  UpstreamError,
+  type UpstreamIdentity,
+} from '../connector.ts';
+import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
+import { type SamlConfig, samlConfigSchema } from './config.ts';
+import type { IdpDescriptor } from './idp-metadata.ts';
+import { IdpMetadataSource } from './idp-metadata-source.ts';
+import { SamlRefusal } from './refusal.ts';
+import { isKnownAssertionId, rememberAssertionId } from './replay-cache.ts';
+import {
+  answerRequest,
+  findOutstandingRequest,
+  saveOutstandingRequest,
+  takeAnsweredRequest,
+} from './request-store.ts';
+import { type StatusResponse, type ValidatedAssertion, validateSamlResponse } from './response-validation.ts';
+import { createAuthnRequest, type SpSettings, spMetadataXml } from './service-provider.ts';
+
+// How long the user may take at the IdP.
+const REQUEST_TTL_MS = 15 * 60_000;
+
+export interface SamlConnectorOptions {
+  id: string;
+  name: string;
+  /** As stored: validated again here, secrets opened. */
+  config: Record<string, unknown>;
+  db: Queryable;
+  log: Logger;
+  /** Lock's issuer URL: the base of the SP's entity ID and endpoints. */
+  issuer: string;
+  now: () => Date;
+}
+
+/** The IdP answered the request with an error status. */
+export interface IdpStatusOutcome {
+  kind: 'idp-status';
+  statusCode: string;
+  subStatusCode?: string;
+  statusMessage?: string;
+}
+
+/** A valid login for an outstanding request, stored until its browser completes it. */
+export interface AnsweredOutcome {
+  kind: 'answered';
+  requestId: string;
+  interactionUid: string;
+  username: string;
+}
+
+export interface CompletedLogin {
+  identity: UpstreamIdentity;
+  authnContextClassRef?: string;
+}
+
+const storedOutcome = z.object({
+  identity: z.object({
+    upstreamId: z.string(),
+    username: z.string(),
+    email: z.string().optional(),
+    name: z.string().optional(),
+    groups: z.array(z.string()),
+    claims: z.record(z.string(), z.unknown()).optional(),
+  }),
+  authnContextClassRef: z.string().optional(),
+});
+
+/**
+ * Lock as a SAML 2.0 service provider to one IdP: SP-initiated login by HTTP-Redirect, the answer
+ * by HTTP-POST to the ACS, validated by response-validation.ts and bound to the request and the
+ * browser that started it. Refresh tokens of its users work up to `maxSessionAgeSeconds` after the
+ * last SAML login.
+ */
+export class SamlConnector implements ConnectorInfo, RefreshConnector {
+  readonly type = 'saml';
+  readonly id: string;
+  readonly name: string;
+  readonly config: SamlConfig;
+  readonly sp: SpSettings;
+  readonly #db: Queryable;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  readonly #metadata: IdpMetadataSource;
+
+  constructor(options: SamlConnectorOptions) {
+    this.id = options.id;
+    this.name = options.name;
+    const parsed = samlConfigSchema.safeParse(options.config);
+    if (!parsed.success)
+      throw new Error(
+        `SAML connector ${options.id}: invalid config: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
+    this.config = parsed.data;
+    this.#db = options.db;
+    this.#log = options.log;
+    this.#now = options.now;
+    const base = `${options.issuer.replace(/\/$/, '')}/saml/${encodeURIComponent(options.id)}`;
+    this.sp = {
+      entityId: this.config.spEntityId ?? `${base}/metadata`,
+      acsUrl: `${base}/acs`,
+      config: this.config,
+    };
+    this.#metadata = new IdpMetadataSource({
+      connectorId: options.id,
+      config: this.config,
+      db: options.db,
+      log: options.log,
+      now: options.now,
+    });
+  }
+
+  spMetadata(): string {
+    return spMetadataXml(this.sp);
+  }
+
+  /** Sends the browser to the IdP; `browserBinding` goes into a cookie that completing the login needs. */
+  async startLogin(input: {
+    interactionUid: string;
+    forceAuthn: boolean;
+  }): Promise<{ redirectUrl: string; requestId: string; browserBinding: string }> {
+    const idp = await this.#metadata.descriptor();
+    if (idp.wantAuthnRequestsSigned && !this.config.signAuthnRequests)
+      throw new UpstreamError(
+        `SAML connector ${this.id}: the IdP wants signed AuthnRequests (WantAuthnRequestsSigned): set signAuthnRequests with spCertificate and spPrivateKey`,
+      );
+    const now = this.#now();
+    const relayState = randomBytes(16).toString('base64url');
+    const request = createAuthnRequest(this.sp, idp, {
+      relayState,
+      forceAuthn: this.config.forceAuthn || input.forceAuthn,
+      now,
+    });
+    const browserBinding = randomBytes(32).toString('base64url');
+    await saveOutstandingRequest(
+      this.#db,
+      {
+        id: request.id,
+        connector: this.id,
+        interactionUid: input.interactionUid,
+        relayState,
+        browserBinding: hashBinding(browserBinding),
+        expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
+      },
+      now,
+    );
+    return { redirectUrl: request.url, requestId: request.id, browserBinding };
+  }
+
+  /**
+   * The ACS: validates the IdP's response, answers its outstanding request (once) and stores the
+   * login for the completion step. Throws SamlRefusal (reason for the admin) or UpstreamError.
+   */
+  async receiveResponse(form: {
+    samlResponse: string;
+    relayState: string | undefined;
+  }): Promise<IdpStatusOutcome | AnsweredOutcome> {
+    const result = await this.#validate(form.samlResponse);
+    if (result.kind === 'status')
+      return {
+        kind: 'idp-status',
+        statusCode: result.statusCode,
+        ...(result.subStatusCode !== undefined && { subStatusCode: result.subStatusCode }),
+        ...(result.statusMessage !== undefined && { statusMessage: result.statusMessage }),
+      };
+    // IdP-initiated logins answer no authorization request of a client: Lock has nowhere to send them.
+    if (result.inResponseTo === undefined)
+      throw new SamlRefusal('unsolicited (IdP-initiated) response, without InResponseTo: Lock accepts none');
+    const now = this.#now();
+    const request = await findOutstandingRequest(this.#db, result.inResponseTo);
+    if (!request || request.connector !== this.id) {
+      if (await isKnownAssertionId(this.#db, { issuer: result.issuer, id: result.assertionId }))
+        throw new SamlRefusal(`the assertion ${result.assertionId} was already used (replay)`);
+      throw new SamlRefusal(`InResponseTo ${result.inResponseTo} is not a request this connector sent`);
+    }
+    if (request.expiresAt.getTime() <= now.getTime())
+      throw new SamlRefusal(`the request ${request.id} expired before the IdP answered`);
+    if (form.relayState !== request.relayState)
+      throw new SamlRefusal(`RelayState does not belong to the request ${request.id} the response answers`);
+
+    const identity = mapAssertionToIdentity(result, this.config, now);
+    const fresh = await rememberAssertionId(
+      this.#db,
+      { issuer: result.issuer, id: result.assertionId, expiresAt: result.replayableUntil },
+      now,
+    );
+    if (!fresh) throw new SamlRefusal(`the assertion ${result.assertionId} was already used (replay)`);
+    const outcome: z.input<typeof storedOutcome> = {
+      identity,
+      ...(result.authnContextClassRef !== undefined && { authnContextClassRef: result.authnContextClassRef }),
+    };
+    if (!(await answerRequest(this.#db, request.id, outcome, now)))
+      throw new SamlRefusal(`the request ${request.id} was already answered`);
+    return {
+      kind: 'answered',
+      requestId: request.id,
+      interactionUid: request.interactionUid,
+      username: identity.username,
+    };
+  }
+
+  /** The login the ACS stored, once, for the browser holding the binding cookie; else undefined. */
+  async completeLogin(input: {
+    requestId: string;
+    interactionUid: string;
+    browserBinding: string;
+  }): Promise<CompletedLogin | undefined> {
+    const outcome = await takeAnsweredRequest(
+      this.#db,
+      {
+        id: input.requestId,
+        connector: this.id,
+        interactionUid: input.interactionUid,
+        browserBinding: hashBinding(input.browserBinding),
+      },
+      this.#now(),
+    );
+    if (outcome === undefined) return undefined;
+    const { identity, authnContextClassRef } = storedOutcome.parse(outcome);
+    return {
+      identity: stripUndefined(identity),
+      ...(authnContextClassRef !== undefined && { authnContextClassRef }),
+    };
+  }
+
+  /** SAML cannot ask the IdP again: a login is good for `maxSessionAgeSeconds`, then sign in again. */
+  async refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined> {
+    const loginAt = identity.claims?.[SAML_LOGIN_AT_CLAIM];
+    if (typeof loginAt !== 'number') return undefined;
+    const age = this.#now().getTime() / 1000 - loginAt;
+    return age <= this.config.maxSessionAgeSeconds ? identity : undefined;
+  }
+
+  async #validate(samlResponse: string): Promise<StatusResponse | ValidatedAssertion> {
+    const idp = await this.#metadata.descriptor();
+    try {
+      return await this.#validateWith(samlResponse, idp);
+    } catch (error) {
+      if (!(error instanceof SamlRefusal) || !error.signatureFailure) throw error;
+      // Perhaps the IdP rolled its signing key over: its current metadata says.
+      const refreshed = await this.#metadata.refreshSigningCertificates();
+      if (!refreshed) throw error;
+      this.#log.info(
+        { connector: this.id },
+        'IdP signing certificates changed: validating with the new ones',
+      );
+      return this.#validateWith(samlResponse, refreshed);
+    }
+  }
+
+  #validateWith(samlResponse: string, idp: IdpDescriptor) {
+    const decryptionKey = this.config.spEncryptionPrivateKey ?? this.config.spPrivateKey;
+    return validateSamlResponse(samlResponse, {
+      idp,
+      spEntityId: this.sp.entityId,
+      acsUrl: this.sp.acsUrl,
+      ...(decryptionKey !== undefined && { decryptionKey }),
+      wantAssertionsSigned: this.config.wantAssertionsSigned,
+      wantResponseSigned: this.config.wantResponseSigned,
+      wantAssertionsEncrypted: this.config.wantAssertionsEncrypted,
+      clockSkewSeconds: this.config.clockSkewSeconds,
+      now: this.#now(),
+    });
+  }
+}
+
+export const isSamlConnector = (connector: ConnectorInfo | undefined): connector is SamlConnector =>
+  connector instanceof SamlConnector;
+
+const hashBinding = (value: string) => createHash('sha256').update(value).digest();
+
+function stripUndefined(identity: z.output<typeof storedOutcome>['identity']): UpstreamIdentity {
+  return {
+    upstreamId: identity.upstreamId,
+    username: identity.username,
+    ...(identity.email !== undefined && { email: identity.email }),
+    ...(identity.name !== undefined && { name: identity.name }),
+    groups: identity.groups,
+    ...(identity.claims !== undefined && { claims: identity.claims }),
+  };
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { PLAIN_IDP_OPTIONS, plainConnectorConfig, samlLockConfig } from '../connectors/saml-fixtures.ts';
+import { registerServiceProvider, simpleSamlPhp } from '../connectors/saml-helpers.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { API, WEB_SECRET } from '../helpers/login-fixtures.ts';
+
+// A real browser: Lock's login page, "Sign in with Partner SSO", SimpleSAMLphp's form on another
+// site (127.0.0.2), its auto-submitted cross-site POST to Lock's ACS, and back to the client.
+describe('SAML login in headless Chromium', () => {
+  let lock: RunningLock;
+  let app: Server;
+  let callback: string;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let registration: { unregister(): Promise<void> };
+  const received: URL[] = [];
+
+  before(async () => {
+    app = createServer((request, response) => {
+      received.push(new URL(request.url!, callback));
+      response.setHeader('content-type', 'text/html');
+      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    lock = await startLock({
+      config: samlLockConfig(
+        [{ id: 'partner', name: 'Partner SSO', config: plainConnectorConfig() }],
+        callback,
+      ),
+    });
+    registration = await registerServiceProvider(lock, 'partner', PLAIN_IDP_OPTIONS);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await registration?.unregister();
+    await lock?.close();
+    await lock?.database.drop();
+    app?.close();
+  });
+
+  it('clicks "Sign in with Partner SSO", signs in at the IdP and lands on the client with a code', async () => {
+    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid profile groups',
+      resource: API,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const page = await browser.browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(url.toString());
+    await page.getByRole('link', { name: 'Sign in with Partner SSO' }).click();
+    await page.waitForURL((at) => at.origin === simpleSamlPhp().origin);
+    await page.locator('input[name="username"]').fill('alice');
+    await page.locator('input[name="password"]').fill('alicepass');
+    await page.locator('input[name="password"]').press('Enter');
+    await page.waitForURL((landed) => landed.toString().startsWith(callback), { timeout: 15_000 });
+    assert.equal(await page.locator('#done').textContent(), 'Signed in');
+    assert.deepEqual(violations, []);
+
+    const landed = received.findLast((at) => at.pathname === '/callback')!;
+    const tokens = await oidc.authorizationCodeGrant(config, landed, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const claims = tokens.claims()!;
+    assert.equal(claims.preferred_username, 'alice');
+    assert.deepEqual(claims.roles, ['app_admin', 'app_readonly']);
+    await page.close();
+  });
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { CONNECTOR_CONFIG_SCHEMAS } from '../../src/connectors/config-schemas.ts';
+import { makeKeyPair } from './saml-helpers.ts';
+
+// The config a connector of type saml is saved with (declarative file, admin API): refused with a
+// message that names the field.
+describe('SAML connector config', () => {
+  const schema = CONNECTOR_CONFIG_SCHEMAS.saml;
+  let keys: { certificate: string; privateKey: string };
+  let other: { certificate: string; privateKey: string };
+  const url = 'https://idp.example.com/metadata';
+
+  before(async () => {
+    [keys, other] = await Promise.all([makeKeyPair('SP'), makeKeyPair('Someone else')]);
+  });
+
+  const problems = (config: Record<string, unknown>) => {
+    const result = schema.safeParse(config);
+    return result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  };
+
+  it('fills in the documented defaults', () => {
+    const config = schema.parse({ idpMetadataUrl: url });
+    assert.equal(config.wantAssertionsSigned, true);
+    assert.equal(config.wantResponseSigned, false);
+    assert.equal(config.signAuthnRequests, false);
+    assert.equal(config.clockSkewSeconds, 60);
+    assert.equal(config.idpMetadataRefreshSeconds, 3600);
+    assert.equal(config.maxSessionAgeSeconds, 8 * 3600);
+    assert.equal(config.nameIdFormat, 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
+  });
+
+  const cases: Array<[string, () => Record<string, unknown>, RegExp]> = [
+    ['no metadata source', () => ({}), /idpMetadataUrl: give exactly one of/],
+    ['two metadata sources', () => ({ idpMetadataUrl: url, idpMetadataXml: '<x/>' }), /give exactly one of/],
+    [
+      'a metadata URL that is not http(s)',
+      () => ({ idpMetadataUrl: 'file:///etc/passwd' }),
+      /idpMetadataUrl: must be an http\(s\) URL/,
+    ],
+    [
+      'nothing signed',
+      () => ({ idpMetadataUrl: url, wantAssertionsSigned: false }),
+      /wantAssertionsSigned: an unsigned login cannot be trusted/,
+    ],
+    [
+      'signed requests without a key',
+      () => ({ idpMetadataUrl: url, signAuthnRequests: true }),
+      /spPrivateKey: signAuthnRequests needs/,
+    ],
+    [
+      'encrypted assertions without a key',
+      () => ({ idpMetadataUrl: url, wantAssertionsEncrypted: true }),
+      /spEncryptionPrivateKey: wantAssertionsEncrypted needs/,
+    ],
+    [
+      'a certificate without its key',
+      () => ({ idpMetadataUrl: url, spCertificate: keys.certificate }),
+      /spPrivateKey: spCertificate and spPrivateKey go together/,
+    ],
+    [
+      'a key that is not the certificate’s',
+      () => ({ idpMetadataUrl: url, spCertificate: keys.certificate, spPrivateKey: other.privateKey }),
+      /spPrivateKey: is not the private key of spCertificate/,
+    ],
+    [
+      'a certificate that is not PEM',
+      () => ({ idpMetadataUrl: url, spCertificate: 'MIIB...', spPrivateKey: keys.privateKey }),
+      /spCertificate: must be a PEM X.509 certificate/,
+    ],
+    [
+      'a custom claim that would replace sub',
+      () => ({ idpMetadataUrl: url, claims: { sub: 'uid' } }),
+      /claims.sub: is a claim Lock sets itself/,
+    ],
+    [
+      'a clock skew over 10 minutes',
+      () => ({ idpMetadataUrl: url, clockSkewSeconds: 3600 }),
+      /clockSkewSeconds/,
+    ],
+    ['an unknown field', () => ({ idpMetadataUrl: url, wantAssertionSigned: true }), /wantAssertionSigned/],
+    [
+      'IdP-initiated logins (not supported)',
+      () => ({ idpMetadataUrl: url, allowUnsolicited: true }),
+      /allowUnsolicited/,
+    ],
+  ];
+  for (const [what, config, expected] of cases)
+    it(`refuses ${what}`, () => {
+      const found = problems(config());
+      assert.ok(
+        found.some((problem) => expected.test(problem)),
+        found.join('\n'),
+      );
+      assert.ok(!found.join().includes('PRIVATE KEY'), 'never echoes a key');
+    });
+
+  it('accepts a complete signing + encryption config', () => {
+    assert.deepEqual(
+      problems({
+        idpMetadataFile: '/etc/lock/idp.xml',
+        spCertificate: keys.certificate,
+        spPrivateKey: keys.privateKey,
+        signAuthnRequests: true,
+        wantAssertionsEncrypted: true,
+        wantResponseSigned: true,
+        requestedAuthnContext: {
+          classRefs: ['urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'],
+        },
+        claims: { department: 'urn:oid:2.5.4.11' },
+      }),
+      [],
+    );
+  });
+});
