@@ -107,6 +107,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
       kek: kek.key,
+      now,
     });
     let server: Server | undefined;
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { addClient } from '../admin/clients.ts';
 import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
+import { BruteForceGuard } from '../security/brute-force.ts';
 import { listClients } from '../store/catalog-repositories.ts';
 import { listUsers } from '../store/users.ts';
 import { print } from './output.ts';
@@ -64,6 +65,16 @@ export async function usersSetDisabled(args: string[], disabled: boolean): Promi
   await withSession(async ({ database }) => {
     const { ended } = await setAccountDisabled(database.pool, username, disabled);
     print(disabled ? `disabled ${username}; ended ${ended} sessions and tokens` : `enabled ${username}`);
+  });
+}
+
+/** `lock users unlock NAME`: lifts a brute-force lockout (any connector's account of that name). */
+export async function usersUnlock(args: string[]): Promise<void> {
+  const [username] = args;
+  if (!username) throw new Error('usage: lock users unlock USERNAME');
+  await withSession(async ({ database }) => {
+    const unlocked = await new BruteForceGuard(database.pool).unlockAccount(username);
+    print(unlocked ? `unlocked ${username}` : `${username} had no failed sign-ins on record`);
   });
 }
 

@@ -14,6 +14,7 @@ const USAGE = `usage: lock <command>
   users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
   users passwd NAME [--end-sessions]
   users disable NAME | users enable NAME
+  users unlock NAME          lift a brute-force lockout of the account
   users list
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
@@ -30,6 +31,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users passwd': async (args) => (await import('./account-commands.ts')).usersPasswd(args),
   'users disable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, true),
   'users enable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, false),
+  'users unlock': async (args) => (await import('./account-commands.ts')).usersUnlock(args),
   'users list': async () => (await import('./account-commands.ts')).usersList(),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
   'clients list': async () => (await import('./account-commands.ts')).clientsList(),

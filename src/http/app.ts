@@ -6,6 +6,7 @@ import { interactionRoutes } from '../interactions/routes.ts';
 import { ssoRoutes } from '../interactions/sso-routes.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
+import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
 
@@ -17,6 +18,7 @@ export interface HttpOptions {
   jwksMaxAge: number;
   trustProxy: boolean;
   kek: Buffer;
+  now: () => Date;
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
@@ -58,6 +60,7 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     connectors: () => options.runtime.state.connectors,
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
+    bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
   });
   const sso = ssoRoutes({
     pool: options.pool,

@@ -14,6 +14,8 @@ import {
 } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
+import type { BruteForceGuard } from '../security/brute-force.ts';
+import { verifyAgainstDummy } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { createCsrf } from './csrf.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
@@ -24,6 +26,7 @@ export interface InteractionOptions {
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   clientName: (clientId: string) => string;
   csrfKey: Buffer;
+  bruteForce: BruteForceGuard;
 }
 
 // One message for a wrong password and an unknown user: the page never tells which.
@@ -145,12 +148,6 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       });
     }
     const { username, password } = parsed.data;
-    const outcome = await authenticate(passwordConnectorsFor(found), username, password, (connector, error) =>
-      ctx.state.log.warn(
-        { connector: connector.id, err: { message: error.message } },
-        'connector unavailable',
-      ),
-    );
     const attempt = {
       subject: username,
       clientId: String(found.params.client_id),
@@ -158,10 +155,21 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       userAgent: ctx.get('user-agent'),
       requestId: ctx.state.requestId,
     };
+    const lockout = await options.bruteForce.check(username, ctx.ip);
+    const outcome: AuthenticationOutcome = lockout.locked
+      ? await refuseLockedOut(password, lockout.scope)
+      : await authenticate(passwordConnectorsFor(found), username, password, (connector, error) =>
+          ctx.state.log.warn(
+            { connector: connector.id, err: { message: error.message } },
+            'connector unavailable',
+          ),
+        );
     if (outcome.status !== 'authenticated') {
+      if (outcome.status === 'failed' && !lockout.locked)
+        await options.bruteForce.recordFailure(username, ctx.ip);
       await recordAuditEvent(options.pool, {
         ...attempt,
-        type: 'login.password',
+        type: lockout.locked ? 'login.locked_out' : 'login.password',
         outcome: outcome.status === 'unavailable' ? 'error' : 'failure',
         reason: outcome.reason,
         ...(outcome.connector && { connector: outcome.connector }),
@@ -169,6 +177,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       ctx.status = outcome.status === 'unavailable' ? 503 : 401;
       return showLogin(ctx, found, { username, error: outcome.message });
     }
+    await options.bruteForce.recordSuccess(username);
     const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
     await recordAuditEvent(options.pool, {
       ...attempt,
@@ -233,6 +242,22 @@ type AuthenticationOutcome =
     }
   /** `reason` is for the audit log only; `message` is what the user sees. */
   | { status: 'failed' | 'unavailable'; message: string; reason: string; connector?: string };
+
+/**
+ * A locked-out account or address is told what a wrong password is told, after the same work
+ * (a real argon2 verify), so neither the message nor the timing reveals the lockout.
+ */
+async function refuseLockedOut(
+  password: string,
+  scope: 'account' | 'address',
+): Promise<AuthenticationOutcome> {
+  await verifyAgainstDummy(password);
+  return {
+    status: 'failed',
+    message: WRONG_CREDENTIALS,
+    reason: `${scope} locked out after repeated failures`,
+  };
+}
 
 /** Tries the connectors in order; the first that knows the user decides. */
 async function authenticate(
