@@ -7,7 +7,7 @@ import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
-import { assertKeyEncryptionKeyMatches, ensureSigningKeys } from './keys/signing-keys.ts';
+import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -19,6 +19,8 @@ export interface Lock {
   database: Database;
   runtime: OidcRuntime;
   box: SecretBox;
+  /** Rotates signing keys that are due (run every minute; exposed for tests with an injected clock). */
+  maintainKeys(): Promise<void>;
   /** Starts serving HTTP; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes the pool, stops an embedded database. */
@@ -94,6 +96,21 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     await feed.start();
     closers.push(() => feed.stop());
 
+    const maintainKeys = async () => {
+      const added = await rotateIfDue(pool, box, {
+        now: now(),
+        intervalSeconds: env.LOCK_KEY_ROTATION_INTERVAL,
+        prepublishSeconds: env.LOCK_JWKS_MAX_AGE,
+      });
+      for (const key of added)
+        log.info({ kid: key.kid, alg: key.alg, activatesAt: key.activatesAt }, 'rotated signing key');
+      if (added.length > 0) await runtime.reload();
+    };
+    const rotation = setInterval(() => {
+      maintainKeys().catch((error) => log.warn({ err: error }, 'automatic key rotation failed'));
+    }, 60_000).unref();
+    closers.push(() => clearInterval(rotation));
+
     const sweeper = setInterval(() => {
       sweepExpired(pool).catch((error) => log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
     }, 10 * 60_000).unref();
@@ -115,6 +132,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       database,
       runtime,
       box,
+      maintainKeys,
       async listen(port, host) {
         server = app.listen({ port, host });
         server.keepAliveTimeout = 65_000;

@@ -30,6 +30,12 @@ const envSchema = z.object({
   LOCK_TRUST_PROXY: flag.default(false),
   /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
   LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Seconds between automatic signing-key rotations (0: only `lock keys rotate`). Default 90 days. */
+  LOCK_KEY_ROTATION_INTERVAL: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(90 * 24 * 3600),
   LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });

@@ -92,3 +92,40 @@ export async function rotateSigningKeys(
     return added;
   });
 }
+
+/**
+ * Automatic rotation: an algorithm whose newest key started signing `intervalSeconds` ago, and
+ * that has no next key yet, gets one (published now, signing after `prepublishSeconds`). Safe to
+ * call from every process at once: the advisory lock and the re-read inside it make one winner.
+ */
+export async function rotateIfDue(
+  pool: pg.Pool,
+  box: SecretBox,
+  options: { now: Date; intervalSeconds: number; prepublishSeconds: number },
+): Promise<Array<{ kid: string; alg: SigningAlg; activatesAt: Date }>> {
+  if (options.intervalSeconds <= 0) return [];
+  const due = (keys: StoredSigningKey[]) =>
+    SIGNING_ALGS.filter((alg) => {
+      const newest = keys
+        .filter((key) => key.alg === alg)
+        .toSorted((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())[0];
+      return (
+        newest !== undefined &&
+        newest.activatesAt.getTime() <= options.now.getTime() - options.intervalSeconds * 1000
+      );
+    });
+  if (due(await listSigningKeys(pool)).length === 0) return [];
+  return tx(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+    const algs = due(await listSigningKeys(client));
+    const activatesAt = new Date(options.now.getTime() + options.prepublishSeconds * 1000);
+    const added = [];
+    for (const alg of algs) {
+      const key = await generateSigningKey(alg, box, activatesAt);
+      await insertSigningKey(client, key);
+      added.push({ kid: key.kid, alg, activatesAt });
+    }
+    if (added.length > 0) await notifyChange(client, 'keys');
+    return added;
+  });
+}
