@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
+import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import type { Logger } from './logger.ts';
 
 export interface LockState {
@@ -46,7 +47,10 @@ export function securityHeaders(httpsIssuer: boolean): Koa.Middleware {
   };
 }
 
-/** Our own routes answer JSON errors; an unexpected one is logged and answered 500 without detail. */
+/**
+ * Our own routes' errors: an HTML page for a browser, JSON for everything else. An unexpected
+ * error is logged and answered 500 without detail.
+ */
 export function errorHandler(): Koa.Middleware<LockState> {
   return async (ctx, next) => {
     try {
@@ -55,8 +59,17 @@ export function errorHandler(): Koa.Middleware<LockState> {
       const status = (error as { status?: number }).status ?? 500;
       const expose = status < 500 && (error as { expose?: boolean }).expose !== false;
       if (status >= 500) ctx.state.log.error({ err: error }, 'request failed');
+      const message = expose ? (error as Error).message : 'internal server error';
       ctx.status = status;
-      ctx.body = { error: expose ? (error as Error).message : 'internal server error' };
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.set('Content-Security-Policy', LOCK_CSP);
+        ctx.type = 'html';
+        ctx.body = renderView('error', {
+          title: status >= 500 ? 'Something went wrong' : 'This request could not be completed',
+          message: expose ? message : 'Lock could not complete the request. Please try again in a moment.',
+          requestId: ctx.state.requestId,
+        });
+      } else ctx.body = { error: message };
     }
   };
 }

@@ -42,6 +42,8 @@ function toAccount(identity: StoredIdentity, roles: string[]): LockAccount {
     claims: (_use: string, scope: string): AccountClaims => {
       const scopes = new Set(scope.split(' '));
       return {
+        // Upstream claims first, so no connector attribute can stand in for Lock's own claims.
+        ...identity.claims,
         sub: identity.sub,
         roles,
         idp: identity.connector,
@@ -51,7 +53,6 @@ function toAccount(identity: StoredIdentity, roles: string[]): LockAccount {
         }),
         ...(scopes.has('email') && identity.email !== undefined && { email: identity.email }),
         ...(scopes.has('groups') && { groups: identity.groups }),
-        ...identity.claims,
       };
     },
   };
