@@ -10,6 +10,8 @@ import type { Logger } from './http/logger.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { RateLimiter } from './security/rate-limit.ts';
+import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
@@ -116,6 +118,19 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     }, 10 * 60_000).unref();
     closers.push(() => clearInterval(sweeper));
 
+    const rateLimiter = new RateLimiter(
+      pool,
+      rateLimitRules({
+        token: env.LOCK_RATE_LIMIT_TOKEN,
+        introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
+        authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
+        login: env.LOCK_RATE_LIMIT_LOGIN,
+      }),
+      { windowSeconds: env.LOCK_RATE_LIMIT_WINDOW, now },
+    );
+    rateLimiter.start();
+    closers.push(() => rateLimiter.stop());
+
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -125,6 +140,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       kek: kek.key,
       now,
+      rateLimiter,
     });
     let server: Server | undefined;
 

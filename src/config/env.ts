@@ -36,6 +36,12 @@ const envSchema = z.object({
     .int()
     .min(0)
     .default(90 * 24 * 3600),
+  /** Fixed window of the rate limits, and the requests allowed per window (0: no limit). */
+  LOCK_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60),
+  LOCK_RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(60_000),
+  LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
+  LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
+  LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
   LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });

@@ -7,6 +7,7 @@ import { ssoRoutes } from '../interactions/sso-routes.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
+import type { RateLimiter } from '../security/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
 
@@ -19,6 +20,7 @@ export interface HttpOptions {
   trustProxy: boolean;
   kek: Buffer;
   now: () => Date;
+  rateLimiter: RateLimiter;
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
@@ -51,6 +53,7 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(requestLog(options.log));
   app.use(securityHeaders(options.issuer.startsWith('https:')));
   app.use(errorHandler());
+  app.use(options.rateLimiter.middleware());
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());

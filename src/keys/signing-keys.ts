@@ -77,20 +77,39 @@ export async function ensureSigningKeys(pool: pg.Pool, box: SecretBox, now: Date
 export async function rotateSigningKeys(
   pool: pg.Pool,
   box: SecretBox,
-  options: { now: Date; prepublishSeconds: number; algs?: readonly SigningAlg[] },
-): Promise<Array<{ kid: string; alg: SigningAlg; activatesAt: Date }>> {
+  options: RotationOptions,
+): Promise<AddedSigningKey[]> {
+  return tx(pool, (client) => addNextSigningKeys(client, box, options));
+}
+
+export interface RotationOptions {
+  now: Date;
+  prepublishSeconds: number;
+  algs?: readonly SigningAlg[];
+}
+
+export interface AddedSigningKey {
+  kid: string;
+  alg: SigningAlg;
+  activatesAt: Date;
+}
+
+/** rotateSigningKeys inside a transaction the caller holds (e.g. with its audit event). */
+export async function addNextSigningKeys(
+  client: pg.PoolClient,
+  box: SecretBox,
+  options: RotationOptions,
+): Promise<AddedSigningKey[]> {
   const activatesAt = new Date(options.now.getTime() + options.prepublishSeconds * 1000);
-  return tx(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
-    const added = [];
-    for (const alg of options.algs ?? SIGNING_ALGS) {
-      const key = await generateSigningKey(alg, box, activatesAt);
-      await insertSigningKey(client, key);
-      added.push({ kid: key.kid, alg, activatesAt });
-    }
-    await notifyChange(client, 'keys');
-    return added;
-  });
+  await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+  const added = [];
+  for (const alg of options.algs ?? SIGNING_ALGS) {
+    const key = await generateSigningKey(alg, box, activatesAt);
+    await insertSigningKey(client, key);
+    added.push({ kid: key.kid, alg, activatesAt });
+  }
+  await notifyChange(client, 'keys');
+  return added;
 }
 
 /**
@@ -102,7 +121,7 @@ export async function rotateIfDue(
   pool: pg.Pool,
   box: SecretBox,
   options: { now: Date; intervalSeconds: number; prepublishSeconds: number },
-): Promise<Array<{ kid: string; alg: SigningAlg; activatesAt: Date }>> {
+): Promise<AddedSigningKey[]> {
   if (options.intervalSeconds <= 0) return [];
   const due = (keys: StoredSigningKey[]) =>
     SIGNING_ALGS.filter((alg) => {
@@ -118,14 +137,11 @@ export async function rotateIfDue(
   return tx(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
     const algs = due(await listSigningKeys(client));
-    const activatesAt = new Date(options.now.getTime() + options.prepublishSeconds * 1000);
-    const added = [];
-    for (const alg of algs) {
-      const key = await generateSigningKey(alg, box, activatesAt);
-      await insertSigningKey(client, key);
-      added.push({ kid: key.kid, alg, activatesAt });
-    }
-    if (added.length > 0) await notifyChange(client, 'keys');
-    return added;
+    if (algs.length === 0) return [];
+    return addNextSigningKeys(client, box, {
+      now: options.now,
+      prepublishSeconds: options.prepublishSeconds,
+      algs,
+    });
   });
 }

@@ -16,12 +16,9 @@ import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
 // After the OpenID Basic OP conformance plan: what a misbehaving client or user must not get.
 describe('authorization code: refusals', () => {
   let lock: RunningLock;
-  let web: oidc.Configuration;
-  const insecure = { execute: [oidc.allowInsecureRequests] };
 
   before(async () => {
     lock = await startLock({ config: loginConfig });
-    web = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, insecure);
   });
   after(async () => {
     await lock.close();

@@ -1,0 +1,22 @@
+import type { Queryable } from './pool.ts';
+
+/** Adds each delta (0 reads only) to its window's counter and returns the totals of every process. */
+export async function addRateLimitCounts(
+  db: Queryable,
+  windowStart: Date,
+  deltas: Array<{ key: string; delta: number }>,
+): Promise<Map<string, number>> {
+  if (deltas.length === 0) return new Map();
+  const { rows } = await db.query<{ key: string; count: number }>(
+    `INSERT INTO rate_limit_counters AS c (key, window_start, count)
+     SELECT key, $1, delta FROM unnest($2::text[], $3::int[]) AS d (key, delta)
+     ON CONFLICT (key, window_start) DO UPDATE SET count = c.count + EXCLUDED.count
+     RETURNING key, count`,
+    [windowStart, deltas.map((d) => d.key), deltas.map((d) => d.delta)],
+  );
+  return new Map(rows.map((row) => [row.key, row.count]));
+}
+
+export async function deleteRateLimitWindowsBefore(db: Queryable, before: Date): Promise<void> {
+  await db.query('DELETE FROM rate_limit_counters WHERE window_start < $1', [before]);
+}
