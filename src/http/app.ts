@@ -3,7 +3,7 @@ import Koa from 'koa';
 import type pg from 'pg';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
-import { ssoRoutes } from '../interactions/sso-routes.ts';
+import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
@@ -64,11 +64,16 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
     bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
+    pendingLogin: idpInitiatedLogin({
+      pool: options.pool,
+      connectors: () => options.runtime.state.connectors,
+    }),
   });
   const sso = ssoRoutes({
     pool: options.pool,
     provider: () => options.runtime.state.provider,
     connectors: () => options.runtime.state.connectors,
+    client: (clientId) => options.runtime.state.catalog.clients.get(clientId),
   });
   app.use(sso.routes());
   app.use(sso.allowedMethods());

@@ -27,6 +27,14 @@ export interface InteractionOptions {
   clientName: (clientId: string) => string;
   csrfKey: Buffer;
   bruteForce: BruteForceGuard;
+  /**
+   * A login that already happened for this browser and this interaction's client (an IdP-initiated
+   * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
+   */
+  pendingLogin?: (
+    ctx: Koa.ParameterizedContext<LockState>,
+    found: Details,
+  ) => Promise<InteractionResults | undefined>;
 }
 
 // One message for a wrong password and an unknown user: the page never tells which.
@@ -98,6 +106,8 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
 
   router.get('/', async (ctx) => {
     const found = await details(ctx);
+    const pending = found.prompt.name === 'login' ? await options.pendingLogin?.(ctx, found) : undefined;
+    if (pending) return finish(ctx, pending);
     // `connector=<id>` naming a redirecting (SSO) connector skips the choice: straight to that IdP.
     const chosen = options.connectors().get(String(found.params.connector));
     if (found.prompt.name === 'login' && chosen && !isPasswordConnector(chosen)) {

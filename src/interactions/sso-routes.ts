@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
 import { type ConnectorInfo, UpstreamError } from '../connectors/connector.ts';
@@ -9,6 +10,7 @@ import {
   type IdpStatusOutcome,
   isSamlConnector,
   type SamlConnector,
+  type UnsolicitedOutcome,
 } from '../connectors/saml/saml-connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
@@ -19,11 +21,17 @@ export interface SsoRouteOptions {
   pool: pg.Pool;
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
+  /** The catalog's client of this id, read at each use (IdP-initiated logins land in one). */
+  client: (clientId: string) => { grantTypes: readonly string[] } | undefined;
 }
 
 type Context = Koa.ParameterizedContext<LockState>;
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const BINDING_COOKIE = 'lock_sso';
+// Binds an IdP-initiated login held by the ACS to the browser that posted it; read by the login step.
+const IDP_INITIATED_COOKIE = 'lock_saml_idp';
+const IDP_INITIATED_COOKIE_PATH = '/interaction';
 // A SAML Response with an encrypted assertion and a few certificates fits with room to spare.
 const ACS_FORM_LIMIT = 512 * 1024;
 const AUDIT_TYPE = 'login.saml';
@@ -35,7 +43,9 @@ const START_AGAIN = 'Go back to the application and start signing in again.';
  * which carries none of Lock's SameSite=Lax cookies, so the ACS cannot see the interaction: it
  * validates the response, stores the login against the request it answers, and sends the browser
  * to a same-site GET (`…/complete`) that carries the interaction cookie and the cookie binding the
- * request to this browser, and finishes the interaction there.
+ * request to this browser, and finishes the interaction there. An unsolicited (IdP-initiated)
+ * response, accepted only by a connector with `idpInitiated.enabled`, is held for the browser that
+ * posted it and handed to its client's next authorization request (`idpInitiatedLogin`).
  */
 export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
   const router = new Router<LockState>();
@@ -151,6 +161,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       const message = statusMessage(connector.name, outcome);
       return renderError(ctx, message.status, message.title, message.text);
     }
+    if (outcome.kind === 'unsolicited') return holdUnsolicited(ctx, connector, outcome);
     ctx.status = 303;
     ctx.redirect(
       `/interaction/${encodeURIComponent(outcome.interactionUid)}/sso/${encodeURIComponent(connector.id)}/complete?request=${encodeURIComponent(outcome.requestId)}`,
@@ -206,6 +217,45 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     ctx.redirect(redirectTo);
   });
 
+  /**
+   * An IdP-initiated login the connector accepted: checked against the catalog now, held for this
+   * browser (cookie set on this 303, the answer to a cross-site top-level POST, which may set a
+   * SameSite=Lax cookie), and the browser sent to the client's login initiation endpoint. The
+   * client's own authorization request then takes it in the login step (idpInitiatedLogin below).
+   */
+  async function holdUnsolicited(ctx: Context, connector: SamlConnector, outcome: UnsolicitedOutcome) {
+    const client = options.client(outcome.clientId);
+    if (!client?.grantTypes.includes('authorization_code')) {
+      await audit(ctx, connector, {
+        outcome: 'error',
+        subject: outcome.login.identity.username,
+        clientId: outcome.clientId,
+        reason: `IdP-initiated login refused: idpInitiated.clientId ${outcome.clientId} is ${client ? 'a client without the authorization_code grant' : 'not a client of Lock'}`,
+      });
+      return renderError(
+        ctx,
+        503,
+        `Sign-in with ${connector.name} is unavailable`,
+        'Lock cannot send you on to the application. Contact your administrator.',
+      );
+    }
+    const held = await connector.holdUnsolicitedLogin(outcome);
+    ctx.state.log.info(
+      { connector: connector.id, clientId: outcome.clientId },
+      'IdP-initiated SAML login held for the client',
+    );
+    ctx.cookies.set(IDP_INITIATED_COOKIE, held.browserBinding, {
+      path: IDP_INITIATED_COOKIE_PATH,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      maxAge: held.maxAgeMs,
+      overwrite: true,
+    });
+    ctx.status = 303;
+    ctx.redirect(held.redirectUrl);
+  }
+
   router.get('/saml/:connector/metadata', (ctx) => {
     const connector = samlConnector(ctx);
     if (!connector) {
@@ -219,6 +269,68 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
   });
 
   return router;
+}
+
+/**
+ * The login step's hook (interactionRoutes' `pendingLogin`): finishes a client's login with the
+ * IdP-initiated login held for this browser (its cookie) and this client, taking it once. Not when
+ * the client asked for a fresh authentication (prompt=login, max_age), which Lock did not see, nor
+ * when `connector=<id>` names another connector: then the login page works as ever.
+ */
+export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'connectors'>) {
+  return async (ctx: Context, interaction: Interaction): Promise<InteractionResults | undefined> => {
+    const binding = ctx.cookies.get(IDP_INITIATED_COOKIE);
+    if (!binding) return undefined;
+    const reasons = interaction.prompt.reasons ?? [];
+    if (reasons.includes('login_prompt') || reasons.includes('max_age')) return undefined;
+    const clientId = String(interaction.params.client_id);
+    const named = interaction.params.connector;
+    const candidates = [...options.connectors().values()].filter(
+      (connector): connector is SamlConnector =>
+        isSamlConnector(connector) &&
+        connector.config.idpInitiated.enabled &&
+        connector.config.idpInitiated.clientId === clientId &&
+        (typeof named !== 'string' || named === connector.id),
+    );
+    if (candidates.length === 0) return undefined; // held for another client, if at all: keep it
+    ctx.cookies.set(IDP_INITIATED_COOKIE, '', { path: IDP_INITIATED_COOKIE_PATH, maxAge: 0 });
+    const event = {
+      type: AUDIT_TYPE,
+      clientId,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
+      requestId: ctx.state.requestId,
+      details: { idpInitiated: true },
+    };
+    for (const connector of candidates) {
+      const login = await connector.takeUnsolicitedLogin({ browserBinding: binding, clientId });
+      if (!login) continue;
+      const identity = await recordIdentity(options.pool, connector.id, login.identity);
+      await recordAuditEvent(options.pool, {
+        ...event,
+        outcome: 'success',
+        connector: connector.id,
+        actor: identity.sub,
+        subject: identity.username,
+      });
+      const amr = amrFor(login.authnContextClassRef);
+      return {
+        login: {
+          accountId: identity.sub,
+          remember: true,
+          ...(amr.length > 0 && { amr }),
+          ...(login.authnContextClassRef !== undefined && { acr: login.authnContextClassRef }),
+        },
+      };
+    }
+    await recordAuditEvent(options.pool, {
+      ...event,
+      outcome: 'failure',
+      ...(candidates.length === 1 && { connector: candidates[0]!.id }),
+      reason: 'IdP-initiated login: none held for this browser and client (already used or expired)',
+    });
+    return undefined;
+  };
 }
 
 const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';

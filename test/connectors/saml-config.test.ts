@@ -31,6 +31,7 @@ describe('SAML connector config', () => {
     assert.equal(config.idpMetadataRefreshSeconds, 3600);
     assert.equal(config.maxSessionAgeSeconds, 8 * 3600);
     assert.equal(config.nameIdFormat, 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
+    assert.deepEqual(config.idpInitiated, { enabled: false, loginTtlSeconds: 120 }, 'unsolicited: refused');
   });
 
   const cases: Array<[string, () => Record<string, unknown>, RegExp]> = [
@@ -83,9 +84,55 @@ describe('SAML connector config', () => {
     ],
     ['an unknown field', () => ({ idpMetadataUrl: url, wantAssertionSigned: true }), /wantAssertionSigned/],
     [
-      'IdP-initiated logins (not supported)',
+      'a made-up switch for unsolicited responses',
       () => ({ idpMetadataUrl: url, allowUnsolicited: true }),
       /allowUnsolicited/,
+    ],
+    [
+      'IdP-initiated logins without a client',
+      () => ({
+        idpMetadataUrl: url,
+        idpInitiated: { enabled: true, initiateLoginUri: 'https://app.example.com/login' },
+      }),
+      /idpInitiated.clientId: is required when idpInitiated.enabled is true/,
+    ],
+    [
+      'IdP-initiated logins without the client’s login initiation endpoint',
+      () => ({ idpMetadataUrl: url, idpInitiated: { enabled: true, clientId: 'web-app' } }),
+      /idpInitiated.initiateLoginUri: is required when idpInitiated.enabled is true/,
+    ],
+    [
+      'a plain-http login initiation endpoint off loopback',
+      () => ({
+        idpMetadataUrl: url,
+        idpInitiated: {
+          enabled: true,
+          clientId: 'web-app',
+          initiateLoginUri: 'http://app.example.com/login',
+        },
+      }),
+      /idpInitiated.initiateLoginUri: must be an https URL \(http only on localhost\)/,
+    ],
+    [
+      'a login initiation endpoint that is not a URL',
+      () => ({
+        idpMetadataUrl: url,
+        idpInitiated: { enabled: true, clientId: 'web-app', initiateLoginUri: 'javascript:alert(1)' },
+      }),
+      /idpInitiated.initiateLoginUri/,
+    ],
+    [
+      'an unknown field under idpInitiated',
+      () => ({
+        idpMetadataUrl: url,
+        idpInitiated: { enabled: false, redirectUri: 'https://app.example.com/' },
+      }),
+      /redirectUri/,
+    ],
+    [
+      'an IdP-initiated login waiting longer than 15 minutes',
+      () => ({ idpMetadataUrl: url, idpInitiated: { loginTtlSeconds: 3600 } }),
+      /idpInitiated.loginTtlSeconds/,
     ],
   ];
   for (const [what, config, expected] of cases)
@@ -114,5 +161,21 @@ describe('SAML connector config', () => {
       }),
       [],
     );
+  });
+
+  it('accepts IdP-initiated logins for a client, https or on loopback', () => {
+    for (const initiateLoginUri of ['https://app.example.com/oidc/initiate', 'http://127.0.0.1:8080/login'])
+      assert.deepEqual(
+        problems({
+          idpMetadataUrl: url,
+          idpInitiated: {
+            enabled: true,
+            clientId: 'web-app',
+            initiateLoginUri,
+            targetLinkUri: 'https://app.example.com/',
+          },
+        }),
+        [],
+      );
   });
 });

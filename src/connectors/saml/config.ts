@@ -65,6 +65,34 @@ const pemPrivateKey = z.string().refine((value) => {
 const attributeName = z.string().min(1).max(1024);
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A URL of a client application: https (OIDC Core §4), plain http only on a loopback host. */
+const clientUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname);
+  }, 'must be an https URL (http only on localhost)')
+  .refine((value) => new URL(value).hash === '', 'must not have a fragment');
+
+/**
+ * IdP-initiated (unsolicited) logins, OIDC Core §4 style: the ACS accepts a response without
+ * InResponseTo, holds the login for the browser that posted it, and sends that browser to the
+ * client's login initiation endpoint; the client's own authorization request then takes the login.
+ */
+const idpInitiatedSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** The OIDC client (catalog client id) the user lands in; checked against the catalog at each login. */
+  clientId: z.string().min(1).max(128).optional(),
+  /** The client's login initiation endpoint (OIDC `initiate_login_uri`): gets `iss` and `target_link_uri`. */
+  initiateLoginUri: clientUrl.optional(),
+  /** The `target_link_uri` sent when the RelayState names no URL on the initiation endpoint's origin. */
+  targetLinkUri: clientUrl.optional(),
+  /** How long the held login waits for the client's authorization request. */
+  loginTtlSeconds: seconds(10, 900).default(120),
+});
+
 /**
  * `connectors[].config` of `type: saml`: Lock as a SAML 2.0 service provider to one IdP. Every field
  * and its default is documented in docs/saml.md. Members ending in `PrivateKey` are sealed at rest.
@@ -117,6 +145,8 @@ export const samlConfigSchema = z
     claims: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, 'must be a claim name'), attributeName)
       .default({}),
+
+    idpInitiated: idpInitiatedSchema.default({ enabled: false, loginTtlSeconds: 120 }),
   })
   .superRefine((config, ctx) => {
     const sources = ['idpMetadataUrl', 'idpMetadataFile', 'idpMetadataXml'] as const;
@@ -136,6 +166,14 @@ export const samlConfigSchema = z
         path: ['wantAssertionsSigned'],
         message: 'an unsigned login cannot be trusted: set wantAssertionsSigned or wantResponseSigned',
       });
+    if (config.idpInitiated.enabled)
+      for (const field of ['clientId', 'initiateLoginUri'] as const)
+        if (config.idpInitiated[field] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['idpInitiated', field],
+            message: 'is required when idpInitiated.enabled is true',
+          });
     requirePair(ctx, config.spCertificate, config.spPrivateKey, 'spCertificate', 'spPrivateKey');
     requirePair(
       ctx,

@@ -10,6 +10,7 @@ import {
 } from '../connector.ts';
 import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
 import { type SamlConfig, samlConfigSchema } from './config.ts';
+import { holdLogin, takeHeldLogin } from './idp-initiated-store.ts';
 import type { IdpDescriptor } from './idp-metadata.ts';
 import { IdpMetadataSource } from './idp-metadata-source.ts';
 import { SamlRefusal } from './refusal.ts';
@@ -33,7 +34,7 @@ export interface SamlConnectorOptions {
   config: Record<string, unknown>;
   db: Queryable;
   log: Logger;
-  /** Lock's issuer URL: the base of the SP's entity ID and endpoints. */
+  /** Lock's issuer URL: the base of the SP's entity ID and endpoints, and `iss` of IdP-initiated logins. */
   issuer: string;
   now: () => Date;
 }
@@ -59,6 +60,18 @@ export interface CompletedLogin {
   authnContextClassRef?: string;
 }
 
+/**
+ * A valid unsolicited (IdP-initiated) login of a connector that accepts them; its assertion ID is
+ * already spent. Not held yet: the caller checks `clientId` against the catalog first.
+ */
+export interface UnsolicitedOutcome {
+  kind: 'unsolicited';
+  clientId: string;
+  login: CompletedLogin;
+  /** The RelayState if it is a URL on the origin of the client's initiation endpoint, else the configured default. */
+  targetLinkUri?: string;
+}
+
 const storedOutcome = z.object({
   identity: z.object({
     upstreamId: z.string(),
@@ -74,8 +87,9 @@ const storedOutcome = z.object({
 /**
  * Lock as a SAML 2.0 service provider to one IdP: SP-initiated login by HTTP-Redirect, the answer
  * by HTTP-POST to the ACS, validated by response-validation.ts and bound to the request and the
- * browser that started it. Refresh tokens of its users work up to `maxSessionAgeSeconds` after the
- * last SAML login.
+ * browser that started it; unsolicited responses only with `idpInitiated.enabled`, held for the
+ * browser that posted them until its client's authorization request takes them. Refresh tokens of
+ * its users work up to `maxSessionAgeSeconds` after the last SAML login.
  */
 export class SamlConnector implements ConnectorInfo, RefreshConnector {
   readonly type = 'saml';
@@ -86,6 +100,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   readonly #db: Queryable;
   readonly #log: Logger;
   readonly #now: () => Date;
+  readonly #issuer: string;
   readonly #metadata: IdpMetadataSource;
 
   constructor(options: SamlConnectorOptions) {
@@ -100,6 +115,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     this.#db = options.db;
     this.#log = options.log;
     this.#now = options.now;
+    this.#issuer = options.issuer;
     const base = `${options.issuer.replace(/\/$/, '')}/saml/${encodeURIComponent(options.id)}`;
     this.sp = {
       entityId: this.config.spEntityId ?? `${base}/metadata`,
@@ -154,12 +170,13 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
 
   /**
    * The ACS: validates the IdP's response, answers its outstanding request (once) and stores the
-   * login for the completion step. Throws SamlRefusal (reason for the admin) or UpstreamError.
+   * login for the completion step; an unsolicited response only when `idpInitiated.enabled`.
+   * Throws SamlRefusal (reason for the admin) or UpstreamError.
    */
   async receiveResponse(form: {
     samlResponse: string;
     relayState: string | undefined;
-  }): Promise<IdpStatusOutcome | AnsweredOutcome> {
+  }): Promise<IdpStatusOutcome | AnsweredOutcome | UnsolicitedOutcome> {
     const result = await this.#validate(form.samlResponse);
     if (result.kind === 'status')
       return {
@@ -168,9 +185,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
         ...(result.subStatusCode !== undefined && { subStatusCode: result.subStatusCode }),
         ...(result.statusMessage !== undefined && { statusMessage: result.statusMessage }),
       };
-    // IdP-initiated logins answer no authorization request of a client: Lock has nowhere to send them.
-    if (result.inResponseTo === undefined)
-      throw new SamlRefusal('unsolicited (IdP-initiated) response, without InResponseTo: Lock accepts none');
+    if (result.inResponseTo === undefined) return this.#acceptUnsolicited(result, form.relayState);
     const now = this.#now();
     const request = await findOutstandingRequest(this.#db, result.inResponseTo);
     if (!request || request.connector !== this.id) {
@@ -220,12 +235,59 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       },
       this.#now(),
     );
-    if (outcome === undefined) return undefined;
-    const { identity, authnContextClassRef } = storedOutcome.parse(outcome);
-    return {
-      identity: stripUndefined(identity),
-      ...(authnContextClassRef !== undefined && { authnContextClassRef }),
+    return outcome === undefined ? undefined : readStoredOutcome(outcome);
+  }
+
+  /**
+   * Keeps an accepted IdP-initiated login for the browser that posted it (the caller puts
+   * `browserBinding` into a cookie) and says where to send that browser: the client's login
+   * initiation endpoint with `iss` and `target_link_uri` (OIDC Core §4).
+   */
+  async holdUnsolicitedLogin(
+    outcome: UnsolicitedOutcome,
+  ): Promise<{ browserBinding: string; redirectUrl: string; maxAgeMs: number }> {
+    const settings = this.config.idpInitiated;
+    const now = this.#now();
+    const maxAgeMs = settings.loginTtlSeconds * 1000;
+    const browserBinding = randomBytes(32).toString('base64url');
+    const stored: z.input<typeof storedOutcome> = {
+      identity: outcome.login.identity,
+      ...(outcome.login.authnContextClassRef !== undefined && {
+        authnContextClassRef: outcome.login.authnContextClassRef,
+      }),
     };
+    await holdLogin(
+      this.#db,
+      {
+        browserBinding: hashBinding(browserBinding),
+        connector: this.id,
+        clientId: outcome.clientId,
+        outcome: stored,
+        expiresAt: new Date(now.getTime() + maxAgeMs),
+      },
+      now,
+    );
+    const redirect = new URL(settings.initiateLoginUri!);
+    redirect.searchParams.set('iss', this.#issuer);
+    if (outcome.targetLinkUri !== undefined)
+      redirect.searchParams.set('target_link_uri', outcome.targetLinkUri);
+    return { browserBinding, redirectUrl: redirect.toString(), maxAgeMs };
+  }
+
+  /**
+   * The IdP-initiated login held for the browser with this cookie value, once, if it was for this
+   * client and has not expired; else undefined.
+   */
+  async takeUnsolicitedLogin(input: {
+    browserBinding: string;
+    clientId: string;
+  }): Promise<CompletedLogin | undefined> {
+    const outcome = await takeHeldLogin(
+      this.#db,
+      { browserBinding: hashBinding(input.browserBinding), connector: this.id, clientId: input.clientId },
+      this.#now(),
+    );
+    return outcome === undefined ? undefined : readStoredOutcome(outcome);
   }
 
   /** SAML cannot ask the IdP again: a login is good for `maxSessionAgeSeconds`, then sign in again. */
@@ -234,6 +296,44 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     if (typeof loginAt !== 'number') return undefined;
     const age = this.#now().getTime() / 1000 - loginAt;
     return age <= this.config.maxSessionAgeSeconds ? identity : undefined;
+  }
+
+  /**
+   * An unsolicited response: every check of a solicited one has passed (signature, pinned
+   * certificate, Issuer, Destination, Recipient, Audience, time limits, one assertion) and neither
+   * the Response nor the assertion names a request. Refused unless the connector accepts
+   * IdP-initiated logins; the replay cache is what keeps it from being accepted twice.
+   */
+  async #acceptUnsolicited(
+    result: ValidatedAssertion,
+    relayState: string | undefined,
+  ): Promise<UnsolicitedOutcome> {
+    const settings = this.config.idpInitiated;
+    if (!settings.enabled)
+      throw new SamlRefusal(
+        'unsolicited (IdP-initiated) response, without InResponseTo: this connector accepts none (idpInitiated.enabled is false)',
+      );
+    const now = this.#now();
+    const identity = mapAssertionToIdentity(result, this.config, now);
+    const fresh = await rememberAssertionId(
+      this.#db,
+      { issuer: result.issuer, id: result.assertionId, expiresAt: result.replayableUntil },
+      now,
+    );
+    if (!fresh) throw new SamlRefusal(`the assertion ${result.assertionId} was already used (replay)`);
+    const targetLinkUri =
+      targetFromRelayState(relayState, settings.initiateLoginUri!) ?? settings.targetLinkUri;
+    return {
+      kind: 'unsolicited',
+      clientId: settings.clientId!,
+      login: {
+        identity,
+        ...(result.authnContextClassRef !== undefined && {
+          authnContextClassRef: result.authnContextClassRef,
+        }),
+      },
+      ...(targetLinkUri !== undefined && { targetLinkUri }),
+    };
   }
 
   async #validate(samlResponse: string): Promise<StatusResponse | ValidatedAssertion> {
@@ -273,6 +373,25 @@ export const isSamlConnector = (connector: ConnectorInfo | undefined): connector
   connector instanceof SamlConnector;
 
 const hashBinding = (value: string) => createHash('sha256').update(value).digest();
+
+function readStoredOutcome(outcome: unknown): CompletedLogin {
+  const { identity, authnContextClassRef } = storedOutcome.parse(outcome);
+  return {
+    identity: stripUndefined(identity),
+    ...(authnContextClassRef !== undefined && { authnContextClassRef }),
+  };
+}
+
+/**
+ * IdPs carry the page the user wants at the SP in the RelayState of an IdP-initiated login. It is
+ * not signed: it becomes `target_link_uri` only as an absolute URL on the origin of the client's
+ * initiation endpoint (the client must still check it, OIDC Core §4); anything else is ignored.
+ */
+function targetFromRelayState(relayState: string | undefined, initiateLoginUri: string): string | undefined {
+  if (relayState === undefined || relayState === '' || !URL.canParse(relayState)) return undefined;
+  const url = new URL(relayState);
+  return url.origin === new URL(initiateLoginUri).origin && url.hash === '' ? url.toString() : undefined;
+}
 
 function stripUndefined(identity: z.output<typeof storedOutcome>['identity']): UpstreamIdentity {
   return {
