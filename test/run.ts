@@ -1,12 +1,19 @@
 // `npm test`: starts the peers the suite needs once, shares them with every test file through the
 // environment, runs node's test runner, and stops the peers (also when the run fails).
 import { spawn } from 'node:child_process';
+import { startOpenLdapPeer } from './peers/openldap.ts';
 import type { Peer } from './peers/peer.ts';
 import { startPostgresPeer } from './peers/postgres.ts';
+import { startSambaAdPeer } from './peers/samba-ad.ts';
 import { startSimpleSamlPhpPeer } from './peers/simplesamlphp.ts';
 
 /** Each peer starts once per run; its `env` reaches every test file. Add a peer with one line here. */
-const PEER_STARTERS: Array<() => Promise<Peer>> = [startPostgresPeer, startSimpleSamlPhpPeer];
+const PEER_STARTERS: Array<() => Promise<Peer>> = [
+  startPostgresPeer,
+  startSimpleSamlPhpPeer,
+  startOpenLdapPeer,
+  startSambaAdPeer,
+];
 
 const peers: Peer[] = [];
 let code = 1;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ldapConfigSchema } from './ldap/config.ts';
 import { samlConfigSchema } from './saml/config.ts';
 
 /**
@@ -7,7 +8,7 @@ import { samlConfigSchema } from './saml/config.ts';
  */
 export const CONNECTOR_CONFIG_SCHEMAS = {
   local: z.strictObject({}),
-  ldap: z.record(z.string(), z.unknown()),
+  ldap: ldapConfigSchema,
   saml: samlConfigSchema,
 } satisfies Record<string, z.ZodType>;
 

@@ -4,6 +4,8 @@ import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import type { ConnectorInfo } from './connector.ts';
+import { ldapClaimNames } from './ldap/config.ts';
+import { LdapConnector } from './ldap/ldap-connector.ts';
 import { LocalConnector } from './local/local-connector.ts';
 import { samlClaimNames } from './saml/config.ts';
 import { SamlConnector } from './saml/saml-connector.ts';
@@ -23,6 +25,14 @@ type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) =
 /** type → factory. LDAP and SAML register here as they land. */
 const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
   local: (stored, deps) => new LocalConnector({ id: stored.id, name: stored.name, db: deps.db }),
+  ldap: (stored, deps) =>
+    new LdapConnector({
+      id: stored.id,
+      name: stored.name,
+      config: stored.config,
+      log: deps.log,
+      now: deps.now,
+    }),
   saml: (stored, deps) =>
     new SamlConnector({ id: stored.id, name: stored.name, config: stored.config, ...deps }),
 };
@@ -56,7 +66,11 @@ export function buildConnectors(
 /** Claim names connectors add from upstream attributes: oidc-provider emits only claims it was told of. */
 export function customClaimNames(stored: readonly StoredConnector[]): string[] {
   const names = stored.flatMap((connector) =>
-    connector.type === 'saml' ? samlClaimNames(connector.config) : [],
+    connector.type === 'ldap'
+      ? ldapClaimNames(connector.config)
+      : connector.type === 'saml'
+        ? samlClaimNames(connector.config)
+        : [],
   );
   return [...new Set(names)];
 }

@@ -8,8 +8,10 @@ need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok ins
 
 # The packages of every peer the suite starts (extra names may be passed as arguments).
 #   chromium: the browser the login-page tests drive (playwright-core, executablePath /usr/bin/chromium)
+#   slapd ldap-utils openssl: the OpenLDAP peer (test/peers/openldap.sh)
+#   samba-ad-dc samba-ad-provision samba-dsdb-modules: the Active Directory peer (test/peers/samba-ad.sh)
 #   simplesamlphp php-cli php-xml php-mbstring php-curl: the SAML IdP peer (test/peers/simplesamlphp.ts)
-wanted=(chromium openssl simplesamlphp php-cli php-xml php-mbstring php-curl "$@")
+wanted=(chromium slapd ldap-utils openssl samba-ad-dc samba-ad-provision samba-dsdb-modules simplesamlphp php-cli php-xml php-mbstring php-curl "$@")
 for package in "${wanted[@]}"; do need "$package"; done
 
 if [ ${#packages[@]} -eq 0 ]; then

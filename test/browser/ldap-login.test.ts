@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { sambaAd } from '../connectors/directories.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { type RunningLock, startLock } from '../helpers/lock.ts';
+
+const API = 'https://db-api.example.com';
+const SECRET = 'browser-ldap-secret-0123456789';
+
+// A person signs in with their Active Directory account on Lock's login page, in a real browser.
+describe('login page in headless Chromium: an Active Directory user', () => {
+  const directory = sambaAd();
+  let lock: RunningLock;
+  let app: Server;
+  let callback: string;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  const received: URL[] = [];
+
+  before(async () => {
+    app = createServer((request, response) => {
+      received.push(new URL(request.url!, callback));
+      response.setHeader('content-type', 'text/html');
+      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    lock = await startLock({
+      config: `
+roles: [{ name: db_admin }, { name: db_reader }]
+resources: [{ id: ${API}, scopes: [read], roles: [db_admin, db_reader], roleClaim: role, defaultRole: web_anon }]
+clients:
+  - { clientId: web-app, clientSecret: ${SECRET}, name: Web App, firstParty: true, redirectUris: ["${callback}"], resources: [${API}] }
+connectors:
+  - id: corp-ad
+    type: ldap
+    name: Corporate directory
+    config: ${JSON.stringify(directory.connectorConfig())}
+  - { id: local, type: local, name: Lock account }
+roleMappings:
+  - { connector: corp-ad, group: "Équipe Nord", roles: [db_admin] }
+  - { connector: corp-ad, group: all-staff, roles: [db_reader] }
+`,
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await lock?.close();
+    await lock?.database.drop();
+    await directory.close();
+    app?.close();
+  });
+
+  it('Zoë signs in with her directory password and the access token carries the mapped role', async () => {
+    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', SECRET, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: callback,
+      scope: 'openid profile groups read',
+      resource: API,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const page = await browser.browser.newPage();
+    await page.goto(url.toString());
+
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password').fill('Mallory-Passw0rd!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /This account is disabled/);
+
+    await page.getByLabel('Username').fill('zoe@example.test');
+    await page.getByLabel('Password').fill('Zoe-Passw0rd!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((landed) => landed.toString().startsWith(callback));
+    assert.equal(await page.locator('#done').textContent(), 'Signed in');
+
+    const landed = received.findLast((url) => url.pathname === '/callback')!;
+    const tokens = await oidc.authorizationCodeGrant(config, landed, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const idClaims = tokens.claims()!;
+    assert.equal(idClaims.preferred_username, 'zoe');
+    assert.equal(idClaims.name, 'Zoë Ångström');
+    assert.deepEqual(idClaims.groups, ['Équipe Nord']);
+    const access = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${lock.issuer}/jwks`)), {
+      issuer: lock.issuer,
+      audience: API,
+    });
+    assert.deepEqual(access.payload.roles, ['db_admin']);
+    assert.equal(access.payload.role, 'db_admin');
+    assert.equal(access.payload.idp, 'corp-ad');
+    await page.close();
+  });
+});
