@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import Provider, { type Configuration, errors, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
-import type { Catalog } from '../catalog/catalog.ts';
+import type { Catalog, Client } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
@@ -16,6 +16,8 @@ export interface ProviderOptions {
   pool: pg.Pool;
   /** Read on every use, so a reloaded catalog is seen at once. */
   catalog: () => Catalog;
+  /** The catalog's clients when this provider is built (a catalog change builds a new provider). */
+  clients: readonly Client[];
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   /** Private JWKs, signing keys first: oidc-provider signs with the first key of an algorithm. */
   jwks: JWKS;
@@ -48,21 +50,16 @@ export function createProvider(options: ProviderOptions): Provider {
   const { catalog } = options;
 
   class Adapter extends PostgresAdapter {
-    readonly #model: string;
     constructor(model: string) {
       super(options.pool, model);
-      this.#model = model;
-    }
-    override async find(id: string) {
-      if (this.#model !== 'Client') return super.find(id);
-      const client = catalog().clients.get(id);
-      return client ? (toClientMetadata(client) as never) : undefined;
     }
   }
 
   const configuration: Configuration = {
     adapter: Adapter,
-    clients: [],
+    // Static clients: oidc-provider builds each once, so the token path does no client work per
+    // request. The provider is rebuilt whenever the catalog changes (see runtime.ts).
+    clients: options.clients.map(toClientMetadata),
     jwks: options.jwks,
     cookies: { keys: [deriveKey(options.kek, 'oidc cookie signing v1').toString('base64url')] },
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),

@@ -100,6 +100,7 @@ export class OidcRuntime {
       issuer: this.#options.issuer,
       pool,
       catalog: () => this.state.catalog,
+      clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
