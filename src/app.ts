@@ -92,9 +92,14 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     await runtime.reload();
     closers.push(() => runtime.stop());
 
-    const feed = new ChangeFeed(database.url, log, (topic) => {
-      runtime.reload().catch((error) => log.error({ err: error, topic }, 'reload after change failed'));
-    });
+    const feed = new ChangeFeed(
+      database.url,
+      log,
+      (topic) => {
+        runtime.reload().catch((error) => log.error({ err: error, topic }, 'reload after change failed'));
+      },
+      { pool },
+    );
     await feed.start();
     closers.push(() => feed.stop());
 

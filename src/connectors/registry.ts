@@ -47,7 +47,23 @@ export function buildConnectors(
   stored: readonly StoredConnector[],
   deps: ConnectorDependencies,
 ): Map<string, ConnectorInfo> {
-  const connectors = new Map<string, ConnectorInfo>();
+  return new Map([...rebuildConnectors(stored, deps)].map(([id, { connector }]) => [id, connector]));
+}
+
+/** Connectors built from stored rows, with the row each came from so an unchanged one can be kept. */
+export type ConnectorSet = Map<string, { connector: ConnectorInfo; source: string }>;
+
+/**
+ * buildConnectors for a running process: a connector whose stored row has not changed since
+ * `previous` is kept as it is (an LDAP connector keeps its pool of directory connections); one
+ * that changed or went away is closed.
+ */
+export function rebuildConnectors(
+  stored: readonly StoredConnector[],
+  deps: ConnectorDependencies,
+  previous: ConnectorSet = new Map(),
+): ConnectorSet {
+  const connectors: ConnectorSet = new Map();
   for (const connector of stored.length > 0 ? stored : DEFAULT_CONNECTORS) {
     const factory = FACTORIES[connector.type];
     if (!factory) {
@@ -57,8 +73,18 @@ export function buildConnectors(
       );
       continue;
     }
+    const source = JSON.stringify(connector);
+    const kept = previous.get(connector.id);
+    if (kept?.source === source) {
+      connectors.set(connector.id, kept);
+      continue;
+    }
     const config = sealConnectorSecrets.open(connector.config, deps.box, connector.id);
-    connectors.set(connector.id, factory({ ...connector, config }, deps));
+    connectors.set(connector.id, { connector: factory({ ...connector, config }, deps), source });
+  }
+  for (const [id, { connector }] of previous) {
+    if (connectors.get(id)?.connector === connector) continue;
+    void (connector as Partial<{ close(): Promise<void> }>).close?.().catch(() => {});
   }
   return connectors;
 }

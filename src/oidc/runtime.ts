@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import type pg from 'pg';
 import { type Catalog, loadCatalog } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
-import { buildConnectors, customClaimNames } from '../connectors/registry.ts';
+import { type ConnectorSet, customClaimNames, rebuildConnectors } from '../connectors/registry.ts';
 import type { Logger } from '../http/logger.ts';
 import { computeKeySet, type KeySet } from '../keys/key-set.ts';
 import { openPrivateJwk } from '../keys/signing-keys.ts';
@@ -25,6 +25,7 @@ export interface RuntimeOptions {
 
 interface State {
   catalog: Catalog;
+  connectorSet: ConnectorSet;
   connectors: ReadonlyMap<string, ConnectorInfo>;
   keySet: KeySet;
   publicJwks: { keys: JWK[] };
@@ -108,15 +109,15 @@ export class OidcRuntime {
       trustProxy: this.#options.trustProxy,
       customClaims: customClaimNames(catalog.connectors),
     });
+    const connectorSet = rebuildConnectors(
+      catalog.connectors,
+      { db: pool, log: this.#options.log, box, issuer: this.#options.issuer, now: this.#now },
+      this.#state?.connectorSet,
+    );
     this.#state = {
       catalog,
-      connectors: buildConnectors(catalog.connectors, {
-        db: pool,
-        log: this.#options.log,
-        box,
-        issuer: this.#options.issuer,
-        now: this.#now,
-      }),
+      connectorSet,
+      connectors: new Map([...connectorSet].map(([id, { connector }]) => [id, connector])),
       keySet,
       publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
       provider,

@@ -7,12 +7,24 @@ export const CHANGE_CHANNEL = 'lock_changes';
 
 /** Tells every Lock process on the database (at commit, when inside a transaction) that `topic` changed. */
 export async function notifyChange(db: Queryable, topic: ChangeTopic): Promise<void> {
-  await db.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, topic]);
+  await db.query(
+    `WITH bumped AS (UPDATE change_versions SET version = version + 1 WHERE topic = $2 RETURNING topic)
+     SELECT pg_notify($1, $2) FROM bumped`,
+    [CHANGE_CHANNEL, topic],
+  );
+}
+
+async function readChangeVersions(db: Queryable): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ topic: string; version: string }>(
+    'SELECT topic, version FROM change_versions',
+  );
+  return new Map(rows.map((row) => [row.topic, row.version]));
 }
 
 /**
  * Tells this process when another one (or itself) changed shared state: LISTEN on `lock_changes`,
- * reconnecting after a database restart, with a poll as a fallback for anything missed meanwhile.
+ * reconnecting after a database restart, with a poll of the change versions as a fallback for
+ * anything missed meanwhile (it reloads only when a version moved).
  */
 export class ChangeFeed {
   readonly #url: string;
@@ -23,11 +35,29 @@ export class ChangeFeed {
   #retry: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
 
-  constructor(url: string, log: Logger, onChange: (topic: ChangeTopic | 'all') => void, pollMs = 30_000) {
+  #seen: Map<string, string> | undefined;
+
+  constructor(
+    url: string,
+    log: Logger,
+    onChange: (topic: ChangeTopic | 'all') => void,
+    options: { pool: Queryable; pollMs?: number },
+  ) {
     this.#url = url;
     this.#log = log;
     this.#onChange = onChange;
-    this.#poll = setInterval(() => onChange('all'), pollMs).unref();
+    this.#poll = setInterval(() => {
+      this.#pollVersions(options.pool).catch(() => {});
+    }, options.pollMs ?? 30_000).unref();
+  }
+
+  async #pollVersions(pool: Queryable): Promise<void> {
+    const versions = await readChangeVersions(pool);
+    const seen = this.#seen;
+    this.#seen = versions;
+    if (!seen) return;
+    for (const [topic, version] of versions)
+      if (seen.get(topic) !== version) this.#onChange(topic as ChangeTopic);
   }
 
   async start(): Promise<void> {
