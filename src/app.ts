@@ -8,6 +8,7 @@ import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
 import { RateLimiter } from './security/rate-limit.ts';
@@ -78,6 +79,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       );
     }
 
+    const metrics = new Metrics(pool);
     const runtime = new OidcRuntime({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -88,8 +90,15 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       log,
       now,
+      onTokenIssued: (grantType, resource) => metrics.tokensIssued.inc({ grant_type: grantType, resource }),
     });
     await runtime.reload();
+    metrics.observeSigningKeys(() =>
+      [...runtime.state.keySet.signing.values()].map((key) => ({
+        alg: key.alg,
+        ageSeconds: (now().getTime() - key.activatesAt.getTime()) / 1000,
+      })),
+    );
     closers.push(() => runtime.stop());
 
     const feed = new ChangeFeed(
@@ -146,6 +155,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       kek: kek.key,
       now,
       rateLimiter,
+      metrics,
+      metricsToken: env.LOCK_METRICS_TOKEN,
     });
     let server: Server | undefined;
 

@@ -43,6 +43,8 @@ const envSchema = z.object({
   LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
   LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
   LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
+  LOCK_METRICS_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 

@@ -1,13 +1,17 @@
+import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
+import { adminApiRouter } from '../admin/api/router.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
+import { SecretBox } from '../security/secret-box.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
 
@@ -21,6 +25,9 @@ export interface HttpOptions {
   kek: Buffer;
   now: () => Date;
   rateLimiter: RateLimiter;
+  metrics: Metrics;
+  /** When set, /metrics wants `Authorization: Bearer <this>`. */
+  metricsToken?: string | undefined;
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
@@ -41,6 +48,19 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };
   });
 
+  router.get('/metrics', async (ctx) => {
+    if (
+      options.metricsToken !== undefined &&
+      !bearerMatches(ctx.get('authorization'), options.metricsToken)
+    ) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      return;
+    }
+    ctx.type = options.metrics.registry.contentType;
+    ctx.body = await options.metrics.registry.metrics();
+  });
+
   // Served here rather than by oidc-provider: public members only, with a cache lifetime that the
   // key rotation schedule is built around.
   router.get('/jwks', (ctx) => {
@@ -50,13 +70,15 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     ctx.body = options.runtime.state.publicJwks;
   });
 
-  app.use(requestLog(options.log));
+  app.use(requestLog(options.log, options.metrics));
   app.use(securityHeaders(options.issuer.startsWith('https:')));
   app.use(errorHandler());
   app.use(options.rateLimiter.middleware());
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const adminApi = adminApiRouter({ ...options, box: new SecretBox(options.kek) });
+  app.use(adminApi.routes());
   const interactions = interactionRoutes({
     pool: options.pool,
     provider: () => options.runtime.state.provider,
@@ -64,6 +86,7 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
     bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
+    metrics: options.metrics,
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,
@@ -84,6 +107,12 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     await options.runtime.state.handler(ctx.req, ctx.res);
   });
   return app;
+}
+
+function bearerMatches(header: string, expected: string): boolean {
+  const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const wanted = Buffer.from(expected);
+  return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }
 
 async function databaseReachable(pool: pg.Pool): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
+import { type Metrics, routeLabel } from '../metrics/metrics.ts';
 import type { Logger } from './logger.ts';
 
 export interface LockState {
@@ -10,8 +11,8 @@ export interface LockState {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Tags each request with an id (the caller's X-Request-Id when sane) and logs one line for it. */
-export function requestLog(log: Logger): Koa.Middleware<LockState> {
+/** Tags each request with an id (the caller's X-Request-Id when sane), logs one line and times it. */
+export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockState> {
   return async (ctx, next) => {
     const offered = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
@@ -24,12 +25,14 @@ export function requestLog(log: Logger): Koa.Middleware<LockState> {
     } finally {
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpDuration.observe({ route: routeLabel(ctx.path), method: ctx.method, status }, seconds);
       ctx.state.log.info(
         {
           method: ctx.method,
           path: ctx.path,
           status,
-          ms: Math.round((performance.now() - started) * 10) / 10,
+          ms: Math.round(seconds * 10_000) / 10,
         },
         'request',
       );

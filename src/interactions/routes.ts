@@ -14,6 +14,7 @@ import {
 } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
 import { verifyAgainstDummy } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';
@@ -27,6 +28,7 @@ export interface InteractionOptions {
   clientName: (clientId: string) => string;
   csrfKey: Buffer;
   bruteForce: BruteForceGuard;
+  metrics: Metrics;
   /**
    * A login that already happened for this browser and this interaction's client (an IdP-initiated
    * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
@@ -184,10 +186,15 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
         reason: outcome.reason,
         ...(outcome.connector && { connector: outcome.connector }),
       });
+      options.metrics.logins.inc({
+        connector: outcome.connector ?? 'none',
+        outcome: lockout.locked ? 'locked_out' : outcome.status,
+      });
       ctx.status = outcome.status === 'unavailable' ? 503 : 401;
       return showLogin(ctx, found, { username, error: outcome.message });
     }
     await options.bruteForce.recordSuccess(username);
+    options.metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
     const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
     await recordAuditEvent(options.pool, {
       ...attempt,

@@ -25,6 +25,8 @@ export interface ProviderOptions {
   signingKid: (alg: string) => string | undefined;
   kek: Buffer;
   trustProxy: boolean;
+  /** Told of every successful token response (for metrics). */
+  onTokenIssued?: (grantType: string, resource: string) => void;
   /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
   customClaims?: readonly string[];
 }
@@ -183,6 +185,13 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  if (options.onTokenIssued) {
+    const onTokenIssued = options.onTokenIssued;
+    provider.on('grant.success', (ctx) => {
+      const { grant_type: grantType, resource } = ctx.oidc.params ?? {};
+      onTokenIssued(String(grantType ?? 'unknown'), typeof resource === 'string' ? resource : 'default');
+    });
+  }
   return provider;
 }
 

@@ -21,6 +21,7 @@ export interface RuntimeOptions {
   trustProxy: boolean;
   log: Logger;
   now?: () => Date;
+  onTokenIssued?: (grantType: string, resource: string) => void;
 }
 
 interface State {
@@ -101,6 +102,7 @@ export class OidcRuntime {
       issuer: this.#options.issuer,
       pool,
       catalog: () => this.state.catalog,
+      ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
