@@ -1,5 +1,7 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
 import { applyDeclarativeConfig } from './config/apply.ts';
@@ -166,7 +168,18 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       box,
       maintainKeys,
       async listen(port, host) {
-        server = app.listen({ port, host });
+        server =
+          env.LOCK_TLS_CERT && env.LOCK_TLS_KEY
+            ? createHttpsServer(
+                {
+                  cert: await readFile(env.LOCK_TLS_CERT),
+                  key: await readFile(env.LOCK_TLS_KEY),
+                  minVersion: 'TLSv1.2',
+                },
+                app.callback(),
+              )
+            : createHttpServer(app.callback());
+        server.listen({ port, host });
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;
         server.requestTimeout = 30_000;

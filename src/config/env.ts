@@ -11,42 +11,66 @@ const flag = z
  * Lock's environment, each variable with its default. This is the one place defaults live;
  * docs/configuration.md describes the same list.
  */
-const envSchema = z.object({
-  LOCK_ISSUER: z
-    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://login.example.com' })
-    .default('http://localhost:3000')
-    .transform((value) => value.replace(/\/+$/, '')),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .optional(),
-  LOCK_CONFIG: z.string().min(1).optional(),
-  LOCK_KEYS_DIR: z.string().min(1).default('./keys'),
-  LOCK_KEK: z.string().min(1).optional(),
-  LOCK_DATA_DIR: z.string().min(1).default('./data'),
-  LOCK_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
-  LOCK_TRUST_PROXY: flag.default(false),
-  /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
-  LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
-  /** Seconds between automatic signing-key rotations (0: only `lock keys rotate`). Default 90 days. */
-  LOCK_KEY_ROTATION_INTERVAL: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(90 * 24 * 3600),
-  /** Fixed window of the rate limits, and the requests allowed per window (0: no limit). */
-  LOCK_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60),
-  LOCK_RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(60_000),
-  LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
-  LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
-  LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
-  LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
-  LOCK_METRICS_TOKEN: z.string().min(16).optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-});
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const envSchema = z
+  .object({
+    LOCK_ISSUER: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://login.example.com' })
+      .default('http://localhost:3000')
+      .transform((value) => value.replace(/\/+$/, '')),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    LOCK_CONFIG: z.string().min(1).optional(),
+    LOCK_KEYS_DIR: z.string().min(1).default('./keys'),
+    LOCK_KEK: z.string().min(1).optional(),
+    LOCK_DATA_DIR: z.string().min(1).default('./data'),
+    LOCK_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
+    LOCK_TRUST_PROXY: flag.default(false),
+    /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
+    LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
+    /** Seconds between automatic signing-key rotations (0: only `lock keys rotate`). Default 90 days. */
+    LOCK_KEY_ROTATION_INTERVAL: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(90 * 24 * 3600),
+    /** Fixed window of the rate limits, and the requests allowed per window (0: no limit). */
+    LOCK_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60),
+    LOCK_RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(60_000),
+    LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
+    LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
+    LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
+    LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
+    LOCK_METRICS_TOKEN: z.string().min(16).optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** PEM files: with both set, Lock serves HTTPS itself. */
+    LOCK_TLS_CERT: z.string().min(1).optional(),
+    LOCK_TLS_KEY: z.string().min(1).optional(),
+    /** An http:// issuer outside localhost is refused unless this says it is a development setup. */
+    LOCK_ALLOW_HTTP_ISSUER: flag.default(false),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.LOCK_TLS_CERT === undefined) !== (env.LOCK_TLS_KEY === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOCK_TLS_KEY'],
+        message: 'LOCK_TLS_CERT and LOCK_TLS_KEY go together',
+      });
+    const issuer = new URL(env.LOCK_ISSUER);
+    if (issuer.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuer.hostname) && !env.LOCK_ALLOW_HTTP_ISSUER)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOCK_ISSUER'],
+        message:
+          'must be https:// outside localhost (tokens and passwords would cross the network in clear); set LOCK_ALLOW_HTTP_ISSUER=true for a development setup',
+      });
+  });
 
 export type Env = z.output<typeof envSchema>;
 

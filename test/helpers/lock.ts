@@ -32,7 +32,7 @@ export async function startLock(options: StartOptions = {}): Promise<RunningLock
   const database = options.database ?? (await createTestDatabase({ migrated: false }));
   const keysDir = options.keysDir ?? (await mkdtemp(join(tmpdir(), 'lock-test-keys-')));
   const port = await findFreePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.env?.LOCK_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     LOCK_ISSUER: issuer,
