@@ -18,7 +18,7 @@ import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
-import { migrate } from './store/migrate.ts';
+import { migrateAs } from './store/migrate.ts';
 
 export interface Lock {
   database: Database;
@@ -48,7 +48,9 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
   };
   try {
     const { pool } = database;
-    const { applied } = await migrate(pool, (name) => log.info({ migration: name }, 'applying migration'));
+    const { applied } = await migrateAs(env.LOCK_MIGRATE_DATABASE_URL, pool, (name) =>
+      log.info({ migration: name }, 'applying migration'),
+    );
     if (applied.length > 0) log.info({ applied }, 'database migrated');
 
     const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });

@@ -1,3 +1,4 @@
+import { ensureAdminRole } from '../admin/bootstrap.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { applyDeclarativeConfig } from '../config/apply.ts';
 import { loadDeclarativeFile } from '../config/declarative-file.ts';
@@ -7,7 +8,7 @@ import { createLogger } from '../http/logger.ts';
 import { computeKeySet } from '../keys/key-set.ts';
 import { rotateSigningKeys } from '../keys/signing-keys.ts';
 import { openDatabase } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
+import { migrateAs } from '../store/migrate.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';
 import { print } from './output.ts';
 import { withSession } from './session.ts';
@@ -16,7 +17,9 @@ export async function migrateCommand(): Promise<void> {
   const env = loadEnv();
   const database = await openDatabase(env, createLogger('warn'), 'lock-cli');
   try {
-    const { applied } = await migrate(database.pool, (name) => print(`applying migration ${name}`));
+    const { applied } = await migrateAs(env.LOCK_MIGRATE_DATABASE_URL, database.pool, (name) =>
+      print(`applying migration ${name}`),
+    );
     print(applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database is up to date');
   } finally {
     await database.close();
@@ -34,6 +37,8 @@ export async function configCheckCommand(file: string): Promise<void> {
 export async function configApplyCommand(file: string): Promise<void> {
   const config = await loadDeclarativeFile(file);
   await withSession(async ({ env, database, box }) => {
+    // As at start-up: the file may refer to Lock's own role (an automation client holding lock_admin).
+    await ensureAdminRole(database.pool);
     const summary = await applyDeclarativeConfig(database.pool, box, config, env.LOCK_ISSUER);
     for (const item of summary.created) print(`created ${item}`);
     for (const item of summary.updated) print(`updated ${item}`);

@@ -2,8 +2,7 @@ import { type Env, loadEnv } from '../config/env.ts';
 import { createLogger } from '../http/logger.ts';
 import { loadKeyEncryptionKey, SecretBox } from '../security/secret-box.ts';
 import { type Database, openDatabase } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
-import { print } from './output.ts';
+import { migrateAs } from '../store/migrate.ts';
 
 export interface Session {
   env: Env;
@@ -18,7 +17,10 @@ export async function withSession<T>(fn: (session: Session) => Promise<T>): Prom
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const database = await openDatabase(env, log, 'lock-cli');
   try {
-    await migrate(database.pool, (name) => print(`applying migration ${name}`));
+    // Progress on stderr: stdout may be a command's product (`lock config export`).
+    await migrateAs(env.LOCK_MIGRATE_DATABASE_URL, database.pool, (name) =>
+      process.stderr.write(`applying migration ${name}\n`),
+    );
     const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });
     return await fn({ env, database, box: new SecretBox(kek.key) });
   } finally {

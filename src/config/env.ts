@@ -25,6 +25,11 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
+    /** The owner's URL, for migrations; Lock then runs on DATABASE_URL with only lock_runtime's grants. */
+    LOCK_MIGRATE_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     LOCK_CONFIG: z.string().min(1).optional(),
     LOCK_KEYS_DIR: z.string().min(1).default('./keys'),
     LOCK_KEK: z.string().min(1).optional(),

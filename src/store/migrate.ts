@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { tx } from './pool.ts';
+import { createPool, tx } from './pool.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url).pathname;
 // Any fixed 64-bit number: every Lock process agrees on it, so only one migrates at a time.
@@ -48,5 +48,23 @@ export async function migrate(
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     lockClient.release();
+  }
+}
+
+/**
+ * Migrates as the database owner when `ownerUrl` is given (Lock itself then runs as a role with
+ * only the grants it needs), else with the pool Lock runs on.
+ */
+export async function migrateAs(
+  ownerUrl: string | undefined,
+  pool: pg.Pool,
+  onProgress?: (name: string) => void,
+): Promise<MigrationResult> {
+  if (!ownerUrl) return migrate(pool, onProgress);
+  const owner = createPool({ url: ownerUrl, max: 2, applicationName: 'lock-migrate' });
+  try {
+    return await migrate(owner, onProgress);
+  } finally {
+    await owner.end();
   }
 }
