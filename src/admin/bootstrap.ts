@@ -3,7 +3,17 @@ import type pg from 'pg';
 import { hashPassword } from '../security/passwords.ts';
 import { ensureRole } from '../store/catalog-repositories.ts';
 import { type Queryable, tx } from '../store/pool.ts';
-import { countUsersWithRole, createUser, findUserByUsername, setUserRoles } from '../store/users.ts';
+import {
+  countUsersWithRole,
+  createUser,
+  findCredentials,
+  findUserByUsername,
+  setPasswordHash,
+  setUserDisabled,
+  setUserRoles,
+  userDirectRoles,
+} from '../store/users.ts';
+import { CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 
 export const ADMIN_ROLE = 'lock_admin';
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -37,5 +47,52 @@ export async function bootstrapAdmin(
     });
     await setUserRoles(db, user.id, [ADMIN_ROLE]);
     return { created: true, ...(password === undefined && { generatedPassword: chosen }) };
+  });
+}
+
+/**
+ * `lock admin bootstrap`: makes sure the account `admin` can administer Lock again: it exists,
+ * is enabled and holds lock_admin. Its password becomes `password` when given; a new one is
+ * generated (and returned once) when `resetPassword` is set or the account has none.
+ */
+export async function repairBootstrapAdmin(
+  pool: pg.Pool,
+  options: { password?: string; resetPassword: boolean },
+): Promise<{ created: boolean; repaired: string[]; generatedPassword?: string }> {
+  return tx(pool, async (db) => {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    await ensureAdminRole(db);
+    const existing = await findCredentials(db, BOOTSTRAP_ADMIN);
+    const generate = options.password === undefined && (options.resetPassword || !existing?.passwordHash);
+    const password = options.password ?? (generate ? randomBytes(18).toString('base64url') : undefined);
+    const repaired: string[] = [];
+    let user = existing?.user;
+    if (!user) {
+      user = await createUser(db, {
+        username: BOOTSTRAP_ADMIN,
+        name: 'Lock administrator',
+        passwordHash: await hashPassword(password!),
+      });
+    } else {
+      if (user.disabled) {
+        await setUserDisabled(db, user.id, false);
+        repaired.push('enabled the account');
+      }
+      if (password !== undefined) {
+        await setPasswordHash(db, user.id, await hashPassword(password));
+        repaired.push('set a new password');
+      }
+    }
+    const roles = await userDirectRoles(db, user.id);
+    if (!roles.includes(ADMIN_ROLE)) {
+      await setUserRoles(db, user.id, [...roles, ADMIN_ROLE]);
+      if (existing) repaired.push(`granted ${ADMIN_ROLE}`);
+    }
+    await recordAdminChange(db, CLI_ACTOR, {
+      type: existing ? 'admin.bootstrap.repaired' : 'admin.bootstrap.created',
+      subject: BOOTSTRAP_ADMIN,
+      details: { repaired },
+    });
+    return { created: !existing, repaired, ...(generate && { generatedPassword: password! }) };
   });
 }

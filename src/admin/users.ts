@@ -2,22 +2,34 @@ import type pg from 'pg';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
 import { subsOfUpstream } from '../store/identities.ts';
-import { ConflictError, tx } from '../store/pool.ts';
+import { ConflictError, type Queryable, tx } from '../store/pool.ts';
 import {
   createUser,
+  deleteUser as deleteStoredUser,
+  findUserById,
   findUserByUsername,
   LOCAL_CONNECTOR_ID,
+  lockUserById,
+  renameUser,
   setPasswordHash,
   setUserDisabled,
   setUserGroups,
   setUserRoles,
   UnknownRoleError,
   type User,
+  updateUserProfile,
+  userDirectRoles,
   userGroupsAndRoles,
 } from '../store/users.ts';
-import { AdminInputError, NotFoundError } from './errors.ts';
+import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
+import { assertCurrentVersion, entityTag } from './entity-tag.ts';
+import { AdminInputError, NotFoundError, StateConflictError } from './errors.ts';
 
-/** Admin operations on local accounts, shared by the CLI and the admin API. */
+/**
+ * Admin operations on local accounts, shared by the CLI and the admin API. Each is one
+ * transaction with its audit event. Users read from the database on every login and token, so a
+ * change needs no reload. Password hashes never leave this layer.
+ */
 
 export interface NewAccount {
   username: string;
@@ -26,28 +38,21 @@ export interface NewAccount {
   name?: string;
   groups?: string[];
   roles?: string[];
+  disabled?: boolean;
 }
+
+/** A user as the API shows it: groups, the roles granted directly, and all roles the user has now. */
+export type UserView = User & { groups: string[]; roles: string[]; effectiveRoles: string[] };
 
 function assertPassword(password: string): void {
   const policy = checkPasswordPolicy(password);
   if (!policy.ok) throw new AdminInputError('password', policy.reason);
 }
 
-export async function addAccount(pool: pg.Pool, account: NewAccount): Promise<User> {
-  if (account.password !== undefined) assertPassword(account.password);
-  const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
+/** Store errors that are the admin's to fix, as input errors naming the field. */
+async function asInputErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await tx(pool, async (db) => {
-      const user = await createUser(db, {
-        username: account.username,
-        ...(account.email !== undefined && { email: account.email }),
-        ...(account.name !== undefined && { name: account.name }),
-        ...(passwordHash !== undefined && { passwordHash }),
-      });
-      await setUserGroups(db, user.id, account.groups ?? []);
-      await setUserRoles(db, user.id, account.roles ?? []);
-      return user;
-    });
+    return await work();
   } catch (error) {
     if (error instanceof ConflictError) throw new AdminInputError('username', error.message, 409);
     if (error instanceof UnknownRoleError) throw new AdminInputError('roles', error.message);
@@ -55,38 +60,215 @@ export async function addAccount(pool: pg.Pool, account: NewAccount): Promise<Us
   }
 }
 
-async function requireUser(pool: pg.Pool, username: string): Promise<User> {
-  const user = await findUserByUsername(pool, username);
-  if (!user) throw new NotFoundError(`no local user named "${username}"`);
-  return user;
+export async function userView(db: Queryable, user: User): Promise<UserView> {
+  const { groups, roles } = await userGroupsAndRoles(db, user.id);
+  return { ...user, groups, roles: await userDirectRoles(db, user.id), effectiveRoles: roles };
+}
+
+export async function getUser(db: Queryable, id: string): Promise<{ user: UserView; etag: string }> {
+  const user = await findUserById(db, id);
+  if (!user) throw new NotFoundError(`user ${id} does not exist`);
+  const view = await userView(db, user);
+  return { user: view, etag: entityTag(view) };
+}
+
+export async function addAccount(
+  pool: pg.Pool,
+  account: NewAccount,
+  by: AdminActor = CLI_ACTOR,
+): Promise<User> {
+  if (account.password !== undefined) assertPassword(account.password);
+  const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
+  return asInputErrors(() =>
+    tx(pool, async (db) => {
+      const user = await createUser(db, {
+        username: account.username,
+        ...(account.email !== undefined && { email: account.email }),
+        ...(account.name !== undefined && { name: account.name }),
+        ...(passwordHash !== undefined && { passwordHash }),
+        disabled: account.disabled ?? false,
+      });
+      await setUserGroups(db, user.id, account.groups ?? []);
+      await setUserRoles(db, user.id, account.roles ?? []);
+      const { password: _, ...recorded } = account;
+      await recordAdminChange(db, by, {
+        type: 'admin.user.created',
+        subject: user.username,
+        details: { id: user.id, ...recorded, password: account.password !== undefined },
+      });
+      return user;
+    }),
+  );
+}
+
+/**
+ * Replaces the account's profile, groups, direct roles and status; a password, when given, is set
+ * too. Disabling ends the user's sessions and refresh tokens. The file's accounts change in the file.
+ */
+export async function replaceAccount(
+  pool: pg.Pool,
+  id: string,
+  account: NewAccount,
+  ifMatch: string | undefined,
+  by: AdminActor,
+): Promise<void> {
+  if (account.password !== undefined) assertPassword(account.password);
+  const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
+  await asInputErrors(() =>
+    tx(pool, async (db) => {
+      const user = await lockUserById(db, id);
+      if (!user) throw new NotFoundError(`user ${id} does not exist`);
+      const before = await userView(db, user);
+      assertCurrentVersion(entityTag(before), ifMatch, `user ${user.username}`);
+      assertAdminOwned(user);
+      if (account.username !== user.username) await renameUser(db, id, account.username);
+      await updateUserProfile(db, id, {
+        ...(account.email !== undefined && { email: account.email }),
+        ...(account.name !== undefined && { name: account.name }),
+      });
+      if (passwordHash !== undefined) await setPasswordHash(db, id, passwordHash);
+      await setUserGroups(db, id, account.groups ?? []);
+      await setUserRoles(db, id, account.roles ?? []);
+      const disabled = account.disabled ?? false;
+      if (disabled !== user.disabled) await setUserDisabled(db, id, disabled);
+      const ended = disabled && !user.disabled ? await endSessions(db, id) : 0;
+      const after = await userView(db, (await findUserById(db, id))!);
+      await recordAdminChange(db, by, {
+        type: 'admin.user.updated',
+        subject: after.username,
+        details: {
+          id,
+          changes: changes(before, after),
+          ...(passwordHash !== undefined && { password: 'set' }),
+          ...(ended > 0 && { endedSessions: ended }),
+        },
+      });
+    }),
+  );
+}
+
+export async function deleteAccount(
+  pool: pg.Pool,
+  id: string,
+  ifMatch: string | undefined,
+  by: AdminActor,
+): Promise<void> {
+  await tx(pool, async (db) => {
+    const user = await lockUserById(db, id);
+    if (!user) throw new NotFoundError(`user ${id} does not exist`);
+    assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
+    assertAdminOwned(user);
+    const ended = await endSessions(db, id);
+    await deleteStoredUser(db, id);
+    await recordAdminChange(db, by, {
+      type: 'admin.user.deleted',
+      subject: user.username,
+      details: { id, endedSessions: ended },
+    });
+  });
 }
 
 /** Sets a new password; with `endSessions`, the user is signed out everywhere (e.g. after a compromise). */
+export async function setAccountPassword(
+  pool: pg.Pool,
+  id: string,
+  password: string,
+  options: { endSessions: boolean; ifMatch?: string | undefined },
+  by: AdminActor,
+): Promise<{ user: User; ended: number }> {
+  assertPassword(password);
+  const passwordHash = await hashPassword(password);
+  return tx(pool, async (db) => {
+    const user = await lockedUser(db, id, options.ifMatch);
+    await setPasswordHash(db, id, passwordHash);
+    const ended = options.endSessions ? await endSessions(db, id) : 0;
+    await recordAdminChange(db, by, {
+      type: 'admin.user.password_set',
+      subject: user.username,
+      details: { id, endedSessions: ended },
+    });
+    return { user, ended };
+  });
+}
+
+/** A disabled user cannot sign in, and loses their sessions, grants and refresh tokens at once. */
+export async function setAccountDisabledById(
+  pool: pg.Pool,
+  id: string,
+  disabled: boolean,
+  options: { ifMatch?: string | undefined },
+  by: AdminActor,
+): Promise<{ user: User; ended: number }> {
+  return tx(pool, async (db) => {
+    const user = await lockedUser(db, id, options.ifMatch);
+    await setUserDisabled(db, id, disabled);
+    const ended = disabled ? await endSessions(db, id) : 0;
+    await recordAdminChange(db, by, {
+      type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
+      subject: user.username,
+      details: { id, ...(disabled && { endedSessions: ended }) },
+    });
+    return { user: { ...user, disabled }, ended };
+  });
+}
+
+/** `lock users passwd NAME` */
 export async function changePassword(
   pool: pg.Pool,
   username: string,
   password: string,
   options: { endSessions: boolean },
+  by: AdminActor = CLI_ACTOR,
 ) {
-  assertPassword(password);
-  const user = await requireUser(pool, username);
-  await setPasswordHash(pool, user.id, await hashPassword(password));
-  const ended = options.endSessions
-    ? await endAccountSessions(pool, await subsOfUpstream(pool, LOCAL_CONNECTOR_ID, user.id))
-    : 0;
-  return { user, ended };
+  const user = await requireUserNamed(pool, username);
+  return setAccountPassword(pool, user.id, password, options, by);
 }
 
-/** A disabled user cannot sign in, and loses their sessions, grants and refresh tokens at once. */
-export async function setAccountDisabled(pool: pg.Pool, username: string, disabled: boolean) {
-  const user = await requireUser(pool, username);
-  await setUserDisabled(pool, user.id, disabled);
-  const ended = disabled
-    ? await endAccountSessions(pool, await subsOfUpstream(pool, LOCAL_CONNECTOR_ID, user.id))
-    : 0;
-  return { user: { ...user, disabled }, ended };
+/** `lock users disable|enable NAME` */
+export async function setAccountDisabled(
+  pool: pg.Pool,
+  username: string,
+  disabled: boolean,
+  by: AdminActor = CLI_ACTOR,
+) {
+  const user = await requireUserNamed(pool, username);
+  return setAccountDisabledById(pool, user.id, disabled, {}, by);
 }
 
 export async function describeAccount(pool: pg.Pool, user: User) {
   return { ...user, ...(await userGroupsAndRoles(pool, user.id)) };
+}
+
+async function requireUserNamed(pool: pg.Pool, username: string): Promise<User> {
+  const user = await findUserByUsername(pool, username);
+  if (!user) throw new NotFoundError(`no local user named "${username}"`);
+  return user;
+}
+
+async function lockedUser(db: Queryable, id: string, ifMatch: string | undefined): Promise<User> {
+  const user = await lockUserById(db, id);
+  if (!user) throw new NotFoundError(`user ${id} does not exist`);
+  if (ifMatch !== undefined)
+    assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
+  return user;
+}
+
+// Disabling and passwords stay open for the file's accounts (an emergency cannot wait for a deploy);
+// the next apply of the file restores what it declares.
+function assertAdminOwned(user: User): void {
+  if (user.managedBy === 'config')
+    throw new StateConflictError(
+      `user ${user.username} is managed by the declarative configuration file (LOCK_CONFIG): change it there and apply it`,
+    );
+}
+
+async function endSessions(db: Queryable, userId: string): Promise<number> {
+  return endAccountSessions(db, await subsOfUpstream(db, LOCAL_CONNECTOR_ID, userId));
+}
+
+function changes(before: UserView, after: UserView) {
+  const fields = ['username', 'email', 'name', 'disabled', 'groups', 'roles'] as const;
+  return fields
+    .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
+    .map((field) => ({ path: field, from: before[field], to: after[field] }));
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { addClient } from '../admin/clients.ts';
+import { createClient } from '../admin/clients.ts';
 import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { listClients } from '../store/catalog-repositories.ts';
@@ -109,8 +109,8 @@ export async function clientsAdd(args: string[]): Promise<void> {
   const [clientId] = positionals;
   if (!clientId)
     throw new Error('usage: lock clients add CLIENT_ID [--public] [--redirect-uri U]... [--grant-type G]...');
-  await withSession(async ({ database, box }) => {
-    const { client, secret } = await addClient(database.pool, box, {
+  await withSession(async ({ env, database, box }) => {
+    const { client, secret } = await createClient(database.pool, box, env.LOCK_ISSUER, {
       clientId,
       public: values.public === true,
       firstParty: values['first-party'] === true,

@@ -9,6 +9,8 @@ const USAGE = `usage: lock <command>
   migrate                    apply database migrations and exit
   config apply FILE          apply a declarative YAML file (idempotent)
   config check FILE          validate a declarative YAML file without touching the database
+  config export [-o FILE]    the database as a declarative file (secrets as \${VARIABLE} placeholders)
+  admin bootstrap [--reset-password]   create or repair the admin account (enabled, lock_admin)
   keys list                  list signing keys and their state
   keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
   users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
@@ -27,6 +29,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   migrate: async () => (await import('./admin-commands.ts')).migrateCommand(),
   'config apply': async (args) => (await import('./admin-commands.ts')).configApplyCommand(requireFile(args)),
   'config check': async (args) => (await import('./admin-commands.ts')).configCheckCommand(requireFile(args)),
+  'config export': async (args) => (await import('./config-export.ts')).configExportCommand(args),
+  'admin bootstrap': async (args) => (await import('./config-export.ts')).adminBootstrapCommand(args),
   'users add': async (args) => (await import('./account-commands.ts')).usersAdd(args),
   'users passwd': async (args) => (await import('./account-commands.ts')).usersPasswd(args),
   'users disable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, true),

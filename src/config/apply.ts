@@ -10,7 +10,6 @@ import { sealConnectorSecrets } from './connector-secrets.ts';
 import type { DeclarativeConfig } from './declarative-schema.ts';
 import { ConfigError } from './schema-errors.ts';
 
-const APPLY_LOCK = 0x10c4_0003;
 const CONFIG: repo.ManagedBy = 'config';
 
 export interface ApplySummary {
@@ -33,7 +32,7 @@ export async function applyDeclarativeConfig(
   issuer: string,
 ): Promise<ApplySummary> {
   return tx(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [APPLY_LOCK]);
+    await repo.lockCatalogForWrite(client);
     await checkReferences(client, config, builtInCatalog(issuer));
     const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
     const reconcile = reconciler(summary);

@@ -32,3 +32,48 @@ export const sealConnectorSecrets = {
     });
   },
 };
+
+export const isSecretMember = (key: string): boolean => SECRET_MEMBER.test(key);
+
+/**
+ * A config as the admin API shows it: secret members left out, and their paths listed in
+ * `setSecrets` (`bindPassword`, `groupSearch.bindPassword`) so the admin sees which are set.
+ */
+export function withoutConnectorSecrets(config: Config): { config: Config; setSecrets: string[] } {
+  const setSecrets: string[] = [];
+  const strip = (value: Config, prefix: string): Config =>
+    Object.fromEntries(
+      Object.entries(value).flatMap(([key, item]): Array<[string, unknown]> => {
+        const path = prefix ? `${prefix}.${key}` : key;
+        if (SECRET_MEMBER.test(key) && (typeof item === 'string' || isSealed(item))) {
+          setSecrets.push(path);
+          return [];
+        }
+        if (item !== null && typeof item === 'object' && !Array.isArray(item))
+          return [[key, strip(item as Config, path)]];
+        return [[key, item]];
+      }),
+    );
+  return { config: strip(config, ''), setSecrets };
+}
+
+/**
+ * `input` with every secret member it leaves out taken from `stored` (opened): on update an
+ * omitted secret keeps the one Lock has. Only where the input has the surrounding object.
+ */
+export function keepOmittedSecrets(input: Config, stored: Config): Config {
+  const out: Config = { ...input };
+  for (const [key, value] of Object.entries(stored)) {
+    if (SECRET_MEMBER.test(key) && typeof value === 'string' && out[key] === undefined) out[key] = value;
+    else if (
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      out[key] !== null &&
+      typeof out[key] === 'object' &&
+      !Array.isArray(out[key])
+    )
+      out[key] = keepOmittedSecrets(out[key] as Config, value as Config);
+  }
+  return out;
+}

@@ -102,6 +102,9 @@ export const roleMappingSchema = z.strictObject({
   roles: unique(name, 'roles').min(1),
 });
 
+/** A local account's group: any non-empty name (directories' DNs included). */
+export const groupNameSchema = z.string().min(1).max(1000);
+
 export const userSchema = z
   .strictObject({
     username: z.string().min(1).max(256),
@@ -109,7 +112,7 @@ export const userSchema = z
     name: z.string().max(200).optional(),
     password: z.string().min(1).max(1024).optional(),
     passwordHash: z.string().startsWith('$argon2', 'must be an argon2 hash').optional(),
-    groups: unique(z.string().min(1).max(1000), 'groups').default([]),
+    groups: unique(groupNameSchema, 'groups').default([]),
     roles: unique(name, 'roles').default([]),
     disabled: z.boolean().default(false),
   })

@@ -21,6 +21,13 @@ export function describeIssues(
   });
 }
 
+/** The same, as `{ path, message }` pairs (the admin API's `problems`); the top level is path "". */
+export function issueProblems(
+  issues: ReadonlyArray<z.core.$ZodIssue>,
+): Array<{ path: string; message: string }> {
+  return issues.map((issue) => ({ path: formatPath(issue.path), message: describeIssue(issue) }));
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_value':

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
+import { adminApiRouter } from '../admin/api/router.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
@@ -10,6 +11,7 @@ import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
+import { SecretBox } from '../security/secret-box.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
 
@@ -75,6 +77,8 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const adminApi = adminApiRouter({ ...options, box: new SecretBox(options.kek) });
+  app.use(adminApi.routes());
   const interactions = interactionRoutes({
     pool: options.pool,
     provider: () => options.runtime.state.provider,

@@ -250,3 +250,26 @@ export async function upsertRoleMapping(
 export async function deleteRoleMapping(db: Queryable, connector: string, group: string): Promise<void> {
   await db.query('DELETE FROM role_mappings WHERE connector = $1 AND group_name = $2', [connector, group]);
 }
+
+// Writes --------------------------------------------------------------------------------------
+
+const CATALOG_WRITE_LOCK = 0x10c4_0003;
+
+/**
+ * Serialises changes to the catalog (admin API, CLI, declarative apply) for the rest of the
+ * transaction, so that a check made inside it (does the role exist? is the ETag current?) still
+ * holds when it commits.
+ */
+export async function lockCatalogForWrite(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1)', [CATALOG_WRITE_LOCK]);
+}
+
+/** The position after the last role or connector: where a new one goes. */
+export async function nextPosition(db: Queryable, table: 'roles' | 'connectors'): Promise<number> {
+  const sql = {
+    roles: 'SELECT coalesce(max(position) + 1, 0) AS next FROM roles',
+    connectors: 'SELECT coalesce(max(position) + 1, 0) AS next FROM connectors',
+  }[table];
+  const { rows } = await db.query<{ next: number }>(sql);
+  return rows[0]!.next;
+}

@@ -249,3 +249,49 @@ export async function countUsersWithRole(db: Queryable, role: string): Promise<n
   );
   return rows[0]!.n;
 }
+
+/** The user, locked until the transaction ends: for a change that checks the current state first. */
+export async function lockUserById(db: Queryable, id: string): Promise<User | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+    id,
+  ]);
+  return rows[0] && toUser(rows[0]);
+}
+
+/** Throws ConflictError when another account has the name, whatever its case. */
+export async function renameUser(db: Queryable, id: string, username: string): Promise<void> {
+  try {
+    await db.query('UPDATE users SET username = $2, updated_at = now() WHERE id = $1', [id, username]);
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new ConflictError(`a user named "${username}" already exists (usernames ignore case)`);
+    throw error;
+  }
+}
+
+/**
+ * One page of users in username order, after the user `after` (a username) when given; `search`
+ * matches part of the username, email or name, ignoring case.
+ */
+export async function listUsersPage(
+  db: Queryable,
+  options: { after?: string; limit: number; search?: string },
+): Promise<User[]> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users
+     WHERE ($1::text IS NULL OR lower(username) > lower($1))
+       AND ($2::text IS NULL OR strpos(lower(username || ' ' || coalesce(email, '') || ' ' || coalesce(name, '')), lower($2)) > 0)
+     ORDER BY lower(username) LIMIT $3`,
+    [options.after ?? null, options.search ?? null, options.limit],
+  );
+  return rows.map(toUser);
+}
+
+/** For `lock config export` only: every account's password hash by user id (never for the API). */
+export async function listPasswordHashesForExport(db: Queryable): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; password_hash: string }>(
+    'SELECT id, password_hash FROM users WHERE password_hash IS NOT NULL',
+  );
+  return new Map(rows.map((row) => [row.id, row.password_hash]));
+}

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { listUsersPage } from '../../store/users.ts';
+import { ValidationError } from '../errors.ts';
+import {
+  addAccount,
+  deleteAccount,
+  getUser,
+  type NewAccount,
+  replaceAccount,
+  setAccountDisabledById,
+  setAccountPassword,
+  userView,
+} from '../users.ts';
+import { parseInput } from '../validation.ts';
+import { entityRoutes } from './crud.ts';
+import type { AdminCall, AdminRoute } from './route.ts';
+import { mergePatchOf, userInputSchema } from './schemas.ts';
+import { userView as userViewSchema } from './views.ts';
+
+const listQuery = z.strictObject({
+  search: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(1400).optional().describe('the `next` of the previous page'),
+});
+
+const passwordInputSchema = z.strictObject({
+  password: z.string().min(1).max(1024),
+  endSessions: z.boolean().default(false).describe('sign the user out everywhere (e.g. after a compromise)'),
+});
+
+const encodeCursor = (username: string) => Buffer.from(`user:${username}`).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('user:'))
+    throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
+  return text.slice('user:'.length);
+}
+
+/** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
+function parseAccount(body: unknown): NewAccount {
+  if (body !== null && typeof body === 'object' && 'passwordHash' in body)
+    throw new ValidationError([
+      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
+    ]);
+  // The schema's fields are NewAccount's (the file's user, less passwordHash).
+  return parseInput(userInputSchema, body) as unknown as NewAccount;
+}
+
+async function list({ deps, query }: AdminCall) {
+  const limit = query.limit as number;
+  const users = await listUsersPage(deps.pool, {
+    limit: limit + 1,
+    ...(typeof query.cursor === 'string' && { after: decodeCursor(query.cursor) }),
+    ...(typeof query.search === 'string' && { search: query.search }),
+  });
+  const page = users.slice(0, limit);
+  const items = [];
+  for (const user of page) items.push(await userView(deps.pool, user));
+  return { items, next: users.length > limit ? encodeCursor(page.at(-1)!.username) : null };
+}
+
+const params = { id: 'the user id (uuid)' };
+
+export const userRoutes: AdminRoute[] = [
+  ...entityRoutes({
+    tag: 'Users',
+    singular: 'user',
+    plural: 'users',
+    collectionPath: '/users',
+    itemPath: '/users/{id}',
+    params,
+    idFields: {},
+    reloads: false,
+    readOnly: ['id', 'managedBy', 'hasPassword', 'createdAt', 'updatedAt', 'effectiveRoles'],
+    view: userViewSchema,
+    input: userInputSchema,
+    patch: mergePatchOf('user'),
+    listQuery,
+    summaries: {
+      list: 'List local accounts in username order, a page at a time',
+      create: 'Create a local account (the password must pass the password policy)',
+      replace:
+        'Replace an account’s profile, groups, direct roles and status (a password, when given, is set)',
+      remove: 'Delete an account, ending its sessions and refresh tokens',
+    },
+    list,
+    create: async ({ deps, body, by }) => {
+      const user = await addAccount(deps.pool, parseAccount(body), by);
+      const { user: view, etag } = await getUser(deps.pool, user.id);
+      return { view, etag };
+    },
+    read: async ({ deps, params }) => {
+      const { user, etag } = await getUser(deps.pool, params.id!);
+      return { view: user, etag };
+    },
+    replace: async ({ deps, params, ifMatch, by }, body) => {
+      await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { user, etag } = await getUser(deps.pool, params.id!);
+      return { view: user, etag };
+    },
+    remove: ({ deps, params, ifMatch, by }) => deleteAccount(deps.pool, params.id!, ifMatch, by),
+  }),
+  {
+    method: 'post',
+    path: '/users/{id}/password',
+    operationId: 'setUserPassword',
+    summary: 'Set an account’s password (optionally signing the user out everywhere)',
+    tag: 'Users',
+    params,
+    body: passwordInputSchema,
+    bodyRequired: true,
+    etag: 'optional',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404, 412, 415, 422],
+    handle: async ({ deps, params, body, ifMatch, by }) => {
+      const { password, endSessions } = parseInput(passwordInputSchema, body);
+      await setAccountPassword(deps.pool, params.id!, password, { endSessions, ifMatch }, by);
+      const { user, etag } = await getUser(deps.pool, params.id!);
+      return { body: user, etag };
+    },
+  },
+  ...(['disable', 'enable'] as const).map(
+    (action): AdminRoute => ({
+      method: 'post',
+      path: `/users/{id}/${action}`,
+      operationId: `${action}User`,
+      summary:
+        action === 'disable'
+          ? 'Disable an account: it cannot sign in, and its sessions and refresh tokens end at once'
+          : 'Enable a disabled account',
+      tag: 'Users',
+      params,
+      etag: 'optional',
+      response: { status: 200, description: 'The user', schema: userViewSchema },
+      errors: [404, 412],
+      handle: async ({ deps, params, ifMatch, by }) => {
+        await setAccountDisabledById(deps.pool, params.id!, action === 'disable', { ifMatch }, by);
+        const { user, etag } = await getUser(deps.pool, params.id!);
+        return { body: user, etag };
+      },
+    }),
+  ),
+];

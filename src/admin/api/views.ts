@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import {
+  CONNECTOR_TYPES,
+  resourceSchema,
+  roleMappingSchema,
+  SIGNING_ALGS,
+} from '../../config/declarative-schema.ts';
+import { roleInputSchema } from '../roles.ts';
+
+/**
+ * What the admin API answers, as zod schemas: the OpenAPI document's response schemas, and what
+ * the tests check every response against.
+ */
+
+const names = new Map<z.ZodType, string>();
+
+/** A schema with a name in the OpenAPI document's components. */
+export function component<T extends z.ZodType>(name: string, schema: T): T {
+  names.set(schema, name);
+  return schema;
+}
+
+export const componentName = (schema: z.ZodType) => names.get(schema);
+
+const owner = z
+  .enum(['config', 'builtin'])
+  .nullable()
+  .describe('config: the declarative file owns it (change it there); builtin: part of Lock; null: admins');
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const problemSchema = component(
+  'Problem',
+  z.object({ path: z.string().describe('the field, as in the declarative file'), message: z.string() }),
+);
+
+export const testReportSchema = component(
+  'ConnectionTestReport',
+  z.object({
+    ok: z.boolean(),
+    url: z.string().optional(),
+    steps: z.array(
+      z.object({ step: z.string(), ok: z.boolean(), detail: z.string(), durationMs: z.number() }),
+    ),
+  }),
+);
+
+export const errorSchema = component(
+  'Error',
+  z.object({
+    error: z.string(),
+    problems: z.array(problemSchema).optional(),
+    test: testReportSchema.optional(),
+  }),
+);
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    next: z.string().nullable().optional().describe('cursor of the next page'),
+  });
+
+export const roleView = component('Role', roleInputSchema.extend({ position: z.int(), managedBy: owner }));
+
+export const resourceView = component('Resource', resourceSchema.extend({ managedBy: owner }));
+
+export const clientView = component(
+  'Client',
+  z.object({
+    clientId: z.string(),
+    name: z.string().optional(),
+    public: z.boolean(),
+    firstParty: z.boolean(),
+    grantTypes: z.array(z.string()),
+    redirectUris: z.array(z.string()),
+    postLogoutRedirectUris: z.array(z.string()),
+    roles: z.array(z.string()),
+    resources: z.array(z.string()),
+    hasSecret: z.boolean(),
+    managedBy: owner,
+  }),
+);
+
+export const clientWithSecretView = component(
+  'ClientWithSecret',
+  clientView.extend({
+    clientSecret: z.string().optional().describe('shown in this response only: store it now'),
+  }),
+);
+
+export const connectorView = component(
+  'Connector',
+  z.object({
+    id: z.string(),
+    type: z.enum(CONNECTOR_TYPES),
+    name: z.string(),
+    position: z.int(),
+    config: z.record(z.string(), z.unknown()).describe('the config without its secret members'),
+    setSecrets: z.array(z.string()).describe('paths of the secret members that are set (write-only)'),
+    managedBy: owner,
+    test: testReportSchema.optional().describe('the connection test run when saving'),
+  }),
+);
+
+export const roleMappingView = component('RoleMapping', roleMappingSchema.extend({ managedBy: owner }));
+
+export const userView = component(
+  'User',
+  z.object({
+    id: z.uuid(),
+    username: z.string(),
+    email: z.string().optional(),
+    name: z.string().optional(),
+    disabled: z.boolean(),
+    hasPassword: z.boolean(),
+    managedBy: owner,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    groups: z.array(z.string()),
+    roles: z.array(z.string()).describe('granted directly'),
+    effectiveRoles: z.array(z.string()).describe('direct and through group mappings, in priority order'),
+  }),
+);
+
+export const groupSummaryView = component(
+  'GroupSummary',
+  z.object({ name: z.string(), managedBy: owner, memberCount: z.int() }),
+);
+
+export const groupView = component(
+  'Group',
+  z.object({
+    name: z.string(),
+    managedBy: owner,
+    members: z.array(z.object({ id: z.uuid(), username: z.string() })),
+  }),
+);
+
+export const signingKeyView = component(
+  'SigningKey',
+  z.object({
+    kid: z.string(),
+    alg: z.enum(SIGNING_ALGS),
+    state: z.enum(['signing', 'next', 'retired']),
+    createdAt: timestamp,
+    activatesAt: timestamp,
+    unpublishAt: timestamp.optional(),
+    publicJwk: z.record(z.string(), z.unknown()),
+  }),
+);
+
+export const addedKeyView = component(
+  'AddedSigningKey',
+  z.object({ kid: z.string(), alg: z.enum(SIGNING_ALGS), activatesAt: timestamp }),
+);
+
+export const auditEventView = component(
+  'AuditEvent',
+  z.object({
+    id: z.string(),
+    at: timestamp,
+    type: z.string(),
+    outcome: z.enum(['success', 'failure', 'error']),
+    actor: z.string().nullable(),
+    subject: z.string().nullable(),
+    connector: z.string().nullable(),
+    clientId: z.string().nullable(),
+    reason: z.string().nullable(),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    requestId: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  }),
+);

@@ -1,0 +1,301 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import {
+  isSecretMember,
+  keepOmittedSecrets,
+  sealConnectorSecrets,
+  withoutConnectorSecrets,
+} from '../config/connector-secrets.ts';
+import { connectorSchema } from '../config/declarative-schema.ts';
+import type { ConnectorDependencies } from '../connectors/registry.ts';
+import { buildConnectors } from '../connectors/registry.ts';
+import { samlConfigSchema } from '../connectors/saml/config.ts';
+import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import {
+  deleteConnector as deleteStoredConnector,
+  listConnectors,
+  listRoleMappings,
+  nextPosition,
+  type StoredConnector,
+  upsertConnector,
+} from '../store/catalog-repositories.ts';
+import type { Queryable } from '../store/pool.ts';
+import { type AdminActor, recordAdminChange } from './admin-actor.ts';
+import { assertUnreferenced, changeable, changeCatalog } from './catalog-change.ts';
+import { changedFields } from './changes.ts';
+import { type ConnectionTestReport, testConnector } from './connector-test.ts';
+import { entityTag } from './entity-tag.ts';
+import { AdminInputError, NotFoundError, StateConflictError, ValidationError } from './errors.ts';
+import { parseInput } from './validation.ts';
+
+/**
+ * Admin operations on connectors. Configs are validated with the declarative file's per-type
+ * schemas; secret members are sealed at rest and write-only: a view lists which are set, and an
+ * update that leaves one out keeps the stored one. Saving test-connects unless told not to.
+ */
+
+export interface ConnectorView {
+  id: string;
+  type: StoredConnector['type'];
+  name: string;
+  position: number;
+  config: Record<string, unknown>;
+  setSecrets: string[];
+  managedBy: StoredConnector['managedBy'];
+}
+
+export interface ConnectorServices {
+  pool: pg.Pool;
+  box: SecretBox;
+  /** What a connector is built with for a test (the same as the running ones get). */
+  connectorDeps: ConnectorDependencies;
+}
+
+/** Not in the declarative file (its order is the position): where the connector goes in login order. */
+export const positionSchema = z.int().min(0).max(1_000_000);
+
+/** Thrown when saving a connector whose connection test failed; the report says which step. */
+export class ConnectionTestFailedError extends Error {
+  override name = 'ConnectionTestFailedError';
+  readonly status = 422;
+  readonly report: ConnectionTestReport;
+  constructor(report: ConnectionTestReport) {
+    const step = report.steps.find((each) => !each.ok);
+    super(`the connection test failed${step ? ` at "${step.step}": ${step.detail}` : ''}`);
+    this.report = report;
+  }
+}
+
+const isSecretPath = (path: string) => isSecretMember(path.slice(path.lastIndexOf('.') + 1));
+
+export function toConnectorView(stored: StoredConnector): ConnectorView {
+  const { config, setSecrets } = withoutConnectorSecrets(stored.config);
+  return { ...stored, config, setSecrets };
+}
+
+const findStored = async (db: Queryable, id: string) =>
+  (await listConnectors(db)).find((connector) => connector.id === id);
+
+export async function listConnectorViews(db: Queryable): Promise<ConnectorView[]> {
+  return (await listConnectors(db)).map(toConnectorView);
+}
+
+export async function getConnector(db: Queryable, id: string) {
+  const stored = await findStored(db, id);
+  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  return { connector: toConnectorView(stored), etag: entityTag(stored) };
+}
+
+/** Validates a connector body (secrets it omits taken from `current`) and seals its secrets. */
+function prepare(services: ConnectorServices, input: unknown, current?: StoredConnector) {
+  const { position: rawPosition, ...body } = (input ?? {}) as Record<string, unknown>;
+  const position = rawPosition === undefined ? undefined : parseInput(positionSchema, rawPosition);
+  if (current && body.type !== undefined && body.type !== current.type)
+    throw new ValidationError([
+      { path: 'type', message: `is ${current.type}: a connector cannot change type (add a new one)` },
+    ]);
+  const opened = current ? sealConnectorSecrets.open(current.config, services.box, current.id) : undefined;
+  const config = body.config ?? {};
+  const withSecrets =
+    opened && config !== null && typeof config === 'object' && !Array.isArray(config)
+      ? keepOmittedSecrets(config as Record<string, unknown>, opened)
+      : config;
+  const connector = parseInput(connectorSchema, { ...body, config: withSecrets });
+  return {
+    connector,
+    position,
+    opened,
+    sealed: sealConnectorSecrets.seal(connector.config, services.box, connector.id),
+  };
+}
+
+async function assertTestPasses(
+  services: ConnectorServices,
+  stored: StoredConnector,
+  test: boolean,
+): Promise<ConnectionTestReport | undefined> {
+  if (!test) return undefined;
+  const report = await testConnector(stored, services.connectorDeps);
+  if (!report.ok) throw new ConnectionTestFailedError(report);
+  return report;
+}
+
+export async function createConnector(
+  services: ConnectorServices,
+  input: unknown,
+  options: { test: boolean },
+  by: AdminActor,
+) {
+  const { connector, position, sealed } = prepare(services, input);
+  const draft: StoredConnector = { ...connector, config: sealed, position: position ?? 0, managedBy: null };
+  if (await findStored(services.pool, connector.id))
+    throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
+  const test = await assertTestPasses(services, draft, options.test);
+  return changeCatalog(services.pool, async (db) => {
+    if (await findStored(db, connector.id))
+      throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
+    const stored = { ...draft, position: position ?? (await nextPosition(db, 'connectors')) };
+    await upsertConnector(db, stored);
+    const { setSecrets, ...view } = toConnectorView(stored);
+    await recordAdminChange(db, by, {
+      type: 'admin.connector.created',
+      subject: connector.id,
+      details: { connector: view, setSecrets },
+    });
+    return { ...(await getConnector(db, connector.id)), ...(test && { test }) };
+  });
+}
+
+export async function replaceConnector(
+  services: ConnectorServices,
+  id: string,
+  input: unknown,
+  ifMatch: string | undefined,
+  options: { test: boolean },
+  by: AdminActor,
+) {
+  const current = await findStored(services.pool, id);
+  if (!current) throw new NotFoundError(`connector "${id}" does not exist`);
+  const { connector, position, opened, sealed } = prepare(services, input, current);
+  const next: StoredConnector = {
+    ...connector,
+    config: sealed,
+    position: position ?? current.position,
+    managedBy: null,
+  };
+  // Checked before the (slow) test too, so a stale edit fails fast; the transaction checks again.
+  changeable(current, `connector "${id}"`, ifMatch);
+  const test = await assertTestPasses(services, next, options.test);
+  return changeCatalog(services.pool, async (db) => {
+    changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    await upsertConnector(db, next);
+    await recordAdminChange(db, by, {
+      type: 'admin.connector.updated',
+      subject: id,
+      details: {
+        changes: changedFields(
+          { name: current.name, position: current.position, config: opened },
+          { name: next.name, position: next.position, config: connector.config },
+          isSecretPath,
+        ),
+      },
+    });
+    return { ...(await getConnector(db, id)), ...(test && { test }) };
+  });
+}
+
+export async function deleteConnector(
+  pool: pg.Pool,
+  id: string,
+  ifMatch: string | undefined,
+  by: AdminActor,
+): Promise<void> {
+  await changeCatalog(pool, async (db) => {
+    changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    const mappings = (await listRoleMappings(db)).filter((mapping) => mapping.connector === id);
+    assertUnreferenced(
+      `connector "${id}"`,
+      mappings.map((mapping) => `role mapping ${mapping.connector} → ${mapping.group}`),
+    );
+    await deleteStoredConnector(db, id);
+    await recordAdminChange(db, by, { type: 'admin.connector.deleted', subject: id });
+  });
+}
+
+/** Tries a stored connector's upstream as it is configured now. */
+export async function testStoredConnector(
+  services: ConnectorServices,
+  id: string,
+  options: { username?: string },
+): Promise<ConnectionTestReport> {
+  const stored = await findStored(services.pool, id);
+  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  return testConnector(stored, services.connectorDeps, options);
+}
+
+/**
+ * Tries a connector that is not saved (yet): the console's "Test connection" on a form. When the
+ * draft's id names a stored connector of its type, secrets the draft leaves out come from it.
+ */
+export async function testDraftConnector(
+  services: ConnectorServices,
+  input: unknown,
+  options: { username?: string },
+): Promise<ConnectionTestReport> {
+  const id = (input as { id?: unknown } | null)?.id;
+  const stored = typeof id === 'string' ? await findStored(services.pool, id) : undefined;
+  const sameType = stored && stored.type === (input as { type?: unknown }).type ? stored : undefined;
+  const { connector, sealed } = prepare(services, input, sameType);
+  return testConnector(
+    { ...connector, config: sealed, position: 0, managedBy: null },
+    services.connectorDeps,
+    options,
+  );
+}
+
+/** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
+export const idpMetadataImportSchema = z
+  .strictObject({ url: samlConfigSchema.shape.idpMetadataUrl, xml: samlConfigSchema.shape.idpMetadataXml })
+  .refine((source) => (source.url === undefined) !== (source.xml === undefined), {
+    path: ['url'],
+    message: 'give exactly one of url and xml',
+  });
+
+/**
+ * Points a SAML connector at new IdP metadata (by URL or as XML), after reading it: metadata that
+ * cannot be read or used is refused with the reason and the connector stays as it was.
+ */
+export async function importIdpMetadata(
+  services: ConnectorServices,
+  id: string,
+  input: unknown,
+  ifMatch: string | undefined,
+  by: AdminActor,
+) {
+  const source = parseInput(idpMetadataImportSchema, input);
+  const current = await findStored(services.pool, id);
+  if (!current) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (current.type !== 'saml')
+    throw new StateConflictError(
+      `connector "${id}" is ${current.type}: only SAML connectors have IdP metadata`,
+    );
+  changeable(current, `connector "${id}"`, ifMatch);
+  const {
+    idpMetadataUrl: _url,
+    idpMetadataFile: _file,
+    idpMetadataXml: _xml,
+    ...config
+  } = sealConnectorSecrets.open(current.config, services.box, id);
+  const { connector, sealed } = prepare(services, {
+    id,
+    type: current.type,
+    name: current.name,
+    config: {
+      ...config,
+      ...(source.url !== undefined ? { idpMetadataUrl: source.url } : { idpMetadataXml: source.xml }),
+    },
+  });
+  const next: StoredConnector = { ...connector, config: sealed, position: current.position, managedBy: null };
+  const test = await assertTestPasses(services, next, true);
+  return changeCatalog(services.pool, async (db) => {
+    changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    await upsertConnector(db, next);
+    await recordAdminChange(db, by, {
+      type: 'admin.connector.idp_metadata_imported',
+      subject: id,
+      details: source.url !== undefined ? { url: source.url } : { xmlBytes: Buffer.byteLength(source.xml!) },
+    });
+    return { ...(await getConnector(db, id)), ...(test && { test }) };
+  });
+}
+
+/** The SP metadata of a SAML connector, for the IdP's admin. */
+export async function spMetadata(services: ConnectorServices, id: string): Promise<string> {
+  const stored = await findStored(services.pool, id);
+  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  const connector = buildConnectors([stored], services.connectorDeps).get(id);
+  if (!isSamlConnector(connector))
+    throw new NotFoundError(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
+  return connector.spMetadata();
+}

@@ -1,0 +1,82 @@
+import type { Queryable } from './pool.ts';
+
+export interface StoredAuditEvent {
+  id: string;
+  at: Date;
+  type: string;
+  outcome: 'success' | 'failure' | 'error';
+  actor: string | null;
+  subject: string | null;
+  connector: string | null;
+  clientId: string | null;
+  reason: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  from?: Date;
+  to?: Date;
+  actor?: string;
+  /** Exact type, or every type starting with `typePrefix`. */
+  type?: string;
+  typePrefix?: string;
+  /** Events older than the event with this id (the cursor). */
+  beforeId?: string;
+  limit: number;
+}
+
+/** Newest first; `beforeId` continues where an earlier page ended. */
+export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promise<StoredAuditEvent[]> {
+  const { rows } = await db.query<{
+    id: string;
+    at: Date;
+    type: string;
+    outcome: StoredAuditEvent['outcome'];
+    actor: string | null;
+    subject: string | null;
+    connector: string | null;
+    client_id: string | null;
+    reason: string | null;
+    ip: string | null;
+    user_agent: string | null;
+    request_id: string | null;
+    details: Record<string, unknown>;
+  }>(
+    `SELECT id::text, at, type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id, details
+     FROM audit_events
+     WHERE ($1::timestamptz IS NULL OR at >= $1)
+       AND ($2::timestamptz IS NULL OR at < $2)
+       AND ($3::text IS NULL OR actor = $3)
+       AND ($4::text IS NULL OR type = $4)
+       AND ($5::text IS NULL OR starts_with(type, $5))
+       AND ($6::bigint IS NULL OR id < $6)
+     ORDER BY audit_events.id DESC LIMIT $7`,
+    [
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.actor ?? null,
+      filter.type ?? null,
+      filter.typePrefix ?? null,
+      filter.beforeId ?? null,
+      filter.limit,
+    ],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    outcome: row.outcome,
+    actor: row.actor,
+    subject: row.subject,
+    connector: row.connector,
+    clientId: row.client_id,
+    reason: row.reason,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    details: row.details,
+  }));
+}
