@@ -24,6 +24,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         grantTypes: ['authorization_code', 'refresh_token'],
         redirectUris: [`${issuer}/admin/callback`],
         postLogoutRedirectUris: [`${issuer}/admin`],
+        allowedOrigins: [],
         roles: [],
         resources: [admin],
       },

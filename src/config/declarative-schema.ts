@@ -8,6 +8,10 @@ export const CONNECTOR_TYPES = ['local', 'ldap', 'saml'] as const;
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,62}$/, 'must be 1-63 letters, digits, _ . : -');
 const absoluteUrl = z.url({ message: 'must be an absolute URL' });
+const webOrigin = z
+  .string()
+  .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
+  .transform((value) => new URL(value).origin);
 const redirectUri = z
   .url({ message: 'must be an absolute URL' })
   .refine((value) => !value.includes('#'), 'must not contain a fragment');
@@ -45,6 +49,8 @@ export const clientSchema = z
     grantTypes: unique(z.enum(GRANT_TYPES), 'grantTypes').min(1).optional(),
     redirectUris: unique(redirectUri, 'redirectUris').default([]),
     postLogoutRedirectUris: unique(redirectUri, 'postLogoutRedirectUris').default([]),
+    /** Web origins that may call the token, userinfo and revocation endpoints (CORS). */
+    allowedOrigins: unique(webOrigin, 'allowedOrigins').default([]),
     roles: unique(name, 'roles').default([]),
     resources: unique(absoluteUrl, 'resources').default([]),
   })

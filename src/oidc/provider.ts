@@ -78,6 +78,9 @@ export function createProvider(options: ProviderOptions): Provider {
       // Public clients must prove possession with S256 (the only method offered); confidential may.
       required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
     },
+    // CORS only for the endpoints oidc-provider opens to it, and only from the client's own origins.
+    clientBasedCORS: (_ctx, origin, client) =>
+      catalog().clients.get(client.clientId)?.allowedOrigins.includes(origin) ?? false,
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     loadExistingGrant: autoConsentForFirstParty(catalog),

@@ -74,6 +74,7 @@ export const clientView = component(
     grantTypes: z.array(z.string()),
     redirectUris: z.array(z.string()),
     postLogoutRedirectUris: z.array(z.string()),
+    allowedOrigins: z.array(z.string()),
     roles: z.array(z.string()),
     resources: z.array(z.string()),
     hasSecret: z.boolean(),
