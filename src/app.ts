@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
+import { recordAuditEvent } from './audit/audit.ts';
 import { applyDeclarativeConfig } from './config/apply.ts';
 import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
@@ -122,8 +123,16 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         intervalSeconds: env.LOCK_KEY_ROTATION_INTERVAL,
         prepublishSeconds: env.LOCK_JWKS_MAX_AGE,
       });
-      for (const key of added)
+      for (const key of added) {
         log.info({ kid: key.kid, alg: key.alg, activatesAt: key.activatesAt }, 'rotated signing key');
+        await recordAuditEvent(pool, {
+          type: 'keys.rotated',
+          outcome: 'success',
+          actor: 'lock (automatic rotation)',
+          subject: key.kid,
+          details: { alg: key.alg, activatesAt: key.activatesAt.toISOString() },
+        });
+      }
       if (added.length > 0) await runtime.reload();
     };
     const rotation = setInterval(() => {

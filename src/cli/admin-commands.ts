@@ -1,4 +1,5 @@
 import { ensureAdminRole } from '../admin/bootstrap.ts';
+import { recordAuditEvent } from '../audit/audit.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { applyDeclarativeConfig } from '../config/apply.ts';
 import { loadDeclarativeFile } from '../config/declarative-file.ts';
@@ -78,8 +79,16 @@ export async function keysRotateCommand(algs: string[]): Promise<void> {
       prepublishSeconds: env.LOCK_JWKS_MAX_AGE,
       ...(algs.length > 0 && { algs: algs as SigningAlg[] }),
     });
-    for (const key of added)
+    for (const key of added) {
       print(`added ${key.alg} key ${key.kid}: published now, signs from ${key.activatesAt.toISOString()}`);
+      await recordAuditEvent(database.pool, {
+        type: 'keys.rotated',
+        outcome: 'success',
+        actor: 'cli',
+        subject: key.kid,
+        details: { alg: key.alg, activatesAt: key.activatesAt.toISOString() },
+      });
+    }
     print(
       'running Lock processes pick the keys up at once; the previous keys stay published until their tokens expire',
     );

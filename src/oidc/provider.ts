@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import Provider, { type Configuration, errors, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
+import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
@@ -27,6 +28,10 @@ export interface ProviderOptions {
   trustProxy: boolean;
   /** Told of every successful token response (for metrics). */
   onTokenIssued?: (grantType: string, resource: string) => void;
+  /** Told of what the audit log records: logouts, revocations, reuse detection. */
+  onAuditEvent?: (event: AuditEvent) => void;
+  /** Told of oidc-provider's own server errors (answered 500), which it would otherwise only debug-log. */
+  onServerError?: (error: unknown) => void;
   /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
   customClaims?: readonly string[];
 }
@@ -188,6 +193,36 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  if (options.onServerError) provider.on('server_error', (_ctx, error) => options.onServerError!(error));
+  if (options.onAuditEvent) {
+    const audit = options.onAuditEvent;
+    const about = (ctx: KoaContextWithOIDC) => ({
+      ...(ctx.oidc.client && { clientId: ctx.oidc.client.clientId }),
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
+    });
+    provider.on('end_session.success', (ctx) => {
+      const actor = ctx.oidc.entities.Session?.accountId;
+      audit({ type: 'logout', outcome: 'success', ...(actor && { actor }), ...about(ctx) });
+    });
+    provider.on('grant.revoked', (ctx, grantId) => {
+      const grantType = ctx.oidc.params?.grant_type;
+      const type =
+        grantType === 'refresh_token'
+          ? 'token.refresh_reuse_detected'
+          : grantType === 'authorization_code'
+            ? 'token.code_reuse_detected'
+            : ctx.oidc.route === 'revocation'
+              ? 'token.revoked'
+              : 'grant.revoked';
+      audit({
+        type,
+        outcome: type.endsWith('detected') ? 'failure' : 'success',
+        details: { grantId },
+        ...about(ctx),
+      });
+    });
+  }
   if (options.onTokenIssued) {
     const onTokenIssued = options.onTokenIssued;
     provider.on('grant.success', (ctx) => {

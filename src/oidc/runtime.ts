@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type pg from 'pg';
+import { recordAuditEvent } from '../audit/audit.ts';
 import { type Catalog, loadCatalog } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { type ConnectorSet, customClaimNames, rebuildConnectors } from '../connectors/registry.ts';
@@ -103,6 +104,12 @@ export class OidcRuntime {
       pool,
       catalog: () => this.state.catalog,
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
+      onAuditEvent: (event) => {
+        recordAuditEvent(pool, event).catch((error) =>
+          this.#options.log.error({ err: error }, 'audit event lost'),
+        );
+      },
+      onServerError: (error) => this.#options.log.error({ err: error }, 'oidc-provider server error'),
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
