@@ -170,6 +170,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       rateLimiter,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
+      mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
     });
     let server: Server | undefined;
 

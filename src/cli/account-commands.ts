@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '../admin/clients.ts';
+import { resetTotp } from '../admin/user-totp.ts';
 import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { listClients } from '../store/catalog-repositories.ts';
@@ -75,6 +76,20 @@ export async function usersUnlock(args: string[]): Promise<void> {
   await withSession(async ({ database }) => {
     const unlocked = await new BruteForceGuard(database.pool).unlockAccount(username);
     print(unlocked ? `unlocked ${username}` : `${username} had no failed sign-ins on record`);
+  });
+}
+
+/** `lock users totp-reset NAME`: removes the account's authenticator and recovery codes (a lost device). */
+export async function usersTotpReset(args: string[]): Promise<void> {
+  const [username] = args;
+  if (!username || args.length > 1) throw new Error('usage: lock users totp-reset USERNAME');
+  await withSession(async ({ database }) => {
+    const { removed } = await resetTotp(database.pool, username);
+    print(
+      removed
+        ? `removed the authenticator and recovery codes of ${username}`
+        : `${username} had no authenticator enrolled`,
+    );
   });
 }
 

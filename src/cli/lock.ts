@@ -17,6 +17,7 @@ const USAGE = `usage: lock <command>
   users passwd NAME [--end-sessions]
   users disable NAME | users enable NAME
   users unlock NAME          lift a brute-force lockout of the account
+  users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
   users list
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
@@ -36,6 +37,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users disable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, true),
   'users enable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, false),
   'users unlock': async (args) => (await import('./account-commands.ts')).usersUnlock(args),
+  'users totp-reset': async (args) => (await import('./account-commands.ts')).usersTotpReset(args),
   'users list': async () => (await import('./account-commands.ts')).usersList(),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
   'clients list': async () => (await import('./account-commands.ts')).clientsList(),

@@ -59,6 +59,17 @@ const envSchema = z
     LOCK_TLS_KEY: z.string().min(1).optional(),
     /** An http:// issuer outside localhost is refused unless this says it is a development setup. */
     LOCK_ALLOW_HTTP_ISSUER: flag.default(false),
+    /** Local accounts holding any of these roles (comma-separated) must sign in with TOTP: docs/totp.md. */
+    LOCK_MFA_REQUIRED_ROLES: z
+      .string()
+      .regex(/^[\w.:,\s-]*$/, 'must be role names separated by commas, e.g. lock_admin,app_admin')
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((role) => role.trim())
+          .filter((role) => role !== ''),
+      ),
   })
   .superRefine((env, ctx) => {
     if ((env.LOCK_TLS_CERT === undefined) !== (env.LOCK_TLS_KEY === undefined))

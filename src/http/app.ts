@@ -28,6 +28,8 @@ export interface HttpOptions {
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`. */
   metricsToken?: string | undefined;
+  /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
+  mfaRequiredRoles: readonly string[];
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
@@ -87,6 +89,11 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
     bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
     metrics: options.metrics,
+    secondFactor: {
+      box: new SecretBox(options.kek),
+      requiredRoles: options.mfaRequiredRoles,
+      now: options.now,
+    },
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,

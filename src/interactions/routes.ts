@@ -19,6 +19,7 @@ import type { BruteForceGuard } from '../security/brute-force.ts';
 import { verifyAgainstDummy } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { createCsrf } from './csrf.ts';
+import { type SecondFactorSettings, secondFactorStep } from './totp-step.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 
 export interface InteractionOptions {
@@ -29,6 +30,8 @@ export interface InteractionOptions {
   csrfKey: Buffer;
   bruteForce: BruteForceGuard;
   metrics: Metrics;
+  /** TOTP for local accounts (totp-step.ts): who must use it, the box its secrets are sealed in, the clock. */
+  secondFactor: SecondFactorSettings;
   /**
    * A login that already happened for this browser and this interaction's client (an IdP-initiated
    * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
@@ -105,6 +108,18 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       ...extra,
     });
   };
+
+  const secondFactor = secondFactorStep({
+    ...options.secondFactor,
+    pool: options.pool,
+    bruteForce: options.bruteForce,
+    metrics: options.metrics,
+    csrf,
+    details,
+    finish,
+    showLogin,
+  });
+  secondFactor.register(router);
 
   router.get('/', async (ctx) => {
     const found = await details(ctx);
@@ -193,8 +208,6 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       ctx.status = outcome.status === 'unavailable' ? 503 : 401;
       return showLogin(ctx, found, { username, error: outcome.message });
     }
-    await options.bruteForce.recordSuccess(username);
-    options.metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
     const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
     await recordAuditEvent(options.pool, {
       ...attempt,
@@ -203,6 +216,10 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       actor: identity.sub,
       connector: outcome.connector.id,
     });
+    // The account's failures are forgotten only once the second factor, if any, is right too.
+    if (await secondFactor.begin(ctx, found, { ...outcome, sub: identity.sub })) return;
+    await options.bruteForce.recordSuccess(username);
+    options.metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
     await finish(ctx, { login: { accountId: identity.sub, amr: ['pwd'], remember: true } });
   });
 

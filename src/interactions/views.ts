@@ -5,7 +5,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta/core';
 
-export type ViewName = 'login' | 'consent' | 'logout' | 'logged-out' | 'error';
+export type ViewName =
+  | 'login'
+  | 'consent'
+  | 'logout'
+  | 'logged-out'
+  | 'error'
+  | 'totp-enrol'
+  | 'totp-verify'
+  | 'totp-recovery-codes';
 
 export interface LoginView {
   clientName: string;
@@ -43,12 +51,45 @@ export interface ErrorView {
   requestId?: string;
 }
 
+/** Enrolment of an authenticator app: the QR code, the same secret in text, and a code to confirm it. */
+export interface TotpEnrolView {
+  username: string;
+  /** `data:image/svg+xml;base64,…` of the QR code of `otpauthUri`. */
+  qrCode: string;
+  /** Base32, for typing into an app by hand. */
+  secret: string;
+  otpauthUri: string;
+  formAction: string;
+  csrfToken: string;
+  restartHref: string;
+  error?: string;
+}
+
+/** The second step of a sign-in: a code from the app, or a recovery code. */
+export interface TotpVerifyView {
+  username: string;
+  formAction: string;
+  csrfToken: string;
+  restartHref: string;
+  error?: string;
+}
+
+/** The recovery codes, shown once (`codes` empty when the page is shown again). */
+export interface TotpRecoveryCodesView {
+  codes: string[];
+  formAction: string;
+  csrfToken: string;
+}
+
 export interface ViewData {
   login: LoginView;
   consent: ConsentView;
   logout: LogoutView;
   'logged-out': LoggedOutView;
   error: ErrorView;
+  'totp-enrol': TotpEnrolView;
+  'totp-verify': TotpVerifyView;
+  'totp-recovery-codes': TotpRecoveryCodesView;
 }
 
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
@@ -59,7 +100,16 @@ export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url))
 
 const eta = new Eta({ autoEscape: true, cache: true });
 eta.loadTemplate('@layout', readFileSync(`${VIEWS_DIR}layout.eta`, 'utf8'));
-for (const name of ['login', 'consent', 'logout', 'logged-out', 'error'] satisfies ViewName[]) {
+for (const name of [
+  'login',
+  'consent',
+  'logout',
+  'logged-out',
+  'error',
+  'totp-enrol',
+  'totp-verify',
+  'totp-recovery-codes',
+] satisfies ViewName[]) {
   eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
 }
 
@@ -69,6 +119,9 @@ export function renderView(name: 'consent', data: ConsentView): string;
 export function renderView(name: 'logout', data: LogoutView): string;
 export function renderView(name: 'logged-out', data: LoggedOutView): string;
 export function renderView(name: 'error', data: ErrorView): string;
+export function renderView(name: 'totp-enrol', data: TotpEnrolView): string;
+export function renderView(name: 'totp-verify', data: TotpVerifyView): string;
+export function renderView(name: 'totp-recovery-codes', data: TotpRecoveryCodesView): string;
 export function renderView<N extends ViewName>(name: N, data: ViewData[N]): string;
 export function renderView(name: ViewName, data: ViewData[ViewName]): string {
   const prepare = PAGES[name] as (data: ViewData[ViewName]) => { title: string };
@@ -117,6 +170,41 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
     heading: data.title,
     message: data.message,
     requestId: nonEmpty(data.requestId),
+  }),
+  'totp-enrol': (data) => {
+    const error = nonEmpty(data.error);
+    if (!data.qrCode.startsWith('data:image/svg+xml;base64,'))
+      throw new TypeError('the QR code must be an SVG data URL');
+    if (!data.otpauthUri.startsWith('otpauth://totp/')) throw new TypeError('not an otpauth://totp/ URI');
+    return {
+      title: `${error === undefined ? '' : 'Error: '}Set up two-step sign-in – Lock`,
+      username: data.username,
+      qrCode: data.qrCode,
+      // Groups of four are easier to type into an app by hand; apps ignore the spaces.
+      secretGroups: data.secret.match(/.{1,4}/g) ?? [],
+      otpauthUri: data.otpauthUri,
+      formAction: safeUrl(data.formAction),
+      csrfToken: data.csrfToken,
+      restartHref: safeUrl(data.restartHref),
+      error,
+    };
+  },
+  'totp-verify': (data) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: `${error === undefined ? '' : 'Error: '}Enter your code – Lock`,
+      username: data.username,
+      formAction: safeUrl(data.formAction),
+      csrfToken: data.csrfToken,
+      restartHref: safeUrl(data.restartHref),
+      error,
+    };
+  },
+  'totp-recovery-codes': (data) => ({
+    title: 'Save your recovery codes – Lock',
+    codes: data.codes,
+    formAction: safeUrl(data.formAction),
+    csrfToken: data.csrfToken,
   }),
 };
 

@@ -71,7 +71,8 @@ export function createProvider(options: ProviderOptions): Provider {
     cookies: { keys: [deriveKey(options.kek, 'oidc cookie signing v1').toString('base64url')] },
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
     claims: {
-      openid: ['sub', 'roles', 'idp'],
+      // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.
+      openid: ['sub', 'roles', 'idp', 'amr'],
       profile: ['name', 'preferred_username', ...(options.customClaims ?? [])],
       email: ['email'],
       groups: ['groups'],

@@ -71,7 +71,7 @@ export function rateLimitRules(settings: RateLimitSettings): RateLimitRule[] {
       limit: settings.login,
       keyOf: on(
         'POST',
-        (p) => /^\/interaction\/[^/]+\/login$/.test(p),
+        (p) => /^\/interaction\/[^/]+\/(login|totp)$/.test(p),
         (ctx) => ctx.ip,
       ),
     },
