@@ -95,6 +95,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       log,
       now,
+      sessionLimits: { idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT, maxAgeSeconds: env.LOCK_SESSION_MAX_AGE },
       onTokenIssued: (grantType, resource) => metrics.tokensIssued.inc({ grant_type: grantType, resource }),
     });
     await runtime.reload();

@@ -50,6 +50,17 @@ const envSchema = z
     LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
     LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
     LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
+    /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
+    LOCK_SESSION_IDLE_TIMEOUT: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(2 * 3600),
+    LOCK_SESSION_MAX_AGE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(12 * 3600),
     LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
     LOCK_METRICS_TOKEN: z.string().min(16).optional(),

@@ -11,6 +11,7 @@ import { findLockAccount, isRefreshGrant } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
+import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
 
 export interface ProviderOptions {
   issuer: string;
@@ -26,6 +27,7 @@ export interface ProviderOptions {
   signingKid: (alg: string) => string | undefined;
   kek: Buffer;
   trustProxy: boolean;
+  sessionLimits: SessionLimits;
   /** Told of every successful token response (for metrics). */
   onTokenIssued?: (grantType: string, resource: string) => void;
   /** Told of what the audit log records: logouts, revocations, reuse detection. */
@@ -90,7 +92,10 @@ export function createProvider(options: ProviderOptions): Provider {
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     loadExistingGrant: autoConsentForFirstParty(catalog),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithMaxAge(options.sessionLimits),
+    },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
@@ -174,6 +179,7 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     ttl: {
       ...TTL,
+      Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
     },

@@ -11,6 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
 import { createProvider } from './provider.ts';
+import type { SessionLimits } from './session-policy.ts';
 
 export interface RuntimeOptions {
   issuer: string;
@@ -23,6 +24,7 @@ export interface RuntimeOptions {
   log: Logger;
   now?: () => Date;
   onTokenIssued?: (grantType: string, resource: string) => void;
+  sessionLimits: SessionLimits;
 }
 
 interface State {
@@ -103,6 +105,7 @@ export class OidcRuntime {
       issuer: this.#options.issuer,
       pool,
       catalog: () => this.state.catalog,
+      sessionLimits: this.#options.sessionLimits,
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
       onAuditEvent: (event) => {
         recordAuditEvent(pool, event).catch((error) =>
