@@ -17,6 +17,7 @@ import { OidcRuntime } from './oidc/runtime.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
+import { pruneAuditEvents } from './store/audit-events.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateAs } from './store/migrate.ts';
@@ -140,6 +141,20 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       maintainKeys().catch((error) => log.warn({ err: error }, 'automatic key rotation failed'));
     }, 60_000).unref();
     closers.push(() => clearInterval(rotation));
+
+    // With the least-privilege role Lock may not delete audit rows: then `lock audit prune` does it.
+    let pruneAllowed = true;
+    const pruner = setInterval(() => {
+      if (!pruneAllowed) return;
+      const before = new Date(now().getTime() - env.LOCK_AUDIT_RETENTION_DAYS * 86_400_000);
+      pruneAuditEvents(pool, before).catch((error) => {
+        if ((error as { code?: string }).code === '42501') {
+          pruneAllowed = false;
+          log.info('audit retention is left to `lock audit prune` run as the database owner');
+        } else log.warn({ err: error }, 'pruning audit events failed');
+      });
+    }, 3_600_000).unref();
+    closers.push(() => clearInterval(pruner));
 
     const sweeper = setInterval(() => {
       sweepExpired(pool).catch((error) => log.warn({ err: error }, 'sweeping expired OIDC rows failed'));

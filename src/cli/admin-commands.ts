@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { ensureAdminRole } from '../admin/bootstrap.ts';
 import { recordAuditEvent } from '../audit/audit.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
@@ -8,8 +9,10 @@ import { loadEnv } from '../config/env.ts';
 import { createLogger } from '../http/logger.ts';
 import { computeKeySet } from '../keys/key-set.ts';
 import { rotateSigningKeys } from '../keys/signing-keys.ts';
+import { pruneAuditEvents } from '../store/audit-events.ts';
 import { openDatabase } from '../store/database.ts';
 import { migrateAs } from '../store/migrate.ts';
+import { createPool } from '../store/pool.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';
 import { print } from './output.ts';
 import { withSession } from './session.ts';
@@ -92,5 +95,24 @@ export async function keysRotateCommand(algs: string[]): Promise<void> {
     print(
       'running Lock processes pick the keys up at once; the previous keys stay published until their tokens expire',
     );
+  });
+}
+
+/** `lock audit prune [--days N]`: deletes audit events past the retention (as the owner when LOCK_MIGRATE_DATABASE_URL is set). */
+export async function auditPruneCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { days: { type: 'string' } } });
+  await withSession(async ({ env, database }) => {
+    const days = values.days === undefined ? env.LOCK_AUDIT_RETENTION_DAYS : Number(values.days);
+    if (!Number.isInteger(days) || days < 1)
+      throw new Error('--days must be a whole number of days, at least 1');
+    const owner = env.LOCK_MIGRATE_DATABASE_URL
+      ? createPool({ url: env.LOCK_MIGRATE_DATABASE_URL, max: 1, applicationName: 'lock-audit-prune' })
+      : undefined;
+    try {
+      const pruned = await pruneAuditEvents(owner ?? database.pool, new Date(Date.now() - days * 86_400_000));
+      print(`pruned ${pruned} audit events older than ${days} days`);
+    } finally {
+      await owner?.end();
+    }
   });
 }

@@ -11,6 +11,7 @@ const USAGE = `usage: lock <command>
   config check FILE          validate a declarative YAML file without touching the database
   config export [-o FILE]    the database as a declarative file (secrets as \${VARIABLE} placeholders)
   admin bootstrap [--reset-password]   create or repair the admin account (enabled, lock_admin)
+  audit prune [--days N]     delete audit events older than the retention (LOCK_AUDIT_RETENTION_DAYS)
   keys list                  list signing keys and their state
   keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
   users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
@@ -41,6 +42,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users list': async () => (await import('./account-commands.ts')).usersList(),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
   'clients list': async () => (await import('./account-commands.ts')).clientsList(),
+  'audit prune': async (args) => (await import('./admin-commands.ts')).auditPruneCommand(args),
   'keys list': async () => (await import('./admin-commands.ts')).keysListCommand(),
   'keys rotate': async (args) => {
     const { values } = parseArgs({ args, options: { alg: { type: 'string', multiple: true } } });

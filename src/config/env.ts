@@ -61,6 +61,8 @@ const envSchema = z
       .int()
       .min(1)
       .default(12 * 3600),
+    /** Audit events older than this many days are pruned (by the owner: `lock audit prune`, or by Lock when it may). */
+    LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
     LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
     LOCK_METRICS_TOKEN: z.string().min(16).optional(),

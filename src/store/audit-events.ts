@@ -80,3 +80,16 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promi
     details: row.details,
   }));
 }
+
+/** Deletes events older than `before`, in bounded batches; returns how many went. Needs the owner's rights. */
+export async function pruneAuditEvents(db: Queryable, before: Date, batchSize = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      'DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)',
+      [before, batchSize],
+    );
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return total;
+  }
+}

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+
+const run = promisify(execFile);
 
 describe('least privilege in the database', () => {
   let database: TestDatabase;
@@ -42,6 +46,29 @@ describe('least privilege in the database', () => {
       ['reporting-service', SECRET],
     );
     assert.equal(token.status, 200);
+  });
+
+  it('leaves audit retention to the owner: `lock audit prune` deletes only what is past it', async () => {
+    await database.pool.query(
+      `INSERT INTO audit_events (type, outcome, at) VALUES ('test.old', 'success', now() - interval '400 days'),
+                                                           ('test.recent', 'success', now() - interval '10 days')`,
+    );
+    const { stdout } = await run(process.execPath, ['src/cli/lock.ts', 'audit', 'prune', '--days', '365'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: runtimeUrl,
+        LOCK_MIGRATE_DATABASE_URL: database.url,
+        LOCK_KEYS_DIR: lock.keysDir,
+      },
+    });
+    assert.match(stdout, /pruned 1 audit events older than 365 days/);
+    const { rows } = await database.pool.query(
+      "SELECT type FROM audit_events WHERE type LIKE 'test.%' ORDER BY type",
+    );
+    assert.deepEqual(
+      rows.map((row) => row.type),
+      ['test.recent'],
+    );
   });
 
   it('cannot UPDATE or DELETE the audit log, only append to it', async () => {
