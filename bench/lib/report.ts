@@ -1,0 +1,176 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CpuRate } from './cpu-rate.ts';
+import type { DbWorkPerRequest, IdleRate, WorkCount } from './db-activity.ts';
+import type { HttpFigures } from './http-load.ts';
+import type { BenchSettings } from './settings.ts';
+import { formatCount, formatFixed, renderTable } from './table.ts';
+
+export interface StartupFigure {
+  name: string;
+  readyMs: number;
+  targetMs?: number;
+  rssAtReadyMiB: number | undefined;
+}
+
+/** One HTTP scenario: Lock's figures and, where there is one, the bare oidc-provider's for comparison. */
+export interface HttpScenarioFigures {
+  name: string;
+  lock: HttpFigures;
+  bare?: HttpFigures;
+  /** Lock req/s ÷ bare req/s. */
+  ratio?: number;
+  targetRatio?: number;
+}
+
+export interface CpuRateFigure extends CpuRate {
+  name: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    postgres: string;
+    platform: string;
+    /** Other work on the machine lowers and scatters every figure. */
+    loadAverageAtStart: number;
+  };
+  settings: BenchSettings;
+  startup: StartupFigure[];
+  http: HttpScenarioFigures[];
+  /** In-process rates on one core (nothing over HTTP). */
+  cpu: CpuRateFigure[];
+  db?: DbWorkPerRequest & { idle: IdleRate };
+  /** Anything that makes the run a failure: the figures above are not to be trusted. */
+  problems: string[];
+}
+
+const BUSY_LOAD_AVERAGE = 0.5;
+
+const verdict = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
+
+export function renderReport(report: BenchReport): string {
+  const { machine, settings } = report;
+  const sections = [
+    `Lock benchmark, ${report.date}: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, PostgreSQL ${machine.postgres}`,
+    `load from a separate process: ${settings.connections} connections, ${settings.warmupS} s warm-up + ${settings.durationS} s per measurement`,
+    ...(machine.loadAverageAtStart > BUSY_LOAD_AVERAGE
+      ? [
+          `note: the 1-minute load average was ${machine.loadAverageAtStart.toFixed(2)} when the run started: other work on this machine makes the figures low and scattered`,
+        ]
+      : []),
+    '',
+    renderTable(
+      [
+        { title: 'start-up: spawn → ready (Lock: /readyz 200)', align: 'left' },
+        { title: 'ms' },
+        { title: 'RSS MiB' },
+        { title: 'target' },
+        { title: '' },
+      ],
+      report.startup.map((figure) => [
+        figure.name,
+        formatCount(figure.readyMs),
+        formatFixed(figure.rssAtReadyMiB, 0),
+        figure.targetMs === undefined ? '' : `≤ ${formatCount(figure.targetMs)}`,
+        figure.targetMs === undefined ? '' : verdict(figure.readyMs <= figure.targetMs),
+      ]),
+    ),
+    '',
+    renderTable(
+      [
+        { title: 'HTTP', align: 'left' },
+        { title: 'Lock req/s' },
+        { title: 'p50 ms' },
+        { title: 'p99 ms' },
+        { title: 'RSS MiB' },
+        { title: 'CPU µs/req' },
+        { title: 'bare req/s' },
+        { title: 'p50 ms' },
+        { title: 'p99 ms' },
+        { title: 'RSS MiB' },
+        { title: 'CPU µs/req' },
+        { title: 'Lock/bare' },
+        { title: 'target', align: 'left' },
+      ],
+      report.http.map((row) => [
+        row.name,
+        ...httpCells(row.lock),
+        ...httpCells(row.bare),
+        formatFixed(row.ratio, 2),
+        row.targetRatio === undefined || row.ratio === undefined
+          ? ''
+          : `≥ ${row.targetRatio} ${verdict(row.ratio >= row.targetRatio)}`,
+      ]),
+    ),
+    '',
+    renderTable(
+      [
+        { title: 'in-process', align: 'left' },
+        { title: 'per CPU-second' },
+        { title: 'CPU µs each' },
+        { title: 'one at a time /s' },
+      ],
+      report.cpu.map((figure) => [
+        figure.name,
+        formatCount(figure.perCpuSecond),
+        formatFixed(1e6 / figure.perCpuSecond, 0),
+        formatCount(figure.oneAtATimePerSecond),
+      ]),
+    ),
+  ];
+  if (report.db) sections.push('', renderDbWork(report.db));
+  if (report.problems.length > 0)
+    sections.push(
+      '',
+      'FAILED — these figures are not to be trusted:',
+      ...report.problems.map((p) => `  • ${p}`),
+    );
+  return sections.join('\n');
+}
+
+function httpCells(figures: HttpFigures | undefined): string[] {
+  if (!figures) return ['', '', '', '', ''];
+  return [
+    formatCount(figures.requestsPerSecond),
+    formatFixed(figures.latencyMs.p50, 0),
+    formatFixed(figures.latencyMs.p99, 0),
+    formatFixed(figures.peakRssMiB, 0),
+    formatFixed(
+      figures.serverCpuMsPerRequest === undefined ? undefined : figures.serverCpuMsPerRequest * 1000,
+      0,
+    ),
+  ];
+}
+
+function renderDbWork(db: DbWorkPerRequest & { idle: IdleRate }): string {
+  const lines = [
+    `Lock's database work per token request, over ${formatCount(db.requests)} requests (${formatFixed(db.windowS, 0)} s window; idle noise from ${formatFixed(db.idle.windowS, 0)} s of idling):`,
+    workLine('transactions', db.transactions),
+  ];
+  if (db.statements) {
+    lines.push(workLine('statements', db.statements));
+    if (db.statements.top.length > 0) lines.push('  statements seen in the window:');
+    for (const { query, calls } of db.statements.top)
+      lines.push(
+        `    ${String(calls).padStart(6)} × ${query.length > 100 ? `${query.slice(0, 99)}…` : query}`,
+      );
+  } else lines.push('  statements:   – (pg_stat_statements not available)');
+  return lines.join('\n');
+}
+
+function workLine(what: string, count: WorkCount): string {
+  return `  ${`${what}:`.padEnd(14)}${formatFixed(count.perRequest, 3)} per request  (${count.observed} in the window, idle noise ${formatFixed(count.idleNoise, 1)}; at most ${formatFixed(count.upperBound, 3)} per request)`;
+}
+
+/** bench/results/<timestamp>.json; answers the path written. */
+export async function writeReport(report: BenchReport, resultsDir: string): Promise<string> {
+  await mkdir(resultsDir, { recursive: true });
+  const path = join(resultsDir, `${report.date.replace(/[:.]/g, '-')}.json`);
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+  return path;
+}

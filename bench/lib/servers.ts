@@ -1,0 +1,55 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { findFreePort } from '../../src/store/embedded-postgres.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { CLIENT_SECRET_ENV, lockConfigYaml } from './workload.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const RATE_LIMIT_OUT_OF_REACH = 1_000_000_000;
+
+export interface LockStartOptions {
+  databaseUrl: string;
+  /** Holds the key-encryption key and the declarative file; reuse it to restart the same Lock. */
+  stateDir: string;
+  clientSecret: string;
+}
+
+/** `node src/main.ts` as production runs it, against an external (to Lock) database. */
+export async function startLock(options: LockStartOptions): Promise<ServerProcess> {
+  const keysDir = join(options.stateDir, 'keys');
+  const configFile = join(options.stateDir, 'lock.yaml');
+  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await writeFile(configFile, lockConfigYaml());
+  const port = await findFreePort();
+  return startServerProcess({
+    name: 'Lock',
+    script: join(repoRoot, 'src/main.ts'),
+    port,
+    readyPath: '/readyz',
+    env: {
+      DATABASE_URL: options.databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOCK_ISSUER: `http://127.0.0.1:${port}`,
+      LOCK_KEYS_DIR: keysDir,
+      LOCK_CONFIG: configFile,
+      LOG_LEVEL: 'warn',
+      // The limiter stays in the path (its per-request work and once-a-second sync are measured),
+      // with a limit no load from one client and address can reach: the default would answer 429.
+      LOCK_RATE_LIMIT_TOKEN: String(RATE_LIMIT_OUT_OF_REACH),
+      [CLIENT_SECRET_ENV]: options.clientSecret,
+    },
+  });
+}
+
+/** bench/bare-provider.ts: oidc-provider alone, the ceiling for Lock's token path. */
+export async function startBareProvider(clientSecret: string): Promise<ServerProcess> {
+  const port = await findFreePort();
+  return startServerProcess({
+    name: 'bare oidc-provider',
+    script: join(repoRoot, 'bench/bare-provider.ts'),
+    port,
+    readyPath: '/jwks',
+    env: { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, [CLIENT_SECRET_ENV]: clientSecret },
+  });
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+
+/** What both servers are loaded with: one API per signing algorithm and one service calling them. */
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+export const CLIENT_ID = 'bench-service';
+export const ROLES = ['app_admin', 'app_readwrite', 'app_readonly'] as const;
+export const CLIENT_ROLES = ['app_readwrite', 'app_readonly'] as const;
+export const SCOPES = ['read', 'write'] as const;
+export const REQUESTED_SCOPE = 'read';
+export const ACCESS_TOKEN_TTL = 300;
+
+/** The claims Lock derives from the roles above, which the bare provider hands out as they are. */
+export const ROLE_CLAIMS = { roles: [...CLIENT_ROLES], role: CLIENT_ROLES[0] };
+
+export const resourceFor = (alg: SigningAlg) => `https://${alg.toLowerCase()}-api.bench.example`;
+
+/** Fresh for every run, passed to children by environment and never printed. */
+export const newClientSecret = () => randomBytes(24).toString('base64url');
+
+/** The environment variable Lock's declarative file reads the client secret from. */
+export const CLIENT_SECRET_ENV = 'BENCH_CLIENT_SECRET';
+
+/** Lock's declarative file, in the shape of test/helpers/fixtures.ts; the secret stays off disk. */
+export function lockConfigYaml(): string {
+  const resources = SIGNING_ALGS.map(
+    (alg) => `  - id: ${resourceFor(alg)}
+    scopes: [${SCOPES.join(', ')}]
+    roles: [${ROLES.join(', ')}]
+    roleClaim: role
+    accessTokenTTL: ${ACCESS_TOKEN_TTL}
+    signingAlg: ${alg}`,
+  );
+  return `roles:
+${ROLES.map((role) => `  - { name: ${role} }`).join('\n')}
+resources:
+${resources.join('\n')}
+clients:
+  - clientId: ${CLIENT_ID}
+    clientSecret: \${${CLIENT_SECRET_ENV}}
+    grantTypes: [client_credentials]
+    roles: [${CLIENT_ROLES.join(', ')}]
+    resources: [${SIGNING_ALGS.map(resourceFor).join(', ')}]
+`;
+}
+
+export interface HttpRequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export function clientCredentialsRequest(alg: SigningAlg, clientSecret: string): HttpRequestSpec {
+  const basic = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(clientSecret)}`).toString(
+    'base64',
+  );
+  return {
+    method: 'POST',
+    path: '/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      resource: resourceFor(alg),
+      scope: REQUESTED_SCOPE,
+    }).toString(),
+  };
+}
+
+export const jwksRequest: HttpRequestSpec = { method: 'GET', path: '/jwks' };

