@@ -24,7 +24,8 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         grantTypes: ['authorization_code', 'refresh_token'],
         redirectUris: [`${issuer}/admin/callback`],
         postLogoutRedirectUris: [`${issuer}/admin`],
-        allowedOrigins: [],
+        // The console (served by Lock at /admin) redeems its code with fetch() from Lock's own origin.
+        allowedOrigins: [new URL(issuer).origin],
         roles: [],
         resources: [admin],
       },

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
 import { adminApiRouter } from '../admin/api/router.ts';
+import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
@@ -81,6 +82,7 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(router.allowedMethods());
   const adminApi = adminApiRouter({ ...options, box: new SecretBox(options.kek) });
   app.use(adminApi.routes());
+  app.use(adminConsole());
   const interactions = interactionRoutes({
     pool: options.pool,
     provider: () => options.runtime.state.provider,

@@ -1,5 +1,6 @@
-// The login pages' one stylesheet, read once at startup and served with a validator so that a
-// browser revalidates it cheaply. Nothing else lives under /assets.
+// The static assets under /assets: the login pages' stylesheet and the admin console's script and
+// stylesheet, read once at startup and served with a validator so that a browser revalidates them
+// cheaply. Nothing else lives under /assets.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
@@ -7,12 +8,24 @@ import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
 const ASSETS_PREFIX = '/assets/';
 
+const ASSETS: Record<string, { file: string; type: string }> = {
+  [STYLESHEET_PATH]: { file: 'lock.css', type: 'text/css; charset=utf-8' },
+  '/assets/admin.css': { file: 'admin.css', type: 'text/css; charset=utf-8' },
+  '/assets/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
+};
+
 export function serveAssets(): Koa.Middleware {
-  const css = readFileSync(`${VIEWS_DIR}assets/lock.css`);
-  const etag = `"${createHash('sha256').update(css).digest('base64url').slice(0, 32)}"`;
+  const loaded = new Map(
+    Object.entries(ASSETS).map(([path, { file, type }]) => {
+      const body = readFileSync(`${VIEWS_DIR}assets/${file}`);
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+      return [path, { body, type, etag }];
+    }),
+  );
 
   return async (ctx, next) => {
-    if (ctx.path !== STYLESHEET_PATH) {
+    const asset = loaded.get(ctx.path);
+    if (asset === undefined) {
       if (!ctx.path.startsWith(ASSETS_PREFIX)) return next();
       ctx.status = 404;
       ctx.body = 'Not Found';
@@ -25,14 +38,14 @@ export function serveAssets(): Koa.Middleware {
       return;
     }
     ctx.status = 200;
-    ctx.set('Content-Type', 'text/css; charset=utf-8');
+    ctx.set('Content-Type', asset.type);
     ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.set('ETag', etag);
-    if (notModified(ctx.get('If-None-Match'), etag)) {
+    ctx.set('ETag', asset.etag);
+    if (notModified(ctx.get('If-None-Match'), asset.etag)) {
       ctx.status = 304;
       return;
     }
-    ctx.body = css;
+    ctx.body = asset.body;
   };
 }
 
