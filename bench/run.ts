@@ -7,6 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import pg from 'pg';
+import { BruteForceGuard } from '../src/security/brute-force.ts';
+import { hashPassword, verifyPassword } from '../src/security/passwords.ts';
+import { measureCpuRate } from './lib/cpu-rate.ts';
 import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
 import { compareHttp, sendRequests } from './lib/http-load.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
@@ -17,6 +20,7 @@ import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
 import { type BenchSettings, loadSettings } from './lib/settings.ts';
 import { checkAccessToken } from './lib/token-check.ts';
+import { measureLoginFlows, measureRefreshes } from './lib/user-flows.ts';
 import {
   clientCredentialsRequest,
   type HttpRequestSpec,
@@ -138,6 +142,8 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   }
   await bare.stop();
 
+  await measureUserFlows(report, lock, clientSecret, database.url, settings);
+
   // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
   const idle = startIdleBaseline(activity);
   for (const alg of SIGNING_ALGS) {
@@ -165,6 +171,72 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   report.db = { ...dbWork, idle: idleRate };
 }
 
+const LOGIN_TARGET_RATIO = 0.8;
+const REFRESH_TARGET_PER_SECOND = 1000;
+const BRUTE_FORCE_TARGET_SHARE = 0.05;
+
+/** Issue 3's figures: sign-ins and refreshes per second, beside argon2's one-core ceiling. */
+async function measureUserFlows(
+  report: BenchReport,
+  lock: ServerProcess,
+  secret: string,
+  databaseUrl: string,
+  settings: BenchSettings,
+) {
+  progress(
+    `measuring argon2id verify with the shipped parameters in-process (${settings.joseDurationMs / 1000} s)…`,
+  );
+  const hash = await hashPassword(secret);
+  const argon2 = await measureCpuRate(() => verifyPassword(hash, secret), settings.joseDurationMs);
+  report.cpu.push({ name: 'argon2id verify (shipped parameters)', ...argon2 });
+
+  progress(`measuring full sign-ins: authorize → login form → code → tokens (${settings.durationS} s)…`);
+  const logins = await measureLoginFlows(lock, secret, secret, settings.durationS, 4);
+  report.problems.push(...logins.problems.map((problem) => `login flow: ${problem}`));
+  const loginTarget = LOGIN_TARGET_RATIO * argon2.perCpuSecond;
+  report.flows.push({
+    name: 'full login flow',
+    perSecond: logins.perSecond,
+    latencyMs: logins.latencyMs,
+    concurrency: 4,
+    target: `≥ ${LOGIN_TARGET_RATIO} × argon2 one-core ceiling (${Math.round(argon2.perCpuSecond)}/s)`,
+    met: logins.perSecond >= loginTarget,
+  });
+
+  progress(`measuring refresh-token grants (${settings.durationS} s)…`);
+  const refreshes = await measureRefreshes(lock, secret, secret, settings.durationS, 16);
+  report.problems.push(...refreshes.problems.map((problem) => `refresh: ${problem}`));
+  report.flows.push({
+    name: 'refresh_token grant (rotating)',
+    perSecond: refreshes.perSecond,
+    latencyMs: refreshes.latencyMs,
+    concurrency: 16,
+    target: `≥ ${REFRESH_TARGET_PER_SECOND}/s`,
+    met: refreshes.perSecond >= REFRESH_TARGET_PER_SECOND,
+  });
+
+  progress('measuring the brute-force check a sign-in adds (check + clear on success)…');
+  const guardPool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const guard = new BruteForceGuard(guardPool);
+    const guardCost = await measureCpuRate(async () => {
+      await guard.check('bench-user', '127.0.0.1');
+      await guard.recordSuccess('bench-user');
+    }, 2000);
+    const guardMs = 1000 / guardCost.oneAtATimePerSecond;
+    report.flows.push({
+      name: `brute-force check per sign-in (${guardMs.toFixed(2)} ms of the login's p50)`,
+      perSecond: guardCost.oneAtATimePerSecond,
+      latencyMs: { p50: guardMs, p99: guardMs },
+      concurrency: 1,
+      target: `< ${BRUTE_FORCE_TARGET_SHARE * 100} % of a sign-in`,
+      met: guardMs < BRUTE_FORCE_TARGET_SHARE * logins.latencyMs.p50,
+    });
+  } finally {
+    await guardPool.end();
+  }
+}
+
 const settings = loadSettings();
 const [cpu] = cpus();
 const report: BenchReport = {
@@ -182,6 +254,7 @@ const report: BenchReport = {
   startup: [],
   http: [],
   cpu: [],
+  flows: [],
   problems: [],
 };
 

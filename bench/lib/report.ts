@@ -27,6 +27,16 @@ export interface CpuRateFigure extends CpuRate {
   name: string;
 }
 
+export interface FlowRow {
+  name: string;
+  perSecond: number;
+  latencyMs: { p50: number; p99: number };
+  concurrency: number;
+  /** e.g. "≥ 0.8 × argon2 ceiling (… /s)" or "≥ 1,000/s", with its verdict. */
+  target: string;
+  met: boolean;
+}
+
 export interface BenchReport {
   date: string;
   machine: {
@@ -45,6 +55,8 @@ export interface BenchReport {
   /** In-process rates on one core (nothing over HTTP). */
   cpu: CpuRateFigure[];
   db?: DbWorkPerRequest & { idle: IdleRate };
+  /** Whole user flows over HTTP against Lock, with the ceiling or target they are held to. */
+  flows: FlowRow[];
   /** Anything that makes the run a failure: the figures above are not to be trusted. */
   problems: string[];
 }
@@ -123,6 +135,28 @@ export function renderReport(report: BenchReport): string {
       ]),
     ),
   ];
+  if (report.flows.length > 0)
+    sections.push(
+      '',
+      renderTable(
+        [
+          { title: 'user flows over HTTP (Lock)', align: 'left' },
+          { title: 'per s' },
+          { title: 'p50 ms' },
+          { title: 'p99 ms' },
+          { title: 'in flight' },
+          { title: 'target', align: 'left' },
+        ],
+        report.flows.map((row) => [
+          row.name,
+          formatFixed(row.perSecond, 0),
+          formatFixed(row.latencyMs.p50, 0),
+          formatFixed(row.latencyMs.p99, 0),
+          String(row.concurrency),
+          `${row.target} ${verdict(row.met)}`,
+        ]),
+      ),
+    );
   if (report.db) sections.push('', renderDbWork(report.db));
   if (report.problems.length > 0)
     sections.push(

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
-import { CLIENT_SECRET_ENV, lockConfigYaml } from './workload.ts';
+import { CLIENT_SECRET_ENV, lockConfigYaml, USER_PASSWORD_ENV } from './workload.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const RATE_LIMIT_OUT_OF_REACH = 1_000_000_000;
@@ -37,7 +37,10 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
       // The limiter stays in the path (its per-request work and once-a-second sync are measured),
       // with a limit no load from one client and address can reach: the default would answer 429.
       LOCK_RATE_LIMIT_TOKEN: String(RATE_LIMIT_OUT_OF_REACH),
+      LOCK_RATE_LIMIT_AUTHORIZATION: String(RATE_LIMIT_OUT_OF_REACH),
+      LOCK_RATE_LIMIT_LOGIN: String(RATE_LIMIT_OUT_OF_REACH),
       [CLIENT_SECRET_ENV]: options.clientSecret,
+      [USER_PASSWORD_ENV]: options.clientSecret,
     },
   });
 }

@@ -22,6 +22,12 @@ export const newClientSecret = () => randomBytes(24).toString('base64url');
 /** The environment variable Lock's declarative file reads the client secret from. */
 export const CLIENT_SECRET_ENV = 'BENCH_CLIENT_SECRET';
 
+/** The login-flow workload: a first-party web app and one local user (password from the environment). */
+export const WEB_CLIENT_ID = 'bench-web';
+export const WEB_REDIRECT_URI = 'https://app.bench.example/callback';
+export const USERNAME = 'bench-user';
+export const USER_PASSWORD_ENV = 'BENCH_USER_PASSWORD';
+
 /** Lock's declarative file, in the shape of test/helpers/fixtures.ts; the secret stays off disk. */
 export function lockConfigYaml(): string {
   const resources = SIGNING_ALGS.map(
@@ -42,6 +48,14 @@ clients:
     grantTypes: [client_credentials]
     roles: [${CLIENT_ROLES.join(', ')}]
     resources: [${SIGNING_ALGS.map(resourceFor).join(', ')}]
+  - clientId: ${WEB_CLIENT_ID}
+    clientSecret: \${${CLIENT_SECRET_ENV}}
+    firstParty: true
+    redirectUris: [${WEB_REDIRECT_URI}]
+    grantTypes: [authorization_code, refresh_token]
+    resources: [${resourceFor('ES256')}]
+users:
+  - { username: ${USERNAME}, password: "\${${USER_PASSWORD_ENV}}", roles: [app_readwrite] }
 `;
 }
 

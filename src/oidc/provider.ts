@@ -7,7 +7,7 @@ import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { resourceRoleClaims } from '../roles/resource-claims.ts';
-import { findLockAccount, isRefreshGrant } from './accounts.ts';
+import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
@@ -169,7 +169,12 @@ export function createProvider(options: ProviderOptions): Provider {
       if (!resource) return undefined;
       if (token.kind === 'ClientCredentials')
         return { ...resourceRoleClaims(catalog().clients.get(token.clientId!)?.roles ?? [], resource) };
-      const account = await findLockAccount(options.pool, options.connectors(), token.accountId!, false);
+      // The grant already looked the account up (findAccount): reuse it rather than query again.
+      const loaded = ctx.oidc.account as LockAccount | undefined;
+      const account =
+        loaded?.accountId === token.accountId
+          ? loaded
+          : await findLockAccount(options.pool, options.connectors(), token.accountId!, false);
       if (!account) throw new errors.InvalidGrant('the account can no longer sign in');
       return {
         ...resourceRoleClaims(account.roles, resource),
