@@ -26,6 +26,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         postLogoutRedirectUris: [`${issuer}/admin`],
         // The console (served by Lock at /admin) redeems its code with fetch() from Lock's own origin.
         allowedOrigins: [new URL(issuer).origin],
+        requireMfa: false,
         roles: [],
         resources: [admin],
       },

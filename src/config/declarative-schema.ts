@@ -51,6 +51,8 @@ export const clientSchema = z
     postLogoutRedirectUris: unique(redirectUri, 'postLogoutRedirectUris').default([]),
     /** Web origins that may call the token, userinfo and revocation endpoints (CORS). */
     allowedOrigins: unique(webOrigin, 'allowedOrigins').default([]),
+    /** Everyone signing in to this client must use a second factor (TOTP for local accounts). */
+    requireMfa: z.boolean().default(false),
     roles: unique(name, 'roles').default([]),
     resources: unique(absoluteUrl, 'resources').default([]),
   })

@@ -16,6 +16,15 @@ import { SecretBox } from '../security/secret-box.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
 
+/** oidc-provider endpoints that no Lock route shares a path with. */
+const PROVIDER_ONLY_PATHS = new Set([
+  '/token',
+  '/token/introspection',
+  '/token/revocation',
+  '/me',
+  '/.well-known/openid-configuration',
+]);
+
 export interface HttpOptions {
   issuer: string;
   pool: pg.Pool;
@@ -77,6 +86,12 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(securityHeaders(options.issuer.startsWith('https:')));
   app.use(errorHandler());
   app.use(options.rateLimiter.middleware());
+  // The token path skips the routers below: none of them serves these paths.
+  const toProvider = async (ctx: Koa.Context) => {
+    ctx.respond = false;
+    await options.runtime.state.handler(ctx.req, ctx.res);
+  };
+  app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.path) ? toProvider(ctx) : next()));
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -94,6 +109,8 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     secondFactor: {
       box: new SecretBox(options.kek),
       requiredRoles: options.mfaRequiredRoles,
+      clientRequiresMfa: (clientId) =>
+        options.runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
       now: options.now,
     },
     pendingLogin: idpInitiatedLogin({
@@ -111,10 +128,7 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
-  app.use(async (ctx) => {
-    ctx.respond = false;
-    await options.runtime.state.handler(ctx.req, ctx.res);
-  });
+  app.use(toProvider);
   return app;
 }
 

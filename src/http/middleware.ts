@@ -17,7 +17,12 @@ export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockSt
     const offered = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = log.child({ requestId });
+    // Built on first use: most requests (tokens, JWKS) never log more than the line below.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= log.child({ requestId })),
+      configurable: true,
+    });
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {
@@ -27,15 +32,16 @@ export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockSt
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
       metrics.httpDuration.observe({ route: routeLabel(ctx.path), method: ctx.method, status }, seconds);
-      ctx.state.log.info(
-        {
-          method: ctx.method,
-          path: ctx.path,
-          status,
-          ms: Math.round(seconds * 10_000) / 10,
-        },
-        'request',
-      );
+      if (log.isLevelEnabled('info'))
+        ctx.state.log.info(
+          {
+            method: ctx.method,
+            path: ctx.path,
+            status,
+            ms: Math.round(seconds * 10_000) / 10,
+          },
+          'request',
+        );
     }
   };
 }

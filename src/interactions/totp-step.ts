@@ -47,6 +47,8 @@ export interface SecondFactorSettings {
   box: SecretBox;
   /** Local accounts holding one of these roles must use TOTP, enrolling at their next sign-in. */
   requiredRoles: readonly string[];
+  /** Whether a client requires a second factor of everyone signing in to it (`requireMfa`). */
+  clientRequiresMfa: (clientId: string) => boolean;
   now: () => Date;
 }
 
@@ -310,7 +312,9 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       const userId = login.identity.upstreamId;
       const enrolled = (await findTotpCredential(pool, userId)) !== undefined;
       const required =
-        enrolled || (login.identity.roles ?? []).some((role) => options.requiredRoles.includes(role));
+        enrolled ||
+        options.clientRequiresMfa(String(found.params.client_id)) ||
+        (login.identity.roles ?? []).some((role) => options.requiredRoles.includes(role));
       if (!required) return false;
       const now = options.now();
       await savePendingSecondFactor(

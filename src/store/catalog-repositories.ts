@@ -127,6 +127,7 @@ interface ClientRow {
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   allowed_origins: string[];
+  require_mfa: boolean;
   roles: string[];
   resources: string[];
   managed_by: ManagedBy;
@@ -135,7 +136,7 @@ interface ClientRow {
 export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
-            post_logout_redirect_uris, allowed_origins, roles, resources, managed_by
+            post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, managed_by
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -148,6 +149,7 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     allowedOrigins: row.allowed_origins,
+    requireMfa: row.require_mfa,
     roles: row.roles,
     resources: row.resources,
     managedBy: row.managed_by,
@@ -157,11 +159,11 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
 export async function upsertClient(db: Queryable, client: StoredClient): Promise<void> {
   await db.query(
     `INSERT INTO clients (client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
-                          post_logout_redirect_uris, roles, resources, managed_by, allowed_origins)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                          post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
-       managed_by = $11, allowed_origins = $12`,
+       managed_by = $11, allowed_origins = $12, require_mfa = $13`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -175,6 +177,7 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.resources,
       client.managedBy,
       client.allowedOrigins,
+      client.requireMfa,
     ],
   );
 }

@@ -75,6 +75,7 @@ export const clientView = component(
     redirectUris: z.array(z.string()),
     postLogoutRedirectUris: z.array(z.string()),
     allowedOrigins: z.array(z.string()),
+    requireMfa: z.boolean(),
     roles: z.array(z.string()),
     resources: z.array(z.string()),
     hasSecret: z.boolean(),
