@@ -10,6 +10,7 @@ import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
+import { requestLog, securityHeaders } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
@@ -86,7 +87,27 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     }
 
     const metrics = new Metrics(pool);
+    const rateLimiter = new RateLimiter(
+      pool,
+      rateLimitRules({
+        token: env.LOCK_RATE_LIMIT_TOKEN,
+        introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
+        authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
+        login: env.LOCK_RATE_LIMIT_LOGIN,
+      }),
+      { windowSeconds: env.LOCK_RATE_LIMIT_WINDOW, now },
+    );
+    rateLimiter.start();
+    closers.push(() => rateLimiter.stop());
+    // What every request passes through, on Lock's own routes and on oidc-provider's alike.
+    const crossCutting = [
+      requestLog(log, metrics),
+      securityHeaders(env.LOCK_ISSUER.startsWith('https:')),
+      rateLimiter.middleware(),
+    ];
+
     const runtime = new OidcRuntime({
+      providerMiddleware: crossCutting,
       issuer: env.LOCK_ISSUER,
       pool,
       box,
@@ -161,19 +182,6 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     }, 10 * 60_000).unref();
     closers.push(() => clearInterval(sweeper));
 
-    const rateLimiter = new RateLimiter(
-      pool,
-      rateLimitRules({
-        token: env.LOCK_RATE_LIMIT_TOKEN,
-        introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
-        authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
-        login: env.LOCK_RATE_LIMIT_LOGIN,
-      }),
-      { windowSeconds: env.LOCK_RATE_LIMIT_WINDOW, now },
-    );
-    rateLimiter.start();
-    closers.push(() => rateLimiter.stop());
-
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -183,7 +191,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       kek: kek.key,
       now,
-      rateLimiter,
+      crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
       mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
@@ -204,9 +212,9 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
                   key: await readFile(env.LOCK_TLS_KEY),
                   minVersion: 'TLSv1.2',
                 },
-                app.callback(),
+                app,
               )
-            : createHttpServer(app.callback());
+            : createHttpServer(app);
         server.listen({ port, host });
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
@@ -11,19 +12,12 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
-import type { RateLimiter } from '../security/rate-limit.ts';
 import { SecretBox } from '../security/secret-box.ts';
 import type { Logger } from './logger.ts';
-import { errorHandler, type LockState, requestLog, securityHeaders } from './middleware.ts';
+import { errorHandler, type LockState } from './middleware.ts';
 
-/** oidc-provider endpoints that no Lock route shares a path with. */
-const PROVIDER_ONLY_PATHS = new Set([
-  '/token',
-  '/token/introspection',
-  '/token/revocation',
-  '/me',
-  '/.well-known/openid-configuration',
-]);
+/** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
+const LOCK_PATHS = ['/healthz', '/readyz', '/metrics', '/jwks', '/assets', '/interaction', '/saml', '/admin'];
 
 export interface HttpOptions {
   issuer: string;
@@ -34,7 +28,8 @@ export interface HttpOptions {
   trustProxy: boolean;
   kek: Buffer;
   now: () => Date;
-  rateLimiter: RateLimiter;
+  /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
+  crossCutting: Koa.Middleware<LockState>[];
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`. */
   metricsToken?: string | undefined;
@@ -43,7 +38,8 @@ export interface HttpOptions {
 }
 
 /** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
-export function createHttpApp(options: HttpOptions): Koa<LockState> {
+/** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
+export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const app = new Koa<LockState>();
   app.proxy = options.trustProxy;
   const router = new Router<LockState>();
@@ -82,16 +78,8 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
     ctx.body = options.runtime.state.publicJwks;
   });
 
-  app.use(requestLog(options.log, options.metrics));
-  app.use(securityHeaders(options.issuer.startsWith('https:')));
+  for (const middleware of options.crossCutting) app.use(middleware);
   app.use(errorHandler());
-  app.use(options.rateLimiter.middleware());
-  // The token path skips the routers below: none of them serves these paths.
-  const toProvider = async (ctx: Koa.Context) => {
-    ctx.respond = false;
-    await options.runtime.state.handler(ctx.req, ctx.res);
-  };
-  app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.path) ? toProvider(ctx) : next()));
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -128,8 +116,19 @@ export function createHttpApp(options: HttpOptions): Koa<LockState> {
   app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
-  app.use(toProvider);
-  return app;
+  const lockHandler = app.callback();
+  // One Koa context per request: Lock's own paths go to Lock's app, everything else straight to
+  // the current oidc-provider (which runs the same cross-cutting middleware itself).
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? '/';
+    if (
+      LOCK_PATHS.some(
+        (prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`),
+      )
+    )
+      return lockHandler(req, res);
+    return options.runtime.state.handler(req, res);
+  };
 }
 
 function bearerMatches(header: string, expected: string): boolean {

@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import type Koa from 'koa';
 import Provider, { type Configuration, errors, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
@@ -28,6 +29,8 @@ export interface ProviderOptions {
   kek: Buffer;
   trustProxy: boolean;
   sessionLimits: SessionLimits;
+  /** Middleware run before oidc-provider's own on every request it serves. */
+  middleware: Koa.Middleware[];
   /** Told of every successful token response (for metrics). */
   onTokenIssued?: (grantType: string, resource: string) => void;
   /** Told of what the audit log records: logouts, revocations, reuse detection. */
@@ -205,6 +208,7 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  for (const middleware of options.middleware) provider.use(middleware as never);
   if (options.onServerError) provider.on('server_error', (_ctx, error) => options.onServerError!(error));
   if (options.onAuditEvent) {
     const audit = options.onAuditEvent;

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   now?: () => Date;
   onTokenIssued?: (grantType: string, resource: string) => void;
   sessionLimits: SessionLimits;
+  /** Runs before oidc-provider's own handling of every request it serves (request id, log, limits). */
+  providerMiddleware?: Koa.Middleware[];
 }
 
 interface State {
@@ -106,6 +109,7 @@ export class OidcRuntime {
       pool,
       catalog: () => this.state.catalog,
       sessionLimits: this.#options.sessionLimits,
+      middleware: this.#options.providerMiddleware ?? [],
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
       onAuditEvent: (event) => {
         recordAuditEvent(pool, event).catch((error) =>
