@@ -37,7 +37,6 @@ export interface HttpOptions {
   mfaRequiredRoles: readonly string[];
 }
 
-/** Lock's Koa app: its own routes first, and everything else to the current oidc-provider. */
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
 export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const app = new Koa<LockState>();
