@@ -66,5 +66,9 @@ describe('automatic key rotation', () => {
       !published.includes(kidsUsed[0]),
       'the first key is gone once its tokens and caches have expired',
     );
+    const { rows } = await lock.database.pool.query(
+      "SELECT count(*)::int AS n FROM audit_events WHERE type = 'keys.rotated' AND actor = 'lock (automatic rotation)'",
+    );
+    assert.ok(rows[0].n >= 6, `each automatic rotation of each algorithm is audited (${rows[0].n})`);
   });
 });
