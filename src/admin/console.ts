@@ -4,6 +4,7 @@
 // redeems the authorization code).
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
+import { refusedUnlessReading } from '../http/read-only.ts';
 import { VIEWS_DIR } from '../interactions/views.ts';
 
 /** The console's CSP: its own module script and stylesheet, fetch() to Lock only, nothing inline. */
@@ -24,12 +25,7 @@ export function adminConsole(): Koa.Middleware {
   const page = readFileSync(`${VIEWS_DIR}admin/index.html`);
   return async (ctx, next) => {
     if (!CONSOLE_PATHS.has(ctx.path)) return next();
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.set('Allow', 'GET, HEAD');
-      ctx.status = 405;
-      ctx.body = 'Method Not Allowed';
-      return;
-    }
+    if (refusedUnlessReading(ctx)) return;
     ctx.status = 200;
     ctx.set('Content-Type', 'text/html; charset=utf-8');
     ctx.set('Cache-Control', 'no-store');

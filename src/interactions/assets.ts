@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
+import { refusedUnlessReading } from '../http/read-only.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
 const ASSETS_PREFIX = '/assets/';
@@ -31,12 +32,7 @@ export function serveAssets(): Koa.Middleware {
       ctx.body = 'Not Found';
       return;
     }
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.set('Allow', 'GET, HEAD');
-      ctx.status = 405;
-      ctx.body = 'Method Not Allowed';
-      return;
-    }
+    if (refusedUnlessReading(ctx)) return;
     ctx.status = 200;
     ctx.set('Content-Type', asset.type);
     ctx.set('Cache-Control', 'public, max-age=3600');
