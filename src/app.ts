@@ -10,7 +10,7 @@ import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
-import { requestLog, securityHeaders } from './http/middleware.ts';
+import { databaseOutageAs503, requestLog, securityHeaders } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
@@ -102,6 +102,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     // What every request passes through, on Lock's own routes and on oidc-provider's alike.
     const crossCutting = [
       requestLog(log, metrics),
+      databaseOutageAs503(),
       securityHeaders(env.LOCK_ISSUER.startsWith('https:')),
       rateLimiter.middleware(),
     ];

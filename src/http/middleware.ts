@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import { type Metrics, routeLabel } from '../metrics/metrics.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import type { Logger } from './logger.ts';
 
 export interface LockState {
   requestId: string;
   log: Logger;
+  /** What oidc-provider reported as its server error for this request, if anything. */
+  serverError?: unknown;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -65,6 +68,10 @@ export function errorHandler(): Koa.Middleware<LockState> {
     try {
       await next();
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        respondDatabaseUnavailable(ctx);
+        return;
+      }
       const status = (error as { status?: number }).status ?? 500;
       const expose = status < 500 && (error as { expose?: boolean }).expose !== false;
       if (status >= 500) ctx.state.log.error({ err: error }, 'request failed');
@@ -79,6 +86,47 @@ export function errorHandler(): Koa.Middleware<LockState> {
           requestId: ctx.state.requestId,
         });
       } else ctx.body = { error: message };
+    }
+  };
+}
+
+/** 503 with Retry-After: the request may succeed in a moment, and nothing was half done. */
+function respondDatabaseUnavailable(ctx: Koa.ParameterizedContext<LockState>): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  const message = 'Lock cannot reach its database right now. Please try again in a moment.';
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.set('Content-Security-Policy', LOCK_CSP);
+    ctx.type = 'html';
+    ctx.body = renderView('error', {
+      title: 'Temporarily unavailable',
+      message,
+      requestId: ctx.state.requestId,
+    });
+  } else ctx.body = { error: 'temporarily_unavailable', error_description: message };
+}
+
+/**
+ * For oidc-provider's requests: it answers a failed database call with a 500 server_error; this
+ * turns that into 503 + Retry-After when the cause was the database being away.
+ */
+export function databaseOutageAs503(): Koa.Middleware<LockState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      respondDatabaseUnavailable(ctx);
+      return;
+    }
+    if (ctx.status === 500 && isDatabaseUnavailable(ctx.state.serverError)) {
+      ctx.status = 503;
+      ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      if (ctx.type === 'application/json' || ctx.accepts('json', 'html') !== 'html')
+        ctx.body = {
+          error: 'temporarily_unavailable',
+          error_description: 'the database is unavailable; retry shortly',
+        };
     }
   };
 }

@@ -209,7 +209,10 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
   for (const middleware of options.middleware) provider.use(middleware as never);
-  if (options.onServerError) provider.on('server_error', (_ctx, error) => options.onServerError!(error));
+  provider.on('server_error', (ctx, error) => {
+    ctx.state.serverError = error; // read by databaseOutageAs503 on the way out
+    options.onServerError?.(error);
+  });
   if (options.onAuditEvent) {
     const audit = options.onAuditEvent;
     const about = (ctx: KoaContextWithOIDC) => ({

