@@ -109,6 +109,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
 
     const runtime = new OidcRuntime({
       providerMiddleware: crossCutting,
+      observeUpstream: (connector, operation, outcome, seconds) =>
+        metrics.upstreamDuration.observe({ connector, operation, outcome }, seconds),
       issuer: env.LOCK_ISSUER,
       pool,
       box,

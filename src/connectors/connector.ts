@@ -51,3 +51,23 @@ export const isRefreshConnector = (connector: object): connector is RefreshConne
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
 }
+
+/** Told how long each call to an upstream took and whether it failed (for metrics). */
+export type UpstreamObserver = (operation: string, outcome: 'ok' | 'error', seconds: number) => void;
+
+/** Times `work` for the observer; an UpstreamError (or any throw) counts as `error`. */
+export async function observed<T>(
+  observe: UpstreamObserver | undefined,
+  operation: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await work();
+    observe?.(operation, 'ok', (performance.now() - started) / 1000);
+    return result;
+  } catch (error) {
+    observe?.(operation, 'error', (performance.now() - started) / 1000);
+    throw error;
+  }
+}

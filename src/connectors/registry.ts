@@ -17,10 +17,17 @@ export interface ConnectorDependencies {
   /** Lock's issuer URL: connectors with endpoints of their own (SAML) build them on it. */
   issuer: string;
   now: () => Date;
+  /** Metrics for calls to upstreams, by connector id. */
+  observeUpstream?: (connector: string, operation: string, outcome: 'ok' | 'error', seconds: number) => void;
 }
 
 /** Builds a connector from its stored row; `stored.config` arrives with its secrets opened. */
 type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) => ConnectorInfo;
+
+const forConnector =
+  (observe: NonNullable<ConnectorDependencies['observeUpstream']>, connector: string) =>
+  (operation: string, outcome: 'ok' | 'error', seconds: number) =>
+    observe(connector, operation, outcome, seconds);
 
 /** type → factory. LDAP and SAML register here as they land. */
 const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
@@ -32,9 +39,19 @@ const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
       config: stored.config,
       log: deps.log,
       now: deps.now,
+      ...(deps.observeUpstream && { observeUpstream: forConnector(deps.observeUpstream, stored.id) }),
     }),
   saml: (stored, deps) =>
-    new SamlConnector({ id: stored.id, name: stored.name, config: stored.config, ...deps }),
+    new SamlConnector({
+      id: stored.id,
+      name: stored.name,
+      config: stored.config,
+      db: deps.db,
+      log: deps.log,
+      issuer: deps.issuer,
+      now: deps.now,
+      ...(deps.observeUpstream && { observeUpstream: forConnector(deps.observeUpstream, stored.id) }),
+    }),
 };
 
 /** With no connectors configured, Lock's own accounts are the one way in. */

@@ -26,6 +26,7 @@ export interface RuntimeOptions {
   now?: () => Date;
   onTokenIssued?: (grantType: string, resource: string) => void;
   sessionLimits: SessionLimits;
+  observeUpstream?: (connector: string, operation: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Runs before oidc-provider's own handling of every request it serves (request id, log, limits). */
   providerMiddleware?: Koa.Middleware[];
 }
@@ -127,7 +128,14 @@ export class OidcRuntime {
     });
     const connectorSet = rebuildConnectors(
       catalog.connectors,
-      { db: pool, log: this.#options.log, box, issuer: this.#options.issuer, now: this.#now },
+      {
+        db: pool,
+        log: this.#options.log,
+        box,
+        issuer: this.#options.issuer,
+        now: this.#now,
+        ...(this.#options.observeUpstream && { observeUpstream: this.#options.observeUpstream }),
+      },
       this.#state?.connectorSet,
     );
     this.#state = {

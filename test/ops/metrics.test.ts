@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { UserAgent } from '../helpers/user-agent.ts';
+import { requirePeerEnv } from '../peers/peer.ts';
 
 const METRICS_TOKEN = 'metrics-scraper-token-0123456789';
 
@@ -62,5 +66,52 @@ describe('/metrics', () => {
     assert.match(text, /lock_signing_key_age_seconds\{alg="ES256"\} \d/);
     assert.match(text, /lock_process_resident_memory_bytes \d+/);
     assert.doesNotMatch(text, new RegExp(SECRET), 'no secret in any label');
+  });
+});
+
+describe('/metrics: upstream calls', () => {
+  let lock: RunningLock;
+  const ldap = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
+
+  before(async () => {
+    const config = {
+      url: ldap('URL'),
+      startTLS: true,
+      caFile: ldap('CA_FILE'),
+      bindDN: ldap('BIND_DN'),
+      bindPassword: ldap('BIND_PASSWORD'),
+      userSearch: { baseDN: `ou=people,${ldap('BASE_DN')}`, filter: '(objectClass=inetOrgPerson)' },
+      groupSearch: { mode: 'nested', baseDN: `ou=groups,${ldap('BASE_DN')}` },
+    };
+    lock = await startLock({
+      config: loginConfig.replace(
+        '  - { id: local, type: local, name: Lock account }',
+        // The directory first: it decides for the names it knows (alice is also a local account here).
+        `  - { id: corp-ldap, type: ldap, name: Directory, config: ${JSON.stringify(config)} }\n  - { id: local, type: local, name: Lock account }`,
+      ),
+    });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('times directory calls by connector, operation and outcome', async () => {
+    const web = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const url = oidc.buildAuthorizationUrl(web, {
+      redirect_uri: CALLBACK,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const { landed } = await signIn(new UserAgent(lock.issuer), url.toString(), 'alice', 'alice-password');
+    assert.match(landed!, /code=/);
+    const text = await (await fetch(`${lock.issuer}/metrics`)).text();
+    assert.match(
+      text,
+      /lock_upstream_request_duration_seconds_count\{connector="corp-ldap",operation="login",outcome="ok"\} 1/,
+    );
   });
 });

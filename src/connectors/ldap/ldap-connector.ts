@@ -5,11 +5,13 @@ import {
   UnwillingToPerformError,
 } from 'ldapts';
 import {
+  observed,
   type PasswordConnector,
   type PasswordLoginResult,
   type RefreshConnector,
   UpstreamError,
   type UpstreamIdentity,
+  type UpstreamObserver,
 } from '../connector.ts';
 import { accountRestrictionOf, restrictionFromBindError } from './account-status.ts';
 import { BindTiming } from './bind-timing.ts';
@@ -35,6 +37,7 @@ export interface LdapConnectorOptions {
   config: unknown;
   log: ConnectorLog;
   now?: () => Date;
+  observeUpstream?: UpstreamObserver;
 }
 
 const AMBIGUOUS_MESSAGE = 'Incorrect username or password.';
@@ -50,6 +53,7 @@ export class LdapConnector implements PasswordConnector, RefreshConnector {
   readonly #log: ConnectorLog;
   readonly #now: () => Date;
   readonly #bindTiming = new BindTiming();
+  readonly #observe: UpstreamObserver | undefined;
   readonly #directory: Directory | undefined;
   /** Why this connector cannot work, when its configuration is broken: reported on every use. */
   readonly #broken: string | undefined;
@@ -59,6 +63,7 @@ export class LdapConnector implements PasswordConnector, RefreshConnector {
     this.name = options.name;
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
+    this.#observe = options.observeUpstream;
     try {
       this.#directory = new Directory(resolveLdapSettings(options.config));
     } catch (error) {
@@ -147,7 +152,7 @@ export class LdapConnector implements PasswordConnector, RefreshConnector {
 
   async #upstream<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await work();
+      return await observed(this.#observe, operation, work);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       const timeoutMs = this.#directory?.settings.timeoutMs;

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../http/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
-import { UpstreamError } from '../connector.ts';
+import { observed, UpstreamError, type UpstreamObserver } from '../connector.ts';
 import type { SamlConfig } from './config.ts';
 import { type IdpDescriptor, readIdpMetadata } from './idp-metadata.ts';
 import { findStoredMetadata, saveStoredMetadata } from './metadata-store.ts';
@@ -18,6 +18,7 @@ export interface MetadataSourceOptions {
   db: Queryable;
   log: Logger;
   now: () => Date;
+  observeUpstream?: UpstreamObserver | undefined;
 }
 
 interface Current {
@@ -89,7 +90,9 @@ export class IdpMetadataSource {
       return descriptor;
     }
     try {
-      const xml = await fetchMetadata(url, config.idpMetadataTimeoutSeconds * 1000);
+      const xml = await observed(this.#options.observeUpstream, 'metadata', () =>
+        fetchMetadata(url, config.idpMetadataTimeoutSeconds * 1000),
+      );
       const descriptor = await this.#read(xml, url);
       await saveStoredMetadata(db, connectorId, url, { xml, fetchedAt: new Date(this.#now()) });
       this.#current = { descriptor, refreshAt: this.#now() + refreshMs };

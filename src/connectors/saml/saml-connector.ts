@@ -7,6 +7,7 @@ import {
   type RefreshConnector,
   UpstreamError,
   type UpstreamIdentity,
+  type UpstreamObserver,
 } from '../connector.ts';
 import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
 import { type SamlConfig, samlConfigSchema } from './config.ts';
@@ -37,6 +38,7 @@ export interface SamlConnectorOptions {
   /** Lock's issuer URL: the base of the SP's entity ID and endpoints, and `iss` of IdP-initiated logins. */
   issuer: string;
   now: () => Date;
+  observeUpstream?: UpstreamObserver;
 }
 
 /** The IdP answered the request with an error status. */
@@ -128,6 +130,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       db: options.db,
       log: options.log,
       now: options.now,
+      observeUpstream: options.observeUpstream,
     });
   }
 
