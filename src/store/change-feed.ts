@@ -72,7 +72,7 @@ export class ChangeFeed {
     client.on('error', () => this.#reconnect(client));
     client.on('end', () => this.#reconnect(client));
     await client.connect();
-    await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    await client.query('LISTEN lock_changes'); // CHANGE_CHANNEL: LISTEN takes no parameters
     this.#client = client;
   }
 

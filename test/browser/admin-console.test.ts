@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +8,7 @@ import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { openLdap } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 
 const API = 'https://db-api.example.com';
@@ -23,28 +22,20 @@ const SCREENSHOTS = join(process.env.TMPDIR ?? tmpdir(), 'lock-console-screensho
 describe('admin console in headless Chromium', () => {
   const directory = openLdap();
   let lock: RunningLock;
-  let app: Server;
-  let callback: string;
+  let app: ClientCallback;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const received: URL[] = [];
 
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     console.log(`admin console screenshots: ${SCREENSHOTS}`);
-    app = createServer((request, response) => {
-      received.push(new URL(request.url!, callback));
-      response.setHeader('content-type', 'text/html');
-      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startClientCallback();
     lock = await startLock({
       env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD },
       config: `
 roles: [{ name: db_writer }, { name: db_reader, description: Read-only access }]
 resources: [{ id: ${API}, scopes: [read], roles: [db_writer, db_reader], roleClaim: role, defaultRole: web_anon }]
 clients:
-  - { clientId: web-app, clientSecret: ${SECRET}, name: Web App, firstParty: true, redirectUris: ["${callback}"], resources: [${API}] }
+  - { clientId: web-app, clientSecret: ${SECRET}, name: Web App, firstParty: true, redirectUris: ["${app.url}"], resources: [${API}] }
 connectors:
   - { id: local, type: local, name: Lock account }
 users:
@@ -209,7 +200,7 @@ users:
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
+      redirect_uri: app.url,
       scope: 'openid profile groups read',
       resource: API,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -222,9 +213,9 @@ users:
     await page.getByLabel('Username').fill(directory.alice.username);
     await page.getByLabel('Password').fill(directory.alice.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((landed) => landed.toString().startsWith(callback));
+    await page.waitForURL((landed) => landed.toString().startsWith(app.url));
 
-    const landed = received.findLast((url) => url.pathname === '/callback')!;
+    const landed = app.lastCallback()!;
     const tokens = await oidc.authorizationCodeGrant(config, landed, {
       pkceCodeVerifier: verifier,
       expectedState: state,

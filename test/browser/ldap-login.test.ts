@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { sambaAd } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 
 const API = 'https://db-api.example.com';
@@ -15,25 +14,17 @@ const SECRET = 'browser-ldap-secret-0123456789';
 describe('login page in headless Chromium: an Active Directory user', () => {
   const directory = sambaAd();
   let lock: RunningLock;
-  let app: Server;
-  let callback: string;
+  let app: ClientCallback;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const received: URL[] = [];
 
   before(async () => {
-    app = createServer((request, response) => {
-      received.push(new URL(request.url!, callback));
-      response.setHeader('content-type', 'text/html');
-      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startClientCallback();
     lock = await startLock({
       config: `
 roles: [{ name: db_admin }, { name: db_reader }]
 resources: [{ id: ${API}, scopes: [read], roles: [db_admin, db_reader], roleClaim: role, defaultRole: web_anon }]
 clients:
-  - { clientId: web-app, clientSecret: ${SECRET}, name: Web App, firstParty: true, redirectUris: ["${callback}"], resources: [${API}] }
+  - { clientId: web-app, clientSecret: ${SECRET}, name: Web App, firstParty: true, redirectUris: ["${app.url}"], resources: [${API}] }
 connectors:
   - id: corp-ad
     type: ldap
@@ -62,7 +53,7 @@ roleMappings:
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
+      redirect_uri: app.url,
       scope: 'openid profile groups read',
       resource: API,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -81,10 +72,10 @@ roleMappings:
     await page.getByLabel('Username').fill('zoe@example.test');
     await page.getByLabel('Password').fill('Zoe-Passw0rd!');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((landed) => landed.toString().startsWith(callback));
+    await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     assert.equal(await page.locator('#done').textContent(), 'Signed in');
 
-    const landed = received.findLast((url) => url.pathname === '/callback')!;
+    const landed = app.lastCallback()!;
     const tokens = await oidc.authorizationCodeGrant(config, landed, {
       pkceCodeVerifier: verifier,
       expectedState: state,

@@ -1,35 +1,25 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { launchBrowser } from '../helpers/browser.ts';
+import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, API, WEB_SECRET } from '../helpers/login-fixtures.ts';
 
 // A real browser on Lock's real login page: the user types, submits, and lands on the client.
 describe('login page in headless Chromium', () => {
   let lock: RunningLock;
-  let app: Server;
-  let callback: string;
+  let app: ClientCallback;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  const received: URL[] = [];
 
   before(async () => {
-    // The client's callback: a loopback server that records what arrives.
-    app = createServer((request, response) => {
-      received.push(new URL(request.url!, callback));
-      response.setHeader('content-type', 'text/html');
-      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startClientCallback();
     lock = await startLock({
       config: `
 roles: [{ name: app_readwrite }]
 resources: [{ id: ${API}, scopes: [read], roles: [app_readwrite] }]
 clients:
-  - { clientId: web-app, clientSecret: ${WEB_SECRET}, name: Web App, firstParty: true, redirectUris: ["${callback}"], resources: [${API}] }
+  - { clientId: web-app, clientSecret: ${WEB_SECRET}, name: Web App, firstParty: true, redirectUris: ["${app.url}"], resources: [${API}] }
 users:
   - { username: alice, password: "${ALICE_PASSWORD}" }
 `,
@@ -50,7 +40,7 @@ users:
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
+      redirect_uri: app.url,
       scope: 'openid profile',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
@@ -74,10 +64,10 @@ users:
 
     await page.getByLabel('Password').fill(ALICE_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((landed) => landed.toString().startsWith(callback));
+    await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     assert.equal(await page.locator('#done').innerText(), 'Signed in');
 
-    const landed = received.findLast((url) => url.pathname === '/callback')!;
+    const landed = app.lastCallback()!;
     assert.equal(landed.searchParams.get('state'), state);
     const tokens = await oidc.authorizationCodeGrant(config, landed, {
       pkceCodeVerifier: verifier,
@@ -91,7 +81,7 @@ users:
   it('serves the page with strict headers and a cookie that is httpOnly and SameSite', async () => {
     const page = await browser.browser.newPage();
     const response = await page.goto(
-      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(callback)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(app.url)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
     );
     const headers = response!.headers();
     assert.equal(headers['cache-control'], 'no-store');

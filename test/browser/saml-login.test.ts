@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { PLAIN_IDP_OPTIONS, plainConnectorConfig, samlLockConfig } from '../connectors/saml-fixtures.ts';
 import { registerServiceProvider, simpleSamlPhp } from '../connectors/saml-helpers.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, WEB_SECRET } from '../helpers/login-fixtures.ts';
 
@@ -13,24 +12,16 @@ import { API, WEB_SECRET } from '../helpers/login-fixtures.ts';
 // site (127.0.0.2), its auto-submitted cross-site POST to Lock's ACS, and back to the client.
 describe('SAML login in headless Chromium', () => {
   let lock: RunningLock;
-  let app: Server;
-  let callback: string;
+  let app: ClientCallback;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let registration: { unregister(): Promise<void> };
-  const received: URL[] = [];
 
   before(async () => {
-    app = createServer((request, response) => {
-      received.push(new URL(request.url!, callback));
-      response.setHeader('content-type', 'text/html');
-      response.end('<!doctype html><title>Client</title><p id="done">Signed in</p>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    callback = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startClientCallback();
     lock = await startLock({
       config: samlLockConfig(
         [{ id: 'partner', name: 'Partner SSO', config: plainConnectorConfig() }],
-        callback,
+        app.url,
       ),
     });
     registration = await registerServiceProvider(lock, 'partner', PLAIN_IDP_OPTIONS);
@@ -51,7 +42,7 @@ describe('SAML login in headless Chromium', () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
+      redirect_uri: app.url,
       scope: 'openid profile groups',
       resource: API,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -69,11 +60,11 @@ describe('SAML login in headless Chromium', () => {
     await page.locator('input[name="username"]').fill('alice');
     await page.locator('input[name="password"]').fill('alicepass');
     await page.locator('input[name="password"]').press('Enter');
-    await page.waitForURL((landed) => landed.toString().startsWith(callback), { timeout: 15_000 });
+    await page.waitForURL((landed) => landed.toString().startsWith(app.url), { timeout: 15_000 });
     assert.equal(await page.locator('#done').textContent(), 'Signed in');
     assert.deepEqual(violations, []);
 
-    const landed = received.findLast((at) => at.pathname === '/callback')!;
+    const landed = app.lastCallback()!;
     const tokens = await oidc.authorizationCodeGrant(config, landed, {
       pkceCodeVerifier: verifier,
       expectedState: state,
