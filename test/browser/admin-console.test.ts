@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { openLdap } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 
 const API = 'https://db-api.example.com';
 const SECRET = 'console-test-secret-0123456789';
@@ -194,19 +194,12 @@ users:
   });
 
   it('a directory user signs in to a client and gets the role mapped in the console', async () => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: app.url,
-      scope: 'openid profile groups read',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: SECRET },
+      { redirect_uri: app.url, scope: 'openid profile groups read', resource: API },
+    );
+    const { url } = request;
     const context = await browser.browser.newContext();
     const page = await context.newPage();
     await page.goto(url.toString());
@@ -216,10 +209,7 @@ users:
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
 
     const landed = app.lastCallback()!;
-    const tokens = await oidc.authorizationCodeGrant(config, landed, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, landed);
     const access = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${lock.issuer}/jwks`)), {
       issuer: lock.issuer,
       audience: API,

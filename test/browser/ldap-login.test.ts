@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import * as oidc from 'openid-client';
 import { sambaAd } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 
 const API = 'https://db-api.example.com';
 const SECRET = 'browser-ldap-secret-0123456789';
@@ -47,19 +47,12 @@ roleMappings:
   });
 
   it('Zoë signs in with her directory password and the access token carries the mapped role', async () => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: app.url,
-      scope: 'openid profile groups read',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: SECRET },
+      { redirect_uri: app.url, scope: 'openid profile groups read', resource: API },
+    );
+    const { url } = request;
     const page = await browser.browser.newPage();
     await page.goto(url.toString());
 
@@ -76,10 +69,7 @@ roleMappings:
     assert.equal(await page.locator('#done').textContent(), 'Signed in');
 
     const landed = app.lastCallback()!;
-    const tokens = await oidc.authorizationCodeGrant(config, landed, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, landed);
     const idClaims = tokens.claims()!;
     assert.equal(idClaims.preferred_username, 'zoe');
     assert.equal(idClaims.name, 'Zoë Ångström');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, API, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 
 // A real browser on Lock's real login page: the user types, submits, and lands on the client.
 describe('login page in headless Chromium', () => {
@@ -34,18 +34,12 @@ users:
   });
 
   it('types the credentials and lands on the client callback with a code', async () => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: app.url,
-      scope: 'openid profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: WEB_SECRET },
+      { redirect_uri: app.url, scope: 'openid profile' },
+    );
+    const { url, state } = request;
     const page = await browser.browser.newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
@@ -69,10 +63,7 @@ users:
 
     const landed = app.lastCallback()!;
     assert.equal(landed.searchParams.get('state'), state);
-    const tokens = await oidc.authorizationCodeGrant(config, landed, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, landed);
     assert.equal(tokens.claims()?.preferred_username, 'alice');
     assert.deepEqual(violations, [], 'no Content-Security-Policy violation on the way');
     await page.close();

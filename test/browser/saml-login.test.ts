@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
 import { PLAIN_IDP_OPTIONS, plainConnectorConfig, samlLockConfig } from '../connectors/saml-fixtures.ts';
 import { registerServiceProvider, simpleSamlPhp } from '../connectors/saml-helpers.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 
 // A real browser: Lock's login page, "Sign in with Partner SSO", SimpleSAMLphp's form on another
 // site (127.0.0.2), its auto-submitted cross-site POST to Lock's ACS, and back to the client.
@@ -36,19 +36,12 @@ describe('SAML login in headless Chromium', () => {
   });
 
   it('clicks "Sign in with Partner SSO", signs in at the IdP and lands on the client with a code', async () => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: app.url,
-      scope: 'openid profile groups',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: WEB_SECRET },
+      { redirect_uri: app.url, scope: 'openid profile groups', resource: API },
+    );
+    const { url } = request;
     const page = await browser.browser.newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
@@ -65,10 +58,7 @@ describe('SAML login in headless Chromium', () => {
     assert.deepEqual(violations, []);
 
     const landed = app.lastCallback()!;
-    const tokens = await oidc.authorizationCodeGrant(config, landed, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, landed);
     const claims = tokens.claims()!;
     assert.equal(claims.preferred_username, 'alice');
     assert.deepEqual(claims.roles, ['app_admin', 'app_readonly']);
