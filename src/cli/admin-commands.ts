@@ -15,7 +15,7 @@ import { migrateAs } from '../store/migrate.ts';
 import { createPool } from '../store/pool.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';
 import { print } from './output.ts';
-import { withSession } from './session.ts';
+import { type Session, withSession } from './session.ts';
 
 export async function migrateCommand(): Promise<void> {
   const env = loadEnv();
@@ -55,15 +55,9 @@ export async function configApplyCommand(file: string): Promise<void> {
 }
 
 export async function keysListCommand(): Promise<void> {
-  await withSession(async ({ env, database, box }) => {
-    const catalog = await loadCatalog(database.pool, box, env.LOCK_ISSUER);
-    const keySet = computeKeySet(
-      await listSigningKeys(database.pool),
-      new Date(),
-      catalog.longestTokenTtl + env.LOCK_JWKS_MAX_AGE,
-    );
+  await withSession(async (session) => {
     print('KID                                          ALG    STATE    SINCE                     UNTIL');
-    for (const { key, state, unpublishAt } of keySet.published) {
+    for (const { key, state, unpublishAt } of await publishedKeys(session)) {
       const since = state === 'next' ? key.createdAt : key.activatesAt;
       const until =
         state === 'next' ? `signs from ${key.activatesAt.toISOString()}` : (unpublishAt?.toISOString() ?? '');
@@ -72,15 +66,46 @@ export async function keysListCommand(): Promise<void> {
   });
 }
 
-export async function keysRotateCommand(algs: string[]): Promise<void> {
+/**
+ * `lock keys export --format jwks`: the JWKS as the endpoint serves it (signing, next and retired
+ * public keys), for consumers that read keys from a file rather than a URL (PostgREST).
+ */
+export async function keysExportCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { format: { type: 'string', default: 'jwks' }, alg: { type: 'string', multiple: true } },
+  });
+  if (values.format !== 'jwks') throw new Error(`--format must be jwks (got ${values.format})`);
+  const algs = parseAlgs(values.alg ?? []);
+  await withSession(async (session) => {
+    const keys = (await publishedKeys(session))
+      .filter(({ key }) => algs.length === 0 || algs.includes(key.alg))
+      .map(({ key }) => key.publicJwk);
+    print(JSON.stringify({ keys }, null, 2));
+  });
+}
+
+async function publishedKeys({ env, database, box }: Session) {
+  const catalog = await loadCatalog(database.pool, box, env.LOCK_ISSUER);
+  const retentionSeconds = catalog.longestTokenTtl + env.LOCK_JWKS_MAX_AGE;
+  return computeKeySet(await listSigningKeys(database.pool), new Date(), retentionSeconds).published;
+}
+
+function parseAlgs(algs: string[]): SigningAlg[] {
   const unknown = algs.filter((alg) => !(SIGNING_ALGS as readonly string[]).includes(alg));
   if (unknown.length > 0)
     throw new Error(`--alg must be one of ${SIGNING_ALGS.join(', ')} (got ${unknown.join(', ')})`);
+  return algs as SigningAlg[];
+}
+
+export async function keysRotateCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { alg: { type: 'string', multiple: true } } });
+  const algs = parseAlgs(values.alg ?? []);
   await withSession(async ({ env, database, box }) => {
     const added = await rotateSigningKeys(database.pool, box, {
       now: new Date(),
       prepublishSeconds: env.LOCK_JWKS_MAX_AGE,
-      ...(algs.length > 0 && { algs: algs as SigningAlg[] }),
+      ...(algs.length > 0 && { algs }),
     });
     for (const key of added) {
       print(`added ${key.alg} key ${key.kid}: published now, signs from ${key.activatesAt.toISOString()}`);

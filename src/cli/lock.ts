@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The `lock` command. Human-readable output on stdout; errors on stderr with a non-zero exit.
-import { parseArgs } from 'node:util';
 import { exitWithError, print } from './output.ts';
 
 const USAGE = `usage: lock <command>
@@ -14,6 +13,7 @@ const USAGE = `usage: lock <command>
   audit prune [--days N]     delete audit events older than the retention (LOCK_AUDIT_RETENTION_DAYS)
   keys list                  list signing keys and their state
   keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
+  keys export [--format jwks] [--alg ALG]...   the published public keys as a JWKS file (PostgREST)
   users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
   users passwd NAME [--end-sessions]
   users disable NAME | users enable NAME
@@ -44,10 +44,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'clients list': async () => (await import('./account-commands.ts')).clientsList(),
   'audit prune': async (args) => (await import('./admin-commands.ts')).auditPruneCommand(args),
   'keys list': async () => (await import('./admin-commands.ts')).keysListCommand(),
-  'keys rotate': async (args) => {
-    const { values } = parseArgs({ args, options: { alg: { type: 'string', multiple: true } } });
-    await (await import('./admin-commands.ts')).keysRotateCommand(values.alg ?? []);
-  },
+  'keys rotate': async (args) => (await import('./admin-commands.ts')).keysRotateCommand(args),
+  'keys export': async (args) => (await import('./admin-commands.ts')).keysExportCommand(args),
 };
 
 function requireFile(args: string[]): string {

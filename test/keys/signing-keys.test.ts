@@ -82,6 +82,32 @@ describe('signing keys', () => {
     await jwtVerify(token, createLocalJWKSet({ keys: afterRestart.keys }));
   });
 
+  it('`lock keys export --format jwks` writes the served JWKS for file-based consumers', async () => {
+    const env = { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir };
+    const exported = JSON.parse(
+      (await run(process.execPath, ['src/cli/lock.ts', 'keys', 'export', '--format', 'jwks'], { env }))
+        .stdout,
+    ) as { keys: JWK[] };
+    const served = await fetchJwks(lock.issuer);
+    assert.deepEqual(exported.keys, served.keys);
+    for (const key of exported.keys)
+      for (const member of PRIVATE_MEMBERS) assert.equal(key[member as keyof JWK], undefined);
+    await jwtVerify(await issueToken(lock.issuer), createLocalJWKSet(exported));
+
+    const es256Only = JSON.parse(
+      (await run(process.execPath, ['src/cli/lock.ts', 'keys', 'export', '--alg', 'ES256'], { env })).stdout,
+    ) as { keys: JWK[] };
+    assert.deepEqual(
+      es256Only.keys.map((key) => key.alg),
+      ['ES256'],
+    );
+    await assert.rejects(
+      run(process.execPath, ['src/cli/lock.ts', 'keys', 'export', '--format', 'pem'], { env }),
+      (error: { code: number; stderr: string }) =>
+        error.code === 1 && /--format must be jwks/.test(error.stderr),
+    );
+  });
+
   it('`lock keys rotate` publishes the next key before it signs, then retires the old one', async () => {
     const oldToken = await issueToken(lock.issuer);
     const oldKid = decodeProtectedHeader(oldToken).kid;
