@@ -88,6 +88,13 @@ async function assertReferencesExist(
 ) {
   await assertRolesExist(db, client.roles, 'roles');
   await assertResourcesExist(db, issuer, client.resources, 'resources');
+  await assertResourcesExist(db, issuer, client.introspects, 'introspects');
+  await assertResourcesExist(
+    db,
+    issuer,
+    client.tokenExchange?.subjectAudiences ?? [],
+    'tokenExchange.subjectAudiences',
+  );
 }
 
 /**

@@ -91,7 +91,13 @@ export async function deleteResource(
 ) {
   await changeCatalog(pool, async (db) => {
     changeable(await findResourceView(db, issuer, id), `resource "${id}"`, ifMatch);
-    const clients = (await listClients(db)).filter((client) => client.resources.includes(id));
+    const clients = (await listClients(db)).filter((client) =>
+      [
+        ...client.resources,
+        ...client.introspects,
+        ...(client.tokenExchange?.subjectAudiences ?? []),
+      ].includes(id),
+    );
     assertUnreferenced(
       `resource "${id}"`,
       clients.map((client) => `client ${client.clientId}`),

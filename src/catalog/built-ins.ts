@@ -13,7 +13,14 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
   const admin = adminResourceId(issuer);
   return {
     resources: [
-      { id: admin, scopes: ['admin'], roles: ['lock_admin'], accessTokenTTL: 300, signingAlg: 'ES256' },
+      {
+        id: admin,
+        scopes: ['admin'],
+        roles: ['lock_admin'],
+        accessTokenTTL: 300,
+        signingAlg: 'ES256',
+        accessTokenFormat: 'jwt',
+      },
     ],
     clients: [
       {
@@ -29,6 +36,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         requireMfa: false,
         roles: [],
         resources: [admin],
+        introspects: [],
       },
     ],
   };

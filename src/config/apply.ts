@@ -193,6 +193,13 @@ async function checkReferences(
   config.clients.forEach((client, i) => {
     each(client.roles, roles, `clients[${i}].roles`, 'role');
     each(client.resources, resources, `clients[${i}].resources`, 'resource');
+    each(client.introspects, resources, `clients[${i}].introspects`, 'resource');
+    each(
+      client.tokenExchange?.subjectAudiences ?? [],
+      resources,
+      `clients[${i}].tokenExchange.subjectAudiences`,
+      'resource',
+    );
   });
   config.roleMappings.forEach((mapping, i) => {
     each(mapping.roles, roles, `roleMappings[${i}].roles`, 'role');

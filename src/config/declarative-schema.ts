@@ -3,7 +3,36 @@ import { CONNECTOR_CONFIG_SCHEMAS } from '../connectors/config-schemas.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** RFC 8693: a gateway swaps a caller's access token for a narrower one for the API behind it. */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  TOKEN_EXCHANGE,
+] as const;
+export const ACCESS_TOKEN_FORMATS = ['jwt', 'opaque'] as const;
+/** Claims of Lock's access tokens that a namespaced claim may not replace. */
+const RESERVED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'client_id',
+  'scope',
+  'roles',
+  'act',
+  'cnf',
+  'idp',
+  'auth_time',
+  'amr',
+  'acr',
+];
+/** What a namespaced claim can be copied from (see docs/postgrest-hasura.md). */
+export const CLAIM_SOURCES = ['sub', 'client_id', 'roles', 'role', 'scope', 'idp'] as const;
 export const CONNECTOR_TYPES = ['local', 'ldap', 'saml'] as const;
 
 const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,62}$/, 'must be 1-63 letters, digits, _ . : -');
@@ -37,6 +66,21 @@ export const resourceSchema = z.strictObject({
   defaultRole: name.optional(),
   accessTokenTTL: z.number().int().min(1).max(86_400).default(300),
   signingAlg: z.enum(SIGNING_ALGS).default('RS256'),
+  /** `opaque`: a reference the API (or its gateway) introspects, for tokens that leave the network. */
+  accessTokenFormat: z.enum(ACCESS_TOKEN_FORMATS).default('jwt'),
+  /** Claims copied under one namespaced claim, as Hasura wants (`https://hasura.io/jwt/claims`). */
+  claimsNamespace: z
+    .strictObject({
+      claim: z
+        .string()
+        .min(1)
+        .max(200)
+        .refine((claim) => !RESERVED_CLAIMS.includes(claim), 'must not be a claim Lock sets itself'),
+      claims: z
+        .record(z.string().min(1).max(200), z.enum(CLAIM_SOURCES))
+        .refine((claims) => Object.keys(claims).length > 0, 'must name at least one claim'),
+    })
+    .optional(),
 });
 
 export const clientSchema = z
@@ -55,6 +99,12 @@ export const clientSchema = z
     requireMfa: z.boolean().default(false),
     roles: unique(name, 'roles').default([]),
     resources: unique(absoluteUrl, 'resources').default([]),
+    /** APIs whose tokens this client may introspect besides its own (a gateway in front of them). */
+    introspects: unique(absoluteUrl, 'introspects').default([]),
+    /** Token exchange policy: the audiences of the callers' tokens it may exchange (for its `resources`). */
+    tokenExchange: z
+      .strictObject({ subjectAudiences: unique(absoluteUrl, 'subjectAudiences').min(1) })
+      .optional(),
   })
   .transform((client) => ({
     ...client,
@@ -69,11 +119,18 @@ export const clientSchema = z
         path: ['clientSecret'],
         message: 'is required for a confidential client (or set public: true)',
       });
-    if (client.public && client.grantTypes.includes('client_credentials'))
+    for (const grantType of ['client_credentials', TOKEN_EXCHANGE] as const)
+      if (client.public && client.grantTypes.includes(grantType))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['grantTypes'],
+          message: `${grantType} needs a confidential client`,
+        });
+    if (client.grantTypes.includes(TOKEN_EXCHANGE) !== (client.tokenExchange !== undefined))
       ctx.addIssue({
         code: 'custom',
-        path: ['grantTypes'],
-        message: 'client_credentials needs a confidential client',
+        path: ['tokenExchange'],
+        message: `is required with grant type ${TOKEN_EXCHANGE}, and only with it`,
       });
     if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0)
       ctx.addIssue({

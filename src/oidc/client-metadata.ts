@@ -8,7 +8,12 @@ export function toClientMetadata(client: Client): ClientMetadata {
     ...(client.name !== undefined && { client_name: client.name }),
     ...(client.public || client.clientSecret === undefined
       ? { token_endpoint_auth_method: 'none' }
-      : { client_secret: client.clientSecret, token_endpoint_auth_method: 'client_secret_basic' }),
+      : {
+          client_secret: client.clientSecret,
+          token_endpoint_auth_method: 'client_secret_basic',
+          // RFC 9701: introspection answers as a signed JWT when the client asks for one.
+          introspection_signed_response_alg: 'RS256',
+        }),
     grant_types: [...client.grantTypes],
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
     redirect_uris: [...client.redirectUris],

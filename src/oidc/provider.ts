@@ -1,18 +1,26 @@
 import { hkdfSync } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
 import type Koa from 'koa';
-import Provider, { type Configuration, errors, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type Configuration,
+  errors,
+  type JWKS,
+  type KoaContextWithOIDC,
+  type ResourceServer,
+} from 'oidc-provider';
 import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
-import type { Catalog, Client } from '../catalog/catalog.ts';
+import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
-import { resourceRoleClaims } from '../roles/resource-claims.ts';
+import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
+import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 
 export interface ProviderOptions {
   issuer: string;
@@ -24,6 +32,8 @@ export interface ProviderOptions {
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   /** Private JWKs, signing keys first: oidc-provider signs with the first key of an algorithm. */
   jwks: JWKS;
+  /** The same keys' public members, to verify Lock's own tokens (token exchange). */
+  publicJwks: JSONWebKeySet;
   /** The signing key per algorithm, named explicitly for access tokens. */
   signingKid: (alg: string) => string | undefined;
   kek: Buffer;
@@ -60,6 +70,18 @@ export function deriveKey(kek: Buffer, purpose: string): Buffer {
 
 export function createProvider(options: ProviderOptions): Provider {
   const { catalog } = options;
+  const resourceServerInfo = (resource: Resource): ResourceServer => {
+    const kid = options.signingKid(resource.signingAlg);
+    return {
+      audience: resource.id,
+      scope: resource.scopes.join(' '),
+      accessTokenTTL: resource.accessTokenTTL,
+      accessTokenFormat: resource.accessTokenFormat,
+      ...(resource.accessTokenFormat === 'jwt' && {
+        jwt: { sign: { alg: resource.signingAlg, ...(kid !== undefined && { kid }) } },
+      }),
+    };
+  };
 
   class Adapter extends PostgresAdapter {
     constructor(model: string) {
@@ -109,8 +131,21 @@ export function createProvider(options: ProviderOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) => mayIntrospect(catalog(), client.clientId, token),
+      },
+      // RFC 9701: `Accept: application/token-introspection+jwt` gets the answer as a signed JWT.
+      jwtIntrospection: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client revokes only the tokens issued to it.
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId !== client.clientId)
+            throw new errors.UnauthorizedClient('the token was issued to another client');
+          return true;
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -155,23 +190,22 @@ export function createProvider(options: ProviderOptions): Provider {
             throw new errors.InvalidTarget(`client may not request tokens for ${indicator}`);
           if (ctx.oidc.params?.grant_type === 'client_credentials')
             assertScopesOffered(ctx.oidc.params.scope, resource.id, resource.scopes);
-          const kid = options.signingKid(resource.signingAlg);
-          return {
-            audience: resource.id,
-            scope: resource.scopes.join(' '),
-            accessTokenTTL: resource.accessTokenTTL,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: resource.signingAlg, ...(kid !== undefined && { kid }) } },
-          };
+          return resourceServerInfo(resource);
         },
       },
     },
     extraTokenClaims: async (ctx, token) => {
+      const exchanged = claimsOfExchangedToken(token);
+      if (exchanged) return exchanged;
       const resourceId = token.resourceServer?.identifier();
       const resource = resourceId === undefined ? undefined : catalog().resources.get(resourceId);
       if (!resource) return undefined;
-      if (token.kind === 'ClientCredentials')
-        return { ...resourceRoleClaims(catalog().clients.get(token.clientId!)?.roles ?? [], resource) };
+      const scope = token.scope ?? '';
+      if (token.kind === 'ClientCredentials') {
+        const clientId = token.clientId!;
+        const roles = catalog().clients.get(clientId)?.roles ?? [];
+        return resourceTokenClaims(resource, { sub: clientId, clientId, roles, scope });
+      }
       // The grant already looked the account up (findAccount): reuse it rather than query again.
       const loaded = ctx.oidc.account as LockAccount | undefined;
       const account =
@@ -179,9 +213,16 @@ export function createProvider(options: ProviderOptions): Provider {
           ? loaded
           : await findLockAccount(options.pool, options.connectors(), token.accountId!, false);
       if (!account) throw new errors.InvalidGrant('the account can no longer sign in');
+      const idp = account.identity.connector;
       return {
-        ...resourceRoleClaims(account.roles, resource),
-        idp: account.identity.connector,
+        ...resourceTokenClaims(resource, {
+          sub: account.accountId,
+          clientId: token.clientId!,
+          roles: account.roles,
+          scope,
+          idp,
+        }),
+        idp,
         ...authenticationClaims(ctx),
       };
     },
@@ -208,6 +249,7 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by databaseOutageAs503 on the way out
@@ -269,4 +311,19 @@ function assertScopesOffered(requested: unknown, resourceId: string, offered: re
   const missing = requested.split(' ').filter((scope) => scope !== '' && !offered.includes(scope));
   if (missing.length > 0)
     throw new errors.InvalidScope(`${resourceId} does not offer the scope`, missing.join(' '));
+}
+
+/**
+ * Who may read what introspection says: the client the token was issued to, and a client that
+ * fronts the token's API (`introspects`, e.g. a gateway swapping opaque tokens for JWTs).
+ */
+function mayIntrospect(
+  catalog: Catalog,
+  callerId: string,
+  token: { clientId?: string; aud?: string | string[] },
+) {
+  if (token.clientId === callerId) return true;
+  const introspects = catalog.clients.get(callerId)?.introspects ?? [];
+  const audiences = typeof token.aud === 'string' ? [token.aud] : (token.aud ?? []);
+  return audiences.some((audience) => introspects.includes(audience));
 }

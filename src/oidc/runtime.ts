@@ -105,6 +105,7 @@ export class OidcRuntime {
       }
       return jwk;
     });
+    const publicJwks = { keys: keySet.published.map(({ key }) => key.publicJwk) };
     const provider = createProvider({
       issuer: this.#options.issuer,
       pool,
@@ -121,6 +122,7 @@ export class OidcRuntime {
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
+      publicJwks,
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       kek: this.#options.kek,
       trustProxy: this.#options.trustProxy,
@@ -143,7 +145,7 @@ export class OidcRuntime {
       connectorSet,
       connectors: new Map([...connectorSet].map(([id, { connector }]) => [id, connector])),
       keySet,
-      publicJwks: { keys: keySet.published.map(({ key }) => key.publicJwk) },
+      publicJwks,
       provider,
       handler: provider.callback(),
     };

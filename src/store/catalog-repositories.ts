@@ -66,12 +66,16 @@ interface ResourceRow {
   default_role: string | null;
   access_token_ttl: number;
   signing_alg: SigningAlg;
+  access_token_format: ResourceDecl['accessTokenFormat'];
+  claims_namespace: ResourceDecl['claimsNamespace'] | null;
   managed_by: ManagedBy;
 }
 
 export async function listResources(db: Queryable): Promise<Managed<ResourceDecl>[]> {
   const { rows } = await db.query<ResourceRow>(
-    'SELECT id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, managed_by FROM resources ORDER BY id',
+    `SELECT id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, access_token_format,
+            claims_namespace, managed_by
+     FROM resources ORDER BY id`,
   );
   return rows.map((row) => ({
     id: row.id,
@@ -81,6 +85,8 @@ export async function listResources(db: Queryable): Promise<Managed<ResourceDecl
     ...(row.default_role !== null && { defaultRole: row.default_role }),
     accessTokenTTL: row.access_token_ttl,
     signingAlg: row.signing_alg,
+    accessTokenFormat: row.access_token_format,
+    ...(row.claims_namespace !== null && { claimsNamespace: row.claims_namespace }),
     managedBy: row.managed_by,
   }));
 }
@@ -91,10 +97,11 @@ export async function upsertResource(
   managedBy: ManagedBy,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO resources (id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, managed_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO resources (id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, managed_by,
+                            access_token_format, claims_namespace)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET scopes = $2, roles = $3, role_claim = $4, default_role = $5,
-       access_token_ttl = $6, signing_alg = $7, managed_by = $8`,
+       access_token_ttl = $6, signing_alg = $7, managed_by = $8, access_token_format = $9, claims_namespace = $10`,
     [
       resource.id,
       resource.scopes,
@@ -104,6 +111,8 @@ export async function upsertResource(
       resource.accessTokenTTL,
       resource.signingAlg,
       managedBy,
+      resource.accessTokenFormat,
+      resource.claimsNamespace ?? null,
     ],
   );
 }
@@ -130,13 +139,16 @@ interface ClientRow {
   require_mfa: boolean;
   roles: string[];
   resources: string[];
+  introspects: string[];
+  token_exchange: ClientDecl['tokenExchange'] | null;
   managed_by: ManagedBy;
 }
 
 export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
-            post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, managed_by
+            post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, introspects,
+            token_exchange, managed_by
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -152,6 +164,8 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     requireMfa: row.require_mfa,
     roles: row.roles,
     resources: row.resources,
+    introspects: row.introspects,
+    ...(row.token_exchange !== null && { tokenExchange: row.token_exchange }),
     managedBy: row.managed_by,
   }));
 }
@@ -159,11 +173,12 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
 export async function upsertClient(db: Queryable, client: StoredClient): Promise<void> {
   await db.query(
     `INSERT INTO clients (client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
-                          post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                          post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
+                          introspects, token_exchange)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
-       managed_by = $11, allowed_origins = $12, require_mfa = $13`,
+       managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -178,6 +193,8 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.managedBy,
       client.allowedOrigins,
       client.requireMfa,
+      client.introspects,
+      client.tokenExchange ?? null,
     ],
   );
 }

@@ -78,6 +78,8 @@ export const clientView = component(
     requireMfa: z.boolean(),
     roles: z.array(z.string()),
     resources: z.array(z.string()),
+    introspects: z.array(z.string()),
+    tokenExchange: z.object({ subjectAudiences: z.array(z.string()) }).optional(),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),

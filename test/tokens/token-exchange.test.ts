@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { signIn } from '../helpers/login-fixtures.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
+import { UserAgent } from '../helpers/user-agent.ts';
+
+const SECRET = 'exchange-secret-0123456789';
+const PASSWORD = 'correct horse battery staple';
+const CALLBACK = 'https://app.example.com/callback';
+const GATEWAY = 'https://gateway.example.com';
+const ORDERS = 'https://orders.example.com';
+const BILLING = 'https://billing.example.com';
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+
+const config = `
+roles:
+  - { name: app_admin }
+  - { name: app_readwrite }
+  - { name: app_readonly }
+resources:
+  - { id: ${GATEWAY}, scopes: [read, write], roles: [app_admin, app_readwrite, app_readonly] }
+  - id: ${ORDERS}
+    scopes: [read, write]
+    roles: [app_readwrite, app_readonly]
+    roleClaim: role
+    defaultRole: web_anon
+    signingAlg: ES256
+    accessTokenTTL: 120
+  - { id: ${BILLING}, scopes: [read], roles: [app_readonly] }
+clients:
+  - clientId: web-app
+    clientSecret: ${SECRET}
+    firstParty: true
+    redirectUris: [${CALLBACK}]
+    resources: [${GATEWAY}]
+  - clientId: api-gateway
+    clientSecret: ${SECRET}
+    grantTypes: [${TOKEN_EXCHANGE}]
+    tokenExchange: { subjectAudiences: [${GATEWAY}] }
+    resources: [${ORDERS}]
+  - clientId: billing-service
+    clientSecret: ${SECRET}
+    grantTypes: [client_credentials]
+    roles: [app_readonly]
+    resources: [${BILLING}]
+connectors:
+  - { id: local, type: local, name: Lock account }
+roleMappings:
+  - { connector: local, group: editors, roles: [app_readwrite] }
+users:
+  - { username: alice, password: "${PASSWORD}", groups: [editors], roles: [app_admin] }
+`;
+
+describe('token exchange (RFC 8693) for gateways', () => {
+  let lock: RunningLock;
+  let jwks: ReturnType<typeof createRemoteJWKSet>;
+  /** Alice's access token for the gateway, from a real sign-in, with the scope asked for. */
+  let userToken: (scope: string) => Promise<string>;
+  const exchange = (form: Record<string, string>, clientId = 'api-gateway') =>
+    postForm(
+      `${lock.issuer}/token`,
+      { grant_type: TOKEN_EXCHANGE, subject_token_type: ACCESS_TOKEN, ...form },
+      [clientId, SECRET],
+    );
+
+  before(async () => {
+    lock = await startLock({ config });
+    jwks = createRemoteJWKSet(new URL(`${lock.issuer}/jwks`));
+    userToken = async (scope) => {
+      const request = await startAuthorization(
+        lock.issuer,
+        { id: 'web-app', secret: SECRET },
+        { redirect_uri: CALLBACK, scope: `openid ${scope}`, resource: GATEWAY },
+      );
+      const result = await signIn(new UserAgent(lock.issuer), request.url.toString(), 'alice', PASSWORD);
+      assert.ok(result.landed, 'alice lands on the callback');
+      const tokens = await redeem(request, new URL(result.landed));
+      return tokens.access_token;
+    };
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('gives the gateway a narrower token for the API behind it, naming the gateway in act', async () => {
+    const subjectToken = await userToken('read write');
+    const subject = (await jwtVerify(subjectToken, jwks, { audience: GATEWAY })).payload;
+    assert.deepEqual(subject.roles, ['app_admin', 'app_readwrite']);
+
+    const response = await exchange({ subject_token: subjectToken, resource: ORDERS, scope: 'read' });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.issued_token_type, ACCESS_TOKEN);
+    assert.equal(response.body.token_type, 'Bearer');
+    assert.equal(response.body.scope, 'read');
+    const { payload, protectedHeader } = await jwtVerify(response.body.access_token as string, jwks, {
+      issuer: lock.issuer,
+      audience: ORDERS,
+      typ: 'at+jwt',
+    });
+    assert.equal(protectedHeader.alg, 'ES256', 'signed as the target API asks');
+    assert.equal(payload.sub, subject.sub, 'the same user');
+    assert.deepEqual(payload.act, { sub: 'api-gateway' });
+    assert.equal(payload.client_id, 'api-gateway');
+    assert.equal(payload.scope, 'read');
+    assert.deepEqual(payload.roles, ['app_readwrite'], 'app_admin is not a role of the orders API');
+    assert.equal(payload.role, 'app_readwrite');
+    assert.equal(payload.idp, 'local');
+    assert.deepEqual(payload.amr, subject.amr);
+    assert.ok(payload.exp! <= subject.exp!, 'never outlives the subject token');
+  });
+
+  it('without a scope, keeps the subject scopes the target offers', async () => {
+    const response = await exchange({ subject_token: await userToken('read'), audience: ORDERS });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const { payload } = await jwtVerify(response.body.access_token as string, jwks, { audience: ORDERS });
+    assert.equal(payload.scope, 'read');
+  });
+
+  it('refuses to widen the scope beyond the subject token', async () => {
+    const response = await exchange({
+      subject_token: await userToken('read'),
+      resource: ORDERS,
+      scope: 'read write',
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'invalid_scope');
+    assert.match(String(response.body.error_description), /cannot add scopes/);
+  });
+
+  it('refuses an audience the policy does not allow this client', async () => {
+    const response = await exchange({ subject_token: await userToken('read'), resource: BILLING });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'invalid_target');
+  });
+
+  it('refuses a subject token meant for another API', async () => {
+    const service = await postForm(
+      `${lock.issuer}/token`,
+      { grant_type: 'client_credentials', resource: BILLING },
+      ['billing-service', SECRET],
+    );
+    assert.equal(service.status, 200);
+    const response = await exchange({ subject_token: service.body.access_token as string, resource: ORDERS });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'invalid_request');
+    assert.match(String(response.body.error_description), /audience/);
+  });
+
+  it('refuses a forged or malformed subject token', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ roles: ['app_admin'], scope: 'read write' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: (await exportJWK(publicKey)).x! })
+      .setIssuer(lock.issuer)
+      .setAudience(GATEWAY)
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    for (const subjectToken of [forged, 'not-a-token']) {
+      const response = await exchange({ subject_token: subjectToken, resource: ORDERS });
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error, 'invalid_request');
+    }
+  });
+
+  it('refuses a client that may not exchange, and a wrong subject_token_type', async () => {
+    const notAllowed = await exchange(
+      { subject_token: await userToken('read'), resource: ORDERS },
+      'web-app',
+    );
+    assert.equal(notAllowed.status, 400);
+    assert.equal(notAllowed.body.error, 'invalid_request');
+    assert.match(String(notAllowed.body.error_description), /grant type is not allowed for this client/);
+    const wrongType = await exchange({
+      subject_token: await userToken('read'),
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      resource: ORDERS,
+    });
+    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.body.error, 'invalid_request');
+  });
+});
