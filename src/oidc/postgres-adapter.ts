@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type pg from 'pg';
 
 interface PayloadRow {
@@ -14,6 +14,34 @@ const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
 };
 
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
+const live = (table: string) => `(${table}.expires_at IS NULL OR ${table}.expires_at > now())`;
+
+/**
+ * Grant sources — a refresh token or an authorization code — are always followed, in the same
+ * request, by a read of their grant and (when bound to it) their session. Their find reads all
+ * three in one statement and keeps the other two for the request at hand (oidc-provider's
+ * context), where the next find or findByUid takes them once instead of querying again.
+ */
+const GRANT_SOURCES = new Set(['RefreshToken', 'AuthorizationCode']);
+const readAhead = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
+
+const grantKey = (id: string) => `Grant:${id}`;
+const sessionKey = (uid: string) => `Session:uid:${uid}`;
+
+function takeReadAhead(key: string): { payload: AdapterPayload | undefined } | undefined {
+  const ctx = Provider.ctx;
+  const rows = ctx && readAhead.get(ctx);
+  if (!rows?.has(key)) return undefined;
+  const payload = rows.get(key);
+  rows.delete(key);
+  return { payload };
+}
+
+/** Any write by the request makes what it read ahead possibly stale: forget all of it. */
+function forgetReadAhead(): void {
+  const ctx = Provider.ctx;
+  if (ctx) readAhead.delete(ctx);
+}
 
 /**
  * Stores every oidc-provider model (sessions, interactions, grants, codes, refresh tokens, …) in
@@ -28,7 +56,12 @@ export class PostgresAdapter implements Adapter {
     this.#model = model;
   }
 
+  #key(id: string) {
+    return `${this.#model}:${id}`;
+  }
+
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    forgetReadAhead();
     await this.#pool.query(
       `INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int > 0 THEN now() + make_interval(secs => $7::int) END)
@@ -46,11 +79,41 @@ export class PostgresAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    const ahead = takeReadAhead(this.#key(id));
+    if (ahead) return ahead.payload;
+    const ctx = Provider.ctx;
+    if (ctx && GRANT_SOURCES.has(this.#model)) return this.#findGrantSource(ctx, id);
     const { rows } = await this.#pool.query<PayloadRow>(
       `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,
       [this.#model, id],
     );
     return toPayload(rows[0]);
+  }
+
+  async #findGrantSource(ctx: object, id: string): Promise<AdapterPayload | undefined> {
+    const { rows } = await this.#pool.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>(
+      `WITH source AS (
+         SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
+       )
+       SELECT 'source' AS kind, payload, consumed_at FROM source
+       UNION ALL
+       SELECT 'Grant', g.payload, g.consumed_at FROM source JOIN oidc_payloads AS g
+         ON g.model = 'Grant' AND g.id = source.grant_id AND ${live('g')}
+       UNION ALL
+       SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
+         ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
+      [this.#model, id],
+    );
+    const source = toPayload(rows.find((row) => row.kind === 'source'));
+    if (!source) return undefined;
+    const ahead = new Map<string, AdapterPayload | undefined>();
+    // A grant or session that is gone is remembered as gone: the follow-up find answers undefined.
+    if (typeof source.grantId === 'string')
+      ahead.set(grantKey(source.grantId), toPayload(rows.find((row) => row.kind === 'Grant')));
+    if (typeof source.sessionUid === 'string')
+      ahead.set(sessionKey(source.sessionUid), toPayload(rows.find((row) => row.kind === 'Session')));
+    readAhead.set(ctx, ahead);
+    return source;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -62,6 +125,10 @@ export class PostgresAdapter implements Adapter {
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (this.#model === 'Session') {
+      const ahead = takeReadAhead(sessionKey(uid));
+      if (ahead) return ahead.payload;
+    }
     const { rows } = await this.#pool.query<PayloadRow>(
       `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${LIVE}`,
       [this.#model, uid],
@@ -70,6 +137,7 @@ export class PostgresAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    forgetReadAhead();
     await this.#pool.query('UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [
       this.#model,
       id,
@@ -77,10 +145,12 @@ export class PostgresAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
+    forgetReadAhead();
     await this.#pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.#model, id]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    forgetReadAhead();
     await this.#pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2', [
       this.#model,
       grantId,

@@ -203,27 +203,45 @@ export async function setUserRoles(db: Queryable, userId: string, roles: string[
  * a mapping names but the catalog does not define are left out. One query: it runs on every login
  * and token.
  */
+/**
+ * The user's groups and their roles (direct, and mapped from the groups for the local connector),
+ * roles in priority order, as two array columns for the user whose id is `$1`.
+ */
+const GROUPS_AND_ROLES = `
+  ARRAY(SELECT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name) AS groups,
+  ARRAY(SELECT role.name FROM roles AS role
+        WHERE role.name IN (
+          SELECT role_name FROM user_roles WHERE user_id = $1
+          UNION
+          SELECT unnest(mapping.roles) FROM role_mappings AS mapping
+          WHERE mapping.connector IN ($2, '*')
+            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = $1))
+        ORDER BY role.position, role.name) AS roles`;
+
 export async function userGroupsAndRoles(
   db: Queryable,
   userId: string,
 ): Promise<{ groups: string[]; roles: string[] }> {
   if (!isUuid(userId)) return { groups: [], roles: [] };
-  const { rows } = await db.query<{ groups: string[]; roles: string[] }>(
-    `WITH member_of AS (
-       SELECT group_name FROM user_groups WHERE user_id = $1
-     ), granted AS (
-       SELECT role_name AS name FROM user_roles WHERE user_id = $1
-       UNION
-       SELECT unnest(mapping.roles)
-       FROM role_mappings AS mapping JOIN member_of USING (group_name)
-       WHERE mapping.connector IN ($2, '*')
-     )
-     SELECT ARRAY(SELECT group_name FROM member_of ORDER BY group_name) AS groups,
-            ARRAY(SELECT role.name FROM roles AS role JOIN granted USING (name)
-                  ORDER BY role.position, role.name) AS roles`,
-    [userId, LOCAL_CONNECTOR_ID],
-  );
+  const { rows } = await db.query<{ groups: string[]; roles: string[] }>(`SELECT ${GROUPS_AND_ROLES}`, [
+    userId,
+    LOCAL_CONNECTOR_ID,
+  ]);
   return rows[0]!;
+}
+
+/** The account with its groups and roles in one statement (the refresh path re-checks every user). */
+export async function findUserWithGroupsAndRoles(
+  db: Queryable,
+  id: string,
+): Promise<{ user: User; groups: string[]; roles: string[] } | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { groups: string[]; roles: string[] }>(
+    `SELECT ${USER_COLUMNS}, ${GROUPS_AND_ROLES} FROM users WHERE id = $1`,
+    [id, LOCAL_CONNECTOR_ID],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), groups: row.groups, roles: row.roles };
 }
 
 /** Marks who owns the account: `config` when the declarative file declares it. */

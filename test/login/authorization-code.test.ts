@@ -50,6 +50,21 @@ describe('authorization code + PKCE with openid-client as the relying party', ()
     return { url: url.toString(), verifier, state };
   };
 
+  /** RP-initiated logout as the browser does it: the confirmation page, then "Sign out". */
+  const signOut = async (agent: UserAgent, idToken: string) => {
+    const logout = oidc.buildEndSessionUrl(web, {
+      id_token_hint: idToken,
+      post_logout_redirect_uri: 'https://app.example.com/',
+    });
+    const confirm = await agent.follow(logout.toString());
+    const page = await confirm.response.text();
+    assert.match(page, /Sign out/);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+    const action = /<form[^>]*action="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
+    return (await agent.follow(new URL(action, lock.issuer).toString(), { form: { xsrf, logout: 'yes' } }))
+      .left;
+  };
+
   it('confidential client: sign in, ID and access tokens with roles, userinfo, refresh, revoke, logout', async () => {
     const agent = new UserAgent(lock.issuer);
     const request = await authorize(web, CALLBACK);
@@ -100,23 +115,27 @@ describe('authorization code + PKCE with openid-client as the relying party', ()
       },
     );
 
-    const logout = oidc.buildEndSessionUrl(web, {
-      id_token_hint: tokens.id_token!,
-      post_logout_redirect_uri: 'https://app.example.com/',
-    });
-    const confirm = await agent.follow(logout.toString());
-    const page = await confirm.response.text();
-    assert.match(page, /Sign out/);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
-    const action = /<form[^>]*action="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
-    const done = await agent.follow(new URL(action, lock.issuer).toString(), {
-      form: { xsrf, logout: 'yes' },
-    });
-    assert.equal(done.left, 'https://app.example.com/');
+    assert.equal(await signOut(agent, tokens.id_token!), 'https://app.example.com/');
 
     const silent = await authorize(web, CALLBACK, { prompt: 'none', resource: API });
     const after = await agent.follow(silent.url);
     assert.match(after.left!, /error=login_required/, 'the session ended with the logout');
+  });
+
+  it('a refresh token bound to the session stops working when the user signs out', async () => {
+    const agent = new UserAgent(lock.issuer);
+    const request = await authorize(web, CALLBACK);
+    const { landed } = await signIn(agent, request.url, 'alice', ALICE_PASSWORD);
+    const tokens = await oidc.authorizationCodeGrant(web, new URL(landed!), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+    });
+    const refreshed = await oidc.refreshTokenGrant(web, tokens.refresh_token!, { resource: API });
+    await signOut(agent, tokens.id_token!);
+    await assert.rejects(
+      oidc.refreshTokenGrant(web, refreshed.refresh_token!, { resource: API }),
+      (error: oidc.ResponseBodyError) => error.error === 'invalid_grant',
+    );
   });
 
   it('public client with PKCE: tokens without a secret; userinfo answers with the profile', async () => {

@@ -1,6 +1,11 @@
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.ts';
 import type { Queryable } from '../../store/pool.ts';
-import { findCredentials, findUserById, setPasswordHash, userGroupsAndRoles } from '../../store/users.ts';
+import {
+  findCredentials,
+  findUserWithGroupsAndRoles,
+  setPasswordHash,
+  userGroupsAndRoles,
+} from '../../store/users.ts';
 import type {
   PasswordConnector,
   PasswordLoginResult,
@@ -44,9 +49,9 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
   }
 
   async refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined> {
-    const user = await findUserById(this.#db, identity.upstreamId);
-    if (!user || user.disabled) return undefined;
-    return toIdentity(user, await userGroupsAndRoles(this.#db, user.id));
+    const found = await findUserWithGroupsAndRoles(this.#db, identity.upstreamId);
+    if (!found || found.user.disabled) return undefined;
+    return toIdentity(found.user, found);
   }
 }
 
