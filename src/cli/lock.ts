@@ -4,7 +4,8 @@ import { exitWithError, print } from './output.ts';
 
 const USAGE = `usage: lock <command>
 
-  serve                      start the server (what \`npm start\` runs)
+  serve [--workers N|auto]   start the server (what \`npm start\` runs); --workers forks N processes
+                             sharing the port (or LOCK_WORKERS), restarted when they crash
   migrate                    apply database migrations and exit
   config apply FILE          apply a declarative YAML file (idempotent)
   config check FILE          validate a declarative YAML file without touching the database
@@ -27,7 +28,7 @@ const USAGE = `usage: lock <command>
 Configuration comes from the environment (see docs/configuration.md).`;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
-  serve: async () => (await import('./serve.ts')).serve(),
+  serve: async (args) => (await import('./serve.ts')).serveCommand(args),
   migrate: async () => (await import('./admin-commands.ts')).migrateCommand(),
   'config apply': async (args) => (await import('./admin-commands.ts')).configApplyCommand(requireFile(args)),
   'config check': async (args) => (await import('./admin-commands.ts')).configCheckCommand(requireFile(args)),

@@ -1,17 +1,41 @@
-import { createLock, type Lock } from '../app.ts';
+import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
+import type { Lock } from '../app.ts';
 import { loadEnv } from '../config/env.ts';
 import { createLogger } from '../http/logger.ts';
+import { runCluster, workerCount } from './cluster.ts';
 import { exitWithError } from './output.ts';
 
+export interface ServeOptions {
+  /** `--workers N|auto`; LOCK_WORKERS when absent. Neither: one process, as always. */
+  workers?: string | undefined;
+}
+
+/** `lock serve [--workers N|auto]`. */
+export function serveCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { workers: { type: 'string' } } });
+  return serve({ workers: values.workers });
+}
+
 /** `lock serve`: start, listen, and shut down gracefully on SIGTERM/SIGINT. */
-export async function serve(): Promise<void> {
+export async function serve(options: ServeOptions = {}): Promise<void> {
   let env: ReturnType<typeof loadEnv>;
+  let workers: number | undefined;
   try {
     env = loadEnv();
+    // A forked worker re-runs this command line: it serves as a single process would.
+    workers = cluster.isPrimary ? workerCount(options.workers, process.env.LOCK_WORKERS) : undefined;
   } catch (error) {
     return exitWithError(error);
   }
-  const log = createLogger(env.LOG_LEVEL);
+  const baseLog = createLogger(env.LOG_LEVEL);
+  if (workers !== undefined)
+    return runCluster(env, workers, baseLog.child({ cluster: 'primary', pid: process.pid })).catch(
+      exitWithError,
+    );
+  const log = cluster.worker ? baseLog.child({ worker: cluster.worker.id, pid: process.pid }) : baseLog;
+  // Imported here, not above: a cluster's primary never loads the server itself.
+  const { createLock } = await import('../app.ts');
   const started = performance.now();
   let lock: Lock | undefined;
   try {
