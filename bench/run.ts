@@ -14,7 +14,7 @@ import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './
 import { compareHttp, sendRequests } from './lib/http-load.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
-import { rssMiB } from './lib/process-usage.ts';
+import { cpuTimeMs, rssMiB } from './lib/process-usage.ts';
 import { type BenchReport, renderReport, type StartupFigure, writeReport } from './lib/report.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
@@ -142,6 +142,15 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   }
   await bare.stop();
 
+  const workersScenario = scenarios.find((scenario) => scenario.alg === WORKERS_ALG)!;
+  await measureWorkers(
+    report,
+    lock,
+    workersScenario,
+    () => startLock({ ...lockOptions, workers: WORKERS }),
+    defer,
+  );
+
   await measureUserFlows(report, lock, clientSecret, database.url, settings);
 
   // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
@@ -169,6 +178,51 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
     }
   });
   report.db = { ...dbWork, idle: idleRate };
+}
+
+const WORKERS = 2;
+const WORKERS_ALG: SigningAlg = 'ES256';
+/** Below this share of the workers' CPU time a worker hardly served: the figure would be one worker's. */
+const WORKER_SHARE_FLOOR = 0.5 / WORKERS;
+
+/** The same token request on one Lock process and on `LOCK_WORKERS=2`, taking turns. */
+async function measureWorkers(
+  report: BenchReport,
+  lock: ServerProcess,
+  scenario: HttpScenario,
+  startCluster: () => Promise<ServerProcess>,
+  defer: (cleanup: () => Promise<unknown>) => void,
+) {
+  progress(`starting Lock with LOCK_WORKERS=${WORKERS}…`);
+  const cluster = await startCluster();
+  defer(() => cluster.stop());
+  await checkTokens(cluster, [scenario]);
+  const workers = cluster.workerPids();
+  const cpuBefore = workers.map((pid) => cpuTimeMs(pid) ?? 0);
+  const [single, clustered] = await compare([lock, cluster], scenario, report.settings);
+  const used = workers.map((pid, index) => (cpuTimeMs(pid) ?? 0) - cpuBefore[index]!);
+  const total = used.reduce((sum, ms) => sum + ms, 0);
+  const shares = used.map((ms) => (total > 0 ? ms / total : 0));
+  report.workers = {
+    scenario: scenario.name,
+    workers: WORKERS,
+    single: single!,
+    cluster: clustered!,
+    ratio: clustered!.requestsPerSecond / single!.requestsPerSecond,
+    workerCpuShares: shares,
+  };
+  for (const [server, figures] of [
+    [lock, single!],
+    [cluster, clustered!],
+  ] as const)
+    report.problems.push(
+      ...figures.problems.map((problem) => `${server.name}, workers comparison: ${problem}`),
+    );
+  if (shares.some((share) => share < WORKER_SHARE_FLOOR))
+    report.problems.push(
+      `${cluster.name}: a worker did little of the work (CPU shares ${shares.map((share) => share.toFixed(2)).join(', ')})`,
+    );
+  await cluster.stop();
 }
 
 const LOGIN_TARGET_RATIO = 0.8;

@@ -1,5 +1,5 @@
 import autocannon, { aggregateResult, type RawResult, type Result } from 'autocannon';
-import { cpuTimeMs, sampleRss } from './process-usage.ts';
+import { cpuTimeMs, sampleRss, summed } from './process-usage.ts';
 import type { ServerProcess } from './server-process.ts';
 import type { HttpRequestSpec } from './workload.ts';
 
@@ -18,9 +18,9 @@ export interface HttpFigures {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
-  /** Highest RSS of the server seen during warm-up and measurement. */
+  /** Highest RSS of the server (summed over its workers, if any) seen during warm-up and measurement. */
   peakRssMiB: number | undefined;
-  /** Server CPU time (all threads) per answered request during the measurement. */
+  /** Server CPU time (all threads, all its processes) per answered request during the measurement. */
   serverCpuMsPerRequest: number | undefined;
   /** Everything that makes the figures untrustworthy: any non-2xx, error or timeout. */
   problems: string[];
@@ -45,7 +45,7 @@ export async function compareHttp(
   spec: HttpRequestSpec,
   settings: LoadSettings,
 ): Promise<HttpFigures[]> {
-  const rss = servers.map((server) => sampleRss(server.pid));
+  const rss = servers.map((server) => sampleRss(() => server.processIds()));
   try {
     const warmups: Result[] = [];
     for (const server of servers)
@@ -62,14 +62,14 @@ export async function compareHttp(
       for (const index of order) {
         const server = servers[index]!;
         const own = slices[index]!;
-        const cpuBefore = cpuTimeMs(server.pid);
+        const cpuBefore = summed(server.processIds(), cpuTimeMs);
         const run = await autocannon({
           ...requestOptions(server, spec),
           connections: settings.connections,
           duration: sliceS,
           skipAggregateResult: true,
         });
-        const cpuAfter = cpuTimeMs(server.pid);
+        const cpuAfter = summed(server.processIds(), cpuTimeMs);
         own.runs.push(run);
         own.seconds += run.duration;
         own.cpuMs =

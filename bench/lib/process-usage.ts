@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const SAMPLE_EVERY_MS = 200;
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -29,11 +29,35 @@ export function cpuTimeMs(pid: number): number | undefined {
   }
 }
 
-/** Samples a process's RSS every 200 ms until stopped; `stop()` answers the peak seen. */
-export function sampleRss(pid: number): { stop(): number | undefined } {
+/** The sum over processes (a cluster's primary and workers); undefined when none answers. */
+export function summed(pids: readonly number[], measure: (pid: number) => number | undefined) {
+  const values = pids.map(measure).filter((value) => value !== undefined);
+  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0);
+}
+
+/** The processes whose parent is `pid` (a cluster primary's workers), from /proc (Linux). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+/**
+ * Samples the summed RSS of a server's processes every 200 ms until stopped; `stop()` answers the
+ * peak seen.
+ */
+export function sampleRss(pids: () => readonly number[]): { stop(): number | undefined } {
   let peak: number | undefined;
   const sample = () => {
-    const rss = rssMiB(pid);
+    const rss = summed(pids(), rssMiB);
     if (rss !== undefined && (peak === undefined || rss > peak)) peak = rss;
   };
   sample();

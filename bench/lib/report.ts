@@ -23,6 +23,18 @@ export interface HttpScenarioFigures {
   targetRatio?: number;
 }
 
+/** One scenario on one Lock process and on a cluster of workers, loaded by the same generator. */
+export interface WorkersFigures {
+  scenario: string;
+  workers: number;
+  single: HttpFigures;
+  cluster: HttpFigures;
+  /** The cluster's req/s ÷ the single process's. */
+  ratio: number;
+  /** Each worker's share of the workers' CPU time over the comparison: near 1/N when all serve. */
+  workerCpuShares: number[];
+}
+
 export interface CpuRateFigure extends CpuRate {
   name: string;
 }
@@ -52,6 +64,8 @@ export interface BenchReport {
   settings: BenchSettings;
   startup: StartupFigure[];
   http: HttpScenarioFigures[];
+  /** `LOCK_WORKERS=N` against one process. */
+  workers?: WorkersFigures;
   /** In-process rates on one core (nothing over HTTP). */
   cpu: CpuRateFigure[];
   db?: DbWorkPerRequest & { idle: IdleRate };
@@ -119,6 +133,7 @@ export function renderReport(report: BenchReport): string {
           : `≥ ${row.targetRatio} ${verdict(row.ratio >= row.targetRatio)}`,
       ]),
     ),
+    ...(report.workers ? ['', renderWorkers(report.workers)] : []),
     '',
     renderTable(
       [
@@ -179,6 +194,25 @@ function httpCells(figures: HttpFigures | undefined): string[] {
       0,
     ),
   ];
+}
+
+function renderWorkers(figures: WorkersFigures): string {
+  const table = renderTable(
+    [
+      { title: `one process vs workers: ${figures.scenario}`, align: 'left' },
+      { title: 'req/s' },
+      { title: 'p50 ms' },
+      { title: 'p99 ms' },
+      { title: 'RSS MiB' },
+      { title: 'CPU µs/req' },
+    ],
+    [
+      ['1 process', ...httpCells(figures.single)],
+      [`${figures.workers} workers (LOCK_WORKERS=${figures.workers})`, ...httpCells(figures.cluster)],
+    ],
+  );
+  const shares = figures.workerCpuShares.map((share) => `${Math.round(share * 100)} %`).join(' / ');
+  return `${table}\n${figures.workers} workers ÷ 1 process: ${formatFixed(figures.ratio, 2)}; the workers' shares of their CPU time: ${shares} (same load generator, on the same cores)`;
 }
 
 function renderDbWork(db: DbWorkPerRequest & { idle: IdleRate }): string {

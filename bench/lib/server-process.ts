@@ -2,12 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childPids, rssMiB } from './process-usage.ts';
 
 export interface ServerProcess {
   name: string;
   /** http://127.0.0.1:PORT */
   url: string;
   pid: number;
+  /** The process and, for a cluster, its workers: whose CPU time and RSS are the server's. */
+  processIds(): number[];
+  /** The workers' pids, for a cluster (else empty). */
+  workerPids(): number[];
   /** From spawn to the first 200 on the readiness path. */
   readyMs: number;
   /** The last lines the process wrote, for failure reports. */
@@ -24,6 +29,8 @@ export interface ServerProcessOptions {
   readyPath: string;
   env: Record<string, string>;
   readyTimeoutMs?: number;
+  /** A cluster: ready once this many worker processes run beside the primary. */
+  workers?: number;
 }
 
 const OUTPUT_LINES_KEPT = 40;
@@ -68,15 +75,45 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     throw error;
   });
 
+  const workerPids = workerTracker(child.pid!, options.workers ?? 0);
+  if (options.workers) await waitForWorkers(workerPids, options.workers, options.readyTimeoutMs ?? 30_000);
+
   return {
     name: options.name,
     url,
     pid: child.pid!,
+    processIds: () => [child.pid!, ...workerPids()],
+    workerPids,
     readyMs,
     output: () => lines.join('\n'),
     exited: () => child.exitCode !== null || child.signalCode !== null,
     stop: () => stopChild(child),
   };
+}
+
+/** The primary's children, looked up again only when one is missing or gone (a scan costs ~2 ms). */
+function workerTracker(pid: number, expected: number): () => number[] {
+  let known: number[] = [];
+  return () => {
+    if (expected === 0) return known;
+    if (known.length < expected || known.some((worker) => rssMiB(worker) === undefined))
+      known = childPids(pid);
+    return known;
+  };
+}
+
+/**
+ * /readyz answers once the first worker serves; the others are forked then and start in about a
+ * second. At LOG_LEVEL=warn nothing says when they serve: the warm-up covers it, and the caller
+ * checks afterwards that every worker took its share of the work.
+ */
+async function waitForWorkers(workerPids: () => number[], expected: number, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  while (workerPids().length < expected) {
+    if (performance.now() > deadline)
+      throw new Error(`fewer than ${expected} workers within ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {

@@ -12,6 +12,8 @@ export interface LockStartOptions {
   /** Holds the key-encryption key and the declarative file; reuse it to restart the same Lock. */
   stateDir: string;
   clientSecret: string;
+  /** `LOCK_WORKERS`: a cluster of this many worker processes. */
+  workers?: number;
 }
 
 /** `node src/main.ts` as production runs it, against an external (to Lock) database. */
@@ -22,11 +24,13 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   await writeFile(configFile, lockConfigYaml());
   const port = await findFreePort();
   return startServerProcess({
-    name: 'Lock',
+    name: options.workers ? `Lock, ${options.workers} workers` : 'Lock',
     script: join(repoRoot, 'src/main.ts'),
     port,
     readyPath: '/readyz',
+    ...(options.workers && { workers: options.workers }),
     env: {
+      ...(options.workers && { LOCK_WORKERS: String(options.workers) }),
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
