@@ -41,6 +41,9 @@ export interface HttpOptions {
 export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const app = new Koa<LockState>();
   app.proxy = options.trustProxy;
+  // One proxy hop: the client is the address the nearest proxy saw (the last X-Forwarded-For
+  // entry), never one the client wrote into the header itself.
+  app.maxIpsCount = 1;
   const router = new Router<LockState>();
 
   router.get('/healthz', (ctx) => {

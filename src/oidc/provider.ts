@@ -249,6 +249,7 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  provider.maxIpsCount = 1; // as Lock's own app (src/http/app.ts): one trusted proxy hop
   registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {

@@ -115,3 +115,28 @@ describe('transport', () => {
     assert.throws(() => loadEnv({ LOCK_TLS_CERT: '/x.pem' }), /LOCK_TLS_CERT and LOCK_TLS_KEY go together/);
   });
 });
+
+describe('behind a reverse proxy (LOCK_TRUST_PROXY)', () => {
+  it('counts the address the proxy saw: prepending to X-Forwarded-For does not escape a per-address limit', async () => {
+    const lock = await startLock({
+      config: tokenConfig,
+      env: { LOCK_TRUST_PROXY: 'true', LOCK_RATE_LIMIT_AUTHORIZATION: '2' },
+    });
+    try {
+      const authorize = (forwardedFor: string) =>
+        fetch(`${lock.issuer}/auth?client_id=unknown`, {
+          headers: { 'x-forwarded-for': forwardedFor },
+          redirect: 'manual',
+        }).then((response) => response.status);
+      const statuses = [];
+      for (const chosen of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+        statuses.push(await authorize(`${chosen}, 203.0.113.7`));
+      assert.notEqual(statuses[0], 429);
+      assert.equal(statuses[2], 429, `statuses: ${statuses.join(', ')}`);
+      assert.notEqual(await authorize('203.0.113.8'), 429, 'another client is counted on its own');
+    } finally {
+      await lock.close();
+      await lock.database.drop();
+    }
+  });
+});
