@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Env } from '../config/env.ts';
 import { ConfigError } from '../config/schema-errors.ts';
 import type { Logger } from '../http/logger.ts';
+import { serveClusterMetrics } from '../metrics/cluster-metrics.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 
 /** A crashed worker comes back after 1 s, 2 s, 4 s, … at most 30 s; a minute of running resets it. */
@@ -90,6 +91,8 @@ export async function runCluster(env: Env, count: number, log: Logger): Promise<
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A scrape of /metrics reaches one worker, which asks here for every worker's counts.
+  serveClusterMetrics();
 
   cluster.on('exit', (worker, code, signal) => {
     const slot = slots.find((candidate) => candidate.worker === worker);

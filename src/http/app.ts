@@ -67,8 +67,14 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
       ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
       return;
     }
-    ctx.type = options.metrics.registry.contentType;
-    ctx.body = await options.metrics.registry.metrics();
+    try {
+      ctx.body = await options.metrics.exposition();
+      ctx.type = options.metrics.registry.contentType;
+    } catch (error) {
+      ctx.state.log.warn({ err: error }, 'metrics unavailable');
+      ctx.status = 503;
+      ctx.body = { error: 'metrics_unavailable', error_description: 'the metrics could not be gathered' };
+    }
   });
 
   // Served here rather than by oidc-provider: public members only, with a cache lifetime that the

@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import type pg from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { joinClusterMetrics, scrapeCluster } from './cluster-metrics.ts';
 
 /**
- * Lock's Prometheus metrics, one registry per process. Labels are bounded sets (route templates,
+ * Lock's Prometheus metrics, one registry per process (a cluster's scrape sums its workers'). Labels are bounded sets (route templates,
  * grant types, configured resources and connectors), never user input.
  */
 export class Metrics {
@@ -42,6 +44,7 @@ export class Metrics {
 
   constructor(pool: pg.Pool) {
     collectDefaultMetrics({ register: this.registry, prefix: 'lock_' });
+    if (cluster.isWorker) joinClusterMetrics(this.registry);
     const signingKeyAges = () => this.#signingKeyAges();
     new Gauge({
       name: 'lock_db_pool_connections',
@@ -59,11 +62,17 @@ export class Metrics {
       help: 'Seconds since the signing key of each algorithm started signing',
       labelNames: ['alg'] as const,
       registers: [this.registry],
+      aggregator: 'max', // every worker signs with the same keys: not a sum
       collect() {
         this.reset();
         for (const { alg, ageSeconds } of signingKeyAges()) this.set({ alg }, ageSeconds);
       },
     });
+  }
+
+  /** The text `/metrics` answers: this process's registry, or the whole cluster's in a worker. */
+  exposition(): Promise<string> {
+    return cluster.isWorker ? scrapeCluster() : this.registry.metrics();
   }
 
   /** Where the key-age gauge reads from (the runtime, once it exists). */

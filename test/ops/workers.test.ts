@@ -174,6 +174,16 @@ describe('lock serve --workers 2', () => {
     // Connections are handed to the workers in turn: both serve.
     assert.deepEqual(await log.servedBy(await tokens(port, 'both', 6)), new Set([pidA, pidB]));
 
+    // Whichever worker a scrape reaches, /metrics counts the whole cluster's 7 tokens.
+    for (const scrape of ['first', 'second']) {
+      const metrics = await (await fetch(`${issuer}/metrics`)).text();
+      const issued = new RegExp(
+        `^lock_tokens_issued_total\\{grant_type="client_credentials",resource="${RESOURCE}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics);
+      assert.equal(issued?.[1], '7', `${scrape} scrape:\n${metrics.slice(0, 500)}`);
+    }
+
     // A worker killed outright: the other keeps serving, and the primary starts a replacement.
     process.kill(pidA, 'SIGKILL');
     await log.next(
