@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from '../http/logger.ts';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { type EmbeddedDatabase, embeddedUrl, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createPool } from './pool.ts';
 
 export interface Database {
@@ -80,14 +80,15 @@ function runningEmbeddedUrl(dataDir: string): string | undefined {
     return undefined;
   }
   const { password } = JSON.parse(readFileSync(stateFile, 'utf8')) as { password: string };
-  return `postgres://lock:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return embeddedUrl(password, join(resolve(dataDir), 'pg'), Number(port));
 }
 
-/** host:port/database, never the password. */
+/** host:port/database (a socket directory as the host), never the password. */
 export function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+    const host = parsed.searchParams.get('host') ?? parsed.hostname;
+    return `${host}:${parsed.port || 5432}${parsed.pathname}`;
   } catch {
     return '(unparseable DATABASE_URL)';
   }

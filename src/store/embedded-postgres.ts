@@ -42,7 +42,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     // PostgreSQL refuses to run as root; on root machines the binaries run as a `postgres` user.
     createPostgresUser: asRoot,
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // A Unix socket in the cluster's own directory (Lock connects through it: a local round trip
+    // costs far less than over TCP loopback), and 127.0.0.1 for tools.
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${socketFits(clusterDir, port) ? clusterDir : ''}`,
+    ],
     onLog: (message) => log(message.trim()),
     onError: (message) => log(String(message).trim()),
   });
@@ -55,8 +62,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       { cause },
     );
   }
-  const url = `postgres://lock:${encodeURIComponent(state.password)}@127.0.0.1:${port}/postgres`;
-  return { url, stop: () => cluster.stop() };
+  return { url: embeddedUrl(state.password, clusterDir, port), stop: () => cluster.stop() };
+}
+
+/** Unix socket paths are limited to about 107 bytes: a deeper data directory gets TCP only. */
+const socketFits = (directory: string, port: number) =>
+  Buffer.byteLength(join(directory, `.s.PGSQL.${port}`)) <= 100;
+
+/** How Lock reaches an embedded cluster: its Unix socket when it has one, else 127.0.0.1. */
+export function embeddedUrl(password: string, clusterDir: string, port: number): string {
+  const credentials = `lock:${encodeURIComponent(password)}`;
+  return socketFits(clusterDir, port)
+    ? `postgres://${credentials}@localhost:${port}/postgres?host=${encodeURIComponent(clusterDir)}`
+    : `postgres://${credentials}@127.0.0.1:${port}/postgres`;
 }
 
 async function loadOrCreateState(path: string): Promise<EmbeddedState> {
