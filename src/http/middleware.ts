@@ -34,7 +34,7 @@ export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockSt
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
-      metrics.httpDuration.observe({ route: routeLabel(ctx.path), method: ctx.method, status }, seconds);
+      metrics.observeRequest(routeLabel(ctx.path), ctx.method, status, seconds);
       if (log.isLevelEnabled('info'))
         ctx.state.log.info(
           {

@@ -70,6 +70,19 @@ export class Metrics {
     });
   }
 
+  readonly #requestSeries = new Map<string, { observe(seconds: number): void }>();
+
+  /** One request's duration; the label set's series is looked up once, not hashed per request. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let series = this.#requestSeries.get(key);
+    if (!series) {
+      series = this.httpDuration.labels({ route, method, status });
+      this.#requestSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
   /** The text `/metrics` answers: this process's registry, or the whole cluster's in a worker. */
   exposition(): Promise<string> {
     return cluster.isWorker ? scrapeCluster() : this.registry.metrics();

@@ -70,17 +70,24 @@ export function deriveKey(kek: Buffer, purpose: string): Buffer {
 
 export function createProvider(options: ProviderOptions): Provider {
   const { catalog } = options;
+  // Built once per resource for this provider (a catalog or key change builds a new provider).
+  const resourceServers = new WeakMap<Resource, ResourceServer>();
   const resourceServerInfo = (resource: Resource): ResourceServer => {
-    const kid = options.signingKid(resource.signingAlg);
-    return {
-      audience: resource.id,
-      scope: resource.scopes.join(' '),
-      accessTokenTTL: resource.accessTokenTTL,
-      accessTokenFormat: resource.accessTokenFormat,
-      ...(resource.accessTokenFormat === 'jwt' && {
-        jwt: { sign: { alg: resource.signingAlg, ...(kid !== undefined && { kid }) } },
-      }),
-    };
+    let info = resourceServers.get(resource);
+    if (!info) {
+      const kid = options.signingKid(resource.signingAlg);
+      info = Object.freeze({
+        audience: resource.id,
+        scope: resource.scopes.join(' '),
+        accessTokenTTL: resource.accessTokenTTL,
+        accessTokenFormat: resource.accessTokenFormat,
+        ...(resource.accessTokenFormat === 'jwt' && {
+          jwt: { sign: { alg: resource.signingAlg, ...(kid !== undefined && { kid }) } },
+        }),
+      });
+      resourceServers.set(resource, info);
+    }
+    return info;
   };
 
   class Adapter extends PostgresAdapter {
