@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { Env } from '../config/env.ts';
+import { type Env, workersSetting } from '../config/env.ts';
 import { ConfigError } from '../config/schema-errors.ts';
 import type { Logger } from '../http/logger.ts';
 import { serveClusterMetrics } from '../metrics/cluster-metrics.ts';
@@ -18,14 +18,17 @@ const STOP_TIMEOUT_MS = 30_000;
  * when neither is set (one process, no cluster: `lock serve` as it always was).
  */
 export function workerCount(flag: string | undefined, variable: string | undefined): number | undefined {
-  const [source, value] = flag !== undefined ? ['--workers', flag] : ['LOCK_WORKERS', variable];
-  if (value === undefined || value === '') return undefined;
-  if (value === 'auto') return availableParallelism();
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256)
-    throw new ConfigError(flag !== undefined ? 'the command line' : 'the environment', [
-      `${source}: must be a whole number from 1 to 256, or "auto" (one per CPU), not "${value}"`,
-    ]);
-  return Number(value);
+  let value = variable; // LOCK_WORKERS, already checked by loadEnv
+  if (flag !== undefined) {
+    const parsed = workersSetting.safeParse(flag);
+    if (!parsed.success)
+      throw new ConfigError('the command line', [
+        `--workers: ${parsed.error.issues[0]!.message}, not "${flag}"`,
+      ]);
+    value = parsed.data;
+  }
+  if (value === undefined) return undefined;
+  return value === 'auto' ? availableParallelism() : Number(value);
 }
 
 interface Slot {

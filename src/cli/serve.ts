@@ -24,7 +24,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   try {
     env = loadEnv();
     // A forked worker re-runs this command line: it serves as a single process would.
-    workers = cluster.isPrimary ? workerCount(options.workers, process.env.LOCK_WORKERS) : undefined;
+    workers = cluster.isPrimary ? workerCount(options.workers, env.LOCK_WORKERS) : undefined;
   } catch (error) {
     return exitWithError(error);
   }

@@ -7,6 +7,14 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** `LOCK_WORKERS` and `lock serve --workers`: a number of worker processes, or `auto` (one per CPU). */
+export const workersSetting = z
+  .string()
+  .refine(
+    (value) => value === 'auto' || (/^[1-9]\d{0,2}$/.test(value) && Number(value) <= 256),
+    'must be a whole number from 1 to 256, or "auto" (one per CPU)',
+  );
+
 /**
  * Lock's environment, each variable with its default. This is the one place defaults live;
  * docs/configuration.md describes the same list.
@@ -63,6 +71,8 @@ const envSchema = z
       .default(12 * 3600),
     /** Audit events older than this many days are pruned (by the owner: `lock audit prune`, or by Lock when it may). */
     LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+    /** `lock serve` forks this many workers (node:cluster); unset: one process. */
+    LOCK_WORKERS: workersSetting.optional(),
     LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
     LOCK_METRICS_TOKEN: z.string().min(16).optional(),

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+import { workerCount } from '../../src/cli/cluster.ts';
+import { loadEnv } from '../../src/config/env.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
@@ -115,6 +117,18 @@ after(() => {
 });
 
 describe('lock serve --workers 2', () => {
+  it('takes a worker count from --workers or LOCK_WORKERS, and names the one that is wrong', () => {
+    assert.equal(workerCount('3', undefined), 3);
+    assert.equal(workerCount(undefined, loadEnv({ LOCK_WORKERS: '2' }).LOCK_WORKERS), 2);
+    assert.equal(workerCount('4', '2'), 4, 'the flag wins');
+    assert.equal(workerCount(undefined, loadEnv({}).LOCK_WORKERS), undefined, 'neither: one process');
+    assert.throws(() => workerCount('0', undefined), /--workers: must be a whole number from 1 to 256/);
+    assert.throws(
+      () => loadEnv({ LOCK_WORKERS: 'many' }),
+      /LOCK_WORKERS: must be a whole number from 1 to 256/,
+    );
+  });
+
   it('serves from both workers, replaces a killed one, and drains in-flight requests on SIGTERM', {
     timeout: 120_000,
   }, async () => {
