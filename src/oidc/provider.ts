@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
+import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
@@ -273,6 +274,19 @@ export function createProvider(options: ProviderOptions): Provider {
     provider.on('end_session.success', (ctx) => {
       const actor = ctx.oidc.entities.Session?.accountId;
       audit({ type: 'logout', outcome: 'success', ...(actor && { actor }), ...about(ctx) });
+    });
+    // Delegation is worth a record: which gateway acted for whom, towards which API.
+    provider.on('grant.success', (ctx) => {
+      if (ctx.oidc.params?.grant_type !== TOKEN_EXCHANGE) return;
+      const token = ctx.oidc.entities.AccessToken;
+      audit({
+        type: 'token.exchanged',
+        outcome: 'success',
+        ...(ctx.oidc.client && { actor: ctx.oidc.client.clientId }),
+        ...(token?.accountId && { subject: token.accountId }),
+        details: { audience: token?.aud, scope: token?.scope },
+        ...about(ctx),
+      });
     });
     provider.on('grant.revoked', (ctx, grantId) => {
       const grantType = ctx.oidc.params?.grant_type;

@@ -111,6 +111,19 @@ describe('token exchange (RFC 8693) for gateways', () => {
     assert.equal(payload.idp, 'local');
     assert.deepEqual(payload.amr, subject.amr);
     assert.ok(payload.exp! <= subject.exp!, 'never outlives the subject token');
+
+    // The delegation is in the audit log: which gateway acted for whom, towards which API.
+    const audited = async () =>
+      (
+        await lock.database.pool.query(
+          `SELECT actor, subject, details FROM audit_events WHERE type = 'token.exchanged'`,
+        )
+      ).rows;
+    for (let attempt = 0; attempt < 50 && (await audited()).length === 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20)); // written as the response leaves
+    assert.deepEqual(await audited(), [
+      { actor: 'api-gateway', subject: subject.sub, details: { audience: ORDERS, scope: 'read' } },
+    ]);
   });
 
   it('without a scope, keeps the subject scopes the target offers', async () => {
