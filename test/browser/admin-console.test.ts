@@ -158,6 +158,17 @@ users:
     await page.getByRole('alert').waitFor();
     assert.match((await page.getByRole('alert').textContent()) ?? '', /roles/);
 
+    // An API whose tokens are opaque references (introspected by its gateway).
+    await page.getByRole('link', { name: 'APIs' }).click();
+    await page.getByRole('heading', { name: 'APIs' }).waitFor();
+    await page.getByLabel('Identifier (audience URL)').fill('https://partner-api.example.com');
+    await page.getByLabel('Roles in its tokens').fill('db_reader');
+    await page.getByLabel('Access token format').selectOption('opaque');
+    await page.getByRole('button', { name: 'Create API' }).click();
+    await page.getByText('API https://partner-api.example.com created.').waitFor();
+    const partnerRow = page.getByRole('row', { name: /partner-api\.example\.com/ });
+    assert.equal(await partnerRow.getByRole('cell', { name: 'opaque', exact: true }).count(), 1);
+
     await page.getByRole('link', { name: 'Clients' }).click();
     await page.getByRole('heading', { name: 'Clients' }).waitFor();
     await page.getByLabel('Client ID').fill('reporting');

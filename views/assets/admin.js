@@ -467,11 +467,13 @@ pages.clients = async () => {
       field('Name', 'name', { path: 'name' }),
       field('Public client (PKCE, no secret)', 'public', { type: 'checkbox', path: 'public' }),
       field('First-party (no consent screen)', 'firstParty', { type: 'checkbox', path: 'firstParty' }),
-      field('Grant types', 'grantTypes', { value: 'authorization_code, refresh_token', path: 'grantTypes', hint: 'authorization_code, refresh_token, client_credentials' }),
+      field('Grant types', 'grantTypes', { value: 'authorization_code, refresh_token', path: 'grantTypes', hint: 'authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange' }),
       field('Roles (client credentials)', 'roles', { path: 'roles', hint: 'Comma-separated' }),
       field('Redirect URIs', 'redirectUris', { type: 'textarea', path: 'redirectUris', hint: 'One per line', rows: 2 }),
       field('Post-logout redirect URIs', 'postLogoutRedirectUris', { type: 'textarea', path: 'postLogoutRedirectUris', rows: 2 }),
       field('APIs (resources)', 'resources', { type: 'textarea', path: 'resources', rows: 2, hint: 'One per line' }),
+      field('Introspects tokens of', 'introspects', { type: 'textarea', path: 'introspects', rows: 2, hint: 'APIs this client (a gateway) may introspect tokens for; one per line' }),
+      field('Exchanges tokens meant for', 'subjectAudiences', { type: 'textarea', path: 'tokenExchange', rows: 2, hint: 'Token exchange (RFC 8693): the audiences of callers\' tokens it may swap for its APIs; one per line' }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create client')),
   );
@@ -486,8 +488,11 @@ pages.clients = async () => {
       postLogoutRedirectUris: list(formValue(form, 'postLogoutRedirectUris')),
       roles: list(formValue(form, 'roles')),
       resources: list(formValue(form, 'resources')),
+      introspects: list(formValue(form, 'introspects')),
     };
     if (formValue(form, 'name')) body.name = formValue(form, 'name');
+    const subjectAudiences = list(formValue(form, 'subjectAudiences'));
+    if (subjectAudiences.length > 0) body.tokenExchange = { subjectAudiences };
     const created = await api('POST', '/clients', { body });
     if (!created.ok) return showError(region, form, created);
     await pages.clients();
@@ -508,7 +513,7 @@ pages.apis = async () => {
       h('td', {}, r.scopes.join(' ')),
       h('td', {}, r.roles.join(', ')),
       h('td', {}, r.roleClaim ? h('code', {}, r.roleClaim) : ''),
-      h('td', {}, r.signingAlg),
+      h('td', {}, r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg),
       h('td', {}, `${r.accessTokenTTL} s`),
       h('td', { class: 'actions' }, !r.managedBy && h('button', { type: 'button', class: 'danger', onclick: () => remove(`/resources/${seg(r.id)}`, `API ${r.id}`, region) }, 'Delete'))),
   );
@@ -522,12 +527,13 @@ pages.apis = async () => {
       field('Default role', 'defaultRole', { path: 'defaultRole' }),
       field('Access token lifetime (s)', 'accessTokenTTL', { type: 'number', value: '300', path: 'accessTokenTTL' }),
       field('Signing algorithm', 'signingAlg', { type: 'select', value: 'RS256', path: 'signingAlg', options: [['RS256', 'RS256'], ['ES256', 'ES256'], ['EdDSA', 'EdDSA']] }),
+      field('Access token format', 'accessTokenFormat', { type: 'select', value: 'jwt', path: 'accessTokenFormat', options: [['jwt', 'JWT (verified offline with the JWKS)'], ['opaque', 'Opaque (introspected)']] }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create API')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = { id: formValue(form, 'id'), scopes: list(formValue(form, 'scopes')), roles: list(formValue(form, 'roles')), accessTokenTTL: Number(formValue(form, 'accessTokenTTL')), signingAlg: formValue(form, 'signingAlg') };
+    const body = { id: formValue(form, 'id'), scopes: list(formValue(form, 'scopes')), roles: list(formValue(form, 'roles')), accessTokenTTL: Number(formValue(form, 'accessTokenTTL')), signingAlg: formValue(form, 'signingAlg'), accessTokenFormat: formValue(form, 'accessTokenFormat') };
     if (formValue(form, 'roleClaim')) body.roleClaim = formValue(form, 'roleClaim');
     if (formValue(form, 'defaultRole')) body.defaultRole = formValue(form, 'defaultRole');
     const created = await api('POST', '/resources', { body });
@@ -535,7 +541,7 @@ pages.apis = async () => {
     flash = `API ${created.data.id} created.`;
     await route();
   });
-  show(h('h1', {}, 'APIs'), region, table(['Identifier', 'Scopes', 'Roles', 'Role claim', 'Signing', 'Token lifetime', ''], rows), form);
+  show(h('h1', {}, 'APIs'), region, table(['Identifier', 'Scopes', 'Roles', 'Role claim', 'Token', 'Token lifetime', ''], rows), form);
   regionRef = region;
 };
 
