@@ -12,6 +12,7 @@ const CALLBACK = 'https://app.example.com/callback';
 const GATEWAY = 'https://gateway.example.com';
 const ORDERS = 'https://orders.example.com';
 const BILLING = 'https://billing.example.com';
+const EDGE = 'https://edge.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -30,16 +31,17 @@ resources:
     signingAlg: ES256
     accessTokenTTL: 120
   - { id: ${BILLING}, scopes: [read], roles: [app_readonly] }
+  - { id: ${EDGE}, scopes: [read], roles: [app_readwrite], accessTokenFormat: opaque }
 clients:
   - clientId: web-app
     clientSecret: ${SECRET}
     firstParty: true
     redirectUris: [${CALLBACK}]
-    resources: [${GATEWAY}]
+    resources: [${GATEWAY}, ${EDGE}]
   - clientId: api-gateway
     clientSecret: ${SECRET}
     grantTypes: [${TOKEN_EXCHANGE}]
-    tokenExchange: { subjectAudiences: [${GATEWAY}] }
+    tokenExchange: { subjectAudiences: [${GATEWAY}, ${EDGE}] }
     resources: [${ORDERS}]
   - clientId: billing-service
     clientSecret: ${SECRET}
@@ -57,8 +59,8 @@ users:
 describe('token exchange (RFC 8693) for gateways', () => {
   let lock: RunningLock;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
-  /** Alice's access token for the gateway, from a real sign-in, with the scope asked for. */
-  let userToken: (scope: string) => Promise<string>;
+  /** Alice's access token for the gateway (or another API), from a real sign-in, with the scope asked for. */
+  let userToken: (scope: string, resource?: string) => Promise<string>;
   const exchange = (form: Record<string, string>, clientId = 'api-gateway') =>
     postForm(
       `${lock.issuer}/token`,
@@ -69,11 +71,11 @@ describe('token exchange (RFC 8693) for gateways', () => {
   before(async () => {
     lock = await startLock({ config });
     jwks = createRemoteJWKSet(new URL(`${lock.issuer}/jwks`));
-    userToken = async (scope) => {
+    userToken = async (scope, resource = GATEWAY) => {
       const request = await startAuthorization(
         lock.issuer,
         { id: 'web-app', secret: SECRET },
-        { redirect_uri: CALLBACK, scope: `openid ${scope}`, resource: GATEWAY },
+        { redirect_uri: CALLBACK, scope: `openid ${scope}`, resource },
       );
       const result = await signIn(new UserAgent(lock.issuer), request.url.toString(), 'alice', PASSWORD);
       assert.ok(result.landed, 'alice lands on the callback');
@@ -124,6 +126,36 @@ describe('token exchange (RFC 8693) for gateways', () => {
     assert.deepEqual(await audited(), [
       { actor: 'api-gateway', subject: subject.sub, details: { audience: ORDERS, scope: 'read' } },
     ]);
+  });
+
+  it('exchanges an opaque subject token while it lives, and refuses it once revoked', async () => {
+    const opaque = await userToken('read', EDGE);
+    assert.equal(opaque.split('.').length, 1, 'the edge API gets opaque tokens');
+    const exchanged = await exchange({ subject_token: opaque, resource: ORDERS });
+    assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+    const { payload } = await jwtVerify(exchanged.body.access_token as string, jwks, {
+      audience: ORDERS,
+    });
+    assert.deepEqual(payload.act, { sub: 'api-gateway' });
+    assert.deepEqual(
+      payload.roles,
+      ['app_readwrite'],
+      "the subject token's roles, narrowed to the orders API",
+    );
+    assert.equal(payload.scope, 'read');
+
+    const revoked = await fetch(`${lock.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`web-app:${SECRET}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: opaque }),
+    });
+    assert.equal(revoked.status, 200);
+    const refused = await exchange({ subject_token: opaque, resource: ORDERS });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_request');
   });
 
   it('without a scope, keeps the subject scopes the target offers', async () => {
