@@ -14,33 +14,18 @@ export interface LockState {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/**
- * What Lock keeps per request in `ctx.state`. The request's child logger is built on first use:
- * most requests (tokens, JWKS) never log more than their one request line.
- */
-class RequestState implements LockState {
-  readonly requestId: string;
-  serverError?: unknown;
-  readonly #log: Logger;
-  #child: Logger | undefined;
-
-  constructor(log: Logger, requestId: string) {
-    this.#log = log;
-    this.requestId = requestId;
-  }
-
-  get log(): Logger {
-    this.#child ??= this.#log.child({ requestId: this.requestId });
-    return this.#child;
-  }
-}
-
 /** Tags each request with an id (the caller's X-Request-Id when sane), logs one line and times it. */
 export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockState> {
   return async (ctx, next) => {
     const offered = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
-    ctx.state = new RequestState(log, requestId);
+    ctx.state.requestId = requestId;
+    // Built on first use: most requests (tokens, JWKS) never log more than the line below.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= log.child({ requestId })),
+      configurable: true,
+    });
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {
@@ -65,13 +50,12 @@ export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockSt
 }
 
 export function securityHeaders(httpsIssuer: boolean): Koa.Middleware {
-  // Not async: nothing to do after the rest has run, so no promise of its own per request.
-  return (ctx, next) => {
+  return async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
     if (httpsIssuer) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    return next();
+    await next();
   };
 }
 
