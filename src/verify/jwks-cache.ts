@@ -10,6 +10,8 @@ export interface JwksCacheOptions {
   fetch: typeof fetch;
   requestTimeout: number;
   unknownKidCooldown: number;
+  /** How long past freshness the last good keys serve while a refetch fails. */
+  maxStaleness: number;
   freshness: FreshnessPolicy;
   now?: () => number;
 }
@@ -19,6 +21,9 @@ interface LoadedKeys {
   uri: string;
   freshUntil: number;
 }
+
+/** While the issuer cannot be reached, stale keys serve and a refetch is tried this often. */
+const RETRY_WHILE_STALE_MS = 5_000;
 
 export interface CurrentKeys {
   keySet: KeySet;
@@ -38,16 +43,33 @@ export class JwksCache {
   #loaded: LoadedKeys | undefined;
   #inFlight: Promise<LoadedKeys> | undefined;
   #lastUnknownKidRefetch = Number.NEGATIVE_INFINITY;
+  /** After a failed refresh of stale keys: no new attempt before this time. */
+  #retryStaleAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: JwksCacheOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * The keys to verify with: the cached set while fresh, else a refetch. When the refetch fails,
+   * the last good set keeps serving for up to `maxStaleness` past its freshness (tokens are
+   * validated offline: a Lock outage must not take the APIs down with it), and the issuer is asked
+   * again at most every few seconds rather than on every request.
+   */
   async current(): Promise<CurrentKeys> {
     const loaded = this.#loaded;
-    if (loaded !== undefined && this.#now() < loaded.freshUntil) return { ...loaded, justFetched: false };
-    return { ...(await this.#load()), justFetched: true };
+    const now = this.#now();
+    if (loaded !== undefined && now < loaded.freshUntil) return { ...loaded, justFetched: false };
+    const usableStale = loaded !== undefined && now < loaded.freshUntil + this.#options.maxStaleness;
+    if (usableStale && now < this.#retryStaleAt) return { ...loaded, justFetched: false };
+    try {
+      return { ...(await this.#load()), justFetched: true };
+    } catch (error) {
+      if (!usableStale) throw error;
+      this.#retryStaleAt = now + RETRY_WHILE_STALE_MS;
+      return { ...loaded, justFetched: false };
+    }
   }
 
   /** Fresh keys after a token named a kid the cached set lacks, or undefined while cooling down. */

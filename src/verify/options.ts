@@ -14,6 +14,11 @@ export interface VerifierOptions {
   requestTimeout?: number;
   /** Milliseconds between JWKS refetches that an unknown `kid` may trigger. */
   unknownKidCooldown?: number;
+  /**
+   * Milliseconds past its freshness that the last JWKS fetched may still verify tokens while Lock
+   * cannot be reached (stale-if-error); 0 refuses every token once the JWKS is stale and unreachable.
+   */
+  maxStaleness?: number;
   /** The JWKS URL; when given, discovery is skipped. */
   jwksUri?: string;
   /** A `fetch` to use instead of the global one. */
@@ -28,6 +33,7 @@ export interface ResolvedOptions {
   roleClaim: string | undefined;
   requestTimeout: number;
   unknownKidCooldown: number;
+  maxStaleness: number;
   jwksUri: string | undefined;
   fetch: typeof fetch;
   /** Milliseconds a JWKS stays fresh when its response names no `max-age`. */
@@ -41,6 +47,8 @@ export const VERIFIER_DEFAULTS = {
   clockTolerance: 5,
   requestTimeout: 5_000,
   unknownKidCooldown: 30_000,
+  /** A day: no access token Lock issues lives longer (accessTokenTTL ≤ 86,400 s). */
+  maxStaleness: 24 * 60 * 60_000,
   defaultJwksMaxAge: 5 * 60_000,
   longestJwksMaxAge: 24 * 60 * 60_000,
 } as const;
@@ -88,6 +96,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
       'unknownKidCooldown',
       options.unknownKidCooldown ?? VERIFIER_DEFAULTS.unknownKidCooldown,
     ),
+    maxStaleness: nonNegative('maxStaleness', options.maxStaleness ?? VERIFIER_DEFAULTS.maxStaleness),
     jwksUri,
     fetch: options.fetch ?? globalThis.fetch,
     defaultJwksMaxAge: VERIFIER_DEFAULTS.defaultJwksMaxAge,

@@ -30,6 +30,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     fetch: resolved.fetch,
     requestTimeout: resolved.requestTimeout,
     unknownKidCooldown: resolved.unknownKidCooldown,
+    maxStaleness: resolved.maxStaleness,
     freshness: { defaultMs: resolved.defaultJwksMaxAge, longestMs: resolved.longestJwksMaxAge },
   });
 

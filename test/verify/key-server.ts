@@ -11,6 +11,8 @@ export interface KeyServer {
   cacheControl: string | undefined;
   /** Answer discovery with this status (and no document) while set. */
   discoveryStatus: number | undefined;
+  /** Answer the JWKS with this status (and no keys) while set: the issuer is down. */
+  jwksStatus: number | undefined;
   requests: { discovery: number; jwks: number };
   close(): Promise<void>;
 }
@@ -23,7 +25,8 @@ export async function startKeyServer(keys: JWK[], cacheControl?: string): Promis
       else json(response, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
     } else if (request.url === '/jwks') {
       keyServer.requests.jwks++;
-      json(response, { keys: keyServer.keys }, keyServer.cacheControl);
+      if (keyServer.jwksStatus !== undefined) response.writeHead(keyServer.jwksStatus).end();
+      else json(response, { keys: keyServer.keys }, keyServer.cacheControl);
     } else {
       response.writeHead(404).end();
     }
@@ -35,6 +38,7 @@ export async function startKeyServer(keys: JWK[], cacheControl?: string): Promis
     keys,
     cacheControl,
     discoveryStatus: undefined,
+    jwksStatus: undefined,
     requests: { discovery: 0, jwks: 0 },
     close: () => closeServer(server),
   };

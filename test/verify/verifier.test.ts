@@ -466,6 +466,31 @@ describe('lock/verify against a JWKS served by the test', () => {
       );
     });
 
+    it('keeps verifying with the last good JWKS while Lock is down, asking again only every few seconds', async (t) => {
+      const server = await keyServer(t, 'no-cache'); // stale at once: every verification wants a refetch
+      const verifier = verifierFor(server);
+      await verifier.verify(await signAccessToken(es, server.issuer));
+      server.jwksStatus = 503;
+      const claims = await verifier.verify(await signAccessToken(es, server.issuer));
+      assert.equal(claims.sub, 'reporting-service');
+      assert.equal(server.requests.jwks, 2, 'it did ask Lock again');
+      await verifier.verify(await signAccessToken(ed, server.issuer));
+      assert.equal(server.requests.jwks, 2, 'not again on the very next request');
+    });
+
+    it('refuses with jwks_unavailable once the stale keys are past maxStaleness', async (t) => {
+      const server = await keyServer(t, 'no-cache');
+      const verifier = verifierFor(server, { maxStaleness: 0 });
+      await verifier.verify(await signAccessToken(es, server.issuer));
+      server.jwksStatus = 503;
+      await refused(
+        verifier.verify(await signAccessToken(es, server.issuer)),
+        'jwks_unavailable',
+        'jwks_fetch_failed',
+        /503/,
+      );
+    });
+
     it('answers jwks_unavailable when the JWKS server is down', async () => {
       const url = await refusedUrl();
       const verifier = createVerifier({ issuer: url, audience: AUDIENCE, jwksUri: `${url}/jwks` });
