@@ -35,6 +35,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 
 # SIGTERM (docker stop) drains in-flight requests; give it time: `docker stop -t 30`.
 STOPSIGNAL SIGTERM
-# A 16 MiB young generation: Node 24 sizes it from the host's memory, which costs ~100 MiB of RSS
-# under load for no throughput (docs/benchmarks.md#results).
-CMD ["node", "--max-semi-space-size=16", "src/main.ts"]
+CMD ["node", "src/main.ts"]

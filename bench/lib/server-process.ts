@@ -25,8 +25,6 @@ export interface ServerProcessOptions {
   name: string;
   /** A TypeScript entry point, run by this very Node binary. */
   script: string;
-  /** Node options before the script, as production passes them. */
-  nodeArgs?: string[];
   port: number;
   readyPath: string;
   env: Record<string, string>;
@@ -52,7 +50,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
   const started = performance.now();
   // A minimal environment: only what is named here, so the figures do not depend on the caller's shell.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
+  const child = spawn(process.execPath, [options.script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

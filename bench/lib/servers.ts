@@ -26,8 +26,6 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   return startServerProcess({
     name: options.workers ? `Lock, ${options.workers} workers` : 'Lock',
     script: join(repoRoot, 'src/main.ts'),
-    // As `npm start`, the Dockerfile and the systemd unit run it.
-    nodeArgs: ['--max-semi-space-size=16'],
     port,
     readyPath: '/readyz',
     ...(options.workers && { workers: options.workers }),
