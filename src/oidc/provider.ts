@@ -91,6 +91,22 @@ export function createProvider(options: ProviderOptions): Provider {
     return info;
   };
 
+  // A service's claims follow from the catalog alone (its roles, the resource, the scope asked
+  // for): computed once per combination for this provider, the token path's steady state.
+  const serviceClaimsCache = new WeakMap<Resource, Map<string, Readonly<Record<string, unknown>>>>();
+  const serviceClaims = (resource: Resource, clientId: string, scope: string) => {
+    let byClient = serviceClaimsCache.get(resource);
+    if (!byClient) serviceClaimsCache.set(resource, (byClient = new Map()));
+    const key = `${clientId} ${scope}`;
+    let claims = byClient.get(key);
+    if (!claims) {
+      const roles = catalog().clients.get(clientId)?.roles ?? [];
+      claims = Object.freeze(resourceTokenClaims(resource, { sub: clientId, clientId, roles, scope }));
+      byClient.set(key, claims);
+    }
+    return claims;
+  };
+
   class Adapter extends PostgresAdapter {
     constructor(model: string) {
       super(options.pool, model);
@@ -209,11 +225,7 @@ export function createProvider(options: ProviderOptions): Provider {
       const resource = resourceId === undefined ? undefined : catalog().resources.get(resourceId);
       if (!resource) return undefined;
       const scope = token.scope ?? '';
-      if (token.kind === 'ClientCredentials') {
-        const clientId = token.clientId!;
-        const roles = catalog().clients.get(clientId)?.roles ?? [];
-        return resourceTokenClaims(resource, { sub: clientId, clientId, roles, scope });
-      }
+      if (token.kind === 'ClientCredentials') return serviceClaims(resource, token.clientId!, scope);
       // The grant already looked the account up (findAccount): reuse it rather than query again.
       const loaded = ctx.oidc.account as LockAccount | undefined;
       const account =
