@@ -96,7 +96,10 @@ export function createProvider(options: ProviderOptions): Provider {
   const serviceClaimsCache = new WeakMap<Resource, Map<string, Readonly<Record<string, unknown>>>>();
   const serviceClaims = (resource: Resource, clientId: string, scope: string) => {
     let byClient = serviceClaimsCache.get(resource);
-    if (!byClient) serviceClaimsCache.set(resource, (byClient = new Map()));
+    if (!byClient) {
+      byClient = new Map();
+      serviceClaimsCache.set(resource, byClient);
+    }
     const key = `${clientId} ${scope}`;
     let claims = byClient.get(key);
     if (!claims) {
