@@ -18,6 +18,8 @@ import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
 const LOCK_PATHS = ['/healthz', '/readyz', '/metrics', '/jwks', '/assets', '/interaction', '/saml', '/admin'];
+/** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
+const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
 
 export interface HttpOptions {
   issuer: string;
@@ -129,12 +131,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   // the current oidc-provider (which runs the same cross-cutting middleware itself).
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
-    if (
-      LOCK_PATHS.some(
-        (prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`),
-      )
-    )
-      return lockHandler(req, res);
+    if (LOCK_PATH.test(path)) return lockHandler(req, res);
     return options.runtime.state.handler(req, res);
   };
 }
