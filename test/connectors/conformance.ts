@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordConnector, PasswordLoginResult } from '../../src/connectors/connector.ts';
+import type { TestDirectory } from './directories.ts';
 import { LOCAL_USER, lockConfig, RelyingParty } from './lock-flow.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -44,6 +45,31 @@ const INJECTIONS = [
   '\\2a',
 ];
 const SASL_MECHANISMS = ['EXTERNAL', 'PLAIN', 'DIGEST-MD5', 'SCRAM-SHA-1'];
+
+/** The suite against one of the test directories (OpenLDAP, Samba AD), closed after it. */
+export function describeDirectoryConformance(
+  directory: TestDirectory,
+  target: Pick<ConformanceTarget, 'name' | 'connectorId' | 'disabledLoginMessage'>,
+): void {
+  after(() => directory.close());
+  describeConnectorConformance({
+    ...target,
+    directoryUrl: directory.url,
+    connectorConfig: (url) => directory.connectorConfig({ url }),
+    staffMember: directory.alice,
+    admin: directory.bob,
+    saslNamedUser: directory.plain,
+    async createUser() {
+      const user = await directory.createUser();
+      return {
+        ...user,
+        addToAdmins: () => directory.addToGroup(user, 'admins'),
+        disable: () => directory.disable(user),
+        remove: () => directory.deleteUser(user),
+      };
+    },
+  });
+}
 
 /** One suite, run against Lock's own accounts, OpenLDAP and Active Directory (Dex's conformance idea). */
 export function describeConnectorConformance(target: ConformanceTarget): void {
