@@ -94,6 +94,20 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
     setAttributeValues(root, 'groups', 'admins');
   }
 
+  /** A copy of the signed element without its signature: the original a wrapping hides somewhere. */
+  function unsignedCopy(element: Element): Element {
+    const copy = element.cloneNode(true) as Element;
+    removeSignature(copy);
+    return copy;
+  }
+
+  /** Turns the element into the attacker's: a new ID, and bob made alice, an admin. */
+  function makeEvil(element: Element, id = '_evil_assertion'): Element {
+    element.setAttribute('ID', id);
+    escalate(element);
+    return element;
+  }
+
   it('refuses a tampered attribute', async () => {
     const { document, response } = realResponse();
     removeSignature(response);
@@ -124,11 +138,9 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
 
   it('refuses XSW1: evil Response as root, the signed original inside its Signature', async () => {
     const { document, response } = realResponse();
-    const original = response.cloneNode(true) as Element;
+    const original = unsignedCopy(response);
     const signature = removeSignature(response);
-    removeSignature(original);
-    response.setAttribute('ID', '_evil_response');
-    escalate(response);
+    makeEvil(response, '_evil_response');
     signature.appendChild(original);
     response.insertBefore(signature, child(response, 'Issuer').nextSibling);
     await assertRefused(serializeXml(document), /protocol schema: .*Response': This element is not expected/);
@@ -136,11 +148,9 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
 
   it('refuses XSW2: evil Response as root, the signed original beside its Signature', async () => {
     const { document, response } = realResponse();
-    const original = response.cloneNode(true) as Element;
+    const original = unsignedCopy(response);
     const signature = removeSignature(response);
-    removeSignature(original);
-    response.setAttribute('ID', '_evil_response');
-    escalate(response);
+    makeEvil(response, '_evil_response');
     const issuer = child(response, 'Issuer');
     response.insertBefore(signature, issuer.nextSibling);
     response.insertBefore(original, signature);
@@ -150,10 +160,7 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW3: evil assertion before the signed one', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const evil = assertion.cloneNode(true) as Element;
-    removeSignature(evil);
-    evil.setAttribute('ID', '_evil_assertion');
-    escalate(evil);
+    const evil = makeEvil(unsignedCopy(assertion));
     response.insertBefore(evil, assertion);
     await assertRefused(serializeXml(document), /2 assertions .* expected exactly one/);
   });
@@ -161,10 +168,7 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW4: evil assertion wrapping the signed one', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const evil = assertion.cloneNode(true) as Element;
-    removeSignature(evil);
-    evil.setAttribute('ID', '_evil_assertion');
-    escalate(evil);
+    const evil = makeEvil(unsignedCopy(assertion));
     response.replaceChild(evil, assertion);
     evil.appendChild(assertion);
     await assertRefused(
@@ -176,10 +180,8 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW5: evil assertion carrying the signature, the signed original after it', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const original = assertion.cloneNode(true) as Element;
-    removeSignature(original);
-    assertion.setAttribute('ID', '_evil_assertion');
-    escalate(assertion);
+    const original = unsignedCopy(assertion);
+    makeEvil(assertion);
     response.appendChild(original);
     await assertRefused(serializeXml(document), /2 assertions .* expected exactly one/);
   });
@@ -187,10 +189,8 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW6: evil assertion carrying the signature, the signed original inside that signature', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const original = assertion.cloneNode(true) as Element;
-    removeSignature(original);
-    assertion.setAttribute('ID', '_evil_assertion');
-    escalate(assertion);
+    const original = unsignedCopy(assertion);
+    makeEvil(assertion);
     find(assertion, 'Signature').appendChild(original);
     await assertRefused(
       serializeXml(document),
@@ -201,10 +201,7 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW7: evil assertion, the signed original in samlp:Extensions', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const evil = assertion.cloneNode(true) as Element;
-    removeSignature(evil);
-    evil.setAttribute('ID', '_evil_assertion');
-    escalate(evil);
+    const evil = makeEvil(unsignedCopy(assertion));
     const extensions = document.createElementNS('urn:oasis:names:tc:SAML:2.0:protocol', 'samlp:Extensions');
     response.replaceChild(evil, assertion);
     extensions.appendChild(assertion);
@@ -215,10 +212,8 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   it('refuses XSW8: evil assertion carrying the signature, the signed original in a ds:Object', async () => {
     const { document, response, assertion } = realResponse();
     removeSignature(response);
-    const original = assertion.cloneNode(true) as Element;
-    removeSignature(original);
-    assertion.setAttribute('ID', '_evil_assertion');
-    escalate(assertion);
+    const original = unsignedCopy(assertion);
+    makeEvil(assertion);
     const object = document.createElementNS('http://www.w3.org/2000/09/xmldsig#', 'ds:Object');
     object.appendChild(original);
     find(assertion, 'Signature').appendChild(object);
