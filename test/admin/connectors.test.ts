@@ -8,10 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
-import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { API, CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
 import { requirePeerEnv } from '../peers/peer.ts';
 import {
   ADMIN_PASSWORD,
@@ -212,25 +210,8 @@ describe('admin API: connectors', () => {
       body: { connector: 'corp', group: 'engineering', roles: ['app_readwrite'] },
     });
     assert.equal(mapping.status, 201);
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const { landed, html } = await signIn(
-      new UserAgent(lock.issuer),
-      url.toString(),
-      'dave',
-      'dave-password',
-    );
-    assert.ok(landed, html);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed), { pkceCodeVerifier: verifier });
+    const { tokens, html } = await signInToWebApp(lock.issuer, 'dave', 'dave-password');
+    assert.ok(tokens, html);
     const claims = decodeJwt(tokens.access_token);
     assert.deepEqual(claims.roles, ['app_readwrite']);
     assert.equal(claims.idp, 'corp');

@@ -3,8 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, API, CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { ALICE_PASSWORD, loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
 import {
   ADMIN_PASSWORD,
   type AdminApi,
@@ -22,25 +21,7 @@ describe('admin API: users and groups', () => {
   let api: AdminApi;
   let erin: string;
 
-  const signInAs = async (username: string, password: string) => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const result = await signIn(new UserAgent(lock.issuer), url.toString(), username, password);
-    if (!result.landed) return { ...result, config, tokens: undefined };
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(result.landed), {
-      pkceCodeVerifier: verifier,
-    });
-    return { ...result, config, tokens };
-  };
+  const signInAs = (username: string, password: string) => signInToWebApp(lock.issuer, username, password);
 
   before(async () => {
     lock = await startLock({ config: loginConfig, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });

@@ -4,8 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, API, CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { ALICE_PASSWORD, API, loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -21,25 +20,7 @@ describe('lock users / lock clients', () => {
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
   };
-  const signInAs = async (username: string, password: string) => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      resource: API,
-    });
-    const result = await signIn(new UserAgent(lock.issuer), url.toString(), username, password);
-    if (!result.landed) return { ...result, tokens: undefined, config };
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(result.landed), {
-      pkceCodeVerifier: verifier,
-    });
-    return { ...result, tokens, config };
-  };
+  const signInAs = (username: string, password: string) => signInToWebApp(lock.issuer, username, password);
 
   before(async () => {
     lock = await startLock({ config: loginConfig });

@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
-import * as oidc from 'openid-client';
 import { parse } from 'yaml';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { API, CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { API, loginConfig, signInToWebApp, WEB_SECRET } from '../helpers/login-fixtures.ts';
 
 const FRANK_PASSWORD = 'frank keeps a long passphrase';
 const BIND_PASSWORD = 'the directory service password';
@@ -166,25 +164,8 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
       'as before the export',
     );
 
-    const config = await oidc.discovery(new URL(copy.issuer), 'web-app', WEB_SECRET, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const { landed, html } = await signIn(
-      new UserAgent(copy.issuer),
-      url.toString(),
-      'frank',
-      FRANK_PASSWORD,
-    );
-    assert.ok(landed, `frank signs in with the password whose hash was exported: ${html}`);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed), { pkceCodeVerifier: verifier });
+    const { tokens, html } = await signInToWebApp(copy.issuer, 'frank', FRANK_PASSWORD);
+    assert.ok(tokens, `frank signs in with the password whose hash was exported: ${html}`);
     assert.deepEqual(decodeJwt(tokens.access_token).roles, ['app_readwrite'], 'editors → app_readwrite');
 
     const copyApi = adminApi(copy.issuer, await consoleToken(copy.issuer, 'admin', ADMIN_PASSWORD));

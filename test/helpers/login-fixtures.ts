@@ -1,5 +1,6 @@
 import { SECRET } from './fixtures.ts';
-import { readLoginForm, type UserAgent } from './user-agent.ts';
+import { redeem, startAuthorization } from './relying-party.ts';
+import { readLoginForm, UserAgent } from './user-agent.ts';
 
 export const ALICE_PASSWORD = 'correct horse battery staple';
 export const BOB_PASSWORD = 'Tr0ub4dor&3-but-longer';
@@ -80,4 +81,19 @@ export async function signIn(
     html = submitted.left ? '' : await submitted.response.text();
   }
   return { landed: submitted.left, status: submitted.response.status, html };
+}
+
+/**
+ * A user signs in to the `web-app` client (code + PKCE, for the API) on Lock's login page in a
+ * fresh browser; `tokens` when they land on the client with a code, else the page they saw.
+ */
+export async function signInToWebApp(issuer: string, username: string, password: string) {
+  const request = await startAuthorization(
+    issuer,
+    { id: 'web-app', secret: WEB_SECRET },
+    { redirect_uri: CALLBACK, scope: 'openid', resource: API },
+  );
+  const result = await signIn(new UserAgent(issuer), request.url.toString(), username, password);
+  const tokens = result.landed ? await redeem(request, new URL(result.landed)) : undefined;
+  return { ...result, tokens, config: request.config };
 }
