@@ -4,8 +4,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { joinClusterMetrics, scrapeCluster } from './cluster-metrics.ts';
 
 /**
- * Lock's Prometheus metrics, one registry per process (a cluster's scrape sums its workers'). Labels are bounded sets (route templates,
- * grant types, configured resources and connectors), never user input.
+ * Lock's Prometheus metrics, one registry per process (a cluster's scrape sums its workers').
+ * Labels are bounded sets (route templates, grant types, configured resources and connectors),
+ * never user input.
  */
 export class Metrics {
   readonly registry = new Registry();

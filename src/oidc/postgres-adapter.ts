@@ -13,8 +13,8 @@ const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
     : row.payload;
 };
 
-const LIVE = '(expires_at IS NULL OR expires_at > now())';
 const live = (table: string) => `(${table}.expires_at IS NULL OR ${table}.expires_at > now())`;
+const LIVE = live('oidc_payloads');
 
 /**
  * Grant sources — a refresh token or an authorization code — are always followed, in the same

@@ -69,6 +69,9 @@ export function deriveKey(kek: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, 'lock', purpose, 32));
 }
 
+/** Client × scope combinations of service claims kept per resource. */
+const SERVICE_CLAIMS_CACHE_SIZE = 1024;
+
 export function createProvider(options: ProviderOptions): Provider {
   const { catalog } = options;
   // Built once per resource for this provider (a catalog or key change builds a new provider).
@@ -92,20 +95,22 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   // A service's claims follow from the catalog alone (its roles, the resource, the scope asked
-  // for): computed once per combination for this provider, the token path's steady state.
+  // for): computed once per combination for this provider, the token path's steady state. The
+  // scope is a set (sorted for the key) and the cache is bounded: callers cannot grow it at will.
   const serviceClaimsCache = new WeakMap<Resource, Map<string, Readonly<Record<string, unknown>>>>();
-  const serviceClaims = (resource: Resource, clientId: string, scope: string) => {
+  const serviceClaims = (resource: Resource, clientId: string, requestedScope: string) => {
     let byClient = serviceClaimsCache.get(resource);
     if (!byClient) {
       byClient = new Map();
       serviceClaimsCache.set(resource, byClient);
     }
+    const scope = [...new Set(requestedScope.split(' ').filter(Boolean))].sort().join(' ');
     const key = `${clientId} ${scope}`;
     let claims = byClient.get(key);
     if (!claims) {
       const roles = catalog().clients.get(clientId)?.roles ?? [];
       claims = Object.freeze(resourceTokenClaims(resource, { sub: clientId, clientId, roles, scope }));
-      byClient.set(key, claims);
+      if (byClient.size < SERVICE_CLAIMS_CACHE_SIZE) byClient.set(key, claims);
     }
     return claims;
   };
