@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { parseDeclarative } from '../../src/config/declarative-file.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { signIn } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
@@ -226,5 +227,17 @@ describe('token exchange (RFC 8693) for gateways', () => {
     });
     assert.equal(wrongType.status, 400);
     assert.equal(wrongType.body.error, 'invalid_request');
+  });
+
+  it('refuses a policy without the grant, and the grant without a policy, naming the field', () => {
+    const client = (extra: string) => `clients:\n  - { clientId: gw, clientSecret: ${SECRET}, ${extra} }\n`;
+    for (const extra of [
+      `grantTypes: [${TOKEN_EXCHANGE}]`,
+      `grantTypes: [client_credentials], tokenExchange: { subjectAudiences: [${GATEWAY}] }`,
+    ])
+      assert.throws(
+        () => parseDeclarative(client(extra), 'lock.yaml'),
+        /clients\[0\]\.tokenExchange: is required with grant type urn:ietf:params:oauth:grant-type:token-exchange, and only with it/,
+      );
   });
 });
