@@ -10,7 +10,7 @@ import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import type { Logger } from './http/logger.ts';
-import { databaseOutageAs503, requestLog, securityHeaders } from './http/middleware.ts';
+import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
@@ -89,22 +89,27 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     const metrics = new Metrics(pool);
     const rateLimiter = new RateLimiter(
       pool,
-      rateLimitRules({
-        token: env.LOCK_RATE_LIMIT_TOKEN,
-        introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
-        authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
-        login: env.LOCK_RATE_LIMIT_LOGIN,
-      }),
+      rateLimitRules(
+        {
+          token: env.LOCK_RATE_LIMIT_TOKEN,
+          introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
+          authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
+          login: env.LOCK_RATE_LIMIT_LOGIN,
+        },
+        (clientId) => runtime.state.catalog.clients.has(clientId),
+      ),
       { windowSeconds: env.LOCK_RATE_LIMIT_WINDOW, now },
     );
     rateLimiter.start();
     closers.push(() => rateLimiter.stop());
     // What every request passes through, on Lock's own routes and on oidc-provider's alike.
     const crossCutting = [
-      requestLog(log, metrics),
-      databaseOutageAs503(),
-      securityHeaders(env.LOCK_ISSUER.startsWith('https:')),
-      rateLimiter.middleware(),
+      requestEdge({
+        log,
+        metrics,
+        httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
+        admit: (ctx) => rateLimiter.admit(ctx),
+      }),
     ];
 
     const runtime = new OidcRuntime({

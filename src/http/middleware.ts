@@ -12,50 +12,79 @@ export interface LockState {
   serverError?: unknown;
 }
 
+/** `ctx.state` of every request: its id, and a logger bound to it, built on first use. */
+class RequestState implements LockState {
+  readonly requestId: string;
+  serverError?: unknown;
+  readonly #base: Logger;
+  #log: Logger | undefined;
+
+  constructor(requestId: string, base: Logger) {
+    this.requestId = requestId;
+    this.#base = base;
+  }
+
+  // Most requests (tokens, JWKS) never log more than their request line.
+  get log(): Logger {
+    this.#log ??= this.#base.child({ requestId: this.requestId });
+    return this.#log;
+  }
+}
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Tags each request with an id (the caller's X-Request-Id when sane), logs one line and times it. */
-export function requestLog(log: Logger, metrics: Metrics): Koa.Middleware<LockState> {
+export interface RequestEdgeOptions {
+  log: Logger;
+  metrics: Metrics;
+  /** Adds Strict-Transport-Security. */
+  httpsIssuer: boolean;
+  /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
+  admit: (ctx: Koa.Context) => boolean;
+}
+
+/**
+ * What every request passes through, on Lock's own routes and on oidc-provider's alike: an id
+ * (the caller's X-Request-Id when sane), security headers, rate limits, a database outage answered
+ * 503, and on the way out one log line and the duration metric. One middleware of plain steps,
+ * not one per concern: it runs on the token path's every request.
+ */
+export function requestEdge({
+  log,
+  metrics,
+  httpsIssuer,
+  admit,
+}: RequestEdgeOptions): Koa.Middleware<LockState> {
+  const securityHeaders = Object.entries({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    ...(httpsIssuer && { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' }),
+  });
   return async (ctx, next) => {
-    const offered = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
-    ctx.state.requestId = requestId;
-    // Built on first use: most requests (tokens, JWKS) never log more than the line below.
-    let child: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      get: () => (child ??= log.child({ requestId })),
-      configurable: true,
-    });
-    ctx.set('X-Request-Id', requestId);
     const started = performance.now();
+    const offered = ctx.get('x-request-id');
+    const state = new RequestState(REQUEST_ID.test(offered) ? offered : randomUUID(), log);
+    ctx.state = state;
+    ctx.set('X-Request-Id', state.requestId);
+    for (const [name, value] of securityHeaders) ctx.set(name, value);
     try {
+      if (!admit(ctx as unknown as Koa.Context)) return;
       await next();
+      if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      answerDatabaseOutage(ctx);
     } finally {
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
       metrics.observeRequest(routeLabel(ctx.path), ctx.method, status, seconds);
       if (log.isLevelEnabled('info'))
-        ctx.state.log.info(
-          {
-            method: ctx.method,
-            path: ctx.path,
-            status,
-            ms: Math.round(seconds * 10_000) / 10,
-          },
+        state.log.info(
+          { method: ctx.method, path: ctx.path, status, ms: Math.round(seconds * 10_000) / 10 },
           'request',
         );
     }
-  };
-}
-
-export function securityHeaders(httpsIssuer: boolean): Koa.Middleware {
-  return async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    if (httpsIssuer) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
   };
 }
 
@@ -69,7 +98,7 @@ export function errorHandler(): Koa.Middleware<LockState> {
       await next();
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
-        respondDatabaseUnavailable(ctx);
+        answerDatabaseOutage(ctx);
         return;
       }
       const status = (error as { status?: number }).status ?? 500;
@@ -90,8 +119,11 @@ export function errorHandler(): Koa.Middleware<LockState> {
   };
 }
 
-/** 503 with Retry-After: the request may succeed in a moment, and nothing was half done. */
-function respondDatabaseUnavailable(ctx: Koa.ParameterizedContext<LockState>): void {
+/**
+ * 503 with Retry-After: the request may succeed in a moment, and nothing was half done. Also for
+ * oidc-provider's requests, which it answers 500 server_error when a database call failed.
+ */
+function answerDatabaseOutage(ctx: Koa.ParameterizedContext<LockState>): void {
   ctx.status = 503;
   ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   const message = 'Lock cannot reach its database right now. Please try again in a moment.';
@@ -104,29 +136,4 @@ function respondDatabaseUnavailable(ctx: Koa.ParameterizedContext<LockState>): v
       requestId: ctx.state.requestId,
     });
   } else ctx.body = { error: 'temporarily_unavailable', error_description: message };
-}
-
-/**
- * For oidc-provider's requests: it answers a failed database call with a 500 server_error; this
- * turns that into 503 + Retry-After when the cause was the database being away.
- */
-export function databaseOutageAs503(): Koa.Middleware<LockState> {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      respondDatabaseUnavailable(ctx);
-      return;
-    }
-    if (ctx.status === 500 && isDatabaseUnavailable(ctx.state.serverError)) {
-      ctx.status = 503;
-      ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-      if (ctx.type === 'application/json' || ctx.accepts('json', 'html') !== 'html')
-        ctx.body = {
-          error: 'temporarily_unavailable',
-          error_description: 'the database is unavailable; retry shortly',
-        };
-    }
-  };
 }

@@ -278,7 +278,10 @@ export function createProvider(options: ProviderOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
   provider.maxIpsCount = 1; // as Lock's own app (src/http/app.ts): one trusted proxy hop
-  registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
+  // Registered only while some client may exchange: every grant type's parameters are parsed on
+  // every token request, so an unused grant would cost each one.
+  if (options.clients.some((client) => client.grantTypes.includes(TOKEN_EXCHANGE)))
+    registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by databaseOutageAs503 on the way out

@@ -13,7 +13,7 @@ export interface RateLimitSettings {
 }
 
 /** The client a request names with HTTP Basic authentication, or as `client_id` in the query. */
-function clientOf(ctx: Koa.Context): string | undefined {
+function namedClient(ctx: Koa.Context): string | undefined {
   const header = ctx.get('authorization');
   if (header.toLowerCase().startsWith('basic ')) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
@@ -30,50 +30,43 @@ function clientOf(ctx: Koa.Context): string | undefined {
   return typeof fromQuery === 'string' && fromQuery.length <= 256 ? fromQuery : undefined;
 }
 
-const on = (
-  method: string | string[],
-  test: (path: string) => boolean,
-  key: (ctx: Koa.Context) => string | undefined,
-) => {
-  const methods = Array.isArray(method) ? method : [method];
-  return (ctx: Koa.Context) => (methods.includes(ctx.method) && test(ctx.path) ? key(ctx) : undefined);
-};
+const byAddress = (ctx: Koa.Context) => ctx.ip;
+const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp)$/;
 
-/** The rules of docs/operations.md; a limit of 0 turns a rule off. */
-export function rateLimitRules(settings: RateLimitSettings): RateLimitRule[] {
+/**
+ * The rules of docs/operations.md; a limit of 0 turns a rule off. Only clients that exist are
+ * counted per client (`isClient`): made-up client ids would otherwise each get a counter, here and
+ * in PostgreSQL. Their requests still count per address, and fail client authentication.
+ */
+export function rateLimitRules(
+  settings: RateLimitSettings,
+  isClient: (id: string) => boolean,
+): RateLimitRule[] {
+  const clientOf = (ctx: Koa.Context) => {
+    const id = namedClient(ctx);
+    return id !== undefined && isClient(id) ? id : undefined;
+  };
+  const tokenRequest = (method: string, path: string) => method === 'POST' && path === '/token';
   const rules: RateLimitRule[] = [
-    { name: 'token:client', limit: settings.token, keyOf: on('POST', (p) => p === '/token', clientOf) },
-    {
-      name: 'token:address',
-      limit: settings.token,
-      keyOf: on(
-        'POST',
-        (p) => p === '/token',
-        (ctx) => ctx.ip,
-      ),
-    },
+    { name: 'token:client', limit: settings.token, appliesTo: tokenRequest, keyOf: clientOf },
+    { name: 'token:address', limit: settings.token, appliesTo: tokenRequest, keyOf: byAddress },
     {
       name: 'introspection:client',
       limit: settings.introspection,
-      keyOf: on('POST', (p) => p === '/token/introspection', clientOf),
+      appliesTo: (method, path) => method === 'POST' && path === '/token/introspection',
+      keyOf: clientOf,
     },
     {
       name: 'authorization:address',
       limit: settings.authorization,
-      keyOf: on(
-        ['GET', 'POST'],
-        (p) => p === '/auth',
-        (ctx) => ctx.ip,
-      ),
+      appliesTo: (method, path) => (method === 'GET' || method === 'POST') && path === '/auth',
+      keyOf: byAddress,
     },
     {
       name: 'login:address',
       limit: settings.login,
-      keyOf: on(
-        'POST',
-        (p) => /^\/interaction\/[^/]+\/(login|totp)$/.test(p),
-        (ctx) => ctx.ip,
-      ),
+      appliesTo: (method, path) => method === 'POST' && LOGIN_FORM.test(path),
+      keyOf: byAddress,
     },
   ];
   return rules.filter((rule) => rule.limit > 0);

@@ -7,11 +7,15 @@ export interface RateLimitRule {
   name: string;
   /** Requests allowed per window for one key. */
   limit: number;
-  /** The key this request counts against (a client id, an address), or undefined when the rule does not apply. */
+  /** Whether the rule applies to a request with this method and path. */
+  appliesTo: (method: string, path: string) => boolean;
+  /** The key this request counts against (a client id, an address), if it has one. */
   keyOf: (ctx: Koa.Context) => string | undefined;
 }
 
 interface Counter {
+  /** `rule:key`, as stored in PostgreSQL. */
+  key: string;
   windowStart: number;
   /** What every process had counted at the last sync. */
   shared: number;
@@ -30,13 +34,15 @@ export class RateLimiter {
   readonly #rules: RateLimitRule[];
   readonly #windowMs: number;
   readonly #now: () => Date;
-  readonly #counters = new Map<string, Counter>();
+  /** Per rule, by key: no string is built per request to find a counter. */
+  readonly #counters = new Map<RateLimitRule, Map<string, Counter>>();
   #timer: NodeJS.Timeout | undefined;
   #syncing = false;
 
   constructor(db: pg.Pool, rules: RateLimitRule[], options: { windowSeconds: number; now?: () => Date }) {
     this.#db = db;
     this.#rules = rules;
+    for (const rule of rules) this.#counters.set(rule, new Map());
     this.#windowMs = options.windowSeconds * 1000;
     this.#now = options.now ?? (() => new Date());
   }
@@ -49,41 +55,49 @@ export class RateLimiter {
     clearInterval(this.#timer);
   }
 
-  /** Koa middleware: 429 with Retry-After once any applicable rule's key is over its limit. */
-  middleware(): Koa.Middleware {
-    return async (ctx, next) => {
-      const now = this.#now().getTime();
+  /**
+   * Counts the request against every rule that applies to it: true to go on, false once a key is
+   * over its limit (the request is then answered 429 with Retry-After). Never waits: a key first
+   * seen in a window learns what other processes counted in the background (one query per key
+   * and window, never per request) and counts locally meanwhile, also while the database is away.
+   */
+  admit(ctx: Koa.Context): boolean {
+    const { method, path } = ctx;
+    let now: number | undefined;
+    for (const rule of this.#rules) {
+      if (!rule.appliesTo(method, path)) continue;
+      const key = rule.keyOf(ctx);
+      if (key === undefined) continue;
+      now ??= this.#now().getTime();
       const windowStart = now - (now % this.#windowMs);
-      for (const rule of this.#rules) {
-        const key = rule.keyOf(ctx);
-        if (key === undefined) continue;
-        const counterKey = `${rule.name}:${key}`;
-        let counter = this.#counters.get(counterKey);
-        if (!counter || counter.windowStart !== windowStart) {
-          // First sight of this key in this window: learn what other processes counted (one
-          // query per key and window, never per request).
-          counter = { windowStart, shared: 0, unsynced: 0 };
-          this.#counters.set(counterKey, counter);
-          // A database outage must not take the endpoints down with it: count locally meanwhile.
-          const totals = await addRateLimitCounts(this.#db, new Date(windowStart), [
-            { key: counterKey, delta: 0 },
-          ]).catch(() => new Map<string, number>());
-          counter.shared = Math.max(counter.shared, totals.get(counterKey) ?? 0);
-        }
-        if (counter.shared + counter.unsynced >= rule.limit) {
-          const retryAfter = Math.max(1, Math.ceil((windowStart + this.#windowMs - now) / 1000));
-          ctx.status = 429;
-          ctx.set('Retry-After', String(retryAfter));
-          ctx.body = {
-            error: 'too_many_requests',
-            error_description: `rate limit of ${rule.limit} per window exceeded; retry after ${retryAfter} s`,
-          };
-          return;
-        }
-        counter.unsynced++;
+      const counters = this.#counters.get(rule)!;
+      let counter = counters.get(key);
+      if (!counter || counter.windowStart !== windowStart) {
+        counter = { key: `${rule.name}:${key}`, windowStart, shared: 0, unsynced: 0 };
+        counters.set(key, counter);
+        this.#learnShared(counter);
       }
-      await next();
-    };
+      if (counter.shared + counter.unsynced >= rule.limit) {
+        const retryAfter = Math.max(1, Math.ceil((windowStart + this.#windowMs - now) / 1000));
+        ctx.status = 429;
+        ctx.set('Retry-After', String(retryAfter));
+        ctx.body = {
+          error: 'too_many_requests',
+          error_description: `rate limit of ${rule.limit} per window exceeded; retry after ${retryAfter} s`,
+        };
+        return false;
+      }
+      counter.unsynced++;
+    }
+    return true;
+  }
+
+  #learnShared(counter: Counter): void {
+    addRateLimitCounts(this.#db, new Date(counter.windowStart), [{ key: counter.key, delta: 0 }])
+      .then((totals) => {
+        counter.shared = Math.max(counter.shared, totals.get(counter.key) ?? 0);
+      })
+      .catch(() => {}); // the next sync tries again
   }
 
   /** Adds this process's counts to the shared ones and learns the totals; drops old windows. */
@@ -93,22 +107,20 @@ export class RateLimiter {
     try {
       const now = this.#now().getTime();
       const currentWindow = now - (now % this.#windowMs);
-      for (const [key, counter] of this.#counters)
-        if (counter.windowStart < currentWindow) this.#counters.delete(key);
-      const entries = [...this.#counters].map(([key, counter]) => ({
-        key,
-        counter,
-        delta: counter.unsynced,
-      }));
+      const entries: Array<{ counter: Counter; delta: number }> = [];
+      for (const counters of this.#counters.values())
+        for (const [key, counter] of counters)
+          if (counter.windowStart < currentWindow) counters.delete(key);
+          else entries.push({ counter, delta: counter.unsynced });
       if (entries.length === 0) return;
       const totals = await addRateLimitCounts(
         this.#db,
         new Date(currentWindow),
-        entries.map(({ key, delta }) => ({ key, delta })),
+        entries.map(({ counter, delta }) => ({ key: counter.key, delta })),
       );
-      for (const { key, counter, delta } of entries) {
+      for (const { counter, delta } of entries) {
         counter.unsynced -= delta;
-        counter.shared = totals.get(key) ?? counter.shared;
+        counter.shared = totals.get(counter.key) ?? counter.shared;
       }
       await deleteRateLimitWindowsBefore(this.#db, new Date(currentWindow - this.#windowMs));
     } finally {

@@ -54,4 +54,21 @@ describe('rate limits shared by two Lock processes', () => {
     const health = await fetch(`${first.issuer}/healthz`);
     assert.equal(health.status, 200, 'other endpoints are not limited');
   });
+
+  it('gives made-up client ids no counter of their own: they count per address only', async () => {
+    for (const madeUp of ['no-such-client-1', 'no-such-client-2']) {
+      const response = await postForm(
+        `${second.issuer}/token`,
+        { grant_type: 'client_credentials', resource: 'https://db-api.example.com' },
+        [madeUp, SECRET],
+      );
+      // This address used its window above: the per-address rule answers.
+      assert.equal(response.status, 429);
+    }
+    await sleep(2_500); // two syncs, once a second
+    const { rows } = await first.database.pool.query(
+      "SELECT key FROM rate_limit_counters WHERE key LIKE 'token:client:no-such-client%'",
+    );
+    assert.deepEqual(rows, []);
+  });
 });

@@ -93,4 +93,14 @@ describe('client credentials → RFC 9068 access tokens', () => {
     assert.equal(badGrant.status, 400);
     assert.equal(badGrant.body.error, 'unsupported_grant_type');
   });
+
+  it('offers token exchange only while a client is configured for it', async () => {
+    const exchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    const discovery = await (await fetch(`${lock.issuer}/.well-known/openid-configuration`)).json();
+    assert.ok(discovery.grant_types_supported.includes('client_credentials'));
+    assert.ok(!discovery.grant_types_supported.includes(exchange));
+    const refused = await token({ grant_type: exchange, subject_token: 'x' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'unsupported_grant_type');
+  });
 });

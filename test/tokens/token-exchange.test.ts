@@ -129,6 +129,11 @@ describe('token exchange (RFC 8693) for gateways', () => {
     ]);
   });
 
+  it('lists the grant in discovery while a client is configured for it', async () => {
+    const discovery = await (await fetch(`${lock.issuer}/.well-known/openid-configuration`)).json();
+    assert.ok(discovery.grant_types_supported.includes('urn:ietf:params:oauth:grant-type:token-exchange'));
+  });
+
   it('exchanges an opaque subject token while it lives, and refuses it once revoked', async () => {
     const opaque = await userToken('read', EDGE);
     assert.equal(opaque.split('.').length, 1, 'the edge API gets opaque tokens');
