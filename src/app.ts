@@ -126,7 +126,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       log,
       now,
       sessionLimits: { idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT, maxAgeSeconds: env.LOCK_SESSION_MAX_AGE },
-      onTokenIssued: (grantType, resource) => metrics.tokensIssued.inc({ grant_type: grantType, resource }),
+      onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
     });
     await runtime.reload();
     metrics.observeSigningKeys(() =>

@@ -19,12 +19,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly tokensIssued = new Counter({
+  /** Tokens issued since the last scrape, by grant type and resource: counted per token, labelled per scrape. */
+  readonly #tokensUnscraped = new Map<string, Map<string, number>>();
+
+  readonly #tokensIssued = new Counter({
     name: 'lock_tokens_issued_total',
     help: 'Successful token endpoint responses by grant type and resource',
     labelNames: ['grant_type', 'resource'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [grantType, byResource] of this.#tokensUnscraped)
+        for (const [resource, count] of byResource)
+          this.#tokensIssued.inc({ grant_type: grantType, resource }, count);
+      this.#tokensUnscraped.clear();
+    },
   });
+
+  /** One successful token response: a map increment, not a labelled series lookup, on the token path. */
+  tokenIssued(grantType: string, resource: string): void {
+    let byResource = this.#tokensUnscraped.get(grantType);
+    if (!byResource) {
+      byResource = new Map();
+      this.#tokensUnscraped.set(grantType, byResource);
+    }
+    byResource.set(resource, (byResource.get(resource) ?? 0) + 1);
+  }
 
   readonly logins = new Counter({
     name: 'lock_logins_total',

@@ -69,8 +69,8 @@ export function deriveKey(kek: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, 'lock', purpose, 32));
 }
 
-/** Client × scope combinations of service claims kept per resource. */
-const SERVICE_CLAIMS_CACHE_SIZE = 1024;
+/** Scope strings whose service claims are kept per client and resource. */
+const SCOPE_VARIANTS_CACHED = 64;
 
 export function createProvider(options: ProviderOptions): Provider {
   const { catalog } = options;
@@ -95,22 +95,30 @@ export function createProvider(options: ProviderOptions): Provider {
   };
 
   // A service's claims follow from the catalog alone (its roles, the resource, the scope asked
-  // for): computed once per combination for this provider, the token path's steady state. The
-  // scope is a set (sorted for the key) and the cache is bounded: callers cannot grow it at will.
-  const serviceClaimsCache = new WeakMap<Resource, Map<string, Readonly<Record<string, unknown>>>>();
+  // for): computed once per combination for this provider, the token path's steady state. Found
+  // by resource, client and scope as given (no key is built per token); only an authenticated
+  // client reaches here, and its scope variants are bounded: it cannot grow the cache at will.
+  const serviceClaimsCache = new WeakMap<
+    Resource,
+    Map<string, Map<string, Readonly<Record<string, unknown>>>>
+  >();
   const serviceClaims = (resource: Resource, clientId: string, requestedScope: string) => {
     let byClient = serviceClaimsCache.get(resource);
     if (!byClient) {
       byClient = new Map();
       serviceClaimsCache.set(resource, byClient);
     }
-    const scope = [...new Set(requestedScope.split(' ').filter(Boolean))].sort().join(' ');
-    const key = `${clientId} ${scope}`;
-    let claims = byClient.get(key);
+    let byScope = byClient.get(clientId);
+    if (!byScope) {
+      byScope = new Map();
+      byClient.set(clientId, byScope);
+    }
+    let claims = byScope.get(requestedScope);
     if (!claims) {
+      const scope = [...new Set(requestedScope.split(' ').filter(Boolean))].sort().join(' ');
       const roles = catalog().clients.get(clientId)?.roles ?? [];
       claims = Object.freeze(resourceTokenClaims(resource, { sub: clientId, clientId, roles, scope }));
-      if (byClient.size < SERVICE_CLAIMS_CACHE_SIZE) byClient.set(key, claims);
+      if (byScope.size < SCOPE_VARIANTS_CACHED) byScope.set(requestedScope, claims);
     }
     return claims;
   };
