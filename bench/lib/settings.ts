@@ -7,7 +7,7 @@ export interface BenchSettings extends LoadSettings {
   joseDurationMs: number;
 }
 
-/** Defaults keep a whole run under about three minutes on two cores. */
+/** Defaults keep a whole run to about seven minutes on two cores. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   return {
     durationS: positive(env, 'BENCH_DURATION', 10),
