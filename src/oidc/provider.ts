@@ -292,7 +292,7 @@ export function createProvider(options: ProviderOptions): Provider {
     registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {
-    ctx.state.serverError = error; // read by databaseOutageAs503 on the way out
+    ctx.state.serverError = error; // read by requestEdge on the way out (a database outage → 503)
     options.onServerError?.(error);
   });
   if (options.onAuditEvent) {
