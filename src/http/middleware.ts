@@ -39,7 +39,7 @@ export interface RequestEdgeOptions {
   /** Adds Strict-Transport-Security. */
   httpsIssuer: boolean;
   /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
-  admit: (ctx: Koa.Context) => boolean;
+  admit: (ctx: Koa.Context) => boolean | Promise<boolean>;
 }
 
 /**
@@ -68,7 +68,9 @@ export function requestEdge({
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);
     try {
-      if (!admit(ctx as unknown as Koa.Context)) return;
+      let admitted = admit(ctx as unknown as Koa.Context);
+      if (typeof admitted !== 'boolean') admitted = await admitted;
+      if (!admitted) return;
       await next();
       if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
     } catch (error) {

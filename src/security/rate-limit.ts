@@ -21,6 +21,8 @@ interface Counter {
   shared: number;
   /** What this process counted since. */
   unsynced: number;
+  /** While the shared total of a key first seen in this window is being read. */
+  learning?: Promise<void> | undefined;
 }
 
 /**
@@ -57,28 +59,42 @@ export class RateLimiter {
 
   /**
    * Counts the request against every rule that applies to it: true to go on, false once a key is
-   * over its limit (the request is then answered 429 with Retry-After). Never waits: a key first
-   * seen in a window learns what other processes counted in the background (one query per key
-   * and window, never per request) and counts locally meanwhile, also while the database is away.
+   * over its limit (the request is then answered 429 with Retry-After). Synchronous in the steady
+   * state; a key first seen in a window first learns what other processes counted (one query per
+   * key and window, never per request), and the requests that meet it meanwhile wait for that.
    */
-  admit(ctx: Koa.Context): boolean {
+  admit(ctx: Koa.Context): boolean | Promise<boolean> {
     const { method, path } = ctx;
-    let now: number | undefined;
+    const now = this.#now().getTime();
+    const windowStart = now - (now % this.#windowMs);
+    const applicable: Array<{ rule: RateLimitRule; counter: Counter }> = [];
+    let learning: Array<Promise<void>> | undefined;
     for (const rule of this.#rules) {
       if (!rule.appliesTo(method, path)) continue;
       const key = rule.keyOf(ctx);
       if (key === undefined) continue;
-      now ??= this.#now().getTime();
-      const windowStart = now - (now % this.#windowMs);
       const counters = this.#counters.get(rule)!;
       let counter = counters.get(key);
       if (!counter || counter.windowStart !== windowStart) {
         counter = { key: `${rule.name}:${key}`, windowStart, shared: 0, unsynced: 0 };
+        counter.learning = this.#learnShared(counter);
         counters.set(key, counter);
-        this.#learnShared(counter);
       }
+      if (counter.learning) (learning ??= []).push(counter.learning);
+      applicable.push({ rule, counter });
+    }
+    if (learning) return Promise.all(learning).then(() => this.#count(ctx, applicable, now));
+    return this.#count(ctx, applicable, now);
+  }
+
+  #count(
+    ctx: Koa.Context,
+    applicable: Array<{ rule: RateLimitRule; counter: Counter }>,
+    now: number,
+  ): boolean {
+    for (const { rule, counter } of applicable) {
       if (counter.shared + counter.unsynced >= rule.limit) {
-        const retryAfter = Math.max(1, Math.ceil((windowStart + this.#windowMs - now) / 1000));
+        const retryAfter = Math.max(1, Math.ceil((counter.windowStart + this.#windowMs - now) / 1000));
         ctx.status = 429;
         ctx.set('Retry-After', String(retryAfter));
         ctx.body = {
@@ -87,17 +103,21 @@ export class RateLimiter {
         };
         return false;
       }
-      counter.unsynced++;
     }
+    for (const { counter } of applicable) counter.unsynced++;
     return true;
   }
 
-  #learnShared(counter: Counter): void {
-    addRateLimitCounts(this.#db, new Date(counter.windowStart), [{ key: counter.key, delta: 0 }])
+  /** Never rejects: with the database away the key counts locally, and the next sync tries again. */
+  #learnShared(counter: Counter): Promise<void> {
+    return addRateLimitCounts(this.#db, new Date(counter.windowStart), [{ key: counter.key, delta: 0 }])
       .then((totals) => {
         counter.shared = Math.max(counter.shared, totals.get(counter.key) ?? 0);
       })
-      .catch(() => {}); // the next sync tries again
+      .catch(() => {})
+      .finally(() => {
+        counter.learning = undefined;
+      });
   }
 
   /** Adds this process's counts to the shared ones and learns the totals; drops old windows. */
