@@ -1,5 +1,5 @@
 import autocannon, { aggregateResult, type RawResult, type Result } from 'autocannon';
-import { cpuTimeMs, sampleRss, summed } from './process-usage.ts';
+import { cpuTimeMs, eventLoopCpuTimeMs, sampleRss, summed } from './process-usage.ts';
 import type { ServerProcess } from './server-process.ts';
 import type { HttpRequestSpec } from './workload.ts';
 
@@ -22,6 +22,8 @@ export interface HttpFigures {
   peakRssMiB: number | undefined;
   /** Server CPU time (all threads, all its processes) per answered request during the measurement. */
   serverCpuMsPerRequest: number | undefined;
+  /** The same for the main threads alone (the event loops): what bounds one process's rate. */
+  eventLoopCpuMsPerRequest: number | undefined;
   /** Everything that makes the figures untrustworthy: any non-2xx, error or timeout. */
   problems: string[];
 }
@@ -32,6 +34,7 @@ const SLICE_S = 2;
 interface Slices {
   runs: RawResult[];
   cpuMs: number | undefined;
+  eventLoopCpuMs: number | undefined;
   seconds: number;
 }
 
@@ -55,7 +58,7 @@ export async function compareHttp(
 
     const rounds = Math.max(1, Math.round(settings.durationS / SLICE_S));
     const sliceS = settings.durationS / rounds;
-    const slices = servers.map((): Slices => ({ runs: [], cpuMs: 0, seconds: 0 }));
+    const slices = servers.map((): Slices => ({ runs: [], cpuMs: 0, eventLoopCpuMs: 0, seconds: 0 }));
     for (let round = 0; round < rounds; round++) {
       const order = [...servers.keys()];
       if (round % 2 === 1) order.reverse();
@@ -63,6 +66,7 @@ export async function compareHttp(
         const server = servers[index]!;
         const own = slices[index]!;
         const cpuBefore = summed(server.processIds(), cpuTimeMs);
+        const loopBefore = summed(server.processIds(), eventLoopCpuTimeMs);
         const run = await autocannon({
           ...requestOptions(server, spec),
           connections: settings.connections,
@@ -70,12 +74,11 @@ export async function compareHttp(
           skipAggregateResult: true,
         });
         const cpuAfter = summed(server.processIds(), cpuTimeMs);
+        const loopAfter = summed(server.processIds(), eventLoopCpuTimeMs);
         own.runs.push(run);
         own.seconds += run.duration;
-        own.cpuMs =
-          own.cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined
-            ? undefined
-            : own.cpuMs + cpuAfter - cpuBefore;
+        own.cpuMs = added(own.cpuMs, cpuBefore, cpuAfter);
+        own.eventLoopCpuMs = added(own.eventLoopCpuMs, loopBefore, loopAfter);
       }
     }
 
@@ -95,7 +98,8 @@ export async function compareHttp(
         timeouts: result.timeouts,
         statusCodes: statusCodes(result),
         peakRssMiB: rss[index]!.stop(),
-        serverCpuMsPerRequest: own.cpuMs === undefined || answered === 0 ? undefined : own.cpuMs / answered,
+        serverCpuMsPerRequest: perRequest(own.cpuMs, answered),
+        eventLoopCpuMsPerRequest: perRequest(own.eventLoopCpuMs, answered),
         problems: [...problemsOf('warm-up', warmups[index]!), ...problemsOf('measurement', result)].concat(
           server.exited() ? [`${server.name} exited:\n${server.output()}`] : [],
         ),
@@ -104,6 +108,17 @@ export async function compareHttp(
   } finally {
     for (const sampler of rss) sampler.stop();
   }
+}
+
+/** A running total of CPU time, or undefined once any reading failed (a process gone). */
+function added(total: number | undefined, before: number | undefined, after: number | undefined) {
+  return total === undefined || before === undefined || after === undefined
+    ? undefined
+    : total + after - before;
+}
+
+function perRequest(ms: number | undefined, answered: number): number | undefined {
+  return ms === undefined || answered === 0 ? undefined : ms / answered;
 }
 
 /** One server on its own, e.g. for a scenario with nothing to compare it with. */

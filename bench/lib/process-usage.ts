@@ -18,8 +18,20 @@ export function rssMiB(pid: number): number | undefined {
  * Unlike throughput, it hardly moves when other work shares the machine.
  */
 export function cpuTimeMs(pid: number): number | undefined {
+  return cpuTimeFromStat(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time of a process's main thread alone — Node's event loop, which bounds what one process can
+ * serve (signatures and other thread-pool work run beside it) — in ms, from /proc (Linux).
+ */
+export function eventLoopCpuTimeMs(pid: number): number | undefined {
+  return cpuTimeFromStat(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuTimeFromStat(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the parenthesised command name, which may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

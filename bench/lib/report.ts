@@ -115,11 +115,13 @@ export function renderReport(report: BenchReport): string {
         { title: 'p99 ms' },
         { title: 'RSS MiB' },
         { title: 'CPU µs/req' },
+        { title: 'loop µs/req' },
         { title: 'bare req/s' },
         { title: 'p50 ms' },
         { title: 'p99 ms' },
         { title: 'RSS MiB' },
         { title: 'CPU µs/req' },
+        { title: 'loop µs/req' },
         { title: 'Lock/bare' },
         { title: 'target', align: 'left' },
       ],
@@ -183,17 +185,19 @@ export function renderReport(report: BenchReport): string {
 }
 
 function httpCells(figures: HttpFigures | undefined): string[] {
-  if (!figures) return ['', '', '', '', ''];
+  if (!figures) return ['', '', '', '', '', ''];
   return [
     formatCount(figures.requestsPerSecond),
     formatFixed(figures.latencyMs.p50, 0),
     formatFixed(figures.latencyMs.p99, 0),
     formatFixed(figures.peakRssMiB, 0),
-    formatFixed(
-      figures.serverCpuMsPerRequest === undefined ? undefined : figures.serverCpuMsPerRequest * 1000,
-      0,
-    ),
+    formatFixed(microseconds(figures.serverCpuMsPerRequest), 0),
+    formatFixed(microseconds(figures.eventLoopCpuMsPerRequest), 0),
   ];
+}
+
+function microseconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms * 1000;
 }
 
 function renderWorkers(figures: WorkersFigures): string {
@@ -205,6 +209,7 @@ function renderWorkers(figures: WorkersFigures): string {
       { title: 'p99 ms' },
       { title: 'RSS MiB' },
       { title: 'CPU µs/req' },
+      { title: 'loop µs/req' },
     ],
     [
       ['1 process', ...httpCells(figures.single)],
