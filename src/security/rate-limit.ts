@@ -80,7 +80,10 @@ export class RateLimiter {
         counter.learning = this.#learnShared(counter);
         counters.set(key, counter);
       }
-      if (counter.learning) (learning ??= []).push(counter.learning);
+      if (counter.learning) {
+        learning ??= [];
+        learning.push(counter.learning);
+      }
       applicable.push({ rule, counter });
     }
     if (learning) return Promise.all(learning).then(() => this.#count(ctx, applicable, now));
