@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { exportJWK } from 'jose';
-import { createVerifier, TokenVerificationError, type VerifierOptions } from '../../src/verify/index.ts';
+import {
+  type AccessTokenClaims,
+  createVerifier,
+  TokenVerificationError,
+  type VerifierOptions,
+} from '../../src/verify/index.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { type KeyServer, refusedUrl, startKeyServer, startSilentServer } from './key-server.ts';
@@ -27,6 +32,17 @@ async function refused(promise: Promise<unknown>, code: string, reason: string, 
   });
 }
 
+/** The claims of the reporting service's token for AUDIENCE, as the verifier types them. */
+function assertReportingServiceClaims(claims: AccessTokenClaims, issuer: string) {
+  assert.equal(claims.iss, issuer);
+  assert.equal(claims.sub, 'reporting-service');
+  assert.equal(claims.clientId, 'reporting-service');
+  assert.deepEqual(claims.aud, [AUDIENCE]);
+  assert.deepEqual(claims.scope, ['read', 'write']);
+  assert.deepEqual(claims.roles, ['app_readwrite', 'app_readonly']);
+  assert.equal(claims.role, 'app_readwrite');
+}
+
 describe('lock/verify against a running Lock', () => {
   let lock: RunningLock;
   before(async () => {
@@ -48,13 +64,7 @@ describe('lock/verify against a running Lock', () => {
     const verifier = createVerifier({ issuer: lock.issuer, audience: AUDIENCE, roleClaim: 'role' });
 
     const claims = await verifier.verifyAuthorizationHeader(`Bearer ${token}`);
-    assert.equal(claims.iss, lock.issuer);
-    assert.equal(claims.sub, 'reporting-service');
-    assert.equal(claims.clientId, 'reporting-service');
-    assert.deepEqual(claims.aud, [AUDIENCE]);
-    assert.deepEqual(claims.scope, ['read', 'write']);
-    assert.deepEqual(claims.roles, ['app_readwrite', 'app_readonly']);
-    assert.equal(claims.role, 'app_readwrite');
+    assertReportingServiceClaims(claims, lock.issuer);
     assert.equal(claims.exp - claims.iat, 300);
     assert.equal(typeof claims.jti, 'string');
     assert.equal(claims.payload.client_id, 'reporting-service');
@@ -96,13 +106,7 @@ describe('lock/verify against a JWKS served by the test', () => {
       const verifier = verifierFor(server);
       for (const key of [rs, es, ed]) {
         const claims = await verifier.verify(await signAccessToken(key, server.issuer));
-        assert.equal(claims.iss, server.issuer);
-        assert.equal(claims.sub, 'reporting-service');
-        assert.equal(claims.clientId, 'reporting-service');
-        assert.deepEqual(claims.aud, [AUDIENCE]);
-        assert.deepEqual(claims.scope, ['read', 'write']);
-        assert.deepEqual(claims.roles, ['app_readwrite', 'app_readonly']);
-        assert.equal(claims.role, 'app_readwrite');
+        assertReportingServiceClaims(claims, server.issuer);
         assert.equal(claims.idp, undefined);
         assert.equal(claims.act, undefined);
       }
