@@ -22,6 +22,7 @@ import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
+import { recordTokenOrigin } from './token-origins.ts';
 
 export interface ProviderOptions {
   issuer: string;
@@ -234,6 +235,20 @@ export function createProvider(options: ProviderOptions): Provider {
         },
       },
     },
+    formats: {
+      customizers: {
+        // A user's JWT access token is not stored; where it comes from is, for token exchange.
+        jwt: async (_ctx, token) => {
+          if (token.kind !== 'AccessToken' || !token.grantId || !token.accountId) return;
+          await recordTokenOrigin(
+            options.pool,
+            token.jti,
+            { grantId: token.grantId, accountId: token.accountId },
+            token.remainingTTL,
+          );
+        },
+      },
+    },
     extraTokenClaims: async (ctx, token) => {
       const exchanged = claimsOfExchangedToken(token);
       if (exchanged) return exchanged;
@@ -289,7 +304,13 @@ export function createProvider(options: ProviderOptions): Provider {
   // Registered only while some client may exchange: every grant type's parameters are parsed on
   // every token request, so an unused grant would cost each one.
   if (options.clients.some((client) => client.grantTypes.includes(TOKEN_EXCHANGE)))
-    registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
+    registerTokenExchange(provider, {
+      catalog,
+      publicJwks: options.publicJwks,
+      resourceServerInfo,
+      db: options.pool,
+      findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
+    });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by requestEdge on the way out (a database outage → 503)

@@ -22,7 +22,7 @@ const LIVE = live('oidc_payloads');
 
 /**
  * What a grant's revocation removes: everything oidc-provider issues under a grant (its
- * `revoke` helper's list), Lock's record of the grant's JWT access tokens, and the grant itself.
+ * `revoke` helper's list), Lock's record of where its JWT and exchanged tokens come from (TokenOrigin), and the grant itself.
  */
 const GRANT_MODELS = [
   'AccessToken',
@@ -30,7 +30,7 @@ const GRANT_MODELS = [
   'AuthorizationCode',
   'DeviceCode',
   'BackchannelAuthenticationRequest',
-  'JwtAccessToken',
+  'TokenOrigin',
 ];
 
 export async function upsertPayload(db: Queryable, row: PayloadWrite): Promise<void> {
