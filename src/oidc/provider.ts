@@ -20,6 +20,7 @@ import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
+import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
 import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 import { recordTokenOrigin } from './token-origins.ts';
@@ -144,6 +145,7 @@ export function createProvider(options: ProviderOptions): Provider {
       profile: ['name', 'preferred_username', ...(options.customClaims ?? [])],
       email: ['email'],
       groups: ['groups'],
+      ...CLAIMS_NOT_OFFERED,
     },
     // ID tokens carry the profile claims the scopes grant, not only userinfo.
     conformIdTokenClaims: false,
@@ -162,15 +164,12 @@ export function createProvider(options: ProviderOptions): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: interactionPolicyWithMaxAge(options.sessionLimits),
     },
-    enabledJWA: {
-      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-    },
+    // What discovery advertises follows from these three (protocol-surface.ts).
+    clientAuthMethods: CLIENT_AUTH_METHODS,
+    enabledJWA: ENABLED_JWA,
     responseTypes: ['code'],
     features: {
-      devInteractions: { enabled: false },
+      ...FEATURES_OFF,
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
