@@ -102,12 +102,11 @@ export function registerTokenExchange(
     return { subject, origin: await findTokenOrigin(db, token.jti) };
   }
 
-  /** Refuses a subject token whose grant was revoked, whose account was disabled, whose client went. */
-  async function currentRoles(
-    subject: SubjectToken,
-    origin: TokenOrigin | undefined,
-  ): Promise<readonly string[]> {
-    if (!origin) throw new errors.InvalidRequest(REVOKED_SUBJECT);
+  /**
+   * The roles behind a subject token now; refuses one whose grant was revoked, whose account was
+   * disabled, whose client went, or whose origin Lock never recorded.
+   */
+  async function currentRoles(subject: SubjectToken, origin: TokenOrigin): Promise<readonly string[]> {
     if ('clientId' in origin) {
       const client = catalog().clients.get(origin.clientId);
       if (!client || origin.clientId !== subject.sub) throw new errors.InvalidRequest(REVOKED_SUBJECT);
@@ -152,6 +151,7 @@ export function registerTokenExchange(
         throw new errors.InvalidRequest(
           `subject_token already names ${actors.length} actors; a token names at most ${MAX_ACT_DEPTH}`,
         );
+      if (!origin) throw new errors.InvalidRequest(REVOKED_SUBJECT);
       // Roles the account (or service) holds now: a role taken away since is not carried on.
       const held = new Set(await currentRoles(subject, origin));
 
@@ -189,7 +189,7 @@ export function registerTokenExchange(
       ctx.oidc.entity('AccessToken', token);
       const accessToken = await token.save();
       // Its own subject token's origin, so that it too dies with the grant when exchanged again.
-      await recordTokenOrigin(db, token.jti!, origin!, token.expiration);
+      await recordTokenOrigin(db, token.jti!, origin, token.expiration);
       ctx.body = {
         access_token: accessToken,
         issued_token_type: ACCESS_TOKEN_TYPE,
