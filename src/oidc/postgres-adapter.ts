@@ -1,20 +1,25 @@
-import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
-
-interface PayloadRow {
-  payload: AdapterPayload;
-  consumed_at: Date | null;
-}
+import {
+  consumePayloadOnce,
+  deleteGrantAndItsTokens,
+  deletePayload,
+  deletePayloadsOfGrant,
+  findPayload,
+  findPayloadByUid,
+  findPayloadByUserCode,
+  findPayloadWithGrantAndSession,
+  type PayloadRow,
+  sweepExpiredPayloads,
+  upsertPayload,
+} from '../store/oidc-payloads.ts';
 
 const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
   if (!row) return undefined;
   return row.consumed_at
-    ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) }
-    : row.payload;
+    ? { ...(row.payload as AdapterPayload), consumed: Math.floor(row.consumed_at.getTime() / 1000) }
+    : (row.payload as AdapterPayload);
 };
-
-const live = (table: string) => `(${table}.expires_at IS NULL OR ${table}.expires_at > now())`;
-const LIVE = live('oidc_payloads');
 
 /**
  * Grant sources — a refresh token or an authorization code — are always followed, in the same
@@ -43,6 +48,12 @@ function forgetReadAhead(): void {
   if (ctx) readAhead.delete(ctx);
 }
 
+/** oidc-provider's own words for a second use, so a lost race reads like any other reuse. */
+const REUSE_MESSAGES: Record<string, string> = {
+  AuthorizationCode: 'authorization code already consumed',
+  RefreshToken: 'refresh token already used',
+};
+
 /**
  * Stores every oidc-provider model (sessions, interactions, grants, codes, refresh tokens, …) in
  * one table keyed by (model, id). Expired rows are invisible at once and deleted by `sweepExpired`.
@@ -62,20 +73,15 @@ export class PostgresAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     forgetReadAhead();
-    await this.#pool.query(
-      `INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int > 0 THEN now() + make_interval(secs => $7::int) END)
-       ON CONFLICT (model, id) DO UPDATE SET payload = $3, grant_id = $4, user_code = $5, uid = $6, expires_at = EXCLUDED.expires_at`,
-      [
-        this.#model,
-        id,
-        payload,
-        payload.grantId ?? null,
-        payload.userCode ?? null,
-        payload.uid ?? null,
-        expiresIn || 0,
-      ],
-    );
+    await upsertPayload(this.#pool, {
+      model: this.#model,
+      id,
+      payload,
+      grantId: payload.grantId ?? null,
+      userCode: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expiresIn: expiresIn || 0,
+    });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -83,45 +89,24 @@ export class PostgresAdapter implements Adapter {
     if (ahead) return ahead.payload;
     const ctx = Provider.ctx;
     if (ctx && GRANT_SOURCES.has(this.#model)) return this.#findGrantSource(ctx, id);
-    const { rows } = await this.#pool.query<PayloadRow>(
-      `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,
-      [this.#model, id],
-    );
-    return toPayload(rows[0]);
+    return toPayload(await findPayload(this.#pool, this.#model, id));
   }
 
   async #findGrantSource(ctx: object, id: string): Promise<AdapterPayload | undefined> {
-    const { rows } = await this.#pool.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>(
-      `WITH source AS (
-         SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
-       )
-       SELECT 'source' AS kind, payload, consumed_at FROM source
-       UNION ALL
-       SELECT 'Grant', g.payload, g.consumed_at FROM source JOIN oidc_payloads AS g
-         ON g.model = 'Grant' AND g.id = source.grant_id AND ${live('g')}
-       UNION ALL
-       SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
-         ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
-      [this.#model, id],
-    );
-    const source = toPayload(rows.find((row) => row.kind === 'source'));
+    const rows = await findPayloadWithGrantAndSession(this.#pool, this.#model, id);
+    const source = toPayload(rows.source);
     if (!source) return undefined;
     const ahead = new Map<string, AdapterPayload | undefined>();
     // A grant or session that is gone is remembered as gone: the follow-up find answers undefined.
-    if (typeof source.grantId === 'string')
-      ahead.set(grantKey(source.grantId), toPayload(rows.find((row) => row.kind === 'Grant')));
+    if (typeof source.grantId === 'string') ahead.set(grantKey(source.grantId), toPayload(rows.grant));
     if (typeof source.sessionUid === 'string')
-      ahead.set(sessionKey(source.sessionUid), toPayload(rows.find((row) => row.kind === 'Session')));
+      ahead.set(sessionKey(source.sessionUid), toPayload(rows.session));
     readAhead.set(ctx, ahead);
     return source;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const { rows } = await this.#pool.query<PayloadRow>(
-      `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND user_code = $2 AND ${LIVE}`,
-      [this.#model, userCode],
-    );
-    return toPayload(rows[0]);
+    return toPayload(await findPayloadByUserCode(this.#pool, this.#model, userCode));
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -129,45 +114,39 @@ export class PostgresAdapter implements Adapter {
       const ahead = takeReadAhead(sessionKey(uid));
       if (ahead) return ahead.payload;
     }
-    const { rows } = await this.#pool.query<PayloadRow>(
-      `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${LIVE}`,
-      [this.#model, uid],
-    );
-    return toPayload(rows[0]);
+    return toPayload(await findPayloadByUid(this.#pool, this.#model, uid));
   }
 
+  /**
+   * Single use under concurrency. oidc-provider reads a code or refresh token, checks its
+   * `consumed`, and only later consumes it: two redemptions at once both pass the check. Here the
+   * consuming statement decides; whoever loses is a reuse (RFC 6749 §4.1.2, RFC 9700 §4.14.2),
+   * answered as oidc-provider answers one it sees: the grant and all its tokens are revoked —
+   * including those the winner is issuing, which die with the grant — and `invalid_grant`.
+   */
   async consume(id: string): Promise<void> {
     forgetReadAhead();
-    await this.#pool.query('UPDATE oidc_payloads SET consumed_at = now() WHERE model = $1 AND id = $2', [
-      this.#model,
-      id,
-    ]);
+    const outcome = await consumePayloadOnce(this.#pool, this.#model, id);
+    if (outcome.consumed) return;
+    // Of several losers, the one that removes the grant tells (the audit log records one reuse).
+    if (outcome.grantId !== undefined && (await deleteGrantAndItsTokens(this.#pool, outcome.grantId))) {
+      const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+      ctx?.oidc.provider.emit('grant.revoked', ctx, outcome.grantId);
+    }
+    throw new errors.InvalidGrant(REUSE_MESSAGES[this.#model] ?? `${this.#model} already consumed`);
   }
 
   async destroy(id: string): Promise<void> {
     forgetReadAhead();
-    await this.#pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [this.#model, id]);
+    await deletePayload(this.#pool, this.#model, id);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     forgetReadAhead();
-    await this.#pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2', [
-      this.#model,
-      grantId,
-    ]);
+    await deletePayloadsOfGrant(this.#pool, this.#model, grantId);
   }
 }
 
 /** Deletes expired rows in bounded batches; returns how many went. */
-export async function sweepExpired(pool: pg.Pool, batchSize = 1000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { rowCount } = await pool.query(
-      `DELETE FROM oidc_payloads WHERE ctid IN (
-         SELECT ctid FROM oidc_payloads WHERE expires_at <= now() LIMIT $1)`,
-      [batchSize],
-    );
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchSize) return total;
-  }
-}
+export const sweepExpired = (pool: pg.Pool, batchSize = 1000): Promise<number> =>
+  sweepExpiredPayloads(pool, batchSize);

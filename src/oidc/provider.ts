@@ -20,8 +20,10 @@ import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
+import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
 import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
+import { recordTokenOrigin } from './token-origins.ts';
 
 export interface ProviderOptions {
   issuer: string;
@@ -143,6 +145,7 @@ export function createProvider(options: ProviderOptions): Provider {
       profile: ['name', 'preferred_username', ...(options.customClaims ?? [])],
       email: ['email'],
       groups: ['groups'],
+      ...CLAIMS_NOT_OFFERED,
     },
     // ID tokens carry the profile claims the scopes grant, not only userinfo.
     conformIdTokenClaims: false,
@@ -161,15 +164,12 @@ export function createProvider(options: ProviderOptions): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: interactionPolicyWithMaxAge(options.sessionLimits),
     },
-    enabledJWA: {
-      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-    },
+    // What discovery advertises follows from these three (protocol-surface.ts).
+    clientAuthMethods: CLIENT_AUTH_METHODS,
+    enabledJWA: ENABLED_JWA,
     responseTypes: ['code'],
     features: {
-      devInteractions: { enabled: false },
+      ...FEATURES_OFF,
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -234,6 +234,20 @@ export function createProvider(options: ProviderOptions): Provider {
         },
       },
     },
+    formats: {
+      customizers: {
+        // A user's JWT access token is not stored; where it comes from is, for token exchange.
+        jwt: async (_ctx, token) => {
+          if (token.kind !== 'AccessToken' || !token.grantId || !token.accountId) return;
+          await recordTokenOrigin(
+            options.pool,
+            token.jti,
+            { grantId: token.grantId, accountId: token.accountId },
+            token.remainingTTL,
+          );
+        },
+      },
+    },
     extraTokenClaims: async (ctx, token) => {
       const exchanged = claimsOfExchangedToken(token);
       if (exchanged) return exchanged;
@@ -289,7 +303,13 @@ export function createProvider(options: ProviderOptions): Provider {
   // Registered only while some client may exchange: every grant type's parameters are parsed on
   // every token request, so an unused grant would cost each one.
   if (options.clients.some((client) => client.grantTypes.includes(TOKEN_EXCHANGE)))
-    registerTokenExchange(provider, { catalog, publicJwks: options.publicJwks, resourceServerInfo });
+    registerTokenExchange(provider, {
+      catalog,
+      publicJwks: options.publicJwks,
+      resourceServerInfo,
+      db: options.pool,
+      findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
+    });
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by requestEdge on the way out (a database outage → 503)

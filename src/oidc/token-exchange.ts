@@ -4,6 +4,8 @@ import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provi
 import type { Catalog, Resource } from '../catalog/catalog.ts';
 import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
+import type { Queryable } from '../store/pool.ts';
+import { findTokenOrigin, recordTokenOrigin, type TokenOrigin } from './token-origins.ts';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const PARAMETERS = [
@@ -19,12 +21,22 @@ const PARAMETERS = [
 /** Claims of the subject token an exchanged token carries on unchanged. */
 const CARRIED_CLAIMS = ['idp', 'auth_time', 'amr', 'acr'] as const;
 
+/**
+ * The most actors a token's `act` chain may name (RFC 8693 §4.1 sets no bound): a gateway behind a
+ * gateway behind a gateway… An exchange that would make the chain longer is refused.
+ */
+export const MAX_ACT_DEPTH = 4;
+
 export interface TokenExchangeOptions {
   catalog: () => Catalog;
   /** Lock's published public keys, to verify JWT subject tokens offline. */
   publicJwks: JSONWebKeySet;
   /** How tokens for a resource are made (format, lifetime, signing key), as for every grant. */
   resourceServerInfo: (resource: Resource) => ResourceServer;
+  /** Where token origins are recorded and read (see token-origins.ts). */
+  db: Queryable;
+  /** The account behind a `sub` with its roles now; undefined when it may no longer sign in. */
+  findAccount: (sub: string) => Promise<{ roles: readonly string[] } | undefined>;
 }
 
 /** A Lock access token presented for exchange, whichever its format. */
@@ -45,39 +57,67 @@ export function claimsOfExchangedToken(token: object): Record<string, unknown> |
   return exchangedClaims.get(token);
 }
 
+const INVALID_SUBJECT = 'subject_token is not a valid access token of this issuer';
+const REVOKED_SUBJECT = 'subject_token has been revoked';
+
 /**
  * RFC 8693 token exchange for gateways: a client whose policy (`tokenExchange.subjectAudiences`)
  * accepts the caller's token gets a token for one of its own `resources`, for the same subject,
  * naming itself in `act`. Scopes and roles can only shrink: both are the subject token's,
- * narrowed to what the target API offers and, for scopes, to what the gateway asks for.
+ * narrowed to what the target API offers and, for scopes, to what the gateway asks for. A subject
+ * token is honoured only while what it was issued under lives: the user's grant and account, or
+ * the service client.
  */
 export function registerTokenExchange(
   provider: Provider,
-  { catalog, publicJwks, resourceServerInfo }: TokenExchangeOptions,
+  { catalog, publicJwks, resourceServerInfo, db, findAccount }: TokenExchangeOptions,
 ) {
   const keys = createLocalJWKSet(publicJwks);
 
-  async function subjectToken(value: string): Promise<SubjectToken> {
+  /** The token, verified (JWT) or looked up (opaque), with where it comes from. */
+  async function readSubjectToken(value: string): Promise<{ subject: SubjectToken; origin?: TokenOrigin }> {
     if (value.split('.').length === 3) {
       const { payload } = await jwtVerify(value, keys, { issuer: provider.issuer, typ: 'at+jwt' }).catch(
         () => {
-          throw new errors.InvalidRequest('subject_token is not a valid access token of this issuer');
+          throw new errors.InvalidRequest(INVALID_SUBJECT);
         },
       );
-      return fromClaims(payload);
+      const subject = fromClaims(payload);
+      const recorded = typeof payload.jti === 'string' ? await findTokenOrigin(db, payload.jti) : undefined;
+      // Client-credentials tokens are not recorded: their subject is the client itself.
+      const service = payload.sub === payload.client_id && !('idp' in payload);
+      return { subject, origin: recorded ?? (service ? { clientId: subject.sub } : undefined) };
     }
     const token = (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
-    if (!token?.isValid)
-      throw new errors.InvalidRequest('subject_token is not a valid access token of this issuer');
-    if (token.kind === 'AccessToken' && token.grantId && !(await provider.Grant.find(token.grantId)))
-      throw new errors.InvalidRequest('subject_token has been revoked');
-    return fromClaims({
+    if (!token?.isValid) throw new errors.InvalidRequest(INVALID_SUBJECT);
+    const subject = fromClaims({
       ...token.extra,
       sub: (token.kind === 'AccessToken' && token.accountId) || token.clientId,
       aud: token.aud,
       scope: token.scope,
       exp: token.exp,
     });
+    if (token.kind === 'ClientCredentials') return { subject, origin: { clientId: token.clientId! } };
+    if (token.grantId) return { subject, origin: { grantId: token.grantId, accountId: subject.sub } };
+    return { subject, origin: await findTokenOrigin(db, token.jti) };
+  }
+
+  /**
+   * The roles behind a subject token now; refuses one whose grant was revoked, whose account was
+   * disabled, whose client went, or whose origin Lock never recorded.
+   */
+  async function currentRoles(subject: SubjectToken, origin: TokenOrigin): Promise<readonly string[]> {
+    if ('clientId' in origin) {
+      const client = catalog().clients.get(origin.clientId);
+      if (!client || origin.clientId !== subject.sub) throw new errors.InvalidRequest(REVOKED_SUBJECT);
+      return client.roles;
+    }
+    const grant = await provider.Grant.find(origin.grantId);
+    if (!grant || grant.accountId !== subject.sub || origin.accountId !== subject.sub)
+      throw new errors.InvalidRequest(REVOKED_SUBJECT);
+    const account = await findAccount(subject.sub);
+    if (!account) throw new errors.InvalidRequest("subject_token's account can no longer sign in");
+    return account.roles;
   }
 
   provider.registerGrantType(
@@ -103,9 +143,17 @@ export function registerTokenExchange(
       if (!target || !gateway.resources.includes(targetId))
         throw new errors.InvalidTarget(`this client may not exchange tokens for ${targetId}`);
 
-      const subject = await subjectToken(params.subject_token);
+      const { subject, origin } = await readSubjectToken(params.subject_token);
       if (!subject.audiences.some((audience) => gateway.tokenExchange!.subjectAudiences.includes(audience)))
         throw new errors.InvalidRequest("subject_token's audience is not one this client may exchange");
+      const actors = actorChain(subject.claims.act);
+      if (actors.length >= MAX_ACT_DEPTH)
+        throw new errors.InvalidRequest(
+          `subject_token already names ${actors.length} actors; a token names at most ${MAX_ACT_DEPTH}`,
+        );
+      if (!origin) throw new errors.InvalidRequest(REVOKED_SUBJECT);
+      // Roles the account (or service) holds now: a role taken away since is not carried on.
+      const held = new Set(await currentRoles(subject, origin));
 
       const offered = subject.scopes.filter((scope) => target.scopes.includes(scope));
       const requested = params.scope === undefined ? offered : params.scope.split(' ').filter(Boolean);
@@ -121,11 +169,11 @@ export function registerTokenExchange(
         ...resourceTokenClaims(target, {
           sub: subject.sub,
           clientId: gateway.clientId,
-          roles: subject.roles,
+          roles: subject.roles.filter((role) => held.has(role)),
           scope,
           ...(typeof subject.claims.idp === 'string' && { idp: subject.claims.idp }),
         }),
-        act: { sub: gateway.clientId, ...(isObject(subject.claims.act) && { act: subject.claims.act }) },
+        act: nestActors([gateway.clientId, ...actors]),
       };
       const now = Math.floor(Date.now() / 1000);
       const token = new provider.AccessToken({
@@ -140,6 +188,8 @@ export function registerTokenExchange(
       exchangedClaims.set(token, claims);
       ctx.oidc.entity('AccessToken', token);
       const accessToken = await token.save();
+      // Its own subject token's origin, so that it too dies with the grant when exchanged again.
+      await recordTokenOrigin(db, token.jti!, origin, token.expiration);
       ctx.body = {
         access_token: accessToken,
         issued_token_type: ACCESS_TOKEN_TYPE,
@@ -167,3 +217,20 @@ function fromClaims(payload: JWTPayload & Record<string, unknown>): SubjectToken
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The actors an `act` claim names, most recent first (RFC 8693 §4.1: each nests the one before). */
+function actorChain(act: unknown): string[] {
+  const actors: string[] = [];
+  for (let current = act; isObject(current) && actors.length <= MAX_ACT_DEPTH; current = current.act) {
+    if (typeof current.sub !== 'string') break;
+    actors.push(current.sub);
+  }
+  return actors;
+}
+
+function nestActors(actors: readonly string[]): Record<string, unknown> {
+  return actors.reduceRight<Record<string, unknown> | undefined>(
+    (inner, sub) => ({ sub, ...(inner && { act: inner }) }),
+    undefined,
+  )!;
+}

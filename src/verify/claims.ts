@@ -64,6 +64,12 @@ export function readAccessTokenClaims(
       `aud ${JSON.stringify(payload.aud)} does not include this API ${JSON.stringify(rules.audience)}`,
     );
   const { exp, iat } = checkTimes(payload, rules.clockTolerance, now);
+  // RFC 9449 §7.1 / RFC 8705 §3: a key-bound token needs a proof of possession a Bearer header lacks.
+  if (payload.cnf !== undefined)
+    throw invalidToken(
+      'sender_constrained',
+      'it is bound to a key (cnf); a Bearer presentation cannot prove possession',
+    );
   for (const claim of REQUIRED_STRINGS) requireString(payload, claim);
 
   const claims: AccessTokenClaims = {
@@ -143,9 +149,26 @@ function scopeList(scope: unknown): string[] {
   return scope.split(' ').filter((item) => item !== '');
 }
 
+/** Lock's tokens name at most this many actors (docs/tokens.md); a deeper chain is not Lock's. */
+export const MAX_ACTORS = 4;
+
+/** RFC 8693 §4.1: each actor an object with a string `sub`, the one before it nested as `act`. */
 function actor(act: unknown): ActorClaim {
-  if (typeof act !== 'object' || act === null || typeof (act as { sub?: unknown }).sub !== 'string')
-    throw invalidToken('invalid_claim', 'claim "act" must be an object with a string "sub"');
+  let depth = 0;
+  for (let current = act; current !== undefined; current = (current as { act?: unknown }).act) {
+    if (
+      typeof current !== 'object' ||
+      current === null ||
+      typeof (current as { sub?: unknown }).sub !== 'string'
+    )
+      throw invalidToken(
+        'invalid_claim',
+        'claim "act" and each actor nested in it must be an object with a string "sub"',
+      );
+    depth += 1;
+    if (depth > MAX_ACTORS)
+      throw invalidToken('invalid_claim', `claim "act" names more than ${MAX_ACTORS} actors`);
+  }
   return act as ActorClaim;
 }
 

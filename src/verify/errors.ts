@@ -19,6 +19,7 @@ export type TokenErrorReason =
   | 'not_yet_valid'
   | 'missing_claim'
   | 'invalid_claim'
+  | 'sender_constrained'
   | 'unknown_kid'
   | 'bad_signature'
   | 'discovery_failed'

@@ -51,6 +51,7 @@ describe('PostgreSQL adapter contract', () => {
       const consumed = await store.find('a');
       assert.equal(typeof consumed?.consumed, 'number');
       assert.ok(Math.abs((consumed!.consumed as number) - Date.now() / 1000) < 5);
+      await assert.rejects(store.consume('a'), { error: 'invalid_grant' }, 'a second consume is refused');
       await store.destroy('a');
       assert.equal(await store.find('a'), undefined);
     });
@@ -65,6 +66,30 @@ describe('PostgreSQL adapter contract', () => {
       userCode: 'ABCD-EFGH',
       grantId: 'g',
     });
+  });
+
+  it('consumes once under concurrency: every other consume is a reuse that revokes the grant', async () => {
+    await adapter('Grant').upsert('g1', { accountId: 'x' }, 60);
+    await adapter('Grant').upsert('g2', { accountId: 'x' }, 60);
+    await adapter('AuthorizationCode').upsert('c1', { grantId: 'g1' }, 60);
+    await adapter('AccessToken').upsert('t1', { grantId: 'g1' }, 60);
+    await adapter('RefreshToken').upsert('r1', { grantId: 'g1' }, 60);
+    await adapter('AccessToken').upsert('t2', { grantId: 'g2' }, 60);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => adapter('AuthorizationCode').consume('c1')),
+    );
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+    for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected'))
+      assert.equal((outcome.reason as { error?: string }).error, 'invalid_grant');
+    for (const [model, id] of [
+      ['Grant', 'g1'],
+      ['AuthorizationCode', 'c1'],
+      ['AccessToken', 't1'],
+      ['RefreshToken', 'r1'],
+    ] as const)
+      assert.equal(await adapter(model).find(id), undefined, `${model} ${id} went with its grant`);
+    assert.ok(await adapter('Grant').find('g2'), 'another grant stays');
+    assert.ok(await adapter('AccessToken').find('t2'), "another grant's token stays");
   });
 
   it('revokes by grant id within the model only', async () => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { parseDeclarative } from '../../src/config/declarative-file.ts';
+import { MAX_ACT_DEPTH } from '../../src/oidc/token-exchange.ts';
+import { findUserByUsername, setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { signIn } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
@@ -14,6 +16,7 @@ const GATEWAY = 'https://gateway.example.com';
 const ORDERS = 'https://orders.example.com';
 const BILLING = 'https://billing.example.com';
 const EDGE = 'https://edge.example.com';
+const RELAY = 'https://relay.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -33,17 +36,23 @@ resources:
     accessTokenTTL: 120
   - { id: ${BILLING}, scopes: [read], roles: [app_readonly] }
   - { id: ${EDGE}, scopes: [read], roles: [app_readwrite], accessTokenFormat: opaque }
+  - { id: ${RELAY}, scopes: [read], roles: [app_readwrite] }
 clients:
   - clientId: web-app
     clientSecret: ${SECRET}
     firstParty: true
     redirectUris: [${CALLBACK}]
-    resources: [${GATEWAY}, ${EDGE}]
+    resources: [${GATEWAY}, ${EDGE}, ${RELAY}]
   - clientId: api-gateway
     clientSecret: ${SECRET}
     grantTypes: [${TOKEN_EXCHANGE}]
     tokenExchange: { subjectAudiences: [${GATEWAY}, ${EDGE}] }
     resources: [${ORDERS}]
+  - clientId: relay
+    clientSecret: ${SECRET}
+    grantTypes: [${TOKEN_EXCHANGE}]
+    tokenExchange: { subjectAudiences: [${RELAY}] }
+    resources: [${RELAY}]
   - clientId: billing-service
     clientSecret: ${SECRET}
     grantTypes: [client_credentials]
@@ -55,13 +64,22 @@ roleMappings:
   - { connector: local, group: editors, roles: [app_readwrite] }
 users:
   - { username: alice, password: "${PASSWORD}", groups: [editors], roles: [app_admin] }
+  - { username: bob, password: "${PASSWORD}", groups: [editors] }
+  - { username: dave, password: "${PASSWORD}", roles: [app_readonly] }
 `;
 
 describe('token exchange (RFC 8693) for gateways', () => {
   let lock: RunningLock;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
-  /** Alice's access token for the gateway (or another API), from a real sign-in, with the scope asked for. */
-  let userToken: (scope: string, resource?: string) => Promise<string>;
+  /** A user's tokens for the gateway (or another API), from a real sign-in, with the scope asked for. */
+  let signInFor: (
+    scope: string,
+    resource?: string,
+    username?: string,
+  ) => Promise<{ access_token: string; refresh_token?: string }>;
+  /** Alice's access token for the gateway (or another API). */
+  const userToken = async (scope: string, resource = GATEWAY) =>
+    (await signInFor(scope, resource)).access_token;
   const exchange = (form: Record<string, string>, clientId = 'api-gateway') =>
     postForm(
       `${lock.issuer}/token`,
@@ -72,16 +90,15 @@ describe('token exchange (RFC 8693) for gateways', () => {
   before(async () => {
     lock = await startLock({ config });
     jwks = createRemoteJWKSet(new URL(`${lock.issuer}/jwks`));
-    userToken = async (scope, resource = GATEWAY) => {
+    signInFor = async (scope, resource = GATEWAY, username = 'alice') => {
       const request = await startAuthorization(
         lock.issuer,
         { id: 'web-app', secret: SECRET },
         { redirect_uri: CALLBACK, scope: `openid ${scope}`, resource },
       );
-      const result = await signIn(new UserAgent(lock.issuer), request.url.toString(), 'alice', PASSWORD);
-      assert.ok(result.landed, 'alice lands on the callback');
-      const tokens = await redeem(request, new URL(result.landed));
-      return tokens.access_token;
+      const result = await signIn(new UserAgent(lock.issuer), request.url.toString(), username, PASSWORD);
+      assert.ok(result.landed, `${username} lands on the callback`);
+      return redeem(request, new URL(result.landed));
     };
   });
   after(async () => {
@@ -232,6 +249,82 @@ describe('token exchange (RFC 8693) for gateways', () => {
     });
     assert.equal(wrongType.status, 400);
     assert.equal(wrongType.body.error, 'invalid_request');
+  });
+
+  const revoke = (token: string) =>
+    fetch(`${lock.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`web-app:${SECRET}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token }),
+    });
+  const userId = async (username: string) => (await findUserByUsername(lock.database.pool, username))!.id;
+
+  it('refuses a JWT subject token once its grant is revoked, and every token exchanged from it', async () => {
+    const tokens = await signInFor('read', RELAY);
+    assert.equal(tokens.access_token.split('.').length, 3, 'a JWT, verified offline');
+    const relayed = await exchange({ subject_token: tokens.access_token, resource: RELAY }, 'relay');
+    assert.equal(relayed.status, 200, JSON.stringify(relayed.body));
+    const chained = relayed.body.access_token as string;
+
+    // Revoking the refresh token revokes the grant (RFC 7009 §2.1): what it issued stops working.
+    assert.equal((await revoke(tokens.refresh_token!)).status, 200);
+    for (const subjectToken of [tokens.access_token, chained]) {
+      const refused = await exchange({ subject_token: subjectToken, resource: RELAY }, 'relay');
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), /revoked/);
+    }
+  });
+
+  it('refuses a subject token whose account was disabled, JWT or opaque', async () => {
+    const jwt = (await signInFor('read', GATEWAY, 'bob')).access_token;
+    const opaque = (await signInFor('read', EDGE, 'bob')).access_token;
+    assert.equal((await exchange({ subject_token: jwt, resource: ORDERS })).status, 200);
+    // As `lock config apply` disables a declared user: the account, not its grants.
+    await setUserDisabled(lock.database.pool, await userId('bob'), true);
+    for (const subjectToken of [jwt, opaque]) {
+      const refused = await exchange({ subject_token: subjectToken, resource: ORDERS });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_request');
+      assert.match(String(refused.body.error_description), /can no longer sign in/);
+    }
+  });
+
+  it('carries on only the roles the account still holds', async () => {
+    const subjectToken = await signInFor('read', GATEWAY, 'dave');
+    const before = await exchange({ subject_token: subjectToken.access_token, resource: ORDERS });
+    assert.equal(before.status, 200, JSON.stringify(before.body));
+    const roles = async (token: string) => (await jwtVerify(token, jwks, { audience: ORDERS })).payload;
+    assert.deepEqual((await roles(before.body.access_token as string)).roles, ['app_readonly']);
+    await setUserRoles(lock.database.pool, await userId('dave'), []);
+    const after = await exchange({ subject_token: subjectToken.access_token, resource: ORDERS });
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    const claims = await roles(after.body.access_token as string);
+    assert.deepEqual(claims.roles, [], 'app_readonly was taken away after the subject token was issued');
+    assert.equal(claims.role, 'web_anon');
+  });
+
+  it(`nests act at most ${MAX_ACT_DEPTH} actors deep`, async () => {
+    let subjectToken = await userToken('read', RELAY);
+    for (let depth = 1; depth <= MAX_ACT_DEPTH; depth++) {
+      const response = await exchange({ subject_token: subjectToken, resource: RELAY }, 'relay');
+      assert.equal(response.status, 200, `exchange ${depth}: ${JSON.stringify(response.body)}`);
+      subjectToken = response.body.access_token as string;
+      const { payload } = await jwtVerify(subjectToken, jwks, { audience: RELAY });
+      let act = payload.act as { sub: string; act?: unknown } | undefined;
+      for (let level = 0; level < depth; level++) {
+        assert.equal(act?.sub, 'relay', `actor ${level + 1} of ${depth}`);
+        act = act?.act as typeof act;
+      }
+      assert.equal(act, undefined, `exactly ${depth} actors`);
+    }
+    const refused = await exchange({ subject_token: subjectToken, resource: RELAY }, 'relay');
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.error, 'invalid_request');
+    assert.match(String(refused.body.error_description), new RegExp(`at most ${MAX_ACT_DEPTH}`));
   });
 
   it('refuses a policy without the grant, and the grant without a policy, naming the field', () => {

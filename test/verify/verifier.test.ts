@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { exportJWK } from 'jose';
+import { MAX_ACTORS } from '../../src/verify/claims.ts';
 import {
   type AccessTokenClaims,
   createVerifier,
@@ -271,6 +272,38 @@ describe('lock/verify against a JWKS served by the test', () => {
         claims: accessTokenClaims(server.issuer, { aud: 'https://rs-api.example.com' }),
       });
       await refused(verifierFor(server).verify(token), 'invalid_token', 'wrong_audience', /rs-api/);
+    });
+
+    it(`refuses an act chain deeper than ${MAX_ACTORS} actors, or one with an actor without sub`, async (t) => {
+      const server = await keyServer(t);
+      const chain = (depth: number): Record<string, unknown> | undefined =>
+        depth === 0 ? undefined : { sub: `gateway-${depth}`, ...(depth > 1 && { act: chain(depth - 1) }) };
+      const withAct = (act: unknown) =>
+        signAccessToken(es, server.issuer, { claims: accessTokenClaims(server.issuer, { act }) });
+      const deepest = await verifierFor(server).verify(await withAct(chain(MAX_ACTORS)));
+      assert.deepEqual(deepest.act, chain(MAX_ACTORS));
+      await refused(
+        verifierFor(server).verify(await withAct(chain(MAX_ACTORS + 1))),
+        'invalid_token',
+        'invalid_claim',
+        /more than 4 actors/,
+      );
+      await refused(
+        verifierFor(server).verify(await withAct({ sub: 'gateway', act: { client: 'x' } })),
+        'invalid_token',
+        'invalid_claim',
+        /each actor/,
+      );
+    });
+
+    it('refuses a key-bound (cnf) token presented as a Bearer token', async (t) => {
+      const server = await keyServer(t);
+      const token = await signAccessToken(es, server.issuer, {
+        claims: accessTokenClaims(server.issuer, {
+          cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' },
+        }),
+      });
+      await refused(verifierFor(server).verify(token), 'invalid_token', 'sender_constrained', /cnf/);
     });
 
     it('refuses a token from another issuer', async (t) => {

@@ -1,0 +1,59 @@
+import type { Configuration } from 'oidc-provider';
+
+/**
+ * What Lock offers of OAuth 2.0 / OpenID Connect, in one place. oidc-provider builds its
+ * discovery document from this configuration, so discovery advertises exactly this; and every
+ * member it advertises is proven end to end by test/oidc/discovery.test.ts, which fails when
+ * discovery names something without a test. Anything else oidc-provider could offer is off here,
+ * by name, so that a default of a later oidc-provider version cannot turn it on unnoticed.
+ */
+
+/**
+ * Client authentication: a shared secret (HTTP Basic or form body) or none (public clients, with
+ * PKCE). Not `client_secret_jwt` / `private_key_jwt`: a client cannot be given keys (planned).
+ */
+export const CLIENT_AUTH_METHODS: Configuration['clientAuthMethods'] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+];
+
+/** The only signing algorithms a client is given (client-metadata.ts names no other). */
+export const ENABLED_JWA: Configuration['enabledJWA'] = {
+  idTokenSigningAlgValues: ['RS256'],
+  introspectionSigningAlgValues: ['RS256'],
+};
+
+/** Features oidc-provider has that Lock neither offers nor tests; all of them explicitly off. */
+export const FEATURES_OFF = {
+  devInteractions: { enabled: false },
+  // Planned work: pushed authorization requests, DPoP, key-based clients.
+  pushedAuthorizationRequests: { enabled: false },
+  dPoP: { enabled: false },
+  mTLS: { enabled: false },
+  attestClientAuth: { enabled: false },
+  claimsParameter: { enabled: false },
+  requestObjects: { enabled: false },
+  jwtResponseModes: { enabled: false },
+  jwtUserinfo: { enabled: false },
+  webMessageResponseMode: { enabled: false },
+  encryption: { enabled: false },
+  registration: { enabled: false },
+  registrationManagement: { enabled: false },
+  clientIdMetadataDocument: { enabled: false },
+  fapi: { enabled: false },
+  openid4vci: { enabled: false },
+  deviceFlow: { enabled: false },
+  ciba: { enabled: false },
+  backchannelLogout: { enabled: false },
+  richAuthorizationRequests: { enabled: false },
+  rpMetadataChoices: { enabled: false },
+  externalSigningSupport: { enabled: false },
+} as const satisfies Configuration['features'];
+
+/**
+ * oidc-provider's default claims Lock never delivers: `sid` reaches an ID token only with
+ * back-channel logout or the claims parameter, both off. oidc-provider merges its defaults into
+ * Lock's `claims`; `false` is the value that keeps one out (its types know only null and lists).
+ */
+export const CLAIMS_NOT_OFFERED = { sid: false } as unknown as Record<string, null>;

@@ -1,0 +1,170 @@
+import type { Queryable } from './pool.ts';
+
+/** One stored oidc-provider model instance (a session, grant, code, token, …) as read. */
+export interface PayloadRow {
+  payload: Record<string, unknown>;
+  consumed_at: Date | null;
+}
+
+export interface PayloadWrite {
+  model: string;
+  id: string;
+  payload: Record<string, unknown>;
+  grantId: string | null;
+  userCode: string | null;
+  uid: string | null;
+  /** Seconds from now; 0 = no expiry. */
+  expiresIn: number;
+}
+
+const live = (table: string) => `(${table}.expires_at IS NULL OR ${table}.expires_at > now())`;
+const LIVE = live('oidc_payloads');
+
+/**
+ * What a grant's revocation removes: everything oidc-provider issues under a grant (its
+ * `revoke` helper's list), Lock's record of where its JWT and exchanged tokens come from (TokenOrigin), and the grant itself.
+ */
+const GRANT_MODELS = [
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'TokenOrigin',
+];
+
+export async function upsertPayload(db: Queryable, row: PayloadWrite): Promise<void> {
+  await db.query(
+    `INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int > 0 THEN now() + make_interval(secs => $7::int) END)
+     ON CONFLICT (model, id) DO UPDATE SET payload = $3, grant_id = $4, user_code = $5, uid = $6, expires_at = EXCLUDED.expires_at`,
+    [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn],
+  );
+}
+
+export async function findPayload(db: Queryable, model: string, id: string): Promise<PayloadRow | undefined> {
+  const { rows } = await db.query<PayloadRow>(
+    `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,
+    [model, id],
+  );
+  return rows[0];
+}
+
+/** A code or refresh token with, in the same statement, its grant and the session it is bound to. */
+export async function findPayloadWithGrantAndSession(
+  db: Queryable,
+  model: string,
+  id: string,
+): Promise<{ source?: PayloadRow; grant?: PayloadRow; session?: PayloadRow }> {
+  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>(
+    `WITH source AS (
+       SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
+     )
+     SELECT 'source' AS kind, payload, consumed_at FROM source
+     UNION ALL
+     SELECT 'Grant', g.payload, g.consumed_at FROM source JOIN oidc_payloads AS g
+       ON g.model = 'Grant' AND g.id = source.grant_id AND ${live('g')}
+     UNION ALL
+     SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
+       ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
+    [model, id],
+  );
+  const kind = (name: string) => rows.find((row) => row.kind === name);
+  return { source: kind('source'), grant: kind('Grant'), session: kind('Session') };
+}
+
+export async function findPayloadByUserCode(
+  db: Queryable,
+  model: string,
+  userCode: string,
+): Promise<PayloadRow | undefined> {
+  const { rows } = await db.query<PayloadRow>(
+    `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND user_code = $2 AND ${LIVE}`,
+    [model, userCode],
+  );
+  return rows[0];
+}
+
+export async function findPayloadByUid(
+  db: Queryable,
+  model: string,
+  uid: string,
+): Promise<PayloadRow | undefined> {
+  const { rows } = await db.query<PayloadRow>(
+    `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${LIVE}`,
+    [model, uid],
+  );
+  return rows[0];
+}
+
+/**
+ * Marks a code or refresh token used, once: the statement itself decides which of concurrent
+ * redemptions wins (row lock on the UPDATE, `consumed_at IS NULL` re-checked after it). The
+ * winner gets `{ consumed: true }`; every other caller `{ consumed: false }` and the grant the
+ * row belongs to, if it still exists, so that the loser can be treated as a reuse.
+ */
+export async function consumePayloadOnce(
+  db: Queryable,
+  model: string,
+  id: string,
+): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
+    `WITH won AS (
+       UPDATE oidc_payloads SET consumed_at = now()
+        WHERE model = $1 AND id = $2 AND consumed_at IS NULL
+        RETURNING grant_id
+     )
+     SELECT true AS won, grant_id FROM won
+     UNION ALL
+     SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $2 AND NOT EXISTS (SELECT FROM won)`,
+    [model, id],
+  );
+  const row = rows[0];
+  if (row?.won) return { consumed: true };
+  return { consumed: false, grantId: row?.grant_id ?? undefined };
+}
+
+export async function deletePayload(db: Queryable, model: string, id: string): Promise<void> {
+  await db.query('DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [model, id]);
+}
+
+export async function deletePayloadsOfGrant(db: Queryable, model: string, grantId: string): Promise<void> {
+  await db.query('DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2', [model, grantId]);
+}
+
+/**
+ * Revokes a grant at once: the grant and every code and token issued under it, in one statement.
+ * True when this call removed the grant (false when it was already gone).
+ */
+export async function deleteGrantAndItsTokens(db: Queryable, grantId: string): Promise<boolean> {
+  const { rows } = await db.query<{ model: string }>(
+    `DELETE FROM oidc_payloads
+      WHERE (model = 'Grant' AND id = $1) OR (grant_id = $1 AND model = ANY($2))
+      RETURNING model`,
+    [grantId, GRANT_MODELS],
+  );
+  return rows.some((row) => row.model === 'Grant');
+}
+
+/** Whether a grant is alive (present and unexpired). */
+export async function grantIsLive(db: Queryable, grantId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM oidc_payloads WHERE model = 'Grant' AND id = $1 AND ${LIVE}`,
+    [grantId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Deletes expired rows in bounded batches; returns how many went. */
+export async function sweepExpiredPayloads(db: Queryable, batchSize = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM oidc_payloads WHERE ctid IN (
+         SELECT ctid FROM oidc_payloads WHERE expires_at <= now() LIMIT $1)`,
+      [batchSize],
+    );
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return total;
+  }
+}
