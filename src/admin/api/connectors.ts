@@ -106,9 +106,12 @@ export const connectorRoutes: AdminRoute[] = [
     response: { status: 200, description: 'The test report', schema: testReportSchema },
     errors: [400, 415, 422],
     handle: async (call) => ({
-      body: await testDraftConnector(services(call.deps), call.body, {
-        ...(typeof call.query.username === 'string' && { username: call.query.username }),
-      }),
+      body: await testDraftConnector(
+        services(call.deps),
+        call.body,
+        { ...(typeof call.query.username === 'string' && { username: call.query.username }) },
+        call.by,
+      ),
     }),
   },
   {
@@ -123,7 +126,7 @@ export const connectorRoutes: AdminRoute[] = [
     errors: [404, 415, 422],
     handle: async (call) => {
       const options = parseInput(testOptionsSchema, call.body ?? {});
-      return { body: await testStoredConnector(services(call.deps), call.params.id!, options) };
+      return { body: await testStoredConnector(services(call.deps), call.params.id!, options, call.by) };
     },
   },
   {
