@@ -12,7 +12,7 @@ import { issueProblems } from '../config/schema-errors.ts';
 import { isObject } from '../connectors/config-checks.ts';
 import { CONNECTOR_CONFIG_SCHEMAS, CONNECTOR_TARGETS } from '../connectors/config-schemas.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
-import { buildConnectors } from '../connectors/registry.ts';
+import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
 import { samlConfigSchema } from '../connectors/saml/config.ts';
 import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -84,11 +84,19 @@ export function toConnectorView(stored: StoredConnector): ConnectorView {
   return { ...stored, config, setSecrets };
 }
 
+/** The stored connectors, and Lock's own accounts while no local connector is stored (see the registry). */
+async function listWithImplicit(db: Queryable): Promise<StoredConnector[]> {
+  const stored = await listConnectors(db);
+  return stored.some((connector) => connector.type === 'local')
+    ? stored
+    : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
+}
+
 const findStored = async (db: Queryable, id: string) =>
-  (await listConnectors(db)).find((connector) => connector.id === id);
+  (await listWithImplicit(db)).find((connector) => connector.id === id);
 
 export async function listConnectorViews(db: Queryable): Promise<ConnectorView[]> {
-  return (await listConnectors(db)).map(toConnectorView);
+  return (await listWithImplicit(db)).map(toConnectorView);
 }
 
 export async function getConnector(db: Queryable, id: string) {
@@ -106,7 +114,9 @@ export async function getConnector(db: Queryable, id: string) {
 function prepare(services: ConnectorServices, input: unknown, current?: StoredConnector) {
   const { position: rawPosition, ...body } = (input ?? {}) as Record<string, unknown>;
   const problems: Problem[] = [];
-  const position = rawPosition === undefined ? undefined : positionSchema.safeParse(rawPosition);
+  // A representation sent back as it was read keeps its position (Lock's own accounts sit at -1).
+  const unchanged = rawPosition === undefined || rawPosition === current?.position;
+  const position = unchanged ? undefined : positionSchema.safeParse(rawPosition);
   if (position && !position.success)
     problems.push(...issueProblems(position.error.issues).map((each) => ({ ...each, path: 'position' })));
   if (current && body.type !== undefined && body.type !== current.type)
@@ -275,7 +285,11 @@ export async function deleteConnector(
   by: AdminActor,
 ): Promise<void> {
   await changeCatalog(pool, async (db) => {
-    changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    const current = changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    if (current === IMPLICIT_LOCAL_CONNECTOR)
+      throw new StateConflictError(
+        `connector "${id}" is Lock's own accounts, there unless turned off: to turn them off, save it with config.enabled: false`,
+      );
     const mappings = (await listRoleMappings(db)).filter((mapping) => mapping.connector === id);
     assertUnreferenced(
       `connector "${id}"`,

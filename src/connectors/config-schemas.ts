@@ -8,7 +8,10 @@ import { samlConfigSchema } from './saml/config.ts';
  * the CLI all validate a connector's config with these. A connector type registers its schema here.
  */
 export const CONNECTOR_CONFIG_SCHEMAS = {
-  local: z.strictObject({}),
+  local: z.strictObject({
+    /** false turns Lock's own accounts off (refused while it would leave no lock_admin able to sign in). */
+    enabled: z.boolean().default(true),
+  }),
   ldap: ldapConfigSchema,
   saml: samlConfigSchema,
 } satisfies Record<string, z.ZodType>;
