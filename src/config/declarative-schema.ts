@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evenWithOtherProblems } from '../connectors/config-checks.ts';
 import { checkConnectorConfig } from '../connectors/config-schemas.ts';
+import { redirectUriSchema } from './redirect-uri.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -42,9 +43,7 @@ const webOrigin = z
   .string()
   .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
   .transform((value) => new URL(value).origin);
-const redirectUri = z
-  .url({ message: 'must be an absolute URL' })
-  .refine((value) => !value.includes('#'), 'must not contain a fragment');
+const redirectUri = redirectUriSchema;
 const unique = <T extends z.ZodType>(item: T, what: string) =>
   z.array(item).refine((list) => new Set(list).size === list.length, `${what} must not repeat`);
 
