@@ -120,6 +120,43 @@ describe('admin API: saving a connector never locks the admins out', () => {
     assert.equal((await api('GET', '/connectors/local')).etag, local.etag, 'local accounts are still on');
   });
 
+  it('disabling every admin at once (concurrent requests): exactly one stays enabled', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        api('POST', '/users', {
+          body: {
+            username: `deputy-${index}`,
+            password: `a long passphrase for deputy ${index}`,
+            roles: ['lock_admin'],
+          },
+        }),
+      ),
+    );
+    for (const each of created) assert.equal(each.status, 201, each.text);
+    const ids = [await adminId(), ...created.map((each) => each.body.id as string)];
+    const answers = await Promise.all(ids.map((id) => api('POST', `/users/${id}/disable`)));
+    assert.deepEqual(
+      answers.map((each) => each.status).sort(),
+      [...Array(20).fill(200), 409],
+      answers.map((each) => `${each.status} ${each.text.slice(0, 80)}`).join('\n'),
+    );
+    // The one left signs in and puts the others back (the bootstrap admin's token included).
+    const index = answers.findIndex((each) => each.status === 409);
+    const survivor =
+      index === 0
+        ? api
+        : adminApi(
+            lock.issuer,
+            await consoleToken(
+              lock.issuer,
+              `deputy-${index - 1}`,
+              `a long passphrase for deputy ${index - 1}`,
+            ),
+          );
+    assert.equal((await survivor('GET', `/users/${ids[index]}`)).body.disabled, false);
+    for (const id of ids) assert.equal((await survivor('POST', `/users/${id}/enable`)).status, 200);
+  });
+
   it('with a directory group mapped to lock_admin, local accounts can be turned off and that group administers', async () => {
     const mapping = await api('POST', '/role-mappings', {
       body: { connector: 'corp', group: 'admins', roles: ['lock_admin'] },
