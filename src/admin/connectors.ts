@@ -29,6 +29,7 @@ import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { assertUnreferenced, changeable, changeCatalog } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { type ConnectionTestReport, testConnector } from './connector-test.ts';
+import { recordTest } from './connector-test-audit.ts';
 import { entityTag } from './entity-tag.ts';
 import {
   AdminInputError,
@@ -159,39 +160,6 @@ function normalizedConfig(type: StoredConnector['type'], config: Record<string, 
   return parsed.success ? (parsed.data as Record<string, unknown>) : config;
 }
 
-/** Where a connector's test went, for its audit event: never a secret. */
-function testTarget(connector: { type: string; config: Record<string, unknown> }): Record<string, unknown> {
-  const { config } = connector;
-  const pick = (members: string[]) =>
-    Object.fromEntries(members.filter((member) => config[member] !== undefined).map((m) => [m, config[m]]));
-  return pick(CONNECTOR_TARGETS[connector.type as StoredConnector['type']]?.target ?? []);
-}
-
-/** Audits a connection test or a save the test refused: who, which connector, where to, the outcome. */
-async function recordTest(
-  services: ConnectorServices,
-  by: AdminActor,
-  event: {
-    type: 'admin.connector.tested' | 'admin.connector.save_refused';
-    connector: { id: string; type: string; config: Record<string, unknown> };
-    draft: boolean;
-    report: ConnectionTestReport;
-  },
-): Promise<void> {
-  const failed = event.report.steps.find((step) => !step.ok);
-  await recordAdminChange(services.pool, by, {
-    type: event.type,
-    subject: event.connector.id,
-    outcome: event.report.ok ? 'success' : 'failure',
-    details: {
-      draft: event.draft,
-      target: testTarget(event.connector),
-      ok: event.report.ok,
-      ...(failed && { failedStep: failed.step }),
-    },
-  });
-}
-
 async function assertTestPasses(
   services: ConnectorServices,
   stored: StoredConnector,
@@ -202,7 +170,7 @@ async function assertTestPasses(
   if (!test) return undefined;
   const report = await testConnector(stored, services.connectorDeps);
   if (!report.ok) {
-    await recordTest(services, by, {
+    await recordTest(services.pool, by, {
       type: 'admin.connector.save_refused',
       connector: { id: stored.id, ...plain },
       draft: true,
@@ -310,7 +278,7 @@ export async function testStoredConnector(
   const stored = await findStored(services.pool, id);
   if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
   const report = await testConnector(stored, services.connectorDeps, options);
-  await recordTest(services, by, {
+  await recordTest(services.pool, by, {
     type: 'admin.connector.tested',
     connector: { ...stored, config: withoutConnectorSecrets(stored.config).config },
     draft: false,
@@ -339,7 +307,7 @@ export async function testDraftConnector(
     services.connectorDeps,
     options,
   );
-  await recordTest(services, by, { type: 'admin.connector.tested', connector, draft: true, report });
+  await recordTest(services.pool, by, { type: 'admin.connector.tested', connector, draft: true, report });
   return report;
 }
 
