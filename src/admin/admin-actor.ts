@@ -17,11 +17,17 @@ export const CLI_ACTOR: AdminActor = { actor: 'cli' };
 export async function recordAdminChange(
   db: Queryable,
   by: AdminActor,
-  change: { type: string; subject: string; details?: Record<string, unknown> },
+  change: {
+    type: string;
+    subject: string;
+    details?: Record<string, unknown>;
+    /** What an admin tried and Lock refused (a failed connection test) is audited too. */
+    outcome?: 'success' | 'failure';
+  },
 ): Promise<void> {
   const event: AuditEvent = {
     type: change.type,
-    outcome: 'success',
+    outcome: change.outcome ?? 'success',
     actor: by.actor,
     subject: change.subject,
     ...(by.clientId !== undefined && { clientId: by.clientId }),

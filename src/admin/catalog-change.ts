@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
 import { lockCatalogForWrite, type ManagedBy } from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
@@ -10,12 +11,13 @@ export type Owner = ManagedBy | 'builtin';
 
 /**
  * An admin change to the catalog: one transaction, serialised with every other catalog change
- * (API, CLI, declarative apply), and every Lock process on the database reloads when it commits.
+ * (API, CLI, declarative apply), refused when it would leave no lock_admin able to sign in, and
+ * every Lock process on the database reloads when it commits.
  */
 export async function changeCatalog<T>(pool: pg.Pool, change: (db: pg.PoolClient) => Promise<T>): Promise<T> {
   return tx(pool, async (db) => {
     await lockCatalogForWrite(db);
-    const result = await change(db);
+    const result = await keepingAdminSignIn(db, () => change(db));
     await notifyChange(db, 'catalog');
     return result;
   });

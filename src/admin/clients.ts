@@ -11,6 +11,7 @@ import {
 } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
+import { ADMIN_ROLE } from './bootstrap.ts';
 import { changeable, changeCatalog, type Owner } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
@@ -107,7 +108,7 @@ export async function createClient(
   issuer: string,
   input: unknown,
   by: AdminActor = CLI_ACTOR,
-): Promise<{ client: ClientView; etag: string; secret?: string }> {
+): Promise<{ client: ClientView; etag: string; secret?: string; warnings: string[] }> {
   const client = parseClientInput(input);
   const secret = client.public ? undefined : generateClientSecret();
   return changeCatalog(pool, async (db) => {
@@ -124,7 +125,12 @@ export async function createClient(
       subject: client.clientId,
       details: { client },
     });
-    return { ...(await getClient(db, issuer, client.clientId)), ...(secret !== undefined && { secret }) };
+    const warnings = await warnOfAdminRole(db, by, client, []);
+    return {
+      ...(await getClient(db, issuer, client.clientId)),
+      ...(secret !== undefined && { secret }),
+      warnings,
+    };
   });
 }
 
@@ -140,7 +146,7 @@ export async function replaceClient(
   input: unknown,
   ifMatch: string | undefined,
   by: AdminActor,
-): Promise<{ client: ClientView; etag: string; secret?: string }> {
+): Promise<{ client: ClientView; etag: string; secret?: string; warnings: string[] }> {
   const client = parseClientInput(input);
   return changeCatalog(pool, async (db) => {
     const current = changeable(
@@ -168,7 +174,12 @@ export async function replaceClient(
         ...(client.public && current.sealedSecret !== undefined && { secret: 'removed' }),
       },
     });
-    return { ...(await getClient(db, issuer, clientId)), ...(secret !== undefined && { secret }) };
+    const warnings = await warnOfAdminRole(db, by, client, current.roles);
+    return {
+      ...(await getClient(db, issuer, clientId)),
+      ...(secret !== undefined && { secret }),
+      warnings,
+    };
   });
 }
 
@@ -212,4 +223,26 @@ export async function deleteClient(
     await deleteStoredClient(db, clientId);
     await recordAdminChange(db, by, { type: 'admin.client.deleted', subject: clientId });
   });
+}
+
+/**
+ * A client given lock_admin administers Lock with its secret alone — no person signs in, no second
+ * factor — for as long as the secret lives. Allowed (automation needs it), never silently: the
+ * caller gets a warning and the audit log an event of its own.
+ */
+async function warnOfAdminRole(
+  db: Queryable,
+  by: AdminActor,
+  client: { clientId: string; roles: string[]; grantTypes: string[] },
+  rolesBefore: string[],
+): Promise<string[]> {
+  if (!client.roles.includes(ADMIN_ROLE) || rolesBefore.includes(ADMIN_ROLE)) return [];
+  await recordAdminChange(db, by, {
+    type: 'admin.client.admin_role_granted',
+    subject: client.clientId,
+    details: { role: ADMIN_ROLE, grantTypes: client.grantTypes },
+  });
+  return [
+    `client "${client.clientId}" now holds ${ADMIN_ROLE}: whoever has its secret administers Lock (connectors, clients, users, keys) without signing in. Prefer people signing in to the console; if automation needs it, keep the secret in a vault, rotate it, and remove the role when done.`,
+  ];
 }

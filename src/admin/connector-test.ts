@@ -96,13 +96,24 @@ async function testIdpMetadata(
       ],
     };
   } catch (error) {
+    const file = connector.config.idpMetadataFile;
+    if (file !== undefined)
+      deps.log.warn(
+        { connector: connector.id, err: { message: (error as Error).message } },
+        'IdP metadata file unusable (connection test)',
+      );
     return {
       ok: false,
       steps: [
         {
           step: 'idp metadata',
           ok: false,
-          detail: (error as Error).message,
+          // One message whatever is wrong with a file (missing, unreadable, not metadata): the admin
+          // API must not tell its callers which paths exist on Lock's server. The log has the reason.
+          detail:
+            file === undefined
+              ? (error as Error).message
+              : `SAML connector ${connector.id}: idpMetadataFile ${file} is not a readable file of usable IdP metadata (the reason is in Lock's log)`,
           durationMs: Math.round(performance.now() - started),
         },
       ],

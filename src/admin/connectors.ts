@@ -4,11 +4,15 @@ import {
   isSecretMember,
   keepOmittedSecrets,
   sealConnectorSecrets,
+  secretsBoundToChangedTarget,
   withoutConnectorSecrets,
 } from '../config/connector-secrets.ts';
 import { connectorSchema } from '../config/declarative-schema.ts';
+import { issueProblems } from '../config/schema-errors.ts';
+import { isObject } from '../connectors/config-checks.ts';
+import { CONNECTOR_CONFIG_SCHEMAS, CONNECTOR_TARGETS } from '../connectors/config-schemas.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
-import { buildConnectors } from '../connectors/registry.ts';
+import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
 import { samlConfigSchema } from '../connectors/saml/config.ts';
 import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -25,8 +29,15 @@ import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { assertUnreferenced, changeable, changeCatalog } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { type ConnectionTestReport, testConnector } from './connector-test.ts';
+import { recordTest } from './connector-test-audit.ts';
 import { entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError, StateConflictError, ValidationError } from './errors.ts';
+import {
+  AdminInputError,
+  NotFoundError,
+  type Problem,
+  StateConflictError,
+  ValidationError,
+} from './errors.ts';
 import { parseInput } from './validation.ts';
 
 /**
@@ -74,11 +85,19 @@ export function toConnectorView(stored: StoredConnector): ConnectorView {
   return { ...stored, config, setSecrets };
 }
 
+/** The stored connectors, and Lock's own accounts while no local connector is stored (see the registry). */
+async function listWithImplicit(db: Queryable): Promise<StoredConnector[]> {
+  const stored = await listConnectors(db);
+  return stored.some((connector) => connector.type === 'local')
+    ? stored
+    : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
+}
+
 const findStored = async (db: Queryable, id: string) =>
-  (await listConnectors(db)).find((connector) => connector.id === id);
+  (await listWithImplicit(db)).find((connector) => connector.id === id);
 
 export async function listConnectorViews(db: Queryable): Promise<ConnectorView[]> {
-  return (await listConnectors(db)).map(toConnectorView);
+  return (await listWithImplicit(db)).map(toConnectorView);
 }
 
 export async function getConnector(db: Queryable, id: string) {
@@ -87,37 +106,78 @@ export async function getConnector(db: Queryable, id: string) {
   return { connector: toConnectorView(stored), etag: entityTag(stored) };
 }
 
-/** Validates a connector body (secrets it omits taken from `current`) and seals its secrets. */
+/**
+ * Validates a connector body (secrets it omits taken from `current`) and seals its secrets. Every
+ * problem is reported at once, each naming its field. A secret is taken from `current` only while
+ * the connector still points at the same upstream: a new url or other TLS/trust settings need it
+ * again, so a stored password never goes to a server it was not saved for.
+ */
 function prepare(services: ConnectorServices, input: unknown, current?: StoredConnector) {
   const { position: rawPosition, ...body } = (input ?? {}) as Record<string, unknown>;
-  const position = rawPosition === undefined ? undefined : parseInput(positionSchema, rawPosition);
+  const problems: Problem[] = [];
+  // A representation sent back as it was read keeps its position (Lock's own accounts sit at -1).
+  const unchanged = rawPosition === undefined || rawPosition === current?.position;
+  const position = unchanged ? undefined : positionSchema.safeParse(rawPosition);
+  if (position && !position.success)
+    problems.push(...issueProblems(position.error.issues).map((each) => ({ ...each, path: 'position' })));
   if (current && body.type !== undefined && body.type !== current.type)
-    throw new ValidationError([
-      { path: 'type', message: `is ${current.type}: a connector cannot change type (add a new one)` },
-    ]);
+    problems.push({
+      path: 'type',
+      message: `is ${current.type}: a connector cannot change type (add a new one)`,
+    });
   const opened = current ? sealConnectorSecrets.open(current.config, services.box, current.id) : undefined;
-  const config = body.config ?? {};
-  const withSecrets =
-    opened && config !== null && typeof config === 'object' && !Array.isArray(config)
-      ? keepOmittedSecrets(config as Record<string, unknown>, opened)
-      : config;
-  const connector = parseInput(connectorSchema, { ...body, config: withSecrets });
+  const given = isObject(body.config) ? body.config : undefined;
+  const withSecrets = opened && given ? keepOmittedSecrets(given, opened) : (body.config ?? {});
+  const parsed = connectorSchema.safeParse({ ...body, config: withSecrets });
+  if (!parsed.success) problems.push(...issueProblems(parsed.error.issues));
+  if (parsed.success && current && opened && given) {
+    const binding = CONNECTOR_TARGETS[current.type];
+    const { changed, secrets } = secretsBoundToChangedTarget(
+      binding,
+      given,
+      normalizedConfig(current.type, opened),
+      parsed.data.config,
+    );
+    for (const secret of secrets)
+      problems.push({
+        path: `config.${secret}`,
+        message: `is required again: ${changed.join(', ')} changed, and the stored ${secret} is only ever sent to the server it was saved for`,
+      });
+  }
+  if (problems.length > 0 || !parsed.success) throw new ValidationError(problems);
+  const connector = parsed.data;
   return {
     connector,
-    position,
+    position: position?.data,
     opened,
     sealed: sealConnectorSecrets.seal(connector.config, services.box, connector.id),
   };
+}
+
+/** A stored config with today's defaults filled in, so a default added later is not a "change". */
+function normalizedConfig(type: StoredConnector['type'], config: Record<string, unknown>) {
+  const parsed = CONNECTOR_CONFIG_SCHEMAS[type].safeParse(config);
+  return parsed.success ? (parsed.data as Record<string, unknown>) : config;
 }
 
 async function assertTestPasses(
   services: ConnectorServices,
   stored: StoredConnector,
   test: boolean,
+  by: AdminActor,
+  plain: { type: string; config: Record<string, unknown> },
 ): Promise<ConnectionTestReport | undefined> {
   if (!test) return undefined;
   const report = await testConnector(stored, services.connectorDeps);
-  if (!report.ok) throw new ConnectionTestFailedError(report);
+  if (!report.ok) {
+    await recordTest(services.pool, by, {
+      type: 'admin.connector.save_refused',
+      connector: { id: stored.id, ...plain },
+      draft: true,
+      report,
+    });
+    throw new ConnectionTestFailedError(report);
+  }
   return report;
 }
 
@@ -131,7 +191,7 @@ export async function createConnector(
   const draft: StoredConnector = { ...connector, config: sealed, position: position ?? 0, managedBy: null };
   if (await findStored(services.pool, connector.id))
     throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
-  const test = await assertTestPasses(services, draft, options.test);
+  const test = await assertTestPasses(services, draft, options.test, by, connector);
   return changeCatalog(services.pool, async (db) => {
     if (await findStored(db, connector.id))
       throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
@@ -141,7 +201,7 @@ export async function createConnector(
     await recordAdminChange(db, by, {
       type: 'admin.connector.created',
       subject: connector.id,
-      details: { connector: view, setSecrets },
+      details: { connector: view, setSecrets, tested: test !== undefined },
     });
     return { ...(await getConnector(db, connector.id)), ...(test && { test }) };
   });
@@ -166,7 +226,7 @@ export async function replaceConnector(
   };
   // Checked before the (slow) test too, so a stale edit fails fast; the transaction checks again.
   changeable(current, `connector "${id}"`, ifMatch);
-  const test = await assertTestPasses(services, next, options.test);
+  const test = await assertTestPasses(services, next, options.test, by, connector);
   return changeCatalog(services.pool, async (db) => {
     changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
     await upsertConnector(db, next);
@@ -174,6 +234,7 @@ export async function replaceConnector(
       type: 'admin.connector.updated',
       subject: id,
       details: {
+        tested: test !== undefined,
         changes: changedFields(
           { name: current.name, position: current.position, config: opened },
           { name: next.name, position: next.position, config: connector.config },
@@ -192,7 +253,11 @@ export async function deleteConnector(
   by: AdminActor,
 ): Promise<void> {
   await changeCatalog(pool, async (db) => {
-    changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    const current = changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
+    if (current === IMPLICIT_LOCAL_CONNECTOR)
+      throw new StateConflictError(
+        `connector "${id}" is Lock's own accounts, there unless turned off: to turn them off, save it with config.enabled: false`,
+      );
     const mappings = (await listRoleMappings(db)).filter((mapping) => mapping.connector === id);
     assertUnreferenced(
       `connector "${id}"`,
@@ -203,35 +268,47 @@ export async function deleteConnector(
   });
 }
 
-/** Tries a stored connector's upstream as it is configured now. */
+/** Tries a stored connector's upstream as it is configured now (audited). */
 export async function testStoredConnector(
   services: ConnectorServices,
   id: string,
   options: { username?: string },
+  by: AdminActor,
 ): Promise<ConnectionTestReport> {
   const stored = await findStored(services.pool, id);
   if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
-  return testConnector(stored, services.connectorDeps, options);
+  const report = await testConnector(stored, services.connectorDeps, options);
+  await recordTest(services.pool, by, {
+    type: 'admin.connector.tested',
+    connector: { ...stored, config: withoutConnectorSecrets(stored.config).config },
+    draft: false,
+    report,
+  });
+  return report;
 }
 
 /**
  * Tries a connector that is not saved (yet): the console's "Test connection" on a form. When the
- * draft's id names a stored connector of its type, secrets the draft leaves out come from it.
+ * draft's id names a stored connector of its type, secrets the draft leaves out come from it —
+ * as long as the draft points at the same upstream (see `prepare`). Audited.
  */
 export async function testDraftConnector(
   services: ConnectorServices,
   input: unknown,
   options: { username?: string },
+  by: AdminActor,
 ): Promise<ConnectionTestReport> {
   const id = (input as { id?: unknown } | null)?.id;
   const stored = typeof id === 'string' ? await findStored(services.pool, id) : undefined;
   const sameType = stored && stored.type === (input as { type?: unknown }).type ? stored : undefined;
   const { connector, sealed } = prepare(services, input, sameType);
-  return testConnector(
+  const report = await testConnector(
     { ...connector, config: sealed, position: 0, managedBy: null },
     services.connectorDeps,
     options,
   );
+  await recordTest(services.pool, by, { type: 'admin.connector.tested', connector, draft: true, report });
+  return report;
 }
 
 /** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
@@ -277,7 +354,7 @@ export async function importIdpMetadata(
     },
   });
   const next: StoredConnector = { ...connector, config: sealed, position: current.position, managedBy: null };
-  const test = await assertTestPasses(services, next, true);
+  const test = await assertTestPasses(services, next, true, by, connector);
   return changeCatalog(services.pool, async (db) => {
     changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
     await upsertConnector(db, next);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
 import { groupNameSchema } from '../config/declarative-schema.ts';
 import {
   addGroupMember,
@@ -46,17 +47,19 @@ export async function createGroup(pool: pg.Pool, input: unknown, by: AdminActor)
 
 /** Removes the group; its members lose it (and the roles it mapped to). */
 export async function deleteGroup(pool: pg.Pool, name: string, ifMatch: string | undefined, by: AdminActor) {
-  await tx(pool, async (db) => {
-    if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
-    const { etag, group } = await getGroup(db, name);
-    assertCurrentVersion(etag, ifMatch, `group "${name}"`);
-    await deleteStoredGroup(db, name);
-    await recordAdminChange(db, by, {
-      type: 'admin.group.deleted',
-      subject: name,
-      details: { members: group.members.map((member) => member.username) },
-    });
-  });
+  await tx(pool, (db) =>
+    keepingAdminSignIn(db, async () => {
+      if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
+      const { etag, group } = await getGroup(db, name);
+      assertCurrentVersion(etag, ifMatch, `group "${name}"`);
+      await deleteStoredGroup(db, name);
+      await recordAdminChange(db, by, {
+        type: 'admin.group.deleted',
+        subject: name,
+        details: { members: group.members.map((member) => member.username) },
+      });
+    }),
+  );
 }
 
 /** Adds or removes a member; idempotent, so it needs no If-Match. Returns whether anything changed. */
@@ -67,19 +70,21 @@ export async function setGroupMembership(
   member: boolean,
   by: AdminActor,
 ): Promise<boolean> {
-  return tx(pool, async (db) => {
-    if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
-    const user = await findUserById(db, userId);
-    if (!user) throw new NotFoundError(`user ${userId} does not exist`);
-    const changed = member
-      ? await addGroupMember(db, name, userId)
-      : await removeGroupMember(db, name, userId);
-    if (changed)
-      await recordAdminChange(db, by, {
-        type: member ? 'admin.group.member_added' : 'admin.group.member_removed',
-        subject: name,
-        details: { userId, username: user.username },
-      });
-    return changed;
-  });
+  return tx(pool, (db) =>
+    keepingAdminSignIn(db, async () => {
+      if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
+      const user = await findUserById(db, userId);
+      if (!user) throw new NotFoundError(`user ${userId} does not exist`);
+      const changed = member
+        ? await addGroupMember(db, name, userId)
+        : await removeGroupMember(db, name, userId);
+      if (changed)
+        await recordAdminChange(db, by, {
+          type: member ? 'admin.group.member_added' : 'admin.group.member_removed',
+          subject: name,
+          details: { userId, username: user.username },
+        });
+      return changed;
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
 import { subsOfUpstream } from '../store/identities.ts';
@@ -115,35 +116,37 @@ export async function replaceAccount(
   if (account.password !== undefined) assertPassword(account.password);
   const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
   await asInputErrors(() =>
-    tx(pool, async (db) => {
-      const user = await lockUserById(db, id);
-      if (!user) throw new NotFoundError(`user ${id} does not exist`);
-      const before = await userView(db, user);
-      assertCurrentVersion(entityTag(before), ifMatch, `user ${user.username}`);
-      assertAdminOwned(user);
-      if (account.username !== user.username) await renameUser(db, id, account.username);
-      await updateUserProfile(db, id, {
-        ...(account.email !== undefined && { email: account.email }),
-        ...(account.name !== undefined && { name: account.name }),
-      });
-      if (passwordHash !== undefined) await setPasswordHash(db, id, passwordHash);
-      await setUserGroups(db, id, account.groups ?? []);
-      await setUserRoles(db, id, account.roles ?? []);
-      const disabled = account.disabled ?? false;
-      if (disabled !== user.disabled) await setUserDisabled(db, id, disabled);
-      const ended = disabled && !user.disabled ? await endSessions(db, id) : 0;
-      const after = await userView(db, (await findUserById(db, id))!);
-      await recordAdminChange(db, by, {
-        type: 'admin.user.updated',
-        subject: after.username,
-        details: {
-          id,
-          changes: changes(before, after),
-          ...(passwordHash !== undefined && { password: 'set' }),
-          ...(ended > 0 && { endedSessions: ended }),
-        },
-      });
-    }),
+    tx(pool, (db) =>
+      keepingAdminSignIn(db, async () => {
+        const user = await lockUserById(db, id);
+        if (!user) throw new NotFoundError(`user ${id} does not exist`);
+        const before = await userView(db, user);
+        assertCurrentVersion(entityTag(before), ifMatch, `user ${user.username}`);
+        assertAdminOwned(user);
+        if (account.username !== user.username) await renameUser(db, id, account.username);
+        await updateUserProfile(db, id, {
+          ...(account.email !== undefined && { email: account.email }),
+          ...(account.name !== undefined && { name: account.name }),
+        });
+        if (passwordHash !== undefined) await setPasswordHash(db, id, passwordHash);
+        await setUserGroups(db, id, account.groups ?? []);
+        await setUserRoles(db, id, account.roles ?? []);
+        const disabled = account.disabled ?? false;
+        if (disabled !== user.disabled) await setUserDisabled(db, id, disabled);
+        const ended = disabled && !user.disabled ? await endSessions(db, id) : 0;
+        const after = await userView(db, (await findUserById(db, id))!);
+        await recordAdminChange(db, by, {
+          type: 'admin.user.updated',
+          subject: after.username,
+          details: {
+            id,
+            changes: changes(before, after),
+            ...(passwordHash !== undefined && { password: 'set' }),
+            ...(ended > 0 && { endedSessions: ended }),
+          },
+        });
+      }),
+    ),
   );
 }
 
@@ -153,19 +156,21 @@ export async function deleteAccount(
   ifMatch: string | undefined,
   by: AdminActor,
 ): Promise<void> {
-  await tx(pool, async (db) => {
-    const user = await lockUserById(db, id);
-    if (!user) throw new NotFoundError(`user ${id} does not exist`);
-    assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
-    assertAdminOwned(user);
-    const ended = await endSessions(db, id);
-    await deleteStoredUser(db, id);
-    await recordAdminChange(db, by, {
-      type: 'admin.user.deleted',
-      subject: user.username,
-      details: { id, endedSessions: ended },
-    });
-  });
+  await tx(pool, (db) =>
+    keepingAdminSignIn(db, async () => {
+      const user = await lockUserById(db, id);
+      if (!user) throw new NotFoundError(`user ${id} does not exist`);
+      assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
+      assertAdminOwned(user);
+      const ended = await endSessions(db, id);
+      await deleteStoredUser(db, id);
+      await recordAdminChange(db, by, {
+        type: 'admin.user.deleted',
+        subject: user.username,
+        details: { id, endedSessions: ended },
+      });
+    }),
+  );
 }
 
 /** Sets a new password; with `endSessions`, the user is signed out everywhere (e.g. after a compromise). */
@@ -199,17 +204,19 @@ export async function setAccountDisabledById(
   options: { ifMatch?: string | undefined },
   by: AdminActor,
 ): Promise<{ user: User; ended: number }> {
-  return tx(pool, async (db) => {
-    const user = await lockedUser(db, id, options.ifMatch);
-    await setUserDisabled(db, id, disabled);
-    const ended = disabled ? await endSessions(db, id) : 0;
-    await recordAdminChange(db, by, {
-      type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
-      subject: user.username,
-      details: { id, ...(disabled && { endedSessions: ended }) },
-    });
-    return { user: { ...user, disabled }, ended };
-  });
+  return tx(pool, (db) =>
+    keepingAdminSignIn(db, async () => {
+      const user = await lockedUser(db, id, options.ifMatch);
+      await setUserDisabled(db, id, disabled);
+      const ended = disabled ? await endSessions(db, id) : 0;
+      await recordAdminChange(db, by, {
+        type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
+        subject: user.username,
+        details: { id, ...(disabled && { endedSessions: ended }) },
+      });
+      return { user: { ...user, disabled }, ended };
+    }),
+  );
 }
 
 /** `lock users passwd NAME` */

@@ -125,7 +125,7 @@ export async function clientsAdd(args: string[]): Promise<void> {
   if (!clientId)
     throw new Error('usage: lock clients add CLIENT_ID [--public] [--redirect-uri U]... [--grant-type G]...');
   await withSession(async ({ env, database, box }) => {
-    const { client, secret } = await createClient(database.pool, box, env.LOCK_ISSUER, {
+    const { client, secret, warnings } = await createClient(database.pool, box, env.LOCK_ISSUER, {
       clientId,
       public: values.public === true,
       firstParty: values['first-party'] === true,
@@ -140,6 +140,7 @@ export async function clientsAdd(args: string[]): Promise<void> {
       `added ${client.public ? 'public' : 'confidential'} client ${client.clientId} (${client.grantTypes.join(', ')})`,
     );
     if (secret) print(`client secret (shown once, store it now): ${secret}`);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   });
 }
 

@@ -1,10 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import { builtInCatalog } from '../catalog/built-ins.ts';
+import { IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import * as repo from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
+import { AdminLockoutError, keepingAdminSignIn } from './admin-sign-in.ts';
 import { applyDeclaredUsers } from './apply-users.ts';
 import { sealConnectorSecrets } from './connector-secrets.ts';
 import type { DeclarativeConfig } from './declarative-schema.ts';
@@ -34,88 +36,100 @@ export async function applyDeclarativeConfig(
   return tx(pool, async (client) => {
     await repo.lockCatalogForWrite(client);
     await checkReferences(client, config, builtInCatalog(issuer));
-    const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
-    const reconcile = reconciler(summary);
-
-    await reconcile({
-      kind: 'role',
-      declared: config.roles.map((role, position) => ({ ...role, position })),
-      existing: await repo.listRoles(client),
-      key: (role) => role.name,
-      write: (role) => repo.upsertRole(client, role, role.position, CONFIG),
-      remove: (name) => repo.deleteRole(client, name),
+    return keepingAdminSignIn(client, () => reconcileAll(client, box, config)).catch((error: unknown) => {
+      if (error instanceof AdminLockoutError)
+        throw new ConfigError('the declarative configuration', [error.message]);
+      throw error;
     });
-
-    await reconcile({
-      kind: 'resource',
-      declared: config.resources,
-      existing: await repo.listResources(client),
-      key: (resource) => resource.id,
-      write: (resource) => repo.upsertResource(client, resource, CONFIG),
-      remove: (id) => repo.deleteResource(client, id),
-    });
-
-    const existingClients = await repo.listClients(client);
-    await reconcile({
-      kind: 'client',
-      declared: config.clients.map(({ clientSecret, ...declared }) => ({
-        ...declared,
-        ...(clientSecret !== undefined && { clientSecret }),
-      })),
-      existing: existingClients.map(({ sealedSecret, ...stored }) => ({
-        ...stored,
-        ...(sealedSecret !== undefined && {
-          clientSecret: box.open(sealedSecret, `client_secret:${stored.clientId}`),
-        }),
-      })),
-      key: (declared) => declared.clientId,
-      write: ({ clientSecret, ...declared }) =>
-        repo.upsertClient(client, {
-          ...declared,
-          ...(clientSecret !== undefined && {
-            sealedSecret: box.seal(clientSecret, `client_secret:${declared.clientId}`),
-          }),
-          managedBy: CONFIG,
-        }),
-      remove: (clientId) => repo.deleteClient(client, clientId),
-    });
-
-    const existingConnectors = await repo.listConnectors(client);
-    await reconcile({
-      kind: 'connector',
-      declared: config.connectors.map((connector, position) => ({ ...connector, position })),
-      existing: existingConnectors.map((connector) => ({
-        ...connector,
-        config: sealConnectorSecrets.open(connector.config, box, connector.id),
-      })),
-      key: (connector) => connector.id,
-      write: (connector) =>
-        repo.upsertConnector(client, {
-          ...connector,
-          config: sealConnectorSecrets.seal(connector.config, box, connector.id),
-          managedBy: CONFIG,
-        }),
-      remove: (id) => repo.deleteConnector(client, id),
-    });
-
-    await reconcile({
-      kind: 'roleMapping',
-      declared: config.roleMappings,
-      existing: await repo.listRoleMappings(client),
-      key: (mapping) => `${mapping.connector} → ${mapping.group}`,
-      write: (mapping) => repo.upsertRoleMapping(client, mapping, CONFIG),
-      remove: (key) => {
-        const [connector, group] = key.split(' → ') as [string, string];
-        return repo.deleteRoleMapping(client, connector, group);
-      },
-    });
-
-    await applyDeclaredUsers(client, config.users, summary);
-
-    if (summary.created.length + summary.updated.length + summary.removed.length > 0)
-      await notifyChange(client, 'catalog');
-    return summary;
   });
+}
+
+async function reconcileAll(
+  client: pg.PoolClient,
+  box: SecretBox,
+  config: DeclarativeConfig,
+): Promise<ApplySummary> {
+  const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
+  const reconcile = reconciler(summary);
+
+  await reconcile({
+    kind: 'role',
+    declared: config.roles.map((role, position) => ({ ...role, position })),
+    existing: await repo.listRoles(client),
+    key: (role) => role.name,
+    write: (role) => repo.upsertRole(client, role, role.position, CONFIG),
+    remove: (name) => repo.deleteRole(client, name),
+  });
+
+  await reconcile({
+    kind: 'resource',
+    declared: config.resources,
+    existing: await repo.listResources(client),
+    key: (resource) => resource.id,
+    write: (resource) => repo.upsertResource(client, resource, CONFIG),
+    remove: (id) => repo.deleteResource(client, id),
+  });
+
+  const existingClients = await repo.listClients(client);
+  await reconcile({
+    kind: 'client',
+    declared: config.clients.map(({ clientSecret, ...declared }) => ({
+      ...declared,
+      ...(clientSecret !== undefined && { clientSecret }),
+    })),
+    existing: existingClients.map(({ sealedSecret, ...stored }) => ({
+      ...stored,
+      ...(sealedSecret !== undefined && {
+        clientSecret: box.open(sealedSecret, `client_secret:${stored.clientId}`),
+      }),
+    })),
+    key: (declared) => declared.clientId,
+    write: ({ clientSecret, ...declared }) =>
+      repo.upsertClient(client, {
+        ...declared,
+        ...(clientSecret !== undefined && {
+          sealedSecret: box.seal(clientSecret, `client_secret:${declared.clientId}`),
+        }),
+        managedBy: CONFIG,
+      }),
+    remove: (clientId) => repo.deleteClient(client, clientId),
+  });
+
+  const existingConnectors = await repo.listConnectors(client);
+  await reconcile({
+    kind: 'connector',
+    declared: config.connectors.map((connector, position) => ({ ...connector, position })),
+    existing: existingConnectors.map((connector) => ({
+      ...connector,
+      config: sealConnectorSecrets.open(connector.config, box, connector.id),
+    })),
+    key: (connector) => connector.id,
+    write: (connector) =>
+      repo.upsertConnector(client, {
+        ...connector,
+        config: sealConnectorSecrets.seal(connector.config, box, connector.id),
+        managedBy: CONFIG,
+      }),
+    remove: (id) => repo.deleteConnector(client, id),
+  });
+
+  await reconcile({
+    kind: 'roleMapping',
+    declared: config.roleMappings,
+    existing: await repo.listRoleMappings(client),
+    key: (mapping) => `${mapping.connector} → ${mapping.group}`,
+    write: (mapping) => repo.upsertRoleMapping(client, mapping, CONFIG),
+    remove: (key) => {
+      const [connector, group] = key.split(' → ') as [string, string];
+      return repo.deleteRoleMapping(client, connector, group);
+    },
+  });
+
+  await applyDeclaredUsers(client, config.users, summary);
+
+  if (summary.created.length + summary.updated.length + summary.removed.length > 0)
+    await notifyChange(client, 'catalog');
+  return summary;
 }
 
 interface Section<T> {
@@ -174,6 +188,7 @@ async function checkReferences(
     ...adminOwned(await repo.listResources(db)).map((r) => r.id),
   ]);
   const connectors = new Set([
+    IMPLICIT_LOCAL_CONNECTOR.id, // Lock's own accounts: there unless a file or an admin turns them off
     ...config.connectors.map((c) => c.id),
     ...adminOwned(await repo.listConnectors(db)).map((c) => c.id),
   ]);

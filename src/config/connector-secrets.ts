@@ -77,3 +77,24 @@ export function keepOmittedSecrets(input: Config, stored: Config): Config {
   }
   return out;
 }
+
+/**
+ * The stored secrets an update or test would send to another upstream than the one they were saved
+ * for: `target` members (url, TLS and trust settings) differ between `stored` and `next`, and
+ * `given` (the config as the admin sent it) leaves the secret out. Each must be given again.
+ */
+export function secretsBoundToChangedTarget(
+  binding: { target: string[]; secrets: string[] },
+  given: Config,
+  stored: Config,
+  next: Config,
+): { changed: string[]; secrets: string[] } {
+  const changed = binding.target.filter(
+    (member) => JSON.stringify(stored[member]) !== JSON.stringify(next[member]),
+  );
+  if (changed.length === 0) return { changed, secrets: [] };
+  const secrets = binding.secrets.filter(
+    (secret) => given[secret] === undefined && stored[secret] !== undefined,
+  );
+  return { changed, secrets };
+}

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CONNECTOR_CONFIG_SCHEMAS } from '../connectors/config-schemas.ts';
+import { evenWithOtherProblems } from '../connectors/config-checks.ts';
+import { checkConnectorConfig } from '../connectors/config-schemas.ts';
+import { redirectUriSchema } from './redirect-uri.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -41,9 +43,7 @@ const webOrigin = z
   .string()
   .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
   .transform((value) => new URL(value).origin);
-const redirectUri = z
-  .url({ message: 'must be an absolute URL' })
-  .refine((value) => !value.includes('#'), 'must not contain a fragment');
+const redirectUri = redirectUriSchema;
 const unique = <T extends z.ZodType>(item: T, what: string) =>
   z.array(item).refine((list) => new Set(list).size === list.length, `${what} must not repeat`);
 
@@ -153,13 +153,8 @@ export const connectorSchema = z
     name: z.string().min(1).max(100),
     config: z.record(z.string(), z.unknown()).default({}),
   })
-  .transform((connector, ctx) => {
-    const parsed = CONNECTOR_CONFIG_SCHEMAS[connector.type].safeParse(connector.config);
-    if (parsed.success) return { ...connector, config: parsed.data as Record<string, unknown> };
-    for (const issue of parsed.error.issues)
-      ctx.addIssue({ ...issue, path: ['config', ...issue.path] } as never);
-    return z.NEVER;
-  });
+  .superRefine((connector, ctx) => void checkConnectorConfig(connector, ctx), evenWithOtherProblems)
+  .transform((connector, ctx) => ({ ...connector, config: checkConnectorConfig(connector, ctx)! }));
 
 export const roleMappingSchema = z.strictObject({
   connector: z.union([name, z.literal('*')]),

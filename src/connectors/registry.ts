@@ -54,24 +54,42 @@ const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
     }),
 };
 
-/** With no connectors configured, Lock's own accounts are the one way in. */
-const DEFAULT_CONNECTORS: StoredConnector[] = [
-  { id: 'local', type: 'local', name: 'Lock account', position: 0, config: {}, managedBy: null },
-];
+/**
+ * Lock's own accounts when no connector of type local is stored: they stay (first in login order)
+ * when a directory or an IdP is added — the bootstrap admin must not lose its way in — until an
+ * admin stores a local connector with `config.enabled: false`.
+ */
+export const IMPLICIT_LOCAL_CONNECTOR: StoredConnector = {
+  id: 'local',
+  type: 'local',
+  name: 'Lock account',
+  position: -1,
+  config: {},
+  managedBy: null,
+};
 
-/** The configured connectors, in the order the login page tries and shows them. */
+/** The connectors that run, in login order: the stored ones, with Lock's own accounts unless turned off. */
+export function connectorsInEffect(stored: readonly StoredConnector[]): StoredConnector[] {
+  const all = stored.some((connector) => connector.type === 'local')
+    ? [...stored]
+    : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
+  return all.filter((connector) => !(connector.type === 'local' && connector.config.enabled === false));
+}
+
+/** Exactly the connectors given (one to test, say), in order; see rebuildConnectors for a running process. */
 export function buildConnectors(
   stored: readonly StoredConnector[],
   deps: ConnectorDependencies,
 ): Map<string, ConnectorInfo> {
-  return new Map([...rebuildConnectors(stored, deps)].map(([id, { connector }]) => [id, connector]));
+  return new Map([...buildEach(stored, deps)].map(([id, { connector }]) => [id, connector]));
 }
 
 /** Connectors built from stored rows, with the row each came from so an unchanged one can be kept. */
 export type ConnectorSet = Map<string, { connector: ConnectorInfo; source: string }>;
 
 /**
- * buildConnectors for a running process: a connector whose stored row has not changed since
+ * The connectors a running process uses (connectorsInEffect: Lock's own accounts unless turned
+ * off): a connector whose stored row has not changed since
  * `previous` is kept as it is (an LDAP connector keeps its pool of directory connections); one
  * that changed or went away is closed.
  */
@@ -80,8 +98,21 @@ export function rebuildConnectors(
   deps: ConnectorDependencies,
   previous: ConnectorSet = new Map(),
 ): ConnectorSet {
+  const connectors = buildEach(connectorsInEffect(stored), deps, previous);
+  for (const [id, { connector }] of previous) {
+    if (connectors.get(id)?.connector === connector) continue;
+    void (connector as Partial<{ close(): Promise<void> }>).close?.().catch(() => {});
+  }
+  return connectors;
+}
+
+function buildEach(
+  stored: readonly StoredConnector[],
+  deps: ConnectorDependencies,
+  previous: ConnectorSet = new Map(),
+): ConnectorSet {
   const connectors: ConnectorSet = new Map();
-  for (const connector of stored.length > 0 ? stored : DEFAULT_CONNECTORS) {
+  for (const connector of stored) {
     const factory = FACTORIES[connector.type];
     if (!factory) {
       deps.log.warn(
@@ -98,10 +129,6 @@ export function rebuildConnectors(
     }
     const config = sealConnectorSecrets.open(connector.config, deps.box, connector.id);
     connectors.set(connector.id, { connector: factory({ ...connector, config }, deps), source });
-  }
-  for (const [id, { connector }] of previous) {
-    if (connectors.get(id)?.connector === connector) continue;
-    void (connector as Partial<{ close(): Promise<void> }>).close?.().catch(() => {});
   }
   return connectors;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +66,59 @@ async function idpMetadata(entityId: string): Promise<string> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The message id and operation tag of an LDAP message (BER), enough to answer a search. */
+function ldapMessageHead(message: Buffer): { id: number; operation: number } | undefined {
+  if (message[0] !== 0x30 || message[1] === undefined) return undefined;
+  const at = 2 + (message[1] & 0x80 ? message[1] & 0x7f : 0); // the SEQUENCE's length
+  if (message[at] !== 0x02 || message[at + 1] !== 1) return undefined; // a one-byte INTEGER message id
+  return { id: message[at + 2]!, operation: message[at + 3]! };
+}
+
+/**
+ * A server that is not the directory (an attacker's, say): it records every byte a client sends,
+ * answers searches (Lock's probe of the root DSE) with an empty success, and hangs up on anything else.
+ */
+async function recordingServer() {
+  const received: Buffer[] = [];
+  let connections = 0;
+  const server = createTcpServer((socket) => {
+    connections += 1;
+    socket.on('data', (chunk) => {
+      received.push(chunk);
+      const head = ldapMessageHead(chunk);
+      // SearchResultDone: success, no matched DN, no message.
+      if (head?.operation === 0x63)
+        socket.write(
+          Buffer.from([
+            0x30,
+            0x0c,
+            0x02,
+            0x01,
+            head.id,
+            0x65,
+            0x07,
+            0x0a,
+            0x01,
+            0x00,
+            0x04,
+            0x00,
+            0x04,
+            0x00,
+          ]),
+        );
+      else socket.destroy();
+    });
+    socket.on('error', () => {});
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `ldap://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: () => Buffer.concat(received).toString('latin1'),
+    connections: () => connections,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 describe('admin API: connectors', () => {
@@ -149,6 +202,20 @@ describe('admin API: connectors', () => {
     assert.equal(invalid.status, 422);
     assert.ok(problemAt(invalid, 'config.url'), invalid.text);
     assert.ok(problemAt(invalid, 'config.userSearch.baseDN'), invalid.text);
+    const everything = await api('POST', '/connectors', {
+      body: { id: 'bare', type: 'ldap', position: -1, config: { bindDN: 'cn=x', bindPassword: 'x' } },
+    });
+    assert.equal(everything.status, 422);
+    assert.deepEqual(
+      everything.body.problems.map((problem: { path: string }) => problem.path).sort(),
+      ['config.url', 'config.userSearch', 'name', 'position'],
+      'every problem at once, not the first one only',
+    );
+    const saml = await api('POST', '/connectors', {
+      body: { id: 'bare-saml', type: 'saml', name: 'X', config: { wantAssertionsSigned: 'yes' } },
+    });
+    assert.ok(problemAt(saml, 'config.wantAssertionsSigned'), saml.text);
+    assert.ok(problemAt(saml, 'config.idpMetadataUrl'), saml.text);
     const unknownType = await api('POST', '/connectors', { body: { id: 'x', type: 'kerberos', name: 'X' } });
     assert.equal(unknownType.status, 422);
     assert.match(problemAt(unknownType, 'type')!.message, /must be one of "local", "ldap", "saml"/);
@@ -292,6 +359,93 @@ describe('admin API: connectors', () => {
       ifMatch: secretChanged.etag!,
     });
     assert.equal(restored.body.test.ok, true);
+  });
+
+  it('never sends a stored bind password to a new url or over plain text: it must be given again', async () => {
+    const attacker = await recordingServer();
+    try {
+      const read = await api('GET', '/connectors/corp');
+      const elsewhere = { ...read.body.config, url: attacker.url, startTLS: false, insecureNoTLS: true };
+      delete elsewhere.caFile;
+      const draft = await api('POST', '/connectors/test', {
+        body: { id: 'corp', type: 'ldap', name: 'draft', config: elsewhere },
+      });
+      assert.ok(
+        !attacker.received().includes(ldap('BIND_PASSWORD')),
+        'the stored password reached the other server',
+      );
+      assert.equal(draft.status, 422, draft.text);
+      assert.match(problemAt(draft, 'config.bindPassword')!.message, /is required again: url, startTLS/);
+      const put = await api('PUT', '/connectors/corp?test=true', {
+        body: { ...read.body, config: elsewhere },
+        ifMatch: read.etag!,
+      });
+      assert.equal(put.status, 422, put.text);
+      assert.ok(problemAt(put, 'config.bindPassword'));
+      const patch = await api('PATCH', '/connectors/corp?test=false', {
+        body: { config: { url: attacker.url, startTLS: false, insecureNoTLS: true, caFile: null } },
+        ifMatch: read.etag!,
+      });
+      assert.equal(patch.status, 422, patch.text);
+      assert.ok(problemAt(patch, 'config.bindPassword'));
+      const trustOff = await api('POST', '/connectors/test', {
+        body: {
+          id: 'corp',
+          type: 'ldap',
+          name: 'draft',
+          config: { ...read.body.config, insecureSkipVerify: true },
+        },
+      });
+      assert.equal(trustOff.status, 422, 'turning certificate checks off is a new target too');
+      assert.equal(attacker.connections(), 0, 'nothing reached the other server');
+      assert.equal((await api('GET', '/connectors/corp')).etag, read.etag, 'nothing was saved');
+
+      // With a password of its own, the draft goes there — and only that password does.
+      const own = await api('POST', '/connectors/test', {
+        body: {
+          id: 'corp',
+          type: 'ldap',
+          name: 'draft',
+          config: { ...elsewhere, bindPassword: 'a password meant for the new server' },
+        },
+      });
+      assert.equal(own.status, 200, own.text);
+      assert.equal(own.body.ok, false);
+      assert.equal(attacker.connections(), 1, JSON.stringify([own.body, attacker.received()]));
+      assert.ok(attacker.received().includes('a password meant for the new server'), 'the recorder works');
+      assert.ok(!attacker.received().includes(ldap('BIND_PASSWORD')), 'the stored password never left');
+
+      const audited = await api('GET', '/audit-events?type=admin.connector.tested&limit=1');
+      const [event] = audited.body.items;
+      assert.equal(event.subject, 'corp');
+      assert.equal(event.outcome, 'failure');
+      assert.equal(event.details.target.url, attacker.url);
+      assert.equal(event.details.draft, true);
+      assert.ok(event.actor, 'who tested');
+      assert.ok(!JSON.stringify(event).includes('a password meant for the new server'));
+
+      const stored = await api('POST', '/connectors/corp/test');
+      assert.equal(stored.body.ok, true);
+      const latest = (await api('GET', '/audit-events?type=admin.connector.tested&limit=1')).body.items[0];
+      assert.deepEqual(
+        { outcome: latest.outcome, draft: latest.details.draft, url: latest.details.target.url },
+        { outcome: 'success', draft: false, url: ldap('URL') },
+      );
+
+      const refused = await api('PATCH', '/connectors/corp', {
+        body: { config: { bindPassword: 'not-the-service-password' } },
+        ifMatch: read.etag!,
+      });
+      assert.equal(refused.status, 422);
+      const refusal = (await api('GET', '/audit-events?type=admin.connector.save_refused&limit=1')).body
+        .items[0];
+      assert.deepEqual(
+        { subject: refusal.subject, outcome: refusal.outcome, step: refusal.details.failedStep },
+        { subject: 'corp', outcome: 'failure', step: 'service bind' },
+      );
+    } finally {
+      await attacker.close();
+    }
   });
 
   it('never returned a secret', () => {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { parse } from 'yaml';
+import { setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
@@ -191,9 +192,12 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
     );
     assert.equal(
       (await api('PATCH', `/users/${admin.id}`, { body: { roles: [] }, ifMatch: '*' })).status,
-      200,
+      409,
+      'the API refuses to leave no lock_admin able to sign in',
     );
-    assert.equal((await lockCommand(['users', 'disable', 'admin'], env)).code, 0);
+    // What repair is for: an admin account broken behind Lock's back (a hand edit of the database).
+    await setUserRoles(source.database.pool, admin.id, []);
+    await setUserDisabled(source.database.pool, admin.id, true);
     const repaired = await lockCommand(['admin', 'bootstrap'], env);
     assert.equal(repaired.code, 0, repaired.stderr);
     assert.match(repaired.stdout, /admin: enabled the account/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordConnector, PasswordLoginResult } from '../../src/connectors/connector.ts';
-import type { TestDirectory } from './directories.ts';
+import type { TestDirectory, TestUser } from './directories.ts';
 import { LOCAL_USER, lockConfig, RelyingParty } from './lock-flow.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -68,6 +68,64 @@ export function describeDirectoryConformance(
         remove: () => directory.deleteUser(user),
       };
     },
+  });
+  describeMemberOfScope(directory, target.name);
+}
+
+/**
+ * `groupSearch.mode: memberOf` reads the user's memberOf, which names groups anywhere in the
+ * directory: only those within the group base DN and matching the group filter may map to roles.
+ */
+function describeMemberOfScope(directory: TestDirectory, name: string): void {
+  describe(`memberOf groups stay within groupSearch: ${name}`, () => {
+    const groupsDN = (directory.connectorConfig().groupSearch as { baseDN: string }).baseDN;
+    const connectorId = 'corp-memberof';
+    const withGroups = (groupSearch: Record<string, unknown>) => [
+      {
+        id: connectorId,
+        type: 'ldap',
+        config: directory.connectorConfig({
+          groupSearch: { mode: 'memberOf', baseDN: groupsDN, ...groupSearch },
+        }),
+      },
+    ];
+    let user: TestUser;
+    let removeElsewhere: () => Promise<void>;
+    before(async () => {
+      user = await directory.createUser();
+      await directory.addToGroup(user, 'developers');
+      // A group named like the mapped `admins` (→ app_admin), in an OU outside the group base DN.
+      removeElsewhere = await directory.addToGroupElsewhere(user, 'admins');
+    });
+    after(async () => {
+      await removeElsewhere?.();
+      await directory.deleteUser(user);
+    });
+
+    it('a group named like a mapped one outside the group base DN grants nothing', async () => {
+      const rp = await RelyingParty.start(lockConfig(withGroups({})));
+      try {
+        const signedIn = await rp.signIn(user.username, user.password);
+        assert.ok(signedIn.tokens, `no tokens: ${signedIn.status} ${signedIn.page}`);
+        assert.deepEqual(signedIn.idToken?.groups, ['developers']);
+        assert.deepEqual(signedIn.access?.roles, [], 'the other OU’s admins is not the mapped admins');
+      } finally {
+        await rp.close();
+      }
+    });
+
+    it('the group filter holds for memberOf too', async () => {
+      const rp = await RelyingParty.start(
+        lockConfig(withGroups({ filter: '(&(objectClass=*)(!(cn=developers)))', scope: 'one' })),
+      );
+      try {
+        const signedIn = await rp.signIn(user.username, user.password);
+        assert.ok(signedIn.tokens, `no tokens: ${signedIn.status} ${signedIn.page}`);
+        assert.deepEqual(signedIn.idToken?.groups ?? [], []);
+      } finally {
+        await rp.close();
+      }
+    });
   });
 }
 

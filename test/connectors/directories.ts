@@ -31,6 +31,11 @@ export interface TestDirectory {
   createUser(): Promise<TestUser>;
   deleteUser(user: TestUser): Promise<void>;
   addToGroup(user: TestUser, group: string): Promise<void>;
+  /**
+   * Makes `user` a member of a group named `group` in a new OU outside the groups OU (a partner's
+   * tree, say); the returned function removes both.
+   */
+  addToGroupElsewhere(user: TestUser, group: string): Promise<() => Promise<void>>;
   disable(user: TestUser): Promise<void>;
   /** Moves the user out of the connector's user base DN. */
   moveOut(user: TestUser): Promise<TestUser>;
@@ -118,6 +123,15 @@ export function openLdap(): TestDirectory {
         `cn=${group},${groupsDN}`,
         new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [user.dn] }) }),
       ),
+    async addToGroupElsewhere(user, group) {
+      const ou = `ou=${uniqueName('partner')},${base}`;
+      await admin.add(ou, { objectClass: 'organizationalUnit', ou: ou.slice(3, ou.indexOf(',')) });
+      await admin.add(`cn=${group},${ou}`, { objectClass: 'groupOfNames', cn: group, member: user.dn });
+      return async () => {
+        await admin.del(`cn=${group},${ou}`);
+        await admin.del(ou);
+      };
+    },
     // ppolicy's administrative lock: binds fail, and the connector treats the account as disabled.
     disable: (user) =>
       admin.modify(
@@ -181,6 +195,21 @@ export function sambaAd(): TestDirectory {
         `CN=${group},OU=Groups,${base}`,
         new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [user.dn] }) }),
       ),
+    async addToGroupElsewhere(user, group) {
+      const name = uniqueName('partner');
+      const ou = `OU=${name},${base}`;
+      await admin.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: name });
+      // sAMAccountName is unique in the domain; the cn (the name Lock reads) need not be.
+      await admin.add(`CN=${group},${ou}`, [
+        new Attribute({ type: 'objectClass', values: ['top', 'group'] }),
+        new Attribute({ type: 'sAMAccountName', values: [`${name}-${group}`.slice(0, 20)] }),
+        new Attribute({ type: 'member', values: [user.dn] }),
+      ]);
+      return async () => {
+        await admin.del(`CN=${group},${ou}`);
+        await admin.del(ou);
+      };
+    },
     disable: (user) =>
       admin.modify(
         user.dn,

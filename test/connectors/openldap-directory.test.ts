@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Client } from 'ldapts';
 import type { PasswordLoginResult, UpstreamIdentity } from '../../src/connectors/connector.ts';
 import { LdapConnector } from '../../src/connectors/ldap/ldap-connector.ts';
 import { startOpenLdapPeer } from '../peers/openldap.ts';
+import { requirePeerEnv } from '../peers/peer.ts';
 import { openLdap } from './directories.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -103,6 +107,35 @@ describe('OpenLDAP: groups, TLS, failover, pool and failures', () => {
       await directory.deleteUser(moved);
     } finally {
       await directory.deleteUser(user);
+    }
+  });
+
+  it('refresh with idAttribute dn: an entry in another OU whose name differs by a space gets nothing', async () => {
+    const env = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
+    const admin = new Client({ url: env('LDAPS_URL'), tlsOptions: { ca: readFileSync(env('CA_FILE')) } });
+    await admin.bind(env('ADMIN_DN'), env('ADMIN_PASSWORD'));
+    // "ou=peop le" is another OU than "ou=people"; a test that drops spaces and compares text says it is the same.
+    const ou = `ou=peop le,${env('BASE_DN')}`;
+    await admin.add(ou, { objectClass: 'organizationalUnit', ou: 'peop le' }).catch((error: Error) => {
+      if (!/already exists/i.test(error.message)) throw error;
+    });
+    const name = `mallet-${randomBytes(3).toString('hex')}`;
+    const outside = `uid=${name},${ou}`;
+    await admin.add(outside, {
+      objectClass: 'inetOrgPerson',
+      uid: name,
+      cn: name,
+      sn: 'Outside',
+      userPassword: 'mallet-password',
+    });
+    try {
+      const byDn = make({ userSearch: { baseDN: directory.usersDN, idAttribute: 'dn' } });
+      const identity: UpstreamIdentity = { upstreamId: outside, username: name, groups: [] };
+      assert.equal(await byDn.refresh(identity), undefined, 'not within ou=people: no tokens');
+    } finally {
+      await admin.del(outside);
+      await admin.del(ou).catch(() => {}); // another run may still use it
+      await admin.unbind();
     }
   });
 

@@ -1,3 +1,4 @@
+import type { AdminActor } from '../admin-actor.ts';
 import {
   createClient,
   deleteClient,
@@ -7,11 +8,16 @@ import {
   rotateClientSecret,
 } from '../clients.ts';
 import { entityRoutes } from './crud.ts';
-import type { AdminRoute } from './route.ts';
+import type { AdminApiDeps, AdminRoute } from './route.ts';
 import { clientInputDoc, mergePatchOf } from './schemas.ts';
 import { clientView, clientWithSecretView } from './views.ts';
 
 const secretOnce = (secret: string | undefined) => (secret === undefined ? {} : { clientSecret: secret });
+const withWarnings = (warnings: string[]) => (warnings.length === 0 ? {} : { warnings });
+
+function logWarnings(deps: AdminApiDeps, by: AdminActor, warnings: string[]): void {
+  for (const warning of warnings) deps.log.warn({ actor: by.actor, clientId: by.clientId }, warning);
+}
 
 export const clientRoutes: AdminRoute[] = [
   ...entityRoutes({
@@ -40,15 +46,22 @@ export const clientRoutes: AdminRoute[] = [
     },
     list: async ({ deps }) => ({ items: await listClientViews(deps.pool, deps.issuer) }),
     create: async ({ deps, body, by }) => {
-      const { client, etag, secret } = await createClient(deps.pool, deps.box, deps.issuer, body, by);
-      return { view: client, etag, extra: secretOnce(secret) };
+      const { client, etag, secret, warnings } = await createClient(
+        deps.pool,
+        deps.box,
+        deps.issuer,
+        body,
+        by,
+      );
+      logWarnings(deps, by, warnings);
+      return { view: client, etag, extra: { ...secretOnce(secret), ...withWarnings(warnings) } };
     },
     read: async ({ deps, params }) => {
       const { client, etag } = await getClient(deps.pool, deps.issuer, params.clientId!);
       return { view: client, etag };
     },
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { client, etag, secret } = await replaceClient(
+      const { client, etag, secret, warnings } = await replaceClient(
         deps.pool,
         deps.box,
         deps.issuer,
@@ -57,7 +70,8 @@ export const clientRoutes: AdminRoute[] = [
         ifMatch,
         by,
       );
-      return { view: client, etag, extra: secretOnce(secret) };
+      logWarnings(deps, by, warnings);
+      return { view: client, etag, extra: { ...secretOnce(secret), ...withWarnings(warnings) } };
     },
     remove: ({ deps, params, ifMatch, by }) =>
       deleteClient(deps.pool, deps.issuer, params.clientId!, ifMatch, by),

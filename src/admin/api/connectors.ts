@@ -63,7 +63,7 @@ export const connectorRoutes: AdminRoute[] = [
       create:
         'Secret members of `config` (bindPassword, spPrivateKey, …) are write-only: responses list them in `setSecrets`. A failing connection test answers 422 with the per-step report in `test`.',
       replace:
-        'Secret members left out of `config` keep their stored values; the type cannot change. A failing connection test answers 422 with the per-step report in `test`.',
+        'Secret members left out of `config` keep their stored values — unless the change moves the connector to another server or trust setting (LDAP url, urls, startTLS, caCert, caFile, insecureSkipVerify, insecureNoTLS): then they must be given again (422 naming e.g. `config.bindPassword`). The type cannot change. A failing connection test answers 422 with the per-step report in `test`. A change that would leave no lock_admin able to sign in (turning the local connector off) answers 409.',
     },
     list: async ({ deps }) => ({ items: await listConnectorViews(deps.pool) }),
     create: async (call) => {
@@ -98,7 +98,7 @@ export const connectorRoutes: AdminRoute[] = [
     operationId: 'testConnectorDraft',
     summary: 'Test a connector that is not saved (yet): per-step results',
     description:
-      'When `id` names a saved connector of the same type, secret members left out are taken from it. The answer is 200 whether or not the test passes: see `ok`.',
+      'When `id` names a saved connector of the same type, secret members left out are taken from it — only while the draft keeps its url and TLS/trust settings; otherwise they must be given (422). Audited as admin.connector.tested. The answer is 200 whether or not the test passes: see `ok`.',
     tag: 'Connectors',
     query: testOptionsSchema,
     body: connectorInputDoc,
@@ -106,9 +106,12 @@ export const connectorRoutes: AdminRoute[] = [
     response: { status: 200, description: 'The test report', schema: testReportSchema },
     errors: [400, 415, 422],
     handle: async (call) => ({
-      body: await testDraftConnector(services(call.deps), call.body, {
-        ...(typeof call.query.username === 'string' && { username: call.query.username }),
-      }),
+      body: await testDraftConnector(
+        services(call.deps),
+        call.body,
+        { ...(typeof call.query.username === 'string' && { username: call.query.username }) },
+        call.by,
+      ),
     }),
   },
   {
@@ -123,7 +126,7 @@ export const connectorRoutes: AdminRoute[] = [
     errors: [404, 415, 422],
     handle: async (call) => {
       const options = parseInput(testOptionsSchema, call.body ?? {});
-      return { body: await testStoredConnector(services(call.deps), call.params.id!, options) };
+      return { body: await testStoredConnector(services(call.deps), call.params.id!, options, call.by) };
     },
   },
   {

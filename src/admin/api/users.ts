@@ -132,7 +132,7 @@ export const userRoutes: AdminRoute[] = [
       params,
       etag: 'optional',
       response: { status: 200, description: 'The user', schema: userViewSchema },
-      errors: [404, 412],
+      errors: [404, 409, 412],
       handle: async ({ deps, params, ifMatch, by }) => {
         await setAccountDisabledById(deps.pool, params.id!, action === 'disable', { ifMatch }, by);
         const { user, etag } = await getUser(deps.pool, params.id!);

@@ -89,6 +89,10 @@ export const clientWithSecretView = component(
   'ClientWithSecret',
   clientView.extend({
     clientSecret: z.string().optional().describe('shown in this response only: store it now'),
+    warnings: z
+      .array(z.string())
+      .optional()
+      .describe('what the change risks, e.g. that the client now holds lock_admin (also logged and audited)'),
   }),
 );
 

@@ -1,5 +1,6 @@
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
+import { evenWithOtherProblems, isObject } from '../config-checks.ts';
 
 /**
  * `connectors[].config` of `type: ldap`, as an admin writes it (docs/ldap.md documents every
@@ -117,31 +118,37 @@ export const ldapConfigSchema = z
     pageSize: z.int().min(1).max(10_000).default(500),
     poolSize: z.int().min(1).max(50).default(4),
   })
-  .superRefine((config, ctx) => {
+  .superRefine((raw, ctx) => {
+    const config = raw as Partial<Record<keyof typeof raw, unknown>>;
     const problem = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if ((config.url === undefined) === (config.urls === undefined))
+    if (config.url === undefined && config.urls === undefined)
+      problem(['url'], 'is required (or urls: servers in failover order)');
+    if (config.url !== undefined && config.urls !== undefined)
       problem(['urls'], 'give url (one server) or urls (servers in failover order), not both');
-    const urls = config.urls ?? (config.url ? [config.url] : []);
+    const urls = (Array.isArray(config.urls) ? config.urls : [config.url]).filter(
+      (url): url is string => typeof url === 'string',
+    );
     if (config.caCert !== undefined && config.caFile !== undefined)
       problem(['caFile'], 'give caCert or caFile, not both');
-    if (config.startTLS && urls.some((url) => /^ldaps:/i.test(url)))
+    if (config.startTLS === true && urls.some((url) => /^ldaps:/i.test(url)))
       problem(['startTLS'], 'startTLS upgrades ldap:// connections; ldaps:// is TLS already');
-    if (!config.startTLS && !config.insecureNoTLS && urls.some((url) => /^ldap:/i.test(url)))
+    if (config.startTLS !== true && config.insecureNoTLS !== true && urls.some((url) => /^ldap:/i.test(url)))
       problem(
         ['startTLS'],
         'ldap:// sends passwords in clear text: set startTLS: true, use ldaps://, or (tests only) insecureNoTLS: true',
       );
-    const mode = config.groupSearch?.mode ?? (config.activeDirectory ? 'adInChain' : undefined);
-    if (config.groupSearch && mode === undefined)
+    const groups = isObject(config.groupSearch) ? config.groupSearch : undefined;
+    const mode = groups?.mode ?? (config.activeDirectory === true ? 'adInChain' : undefined);
+    if (groups && mode === undefined)
       problem(['groupSearch', 'mode'], 'is required: memberOf, search, nested or adInChain');
-    if (mode === 'nested' && config.groupSearch?.memberAttribute === 'memberUid')
+    if (mode === 'nested' && groups?.memberAttribute === 'memberUid')
       problem(
         ['groupSearch', 'mode'],
         'nested groups need a DN-valued memberAttribute (member or uniqueMember)',
       );
-    if (mode === 'adInChain' && config.groupSearch && config.groupSearch.memberAttribute !== 'member')
+    if (mode === 'adInChain' && groups && (groups.memberAttribute ?? 'member') !== 'member')
       problem(['groupSearch', 'memberAttribute'], 'adInChain walks the member attribute');
-  });
+  }, evenWithOtherProblems);
 
 export type LdapConfig = z.output<typeof ldapConfigSchema>;
 export type GroupMode = 'memberOf' | 'search' | 'nested' | 'adInChain';

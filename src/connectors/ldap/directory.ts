@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { LdapSettings } from './config.ts';
@@ -150,20 +151,30 @@ function connectionFailure(connection: LdapConnection, error: unknown, timeoutMs
 function tlsOptionsFor(settings: LdapSettings): ConnectionOptions | undefined {
   const usesTls = settings.startTLS || settings.urls.some((url) => /^ldaps:/i.test(url));
   if (!usesTls) return undefined;
-  let ca = settings.caCert;
-  if (settings.caFile !== undefined) {
-    try {
-      ca = readFileSync(settings.caFile, 'utf8');
-    } catch (error) {
-      throw new DirectoryFailure(
-        'configuration',
-        `cannot read caFile ${settings.caFile}: ${(error as Error).message}`,
-      );
-    }
-  }
+  const ca = settings.caFile !== undefined ? readCaFile(settings.caFile) : settings.caCert;
   return {
     ...(ca !== undefined && { ca }),
     rejectUnauthorized: !settings.insecureSkipVerify,
     minVersion: 'TLSv1.2',
   };
+}
+
+/**
+ * The PEM certificates of `caFile`. Whatever is wrong with the path — missing, unreadable, a
+ * directory, not PEM — the message is the same: an admin API caller learns nothing about which
+ * paths exist on Lock's server.
+ */
+function readCaFile(path: string): string {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new Error('no certificate');
+    for (const block of blocks) new X509Certificate(block);
+    return pem;
+  } catch {
+    throw new DirectoryFailure(
+      'configuration',
+      `caFile ${path} is not a readable file of PEM CA certificates`,
+    );
+  }
 }

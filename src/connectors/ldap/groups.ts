@@ -1,7 +1,7 @@
-import type { Filter } from 'ldapts';
+import { type Filter, NoSuchObjectError } from 'ldapts';
 import type { LdapSettings } from './config.ts';
 import type { LdapConnection } from './connection.ts';
-import { firstRdn } from './dn.ts';
+import { isDnWithin } from './dn.ts';
 import { DirectoryEntry } from './entry.ts';
 import { allOf, anyOf, equals, memberInChain, parseFilter } from './filters.ts';
 
@@ -84,28 +84,32 @@ async function walkNested(
   return [...found.values()];
 }
 
-/** Group names from DNs (memberOf): the first RDN when it is the name attribute, else a lookup. */
+/**
+ * Group names from the user's memberOf DNs. memberOf lists every group in the directory, so only
+ * those within the group base DN (and scope) count, and each must match the group filter: a group
+ * of the same name elsewhere (another OU, a partner's tree) grants nothing.
+ */
 async function namesOfDns(
   connection: LdapConnection,
   groups: GroupSettings,
   dns: string[],
 ): Promise<string[]> {
-  const attribute = groups.nameAttribute.toLowerCase();
-  if (attribute === 'dn') return dns;
+  const filter = parseFilter(groups.filter);
+  const byDn = groups.nameAttribute.toLowerCase() === 'dn';
   const names: string[] = [];
-  for (const dn of dns) {
-    const rdn = firstRdn(dn);
-    if (rdn && rdn.attribute.toLowerCase() === attribute) {
-      names.push(rdn.value);
-      continue;
-    }
-    const [entry] = await connection.search({
-      base: dn,
-      scope: 'base',
-      filter: parseFilter('(objectClass=*)'),
-      attributes: [groups.nameAttribute],
-      sizeLimit: 1,
-    });
+  for (const dn of dns.filter((each) => isDnWithin(each, groups.baseDN, groups.scope))) {
+    const [entry] = await connection
+      .search({
+        base: dn,
+        scope: 'base',
+        filter,
+        attributes: byDn ? ['1.1'] : [groups.nameAttribute],
+        sizeLimit: 1,
+      })
+      .catch((error: unknown) => {
+        if (error instanceof NoSuchObjectError) return []; // memberOf naming a group deleted meanwhile
+        throw error;
+      });
     if (entry) names.push(...new DirectoryEntry(entry).values(groups.nameAttribute));
   }
   return names;

@@ -2,6 +2,7 @@ import { NoSuchObjectError } from 'ldapts';
 import { STATUS_ATTRIBUTES } from './account-status.ts';
 import type { LdapSettings } from './config.ts';
 import type { LdapConnection } from './connection.ts';
+import { isDnWithin } from './dn.ts';
 import { DirectoryEntry } from './entry.ts';
 import { allOf, anyOf, equals, parseFilter } from './filters.ts';
 import { parseObjectGuid } from './object-guid.ts';
@@ -80,13 +81,10 @@ export async function findUserById(
     });
     if (entries.length !== 1) return undefined;
     const entry = new DirectoryEntry(entries[0]!);
-    if (byDn && !isUnder(entry.dn, user.baseDN)) return undefined;
+    if (byDn && !isDnWithin(entry.dn, user.baseDN, user.scope)) return undefined;
     return entry;
   } catch (error) {
     if (error instanceof NoSuchObjectError && byDn) return undefined;
     throw error;
   }
 }
-
-const isUnder = (dn: string, base: string) =>
-  dn.toLowerCase().replaceAll(' ', '').endsWith(base.toLowerCase().replaceAll(' ', ''));

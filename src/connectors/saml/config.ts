@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { evenWithOtherProblems, isObject } from '../config-checks.ts';
 
 /** Well-known URIs, so that a config (and the docs) can say what the short names mean. */
 export const NAMEID_FORMATS = {
@@ -148,7 +149,8 @@ export const samlConfigSchema = z
 
     idpInitiated: idpInitiatedSchema.default({ enabled: false, loginTtlSeconds: 120 }),
   })
-  .superRefine((config, ctx) => {
+  .superRefine((raw, ctx) => {
+    const config = raw as Partial<Record<keyof typeof raw, unknown>>;
     const sources = ['idpMetadataUrl', 'idpMetadataFile', 'idpMetadataXml'] as const;
     const given = sources.filter((source) => config[source] !== undefined);
     if (given.length !== 1)
@@ -157,39 +159,41 @@ export const samlConfigSchema = z
         path: [given[1] ?? 'idpMetadataUrl'],
         message: 'give exactly one of idpMetadataUrl, idpMetadataFile, idpMetadataXml',
       });
-    for (const claim of Object.keys(config.claims))
+    for (const claim of Object.keys(isObject(config.claims) ? config.claims : {}))
       if (RESERVED_CLAIMS.has(claim))
         ctx.addIssue({ code: 'custom', path: ['claims', claim], message: 'is a claim Lock sets itself' });
-    if (!config.wantAssertionsSigned && !config.wantResponseSigned)
+    if (config.wantAssertionsSigned === false && config.wantResponseSigned !== true)
       ctx.addIssue({
         code: 'custom',
         path: ['wantAssertionsSigned'],
         message: 'an unsigned login cannot be trusted: set wantAssertionsSigned or wantResponseSigned',
       });
-    if (config.idpInitiated.enabled)
+    const idpInitiated = isObject(config.idpInitiated) ? config.idpInitiated : {};
+    if (idpInitiated.enabled === true)
       for (const field of ['clientId', 'initiateLoginUri'] as const)
-        if (config.idpInitiated[field] === undefined)
+        if (idpInitiated[field] === undefined)
           ctx.addIssue({
             code: 'custom',
             path: ['idpInitiated', field],
             message: 'is required when idpInitiated.enabled is true',
           });
-    requirePair(ctx, config.spCertificate, config.spPrivateKey, 'spCertificate', 'spPrivateKey');
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    requirePair(ctx, text(config.spCertificate), text(config.spPrivateKey), 'spCertificate', 'spPrivateKey');
     requirePair(
       ctx,
-      config.spEncryptionCertificate,
-      config.spEncryptionPrivateKey,
+      text(config.spEncryptionCertificate),
+      text(config.spEncryptionPrivateKey),
       'spEncryptionCertificate',
       'spEncryptionPrivateKey',
     );
-    if (config.signAuthnRequests && config.spPrivateKey === undefined)
+    if (config.signAuthnRequests === true && config.spPrivateKey === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['spPrivateKey'],
         message: 'signAuthnRequests needs spCertificate and spPrivateKey',
       });
     if (
-      config.wantAssertionsEncrypted &&
+      config.wantAssertionsEncrypted === true &&
       config.spEncryptionPrivateKey === undefined &&
       config.spPrivateKey === undefined
     )
@@ -199,7 +203,7 @@ export const samlConfigSchema = z
         message:
           'wantAssertionsEncrypted needs spEncryptionCertificate and spEncryptionPrivateKey (or spCertificate and spPrivateKey)',
       });
-  });
+  }, evenWithOtherProblems);
 
 export type SamlConfig = z.output<typeof samlConfigSchema>;
 
