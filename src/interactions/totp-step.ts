@@ -203,17 +203,14 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
   }
 
   async function verify(ctx: Context, found: Details, pending: PendingSecondFactor, input: string) {
-    // Reserved before the code is looked at (name and address, then the account), so concurrent
-    // guesses cannot outrun the budget; a locked-out account is told what a wrong code is told.
-    const reserved = await options.bruteForce.reserve({ username: pending.username, address: ctx.ip });
-    const lockout = reserved.admitted
-      ? await options.bruteForce.reserveAccount({
-          connector: pending.connector,
-          upstreamId: pending.userId,
-          username: pending.username,
-        })
-      : reserved;
+    // Reserved before the code is looked at, so concurrent guesses cannot outrun the budget.
+    const lockout = await options.bruteForce.reserveForAccount({
+      username: pending.username,
+      address: ctx.ip,
+      account: { connector: pending.connector, upstreamId: pending.userId, username: pending.username },
+    });
     const locked = !lockout.admitted;
+    // A locked-out account is told what a wrong code is told, and its code is not even looked at.
     const check: CodeCheck = !lockout.admitted
       ? { ok: false, reason: `${lockout.scope} locked out after repeated attempts` }
       : await checkCode(pending.userId, input);

@@ -140,14 +140,25 @@ export class BruteForceGuard {
 
   /** The attempt on the account the connector resolved, shared by every name that leads to it. */
   async reserveAccount(account: ResolvedAccount): Promise<Admission> {
-    const key = accountKey(account);
+    const allowed = await this.#reserve([this.#accountCounter(account)]);
+    return allowed.get(accountKey(account)) ? { admitted: true } : { admitted: false, scope: 'account' };
+  }
+
+  /** For a step whose account is already known (a second factor): name, address and account in one statement. */
+  async reserveForAccount(attempt: {
+    username: string;
+    address: string;
+    account: ResolvedAccount;
+  }): Promise<Admission> {
     const allowed = await this.#reserve([
-      {
-        ...this.#counter(key, this.#policy.accountThreshold),
-        accountName: normaliseUsername(account.username),
-      },
+      this.#counter(nameKey(attempt.username), this.#policy.accountThreshold),
+      this.#counter(addressKey(attempt.address), this.#policy.addressThreshold),
+      this.#accountCounter(attempt.account),
     ]);
-    return allowed.get(key) ? { admitted: true } : { admitted: false, scope: 'account' };
+    if (!allowed.get(addressKey(attempt.address))) return { admitted: false, scope: 'address' };
+    if (!allowed.get(nameKey(attempt.username))) return { admitted: false, scope: 'name' };
+    if (!allowed.get(accountKey(attempt.account))) return { admitted: false, scope: 'account' };
+    return { admitted: true };
   }
 
   /**
@@ -182,6 +193,13 @@ export class BruteForceGuard {
   /** Admin unlock (API and CLI): the typed name `username` and every account whose own name it is. */
   async unlockAccount(username: string): Promise<boolean> {
     return (await clearAccountFailures(this.#db, [nameKey(username)], normaliseUsername(username))) > 0;
+  }
+
+  #accountCounter(account: ResolvedAccount): AttemptCounter {
+    return {
+      ...this.#counter(accountKey(account), this.#policy.accountThreshold),
+      accountName: normaliseUsername(account.username),
+    };
   }
 
   #counter(key: string, threshold: number): AttemptCounter {
