@@ -62,6 +62,10 @@ export async function signInWithPassword(request: PasswordSignInRequest): Promis
   try {
     const outcome = await authenticate(request, work);
     if (outcome.status !== 'authenticated') await work.payForFailure(request.password);
+    // Nothing was checked: a directory outage must not lock out the people who retry through it.
+    // (Only a counted attempt is given back: a refused one counted nothing.)
+    if (outcome.status === 'unavailable' && admission.admitted)
+      await request.bruteForce.releaseAttempt({ username: request.username, address: request.address });
     if (outcome.status === 'failed' && work.refusedBy) return lockedOut(work.refusedBy, outcome.connector);
     return outcome;
   } catch (error) {

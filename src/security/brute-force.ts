@@ -164,16 +164,17 @@ export class BruteForceGuard {
   /**
    * A right password whose sign-in goes on (a second factor) gives its reserved attempt back: only
    * failures stay counted, but the account's count is forgotten only once the sign-in is complete.
+   * So does an attempt that no connector could check (every directory down).
    */
   async releaseAttempt(success: {
     username: string;
-    account: ResolvedAccount;
+    account?: ResolvedAccount;
     address: string;
   }): Promise<void> {
     await releaseAttempts(this.#db, [
       nameKey(success.username),
-      accountKey(success.account),
       addressKey(success.address),
+      ...(success.account ? [accountKey(success.account)] : []),
     ]);
   }
 
