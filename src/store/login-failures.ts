@@ -1,5 +1,13 @@
 import type { Queryable } from './pool.ts';
 
+/**
+ * Joined into each write below: its own transaction commits without waiting for the disk flush.
+ * Every sign-in writes these counters, and a flush each would cost more than the rest of the
+ * reservation; other processes still see each count the moment it commits, and a crash of
+ * PostgreSQL can lose at most the last fraction of a second of counts, never corrupt them.
+ */
+const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+
 /** One counter of sign-in attempts and the policy it is counted under. */
 export interface AttemptCounter {
   key: string;
@@ -26,14 +34,17 @@ export async function reserveAttempts(
   now: Date,
   counters: readonly AttemptCounter[],
 ): Promise<Map<string, boolean>> {
-  const { rows } = await db.query<{ key: string; last_attempt_allowed: boolean }>(
-    `INSERT INTO login_failures AS f (key, threshold, wait_increment_seconds, max_wait_seconds, reset_after_seconds,
+  const { rows } = await db.query<{ key: string; last_attempt_allowed: boolean }>({
+    // Named: prepared once per connection, as it runs on every sign-in.
+    name: 'reserve-login-attempts',
+    text: `INSERT INTO login_failures AS f (key, threshold, wait_increment_seconds, max_wait_seconds, reset_after_seconds,
                                      account_name, failures, first_failure_at, last_failure_at, locked_until, last_attempt_allowed)
      SELECT c.key, c.threshold, c.wait_increment, c.max_wait, c.reset_after, c.account_name, 1, $1::timestamptz, $1::timestamptz,
             CASE WHEN c.threshold <= 1 THEN $1::timestamptz + make_interval(secs => least(c.max_wait, c.wait_increment)) END,
             true
      FROM unnest($2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::text[])
        AS c (key, threshold, wait_increment, max_wait, reset_after, account_name)
+       CROSS JOIN ${ASYNC_COMMIT}
      ORDER BY c.key
      ON CONFLICT (key) DO UPDATE SET
        threshold = EXCLUDED.threshold,
@@ -65,7 +76,7 @@ export async function reserveAttempts(
          f.first_failure_at < $1::timestamptz - make_interval(secs => EXCLUDED.reset_after_seconds)
          OR f.locked_until IS NULL OR f.locked_until <= $1::timestamptz
      RETURNING key, last_attempt_allowed`,
-    [
+    values: [
       now,
       counters.map((counter) => counter.key),
       counters.map((counter) => counter.threshold),
@@ -74,7 +85,7 @@ export async function reserveAttempts(
       counters.map((counter) => counter.resetAfterSeconds),
       counters.map((counter) => counter.accountName ?? null),
     ],
-  );
+  });
   return new Map(rows.map((row) => [row.key, row.last_attempt_allowed]));
 }
 
@@ -87,13 +98,17 @@ export async function releaseAttempts(db: Queryable, keys: string[]): Promise<vo
     `UPDATE login_failures SET
        failures = greatest(failures - 1, 0),
        locked_until = CASE WHEN failures - 1 < threshold THEN NULL ELSE locked_until END
+     FROM ${ASYNC_COMMIT}
      WHERE key = ANY($1)`,
     [keys],
   );
 }
 
 export async function clearLoginFailures(db: Queryable, keys: string[]): Promise<number> {
-  const { rowCount } = await db.query('DELETE FROM login_failures WHERE key = ANY($1)', [keys]);
+  const { rowCount } = await db.query(
+    `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE key = ANY($1)`,
+    [keys],
+  );
   return rowCount ?? 0;
 }
 
