@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import pg from 'pg';
-import { BruteForceGuard } from '../src/security/brute-force.ts';
 import { hashPassword, verifyPassword } from '../src/security/passwords.ts';
 import { measureCpuRate } from './lib/cpu-rate.ts';
 import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
@@ -19,6 +18,7 @@ import { type BenchReport, renderReport, type StartupFigure, writeReport } from 
 import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
 import { type BenchSettings, loadSettings } from './lib/settings.ts';
+import { measureSigninAttacks } from './lib/signin-attacks.ts';
 import { checkAccessToken } from './lib/token-check.ts';
 import { measureLoginFlows, measureRefreshes } from './lib/user-flows.ts';
 import {
@@ -227,7 +227,6 @@ async function measureWorkers(
 
 const LOGIN_TARGET_RATIO = 0.8;
 const REFRESH_TARGET_PER_SECOND = 1000;
-const BRUTE_FORCE_TARGET_SHARE = 0.05;
 
 /** Issue 3's figures: sign-ins and refreshes per second, beside argon2's one-core ceiling. */
 async function measureUserFlows(
@@ -269,26 +268,13 @@ async function measureUserFlows(
     met: refreshes.perSecond >= REFRESH_TARGET_PER_SECOND,
   });
 
-  progress('measuring the brute-force check a sign-in adds (check + clear on success)…');
-  const guardPool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  try {
-    const guard = new BruteForceGuard(guardPool);
-    const guardCost = await measureCpuRate(async () => {
-      await guard.check('bench-user', '127.0.0.1');
-      await guard.recordSuccess('bench-user');
-    }, 2000);
-    const guardMs = 1000 / guardCost.oneAtATimePerSecond;
-    report.flows.push({
-      name: `brute-force check per sign-in (${guardMs.toFixed(2)} ms of the login's p50)`,
-      perSecond: guardCost.oneAtATimePerSecond,
-      latencyMs: { p50: guardMs, p99: guardMs },
-      concurrency: 1,
-      target: `< ${BRUTE_FORCE_TARGET_SHARE * 100} % of a sign-in`,
-      met: guardMs < BRUTE_FORCE_TARGET_SHARE * logins.latencyMs.p50,
-    });
-  } finally {
-    await guardPool.end();
-  }
+  await measureSigninAttacks(
+    report,
+    lock,
+    databaseUrl,
+    { loginP50Ms: logins.latencyMs.p50, argon2VerifyMs: 1000 / argon2.perCpuSecond },
+    progress,
+  );
 }
 
 const settings = loadSettings();

@@ -203,6 +203,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
       mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+      passwordVerifyLimits: {
+        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
+      },
     });
     let server: Server | undefined;
 

@@ -58,6 +58,9 @@ const envSchema = z
     LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
     LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
     LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
+    /** Password verifies (argon2) one process runs at once, and sign-ins that may wait for one: docs/passwords.md. */
+    LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+    LOCK_PASSWORD_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(64),
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
     LOCK_SESSION_IDLE_TIMEOUT: z.coerce
       .number()

@@ -23,7 +23,27 @@ export type PasswordLoginResult =
   /** The connector knows the user and the password is wrong: the login ends here. */
   | { outcome: 'invalid-credentials' }
   /** Right password, but the account may not sign in; `message` is safe to show to that user. */
-  | { outcome: 'refused'; reason: string; message: string };
+  | { outcome: 'refused'; reason: string; message: string }
+  /** The connector found the account, but its attempt was not admitted: the password was not checked. */
+  | { outcome: 'locked-out' };
+
+/**
+ * What Lock hands a password connector for one sign-in attempt. The connector resolves the account
+ * first, then asks `admit` before it checks the password against that account, so that every alias
+ * of one account draws on one budget and no guess is checked past it.
+ */
+export interface PasswordAttempt {
+  /**
+   * Reserves this attempt on the resolved account (`upstreamId` as in UpstreamIdentity; `username`
+   * the account's own name). False: check nothing and answer `locked-out`.
+   */
+  admit(account: { upstreamId: string; username: string }): Promise<boolean>;
+  /**
+   * Checks a password against an argon2 hash the connector keeps, within Lock's bound on concurrent
+   * verifies; Lock counts it as the attempt's one verify (a failure that made none pays a dummy one).
+   */
+  verifyPassword(storedHash: string, password: string): Promise<{ valid: boolean; needsRehash: boolean }>;
+}
 
 export interface ConnectorInfo {
   id: string;
@@ -32,7 +52,8 @@ export interface ConnectorInfo {
 }
 
 export interface PasswordConnector extends ConnectorInfo {
-  login(username: string, password: string): Promise<PasswordLoginResult>;
+  /** Without `attempt` (tests, tools) every account is admitted and verifies are not bounded. */
+  login(username: string, password: string, attempt?: PasswordAttempt): Promise<PasswordLoginResult>;
 }
 
 /** Connectors that can look the user up again when a refresh token is used. */

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
+import { PasswordVerifyGate } from '../security/passwords.ts';
 import { SecretBox } from '../security/secret-box.ts';
 import type { Logger } from './logger.ts';
 import { errorHandler, type LockState } from './middleware.ts';
@@ -37,6 +38,8 @@ export interface HttpOptions {
   metricsToken?: string | undefined;
   /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
   mfaRequiredRoles: readonly string[];
+  /** The bound on concurrent password verifies (LOCK_PASSWORD_VERIFY_CONCURRENCY / _QUEUE). */
+  passwordVerifyLimits: { concurrency: number; queue: number };
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -103,6 +106,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
     bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
+    passwordVerifier: new PasswordVerifyGate(options.passwordVerifyLimits),
     metrics: options.metrics,
     secondFactor: {
       box: new SecretBox(options.kek),

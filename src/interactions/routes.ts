@@ -5,20 +5,15 @@ import type { InteractionResults } from 'oidc-provider';
 import type pg from 'pg';
 import { z } from 'zod';
 import { recordAuditEvent } from '../audit/audit.ts';
-import {
-  type ConnectorInfo,
-  isPasswordConnector,
-  type PasswordConnector,
-  UpstreamError,
-  type UpstreamIdentity,
-} from '../connectors/connector.ts';
+import { type ConnectorInfo, isPasswordConnector, type PasswordConnector } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
-import { verifyAgainstDummy } from '../security/passwords.ts';
+import type { PasswordVerifyGate } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { createCsrf } from './csrf.ts';
+import { signInWithPassword } from './password-sign-in.ts';
 import { type SecondFactorSettings, secondFactorStep } from './totp-step.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 
@@ -29,6 +24,8 @@ export interface InteractionOptions {
   clientName: (clientId: string) => string;
   csrfKey: Buffer;
   bruteForce: BruteForceGuard;
+  /** The bound on concurrent argon2 verifies of this process (LOCK_PASSWORD_VERIFY_*). */
+  passwordVerifier: PasswordVerifyGate;
   metrics: Metrics;
   /** TOTP for local accounts (totp-step.ts): who must use it, the box its secrets are sealed in, the clock. */
   secondFactor: SecondFactorSettings;
@@ -42,9 +39,7 @@ export interface InteractionOptions {
   ) => Promise<InteractionResults | undefined>;
 }
 
-// One message for a wrong password and an unknown user: the page never tells which.
-const WRONG_CREDENTIALS = 'Incorrect username or password.';
-const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
+const BUSY = 'Lock is busy checking other sign-ins. Please try again in a few seconds.';
 
 const loginForm = z.object({
   username: z.string().trim().min(1, 'Enter your username.').max(256, 'That username is too long.'),
@@ -182,28 +177,49 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       userAgent: ctx.get('user-agent'),
       requestId: ctx.state.requestId,
     };
-    const lockout = await options.bruteForce.check(username, ctx.ip);
-    const outcome: AuthenticationOutcome = lockout.locked
-      ? await refuseLockedOut(password, lockout.scope)
-      : await authenticate(passwordConnectorsFor(found), username, password, (connector, error) =>
-          ctx.state.log.warn(
-            { connector: connector.id, err: { message: error.message } },
-            'connector unavailable',
-          ),
-        );
-    if (outcome.status !== 'authenticated') {
-      if (outcome.status === 'failed' && !lockout.locked)
-        await options.bruteForce.recordFailure(username, ctx.ip);
+    const outcome = await signInWithPassword({
+      connectors: passwordConnectorsFor(found),
+      username,
+      password,
+      address: ctx.ip,
+      interaction: found.uid,
+      bruteForce: options.bruteForce,
+      verifier: options.passwordVerifier,
+      onUpstreamError: (connector, error) =>
+        ctx.state.log.warn(
+          { connector: connector.id, err: { message: error.message } },
+          'connector unavailable',
+        ),
+    });
+    if (outcome.status === 'busy') {
+      // Nothing was counted or checked: the same form, to be sent again shortly.
+      options.metrics.logins.inc({ connector: 'none', outcome: 'busy' });
+      ctx.status = 503;
+      ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      return showLogin(ctx, found, { username, error: BUSY });
+    }
+    if (outcome.status === 'interaction-spent') {
       await recordAuditEvent(options.pool, {
         ...attempt,
-        type: lockout.locked ? 'login.locked_out' : 'login.password',
+        type: 'login.locked_out',
+        outcome: 'failure',
+        reason: 'too many attempts in one sign-in',
+      });
+      options.metrics.logins.inc({ connector: 'none', outcome: 'locked_out' });
+      renderError(ctx, 429, 'Too many attempts', 'Go back to the application and start signing in again.');
+      return;
+    }
+    if (outcome.status !== 'authenticated') {
+      await recordAuditEvent(options.pool, {
+        ...attempt,
+        type: outcome.lockedOut ? 'login.locked_out' : 'login.password',
         outcome: outcome.status === 'unavailable' ? 'error' : 'failure',
         reason: outcome.reason,
         ...(outcome.connector && { connector: outcome.connector }),
       });
       options.metrics.logins.inc({
         connector: outcome.connector ?? 'none',
-        outcome: lockout.locked ? 'locked_out' : outcome.status,
+        outcome: outcome.lockedOut ? 'locked_out' : outcome.status,
       });
       ctx.status = outcome.status === 'unavailable' ? 503 : 401;
       return showLogin(ctx, found, { username, error: outcome.message });
@@ -216,9 +232,20 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       actor: identity.sub,
       connector: outcome.connector.id,
     });
-    // The account's failures are forgotten only once the second factor, if any, is right too.
-    if (await secondFactor.begin(ctx, found, { ...outcome, sub: identity.sub })) return;
-    await options.bruteForce.recordSuccess(username);
+    const success = {
+      username,
+      account: {
+        connector: outcome.connector.id,
+        upstreamId: outcome.identity.upstreamId,
+        username: outcome.identity.username,
+      },
+      address: ctx.ip,
+    };
+    // The right password gives its attempt back; the account's count is forgotten only once the
+    // second factor, if any, is right too.
+    if (await secondFactor.begin(ctx, found, { ...outcome, sub: identity.sub }))
+      return options.bruteForce.releaseAttempt(success);
+    await options.bruteForce.recordSuccess(success);
     options.metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
     await finish(ctx, { login: { accountId: identity.sub, amr: ['pwd'], remember: true } });
   });
@@ -266,70 +293,6 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
   }
 
   return router;
-}
-
-type AuthenticationOutcome =
-  | {
-      status: 'authenticated';
-      connector: PasswordConnector;
-      identity: UpstreamIdentity;
-    }
-  /** `reason` is for the audit log only; `message` is what the user sees. */
-  | { status: 'failed' | 'unavailable'; message: string; reason: string; connector?: string };
-
-/**
- * A locked-out account or address is told what a wrong password is told, after the same work
- * (a real argon2 verify), so neither the message nor the timing reveals the lockout.
- */
-async function refuseLockedOut(
-  password: string,
-  scope: 'account' | 'address',
-): Promise<AuthenticationOutcome> {
-  await verifyAgainstDummy(password);
-  return {
-    status: 'failed',
-    message: WRONG_CREDENTIALS,
-    reason: `${scope} locked out after repeated failures`,
-  };
-}
-
-/** Tries the connectors in order; the first that knows the user decides. */
-async function authenticate(
-  connectors: PasswordConnector[],
-  username: string,
-  password: string,
-  onUpstreamError: (connector: PasswordConnector, error: UpstreamError) => void,
-): Promise<AuthenticationOutcome> {
-  let unavailable = false;
-  for (const connector of connectors) {
-    let result: Awaited<ReturnType<PasswordConnector['login']>>;
-    try {
-      result = await connector.login(username, password);
-    } catch (error) {
-      if (!(error instanceof UpstreamError)) throw error;
-      onUpstreamError(connector, error);
-      unavailable = true; // a directory that is down cannot say it does not know the user: try the next
-      continue;
-    }
-    if (result.outcome === 'unknown-user') continue;
-    if (result.outcome === 'authenticated')
-      return { status: 'authenticated', connector, identity: result.identity };
-    if (result.outcome === 'refused')
-      return { status: 'failed', message: result.message, reason: result.reason, connector: connector.id };
-    return {
-      status: 'failed',
-      message: WRONG_CREDENTIALS,
-      reason: 'invalid credentials',
-      connector: connector.id,
-    };
-  }
-  return unavailable
-    ? {
-        status: 'unavailable',
-        message: UPSTREAM_DOWN,
-        reason: 'every connector that might know the user failed',
-      }
-    : { status: 'failed', message: WRONG_CREDENTIALS, reason: 'unknown user' };
 }
 
 function renderPage<N extends 'login' | 'consent'>(

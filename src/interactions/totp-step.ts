@@ -171,7 +171,11 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
   async function signedIn(ctx: Context, found: Details, pending: PendingSecondFactor): Promise<void> {
     // Only one of two racing submissions finishes the sign-in.
     if (!(await deletePendingSecondFactor(pool, found.uid))) return toLogin(ctx, found.uid);
-    await options.bruteForce.recordSuccess(pending.username);
+    await options.bruteForce.recordSuccess({
+      username: pending.username,
+      account: { connector: pending.connector, upstreamId: pending.userId, username: pending.username },
+      address: ctx.ip,
+    });
     options.metrics.logins.inc({ connector: pending.connector, outcome: 'success' });
     await options.finish(ctx, { login: { accountId: pending.sub, amr: AMR_WITH_OTP, remember: true } });
   }
@@ -199,10 +203,16 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
   }
 
   async function verify(ctx: Context, found: Details, pending: PendingSecondFactor, input: string) {
-    const lockout = await options.bruteForce.check(pending.username, ctx.ip);
+    // Reserved before the code is looked at, so concurrent guesses cannot outrun the budget.
+    const lockout = await options.bruteForce.reserveForAccount({
+      username: pending.username,
+      address: ctx.ip,
+      account: { connector: pending.connector, upstreamId: pending.userId, username: pending.username },
+    });
+    const locked = !lockout.admitted;
     // A locked-out account is told what a wrong code is told, and its code is not even looked at.
-    const check: CodeCheck = lockout.locked
-      ? { ok: false, reason: `${lockout.scope} locked out after repeated failures` }
+    const check: CodeCheck = !lockout.admitted
+      ? { ok: false, reason: `${lockout.scope} locked out after repeated attempts` }
       : await checkCode(pending.userId, input);
     const audit = auditBase(ctx, found, pending);
     if (check.ok) {
@@ -220,16 +230,15 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       });
       return signedIn(ctx, found, pending);
     }
-    if (!lockout.locked) await options.bruteForce.recordFailure(pending.username, ctx.ip);
     await recordAuditEvent(pool, {
       ...audit,
-      type: lockout.locked ? 'login.locked_out' : 'login.totp',
+      type: locked ? 'login.locked_out' : 'login.totp',
       outcome: 'failure',
       reason: check.reason,
     });
     options.metrics.logins.inc({
       connector: pending.connector,
-      outcome: lockout.locked ? 'locked_out' : 'failed',
+      outcome: locked ? 'locked_out' : 'failed',
     });
     ctx.status = 401;
     if ((await recordPendingFailure(pool, found.uid)) >= MAX_CODE_FAILURES) {

@@ -54,6 +54,71 @@ export async function verifyAgainstDummy(password: string): Promise<false> {
   return false;
 }
 
+/** The password verifier is saturated: the sign-in is refused before any work, to be retried shortly. */
+export class PasswordVerifyBusy extends Error {
+  override name = 'PasswordVerifyBusy';
+  /** Seconds after which a retry has a fair chance (the `Retry-After` header). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('too many password verifications are waiting');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * A bound on the argon2 verifies one process runs at once, with a bounded queue: an anonymous flood
+ * of password posts costs at most `concurrency` verifies in flight and `queue` waiting, and what
+ * comes beyond is refused at once (PasswordVerifyBusy) instead of making everyone's sign-in slow.
+ */
+export class PasswordVerifyGate {
+  readonly concurrency: number;
+  readonly queue: number;
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(limits: { concurrency: number; queue: number }) {
+    this.concurrency = limits.concurrency;
+    this.queue = limits.queue;
+  }
+
+  /** No place left, not even in the queue: a new sign-in would be refused. */
+  get saturated(): boolean {
+    return this.#running >= this.concurrency && this.#waiting.length >= this.queue;
+  }
+
+  /** Roughly how long the queue takes to drain, in whole seconds (at least 1). */
+  get retryAfterSeconds(): number {
+    const verifyMs = 50; // a verify on a busy two-core machine, generously
+    return Math.max(1, Math.ceil(((this.#waiting.length + 1) * verifyMs) / this.concurrency / 1000));
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.concurrency) {
+      if (this.#waiting.length >= this.queue) throw new PasswordVerifyBusy(this.retryAfterSeconds);
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else this.#running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next)
+        next(); // the place passes straight to the next in line
+      else this.#running--;
+    }
+  }
+
+  verifyPassword(storedHash: string, password: string): Promise<{ valid: boolean; needsRehash: boolean }> {
+    return this.run(() => verifyPassword(storedHash, password));
+  }
+
+  verifyAgainstDummy(password: string): Promise<false> {
+    return this.run(() => verifyAgainstDummy(password));
+  }
+}
+
+/** Four verifies at once fill libuv's default thread pool; 64 waiting drain in well under a second. */
+export const DEFAULT_PASSWORD_VERIFY_LIMITS = { concurrency: 4, queue: 64 } as const;
+
 export type PasswordPolicyResult = { ok: true } | { ok: false; reason: string };
 
 /** For a password being set (never at login): length in code points and a common-password list; no composition rules. */

@@ -1,60 +1,137 @@
 import type { Queryable } from './pool.ts';
 
-export interface LoginFailureRow {
+/**
+ * Joined into each write below: its own transaction commits without waiting for the disk flush.
+ * Every sign-in writes these counters, and a flush each would cost more than the rest of the
+ * reservation; other processes still see each count the moment it commits, and a crash of
+ * PostgreSQL can lose at most the last fraction of a second of counts, never corrupt them.
+ */
+const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+
+/** One counter of sign-in attempts and the policy it is counted under. */
+export interface AttemptCounter {
   key: string;
-  failures: number;
-  lockedUntil: Date | null;
-}
-
-export async function readLoginFailures(db: Queryable, keys: string[]): Promise<LoginFailureRow[]> {
-  const { rows } = await db.query<{ key: string; failures: number; locked_until: Date | null }>(
-    'SELECT key, failures, locked_until FROM login_failures WHERE key = ANY($1)',
-    [keys],
-  );
-  return rows.map((row) => ({ key: row.key, failures: row.failures, lockedUntil: row.locked_until }));
-}
-
-export interface FailureUpdate {
-  now: Date;
-  resetAfterSeconds: number;
+  /** Attempts allowed within `resetAfterSeconds`; the one that reaches it locks the counter. */
+  threshold: number;
   waitIncrementSeconds: number;
   maxWaitSeconds: number;
-  counters: Array<{ key: string; threshold: number }>;
+  resetAfterSeconds: number;
+  /** For an account counter: the account's normalised username (what `lock users unlock` is given). */
+  accountName?: string;
 }
 
 /**
- * Adds one failure to each counter (starting afresh when the last count is older than the reset
- * window) and, at or past the counter's threshold, locks it for increment × (failures − threshold + 1)
- * seconds, capped at the maximum.
+ * One statement: counts an attempt on each counter and says, per counter, whether the attempt is
+ * within budget. Row locks of ON CONFLICT make concurrent reservations queue on the row, so no two
+ * attempts can both take the last place. A counter older than its reset window starts afresh; a
+ * locked counter is not counted further (refusals do not lengthen a lockout); the attempt that
+ * reaches the threshold is allowed and locks the counter for increment × (attempts − threshold + 1)
+ * seconds, capped at the maximum. Counters are taken in key order so that two statements never
+ * wait on each other's rows.
  */
-export async function recordLoginFailures(db: Queryable, update: FailureUpdate): Promise<void> {
-  await db.query(
-    `INSERT INTO login_failures AS f (key, threshold, failures, first_failure_at, last_failure_at, locked_until)
-     SELECT c.key, c.threshold, 1, $1::timestamptz, $1::timestamptz, CASE WHEN c.threshold <= 1 THEN $1::timestamptz + make_interval(secs => $3::float8) END
-     FROM unnest($5::text[], $6::int[]) AS c (key, threshold)
+export async function reserveAttempts(
+  db: Queryable,
+  now: Date,
+  counters: readonly AttemptCounter[],
+): Promise<Map<string, boolean>> {
+  const { rows } = await db.query<{ key: string; last_attempt_allowed: boolean }>({
+    // Named: prepared once per connection, as it runs on every sign-in.
+    name: 'reserve-login-attempts',
+    text: `INSERT INTO login_failures AS f (key, threshold, wait_increment_seconds, max_wait_seconds, reset_after_seconds,
+                                     account_name, failures, first_failure_at, last_failure_at, locked_until, last_attempt_allowed)
+     SELECT c.key, c.threshold, c.wait_increment, c.max_wait, c.reset_after, c.account_name, 1, $1::timestamptz, $1::timestamptz,
+            CASE WHEN c.threshold <= 1 THEN $1::timestamptz + make_interval(secs => least(c.max_wait, c.wait_increment)) END,
+            true
+     FROM unnest($2::text[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::text[])
+       AS c (key, threshold, wait_increment, max_wait, reset_after, account_name)
+       CROSS JOIN ${ASYNC_COMMIT}
+     ORDER BY c.key
      ON CONFLICT (key) DO UPDATE SET
        threshold = EXCLUDED.threshold,
-       failures = CASE WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => $2::float8) THEN 1 ELSE f.failures + 1 END,
-       first_failure_at = CASE WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => $2::float8) THEN $1::timestamptz ELSE f.first_failure_at END,
+       wait_increment_seconds = EXCLUDED.wait_increment_seconds,
+       max_wait_seconds = EXCLUDED.max_wait_seconds,
+       reset_after_seconds = EXCLUDED.reset_after_seconds,
+       account_name = coalesce(EXCLUDED.account_name, f.account_name),
+       failures = CASE
+         WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => EXCLUDED.reset_after_seconds) THEN 1
+         WHEN f.locked_until > $1::timestamptz THEN f.failures
+         ELSE f.failures + 1
+       END,
+       first_failure_at = CASE
+         WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => EXCLUDED.reset_after_seconds) THEN $1::timestamptz
+         ELSE f.first_failure_at
+       END,
        last_failure_at = $1::timestamptz,
        locked_until = CASE
-         WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => $2::float8) THEN NULL
+         WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => EXCLUDED.reset_after_seconds)
+           THEN CASE WHEN EXCLUDED.threshold <= 1
+             THEN $1::timestamptz + make_interval(secs => least(EXCLUDED.max_wait_seconds, EXCLUDED.wait_increment_seconds)) END
+         WHEN f.locked_until > $1::timestamptz THEN f.locked_until
          WHEN f.failures + 1 >= EXCLUDED.threshold
-           THEN $1::timestamptz + make_interval(secs => least($4::float8, $3::float8 * (f.failures + 2 - EXCLUDED.threshold)))
+           THEN $1::timestamptz + make_interval(secs => least(EXCLUDED.max_wait_seconds,
+                  EXCLUDED.wait_increment_seconds * (f.failures + 2 - EXCLUDED.threshold)))
          ELSE f.locked_until
-       END`,
-    [
-      update.now,
-      update.resetAfterSeconds,
-      update.waitIncrementSeconds,
-      update.maxWaitSeconds,
-      update.counters.map((counter) => counter.key),
-      update.counters.map((counter) => counter.threshold),
+       END,
+       last_attempt_allowed =
+         f.first_failure_at < $1::timestamptz - make_interval(secs => EXCLUDED.reset_after_seconds)
+         OR f.locked_until IS NULL OR f.locked_until <= $1::timestamptz
+     RETURNING key, last_attempt_allowed`,
+    values: [
+      now,
+      counters.map((counter) => counter.key),
+      counters.map((counter) => counter.threshold),
+      counters.map((counter) => counter.waitIncrementSeconds),
+      counters.map((counter) => counter.maxWaitSeconds),
+      counters.map((counter) => counter.resetAfterSeconds),
+      counters.map((counter) => counter.accountName ?? null),
     ],
+  });
+  return new Map(rows.map((row) => [row.key, row.last_attempt_allowed]));
+}
+
+/**
+ * Gives back one reserved attempt (a successful sign-in from an address that other people share):
+ * the count goes down by one and, below the threshold again, the counter is unlocked.
+ */
+export async function releaseAttempts(db: Queryable, keys: string[]): Promise<void> {
+  await db.query(
+    `UPDATE login_failures SET
+       failures = greatest(failures - 1, 0),
+       locked_until = CASE WHEN failures - 1 < threshold THEN NULL ELSE locked_until END
+     FROM ${ASYNC_COMMIT}
+     WHERE key = ANY($1)`,
+    [keys],
   );
 }
 
 export async function clearLoginFailures(db: Queryable, keys: string[]): Promise<number> {
-  const { rowCount } = await db.query('DELETE FROM login_failures WHERE key = ANY($1)', [keys]);
+  const { rowCount } = await db.query(
+    `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE key = ANY($1)`,
+    [keys],
+  );
+  return rowCount ?? 0;
+}
+
+/** Clears the given counters and every account counter recorded under `accountName`. */
+export async function clearAccountFailures(
+  db: Queryable,
+  keys: string[],
+  accountName: string,
+): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM login_failures WHERE key = ANY($1) OR account_name = $2', [
+    keys,
+    accountName,
+  ]);
+  return rowCount ?? 0;
+}
+
+/** Forgets counters whose window has passed and which lock nothing (one row per sign-in interaction otherwise stays). */
+export async function pruneLoginFailures(db: Queryable, now: Date): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM login_failures
+     WHERE last_failure_at < $1::timestamptz - make_interval(secs => reset_after_seconds)
+       AND (locked_until IS NULL OR locked_until <= $1::timestamptz)`,
+    [now],
+  );
   return rowCount ?? 0;
 }

@@ -6,6 +6,7 @@ import {
 } from 'ldapts';
 import {
   observed,
+  type PasswordAttempt,
   type PasswordConnector,
   type PasswordLoginResult,
   type RefreshConnector,
@@ -84,7 +85,7 @@ export class LdapConnector implements PasswordConnector, RefreshConnector {
       );
   }
 
-  async login(username: string, password: string): Promise<PasswordLoginResult> {
+  async login(username: string, password: string, attempt?: PasswordAttempt): Promise<PasswordLoginResult> {
     // An empty password would be an RFC 4513 unauthenticated bind, which many servers answer "success".
     if (password === '') return { outcome: 'invalid-credentials' };
     const directory = this.#ready();
@@ -103,6 +104,15 @@ export class LdapConnector implements PasswordConnector, RefreshConnector {
           return { outcome: 'refused', reason: 'ambiguous username', message: AMBIGUOUS_MESSAGE };
         }
         const entry = entries[0]!;
+        // Every name that finds this entry (sAMAccountName, UPN, any case) draws on its one budget.
+        const account = {
+          upstreamId: stableIdOf(entry, directory.settings),
+          username: entry.first(directory.settings.userSearch.preferredUsernameAttribute) ?? username,
+        };
+        if (attempt && !(await attempt.admit(account))) {
+          await this.#bindTiming.waitLikeABind(); // a refusal takes as long as a wrong password
+          return { outcome: 'locked-out' };
+        }
         const bindStarted = performance.now();
         const bound = await bindAsUser(connection, entry.dn, password);
         this.#bindTiming.record(performance.now() - bindStarted);

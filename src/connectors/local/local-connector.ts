@@ -7,6 +7,7 @@ import {
   userGroupsAndRoles,
 } from '../../store/users.ts';
 import type {
+  PasswordAttempt,
   PasswordConnector,
   PasswordLoginResult,
   RefreshConnector,
@@ -26,15 +27,22 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
     this.#db = options.db;
   }
 
-  async login(username: string, password: string): Promise<PasswordLoginResult> {
+  async login(
+    username: string,
+    password: string,
+    attempt: PasswordAttempt = UNGUARDED,
+  ): Promise<PasswordLoginResult> {
     const credentials = await findCredentials(this.#db, username);
+    // Lock's sign-in pays one dummy verify for every failure that made none (an unknown name included).
     if (!credentials?.passwordHash) {
-      await verifyAgainstDummy(password); // an unknown name costs what a wrong password costs
+      if (attempt === UNGUARDED) await verifyAgainstDummy(password); // alone, an unknown name costs what a wrong password costs
       return { outcome: 'unknown-user' };
     }
-    const { valid, needsRehash } = await verifyPassword(credentials.passwordHash, password);
-    if (!valid) return { outcome: 'invalid-credentials' };
     const { user } = credentials;
+    if (!(await attempt.admit({ upstreamId: user.id, username: user.username })))
+      return { outcome: 'locked-out' };
+    const { valid, needsRehash } = await attempt.verifyPassword(credentials.passwordHash, password);
+    if (!valid) return { outcome: 'invalid-credentials' };
     if (user.disabled)
       return {
         outcome: 'refused',
@@ -54,6 +62,9 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
     return toIdentity(found.user, found);
   }
 }
+
+/** Outside a guarded sign-in (tests, tools): every account admitted, verifies unbounded. */
+const UNGUARDED: PasswordAttempt = { admit: async () => true, verifyPassword };
 
 function toIdentity(
   user: { id: string; username: string; email?: string; name?: string },
