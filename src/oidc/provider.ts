@@ -20,7 +20,7 @@ import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts
 import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
-import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
+import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 
 export interface ProviderOptions {
@@ -159,7 +159,7 @@ export function createProvider(options: ProviderOptions): Provider {
     loadExistingGrant: autoConsentForFirstParty(catalog),
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPolicyWithMaxAge(options.sessionLimits),
+      policy: signInPolicy(options.sessionLimits, { catalog, connectors: options.connectors }),
     },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
