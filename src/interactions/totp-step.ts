@@ -380,7 +380,11 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
         now,
       );
       // A step of another password of this interaction got there first (two posts racing): it stays.
-      if (!started) return refuseWhilePending(ctx, found);
+      // Handled either way (true): this password never finishes a sign-in that needs a second factor.
+      if (!started) {
+        if (!(await refuseWhilePending(ctx, found))) toLogin(ctx, found.uid);
+        return true;
+      }
       ctx.status = 303;
       ctx.redirect(stepPath(found.uid));
       return true;

@@ -211,3 +211,58 @@ describe('the second-factor step is bound to the account that passed the passwor
     assert.equal(outcome.username, waitingFor);
   });
 });
+
+describe('passwords, restarts and passwords again, all at once in one interaction', () => {
+  let lock: RunningLock;
+  const clock = Math.floor(Date.now() / 30_000) * 30_000 + 10_000;
+  before(async () => {
+    lock = await startLock({
+      config,
+      now: () => new Date(clock),
+      // Hundreds of form posts a minute from one address: the rate limit would answer them first.
+      env: { LOCK_MFA_REQUIRED_ROLES: 'app_admin', LOCK_RATE_LIMIT_LOGIN: '0' },
+    });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('never finish a sign-in that needs a second factor with the password alone', async () => {
+    const finishedWithPasswordOnly: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const browser = new Browser(lock.issuer);
+      await browser.authorize('web-app');
+      const login = browser.form();
+      await browser.submit({ username: 'mallory', password: MALLORY_PASSWORD });
+      // mallory's step token is the same for every step of hers in this interaction: the
+      // attacker can end each one as soon as it starts, while passwords keep arriving.
+      const restart = /<a href="([^"]+)">Sign in as someone else/
+        .exec(browser.page.html)![1]!
+        .replaceAll('&amp;', '&');
+      const restartUrl = new URL(restart, browser.page.url).toString();
+      const post = (username: string, password: string) =>
+        browser.agent.request(login.action, { form: { csrf: login.csrf, username, password } });
+      let posting = true;
+      // Two restart loops end whatever step of mallory's exists, as fast as they can.
+      const hammers = Array.from({ length: 2 }, async () => {
+        while (posting) await browser.agent.request(restartUrl);
+      });
+      const responses = await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          await sleep(i * 3);
+          if (i % 2 === 0) return { who: 'mallory', response: await post('mallory', MALLORY_PASSWORD) };
+          return { who: 'alice', response: await post('alice', ALICE_PASSWORD) };
+        }),
+      );
+      posting = false;
+      await Promise.all(hammers);
+      for (const { who, response } of responses) {
+        const location = response.headers.get('location') ?? '';
+        // A finished login goes back to oidc-provider (/auth/<uid>); a second factor to /totp.
+        if (location.includes('/auth/')) finishedWithPasswordOnly.push(`${who} ${location}`);
+      }
+    }
+    assert.deepEqual(finishedWithPasswordOnly, []);
+  });
+});
