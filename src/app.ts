@@ -125,7 +125,11 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       log,
       now,
-      sessionLimits: { idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT, maxAgeSeconds: env.LOCK_SESSION_MAX_AGE },
+      sessionLimits: {
+        idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT,
+        maxAgeSeconds: env.LOCK_SESSION_MAX_AGE,
+        mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+      },
       onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
     });
     await runtime.reload();

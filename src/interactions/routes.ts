@@ -148,6 +148,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
   router.post('/login', async (ctx) => {
     const found = await details(ctx);
     if (found.prompt.name !== 'login') ctx.throw(400, 'not waiting for a login');
+    if (await secondFactor.passwordRefusedWhilePending(ctx, found)) return;
     const form = await readForm(ctx);
     if (!csrf.isValid(found.uid, form.get('csrf'))) {
       renderError(

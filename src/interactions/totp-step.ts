@@ -1,6 +1,7 @@
 // The second step of a local account's sign-in: after the right password, a TOTP code (or a
 // recovery code), or first the enrolment of an authenticator app. The state between the steps
-// lives in PostgreSQL, keyed by the interaction, so any Lock process can serve the next page.
+// lives in PostgreSQL, keyed by the interaction and bound to the account whose password was right,
+// so any Lock process can serve the next page and no later request can change whose sign-in it is.
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -27,16 +28,17 @@ import {
 import { tx } from '../store/pool.ts';
 import {
   acceptTotpStep,
+  advancePendingStage,
+  consumePendingSecondFactor,
   countUnusedRecoveryCodes,
-  deletePendingSecondFactor,
   findPendingSecondFactor,
   findTotpCredential,
   insertTotpCredential,
+  type PendingKey,
   type PendingSecondFactor,
   recordPendingFailure,
   replaceRecoveryCodes,
-  savePendingSecondFactor,
-  setPendingStage,
+  startPendingSecondFactor,
   useRecoveryCode,
 } from '../store/totp.ts';
 import type { createCsrf } from './csrf.ts';
@@ -77,9 +79,26 @@ const WRONG_CODE = 'That code is not right. Check your app and try again.';
 
 type CodeCheck = { ok: true; method: 'totp' | 'recovery_code' } | { ok: false; reason: string };
 
+/** The row's identity for a conditional change: this interaction, this account, the stage seen. */
+const keyOf = (pending: PendingSecondFactor): PendingKey => ({
+  interactionUid: pending.interactionUid,
+  userId: pending.userId,
+  sub: pending.sub,
+  stage: pending.stage,
+});
+
+/** A change of the step raced with another request of the interaction and lost: nothing is kept. */
+class PendingChanged extends Error {
+  override name = 'PendingChanged';
+}
+
 export function secondFactorStep(options: SecondFactorStepOptions) {
   const { pool, box, csrf } = options;
   const stepPath = (uid: string) => `/interaction/${uid}/totp`;
+  // The step's forms carry a token bound to the interaction and the account: a form shown for one
+  // account's step is refused once the interaction waits for another's.
+  const csrfSubject = (pending: PendingSecondFactor) =>
+    `${pending.interactionUid}:second-factor:${pending.userId}`;
 
   const toLogin = (ctx: Context, uid: string) => {
     ctx.status = 303;
@@ -93,7 +112,12 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
   ): Promise<{ found: Details; pending: PendingSecondFactor } | undefined> {
     const found = await options.details(ctx);
     if (found.prompt.name !== 'login') ctx.throw(400, 'not waiting for a login');
-    if (form && !csrf.isValid(found.uid, form.get('csrf'))) {
+    const pending = await findPendingSecondFactor(pool, found.uid, options.now());
+    if (!pending) {
+      toLogin(ctx, found.uid);
+      return undefined;
+    }
+    if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
       ctx.status = 403;
       ctx.set('Content-Security-Policy', LOCK_CSP);
       ctx.type = 'html';
@@ -102,11 +126,6 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
         message: 'Go back to the application and start signing in again.',
         requestId: ctx.state.requestId,
       });
-      return undefined;
-    }
-    const pending = await findPendingSecondFactor(pool, found.uid, options.now());
-    if (!pending) {
-      toLogin(ctx, found.uid);
       return undefined;
     }
     return { found, pending };
@@ -118,9 +137,11 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
     pending: PendingSecondFactor,
     extra: { error?: string; codes?: string[] } = {},
   ): Promise<void> {
+    const csrfToken = csrf.tokenFor(csrfSubject(pending));
+    const restartHref = `${stepPath(found.uid)}/restart?csrf=${encodeURIComponent(csrfToken)}`;
     const common = {
       formAction: stepPath(found.uid),
-      csrfToken: csrf.tokenFor(found.uid),
+      csrfToken,
       ...(extra.error !== undefined && { error: extra.error }),
     };
     let body: string;
@@ -134,13 +155,13 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
         qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
         secret,
         otpauthUri: uri,
-        restartHref: `/interaction/${found.uid}`,
+        restartHref,
       });
     } else if (pending.stage === 'verify') {
       body = renderView('totp-verify', {
         ...common,
         username: pending.username,
-        restartHref: `/interaction/${found.uid}`,
+        restartHref,
       });
     } else {
       body = renderView('totp-recovery-codes', {
@@ -168,9 +189,11 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
     requestId: ctx.state.requestId,
   });
 
-  async function signedIn(ctx: Context, found: Details, pending: PendingSecondFactor): Promise<void> {
-    // Only one of two racing submissions finishes the sign-in.
-    if (!(await deletePendingSecondFactor(pool, found.uid))) return toLogin(ctx, found.uid);
+  async function signedIn(ctx: Context, found: Details, seen: PendingSecondFactor): Promise<void> {
+    // Only one of two racing submissions consumes the row, and only while it still holds the
+    // account and stage this request checked: the account signed in is the one consumed.
+    const pending = await consumePendingSecondFactor(pool, keyOf(seen), options.now());
+    if (!pending) return toLogin(ctx, found.uid);
     await options.bruteForce.recordSuccess({
       username: pending.username,
       account: { connector: pending.connector, upstreamId: pending.userId, username: pending.username },
@@ -241,8 +264,11 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       outcome: locked ? 'locked_out' : 'failed',
     });
     ctx.status = 401;
-    if ((await recordPendingFailure(pool, found.uid)) >= MAX_CODE_FAILURES) {
-      await deletePendingSecondFactor(pool, found.uid);
+    const failures = await recordPendingFailure(pool, keyOf(pending));
+    // The step ended or changed meanwhile (another request of this interaction): start again from it.
+    if (failures === undefined) return toLogin(ctx, found.uid);
+    if (failures >= MAX_CODE_FAILURES) {
+      await consumePendingSecondFactor(pool, keyOf(pending), options.now());
       return options.showLogin(ctx, found, {
         username: pending.username,
         error: 'Too many incorrect codes. Sign in again.',
@@ -271,31 +297,43 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       return show(ctx, found, pending, { error: WRONG_CODE });
     }
     const codes = generateRecoveryCodes();
-    const enrolled = await tx(pool, async (db) => {
+    const key = keyOf(pending);
+    const outcome = await tx(pool, async (db) => {
       const inserted = await insertTotpCredential(db, {
         userId: pending.userId,
         secretSealed: sealed,
         lastUsedStep: steps[0]!,
         confirmedAt: options.now(),
       });
-      if (!inserted) return false;
+      if (!inserted) return 'enrolled elsewhere' as const;
+      // Still this account's enrolment in this interaction? Otherwise nothing of it is kept.
+      if (!(await advancePendingStage(db, key, 'recovery-codes'))) throw new PendingChanged();
       await replaceRecoveryCodes(
         db,
         pending.userId,
         codes.map((recovery) => hashRecoveryCode(pending.userId, recovery)),
       );
-      await setPendingStage(db, found.uid, 'recovery-codes');
       await recordAuditEvent(db, {
         ...audit,
         type: 'login.totp_enrol',
         outcome: 'success',
         actor: pending.sub,
       });
-      return true;
+      return 'enrolled' as const;
+    }).catch((error: unknown) => {
+      if (error instanceof PendingChanged) return 'step changed' as const;
+      throw error;
     });
-    if (!enrolled) {
+    if (outcome === 'step changed') {
+      ctx.status = 303;
+      return ctx.redirect(stepPath(found.uid));
+    }
+    if (outcome === 'enrolled elsewhere') {
       // Another sign-in of this account enrolled first: that authenticator is the one to use.
-      await setPendingStage(pool, found.uid, 'verify');
+      if (!(await advancePendingStage(pool, key, 'verify'))) {
+        ctx.status = 303;
+        return ctx.redirect(stepPath(found.uid));
+      }
       ctx.status = 409;
       return show(
         ctx,
@@ -305,6 +343,16 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       );
     }
     return show(ctx, found, { ...pending, stage: 'recovery-codes' }, { codes });
+  }
+
+  async function refuseWhilePending(ctx: Context, found: Details): Promise<boolean> {
+    const pending = await findPendingSecondFactor(pool, found.uid, options.now());
+    if (!pending) return false;
+    ctx.status = 409;
+    await show(ctx, found, pending, {
+      error: `This sign-in is waiting for the second step of ${pending.username}. Finish it, or choose “Sign in as someone else”.`,
+    });
+    return true;
   }
 
   return {
@@ -326,7 +374,7 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
         (login.identity.roles ?? []).some((role) => options.requiredRoles.includes(role));
       if (!required) return false;
       const now = options.now();
-      await savePendingSecondFactor(
+      const started = await startPendingSecondFactor(
         pool,
         {
           interactionUid: found.uid,
@@ -340,10 +388,23 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
         },
         now,
       );
+      // A step of another password of this interaction got there first (two posts racing): it stays.
+      // Handled either way (true): this password never finishes a sign-in that needs a second factor.
+      if (!started) {
+        if (!(await refuseWhilePending(ctx, found))) toLogin(ctx, found.uid);
+        return true;
+      }
       ctx.status = 303;
       ctx.redirect(stepPath(found.uid));
       return true;
     },
+
+    /**
+     * Called first by the login form's POST: while a second factor waits in this interaction, no
+     * password is taken (it would not change whose sign-in this is); the person is shown the
+     * waiting step and its "Sign in as someone else", which ends it. True when refused.
+     */
+    passwordRefusedWhilePending: refuseWhilePending,
 
     /** GET/POST /totp and POST /totp/continue on the interaction router. */
     register(router: Router<LockState>): void {
@@ -376,6 +437,15 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
           return ctx.redirect(stepPath(step.found.uid));
         }
         await signedIn(ctx, step.found, step.pending);
+      });
+
+      // "Sign in as someone else": ends the waiting step (the link carries the step's CSRF token),
+      // so that the login form takes a password again.
+      router.get('/totp/restart', async (ctx) => {
+        const step = await waiting(ctx, new URLSearchParams({ csrf: String(ctx.query.csrf ?? '') }));
+        if (!step) return;
+        await consumePendingSecondFactor(pool, keyOf(step.pending), options.now());
+        toLogin(ctx, step.found.uid);
       });
     },
   };

@@ -21,7 +21,7 @@ import { toClientMetadata } from './client-metadata.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
-import { interactionPolicyWithMaxAge, type SessionLimits, sessionTtl } from './session-policy.ts';
+import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 import { recordTokenOrigin } from './token-origins.ts';
 
@@ -162,7 +162,7 @@ export function createProvider(options: ProviderOptions): Provider {
     loadExistingGrant: autoConsentForFirstParty(catalog),
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPolicyWithMaxAge(options.sessionLimits),
+      policy: signInPolicy(options.sessionLimits, { catalog, connectors: options.connectors }),
     },
     // What discovery advertises follows from these three (protocol-surface.ts).
     clientAuthMethods: CLIENT_AUTH_METHODS,

@@ -41,14 +41,16 @@ export async function insertTotpCredential(db: Queryable, credential: TotpCreden
 
 /**
  * Accepts a code of `step` once: true when the step is later than the last accepted one (and is
- * now the last), false for a replay. One statement, so two processes cannot both accept it.
+ * now the last), false for a replay. The one conditional statement decides: of two requests racing
+ * with the same code, PostgreSQL lets one update the row and re-checks the other against the new
+ * value, so the loser reads as a replay.
  */
 export async function acceptTotpStep(db: Queryable, userId: string, step: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'UPDATE totp_credentials SET last_used_step = $2 WHERE user_id = $1 AND last_used_step < $2',
+  const { rows } = await db.query(
+    'UPDATE totp_credentials SET last_used_step = $2 WHERE user_id = $1 AND last_used_step < $2 RETURNING user_id',
     [userId, step],
   );
-  return rowCount === 1;
+  return rows.length === 1;
 }
 
 /** Makes `codeHashes` the user's recovery codes, all unused. */
@@ -64,18 +66,22 @@ export async function replaceRecoveryCodes(
   ]);
 }
 
-/** Spends a recovery code: true the first time, false after (or for no such code). Atomic. */
+/**
+ * Spends a recovery code: true the first time, false after (or for no such code). The conditional
+ * UPDATE decides, so of two requests racing with one code exactly one gets the row back.
+ */
 export async function useRecoveryCode(
   db: Queryable,
   userId: string,
   codeHash: string,
   now: Date,
 ): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'UPDATE totp_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL',
+  const { rows } = await db.query(
+    `UPDATE totp_recovery_codes SET used_at = $3
+     WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING code_hash`,
     [userId, codeHash, now],
   );
-  return rowCount === 1;
+  return rows.length === 1;
 }
 
 export async function countUnusedRecoveryCodes(db: Queryable, userId: string): Promise<number> {
@@ -137,18 +143,36 @@ const toPending = (row: PendingRow): PendingSecondFactor => ({
   expiresAt: row.expires_at,
 });
 
-/** Starts (or restarts, after a new password) the second-factor step of an interaction; sweeps expired ones. */
-export async function savePendingSecondFactor(
+/**
+ * Which waiting sign-in a change is for: the interaction, the account that passed the first factor
+ * in it, and the stage the caller saw. Every change matches all of them, so a change meant for one
+ * account can never land on a row that now holds another (a second password posted meanwhile).
+ */
+export interface PendingKey {
+  interactionUid: string;
+  userId: string;
+  sub: string;
+  stage: PendingStage;
+}
+
+const keyParams = (key: PendingKey) => [key.interactionUid, key.userId, key.sub, key.stage];
+const MATCHES_KEY = 'interaction_uid = $1 AND user_id = $2 AND sub = $3 AND stage = $4';
+
+/**
+ * Starts the second-factor step of an interaction; sweeps expired ones. False (and nothing
+ * changed) when the interaction already has a step waiting: whose sign-in it is, is decided by the
+ * first password only, until that step ends.
+ */
+export async function startPendingSecondFactor(
   db: Queryable,
   pending: Omit<PendingSecondFactor, 'failures'>,
   now: Date,
-): Promise<void> {
+): Promise<boolean> {
   await db.query('DELETE FROM pending_second_factors WHERE expires_at <= $1', [now]);
-  await db.query(
+  const { rows } = await db.query(
     `INSERT INTO pending_second_factors (${PENDING_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)
-     ON CONFLICT (interaction_uid) DO UPDATE SET user_id = $2, sub = $3, connector = $4, username = $5,
-       stage = $6, enrol_secret_sealed = $7, failures = 0, expires_at = $8`,
+     ON CONFLICT (interaction_uid) DO NOTHING RETURNING interaction_uid`,
     [
       pending.interactionUid,
       pending.userId,
@@ -160,6 +184,7 @@ export async function savePendingSecondFactor(
       pending.expiresAt,
     ],
   );
+  return rows.length === 1;
 }
 
 export async function findPendingSecondFactor(
@@ -174,31 +199,45 @@ export async function findPendingSecondFactor(
   return rows[0] && toPending(rows[0]);
 }
 
-/** Moves the step on (the enrolment secret is dropped: it now lives in totp_credentials). */
-export async function setPendingStage(
+/**
+ * Moves the step from `key.stage` on to `to` (the enrolment secret is dropped: it now lives in
+ * totp_credentials); false when the row no longer matches `key`.
+ */
+export async function advancePendingStage(
   db: Queryable,
-  interactionUid: string,
-  stage: PendingStage,
-): Promise<void> {
-  await db.query(
-    'UPDATE pending_second_factors SET stage = $2, enrol_secret_sealed = NULL WHERE interaction_uid = $1',
-    [interactionUid, stage],
+  key: PendingKey,
+  to: PendingStage,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `UPDATE pending_second_factors SET stage = $5, enrol_secret_sealed = NULL
+     WHERE ${MATCHES_KEY} RETURNING interaction_uid`,
+    [...keyParams(key), to],
   );
+  return rows.length === 1;
 }
 
-/** Counts a wrong code; returns the interaction's count so far. */
-export async function recordPendingFailure(db: Queryable, interactionUid: string): Promise<number> {
+/** Counts a wrong code; the count so far, or undefined when the row no longer matches `key`. */
+export async function recordPendingFailure(db: Queryable, key: PendingKey): Promise<number | undefined> {
   const { rows } = await db.query<{ failures: number }>(
-    'UPDATE pending_second_factors SET failures = failures + 1 WHERE interaction_uid = $1 RETURNING failures',
-    [interactionUid],
+    `UPDATE pending_second_factors SET failures = failures + 1 WHERE ${MATCHES_KEY} RETURNING failures`,
+    keyParams(key),
   );
-  return rows[0]?.failures ?? 0;
+  return rows[0]?.failures;
 }
 
-/** Ends the step; true when this call ended it (so that only one of two racing requests finishes). */
-export async function deletePendingSecondFactor(db: Queryable, interactionUid: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM pending_second_factors WHERE interaction_uid = $1', [
-    interactionUid,
-  ]);
-  return rowCount === 1;
+/**
+ * Ends the step, consuming its row: the row as it was, or undefined when it no longer matches
+ * `key` or has expired. Of two racing requests only one gets it, and the sign-in that finishes is
+ * the account of the row consumed here, never one read earlier.
+ */
+export async function consumePendingSecondFactor(
+  db: Queryable,
+  key: PendingKey,
+  now: Date,
+): Promise<PendingSecondFactor | undefined> {
+  const { rows } = await db.query<PendingRow>(
+    `DELETE FROM pending_second_factors WHERE ${MATCHES_KEY} AND expires_at > $5 RETURNING ${PENDING_COLUMNS}`,
+    [...keyParams(key), now],
+  );
+  return rows[0] && toPending(rows[0]);
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -16,28 +15,9 @@ import {
   WEB_SECRET,
 } from '../helpers/login-fixtures.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
+import { totpCode } from './totp-flow.ts';
 
 const run = promisify(execFile);
-
-/** RFC 6238 written out here with node:crypto, independently of Lock's: HMAC-SHA1, 30 s, 6 digits. */
-function totpCode(secretBase32: string, at: number, stepOffset = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30) + stepOffset));
-  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
-  const offset = mac[mac.length - 1]! & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-function base32Decode(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const character of text.replace(/=+$/, '')) {
-    const value = alphabet.indexOf(character);
-    assert.ok(value >= 0, `not base32: ${character}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  return Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
-}
 
 describe('TOTP second factor for local accounts', () => {
   let lock: RunningLock;
