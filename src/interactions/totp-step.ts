@@ -36,8 +36,8 @@ import {
   insertTotpCredential,
   type PendingKey,
   type PendingSecondFactor,
-  recordPendingFailure,
   replaceRecoveryCodes,
+  reservePendingAttempt,
   startPendingSecondFactor,
   useRecoveryCode,
 } from '../store/totp.ts';
@@ -233,10 +233,16 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       account: { connector: pending.connector, upstreamId: pending.userId, username: pending.username },
     });
     const locked = !lockout.admitted;
+    // The step's own budget is reserved first too: the attempt that passes it is the last one checked.
+    const attempts = await reservePendingAttempt(pool, keyOf(pending));
+    // The step ended or changed meanwhile (another request of this interaction): start again from it.
+    if (attempts === undefined) return toLogin(ctx, found.uid);
     // A locked-out account is told what a wrong code is told, and its code is not even looked at.
     const check: CodeCheck = !lockout.admitted
       ? { ok: false, reason: `${lockout.scope} locked out after repeated attempts` }
-      : await checkCode(pending.userId, input);
+      : attempts > MAX_CODE_FAILURES
+        ? { ok: false, reason: 'too many codes tried in this sign-in' }
+        : await checkCode(pending.userId, input);
     const audit = auditBase(ctx, found, pending);
     if (check.ok) {
       await recordAuditEvent(pool, {
@@ -264,10 +270,7 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       outcome: locked ? 'locked_out' : 'failed',
     });
     ctx.status = 401;
-    const failures = await recordPendingFailure(pool, keyOf(pending));
-    // The step ended or changed meanwhile (another request of this interaction): start again from it.
-    if (failures === undefined) return toLogin(ctx, found.uid);
-    if (failures >= MAX_CODE_FAILURES) {
+    if (attempts >= MAX_CODE_FAILURES) {
       await consumePendingSecondFactor(pool, keyOf(pending), options.now());
       return options.showLogin(ctx, found, {
         username: pending.username,

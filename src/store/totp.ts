@@ -217,7 +217,11 @@ export async function advancePendingStage(
 }
 
 /** Counts a wrong code; the count so far, or undefined when the row no longer matches `key`. */
-export async function recordPendingFailure(db: Queryable, key: PendingKey): Promise<number | undefined> {
+/**
+ * Counts one code attempt of the step before the code is looked at (so concurrent guesses cannot
+ * outrun the step's budget): the attempts so far, or undefined when the step no longer matches.
+ */
+export async function reservePendingAttempt(db: Queryable, key: PendingKey): Promise<number | undefined> {
   const { rows } = await db.query<{ failures: number }>(
     `UPDATE pending_second_factors SET failures = failures + 1 WHERE ${MATCHES_KEY} RETURNING failures`,
     keyParams(key),
