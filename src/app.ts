@@ -13,8 +13,8 @@ import type { Logger } from './http/logger.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { DEFAULT_BRUTE_FORCE_POLICY } from './security/brute-force.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -22,6 +22,7 @@ import { pruneAuditEvents } from './store/audit-events.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateAs } from './store/migrate.ts';
+import { PRUNE_INTERVAL_MS, pruneExpiredRows } from './store/pruning.ts';
 
 export interface Lock {
   database: Database;
@@ -185,10 +186,24 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     }, 3_600_000).unref();
     closers.push(() => clearInterval(pruner));
 
-    const sweeper = setInterval(() => {
-      sweepExpired(pool).catch((error) => log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
-    }, 10 * 60_000).unref();
-    closers.push(() => clearInterval(sweeper));
+    // Expired rows of every table anonymous requests grow (oidc-provider's included): src/store/pruning.ts.
+    let pruning: Promise<unknown> = Promise.resolve();
+    const expiredRowsPruner = setInterval(() => {
+      pruning = pruneExpiredRows(pool, {
+        now: now(),
+        loginFailureResetSeconds: DEFAULT_BRUTE_FORCE_POLICY.resetAfterSeconds,
+        rateLimitWindowSeconds: env.LOCK_RATE_LIMIT_WINDOW,
+        auditRetentionDays: env.LOCK_AUDIT_RETENTION_DAYS,
+      }).then(
+        (pruned) =>
+          log.debug(pruned ? { pruned } : {}, pruned ? 'pruned expired rows' : 'another process prunes'),
+        (error) => log.warn({ err: error }, 'pruning expired rows failed'),
+      );
+    }, PRUNE_INTERVAL_MS).unref();
+    closers.push(async () => {
+      clearInterval(expiredRowsPruner);
+      await pruning;
+    });
 
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
