@@ -1,9 +1,10 @@
 -- Anonymous requests must not grow tables without bound: expired rows are pruned on a schedule
 -- (src/store/pruning.ts), and a burst of the same failed sign-in is one audit row with a count.
 
--- Repeats of one failed sign-in (same type, outcome, subject, address, reason) within one minute:
--- the first attempt is an audit row carrying the key; the others only count here. audit_events
--- stays append-only for lock_runtime, so the count lives beside it, not in the row.
+-- Repeats of one failed password sign-in (login.password, login.locked_out: same type, outcome,
+-- subject, address, connector, client, reason) within one minute: the first attempt is an audit
+-- row carrying the key; the others only count here. audit_events stays append-only for
+-- lock_runtime, so the count lives beside it, not in the row.
 ALTER TABLE audit_events ADD COLUMN repeat_key text;
 CREATE INDEX audit_events_repeat_key ON audit_events (repeat_key) WHERE repeat_key IS NOT NULL;
 

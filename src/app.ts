@@ -83,7 +83,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       const announce = options.announce ?? ((text: string) => process.stderr.write(text));
       announce(
         `\n  Lock created the admin account "${BOOTSTRAP_ADMIN}" with the password:\n\n      ${admin.generatedPassword}\n\n` +
-          '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n\n',
+          '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n' +
+          (env.LOCK_MFA_REQUIRED_ROLES.includes('lock_admin')
+            ? '  The first sign-in sets up two-step sign-in: have an authenticator app ready.\n\n'
+            : '\n'),
       );
     }
 

@@ -26,7 +26,7 @@ export interface AuditOptions {
 }
 
 /**
- * Records an event. A failed sign-in (outcome failure, type login.*) that repeats one already
+ * Records an event. A failed password sign-in (login.password or login.locked_out) that repeats one already
  * recorded this minute for the same subject, address, connector and reason only adds to that row's
  * count (`details.count` when read): a flood of attempts, typed by anyone, writes one row a minute.
  */
@@ -52,4 +52,9 @@ export async function recordAuditEvent(
   await insertRepeatedAuditEvent(db, event, repeatKey);
 }
 
-const isRepeatable = (event: AuditEvent) => event.outcome === 'failure' && event.type.startsWith('login.');
+/**
+ * The events anyone can cause by typing a name into the login form. A failed second factor is
+ * not among them (its sender knew the password: each attempt stays a row of its own).
+ */
+const REPEATABLE_TYPES = new Set(['login.password', 'login.locked_out']);
+const isRepeatable = (event: AuditEvent) => event.outcome === 'failure' && REPEATABLE_TYPES.has(event.type);
