@@ -23,7 +23,7 @@ export type PruneSummary = Record<(typeof TABLES)[number]['table'], number>;
 export const PRUNE_INTERVAL_MS = 5 * 60_000;
 
 /** Taken with pg_try_advisory_xact_lock: a process that finds it taken skips its run. */
-const PRUNE_LOCK_KEY = 0x4c6f636b_0021; // "Lock" + the migration that added pruning
+export const PRUNE_LOCK_KEY = 0x4c6f636b_0021; // "Lock" + the migration that added pruning
 
 /** Each table, and which of its rows are expired at $1 (`$3`: a table-specific age in seconds). */
 const TABLES = [
