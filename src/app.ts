@@ -13,7 +13,6 @@ import type { Logger } from './http/logger.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
-import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
@@ -22,6 +21,7 @@ import { pruneAuditEvents } from './store/audit-events.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateAs } from './store/migrate.ts';
+import { PRUNE_INTERVAL_MS, pruneExpiredRows } from './store/pruning.ts';
 
 export interface Lock {
   database: Database;
@@ -82,7 +82,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       const announce = options.announce ?? ((text: string) => process.stderr.write(text));
       announce(
         `\n  Lock created the admin account "${BOOTSTRAP_ADMIN}" with the password:\n\n      ${admin.generatedPassword}\n\n` +
-          '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n\n',
+          '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n' +
+          (env.LOCK_MFA_REQUIRED_ROLES.includes('lock_admin')
+            ? '  The first sign-in sets up two-step sign-in: have an authenticator app ready.\n\n'
+            : '\n'),
       );
     }
 
@@ -189,10 +192,23 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     }, 3_600_000).unref();
     closers.push(() => clearInterval(pruner));
 
-    const sweeper = setInterval(() => {
-      sweepExpired(pool).catch((error) => log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
-    }, 10 * 60_000).unref();
-    closers.push(() => clearInterval(sweeper));
+    // Expired rows of every table anonymous requests grow (oidc-provider's included): src/store/pruning.ts.
+    let pruning: Promise<unknown> = Promise.resolve();
+    const expiredRowsPruner = setInterval(() => {
+      pruning = pruneExpiredRows(pool, {
+        now: now(),
+        rateLimitWindowSeconds: env.LOCK_RATE_LIMIT_WINDOW,
+        auditRetentionDays: env.LOCK_AUDIT_RETENTION_DAYS,
+      }).then(
+        (pruned) =>
+          log.debug(pruned ? { pruned } : {}, pruned ? 'pruned expired rows' : 'another process prunes'),
+        (error) => log.warn({ err: error }, 'pruning expired rows failed'),
+      );
+    }, PRUNE_INTERVAL_MS).unref();
+    closers.push(async () => {
+      clearInterval(expiredRowsPruner);
+      await pruning;
+    });
 
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,

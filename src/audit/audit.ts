@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { insertAuditEvent, insertRepeatedAuditEvent } from '../store/audit-events.ts';
 import type { Queryable } from '../store/pool.ts';
 
 export interface AuditEvent {
@@ -16,22 +18,43 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export async function recordAuditEvent(db: Queryable, event: AuditEvent): Promise<void> {
-  await db.query(
-    `INSERT INTO audit_events (type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [
-      event.type,
-      event.outcome,
-      event.actor ?? null,
-      event.subject ?? null,
-      event.connector ?? null,
-      event.clientId ?? null,
-      event.reason ?? null,
-      event.ip ?? null,
-      event.userAgent?.slice(0, 512) ?? null,
-      event.requestId ?? null,
-      event.details ?? {},
-    ],
-  );
+/** Repeats of one failed sign-in within this many seconds are one audit row with a count. */
+export const REPEAT_WINDOW_SECONDS = 60;
+
+export interface AuditOptions {
+  now?: Date;
 }
+
+/**
+ * Records an event. A failed password sign-in (login.password or login.locked_out) that repeats one already
+ * recorded this minute for the same subject, address, connector and reason only adds to that row's
+ * count (`details.count` when read): a flood of attempts, typed by anyone, writes one row a minute.
+ */
+export async function recordAuditEvent(
+  db: Queryable,
+  event: AuditEvent,
+  options: AuditOptions = {},
+): Promise<void> {
+  if (!isRepeatable(event)) return insertAuditEvent(db, event);
+  const minute = Math.floor((options.now ?? new Date()).getTime() / (REPEAT_WINDOW_SECONDS * 1000));
+  const identity = [
+    event.type,
+    event.outcome,
+    event.subject,
+    event.ip,
+    event.connector,
+    event.clientId,
+    event.reason,
+  ];
+  const repeatKey = createHash('sha256')
+    .update(JSON.stringify([...identity.map((part) => part ?? null), minute]))
+    .digest('hex');
+  await insertRepeatedAuditEvent(db, event, repeatKey);
+}
+
+/**
+ * The events anyone can cause by typing a name into the login form. A failed second factor is
+ * not among them (its sender knew the password: each attempt stays a row of its own).
+ */
+const REPEATABLE_TYPES = new Set(['login.password', 'login.locked_out']);
+const isRepeatable = (event: AuditEvent) => event.outcome === 'failure' && REPEATABLE_TYPES.has(event.type);

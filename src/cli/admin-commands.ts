@@ -6,7 +6,6 @@ import { applyDeclarativeConfig } from '../config/apply.ts';
 import { loadDeclarativeFile } from '../config/declarative-file.ts';
 import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
 import { loadEnv } from '../config/env.ts';
-import { createLogger } from '../http/logger.ts';
 import { computeKeySet } from '../keys/key-set.ts';
 import { rotateSigningKeys } from '../keys/signing-keys.ts';
 import { pruneAuditEvents } from '../store/audit-events.ts';
@@ -14,12 +13,12 @@ import { openDatabase } from '../store/database.ts';
 import { migrateAs } from '../store/migrate.ts';
 import { createPool } from '../store/pool.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';
-import { print } from './output.ts';
+import { cliLogger, print } from './output.ts';
 import { type Session, withSession } from './session.ts';
 
 export async function migrateCommand(): Promise<void> {
   const env = loadEnv();
-  const database = await openDatabase(env, createLogger('warn'), 'lock-cli');
+  const database = await openDatabase(env, cliLogger(), 'lock-cli');
   try {
     const { applied } = await migrateAs(env.LOCK_MIGRATE_DATABASE_URL, database.pool, (name) =>
       print(`applying migration ${name}`),

@@ -7,7 +7,7 @@ export async function readSecret(question: string): Promise<string> {
     for await (const line of lines) return line;
     throw new Error('expected the password on standard input');
   }
-  process.stdout.write(question);
+  process.stderr.write(question);
   process.stdin.setRawMode(true);
   process.stdin.resume();
   let typed = '';
@@ -24,6 +24,6 @@ export async function readSecret(question: string): Promise<string> {
   } finally {
     process.stdin.setRawMode(false);
     process.stdin.pause();
-    process.stdout.write('\n');
+    process.stderr.write('\n');
   }
 }

@@ -1,8 +1,8 @@
 import { type Env, loadEnv } from '../config/env.ts';
-import { createLogger } from '../http/logger.ts';
 import { loadKeyEncryptionKey, SecretBox } from '../security/secret-box.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 import { migrateAs } from '../store/migrate.ts';
+import { cliLogger } from './output.ts';
 
 export interface Session {
   env: Env;
@@ -13,8 +13,7 @@ export interface Session {
 /** Opens the database (migrated) and the KEK for one command, and closes them after it. */
 export async function withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
   const env = loadEnv();
-  // Commands speak to people: the JSON log stays quiet unless asked for.
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const log = cliLogger();
   const database = await openDatabase(env, log, 'lock-cli');
   try {
     // Progress on stderr: stdout may be a command's product (`lock config export`).

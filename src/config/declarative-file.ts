@@ -43,9 +43,9 @@ export function parseDeclarative(
           (problem) => !unsetPaths.has(problem.slice(0, problem.indexOf(': '))),
         )),
   ];
+  // Duplicates are looked for in the file as written, so they are listed with the schema's problems.
+  problems.push(...findDuplicateIds(interpolated));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
-  const duplicates = findDuplicateIds(result.data);
-  if (duplicates.length > 0) throw new ConfigError(source, duplicates);
   return result.data;
 }
 
@@ -79,23 +79,38 @@ function interpolate(
   return value;
 }
 
-function findDuplicateIds(config: DeclarativeConfig): string[] {
+/** Entries declared twice, read from the unvalidated file: entries without a usable key are skipped. */
+function findDuplicateIds(file: unknown): string[] {
   const problems: string[] = [];
-  const check = <T>(section: string, items: T[], key: (item: T) => string, field: string) => {
+  const sections = (file ?? {}) as Record<string, unknown>;
+  type Entry = Record<string, unknown>;
+  const check = (section: string, key: (item: Entry) => unknown, field: string) => {
+    const items = sections[section];
+    if (!Array.isArray(items)) return;
     const seen = new Map<string, number>();
-    items.forEach((item, index) => {
-      const id = key(item);
+    items.forEach((item: unknown, index) => {
+      if (item === null || typeof item !== 'object') return;
+      const id = key(item as Entry);
+      if (typeof id !== 'string') return;
       const first = seen.get(id);
       if (first === undefined) seen.set(id, index);
       else
         problems.push(`${section}[${index}].${field}: "${id}" is already declared at ${section}[${first}]`);
     });
   };
-  check('roles', config.roles, (role) => role.name, 'name');
-  check('resources', config.resources, (resource) => resource.id, 'id');
-  check('clients', config.clients, (client) => client.clientId, 'clientId');
-  check('connectors', config.connectors, (connector) => connector.id, 'id');
-  check('roleMappings', config.roleMappings, (mapping) => `${mapping.connector} ${mapping.group}`, 'group');
-  check('users', config.users, (user) => user.username.toLowerCase(), 'username');
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  check('roles', (role) => role.name, 'name');
+  check('resources', (resource) => resource.id, 'id');
+  check('clients', (client) => client.clientId, 'clientId');
+  check('connectors', (connector) => connector.id, 'id');
+  check(
+    'roleMappings',
+    (mapping) =>
+      text(mapping.connector) !== undefined && text(mapping.group) !== undefined
+        ? `${mapping.connector} ${mapping.group}`
+        : undefined,
+    'group',
+  );
+  check('users', (user) => text(user.username)?.toLowerCase(), 'username');
   return problems;
 }

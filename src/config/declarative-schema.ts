@@ -44,6 +44,28 @@ const webOrigin = z
   .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
   .transform((value) => new URL(value).origin);
 const redirectUri = redirectUriSchema;
+
+/** The members of a half-parsed object whose type is as expected; others read as undefined. */
+function partial<T extends Record<string, unknown>>(
+  value: unknown,
+  types: Partial<Record<keyof T, 'boolean' | 'string' | 'array' | 'object'>>,
+): Partial<T> {
+  const record = (value ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(record)) {
+    const expected = types[key as keyof T];
+    const ok =
+      expected === undefined ||
+      (expected === 'array'
+        ? Array.isArray(item)
+        : expected === 'object'
+          ? item !== null && typeof item === 'object' && !Array.isArray(item)
+          : typeof item === expected);
+    if (ok) out[key] = item;
+  }
+  return out as Partial<T>;
+}
+
 const unique = <T extends z.ZodType>(item: T, what: string) =>
   z.array(item).refine((list) => new Set(list).size === list.length, `${what} must not repeat`);
 
@@ -90,7 +112,9 @@ export const clientSchema = z
     public: z.boolean().default(false),
     firstParty: z.boolean().default(false),
     name: z.string().max(200).optional(),
-    grantTypes: unique(z.enum(GRANT_TYPES), 'grantTypes').min(1).optional(),
+    grantTypes: unique(z.enum(GRANT_TYPES), 'grantTypes')
+      .min(1)
+      .default(['authorization_code', 'refresh_token']),
     redirectUris: unique(redirectUri, 'redirectUris').default([]),
     postLogoutRedirectUris: unique(redirectUri, 'postLogoutRedirectUris').default([]),
     /** Web origins that may call the token, userinfo and revocation endpoints (CORS). */
@@ -106,21 +130,26 @@ export const clientSchema = z
       .strictObject({ subjectAudiences: unique(absoluteUrl, 'subjectAudiences').min(1) })
       .optional(),
   })
-  .transform((client) => ({
-    ...client,
-    grantTypes: client.grantTypes ?? ['authorization_code', 'refresh_token'],
-  }))
-  .superRefine((client, ctx) => {
-    if (client.public && client.clientSecret !== undefined)
+  .superRefine((parsed, ctx) => {
+    // Runs even when a field failed (see evenWithOtherProblems), so each rule reads only fields that parsed.
+    const client = partial<{
+      public: boolean;
+      clientSecret: unknown;
+      grantTypes: string[];
+      redirectUris: unknown[];
+      tokenExchange: unknown;
+    }>(parsed, { public: 'boolean', grantTypes: 'array', redirectUris: 'array' });
+    if (client.public === true && client.clientSecret !== undefined)
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client has no secret' });
-    if (!client.public && client.clientSecret === undefined)
+    if (client.public === false && client.clientSecret === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['clientSecret'],
         message: 'is required for a confidential client (or set public: true)',
       });
+    if (!client.grantTypes) return;
     for (const grantType of ['client_credentials', TOKEN_EXCHANGE] as const)
-      if (client.public && client.grantTypes.includes(grantType))
+      if (client.public === true && client.grantTypes.includes(grantType))
         ctx.addIssue({
           code: 'custom',
           path: ['grantTypes'],
@@ -132,7 +161,7 @@ export const clientSchema = z
         path: ['tokenExchange'],
         message: `is required with grant type ${TOKEN_EXCHANGE}, and only with it`,
       });
-    if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0)
+    if (client.grantTypes.includes('authorization_code') && client.redirectUris?.length === 0)
       ctx.addIssue({
         code: 'custom',
         path: ['redirectUris'],
@@ -144,7 +173,7 @@ export const clientSchema = z
         path: ['grantTypes'],
         message: 'refresh_token needs authorization_code',
       });
-  });
+  }, evenWithOtherProblems);
 
 export const connectorSchema = z
   .strictObject({
@@ -176,10 +205,13 @@ export const userSchema = z
     roles: unique(name, 'roles').default([]),
     disabled: z.boolean().default(false),
   })
-  .refine((user) => !(user.password && user.passwordHash), {
-    path: ['passwordHash'],
-    message: 'give password or passwordHash, not both',
-  });
+  .refine(
+    (user) => {
+      const { password, passwordHash } = partial<{ password: string; passwordHash: string }>(user, {});
+      return !(password && passwordHash);
+    },
+    { path: ['passwordHash'], message: 'give password or passwordHash, not both', ...evenWithOtherProblems },
+  );
 
 export const declarativeSchema = z.strictObject({
   roles: z.array(roleSchema).default([]),

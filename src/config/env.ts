@@ -85,16 +85,21 @@ const envSchema = z
     LOCK_TLS_KEY: z.string().min(1).optional(),
     /** An http:// issuer outside localhost is refused unless this says it is a development setup. */
     LOCK_ALLOW_HTTP_ISSUER: flag.default(false),
-    /** Local accounts holding any of these roles (comma-separated) must sign in with TOTP: docs/totp.md. */
+    /**
+     * Local accounts holding any of these roles (comma-separated) must sign in with TOTP: docs/totp.md.
+     * Administrators by default (docs/deployment.md); `none` requires it of no role.
+     */
     LOCK_MFA_REQUIRED_ROLES: z
       .string()
       .regex(/^[\w.:,\s-]*$/, 'must be role names separated by commas, e.g. lock_admin,app_admin')
-      .default('')
+      .default('lock_admin')
       .transform((list) =>
-        list
-          .split(',')
-          .map((role) => role.trim())
-          .filter((role) => role !== ''),
+        list.trim() === 'none'
+          ? []
+          : list
+              .split(',')
+              .map((role) => role.trim())
+              .filter((role) => role !== ''),
       ),
   })
   .superRefine((env, ctx) => {

@@ -36,9 +36,29 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return /received undefined$/.test(issue.message) ? 'is required' : `must be ${article(issue.expected)}`;
     case 'unrecognized_keys':
       return `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
+    // zod's own wording ("Too small: expected number to be >=1") rewritten; a schema's message kept.
+    case 'too_small':
+      return isZodWording(issue.message)
+        ? `must be at least ${bound(issue.origin, issue.minimum, issue.inclusive ? 0 : 1)}`
+        : issue.message;
+    case 'too_big':
+      return isZodWording(issue.message)
+        ? `must be at most ${bound(issue.origin, issue.maximum, issue.inclusive ? 0 : -1)}`
+        : issue.message;
+    case 'invalid_format':
+      return isZodWording(issue.message) ? `must be a valid ${issue.format}` : issue.message;
     default:
       return issue.message;
   }
+}
+
+const isZodWording = (message: string) => /^(Too (small|big)|Invalid)\b/.test(message);
+
+function bound(origin: string, limit: number | bigint, step: number): string {
+  const value = typeof limit === 'bigint' ? limit + BigInt(step) : limit + step;
+  if (origin === 'string') return `${value} ${value === 1 ? 'character' : 'characters'} long`;
+  if (origin === 'array' || origin === 'set') return `${value} ${value === 1 ? 'item' : 'items'}`;
+  return String(value);
 }
 
 function article(expected: string): string {

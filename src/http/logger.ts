@@ -2,9 +2,12 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** JSON lines on stdout. Headers that carry credentials are never written. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * JSON lines on stdout (the server's), or on `destination` (the CLI's: stderr, so stdout stays a
+ * command's product). Headers that carry credentials are never written.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'lock' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -20,5 +23,6 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

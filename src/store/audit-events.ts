@@ -1,5 +1,65 @@
 import type { Queryable } from './pool.ts';
 
+export interface NewAuditEvent {
+  type: string;
+  outcome: 'success' | 'failure' | 'error';
+  actor?: string | undefined;
+  subject?: string | undefined;
+  connector?: string | undefined;
+  clientId?: string | undefined;
+  reason?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+const eventValues = (event: NewAuditEvent) => [
+  event.type,
+  event.outcome,
+  event.actor ?? null,
+  event.subject ?? null,
+  event.connector ?? null,
+  event.clientId ?? null,
+  event.reason ?? null,
+  event.ip ?? null,
+  event.userAgent?.slice(0, 512) ?? null,
+  event.requestId ?? null,
+  event.details ?? {},
+];
+
+export async function insertAuditEvent(db: Queryable, event: NewAuditEvent): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_events (type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    eventValues(event),
+  );
+}
+
+/**
+ * Counts one attempt under `repeatKey`; only the first attempt of the key writes an audit row
+ * (one statement, so concurrent attempts agree on which one is first). Returns the attempts so far.
+ */
+export async function insertRepeatedAuditEvent(
+  db: Queryable,
+  event: NewAuditEvent,
+  repeatKey: string,
+): Promise<number> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `WITH counted AS (
+       INSERT INTO audit_event_repeats AS r (repeat_key, attempts, last_at) VALUES ($12, 1, now())
+       ON CONFLICT (repeat_key) DO UPDATE SET attempts = r.attempts + 1, last_at = now()
+       RETURNING attempts
+     ), first AS (
+       INSERT INTO audit_events (type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id, details, repeat_key)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM counted WHERE attempts = 1
+     )
+     SELECT attempts FROM counted`,
+    [...eventValues(event), repeatKey],
+  );
+  return rows[0]!.attempts;
+}
+
 export interface StoredAuditEvent {
   id: string;
   at: Date;
@@ -45,8 +105,11 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promi
     request_id: string | null;
     details: Record<string, unknown>;
   }>(
-    `SELECT id::text, at, type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id, details
-     FROM audit_events
+    // A repeated failure shows how often it happened: details.count and details.lastAt.
+    `SELECT id::text, at, type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id,
+            CASE WHEN r.repeat_key IS NULL THEN details
+                 ELSE details || jsonb_build_object('count', r.attempts, 'lastAt', r.last_at) END AS details
+     FROM audit_events LEFT JOIN audit_event_repeats r USING (repeat_key)
      WHERE ($1::timestamptz IS NULL OR at >= $1)
        AND ($2::timestamptz IS NULL OR at < $2)
        AND ($3::text IS NULL OR actor = $3)

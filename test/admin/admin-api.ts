@@ -4,6 +4,7 @@ import { ADMIN_ROUTES } from '../../src/admin/api/router.ts';
 import { errorSchema } from '../../src/admin/api/views.ts';
 import { postForm } from '../helpers/lock.ts';
 import { signIn } from '../helpers/login-fixtures.ts';
+import { passSecondFactor } from '../helpers/second-factor.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 /** The bootstrap admin's password in every admin test. */
@@ -22,12 +23,12 @@ export async function consoleToken(issuer: string, username: string, password: s
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   });
-  const { landed, html } = await signIn(
-    new UserAgent(issuer, (next) => next.pathname === '/admin/callback'),
-    url.toString(),
-    username,
-    password,
-  );
+  const agent = new UserAgent(issuer, (next) => next.pathname === '/admin/callback');
+  const afterPassword = await signIn(agent, url.toString(), username, password);
+  // lock_admin must use a second factor (LOCK_MFA_REQUIRED_ROLES): enrolled at the first sign-in.
+  const { landed, html } = afterPassword.landed
+    ? afterPassword
+    : await passSecondFactor(agent, issuer, username, afterPassword.html);
   assert.ok(landed?.startsWith(`${issuer}/admin/callback?code=`), `sign-in as ${username} failed: ${html}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(landed!), { pkceCodeVerifier: verifier });
   return tokens.access_token;

@@ -10,6 +10,7 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
+import { nextCode, rememberEnrolment, totpCode } from '../helpers/second-factor.ts';
 
 const API = 'https://db-api.example.com';
 const SECRET = 'console-test-secret-0123456789';
@@ -57,6 +58,20 @@ users:
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/admin' || url.pathname.endsWith('/totp'));
+    // lock_admin must use a second factor (LOCK_MFA_REQUIRED_ROLES): the admin enrols on first sign-in.
+    if (await page.getByRole('heading', { name: 'Set up two-step sign-in' }).isVisible()) {
+      const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
+      await page.getByLabel('Enter the 6-digit code the app shows').fill(totpCode(secret));
+      await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+      await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+      const codes = await page.locator('ol.recovery-codes code').allTextContents();
+      rememberEnrolment(lock.issuer, username, secret, codes);
+      await page.getByRole('button', { name: /continue/i }).click();
+    } else if (await page.getByRole('heading', { name: 'Enter your code' }).isVisible()) {
+      await page.getByLabel(/Authentication code/).fill(nextCode(lock.issuer, username));
+      await page.getByRole('button', { name: 'Verify' }).click();
+    }
     await page
       .waitForURL((url) => url.pathname === '/admin')
       .catch(async (error) => {

@@ -4,6 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, loginConfig, signIn } from '../helpers/login-fixtures.ts';
+import { passSecondFactor } from '../helpers/second-factor.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
@@ -30,12 +31,12 @@ describe('built-in admin console client and admin audience', () => {
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    const { landed, html } = await signIn(
-      new UserAgent(lock.issuer, (next) => next.pathname === '/admin/callback'),
-      url.toString(),
-      username,
-      password,
-    );
+    const agent = new UserAgent(lock.issuer, (next) => next.pathname === '/admin/callback');
+    const afterPassword = await signIn(agent, url.toString(), username, password);
+    // lock_admin must use a second factor (LOCK_MFA_REQUIRED_ROLES): enrolled at the first sign-in.
+    const { landed, html } = afterPassword.landed
+      ? afterPassword
+      : await passSecondFactor(agent, lock.issuer, username, afterPassword.html);
     assert.ok(landed?.startsWith(`${lock.issuer}/admin/callback?code=`), `landed on ${landed}: ${html}`);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(landed!), {
       pkceCodeVerifier: verifier,

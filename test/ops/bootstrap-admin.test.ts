@@ -1,7 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
+import { ALICE_PASSWORD, loginConfig, signIn } from '../helpers/login-fixtures.ts';
+import { passSecondFactor } from '../helpers/second-factor.ts';
+import { UserAgent } from '../helpers/user-agent.ts';
+
+/** The admin console's sign-in, step by step: what follows the password, then the token. */
+async function consoleSignIn(issuer: string, password: string) {
+  const config = await oidc.discovery(new URL(issuer), 'lock-console', undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: `${issuer}/admin/callback`,
+    scope: 'openid admin',
+    resource: `${issuer}/admin`,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  const agent = new UserAgent(issuer, (next) => next.pathname === '/admin/callback');
+  const afterPassword = await signIn(agent, url.toString(), 'admin', password);
+  const finished = afterPassword.landed
+    ? afterPassword
+    : await passSecondFactor(agent, issuer, 'admin', afterPassword.html);
+  assert.ok(finished.landed?.startsWith(`${issuer}/admin/callback?code=`), finished.html);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(finished.landed!), {
+    pkceCodeVerifier: verifier,
+  });
+  return { afterPassword, access: decodeJwt(tokens.access_token) };
+}
 
 describe('bootstrap admin account', () => {
   const started: RunningLock[] = [];
@@ -49,5 +78,26 @@ describe('bootstrap admin account', () => {
       "SELECT count(*)::int AS n FROM users WHERE username = 'admin'",
     );
     assert.equal(rows[0].n, 1);
+  });
+
+  it('must set up a second factor at its first sign-in unless LOCK_MFA_REQUIRED_ROLES says otherwise', async () => {
+    const messages: string[] = [];
+    const lock = await start({ announce: (text) => messages.push(text) });
+    assert.match(messages[0]!, /two-step sign-in/, 'the first-start message says so');
+    const password = /password:\s+(\S+)/.exec(messages[0]!)![1]!;
+    const first = await consoleSignIn(lock.issuer, password);
+    assert.equal(first.afterPassword.landed, undefined, 'the password alone does not reach the console');
+    assert.match(first.afterPassword.html, /Set up two-step sign-in/);
+    assert.deepEqual(first.access.amr, ['pwd', 'otp']);
+    const second = await consoleSignIn(lock.issuer, password);
+    assert.match(second.afterPassword.html, /Enter your code/, 'and every later sign-in asks for it');
+    assert.deepEqual(second.access.amr, ['pwd', 'otp']);
+
+    const optedOut = await start({
+      env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ALICE_PASSWORD, LOCK_MFA_REQUIRED_ROLES: 'none' },
+    });
+    const plain = await consoleSignIn(optedOut.issuer, ALICE_PASSWORD);
+    assert.ok(plain.afterPassword.landed, 'LOCK_MFA_REQUIRED_ROLES=none: the password suffices');
+    assert.deepEqual(plain.access.amr, ['pwd']);
   });
 });
