@@ -15,8 +15,8 @@ CREATE TABLE audit_event_repeats (
 );
 CREATE INDEX audit_event_repeats_last_at ON audit_event_repeats (last_at);
 
--- Counters of names nobody signs in with: found by age when they no longer count.
-CREATE INDEX login_failures_last_failure_at ON login_failures (last_failure_at);
+-- Counters of names nobody signs in with are found by age through login_failures_last_failure_at
+-- (0015_sign_in_reservations.sql).
 
 DO $$
 BEGIN
