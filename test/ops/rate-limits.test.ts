@@ -72,3 +72,55 @@ describe('rate limits shared by two Lock processes', () => {
     assert.deepEqual(rows, []);
   });
 });
+
+describe('rate limits count every spelling of a path that the routers dispatch', () => {
+  let lock: RunningLock;
+  const env = { LOCK_RATE_LIMIT_TOKEN: '3', LOCK_RATE_LIMIT_LOGIN: '2', LOCK_RATE_LIMIT_WINDOW: '3600' };
+
+  before(async () => {
+    lock = await startLock({ config: `${tokenConfig}\n${loginClients}`, env });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('limits /TOKEN, /token/, //token and /%74oken once /token is used up', async () => {
+    const token = (path: string) =>
+      postForm(
+        `${lock.issuer}${path}`,
+        { grant_type: 'client_credentials', resource: 'https://db-api.example.com' },
+        ['reporting-service', SECRET],
+      );
+    for (let i = 0; i < 3; i++) assert.equal((await token('/token')).status, 200);
+    for (const variant of ['/token', '/TOKEN', '/token/', '/Token/', '//token', '/%74oken', '/token//'])
+      assert.equal((await token(variant)).status, 429, `POST ${variant}`);
+  });
+
+  it('limits the login form under any case and with a trailing slash', async () => {
+    const started = await fetch(
+      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.example.com/callback')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+      { redirect: 'manual' },
+    );
+    const interaction = started.headers.get('location')!;
+    assert.match(interaction, /^\/interaction\/[\w-]+$/);
+    const post = (path: string) =>
+      fetch(`${lock.issuer}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'username=alice&password=guess',
+      }).then((response) => response.status);
+    for (let i = 0; i < 2; i++) assert.notEqual(await post(`${interaction}/login`), 429);
+    for (const variant of ['/login', '/LOGIN', '/login/', '/Login/', '//login'])
+      assert.equal(await post(`${interaction}${variant}`), 429, `POST ${interaction}${variant}`);
+  });
+});
+
+const loginClients = `
+  - clientId: web-app
+    clientSecret: ${SECRET}
+    redirectUris: [https://app.example.com/callback]
+    grantTypes: [authorization_code]
+connectors:
+  - { id: local, type: local, name: Lock account }
+`;
