@@ -127,12 +127,43 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const lockHandler = app.callback();
+  const pinToIssuer = issuerPinning(options.issuer, options.trustProxy);
   // One Koa context per request: Lock's own paths go to Lock's app, everything else straight to
   // the current oidc-provider (which runs the same cross-cutting middleware itself).
   return (req: IncomingMessage, res: ServerResponse) => {
+    pinToIssuer(req);
     const path = req.url ?? '/';
     if (LOCK_PATH.test(path)) return lockHandler(req, res);
     return options.runtime.state.handler(req, res);
+  };
+}
+
+/**
+ * Every URL Lock writes (discovery, redirects, the logout form's action) is built from the
+ * request's host and protocol, by oidc-provider and by Koa: set them from LOCK_ISSUER, so that a
+ * forged Host or X-Forwarded-Host (or an absolute request target) cannot put another origin into
+ * a discovery document a cache keeps, or into a form. Behind a proxy (LOCK_TRUST_PROXY) the
+ * protocol too comes from the issuer; without one, Koa reads it from the connection.
+ */
+function issuerPinning(issuer: string, trustProxy: boolean): (req: IncomingMessage) => void {
+  const { host, protocol } = new URL(issuer);
+  const scheme = protocol.slice(0, -1);
+  return (req) => {
+    req.headers.host = host;
+    if (trustProxy) {
+      req.headers['x-forwarded-host'] = host;
+      req.headers['x-forwarded-proto'] = scheme;
+    } else delete req.headers['x-forwarded-host'];
+    // `GET http://evil.example/auth HTTP/1.1`: Koa would take the origin from the target itself.
+    const target = req.url ?? '/';
+    if (target.charCodeAt(0) !== 0x2f) {
+      try {
+        const url = new URL(target);
+        req.url = `${url.pathname}${url.search}`;
+      } catch {
+        req.url = '/';
+      }
+    }
   };
 }
 
