@@ -108,7 +108,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         log,
         metrics,
         httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
-        admit: (ctx) => rateLimiter.admit(ctx),
+        admit: (ctx, path) => rateLimiter.admit(ctx, path),
       }),
     ];
 

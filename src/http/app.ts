@@ -33,7 +33,7 @@ export interface HttpOptions {
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
   metrics: Metrics;
-  /** When set, /metrics wants `Authorization: Bearer <this>`. */
+  /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
   /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
   mfaRequiredRoles: readonly string[];
@@ -61,12 +61,18 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   });
 
   router.get('/metrics', async (ctx) => {
-    if (
-      options.metricsToken !== undefined &&
-      !bearerMatches(ctx.get('authorization'), options.metricsToken)
-    ) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+    if (options.metricsToken !== undefined) {
+      if (!bearerMatches(ctx.get('authorization'), options.metricsToken)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        return;
+      }
+    } else if (!fromThisHost(ctx)) {
+      ctx.status = 403;
+      ctx.body = {
+        error: 'forbidden',
+        error_description: 'without LOCK_METRICS_TOKEN, /metrics answers only on this host (loopback)',
+      };
       return;
     }
     try {
@@ -165,6 +171,16 @@ function issuerPinning(issuer: string, trustProxy: boolean): (req: IncomingMessa
       }
     }
   };
+}
+
+/**
+ * A request made on this host: from a loopback address and not relayed by a proxy (a proxy on the
+ * same host would make every client look local; it says so with X-Forwarded-For or Forwarded).
+ */
+function fromThisHost(ctx: Koa.Context): boolean {
+  const address = ctx.req.socket.remoteAddress ?? '';
+  const loopback = address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return loopback && ctx.get('x-forwarded-for') === '' && ctx.get('forwarded') === '';
 }
 
 function bearerMatches(header: string, expected: string): boolean {

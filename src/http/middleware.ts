@@ -4,6 +4,7 @@ import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import { type Metrics, routeLabel } from '../metrics/metrics.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import type { Logger } from './logger.ts';
+import { routedPath } from './routed-path.ts';
 
 export interface LockState {
   requestId: string;
@@ -39,7 +40,7 @@ export interface RequestEdgeOptions {
   /** Adds Strict-Transport-Security. */
   httpsIssuer: boolean;
   /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
-  admit: (ctx: Koa.Context) => boolean | Promise<boolean>;
+  admit: (ctx: Koa.Context, routedPath: string) => boolean | Promise<boolean>;
 }
 
 /**
@@ -62,13 +63,14 @@ export function requestEdge({
   });
   return async (ctx, next) => {
     const started = performance.now();
+    const routed = routedPath(ctx.path);
     const offered = ctx.get('x-request-id');
     const state = new RequestState(REQUEST_ID.test(offered) ? offered : randomUUID(), log);
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);
     try {
-      let admitted = admit(ctx as unknown as Koa.Context);
+      let admitted = admit(ctx as unknown as Koa.Context, routed);
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
       await next();
@@ -80,7 +82,7 @@ export function requestEdge({
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
-      metrics.observeRequest(routeLabel(ctx.path), ctx.method, status, seconds);
+      metrics.observeRequest(routeLabel(routed), ctx.method, status, seconds);
       if (log.isLevelEnabled('info'))
         state.log.info(
           { method: ctx.method, path: ctx.path, status, ms: Math.round(seconds * 10_000) / 10 },

@@ -7,33 +7,10 @@ export interface RateLimitRule {
   name: string;
   /** Requests allowed per window for one key. */
   limit: number;
-  /** Whether the rule applies to a request with this method and path (as `routedPath` gives it). */
+  /** Whether the rule applies to a request with this method and path (the routed path: src/http/routed-path.ts). */
   appliesTo: (method: string, path: string) => boolean;
   /** The key this request counts against (a client id, an address), if it has one. */
   keyOf: (ctx: Koa.Context) => string | undefined;
-}
-
-/** What may make a path differ from the route it is dispatched to: capitals, `%`, `//`, a trailing `/`. */
-const UNROUTED = /[A-Z%]|\/\/|.\/$/;
-
-/**
- * The path as the routers see it, in one spelling: oidc-provider's and @koa/router's routes ignore
- * case and a trailing slash, so a limit on `/token` must also count `/TOKEN` and `/token/`.
- * Percent-encoding is decoded and repeated slashes folded too: a spelling that no router
- * dispatches is then counted as well, which costs nothing, while one that a router dispatches
- * but a rule missed would escape the limit.
- */
-export function routedPath(path: string): string {
-  if (!UNROUTED.test(path)) return path; // the token path's steady state: no allocation
-  let decoded = path;
-  if (path.includes('%'))
-    try {
-      decoded = decodeURIComponent(path);
-    } catch {
-      // Not valid percent-encoding: no router decodes it either.
-    }
-  const folded = decoded.replace(/\/{2,}/g, '/').toLowerCase();
-  return folded.length > 1 && folded.endsWith('/') ? folded.slice(0, -1) : folded;
 }
 
 interface Counter {
@@ -81,14 +58,14 @@ export class RateLimiter {
   }
 
   /**
-   * Counts the request against every rule that applies to it: true to go on, false once a key is
+   * Counts the request against every rule that applies to it (`path`: as the routers see it, one
+   * spelling for /token, /TOKEN and /token/): true to go on, false once a key is
    * over its limit (the request is then answered 429 with Retry-After). Synchronous in the steady
    * state; a key first seen in a window first learns what other processes counted (one query per
    * key and window, never per request), and the requests that meet it meanwhile wait for that.
    */
-  admit(ctx: Koa.Context): boolean | Promise<boolean> {
+  admit(ctx: Koa.Context, path: string): boolean | Promise<boolean> {
     const { method } = ctx;
-    const path = routedPath(ctx.path);
     const now = this.#now().getTime();
     const windowStart = now - (now % this.#windowMs);
     const applicable: Array<{ rule: RateLimitRule; counter: Counter }> = [];
