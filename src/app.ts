@@ -9,6 +9,7 @@ import { applyDeclarativeConfig } from './config/apply.ts';
 import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
+import { EdgeRequest } from './http/held-body.ts';
 import type { Logger } from './http/logger.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
@@ -216,13 +217,14 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           env.LOCK_TLS_CERT && env.LOCK_TLS_KEY
             ? createHttpsServer(
                 {
+                  IncomingMessage: EdgeRequest,
                   cert: await readFile(env.LOCK_TLS_CERT),
                   key: await readFile(env.LOCK_TLS_KEY),
                   minVersion: 'TLSv1.2',
                 },
                 app,
               )
-            : createHttpServer(app);
+            : createHttpServer({ IncomingMessage: EdgeRequest }, app);
         server.listen({ port, host });
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;

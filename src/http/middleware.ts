@@ -3,7 +3,9 @@ import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import { type Metrics, routeLabel } from '../metrics/metrics.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
+import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
 import type { Logger } from './logger.ts';
+import { isRefusedValue, malformedJson, malformedParameters, malformedPath } from './malformed-input.ts';
 import { routedPath } from './routed-path.ts';
 
 export interface LockState {
@@ -11,12 +13,15 @@ export interface LockState {
   log: Logger;
   /** What oidc-provider reported as its server error for this request, if anything. */
   serverError?: unknown;
+  /** The form or JSON body the edge read (src/http/held-body.ts), for the edge's own rules. */
+  heldBody?: Buffer;
 }
 
 /** `ctx.state` of every request: its id, and a logger bound to it, built on first use. */
 class RequestState implements LockState {
   readonly requestId: string;
   serverError?: unknown;
+  heldBody?: Buffer;
   readonly #base: Logger;
   #log: Logger | undefined;
 
@@ -70,11 +75,16 @@ export function requestEdge({
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);
     try {
+      const malformed = await inspectInput(ctx, state);
+      if (ctx.req instanceof EdgeRequest) ctx.req.releaseBody(); // for the route that reads it
+      if (malformed) return refuse(ctx, malformed.status, malformed.message);
       let admitted = admit(ctx as unknown as Koa.Context, routed);
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
       await next();
       if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
+      else if (ctx.status === 500 && isRefusedValue(state.serverError))
+        refuseStoredValue(ctx, state.serverError);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       answerDatabaseOutage(ctx);
@@ -93,6 +103,54 @@ export function requestEdge({
 }
 
 /**
+ * Path, query string and a form or JSON body, read before any route or query: a control character
+ * or an unpaired surrogate is answered 400 naming the field (PostgreSQL would refuse the value with
+ * a 500 once a query carried it), a body past the largest any route takes 413.
+ */
+async function inspectInput(
+  ctx: Koa.ParameterizedContext<LockState>,
+  state: LockState,
+): Promise<{ status: number; message: string } | undefined> {
+  const inPath = malformedPath(ctx.path);
+  if (inPath) return { status: 400, message: inPath };
+  const inQuery =
+    ctx.querystring === '' ? undefined : malformedParameters(ctx.querystring, 'query parameter');
+  if (inQuery) return { status: 400, message: inQuery };
+  if (!(ctx.req instanceof EdgeRequest)) return undefined;
+  const held = await ctx.req.heldBody();
+  if (held.kind === 'too-large')
+    return { status: 413, message: `the body is larger than ${MAX_HELD_BODY} bytes` };
+  if (held.kind === 'aborted') return { status: 400, message: 'the request body did not arrive' };
+  if (held.kind === 'none') return undefined;
+  state.heldBody = held.body;
+  const text = held.body.toString('utf8');
+  const inBody =
+    ctx.is('json') || ctx.is('+json') ? malformedJson(text) : malformedParameters(text, 'form field');
+  return inBody ? { status: 400, message: inBody } : undefined;
+}
+
+/** A value that reached a query after all (an upstream attribute, say): 400, not 500. */
+function refuseStoredValue(ctx: Koa.ParameterizedContext<LockState>, error: unknown): void {
+  ctx.state.log.warn({ err: error }, 'a request value was refused by PostgreSQL');
+  refuse(ctx, 400, 'the request carries a value Lock cannot store (a control character, or one too long)');
+}
+
+/** A 4xx of the edge: the error page for a browser, OAuth-style JSON for everything else. */
+function refuse(ctx: Koa.ParameterizedContext<LockState>, status: number, message: string): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.set('Content-Security-Policy', LOCK_CSP);
+    ctx.type = 'html';
+    ctx.body = renderView('error', {
+      title: 'This request could not be completed',
+      message,
+      requestId: ctx.state.requestId,
+    });
+  } else ctx.body = { error: 'invalid_request', error_description: message };
+}
+
+/**
  * Our own routes' errors: an HTML page for a browser, JSON for everything else. An unexpected
  * error is logged and answered 500 without detail.
  */
@@ -103,6 +161,10 @@ export function errorHandler(): Koa.Middleware<LockState> {
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         answerDatabaseOutage(ctx);
+        return;
+      }
+      if (isRefusedValue(error)) {
+        refuseStoredValue(ctx, error);
         return;
       }
       const status = (error as { status?: number }).status ?? 500;
