@@ -16,6 +16,7 @@ import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from '.
 import { Metrics } from './metrics/metrics.ts';
 import { sweepExpired } from './oidc/postgres-adapter.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { ClientAuthGuard } from './security/client-auth-guard.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -110,6 +111,9 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         metrics,
         httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
         admit: (ctx, path) => rateLimiter.admit(ctx, path),
+        clientAuth: new ClientAuthGuard(pool, (clientId) => runtime.state.catalog.clients.has(clientId), {
+          now,
+        }),
       }),
     ];
 

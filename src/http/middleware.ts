@@ -2,6 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import { type Metrics, routeLabel } from '../metrics/metrics.ts';
+import {
+  CLIENT_AUTH_PATHS,
+  type ClientAuthGuard,
+  type ClientAuthTicket,
+  claimedClientId,
+} from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
 import type { Logger } from './logger.ts';
@@ -44,6 +50,8 @@ export interface RequestEdgeOptions {
   metrics: Metrics;
   /** Adds Strict-Transport-Security. */
   httpsIssuer: boolean;
+  /** Failed client authentication's lockout, on the endpoints that authenticate clients. */
+  clientAuth?: ClientAuthGuard;
   /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
   admit: (ctx: Koa.Context, routedPath: string) => boolean | Promise<boolean>;
 }
@@ -59,6 +67,7 @@ export function requestEdge({
   metrics,
   httpsIssuer,
   admit,
+  clientAuth,
 }: RequestEdgeOptions): Koa.Middleware<LockState> {
   const securityHeaders = Object.entries({
     'X-Content-Type-Options': 'nosniff',
@@ -74,6 +83,7 @@ export function requestEdge({
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);
+    let clientAuthTicket: ClientAuthTicket | undefined;
     try {
       const malformed = await inspectInput(ctx, state);
       if (ctx.req instanceof EdgeRequest) ctx.req.releaseBody(); // for the route that reads it
@@ -81,6 +91,15 @@ export function requestEdge({
       let admitted = admit(ctx as unknown as Koa.Context, routed);
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
+      if (clientAuth && ctx.method === 'POST' && CLIENT_AUTH_PATHS.has(routed)) {
+        const form =
+          ctx.is('urlencoded') && state.heldBody
+            ? new URLSearchParams(state.heldBody.toString('utf8'))
+            : undefined;
+        const admission = clientAuth.admit(claimedClientId(ctx.get('authorization'), form), ctx.ip);
+        if (!admission.admitted) return refuseClientAuth(ctx, admission.retryAfterSeconds);
+        clientAuthTicket = admission.ticket;
+      }
       await next();
       if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
       else if (ctx.status === 500 && isRefusedValue(state.serverError))
@@ -89,6 +108,12 @@ export function requestEdge({
       if (!isDatabaseUnavailable(error)) throw error;
       answerDatabaseOutage(ctx);
     } finally {
+      if (clientAuthTicket && clientAuth)
+        await clientAuth
+          .settle(clientAuthTicket, clientAuthOutcome(ctx))
+          .catch((error: unknown) =>
+            state.log.warn({ err: error }, 'counting a client authentication failed'),
+          );
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
@@ -127,6 +152,24 @@ async function inspectInput(
   const inBody =
     ctx.is('json') || ctx.is('+json') ? malformedJson(text) : malformedParameters(text, 'form field');
   return inBody ? { status: 400, message: inBody } : undefined;
+}
+
+/** Whether oidc-provider authenticated the client: invalid_client (401) is a failure, 2xx a success. */
+function clientAuthOutcome(ctx: Koa.ParameterizedContext<LockState>): 'failed' | 'authenticated' | 'other' {
+  if (ctx.status === 401 && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client')
+    return 'failed';
+  return ctx.status >= 200 && ctx.status < 300 ? 'authenticated' : 'other';
+}
+
+/** 429 before authenticating a client that failed too often from this address. */
+function refuseClientAuth(ctx: Koa.ParameterizedContext<LockState>, retryAfterSeconds: number): void {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = {
+    error: 'too_many_requests',
+    error_description: `too many failed client authentications from this address; retry after ${retryAfterSeconds} s`,
+  };
 }
 
 /** A value that reached a query after all (an upstream attribute, say): 400, not 500. */
