@@ -12,7 +12,10 @@ export interface RateLimitSettings {
   login: number;
 }
 
-/** The client a request names with HTTP Basic authentication, or as `client_id` in the query. */
+/**
+ * The client a request names with HTTP Basic authentication, as `client_id` in a form body (which
+ * the edge has read: `state.heldBody`), or in the query.
+ */
 function namedClient(ctx: Koa.Context): string | undefined {
   const header = ctx.get('authorization');
   if (header.toLowerCase().startsWith('basic ')) {
@@ -25,6 +28,11 @@ function namedClient(ctx: Koa.Context): string | undefined {
         return undefined;
       }
     }
+  }
+  const body = (ctx.state as { heldBody?: Buffer } | undefined)?.heldBody;
+  if (body && ctx.is('urlencoded')) {
+    const fromBody = new URLSearchParams(body.toString('utf8')).get('client_id');
+    if (fromBody !== null) return fromBody.length <= 256 ? fromBody : undefined;
   }
   const fromQuery = ctx.query.client_id;
   return typeof fromQuery === 'string' && fromQuery.length <= 256 ? fromQuery : undefined;

@@ -124,3 +124,34 @@ const loginClients = `
 connectors:
   - { id: local, type: local, name: Lock account }
 `;
+
+describe('a client named in the form body (a public client) is limited per client', () => {
+  it('counts its requests from every address against the client', async () => {
+    const lock = await startLock({
+      config: `${tokenConfig}
+  - clientId: cli-tool
+    public: true
+    redirectUris: [http://127.0.0.1:8765/callback]
+`,
+      env: { LOCK_RATE_LIMIT_TOKEN: '2', LOCK_RATE_LIMIT_WINDOW: '3600', LOCK_TRUST_PROXY: 'true' },
+    });
+    try {
+      const token = (from: string) =>
+        fetch(`${lock.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: 'not-one',
+            client_id: 'cli-tool',
+          }),
+        }).then((response) => response.status);
+      assert.equal(await token('198.51.100.1'), 400);
+      assert.equal(await token('198.51.100.2'), 400);
+      assert.equal(await token('198.51.100.3'), 429, 'the client has used its window, whatever the address');
+    } finally {
+      await lock.close();
+      await lock.database.drop();
+    }
+  });
+});
