@@ -58,8 +58,9 @@ export interface RequestEdgeOptions {
 
 /**
  * What every request passes through, on Lock's own routes and on oidc-provider's alike: an id
- * (the caller's X-Request-Id when sane), security headers, rate limits, a database outage answered
- * 503, and on the way out one log line and the duration metric. One middleware of plain steps,
+ * (the caller's X-Request-Id when sane), security headers, malformed input refused (path, query,
+ * form and JSON body), rate limits, the failed-client-authentication lockout, a database outage
+ * answered 503, and on the way out one log line and the duration metric. One middleware of plain steps,
  * not one per concern: it runs on the token path's every request.
  */
 export function requestEdge({
@@ -92,10 +93,7 @@ export function requestEdge({
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
       if (clientAuth && ctx.method === 'POST' && CLIENT_AUTH_PATHS.has(routed)) {
-        const form =
-          ctx.is('urlencoded') && state.heldBody
-            ? new URLSearchParams(state.heldBody.toString('utf8'))
-            : undefined;
+        const form = ctx.is('urlencoded') ? state.heldBody : undefined;
         const admission = clientAuth.admit(claimedClientId(ctx.get('authorization'), form), ctx.ip);
         if (!admission.admitted) return refuseClientAuth(ctx, admission.retryAfterSeconds);
         clientAuthTicket = admission.ticket;

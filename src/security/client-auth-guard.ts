@@ -172,10 +172,7 @@ export class ClientAuthGuard {
  * Basic's user, the form's `client_id`, or a client assertion's subject (read, not verified:
  * oidc-provider verifies it; here it only chooses what to count against).
  */
-export function claimedClientId(
-  authorization: string,
-  form: URLSearchParams | undefined,
-): string | undefined {
+export function claimedClientId(authorization: string, formBody: Buffer | undefined): string | undefined {
   if (authorization.slice(0, 6).toLowerCase() === 'basic ') {
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -186,6 +183,7 @@ export function claimedClientId(
         return undefined;
       }
   }
+  const form = formBody && new URLSearchParams(formBody.toString('utf8'));
   const named = form?.get('client_id');
   if (named) return named;
   const assertion = form?.get('client_assertion')?.split('.')[1];
