@@ -159,7 +159,7 @@ function issuerPinning(issuer: string, trustProxy: boolean): (req: IncomingMessa
     if (trustProxy) {
       req.headers['x-forwarded-host'] = host;
       req.headers['x-forwarded-proto'] = scheme;
-    } else delete req.headers['x-forwarded-host'];
+    } else if (req.headers['x-forwarded-host'] !== undefined) delete req.headers['x-forwarded-host']; // rare: `delete` slows the object
     // `GET http://evil.example/auth HTTP/1.1`: Koa would take the origin from the target itself.
     const target = req.url ?? '/';
     if (target.charCodeAt(0) !== 0x2f) {

@@ -1,14 +1,14 @@
 import { IncomingMessage } from 'node:http';
 
 /** The bodies the edge reads before anything else does: forms and JSON, the ones that reach queries. */
-const INSPECTED_TYPE = /^application\/(?:x-www-form-urlencoded|(?:[\w.-]+\+)?json)\s*(?:;|$)/i;
+const INSPECTED_TYPE = /^\s*application\/(?:(x-www-form-urlencoded)|(?:[\w.-]+\+)?json)\s*(?:;|$)/i;
 
 /** The largest body any of Lock's routes takes (the admin API's, for IdP metadata documents). */
 export const MAX_HELD_BODY = 2 * 1024 * 1024;
 
 export type HeldBody =
   | { kind: 'none' }
-  | { kind: 'complete'; body: Buffer }
+  | { kind: 'complete'; type: 'form' | 'json'; body: Buffer }
   | { kind: 'too-large' }
   | { kind: 'aborted' };
 
@@ -21,6 +21,7 @@ export type HeldBody =
  */
 export class EdgeRequest extends IncomingMessage {
   #mode: 'undecided' | 'hold' | 'pass' = 'undecided';
+  #type: 'form' | 'json' = 'form';
   #chunks: Buffer[] = [];
   #size = 0;
   #ended = false;
@@ -29,8 +30,10 @@ export class EdgeRequest extends IncomingMessage {
 
   // The parser sets the headers before it delivers any of the body.
   #decide(): void {
-    if (this.#mode === 'undecided')
-      this.#mode = INSPECTED_TYPE.test(this.headers['content-type'] ?? '') ? 'hold' : 'pass';
+    if (this.#mode !== 'undecided') return;
+    const inspected = INSPECTED_TYPE.exec(this.headers['content-type'] ?? '');
+    this.#mode = inspected ? 'hold' : 'pass';
+    this.#type = inspected?.[1] ? 'form' : 'json';
   }
 
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
@@ -53,21 +56,27 @@ export class EdgeRequest extends IncomingMessage {
   /** The whole body once it has arrived: `none` when it is not one the edge inspects. */
   async heldBody(): Promise<HeldBody> {
     this.#decide();
-    const onClose = () => this.#wake?.();
-    this.once('close', onClose);
-    try {
-      while (this.#mode === 'hold' && !this.#ended && !this.destroyed)
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-    } finally {
-      this.#wake = undefined;
-      this.off('close', onClose);
+    if (this.#mode === 'hold' && !this.#ended) {
+      const onClose = () => this.#wake?.();
+      this.once('close', onClose);
+      try {
+        while (this.#mode === 'hold' && !this.#ended && !this.destroyed)
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+      } finally {
+        this.#wake = undefined;
+        this.off('close', onClose);
+      }
     }
     if (this.#tooLarge) return { kind: 'too-large' };
     if (this.#mode !== 'hold') return { kind: 'none' };
     if (!this.#ended) return { kind: 'aborted' };
-    return { kind: 'complete', body: Buffer.concat(this.#chunks, this.#size) };
+    return {
+      kind: 'complete',
+      type: this.#type,
+      body: this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size),
+    };
   }
 
   /** Lets the held body through to whoever reads the request next. */

@@ -6,7 +6,7 @@ import {
   CLIENT_AUTH_PATHS,
   type ClientAuthGuard,
   type ClientAuthTicket,
-  claimedClientId,
+  claimedClient,
 } from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
@@ -21,6 +21,10 @@ export interface LockState {
   serverError?: unknown;
   /** The form or JSON body the edge read (src/http/held-body.ts), for the edge's own rules. */
   heldBody?: Buffer;
+  /** Whether `heldBody` is a form (else JSON). */
+  heldForm?: boolean;
+  /** The client the request names before authentication (null: none), once worked out. */
+  claimedClient?: string | null;
 }
 
 /** `ctx.state` of every request: its id, and a logger bound to it, built on first use. */
@@ -28,6 +32,8 @@ class RequestState implements LockState {
   readonly requestId: string;
   serverError?: unknown;
   heldBody?: Buffer;
+  heldForm?: boolean;
+  claimedClient?: string | null;
   readonly #base: Logger;
   #log: Logger | undefined;
 
@@ -93,8 +99,7 @@ export function requestEdge({
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
       if (clientAuth && ctx.method === 'POST' && CLIENT_AUTH_PATHS.has(routed)) {
-        const form = ctx.is('urlencoded') ? state.heldBody : undefined;
-        const admission = clientAuth.admit(claimedClientId(ctx.get('authorization'), form), ctx.ip);
+        const admission = clientAuth.admit(claimedClient(ctx), ctx.ip);
         if (!admission.admitted) return refuseClientAuth(ctx, admission.retryAfterSeconds);
         clientAuthTicket = admission.ticket;
       }
@@ -106,12 +111,13 @@ export function requestEdge({
       if (!isDatabaseUnavailable(error)) throw error;
       answerDatabaseOutage(ctx);
     } finally {
-      if (clientAuthTicket && clientAuth)
-        await clientAuth
-          .settle(clientAuthTicket, clientAuthOutcome(ctx))
-          .catch((error: unknown) =>
+      if (clientAuthTicket && clientAuth) {
+        const settled = clientAuth.settle(clientAuthTicket, clientAuthOutcome(ctx));
+        if (settled)
+          await settled.catch((error: unknown) =>
             state.log.warn({ err: error }, 'counting a client authentication failed'),
           );
+      }
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
@@ -146,9 +152,9 @@ async function inspectInput(
   if (held.kind === 'aborted') return { status: 400, message: 'the request body did not arrive' };
   if (held.kind === 'none') return undefined;
   state.heldBody = held.body;
+  state.heldForm = held.type === 'form';
   const text = held.body.toString('utf8');
-  const inBody =
-    ctx.is('json') || ctx.is('+json') ? malformedJson(text) : malformedParameters(text, 'form field');
+  const inBody = held.type === 'json' ? malformedJson(text) : malformedParameters(text, 'form field');
   return inBody ? { status: 400, message: inBody } : undefined;
 }
 

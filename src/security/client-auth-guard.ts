@@ -109,33 +109,37 @@ export class ClientAuthGuard {
     return { admitted: true, ticket: { keys, names, pairKey } };
   }
 
-  /** After oidc-provider answered: a failed authentication is counted (and may lock), a success forgets the pair's failures. */
-  async settle(ticket: ClientAuthTicket, outcome: 'failed' | 'authenticated' | 'other'): Promise<void> {
+  /**
+   * After oidc-provider answered: a failed authentication is counted (and may lock), a success
+   * forgets the pair's failures. Synchronous (undefined) when there is nothing to store: the
+   * honest client's steady state.
+   */
+  settle(ticket: ClientAuthTicket, outcome: 'failed' | 'authenticated' | 'other'): Promise<void> | undefined {
     for (const key of ticket.keys) key.inFlight--;
-    if (outcome === 'failed') {
-      const rows = await recordClientAuthFailures(this.#db, {
-        now: this.#now(),
-        resetAfterSeconds: this.#policy.resetAfterSeconds,
-        waitIncrementSeconds: this.#policy.waitIncrementSeconds,
-        maxWaitSeconds: this.#policy.maxWaitSeconds,
-        counters: ticket.names.map((name, index) => ({
-          key: name,
-          threshold: ticket.keys[index]!.threshold,
-        })),
-      });
-      for (const row of rows) {
-        const key = this.#keys.get(row.key);
-        if (!key) continue;
-        key.failures = row.failures;
-        key.firstFailureAt = row.firstFailureAt.getTime();
-        key.lockedUntil = row.lockedUntil?.getTime() ?? 0;
-      }
-    } else if (outcome === 'authenticated' && ticket.pairKey) {
-      const pair = ticket.keys[0]!;
-      if (pair.failures > 0) {
-        pair.failures = 0;
-        await clearClientAuthFailures(this.#db, [ticket.pairKey]);
-      }
+    if (outcome === 'failed') return this.#recordFailure(ticket);
+    const pair = ticket.pairKey ? ticket.keys[0]! : undefined;
+    if (outcome === 'authenticated' && pair && pair.failures > 0) {
+      pair.failures = 0;
+      return clearClientAuthFailures(this.#db, [ticket.pairKey!]);
+    }
+    this.#sweep();
+    return undefined;
+  }
+
+  async #recordFailure(ticket: ClientAuthTicket): Promise<void> {
+    const rows = await recordClientAuthFailures(this.#db, {
+      now: this.#now(),
+      resetAfterSeconds: this.#policy.resetAfterSeconds,
+      waitIncrementSeconds: this.#policy.waitIncrementSeconds,
+      maxWaitSeconds: this.#policy.maxWaitSeconds,
+      counters: ticket.names.map((name, index) => ({ key: name, threshold: ticket.keys[index]!.threshold })),
+    });
+    for (const row of rows) {
+      const key = this.#keys.get(row.key);
+      if (!key) continue;
+      key.failures = row.failures;
+      key.firstFailureAt = row.firstFailureAt.getTime();
+      key.lockedUntil = row.lockedUntil?.getTime() ?? 0;
     }
     this.#sweep();
   }
@@ -165,6 +169,22 @@ export class ClientAuthGuard {
       new Date(now),
     ).catch(() => {});
   }
+}
+
+/** What the edge has read of a request (src/http/middleware.ts's state). */
+interface EdgeState {
+  heldBody?: Buffer;
+  heldForm?: boolean;
+  claimedClient?: string | null;
+}
+
+/** claimedClientId of this request, worked out once (the rate limits and the lockout both ask). */
+export function claimedClient(ctx: { get(name: string): string; state: unknown }): string | undefined {
+  const state = ctx.state as EdgeState;
+  if (state.claimedClient === undefined)
+    state.claimedClient =
+      claimedClientId(ctx.get('authorization'), state.heldForm ? state.heldBody : undefined) ?? null;
+  return state.claimedClient ?? undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { claimedClient } from './client-auth-guard.ts';
 import type { RateLimitRule } from './rate-limit.ts';
 
 export interface RateLimitSettings {
@@ -12,28 +13,10 @@ export interface RateLimitSettings {
   login: number;
 }
 
-/**
- * The client a request names with HTTP Basic authentication, as `client_id` in a form body (which
- * the edge has read: `state.heldBody`), or in the query.
- */
+/** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
 function namedClient(ctx: Koa.Context): string | undefined {
-  const header = ctx.get('authorization');
-  if (header.toLowerCase().startsWith('basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      try {
-        return decodeURIComponent(decoded.slice(0, colon));
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  const body = (ctx.state as { heldBody?: Buffer } | undefined)?.heldBody;
-  if (body && ctx.is('urlencoded')) {
-    const fromBody = new URLSearchParams(body.toString('utf8')).get('client_id');
-    if (fromBody !== null) return fromBody.length <= 256 ? fromBody : undefined;
-  }
+  const claimed = claimedClient(ctx);
+  if (claimed !== undefined) return claimed.length <= 256 ? claimed : undefined;
   const fromQuery = ctx.query.client_id;
   return typeof fromQuery === 'string' && fromQuery.length <= 256 ? fromQuery : undefined;
 }
