@@ -56,19 +56,11 @@ export class EdgeRequest extends IncomingMessage {
   /** The whole body once it has arrived: `none` when it is not one the edge inspects. */
   async heldBody(): Promise<HeldBody> {
     this.#decide();
-    if (this.#mode === 'hold' && !this.#ended) {
-      const onClose = () => this.#wake?.();
-      this.once('close', onClose);
-      try {
-        while (this.#mode === 'hold' && !this.#ended && !this.destroyed)
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-      } finally {
-        this.#wake = undefined;
-        this.off('close', onClose);
-      }
-    }
+    while (this.#mode === 'hold' && !this.#ended && !this.destroyed)
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    this.#wake = undefined;
     if (this.#tooLarge) return { kind: 'too-large' };
     if (this.#mode !== 'hold') return { kind: 'none' };
     if (!this.#ended) return { kind: 'aborted' };
@@ -77,6 +69,12 @@ export class EdgeRequest extends IncomingMessage {
       type: this.#type,
       body: this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size),
     };
+  }
+
+  // A connection closed before the body ended wakes heldBody() too.
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    super._destroy(error, callback);
+    this.#wake?.();
   }
 
   /** Lets the held body through to whoever reads the request next. */
