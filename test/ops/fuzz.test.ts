@@ -291,13 +291,25 @@ describe('fuzzing the public and admin endpoints', () => {
             path: `/${segments.join('/')}`,
             ...(method !== 'GET' && { body, contentType }),
           })),
-        encoded.map((query) => ({
-          method: 'GET',
-          path: '/.well-known/openid-configuration',
-          query: `x=${query}`,
-        })),
+        fc
+          .tuple(
+            fc.constantFrom(
+              '/.well-known/openid-configuration',
+              '/jwks',
+              '/healthz',
+              '/readyz',
+              '/metrics',
+              '/assets/lock.css',
+              '/admin',
+              '/admin/api/v1/openapi.json',
+              '/session/end/success',
+            ),
+            fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS'),
+            encoded,
+          )
+          .map(([path, method, query]) => ({ method, path, query: `x=${query}&${query}=${query}` })),
       ),
-      250,
+      300,
     );
   });
 
