@@ -11,6 +11,7 @@ import { hashPassword, verifyPassword } from '../src/security/passwords.ts';
 import { measureCpuRate } from './lib/cpu-rate.ts';
 import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
 import { compareHttp, sendRequests } from './lib/http-load.ts';
+import { measureInteractionFlood } from './lib/interaction-flood.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs, rssMiB } from './lib/process-usage.ts';
@@ -152,6 +153,13 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   );
 
   await measureUserFlows(report, lock, clientSecret, database.url, settings);
+
+  progress(
+    `measuring a sign-in during a flood of /interaction GETs and login POSTs (2 × ${settings.durationS} s)…`,
+  );
+  const flood = await measureInteractionFlood(lock, clientSecret, clientSecret, settings.durationS);
+  report.flows.push(...flood.rows);
+  report.problems.push(...flood.problems.map((problem) => `interaction flood: ${problem}`));
 
   // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
   const idle = startIdleBaseline(activity);

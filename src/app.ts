@@ -9,11 +9,13 @@ import { applyDeclarativeConfig } from './config/apply.ts';
 import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
+import { EdgeRequest } from './http/held-body.ts';
 import type { Logger } from './http/logger.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { ClientAuthGuard } from './security/client-auth-guard.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -111,7 +113,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         log,
         metrics,
         httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
-        admit: (ctx) => rateLimiter.admit(ctx),
+        admit: (ctx, path) => rateLimiter.admit(ctx, path),
+        clientAuth: new ClientAuthGuard(pool, (clientId) => runtime.state.catalog.clients.has(clientId), {
+          now,
+        }),
       }),
     ];
 
@@ -240,13 +245,14 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           env.LOCK_TLS_CERT && env.LOCK_TLS_KEY
             ? createHttpsServer(
                 {
+                  IncomingMessage: EdgeRequest,
                   cert: await readFile(env.LOCK_TLS_CERT),
                   key: await readFile(env.LOCK_TLS_KEY),
                   minVersion: 'TLSv1.2',
                 },
                 app,
               )
-            : createHttpServer(app);
+            : createHttpServer({ IncomingMessage: EdgeRequest }, app);
         server.listen({ port, host });
         server.keepAliveTimeout = 65_000;
         server.headersTimeout = 66_000;

@@ -77,7 +77,7 @@ const envSchema = z
     /** `lock serve` forks this many workers (node:cluster); unset: one process. */
     LOCK_WORKERS: workersSetting.optional(),
     LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    /** Bearer token /metrics asks for; unset: /metrics is open (restrict it at the proxy). */
+    /** Bearer token /metrics asks for; unset: /metrics answers loopback scrapes only (docs/operations.md). */
     LOCK_METRICS_TOKEN: z.string().min(16).optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     /** PEM files: with both set, Lock serves HTTPS itself. */

@@ -34,7 +34,7 @@ export interface HttpOptions {
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
   metrics: Metrics;
-  /** When set, /metrics wants `Authorization: Bearer <this>`. */
+  /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
   /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
   mfaRequiredRoles: readonly string[];
@@ -64,12 +64,18 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   });
 
   router.get('/metrics', async (ctx) => {
-    if (
-      options.metricsToken !== undefined &&
-      !bearerMatches(ctx.get('authorization'), options.metricsToken)
-    ) {
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+    if (options.metricsToken !== undefined) {
+      if (!bearerMatches(ctx.get('authorization'), options.metricsToken)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        return;
+      }
+    } else if (!fromThisHost(ctx)) {
+      ctx.status = 403;
+      ctx.body = {
+        error: 'forbidden',
+        error_description: 'without LOCK_METRICS_TOKEN, /metrics answers only on this host (loopback)',
+      };
       return;
     }
     try {
@@ -131,13 +137,54 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   const lockHandler = app.callback();
+  const pinToIssuer = issuerPinning(options.issuer, options.trustProxy);
   // One Koa context per request: Lock's own paths go to Lock's app, everything else straight to
   // the current oidc-provider (which runs the same cross-cutting middleware itself).
   return (req: IncomingMessage, res: ServerResponse) => {
+    pinToIssuer(req);
     const path = req.url ?? '/';
     if (LOCK_PATH.test(path)) return lockHandler(req, res);
     return options.runtime.state.handler(req, res);
   };
+}
+
+/**
+ * Every URL Lock writes (discovery, redirects, the logout form's action) is built from the
+ * request's host and protocol, by oidc-provider and by Koa: set them from LOCK_ISSUER, so that a
+ * forged Host or X-Forwarded-Host (or an absolute request target) cannot put another origin into
+ * a discovery document a cache keeps, or into a form. Behind a proxy (LOCK_TRUST_PROXY) the
+ * protocol too comes from the issuer; without one, Koa reads it from the connection.
+ */
+function issuerPinning(issuer: string, trustProxy: boolean): (req: IncomingMessage) => void {
+  const { host, protocol } = new URL(issuer);
+  const scheme = protocol.slice(0, -1);
+  return (req) => {
+    req.headers.host = host;
+    if (trustProxy) {
+      req.headers['x-forwarded-host'] = host;
+      req.headers['x-forwarded-proto'] = scheme;
+    } else if (req.headers['x-forwarded-host'] !== undefined) delete req.headers['x-forwarded-host']; // rare: `delete` slows the object
+    // `GET http://evil.example/auth HTTP/1.1`: Koa would take the origin from the target itself.
+    const target = req.url ?? '/';
+    if (target.charCodeAt(0) !== 0x2f) {
+      try {
+        const url = new URL(target);
+        req.url = `${url.pathname}${url.search}`;
+      } catch {
+        req.url = '/';
+      }
+    }
+  };
+}
+
+/**
+ * A request made on this host: from a loopback address and not relayed by a proxy (a proxy on the
+ * same host would make every client look local; it says so with X-Forwarded-For or Forwarded).
+ */
+function fromThisHost(ctx: Koa.Context): boolean {
+  const address = ctx.req.socket.remoteAddress ?? '';
+  const loopback = address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return loopback && ctx.get('x-forwarded-for') === '' && ctx.get('forwarded') === '';
 }
 
 function bearerMatches(header: string, expected: string): boolean {

@@ -2,20 +2,38 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
 import { type Metrics, routeLabel } from '../metrics/metrics.ts';
+import {
+  CLIENT_AUTH_PATHS,
+  type ClientAuthGuard,
+  type ClientAuthTicket,
+  claimedClient,
+} from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
+import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
 import type { Logger } from './logger.ts';
+import { isRefusedValue, malformedJson, malformedParameters, malformedPath } from './malformed-input.ts';
+import { routedPath } from './routed-path.ts';
 
 export interface LockState {
   requestId: string;
   log: Logger;
   /** What oidc-provider reported as its server error for this request, if anything. */
   serverError?: unknown;
+  /** The form or JSON body the edge read (src/http/held-body.ts), for the edge's own rules. */
+  heldBody?: Buffer;
+  /** Whether `heldBody` is a form (else JSON). */
+  heldForm?: boolean;
+  /** The client the request names before authentication (null: none), once worked out. */
+  claimedClient?: string | null;
 }
 
 /** `ctx.state` of every request: its id, and a logger bound to it, built on first use. */
 class RequestState implements LockState {
   readonly requestId: string;
   serverError?: unknown;
+  heldBody?: Buffer;
+  heldForm?: boolean;
+  claimedClient?: string | null;
   readonly #base: Logger;
   #log: Logger | undefined;
 
@@ -38,14 +56,17 @@ export interface RequestEdgeOptions {
   metrics: Metrics;
   /** Adds Strict-Transport-Security. */
   httpsIssuer: boolean;
+  /** Failed client authentication's lockout, on the endpoints that authenticate clients. */
+  clientAuth?: ClientAuthGuard;
   /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
-  admit: (ctx: Koa.Context) => boolean | Promise<boolean>;
+  admit: (ctx: Koa.Context, routedPath: string) => boolean | Promise<boolean>;
 }
 
 /**
  * What every request passes through, on Lock's own routes and on oidc-provider's alike: an id
- * (the caller's X-Request-Id when sane), security headers, rate limits, a database outage answered
- * 503, and on the way out one log line and the duration metric. One middleware of plain steps,
+ * (the caller's X-Request-Id when sane), security headers, malformed input refused (path, query,
+ * form and JSON body), rate limits, the failed-client-authentication lockout, a database outage
+ * answered 503, and on the way out one log line and the duration metric. One middleware of plain steps,
  * not one per concern: it runs on the token path's every request.
  */
 export function requestEdge({
@@ -53,6 +74,7 @@ export function requestEdge({
   metrics,
   httpsIssuer,
   admit,
+  clientAuth,
 }: RequestEdgeOptions): Koa.Middleware<LockState> {
   const securityHeaders = Object.entries({
     'X-Content-Type-Options': 'nosniff',
@@ -62,25 +84,44 @@ export function requestEdge({
   });
   return async (ctx, next) => {
     const started = performance.now();
+    const routed = routedPath(ctx.path);
     const offered = ctx.get('x-request-id');
     const state = new RequestState(REQUEST_ID.test(offered) ? offered : randomUUID(), log);
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);
+    let clientAuthTicket: ClientAuthTicket | undefined;
     try {
-      let admitted = admit(ctx as unknown as Koa.Context);
+      const malformed = await inspectInput(ctx, state);
+      if (ctx.req instanceof EdgeRequest) ctx.req.releaseBody(); // for the route that reads it
+      if (malformed) return refuse(ctx, malformed.status, malformed.message);
+      let admitted = admit(ctx as unknown as Koa.Context, routed);
       if (typeof admitted !== 'boolean') admitted = await admitted;
       if (!admitted) return;
+      if (clientAuth && ctx.method === 'POST' && CLIENT_AUTH_PATHS.has(routed)) {
+        const admission = clientAuth.admit(claimedClient(ctx), ctx.ip);
+        if (!admission.admitted) return refuseClientAuth(ctx, admission.retryAfterSeconds);
+        clientAuthTicket = admission.ticket;
+      }
       await next();
       if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
+      else if (ctx.status === 500 && isRefusedValue(state.serverError))
+        refuseStoredValue(ctx, state.serverError);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       answerDatabaseOutage(ctx);
     } finally {
+      if (clientAuthTicket && clientAuth) {
+        const settled = clientAuth.settle(clientAuthTicket, clientAuthOutcome(ctx));
+        if (settled)
+          await settled.catch((error: unknown) =>
+            state.log.warn({ err: error }, 'counting a client authentication failed'),
+          );
+      }
       // The path only: query strings carry codes and tokens.
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
-      metrics.observeRequest(routeLabel(ctx.path), ctx.method, status, seconds);
+      metrics.observeRequest(routeLabel(routed), ctx.method, status, seconds);
       if (log.isLevelEnabled('info'))
         state.log.info(
           { method: ctx.method, path: ctx.path, status, ms: Math.round(seconds * 10_000) / 10 },
@@ -88,6 +129,72 @@ export function requestEdge({
         );
     }
   };
+}
+
+/**
+ * Path, query string and a form or JSON body, read before any route or query: a control character
+ * or an unpaired surrogate is answered 400 naming the field (PostgreSQL would refuse the value with
+ * a 500 once a query carried it), a body past the largest any route takes 413.
+ */
+async function inspectInput(
+  ctx: Koa.ParameterizedContext<LockState>,
+  state: LockState,
+): Promise<{ status: number; message: string } | undefined> {
+  const inPath = malformedPath(ctx.path);
+  if (inPath) return { status: 400, message: inPath };
+  const inQuery =
+    ctx.querystring === '' ? undefined : malformedParameters(ctx.querystring, 'query parameter');
+  if (inQuery) return { status: 400, message: inQuery };
+  if (!(ctx.req instanceof EdgeRequest)) return undefined;
+  const held = await ctx.req.heldBody();
+  if (held.kind === 'too-large')
+    return { status: 413, message: `the body is larger than ${MAX_HELD_BODY} bytes` };
+  if (held.kind === 'aborted') return { status: 400, message: 'the request body did not arrive' };
+  if (held.kind === 'none') return undefined;
+  state.heldBody = held.body;
+  state.heldForm = held.type === 'form';
+  const text = held.body.toString('utf8');
+  const inBody = held.type === 'json' ? malformedJson(text) : malformedParameters(text, 'form field');
+  return inBody ? { status: 400, message: inBody } : undefined;
+}
+
+/** Whether oidc-provider authenticated the client: invalid_client (401) is a failure, 2xx a success. */
+function clientAuthOutcome(ctx: Koa.ParameterizedContext<LockState>): 'failed' | 'authenticated' | 'other' {
+  if (ctx.status === 401 && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client')
+    return 'failed';
+  return ctx.status >= 200 && ctx.status < 300 ? 'authenticated' : 'other';
+}
+
+/** 429 before authenticating a client that failed too often from this address. */
+function refuseClientAuth(ctx: Koa.ParameterizedContext<LockState>, retryAfterSeconds: number): void {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = {
+    error: 'too_many_requests',
+    error_description: `too many failed client authentications from this address; retry after ${retryAfterSeconds} s`,
+  };
+}
+
+/** A value that reached a query after all (an upstream attribute, say): 400, not 500. */
+function refuseStoredValue(ctx: Koa.ParameterizedContext<LockState>, error: unknown): void {
+  ctx.state.log.warn({ err: error }, 'a request value was refused by PostgreSQL');
+  refuse(ctx, 400, 'the request carries a value Lock cannot store (a control character, or one too long)');
+}
+
+/** A 4xx of the edge: the error page for a browser, OAuth-style JSON for everything else. */
+function refuse(ctx: Koa.ParameterizedContext<LockState>, status: number, message: string): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.set('Content-Security-Policy', LOCK_CSP);
+    ctx.type = 'html';
+    ctx.body = renderView('error', {
+      title: 'This request could not be completed',
+      message,
+      requestId: ctx.state.requestId,
+    });
+  } else ctx.body = { error: 'invalid_request', error_description: message };
 }
 
 /**
@@ -101,6 +208,10 @@ export function errorHandler(): Koa.Middleware<LockState> {
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         answerDatabaseOutage(ctx);
+        return;
+      }
+      if (isRefusedValue(error)) {
+        refuseStoredValue(ctx, error);
         return;
       }
       const status = (error as { status?: number }).status ?? 500;

@@ -22,12 +22,33 @@ interface ScrapedMessage {
   error?: string;
 }
 
+/**
+ * The primary's bounds: one gathering at a time however many scrapes arrive (they share its
+ * answer), and an answer refused past MAX_EXPOSITION_BYTES, so that no flood of scrapes or of
+ * series can grow the primary's memory or queue work behind a slow gathering.
+ */
+export const MAX_EXPOSITION_BYTES = 4 * 1024 * 1024;
+
 /** In the primary: answers the workers' scrape requests with the whole cluster's metrics. */
 export function serveClusterMetrics(): void {
   const aggregator = new AggregatorRegistry();
+  let gathering: Promise<string> | undefined;
+  const gather = () => {
+    gathering ??= aggregator
+      .clusterMetrics() // prom-client gives up after 5 s when a worker does not answer
+      .then((text) => {
+        if (text.length > MAX_EXPOSITION_BYTES)
+          throw new Error(`the cluster's metrics exceed ${MAX_EXPOSITION_BYTES} bytes`);
+        return text;
+      })
+      .finally(() => {
+        gathering = undefined;
+      });
+    return gathering;
+  };
   cluster.on('message', (worker, message: ScrapeMessage) => {
     if (message?.type !== SCRAPE) return;
-    aggregator.clusterMetrics().then(
+    gather().then(
       (text) => worker.send({ type: SCRAPED, id: message.id, text } satisfies ScrapedMessage),
       (error: Error) =>
         worker.send({ type: SCRAPED, id: message.id, error: error.message } satisfies ScrapedMessage),
@@ -41,8 +62,17 @@ export function joinClusterMetrics(registry: Registry): void {
   new AggregatorRegistry(); // registers the worker's side of prom-client's IPC protocol
 }
 
-/** In a worker: the whole cluster's metrics, in the Prometheus text format. */
+let scraping: Promise<string> | undefined;
+
+/** In a worker: the whole cluster's metrics, in the Prometheus text format (concurrent scrapes share one). */
 export function scrapeCluster(): Promise<string> {
+  scraping ??= askPrimary().finally(() => {
+    scraping = undefined;
+  });
+  return scraping;
+}
+
+function askPrimary(): Promise<string> {
   const id = randomUUID();
   return new Promise((resolve, reject) => {
     const onMessage = (message: ScrapedMessage) => {

@@ -92,12 +92,22 @@ export class Metrics {
 
   readonly #requestSeries = new Map<string, { observe(seconds: number): void }>();
 
-  /** One request's duration; the label set's series is looked up once, not hashed per request. */
+  /**
+   * One request's duration; the label set's series is looked up once, not hashed per request.
+   * Past MAX_REQUEST_SERIES label sets (the closed sets below make ~500 at most) a new one is
+   * counted under `route="other"`: whatever a client sends, /metrics stays small.
+   */
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `${route} ${method} ${status}`;
+    const verb = METHODS.has(method) ? method : 'other';
+    const code = status >= 100 && status <= 599 ? status : 0;
+    const key = `${route} ${verb} ${code}`;
     let series = this.#requestSeries.get(key);
     if (!series) {
-      series = this.httpDuration.labels({ route, method, status });
+      if (this.#requestSeries.size >= MAX_REQUEST_SERIES) {
+        this.httpDuration.observe({ route: 'other', method: verb, status: code }, seconds);
+        return;
+      }
+      series = this.httpDuration.labels({ route, method: verb, status: code });
       this.#requestSeries.set(key, series);
     }
     series.observe(seconds);
@@ -114,6 +124,11 @@ export class Metrics {
   }
 }
 
+/** Request-duration label sets kept apart; what a client cannot reach stays far below this. */
+export const MAX_REQUEST_SERIES = 1000;
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 const KNOWN_ROUTES = new Set([
   '/token',
   '/token/introspection',
@@ -128,19 +143,43 @@ const KNOWN_ROUTES = new Set([
   '/healthz',
   '/readyz',
   '/metrics',
-  '/assets/lock.css',
+  '/admin',
+  '/admin/api',
 ]);
 
-/** A bounded route label: a known path, a template for id-bearing paths, or `other`. */
-export function routeLabel(path: string): string {
-  if (KNOWN_ROUTES.has(path)) return path;
-  if (path.startsWith('/interaction/'))
-    return path
-      .replace(/^\/interaction\/[^/]+/, '/interaction/:uid')
-      .replace(/\/sso\/[^/]+/, '/sso/:connector');
-  if (path.startsWith('/auth/')) return '/auth/:uid';
-  if (path.startsWith('/saml/')) return path.replace(/^\/saml\/[^/]+/, '/saml/:connector');
-  if (path.startsWith('/admin/api/')) return '/admin/api';
-  if (path.startsWith('/admin')) return '/admin';
+/** What follows `/interaction/<uid>` on Lock's interaction routes (connector ids as `:connector`). */
+const INTERACTION_STEPS = new Set([
+  '',
+  '/login',
+  '/confirm',
+  '/abort',
+  '/totp',
+  '/totp/continue',
+  '/sso/:connector',
+  '/sso/:connector/complete',
+]);
+
+const SAML_STEPS = new Set(['/acs', '/metadata']);
+
+/**
+ * A route label from a closed set: a known route, the template of an id-bearing one, or `other`
+ * (`routed`: the path as the routers see it, src/http/routed-path.ts).
+ * Nothing a client writes into a path becomes a label (ids, connector names, random suffixes), so
+ * the number of series is fixed by this file, not by the traffic.
+ */
+export function routeLabel(routed: string): string {
+  if (KNOWN_ROUTES.has(routed)) return routed;
+  if (routed.startsWith('/interaction/')) {
+    const step = routed.replace(/^\/interaction\/[^/]+/, '').replace(/^\/sso\/[^/]+/, '/sso/:connector');
+    return INTERACTION_STEPS.has(step) ? `/interaction/:uid${step}` : 'other';
+  }
+  if (routed.startsWith('/saml/')) {
+    const step = routed.replace(/^\/saml\/[^/]+/, '');
+    return SAML_STEPS.has(step) ? `/saml/:connector${step}` : 'other';
+  }
+  if (/^\/auth\/[^/]+$/.test(routed)) return '/auth/:uid';
+  if (routed.startsWith('/assets/')) return '/assets';
+  if (routed.startsWith('/admin/api/')) return '/admin/api';
+  if (routed.startsWith('/admin/')) return '/admin';
   return 'other';
 }

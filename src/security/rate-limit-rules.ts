@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { claimedClient } from './client-auth-guard.ts';
 import type { RateLimitRule } from './rate-limit.ts';
 
 export interface RateLimitSettings {
@@ -12,20 +13,10 @@ export interface RateLimitSettings {
   login: number;
 }
 
-/** The client a request names with HTTP Basic authentication, or as `client_id` in the query. */
+/** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
 function namedClient(ctx: Koa.Context): string | undefined {
-  const header = ctx.get('authorization');
-  if (header.toLowerCase().startsWith('basic ')) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      try {
-        return decodeURIComponent(decoded.slice(0, colon));
-      } catch {
-        return undefined;
-      }
-    }
-  }
+  const claimed = claimedClient(ctx);
+  if (claimed !== undefined) return claimed.length <= 256 ? claimed : undefined;
   const fromQuery = ctx.query.client_id;
   return typeof fromQuery === 'string' && fromQuery.length <= 256 ? fromQuery : undefined;
 }

@@ -7,7 +7,7 @@ export interface RateLimitRule {
   name: string;
   /** Requests allowed per window for one key. */
   limit: number;
-  /** Whether the rule applies to a request with this method and path. */
+  /** Whether the rule applies to a request with this method and path (the routed path: src/http/routed-path.ts). */
   appliesTo: (method: string, path: string) => boolean;
   /** The key this request counts against (a client id, an address), if it has one. */
   keyOf: (ctx: Koa.Context) => string | undefined;
@@ -58,13 +58,14 @@ export class RateLimiter {
   }
 
   /**
-   * Counts the request against every rule that applies to it: true to go on, false once a key is
+   * Counts the request against every rule that applies to it (`path`: as the routers see it, one
+   * spelling for /token, /TOKEN and /token/): true to go on, false once a key is
    * over its limit (the request is then answered 429 with Retry-After). Synchronous in the steady
    * state; a key first seen in a window first learns what other processes counted (one query per
    * key and window, never per request), and the requests that meet it meanwhile wait for that.
    */
-  admit(ctx: Koa.Context): boolean | Promise<boolean> {
-    const { method, path } = ctx;
+  admit(ctx: Koa.Context, path: string): boolean | Promise<boolean> {
+    const { method } = ctx;
     const now = this.#now().getTime();
     const windowStart = now - (now % this.#windowMs);
     const applicable: Array<{ rule: RateLimitRule; counter: Counter }> = [];

@@ -67,6 +67,62 @@ describe('/metrics', () => {
     assert.match(text, /lock_process_resident_memory_bytes \d+/);
     assert.doesNotMatch(text, new RegExp(SECRET), 'no secret in any label');
   });
+
+  it('labels requests from a closed set: 600 made-up paths add no series', async () => {
+    const before = await scrape();
+    const made = (i: number) => `x${i}${Math.random().toString(36).slice(2, 10)}`;
+    const paths = Array.from(
+      { length: 600 },
+      (_, i) =>
+        [
+          `/interaction/${made(i)}`,
+          `/interaction/${made(i)}/${made(i)}`,
+          `/interaction/${made(i)}/sso/${made(i)}/${made(i)}`,
+          `/saml/${made(i)}/${made(i)}`,
+          `/auth/${made(i)}/${made(i)}`,
+          `/${made(i)}`,
+        ][i % 6]!,
+    );
+    for (let i = 0; i < paths.length; i += 50)
+      await Promise.all(
+        paths.slice(i, i + 50).map((path) => fetch(`${lock.issuer}${path}`).then((r) => r.text())),
+      );
+    const after = await scrape();
+    const series = (text: string) =>
+      new Set(text.split('\n').filter((line) => line.startsWith('lock_http_request_duration_seconds_count')));
+    const added = [...series(after)].filter((line) => !series(before).has(line.replace(/ \d+$/, '')));
+    const labels = new Set([...series(after)].map((line) => /route="([^"]*)"/.exec(line)![1]));
+    for (const label of labels) assert.doesNotMatch(label!, /x\d+[a-z0-9]{4,}/, `route label ${label}`);
+    assert.ok(after.length < before.length + 20_000, `grew from ${before.length} to ${after.length} bytes`);
+    assert.ok(added.length <= 12, `new series: ${added.join('\n')}`);
+  });
+});
+
+describe('/metrics without LOCK_METRICS_TOKEN: this host only', () => {
+  let lock: RunningLock;
+  before(async () => {
+    lock = await startLock({ config: tokenConfig, env: { LOCK_TRUST_PROXY: 'true' } });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('answers a scrape made on this host and refuses one relayed by a proxy', async () => {
+    const local = await fetch(`${lock.issuer}/metrics`);
+    assert.equal(local.status, 200);
+    assert.match(await local.text(), /lock_process_resident_memory_bytes \d+/);
+    const relays: Array<Record<string, string>> = [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { 'x-forwarded-for': '127.0.0.1' },
+      { forwarded: 'for=203.0.113.9' },
+    ];
+    for (const headers of relays) {
+      const relayed = await fetch(`${lock.issuer}/metrics`, { headers });
+      assert.equal(relayed.status, 403, JSON.stringify(headers));
+      assert.doesNotMatch(await relayed.text(), /lock_process/);
+    }
+  });
 });
 
 describe('/metrics: upstream calls', () => {

@@ -72,3 +72,86 @@ describe('rate limits shared by two Lock processes', () => {
     assert.deepEqual(rows, []);
   });
 });
+
+describe('rate limits count every spelling of a path that the routers dispatch', () => {
+  let lock: RunningLock;
+  const env = { LOCK_RATE_LIMIT_TOKEN: '3', LOCK_RATE_LIMIT_LOGIN: '2', LOCK_RATE_LIMIT_WINDOW: '3600' };
+
+  before(async () => {
+    lock = await startLock({ config: `${tokenConfig}\n${loginClients}`, env });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('limits /TOKEN, /token/, //token and /%74oken once /token is used up', async () => {
+    const token = (path: string) =>
+      postForm(
+        `${lock.issuer}${path}`,
+        { grant_type: 'client_credentials', resource: 'https://db-api.example.com' },
+        ['reporting-service', SECRET],
+      );
+    for (let i = 0; i < 3; i++) assert.equal((await token('/token')).status, 200);
+    for (const variant of ['/token', '/TOKEN', '/token/', '/Token/', '//token', '/%74oken', '/token//'])
+      assert.equal((await token(variant)).status, 429, `POST ${variant}`);
+  });
+
+  it('limits the login form under any case and with a trailing slash', async () => {
+    const started = await fetch(
+      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.example.com/callback')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+      { redirect: 'manual' },
+    );
+    const interaction = started.headers.get('location')!;
+    assert.match(interaction, /^\/interaction\/[\w-]+$/);
+    const post = (path: string) =>
+      fetch(`${lock.issuer}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'username=alice&password=guess',
+      }).then((response) => response.status);
+    for (let i = 0; i < 2; i++) assert.notEqual(await post(`${interaction}/login`), 429);
+    for (const variant of ['/login', '/LOGIN', '/login/', '/Login/', '//login'])
+      assert.equal(await post(`${interaction}${variant}`), 429, `POST ${interaction}${variant}`);
+  });
+});
+
+const loginClients = `
+  - clientId: web-app
+    clientSecret: ${SECRET}
+    redirectUris: [https://app.example.com/callback]
+    grantTypes: [authorization_code]
+connectors:
+  - { id: local, type: local, name: Lock account }
+`;
+
+describe('a client named in the form body (a public client) is limited per client', () => {
+  it('counts its requests from every address against the client', async () => {
+    const lock = await startLock({
+      config: `${tokenConfig}
+  - clientId: cli-tool
+    public: true
+    redirectUris: [http://127.0.0.1:8765/callback]
+`,
+      env: { LOCK_RATE_LIMIT_TOKEN: '2', LOCK_RATE_LIMIT_WINDOW: '3600', LOCK_TRUST_PROXY: 'true' },
+    });
+    try {
+      const token = (from: string) =>
+        fetch(`${lock.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: 'not-one',
+            client_id: 'cli-tool',
+          }),
+        }).then((response) => response.status);
+      assert.equal(await token('198.51.100.1'), 400);
+      assert.equal(await token('198.51.100.2'), 400);
+      assert.equal(await token('198.51.100.3'), 429, 'the client has used its window, whatever the address');
+    } finally {
+      await lock.close();
+      await lock.database.drop();
+    }
+  });
+});
