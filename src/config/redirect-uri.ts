@@ -10,6 +10,8 @@ const NEVER = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:', 'f
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+:$/;
 
 function acceptableScheme(value: string): boolean {
+  // zod runs this refinement even after `url()` failed: that failure already names the problem.
+  if (!URL.canParse(value)) return true;
   const scheme = new URL(value).protocol.toLowerCase();
   if (NEVER.has(scheme)) return false;
   return scheme === 'https:' || scheme === 'http:' || PRIVATE_USE_SCHEME.test(scheme);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
-import { openLoginForm, type PostResult } from './sign-in-attempts.ts';
+import { openLoginForm, type PostResult } from '../helpers/sign-in-attempts.ts';
 
 describe('the bound on concurrent password verifies', () => {
   let lock: RunningLock;

@@ -7,7 +7,7 @@ import { verifyAgainstDummy } from '../../src/security/passwords.ts';
 import { openLdap, sambaAd, type TestDirectory, type TestUser } from '../connectors/directories.ts';
 import { lockConfig } from '../connectors/lock-flow.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { median, openLoginForm, postOnce } from './sign-in-attempts.ts';
+import { median, openLoginForm, postOnce } from '../helpers/sign-in-attempts.ts';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 // Login forms of fresh sign-in interactions, posted as a browser would, for the tests of the
 // password sign-in under attack (bursts, aliases, timing, floods).
 import { createHash, randomBytes } from 'node:crypto';
-import { CALLBACK } from '../helpers/login-fixtures.ts';
-import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
+import { CALLBACK } from './login-fixtures.ts';
+import { readLoginForm, UserAgent } from './user-agent.ts';
 
 export interface PostResult {
   status: number;
