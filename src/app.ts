@@ -75,7 +75,9 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         await loadDeclarativeFile(env.LOCK_CONFIG),
         env.LOCK_ISSUER,
       );
-      log.info({ file: env.LOCK_CONFIG, ...summary }, 'declarative configuration applied');
+      const { warnings, ...changes } = summary;
+      log.info({ file: env.LOCK_CONFIG, ...changes }, 'declarative configuration applied');
+      for (const warning of warnings) log.warn({ file: env.LOCK_CONFIG }, warning);
     }
 
     const admin = await bootstrapAdmin(pool, env.LOCK_BOOTSTRAP_ADMIN_PASSWORD);

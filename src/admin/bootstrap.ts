@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { hashPassword } from '../security/passwords.ts';
 import { ensureRole } from '../store/catalog-repositories.ts';
 import { type Queryable, tx } from '../store/pool.ts';
@@ -15,7 +16,6 @@ import {
 } from '../store/users.ts';
 import { CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 
-export const ADMIN_ROLE = 'lock_admin';
 export const BOOTSTRAP_ADMIN = 'admin';
 const BOOTSTRAP_LOCK = 0x10c4_0004;
 

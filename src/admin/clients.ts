@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { builtInCatalog } from '../catalog/built-ins.ts';
 import { type ClientDecl, clientSchema } from '../config/declarative-schema.ts';
+import { ADMIN_ROLE, adminRoleGrantWarning } from '../model/admin-role.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteClient as deleteStoredClient,
@@ -11,7 +12,6 @@ import {
 } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
-import { ADMIN_ROLE } from './bootstrap.ts';
 import { changeable, changeCatalog, type Owner } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
@@ -225,11 +225,7 @@ export async function deleteClient(
   });
 }
 
-/**
- * A client given lock_admin administers Lock with its secret alone — no person signs in, no second
- * factor — for as long as the secret lives. Allowed (automation needs it), never silently: the
- * caller gets a warning and the audit log an event of its own.
- */
+/** Granting lock_admin to a client is allowed, never silent (adminRoleGrantWarning says why). */
 async function warnOfAdminRole(
   db: Queryable,
   by: AdminActor,
@@ -242,7 +238,5 @@ async function warnOfAdminRole(
     subject: client.clientId,
     details: { role: ADMIN_ROLE, grantTypes: client.grantTypes },
   });
-  return [
-    `client "${client.clientId}" now holds ${ADMIN_ROLE}: whoever has its secret administers Lock (connectors, clients, users, keys) without signing in. Prefer people signing in to the console; if automation needs it, keep the secret in a vault, rotate it, and remove the role when done.`,
-  ];
+  return [adminRoleGrantWarning(client.clientId)];
 }

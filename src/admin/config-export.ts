@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { isSecretMember } from '../config/connector-secrets.ts';
+import { ADMIN_ROLE } from '../model/admin-role.ts';
 import {
   listClients,
   listConnectors,
@@ -14,7 +15,6 @@ import {
   userDirectRoles,
   userGroupsAndRoles,
 } from '../store/users.ts';
-import { ADMIN_ROLE } from './bootstrap.ts';
 
 /** A variable the exported file expects, and what to set it to. */
 export interface ExpectedVariable {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { type RoleDecl, roleSchema } from '../config/declarative-schema.ts';
+import { ADMIN_ROLE } from '../model/admin-role.ts';
 import {
   deleteRole as deleteStoredRole,
   listClients,
@@ -13,7 +14,6 @@ import {
 } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
-import { ADMIN_ROLE } from './bootstrap.ts';
 import { assertUnreferenced, changeable, changeCatalog } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';

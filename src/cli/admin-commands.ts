@@ -46,6 +46,8 @@ export async function configApplyCommand(file: string): Promise<void> {
     for (const item of summary.created) print(`created ${item}`);
     for (const item of summary.updated) print(`updated ${item}`);
     for (const item of summary.removed) print(`removed ${item}`);
+    // On stderr beside the log: stdout stays the summary.
+    for (const warning of summary.warnings) process.stderr.write(`warning: ${warning}\n`);
     print(
       `${file} applied: ${summary.created.length} created, ${summary.updated.length} updated, ` +
         `${summary.removed.length} removed, ${summary.unchanged} unchanged`,

@@ -1,10 +1,10 @@
 import { connectorsInEffect } from '../connectors/registry.ts';
+import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { countLocalAccountsHoldingRole } from '../store/admin-sign-in.ts';
 import { listConnectors, listRoleMappings, lockCatalogForWrite } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 
 /** The role that administers Lock (admin API, console). */
-const ADMIN_ROLE = 'lock_admin';
 
 /** A change refused because afterwards no one holding lock_admin could sign in. */
 export class AdminLockoutError extends Error {

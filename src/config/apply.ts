@@ -1,7 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
+import { recordAuditEvent } from '../audit/audit.ts';
 import { builtInCatalog } from '../catalog/built-ins.ts';
 import { IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
+import { ADMIN_ROLE, adminRoleGrantWarning } from '../model/admin-role.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import * as repo from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
@@ -19,6 +21,8 @@ export interface ApplySummary {
   updated: string[];
   removed: string[];
   unchanged: number;
+  /** What the caller must be told (and the audit log records): a client newly given lock_admin. */
+  warnings: string[];
 }
 
 /**
@@ -49,7 +53,7 @@ async function reconcileAll(
   box: SecretBox,
   config: DeclarativeConfig,
 ): Promise<ApplySummary> {
-  const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0 };
+  const summary: ApplySummary = { created: [], updated: [], removed: [], unchanged: 0, warnings: [] };
   const reconcile = reconciler(summary);
 
   await reconcile({
@@ -71,6 +75,18 @@ async function reconcileAll(
   });
 
   const existingClients = await repo.listClients(client);
+  for (const declared of config.clients) {
+    const before = existingClients.find((stored) => stored.clientId === declared.clientId);
+    if (!declared.roles.includes(ADMIN_ROLE) || before?.roles.includes(ADMIN_ROLE)) continue;
+    summary.warnings.push(adminRoleGrantWarning(declared.clientId));
+    await recordAuditEvent(client, {
+      type: 'admin.client.admin_role_granted',
+      outcome: 'success',
+      actor: 'lock config apply',
+      subject: declared.clientId,
+      details: { role: ADMIN_ROLE, grantTypes: declared.grantTypes },
+    });
+  }
   await reconcile({
     kind: 'client',
     declared: config.clients.map(({ clientSecret, ...declared }) => ({

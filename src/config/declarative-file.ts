@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import { describeMalformedText } from '../model/text.ts';
 import { type DeclarativeConfig, declarativeSchema } from './declarative-schema.ts';
 import { ConfigError, describeIssues, formatPath } from './schema-errors.ts';
 
@@ -57,6 +58,9 @@ function interpolate(
   problems: string[],
 ): unknown {
   if (typeof value === 'string') {
+    // Before any query sees it: PostgreSQL refuses NUL, and no field takes other control characters.
+    const malformed = describeMalformedText(value);
+    if (malformed) problems.push(`${formatPath(path) || '(top level)'}: contains ${malformed}`);
     return value.replace(
       /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
       (match, escaped, name, fallback) => {
@@ -73,7 +77,11 @@ function interpolate(
     return value.map((item, index) => interpolate(item, [...path, index], env, problems));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, [...path, key], env, problems)]),
+      Object.entries(value).map(([key, item]) => {
+        const malformed = describeMalformedText(key);
+        if (malformed) problems.push(`${formatPath(path) || '(top level)'}: a key contains ${malformed}`);
+        return [key, interpolate(item, [...path, key], env, problems)];
+      }),
     );
   }
   return value;

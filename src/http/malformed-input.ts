@@ -1,22 +1,7 @@
-/**
- * Characters no field of Lock's takes, found before any query sees them: PostgreSQL's text refuses
- * NUL (0x00), jsonb refuses \u0000 and lone surrogates, and the other C0 controls have no place in
- * an identifier, a parameter or a name (tab, line feed and carriage return stay: PEM documents,
- * XML, descriptions). Each finder names the first offending field, for a 400 a person can act on.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+import { CONTROL_CHARACTER as CONTROL, describeMalformedText as describe } from '../model/text.ts';
 
 /** A control character written as `%00`…`%1F` (tab, LF and CR included: the decoded check decides). */
 const ENCODED_CONTROL = /%[01][0-9a-f]/i;
-
-function describe(value: string): string | undefined {
-  const control = CONTROL.exec(value);
-  if (control)
-    return `a control character (U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`;
-  if (!value.isWellFormed()) return 'an unpaired surrogate (not Unicode text)';
-  return undefined;
-}
 
 /** How a field is named in a message: as sent, unless its name is itself the problem. */
 function quoted(name: string): string {

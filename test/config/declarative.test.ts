@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { ensureAdminRole } from '../../src/admin/bootstrap.ts';
 import { applyDeclarativeConfig } from '../../src/config/apply.ts';
 import { parseDeclarative } from '../../src/config/declarative-file.ts';
 import { ConfigError } from '../../src/config/schema-errors.ts';
@@ -81,6 +82,23 @@ clients:
     ]);
   });
 
+  it('refuses a control character (NUL above all) in a value or a key, naming where', () => {
+    const problems = problemsOf(`
+roles:
+  - { name: reader, description: "reads\\0 everything" }
+users:
+  - { username: "eve\\u0007", password: a-long-enough-password }
+`);
+    assert.ok(
+      problems.includes('roles[0].description: contains a control character (U+0000)'),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.includes('users[0].username: contains a control character (U+0007)'),
+      problems.join('\n'),
+    );
+  });
+
   it('interpolates ${ENV} into values, with defaults and $$ escapes', () => {
     const config = parseDeclarative(
       `
@@ -128,12 +146,38 @@ describe('declarative configuration: apply', () => {
   });
   after(() => database.drop());
 
+  it('warns (and audits) once when a file gives a client lock_admin', async () => {
+    await ensureAdminRole(database.pool);
+    const file = `clients:
+  - clientId: deployer
+    clientSecret: a-deployer-secret-of-some-length
+    grantTypes: [client_credentials]
+    roles: [lock_admin]
+`;
+    const first = await apply(file);
+    assert.equal(first.warnings.length, 1);
+    assert.match(first.warnings[0]!, /client "deployer" now holds lock_admin/);
+    assert.deepEqual(
+      (await apply(file)).warnings,
+      [],
+      'a client that already holds it is not warned of again',
+    );
+    const { rows } = await database.pool.query(
+      "SELECT actor, subject FROM audit_events WHERE type = 'admin.client.admin_role_granted'",
+    );
+    assert.deepEqual(rows, [{ actor: 'lock config apply', subject: 'deployer' }]);
+    await apply('{}');
+  });
+
   it('is idempotent: the same file twice changes nothing the second time', async () => {
     const first = await apply(tokenConfig);
     assert.ok(first.created.includes('client reporting-service'));
     assert.equal(first.updated.length + first.removed.length, 0);
     const second = await apply(tokenConfig);
-    assert.deepEqual({ ...second, unchanged: 0 }, { created: [], updated: [], removed: [], unchanged: 0 });
+    assert.deepEqual(
+      { ...second, unchanged: 0 },
+      { created: [], updated: [], removed: [], unchanged: 0, warnings: [] },
+    );
     assert.equal(second.unchanged, first.created.length);
     const { rows } = await database.pool.query<{ client_secret: string }>(
       "SELECT client_secret FROM clients WHERE client_id = 'reporting-service'",

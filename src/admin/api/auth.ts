@@ -3,9 +3,9 @@ import type Koa from 'koa';
 import { adminResourceId } from '../../catalog/built-ins.ts';
 import { SIGNING_ALGS } from '../../config/declarative-schema.ts';
 import type { LockState } from '../../http/middleware.ts';
+import { ADMIN_ROLE } from '../../model/admin-role.ts';
 import { findLockAccount } from '../../oidc/accounts.ts';
 import type { AdminActor } from '../admin-actor.ts';
-import { ADMIN_ROLE } from '../bootstrap.ts';
 import type { AdminApiDeps } from './route.ts';
 
 export type AdminState = LockState & { admin: AdminActor };
