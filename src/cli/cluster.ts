@@ -2,8 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { type Env, workersSetting } from '../config/env.ts';
 import { ConfigError } from '../config/schema-errors.ts';
-import type { Logger } from '../http/logger.ts';
-import { serveClusterMetrics } from '../metrics/cluster-metrics.ts';
+import { serveClusterMetrics } from '../observability/cluster-metrics.ts';
+import type { Logger } from '../observability/logger.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 
 /** A crashed worker comes back after 1 s, 2 s, 4 s, … at most 30 s; a minute of running resets it. */

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { ConfigError } from '../config/schema-errors.ts';
-import { createLogger, type Logger } from '../http/logger.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
 
 /** The CLI's own output: plain text for people, on stdout/stderr (not the JSON log). */
 export function print(line: string): void {

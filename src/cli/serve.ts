@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import type { Lock } from '../app.ts';
 import { loadEnv } from '../config/env.ts';
-import { createLogger } from '../http/logger.ts';
+import { createLogger } from '../observability/logger.ts';
 import { runCluster, workerCount } from './cluster.ts';
 import { exitWithError } from './output.ts';
 

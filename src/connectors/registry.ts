@@ -1,5 +1,5 @@
 import { sealConnectorSecrets } from '../config/connector-secrets.ts';
-import type { Logger } from '../http/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';

@@ -8,13 +8,13 @@ import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import { PasswordVerifyGate } from '../security/passwords.ts';
 import { SecretBox } from '../security/secret-box.ts';
-import type { Logger } from './logger.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { LOCK_CSP, renderView } from '../interactions/views.ts';
-import { type Metrics, routeLabel } from '../metrics/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import { type Metrics, routeLabel } from '../observability/metrics.ts';
 import {
   CLIENT_AUTH_PATHS,
   type ClientAuthGuard,
@@ -10,7 +11,6 @@ import {
 } from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
-import type { Logger } from './logger.ts';
 import { isRefusedValue, malformedJson, malformedParameters, malformedPath } from './malformed-input.ts';
 import { routedPath } from './routed-path.ts';
 

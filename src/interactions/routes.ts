@@ -8,7 +8,7 @@ import { recordAuditEvent } from '../audit/audit.ts';
 import { type ConnectorInfo, isPasswordConnector, type PasswordConnector } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
 import type { PasswordVerifyGate } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';

@@ -12,7 +12,7 @@ import { recordAuditEvent } from '../audit/audit.ts';
 import type { ConnectorInfo, UpstreamIdentity } from '../connectors/connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {

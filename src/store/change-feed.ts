@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../http/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Queryable } from './pool.ts';
 
 export type ChangeTopic = 'catalog' | 'keys';

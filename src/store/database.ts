@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
-import type { Logger } from '../http/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedDatabase, embeddedUrl, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createPool } from './pool.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLock, type Lock } from '../../src/app.ts';
 import { loadEnv } from '../../src/config/env.ts';
-import { createLogger } from '../../src/http/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { z } from 'zod';
-import type { Logger } from '../../http/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { OidcRuntime } from '../../oidc/runtime.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { AdminActor } from '../admin-actor.ts';

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Logger } from '../../http/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
 import { observed, UpstreamError, type UpstreamObserver } from '../connector.ts';
 import type { SamlConfig } from './config.ts';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Logger } from '../../http/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
   type ConnectorInfo,
