@@ -58,6 +58,11 @@ const envSchema = z
     LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
     LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
     LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
+    /** Per address, on a SAML connector's endpoints (`/saml/…`: ACS and SP metadata). */
+    LOCK_RATE_LIMIT_SAML: z.coerce.number().int().min(0).default(300),
+    /** Threads that schema-check SAML documents, and how many documents may wait for one (then 503). */
+    LOCK_SAML_VALIDATION_THREADS: z.coerce.number().int().min(1).max(32).default(2),
+    LOCK_SAML_VALIDATION_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
     LOCK_SESSION_IDLE_TIMEOUT: z.coerce
       .number()

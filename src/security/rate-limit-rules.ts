@@ -10,6 +10,8 @@ export interface RateLimitSettings {
   authorization: number;
   /** Per address, on the login form. */
   login: number;
+  /** Per address, on a SAML connector's endpoints (ACS, SP metadata); optional: 0 when absent. */
+  saml?: number;
 }
 
 /** The client a request names with HTTP Basic authentication, or as `client_id` in the query. */
@@ -32,6 +34,7 @@ function namedClient(ctx: Koa.Context): string | undefined {
 
 const byAddress = (ctx: Koa.Context) => ctx.ip;
 const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp)$/;
+const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
 
 /**
  * The rules of docs/operations.md; a limit of 0 turns a rule off. Only clients that exist are
@@ -66,6 +69,13 @@ export function rateLimitRules(
       name: 'login:address',
       limit: settings.login,
       appliesTo: (method, path) => method === 'POST' && LOGIN_FORM.test(path),
+      keyOf: byAddress,
+    },
+    {
+      // Anyone can post a document to an ACS for Lock to parse; an IdP's users arrive one login each.
+      name: 'saml:address',
+      limit: settings.saml ?? 0,
+      appliesTo: (method, path) => (method === 'GET' || method === 'POST') && SAML_ENDPOINT.test(path),
       keyOf: byAddress,
     },
   ];

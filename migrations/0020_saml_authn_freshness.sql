@@ -1,0 +1,7 @@
+-- What the IdP was asked for in each AuthnRequest, so that its answer can be held to it: a fresh
+-- authentication (ForceAuthn, at or after `issued_at`) and the client's max_age. Rows written before
+-- this migration have no `issued_at`: their `created_at` stands in.
+ALTER TABLE saml_requests
+  ADD COLUMN issued_at        timestamptz,
+  ADD COLUMN force_authn      boolean NOT NULL DEFAULT false,
+  ADD COLUMN max_age_seconds  integer;
