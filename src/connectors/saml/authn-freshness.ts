@@ -25,16 +25,16 @@ export function assertFreshEnough(
   if (instant === undefined) throw new SamlRefusal('the AuthnStatement has no AuthnInstant');
   if (instant.getTime() > now.getTime() + skewMs)
     throw new SamlRefusal(`the AuthnInstant ${instant.toISOString()} is in the future`);
-  if (request.forceAuthn && instant.getTime() < request.issuedAt.getTime() - skewMs)
-    throw new SamlRefusal(
-      `ForceAuthn: the request ${request.id} of ${request.issuedAt.toISOString()} asked the IdP to authenticate the user again, but the AuthnInstant is ${instant.toISOString()} (an earlier login)`,
-    );
   if (
     request.maxAgeSeconds !== undefined &&
     instant.getTime() < now.getTime() - request.maxAgeSeconds * 1000 - skewMs
   )
     throw new SamlRefusal(
       `max_age ${request.maxAgeSeconds}: the AuthnInstant ${instant.toISOString()} is older than the client allows`,
+    );
+  if (request.forceAuthn && instant.getTime() < request.issuedAt.getTime() - skewMs)
+    throw new SamlRefusal(
+      `ForceAuthn: the request ${request.id} of ${request.issuedAt.toISOString()} asked the IdP to authenticate the user again, but the AuthnInstant is ${instant.toISOString()} (an earlier login)`,
     );
 }
 
