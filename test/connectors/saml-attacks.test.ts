@@ -339,6 +339,33 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
     assert.match(await lastAuditReason(), /already used \(replay\)|already answered/);
   });
 
+  it('refuses a replay: one response posted 40 times at once and each completion followed — exactly one sign-in', async () => {
+    const { answer, browser } = await answerFromIdp('bob', 'bobpass');
+    const successes = async () =>
+      Number(
+        (
+          await lock.database.pool.query(
+            "SELECT count(*) FROM audit_events WHERE type = 'login.saml' AND outcome = 'success'",
+          )
+        ).rows[0].count,
+      );
+    const before = await successes();
+    const posts = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        postToAcs(answer, answer.SAMLResponse, { 'x-forwarded-for': `203.0.113.${index + 1}` }),
+      ),
+    );
+    const accepted = posts.filter((response) => response.status === 303);
+    assert.equal(accepted.length, 1, JSON.stringify(posts.map((response) => response.status)));
+    assert.equal(posts.filter((response) => response.status === 400).length, 39);
+    // The browser follows the one completion link, twice at once as well: one code, one sign-in.
+    const completion = new URL(accepted[0]!.headers.get('location')!, lock.issuer).toString();
+    const landed = await Promise.all([browser.follow(completion), browser.follow(completion)]);
+    const codes = landed.filter((done) => done.left?.startsWith(`${CALLBACK}?code=`));
+    assert.equal(codes.length, 1, landed.map((done) => done.left ?? done.response.status).join(', '));
+    assert.equal((await successes()) - before, 1);
+  });
+
   it('accepts the untouched response all the forgeries above were made of', async () => {
     const acs = await postToAcs(real.answer);
     assert.equal(acs.status, 303, pageText(await acs.text()));
