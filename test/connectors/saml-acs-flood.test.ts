@@ -131,20 +131,28 @@ describe('SAML ACS under a flood of posts', () => {
     assert.equal(after[1]!.details.refusedCount, 199);
   });
 
+  /** A real request and RelayState with SimpleSAMLphp's answer, changed after signing: its signature fails. */
+  async function tamperedAnswer() {
+    const { answer } = await answerFromIdp();
+    const tampered = encodeResponse(decodeResponse(answer.SAMLResponse).replace(/bob/g, 'alice'));
+    return { tampered, relayState: answer.RelayState! };
+  }
+
   it('posts that pass the cheap checks wait for a fixed pool: beyond its queue 503 with Retry-After; the real answer still signs in', async () => {
     const from = '198.51.100.8';
-    const genuine = await answerFromIdp();
-    // Tampered after signing: the request, RelayState and signature element are real, the signature fails.
-    const tampered = encodeResponse(decodeResponse(genuine.answer.SAMLResponse).replace(/bob/g, 'alice'));
+    // Five posts for each of eight real requests: all of them pass the cheap checks.
+    const requests = await Promise.all(Array.from({ length: 8 }, tamperedAnswer));
     const before = threads();
     const { result: answers, peak } = await sampleThreads(() =>
       Promise.all(
-        Array.from({ length: 40 }, () =>
-          post(from, tampered, genuine.answer.RelayState).then(async (response) => ({
-            status: response.status,
-            retryAfter: response.headers.get('retry-after'),
-            text: pageText(await response.text()),
-          })),
+        requests.flatMap(({ tampered, relayState }) =>
+          Array.from({ length: 5 }, () =>
+            post(from, tampered, relayState).then(async (response) => ({
+              status: response.status,
+              retryAfter: response.headers.get('retry-after'),
+              text: pageText(await response.text()),
+            })),
+          ),
         ),
       ),
     );
@@ -159,10 +167,24 @@ describe('SAML ACS under a flood of posts', () => {
     }
     assert.ok(peak - before <= 2, `threads went from ${before} to ${peak} (pool of 1)`);
 
+    const genuine = await answerFromIdp();
     const acs = await postToAcs(genuine.answer as IdpAnswer);
     assert.equal(acs.status, 303, pageText(await acs.text()));
     const done = await genuine.browser.follow(new URL(acs.headers.get('location')!, lock.issuer).toString());
     assert.ok(done.left?.startsWith(`${CALLBACK}?code=`), `landed on ${done.left}`);
+  });
+
+  it('one outstanding request buys at most five checked responses; the sixth is refused unchecked', async () => {
+    const from = '198.51.100.11';
+    const { tampered, relayState } = await tamperedAnswer();
+    for (let index = 0; index < 5; index++)
+      assert.equal((await post(from, tampered, relayState)).status, 400);
+    assert.match((await auditRowsFrom(from)).at(-1)!.reason, /signature does not verify/);
+    assert.equal((await post(from, tampered, relayState)).status, 400);
+    assert.match(
+      (await auditRowsFrom(from)).at(-1)!.reason,
+      /has had 6 responses posted; more than 5 are refused unchecked/,
+    );
   });
 
   it('rate-limits /saml/… per address (LOCK_RATE_LIMIT_SAML): 429 with Retry-After past the limit', async () => {

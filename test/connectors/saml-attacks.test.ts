@@ -45,7 +45,14 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
       // Each forgery comes from an address of its own (X-Forwarded-For): the ACS audits the first
       // refusal of a kind per address and minute in full, and only counts the rest.
       env: { LOCK_TRUST_PROXY: 'true' },
-      config: samlLockConfig([{ id: 'partner', name: 'Partner SSO', config: plainConnectorConfig() }]),
+      // Every forgery answers the one real request: let them all be checked in full.
+      config: samlLockConfig([
+        {
+          id: 'partner',
+          name: 'Partner SSO',
+          config: plainConnectorConfig({ maxResponsesPerRequest: 1000 }),
+        },
+      ]),
     });
     registration = await registerServiceProvider(lock, 'partner', PLAIN_IDP_OPTIONS);
     [attacker, idpKey] = await Promise.all([makeKeyPair('Not the IdP'), idpSigningKey()]);

@@ -114,6 +114,11 @@ export const samlConfigSchema = z
     allowInsecureMetadataUrl: z.boolean().default(false),
     /** A signature that does not verify re-reads the metadata at most this often (coalesced, per connector). */
     idpMetadataMinRefetchSeconds: seconds(10, 86_400).default(300),
+    /**
+     * Responses the ACS checks for one outstanding request; later ones are refused unchecked (an
+     * IdP posts one, a user's double submit two).
+     */
+    maxResponsesPerRequest: z.number().int().min(1).max(1000).default(5),
 
     spEntityId: z.string().min(1).max(1024).optional(),
     spCertificate: pemCertificate.optional(),

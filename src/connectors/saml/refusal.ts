@@ -12,7 +12,8 @@ export type PrecheckFailure =
   | 'unknown-request'
   | 'expired-request'
   | 'relay-state'
-  | 'replay';
+  | 'replay'
+  | 'too-many-responses';
 
 /**
  * A SAML response Lock does not accept. `reason` tells the admin exactly which check failed (it goes

@@ -64,19 +64,40 @@ export async function findOutstandingRequest(
     [id],
   );
   const row = rows[0];
-  return (
-    row && {
-      id: row.id,
-      connector: row.connector,
-      interactionUid: row.interaction_uid,
-      relayState: row.relay_state,
-      issuedAt: row.issued_at ?? row.created_at,
-      forceAuthn: row.force_authn,
-      ...(row.max_age_seconds !== null && { maxAgeSeconds: row.max_age_seconds }),
-      expiresAt: row.expires_at,
-      answered: row.answered_at !== null,
-    }
+  return row && fromRow(row);
+}
+
+function fromRow(row: RequestRow): OutstandingRequest {
+  return {
+    id: row.id,
+    connector: row.connector,
+    interactionUid: row.interaction_uid,
+    relayState: row.relay_state,
+    issuedAt: row.issued_at ?? row.created_at,
+    forceAuthn: row.force_authn,
+    ...(row.max_age_seconds !== null && { maxAgeSeconds: row.max_age_seconds }),
+    expiresAt: row.expires_at,
+    answered: row.answered_at !== null,
+  };
+}
+
+/**
+ * Counts one more response posted for the request and returns the request with the count so far
+ * (this one included); undefined when there is no such request. Concurrent callers each get their
+ * own count.
+ */
+export async function countResponseTo(
+  db: Queryable,
+  id: string,
+): Promise<(OutstandingRequest & { responses: number }) | undefined> {
+  const { rows } = await db.query<RequestRow & { responses: number }>(
+    `UPDATE saml_requests SET responses = responses + 1 WHERE id = $1
+     RETURNING id, connector, interaction_uid, relay_state, issued_at, created_at, force_authn, max_age_seconds,
+               expires_at, answered_at, responses`,
+    [id],
   );
+  const row = rows[0];
+  return row && { ...fromRow(row), responses: row.responses };
 }
 
 /** Single use: true for the one caller that answers the request, false for every later one. */

@@ -19,6 +19,7 @@ import { SamlRefusal } from './refusal.ts';
 import { isKnownAssertionId, rememberAssertionId } from './replay-cache.ts';
 import {
   answerRequest,
+  countResponseTo,
   findOutstandingRequest,
   saveOutstandingRequest,
   takeAnsweredRequest,
@@ -366,7 +367,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     assertionId: string | undefined,
     relayState: string | undefined,
   ): Promise<void> {
-    const request = await findOutstandingRequest(this.#db, inResponseTo);
+    const request = await countResponseTo(this.#db, inResponseTo);
     if (!request || request.connector !== this.id) {
       const issuer = (await this.#metadata.descriptor()).entityId;
       if (assertionId !== undefined && (await isKnownAssertionId(this.#db, { issuer, id: assertionId })))
@@ -387,6 +388,13 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       });
     if (request.answered)
       throw new SamlRefusal(`the request ${request.id} was already answered`, { precheck: 'replay' });
+    // One outstanding request must not have any number of documents schema- and signature-checked.
+    const limit = this.config.maxResponsesPerRequest;
+    if (request.responses > limit)
+      throw new SamlRefusal(
+        `the request ${request.id} has had ${request.responses} responses posted; more than ${limit} are refused unchecked (maxResponsesPerRequest)`,
+        { precheck: 'too-many-responses' },
+      );
   }
 
   #skewMs(): number {

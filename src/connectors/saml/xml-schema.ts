@@ -86,6 +86,8 @@ class SchemaValidatorPool {
     this.#started++;
     const worker = new Worker(new URL('./xml-schema-worker.ts', import.meta.url), {
       workerData: { schemas: SCHEMAS },
+      // A small heap: each run leaves an instance's worth of garbage, collected early this way.
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
     });
     worker.on('message', (result: SchemaJobResult) => {
       const pending = this.#running.get(worker);
