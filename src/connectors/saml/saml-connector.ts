@@ -369,8 +369,16 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   ): Promise<void> {
     const request = await countResponseTo(this.#db, inResponseTo);
     if (!request || request.connector !== this.id) {
-      const issuer = (await this.#metadata.descriptor()).entityId;
-      if (assertionId !== undefined && (await isKnownAssertionId(this.#db, { issuer, id: assertionId })))
+      // Only to name a replay as such: without usable metadata it stays "not a request".
+      const issuer = await this.#metadata.descriptor().then(
+        (idp) => idp.entityId,
+        () => undefined,
+      );
+      if (
+        issuer !== undefined &&
+        assertionId !== undefined &&
+        (await isKnownAssertionId(this.#db, { issuer, id: assertionId }))
+      )
         throw new SamlRefusal(`the assertion ${assertionId} was already used (replay)`, {
           precheck: 'replay',
         });
