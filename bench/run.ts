@@ -8,6 +8,7 @@ import { cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/security/passwords.ts';
+import { measureAcsFlood, renderAcsFlood } from './lib/acs-flood.ts';
 import { measureCpuRate } from './lib/cpu-rate.ts';
 import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
 import { compareHttp, sendRequests } from './lib/http-load.ts';
@@ -186,6 +187,17 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
     }
   });
   report.db = { ...dbWork, idle: idleRate };
+
+  progress(
+    `measuring Lock while its SAML ACS is flooded (${settings.durationS} s before, ${settings.durationS} s during)…`,
+  );
+  const acsFlood = await measureAcsFlood({
+    databaseUrl: (await postgres.createDatabase()).url,
+    clientSecret,
+    durationS: settings.durationS,
+  });
+  report.acsFlood = acsFlood;
+  report.problems.push(...acsFlood.problems);
 }
 
 const WORKERS = 2;
@@ -318,6 +330,7 @@ try {
 
 progress('');
 progress(renderReport(report));
+if (report.acsFlood) progress(`\n${renderAcsFlood(report.acsFlood)}`);
 const resultsDir = resolve(import.meta.dirname, 'results');
 const written = await writeReport(report, resultsDir);
 progress(`\nfigures written to ${relative(process.cwd(), written)}`);

@@ -8,6 +8,7 @@ import { recordAuditEvent } from './audit/audit.ts';
 import { applyDeclarativeConfig } from './config/apply.ts';
 import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
+import { configureSchemaValidation } from './connectors/saml/xml-schema.ts';
 import { createHttpApp } from './http/app.ts';
 import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
@@ -93,6 +94,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       );
     }
 
+    configureSchemaValidation({
+      threads: env.LOCK_SAML_VALIDATION_THREADS,
+      queue: env.LOCK_SAML_VALIDATION_QUEUE,
+    });
     const metrics = new Metrics(pool);
     const rateLimiter = new RateLimiter(
       pool,
@@ -102,6 +107,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
           authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
           login: env.LOCK_RATE_LIMIT_LOGIN,
+          saml: env.LOCK_RATE_LIMIT_SAML,
         },
         (clientId) => runtime.state.catalog.clients.has(clientId),
       ),

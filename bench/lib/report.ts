@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AcsFloodFigures } from './acs-flood.ts';
 import type { CpuRate } from './cpu-rate.ts';
 import type { DbWorkPerRequest, IdleRate, WorkCount } from './db-activity.ts';
 import type { HttpFigures } from './http-load.ts';
@@ -71,6 +72,8 @@ export interface BenchReport {
   db?: DbWorkPerRequest & { idle: IdleRate };
   /** Whole user flows over HTTP against Lock, with the ceiling or target they are held to. */
   flows: FlowRow[];
+  /** bench/lib/acs-flood.ts: Lock's RSS and latency while its SAML ACS is flooded. */
+  acsFlood?: AcsFloodFigures;
   /** Anything that makes the run a failure: the figures above are not to be trusted. */
   problems: string[];
 }

@@ -14,6 +14,10 @@ export interface LockStartOptions {
   clientSecret: string;
   /** `LOCK_WORKERS`: a cluster of this many worker processes. */
   workers?: number;
+  /** YAML appended to the declarative file (e.g. a `connectors:` block). */
+  extraConfig?: string;
+  /** Extra environment, over the defaults below. */
+  env?: Record<string, string>;
 }
 
 /** `node src/main.ts` as production runs it, against an external (to Lock) database. */
@@ -21,7 +25,7 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   const keysDir = join(options.stateDir, 'keys');
   const configFile = join(options.stateDir, 'lock.yaml');
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
-  await writeFile(configFile, lockConfigYaml());
+  await writeFile(configFile, lockConfigYaml() + (options.extraConfig ?? ''));
   const port = await findFreePort();
   return startServerProcess({
     name: options.workers ? `Lock, ${options.workers} workers` : 'Lock',
@@ -45,6 +49,7 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
       LOCK_RATE_LIMIT_LOGIN: String(RATE_LIMIT_OUT_OF_REACH),
       [CLIENT_SECRET_ENV]: options.clientSecret,
       [USER_PASSWORD_ENV]: options.clientSecret,
+      ...options.env,
     },
   });
 }

@@ -61,6 +61,11 @@ const envSchema = z
     /** Password verifies (argon2) one process runs at once, and sign-ins that may wait for one: docs/passwords.md. */
     LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
     LOCK_PASSWORD_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(64),
+    /** Per address, on a SAML connector's endpoints (`/saml/…`: ACS and SP metadata). */
+    LOCK_RATE_LIMIT_SAML: z.coerce.number().int().min(0).default(300),
+    /** Threads that schema-check SAML documents, and how many documents may wait for one (then 503). */
+    LOCK_SAML_VALIDATION_THREADS: z.coerce.number().int().min(1).max(32).default(2),
+    LOCK_SAML_VALIDATION_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
     LOCK_SESSION_IDLE_TIMEOUT: z.coerce
       .number()

@@ -131,6 +131,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     provider: () => options.runtime.state.provider,
     connectors: () => options.runtime.state.connectors,
     client: (clientId) => options.runtime.state.catalog.clients.get(clientId),
+    now: options.now,
   });
   app.use(sso.routes());
   app.use(sso.allowedMethods());

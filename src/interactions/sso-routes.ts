@@ -12,9 +12,11 @@ import {
   type SamlConnector,
   type UnsolicitedOutcome,
 } from '../connectors/saml/saml-connector.ts';
+import { SchemaValidatorBusy } from '../connectors/saml/xml-schema.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
+import { RefusalAudit } from './refusal-audit.ts';
 import { LOCK_CSP, renderView } from './views.ts';
 
 export interface SsoRouteOptions {
@@ -23,6 +25,7 @@ export interface SsoRouteOptions {
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   /** The catalog's client of this id, read at each use (IdP-initiated logins land in one). */
   client: (clientId: string) => { grantTypes: readonly string[] } | undefined;
+  now?: () => Date;
 }
 
 type Context = Koa.ParameterizedContext<LockState>;
@@ -67,20 +70,29 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     return isSamlConnector(connector) ? connector : undefined;
   };
 
+  const auditEvent = (
+    ctx: Context,
+    connector: SamlConnector,
+    event: Partial<Parameters<typeof recordAuditEvent>[1]>,
+  ): Parameters<typeof recordAuditEvent>[1] => ({
+    type: AUDIT_TYPE,
+    outcome: 'failure',
+    connector: connector.id,
+    ip: ctx.ip,
+    userAgent: ctx.get('user-agent'),
+    requestId: ctx.state.requestId,
+    ...event,
+  });
   const audit = (
     ctx: Context,
     connector: SamlConnector,
     event: Partial<Parameters<typeof recordAuditEvent>[1]>,
-  ) =>
-    recordAuditEvent(options.pool, {
-      type: AUDIT_TYPE,
-      outcome: 'failure',
-      connector: connector.id,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
-      requestId: ctx.state.requestId,
-      ...event,
-    });
+  ) => recordAuditEvent(options.pool, auditEvent(ctx, connector, event));
+  // What anyone can post to an ACS in bulk is audited in aggregate (refusal-audit.ts).
+  const bulkRefusals = new RefusalAudit(
+    (event) => recordAuditEvent(options.pool, event),
+    options.now ?? (() => new Date()),
+  );
 
   router.get('/interaction/:uid/sso/:connector', async (ctx) => {
     const found = await options.provider().interactionDetails(ctx.req, ctx.res);
@@ -88,12 +100,16 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     if (found.uid !== ctx.params.uid || found.prompt.name !== 'login' || !connector)
       return renderError(ctx, 400, 'This sign-in link is not valid', START_AGAIN);
     const reasons = found.prompt.reasons ?? [];
+    const maxAge = found.params.max_age;
+    const maxAgeSeconds = maxAge === undefined ? undefined : Number(maxAge);
     let started: Awaited<ReturnType<SamlConnector['startLogin']>>;
     try {
       started = await connector.startLogin({
         interactionUid: found.uid,
-        // The client asked for a fresh login (prompt=login, max_age): so must the IdP.
-        forceAuthn: reasons.includes('login_prompt') || reasons.includes('max_age'),
+        // The client asked for a fresh login (prompt=login, max_age): so must the IdP, and its
+        // AuthnInstant is then checked against the request (and max_age) when it answers.
+        forceAuthn: reasons.includes('login_prompt') || maxAgeSeconds !== undefined,
+        ...(maxAgeSeconds !== undefined && Number.isSafeInteger(maxAgeSeconds) && { maxAgeSeconds }),
       });
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -139,12 +155,30 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       });
     } catch (error) {
       if (error instanceof SamlRefusal) {
-        await audit(ctx, connector, { reason: `SAML response refused: ${error.reason}` });
+        const event = auditEvent(ctx, connector, { reason: `SAML response refused: ${error.reason}` });
+        if (error.precheck !== undefined) await bulkRefusals.refused(event, error.precheck);
+        else await recordAuditEvent(options.pool, event);
         return renderError(
           ctx,
           400,
           `Sign-in with ${connector.name} failed`,
           `The answer from ${connector.name} could not be accepted. ${START_AGAIN}`,
+        );
+      }
+      if (error instanceof SchemaValidatorBusy) {
+        await bulkRefusals.refused(
+          auditEvent(ctx, connector, {
+            outcome: 'error',
+            reason: `SAML response not checked: ${error.message}`,
+          }),
+          'validator-busy',
+        );
+        ctx.set('Retry-After', '5');
+        return renderError(
+          ctx,
+          503,
+          `Sign-in with ${connector.name} is busy`,
+          'Too many sign-ins are being checked right now. Please try again in a moment.',
         );
       }
       if (!(error instanceof UpstreamError)) throw error;
@@ -207,6 +241,8 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         login: {
           accountId: identity.sub,
           remember: true,
+          // auth_time: when the IdP authenticated the user, not when Lock heard of it.
+          ...(login.authTime !== undefined && { ts: login.authTime }),
           ...(amr.length > 0 && { amr }),
           ...(login.authnContextClassRef !== undefined && { acr: login.authnContextClassRef }),
         },
@@ -318,6 +354,7 @@ export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'conne
         login: {
           accountId: identity.sub,
           remember: true,
+          ...(login.authTime !== undefined && { ts: login.authTime }),
           ...(amr.length > 0 && { amr }),
           ...(login.authnContextClassRef !== undefined && { acr: login.authnContextClassRef }),
         },

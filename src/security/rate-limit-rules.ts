@@ -11,6 +11,8 @@ export interface RateLimitSettings {
   authorization: number;
   /** Per address, on the login form. */
   login: number;
+  /** Per address, on a SAML connector's endpoints (ACS, SP metadata); optional: 0 when absent. */
+  saml?: number;
 }
 
 /** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
@@ -23,6 +25,7 @@ function namedClient(ctx: Koa.Context): string | undefined {
 
 const byAddress = (ctx: Koa.Context) => ctx.ip;
 const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp)$/;
+const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
 
 /**
  * The rules of docs/operations.md; a limit of 0 turns a rule off. Only clients that exist are
@@ -57,6 +60,13 @@ export function rateLimitRules(
       name: 'login:address',
       limit: settings.login,
       appliesTo: (method, path) => method === 'POST' && LOGIN_FORM.test(path),
+      keyOf: byAddress,
+    },
+    {
+      // Anyone can post a document to an ACS for Lock to parse; an IdP's users arrive one login each.
+      name: 'saml:address',
+      limit: settings.saml ?? 0,
+      appliesTo: (method, path) => (method === 'GET' || method === 'POST') && SAML_ENDPOINT.test(path),
       keyOf: byAddress,
     },
   ];

@@ -294,7 +294,12 @@ describe('admin API: connectors', () => {
         id: 'partner',
         type: 'saml',
         name: 'Partner SSO',
-        config: { idpMetadataXml: await idpMetadata('https://idp.example.com'), groupsAttribute: 'groups' },
+        config: {
+          idpMetadataXml: await idpMetadata('https://idp.example.com'),
+          groupsAttribute: 'groups',
+          // The re-import below is by an http:// URL (a local test server).
+          allowInsecureMetadataUrl: true,
+        },
       },
     });
     assert.equal(created.status, 201, created.text);

@@ -42,7 +42,17 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   before(async () => {
     lock = await startLock({
       now: () => new Date(Date.now() + clockOffset),
-      config: samlLockConfig([{ id: 'partner', name: 'Partner SSO', config: plainConnectorConfig() }]),
+      // Each forgery comes from an address of its own (X-Forwarded-For): the ACS audits the first
+      // refusal of a kind per address and minute in full, and only counts the rest.
+      env: { LOCK_TRUST_PROXY: 'true' },
+      // Every forgery answers the one real request: let them all be checked in full.
+      config: samlLockConfig([
+        {
+          id: 'partner',
+          name: 'Partner SSO',
+          config: plainConnectorConfig({ maxResponsesPerRequest: 1000 }),
+        },
+      ]),
     });
     registration = await registerServiceProvider(lock, 'partner', PLAIN_IDP_OPTIONS);
     [attacker, idpKey] = await Promise.all([makeKeyPair('Not the IdP'), idpSigningKey()]);
@@ -78,8 +88,11 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
   }
 
   /** Posts a forged Response as the IdP's page would, and checks that Lock refused it and why. */
+  let forger = 0;
   async function assertRefused(xml: string, reason: RegExp, answer: IdpAnswer = real.answer) {
-    const response = await postToAcs(answer, encodeResponse(xml));
+    const response = await postToAcs(answer, encodeResponse(xml), {
+      'x-forwarded-for': `192.0.2.${++forger}`,
+    });
     const text = pageText(await response.text());
     assert.equal(response.status, 400, text);
     assert.equal(response.headers.get('location'), null, 'no way on to the interaction');
@@ -120,7 +133,7 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
     removeSignature(response);
     removeSignature(assertion);
     escalate(document);
-    await assertRefused(serializeXml(document), /the Assertion is not signed/);
+    await assertRefused(serializeXml(document), /the Response carries no signature/);
   });
 
   it('refuses a signature by another key (its certificate in KeyInfo)', async () => {
@@ -298,7 +311,7 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
 
   it('refuses two root elements', async () => {
     const xml = decodeResponse(real.answer.SAMLResponse);
-    await assertRefused(xml + xml, /protocol schema: .*Extra content at the end of the document/);
+    await assertRefused(xml + xml, /not well-formed XML|root elements/);
   });
 
   it('refuses a DOCTYPE with an entity', async () => {
@@ -331,6 +344,33 @@ describe('SAML connector refuses forged, replayed and misdirected responses', ()
     const responses = await Promise.all([postToAcs(answer), postToAcs(answer)]);
     assert.deepEqual(responses.map((response) => response.status).sort(), [303, 400]);
     assert.match(await lastAuditReason(), /already used \(replay\)|already answered/);
+  });
+
+  it('refuses a replay: one response posted 40 times at once and each completion followed — exactly one sign-in', async () => {
+    const { answer, browser } = await answerFromIdp('bob', 'bobpass');
+    const successes = async () =>
+      Number(
+        (
+          await lock.database.pool.query(
+            "SELECT count(*) FROM audit_events WHERE type = 'login.saml' AND outcome = 'success'",
+          )
+        ).rows[0].count,
+      );
+    const before = await successes();
+    const posts = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        postToAcs(answer, answer.SAMLResponse, { 'x-forwarded-for': `203.0.113.${index + 1}` }),
+      ),
+    );
+    const accepted = posts.filter((response) => response.status === 303);
+    assert.equal(accepted.length, 1, JSON.stringify(posts.map((response) => response.status)));
+    assert.equal(posts.filter((response) => response.status === 400).length, 39);
+    // The browser follows the one completion link, twice at once as well: one code, one sign-in.
+    const completion = new URL(accepted[0]!.headers.get('location')!, lock.issuer).toString();
+    const landed = await Promise.all([browser.follow(completion), browser.follow(completion)]);
+    const codes = landed.filter((done) => done.left?.startsWith(`${CALLBACK}?code=`));
+    assert.equal(codes.length, 1, landed.map((done) => done.left ?? done.response.status).join(', '));
+    assert.equal((await successes()) - before, 1);
   });
 
   it('accepts the untouched response all the forgeries above were made of', async () => {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import pino from 'pino';
 import { CONNECTOR_CONFIG_SCHEMAS } from '../../src/connectors/config-schemas.ts';
+import type { SamlConfig } from '../../src/connectors/saml/config.ts';
+import { IdpMetadataSource } from '../../src/connectors/saml/idp-metadata-source.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { startLock } from '../helpers/lock.ts';
+import { plainConnectorConfig, samlLockConfig } from './saml-fixtures.ts';
 import { makeKeyPair } from './saml-helpers.ts';
 
 // The config a connector of type saml is saved with (declarative file, admin API): refused with a
@@ -135,6 +141,11 @@ describe('SAML connector config', () => {
       /idpInitiated.loginTtlSeconds/,
     ],
   ];
+  cases.push([
+    'a plain-http metadata URL without allowInsecureMetadataUrl',
+    () => ({ idpMetadataUrl: 'http://idp.example.com/metadata' }),
+    /^idpMetadataUrl: must be an https:\/\/ URL: over plain http anyone on the path can swap the IdP signing certificate/,
+  ]);
   for (const [what, config, expected] of cases)
     it(`refuses ${what}`, () => {
       const found = problems(config());
@@ -177,5 +188,57 @@ describe('SAML connector config', () => {
         }),
         [],
       );
+  });
+
+  it('accepts a plain-http metadata URL only with allowInsecureMetadataUrl: true (development)', () => {
+    assert.deepEqual(
+      problems({ idpMetadataUrl: 'http://idp.example.com/metadata', allowInsecureMetadataUrl: true }),
+      [],
+    );
+  });
+
+  it('Lock does not start with the real IdP’s http:// metadata URL without the flag, naming the field', async () => {
+    const config = plainConnectorConfig();
+    delete (config as Record<string, unknown>).allowInsecureMetadataUrl;
+    const started = await startLock({
+      config: samlLockConfig([{ id: 'partner', name: 'Partner SSO', config }]),
+    }).then(
+      async (lock) => {
+        await lock.close();
+        await lock.database.drop();
+        return undefined;
+      },
+      (error: Error) => error,
+    );
+    assert.ok(started, 'Lock started with a plain-http metadata URL');
+    assert.match(started.message, /connectors\[1\]\.config\.idpMetadataUrl: must be an https:\/\/ URL/);
+    assert.match(started.message, /allowInsecureMetadataUrl/);
+  });
+
+  it('with the flag, every load of http:// metadata warns in the log', async () => {
+    const database = await createTestDatabase();
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    let clock = Date.now();
+    const source = new IdpMetadataSource({
+      connectorId: 'partner',
+      config: schema.parse(plainConnectorConfig({ idpMetadataRefreshSeconds: 60 })) as SamlConfig,
+      db: database.pool,
+      log,
+      now: () => new Date(clock),
+    });
+    try {
+      const idp = await source.descriptor();
+      assert.match(idp.ssoRedirectUrl, /^http:\/\/127\.0\.0\.2:/);
+      clock += 61_000;
+      await source.descriptor();
+      const warnings = lines.filter((line) =>
+        /plain http \(allowInsecureMetadataUrl\).*development only/.test(line),
+      );
+      assert.equal(warnings.length, 2, lines.join('\n'));
+      assert.match(warnings[0]!, /"connector":"partner"/);
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -12,6 +12,8 @@ export const URI_ATTRIBUTES = {
 /** A connector for the IdP's plain SP entry: transient NameID, the user id from `uid`, basic names. */
 export const plainConnectorConfig = (extra: Record<string, unknown> = {}) => ({
   idpMetadataUrl: simpleSamlPhp().metadataUrl,
+  // The test IdP serves its metadata over plain http (saml-config.test.ts proves that needs this flag).
+  allowInsecureMetadataUrl: true,
   nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
   userIdAttribute: 'uid',
   usernameAttribute: 'uid',
@@ -34,6 +36,7 @@ export const PLAIN_IDP_OPTIONS = {
  */
 export const secureConnectorConfig = (keys: { certificate: string; privateKey: string }) => ({
   idpMetadataUrl: simpleSamlPhp().metadataUrl,
+  allowInsecureMetadataUrl: true,
   spCertificate: keys.certificate,
   spPrivateKey: keys.privateKey,
   signAuthnRequests: true,

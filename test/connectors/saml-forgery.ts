@@ -88,3 +88,27 @@ export function signElement(
   });
   return signer.getSignedXml();
 }
+
+/**
+ * A real base64 SAML Response, changed by `edit`, then signed again — assertion, then Response —
+ * with `key` (the IdP's own key, to test the checks behind the signature).
+ */
+export function resignResponse(
+  base64: string,
+  key: { privateKey: string; certificate: string },
+  edit: (document: Document) => void,
+): string {
+  const document = parseXml(decodeResponse(base64));
+  const response = document.documentElement;
+  const assertion = child(response, 'Assertion');
+  removeSignature(response);
+  removeSignature(assertion);
+  edit(document);
+  const signedAssertion = signElement(serializeXml(document), assertion.getAttribute('ID')!, key);
+  return encodeResponse(signElement(signedAssertion, response.getAttribute('ID')!, key));
+}
+
+/** The AuthnInstant of a base64 SAML Response's (unencrypted) assertion. */
+export function authnInstantOf(base64: string): Date {
+  return new Date(find(parseXml(decodeResponse(base64)), 'AuthnStatement').getAttribute('AuthnInstant')!);
+}

@@ -129,11 +129,15 @@ export function readAutoPostForm(html: string): IdpAnswer {
  * The IdP's page POSTs the response to Lock cross-site: a browser sends none of Lock's
  * SameSite=Lax cookies with it, so neither does this.
  */
-export async function postToAcs(answer: IdpAnswer, samlResponse = answer.SAMLResponse) {
+export async function postToAcs(
+  answer: IdpAnswer,
+  samlResponse = answer.SAMLResponse,
+  headers: Record<string, string> = {},
+) {
   return fetch(answer.acsUrl, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams({
       SAMLResponse: samlResponse,
       ...(answer.RelayState !== undefined && { RelayState: answer.RelayState }),

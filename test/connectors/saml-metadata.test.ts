@@ -6,6 +6,7 @@ import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { CALLBACK } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 import { PLAIN_IDP_OPTIONS, plainConnectorConfig, samlLockConfig } from './saml-fixtures.ts';
+import { decodeResponse, encodeResponse } from './saml-forgery.ts';
 import {
   makeKeyPair,
   pageText,
@@ -60,10 +61,11 @@ describe('SAML connector: IdP metadata from a URL', () => {
   });
 
   /** A Lock whose connector reads the metadata from the test's server, registered at the IdP. */
-  async function lockWith(config: Record<string, unknown>, reuse?: RunningLock) {
+  async function lockWith(config: Record<string, unknown>, reuse?: RunningLock, now?: () => Date) {
     const lock = await startLock({
       config: samlLockConfig([{ id: 'partner', name: 'Partner SSO', config: plainConnectorConfig(config) }]),
       ...(reuse && { database: reuse.database, keysDir: reuse.keysDir }),
+      ...(now && { now }),
     });
     const registration = await registerServiceProvider(lock, 'partner', PLAIN_IDP_OPTIONS);
     cleanups.push(() => registration.unregister());
@@ -132,6 +134,51 @@ describe('SAML connector: IdP metadata from a URL', () => {
     assert.equal(acs.status, 303, pageText(await acs.text()));
     const done = await browser.follow(new URL(acs.headers.get('location')!, lock.issuer).toString());
     assert.ok(done.left?.startsWith(`${CALLBACK}?code=`), `landed on ${done.left}`);
+  });
+
+  it('badly signed posts re-read the metadata at most once per idpMetadataMinRefetchSeconds, coalesced', async () => {
+    server.mode = 'real';
+    let clockOffset = 0;
+    const lock = await lockWith(
+      { idpMetadataUrl: url, idpMetadataRefreshSeconds: 3600 },
+      undefined,
+      () => new Date(Date.now() + clockOffset),
+    );
+    cleanups.push(
+      () => lock.close(),
+      () => lock.database.drop(),
+    );
+    // A real request and RelayState with the IdP's answer, changed after signing: its signature fails.
+    // (At most five responses per request are checked: each round uses requests of its own.)
+    const tamperedPoster = async () => {
+      const browser = new UserAgent(lock.issuer);
+      const toIdp = await browser.follow((await webAppAuthorization(lock, { connector: 'partner' })).url);
+      const answer = await signInAtIdp(new UserAgent(simpleSamlPhp().origin), toIdp.left!, 'bob', 'bobpass');
+      const tampered = encodeResponse(decodeResponse(answer.SAMLResponse).replace(/bob/g, 'alice'));
+      return async () => {
+        const response = await postToAcs(answer, tampered);
+        await response.arrayBuffer();
+        return response.status;
+      };
+    };
+
+    const first = await Promise.all(Array.from({ length: 4 }, tamperedPoster));
+    const before = server.fetches;
+    const statuses = await Promise.all(
+      first.flatMap((postTampered) => Array.from({ length: 5 }, postTampered)),
+    );
+    assert.deepEqual(new Set(statuses), new Set([400]));
+    assert.equal(server.fetches - before, 1, '20 concurrent bad signatures: one re-read');
+
+    const second = await tamperedPoster();
+    clockOffset = 120_000; // past the 30 s an earlier version waited, within the default 300 s
+    for (let index = 0; index < 5; index++) assert.equal(await second(), 400);
+    assert.equal(server.fetches - before, 1, 'no second re-read within idpMetadataMinRefetchSeconds');
+
+    const third = await tamperedPoster();
+    clockOffset = 301_000;
+    assert.equal(await third(), 400);
+    assert.equal(server.fetches - before, 2, 'after the interval a bad signature may re-read it again');
   });
 
   it('answers 503 and audits why when the metadata URL is down and no copy was ever saved', async () => {

@@ -108,6 +108,18 @@ export const samlConfigSchema = z
     idpMetadataTimeoutSeconds: seconds(1, 60).default(5),
     /** When set, the metadata must describe this entity (a guard against a wrong or swapped URL). */
     idpEntityId: z.string().min(1).max(1024).optional(),
+    /**
+     * Development only: accept an `http://` idpMetadataUrl. Whoever sits on that path can swap in
+     * their own signing certificate and sign in as anyone; every load warns in the log.
+     */
+    allowInsecureMetadataUrl: z.boolean().default(false),
+    /** A signature that does not verify re-reads the metadata at most this often (coalesced, per connector). */
+    idpMetadataMinRefetchSeconds: seconds(10, 86_400).default(300),
+    /**
+     * Responses the ACS checks for one outstanding request; later ones are refused unchecked (an
+     * IdP posts one, a user's double submit two).
+     */
+    maxResponsesPerRequest: z.number().int().min(1).max(1000).default(5),
 
     spEntityId: z.string().min(1).max(1024).optional(),
     spCertificate: pemCertificate.optional(),
@@ -203,9 +215,30 @@ export const samlConfigSchema = z
         message:
           'wantAssertionsEncrypted needs spEncryptionCertificate and spEncryptionPrivateKey (or spCertificate and spPrivateKey)',
       });
-  }, evenWithOtherProblems);
+  }, evenWithOtherProblems)
+  .superRefine(requireHttpsMetadataUrl, evenWithOtherProblems);
 
 export type SamlConfig = z.output<typeof samlConfigSchema>;
+
+/**
+ * The metadata names the certificates every login is checked against: fetched over plain http, it
+ * is whatever a machine on the path says. https, or the explicit development flag.
+ */
+/** Runs even when other fields failed (every problem at once), so it reads its fields defensively. */
+function requireHttpsMetadataUrl(
+  config: { idpMetadataUrl?: unknown; allowInsecureMetadataUrl?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const url = config.idpMetadataUrl;
+  if (typeof url !== 'string' || !URL.canParse(url) || config.allowInsecureMetadataUrl === true) return;
+  if (new URL(url).protocol !== 'https:')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['idpMetadataUrl'],
+      message:
+        'must be an https:// URL: over plain http anyone on the path can swap the IdP signing certificate and sign in as anyone (use https, idpMetadataFile or idpMetadataXml; allowInsecureMetadataUrl: true only for development)',
+    });
+}
 
 function requirePair(
   ctx: z.RefinementCtx,

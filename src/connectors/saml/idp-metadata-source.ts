@@ -9,8 +9,6 @@ import { findStoredMetadata, saveStoredMetadata } from './metadata-store.ts';
 const MAX_METADATA_BYTES = 10 * 1024 * 1024;
 // A URL that failed is tried again this soon at most (or at the configured interval, if shorter).
 const RETRY_AFTER_FAILURE_MS = 60_000;
-// An unverifiable signature may mean the IdP rotated its key: re-read the metadata, at most this often.
-const MIN_FORCED_REFRESH_MS = 30_000;
 
 export interface MetadataSourceOptions {
   connectorId: string;
@@ -27,6 +25,8 @@ interface Current {
   refreshAt: number;
   /** File sources: the mtime the descriptor was read at. */
   fileVersion?: number;
+  /** URL sources: when the copy was fetched (by this process or another). */
+  fetchedAt?: number;
 }
 
 /**
@@ -39,7 +39,8 @@ export class IdpMetadataSource {
   readonly #options: MetadataSourceOptions;
   #current: Current | undefined;
   #loading: Promise<IdpDescriptor> | undefined;
-  #lastForcedRefresh = 0;
+  #lastForcedRefresh = Number.NEGATIVE_INFINITY;
+  #forcedRefresh: Promise<IdpDescriptor | undefined> | undefined;
 
   constructor(options: MetadataSourceOptions) {
     this.#options = options;
@@ -56,14 +57,42 @@ export class IdpMetadataSource {
   }
 
   /**
-   * Reads the source again now (rate-limited), for when a signature did not verify. Resolves with
-   * the new descriptor when its signing certificates changed, else undefined.
+   * Reads the source again, for when a signature did not verify (the IdP may have rolled its key
+   * over). Anyone can post a badly signed response, so this is bounded: at most once per
+   * `idpMetadataMinRefetchSeconds` per connector — across processes too, by the copy saved in
+   * PostgreSQL — and concurrent callers share the one read in flight. Resolves with the new
+   * descriptor when its signing certificates changed, else undefined.
    */
-  async refreshSigningCertificates(): Promise<IdpDescriptor | undefined> {
-    if (this.#options.config.idpMetadataXml !== undefined) return undefined;
-    if (this.#now() - this.#lastForcedRefresh < MIN_FORCED_REFRESH_MS) return undefined;
+  refreshSigningCertificates(): Promise<IdpDescriptor | undefined> {
+    if (this.#options.config.idpMetadataXml !== undefined) return Promise.resolve(undefined);
+    if (this.#forcedRefresh) return this.#forcedRefresh;
+    if (this.#now() - this.#lastForcedRefresh < this.#options.config.idpMetadataMinRefetchSeconds * 1000)
+      return Promise.resolve(undefined);
     this.#lastForcedRefresh = this.#now();
+    this.#forcedRefresh = this.#refreshNow().finally(() => {
+      this.#forcedRefresh = undefined;
+    });
+    return this.#forcedRefresh;
+  }
+
+  async #refreshNow(): Promise<IdpDescriptor | undefined> {
+    const { config, db, connectorId } = this.#options;
     const before = this.#current?.descriptor.signingCertificates.join();
+    if (config.idpMetadataUrl !== undefined) {
+      // Another process fetched a newer copy within the interval: take it instead of fetching again.
+      const stored = await findStoredMetadata(db, connectorId, config.idpMetadataUrl);
+      const fetchedAt = stored?.fetchedAt.getTime() ?? Number.NEGATIVE_INFINITY;
+      const minMs = config.idpMetadataMinRefetchSeconds * 1000;
+      if (stored && fetchedAt > (this.#current?.fetchedAt ?? 0) && fetchedAt + minMs > this.#now()) {
+        const descriptor = await this.#read(stored.xml, config.idpMetadataUrl);
+        this.#current = {
+          descriptor,
+          refreshAt: fetchedAt + config.idpMetadataRefreshSeconds * 1000,
+          fetchedAt,
+        };
+        return descriptor.signingCertificates.join() === before ? undefined : descriptor;
+      }
+    }
     if (this.#current) this.#current.refreshAt = 0;
     const after = await this.descriptor();
     return after.signingCertificates.join() === before ? undefined : after;
@@ -82,11 +111,20 @@ export class IdpMetadataSource {
   async #fromUrl(url: string): Promise<IdpDescriptor> {
     const { db, connectorId, config, log } = this.#options;
     const refreshMs = config.idpMetadataRefreshSeconds * 1000;
+    if (new URL(url).protocol !== 'https:')
+      log.warn(
+        { connector: connectorId, url },
+        'SAML connector reads its IdP metadata over plain http (allowInsecureMetadataUrl): anyone on the path can replace the IdP signing certificate — development only',
+      );
     const stored = this.#current ? undefined : await findStoredMetadata(db, connectorId, url);
     // Another process fetched it recently: use that copy.
     if (stored && stored.fetchedAt.getTime() + refreshMs > this.#now()) {
       const descriptor = await this.#read(stored.xml, url);
-      this.#current = { descriptor, refreshAt: stored.fetchedAt.getTime() + refreshMs };
+      this.#current = {
+        descriptor,
+        refreshAt: stored.fetchedAt.getTime() + refreshMs,
+        fetchedAt: stored.fetchedAt.getTime(),
+      };
       return descriptor;
     }
     try {
@@ -95,7 +133,7 @@ export class IdpMetadataSource {
       );
       const descriptor = await this.#read(xml, url);
       await saveStoredMetadata(db, connectorId, url, { xml, fetchedAt: new Date(this.#now()) });
-      this.#current = { descriptor, refreshAt: this.#now() + refreshMs };
+      this.#current = { descriptor, refreshAt: this.#now() + refreshMs, fetchedAt: this.#now() };
       return descriptor;
     } catch (error) {
       const fallback = this.#current?.descriptor ?? (stored && (await this.#read(stored.xml, url)));

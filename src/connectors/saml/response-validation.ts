@@ -151,15 +151,25 @@ export async function validateSamlResponse(
   return result;
 }
 
-function decodeBase64Xml(encoded: string): string {
+/** The SAMLResponse form value as XML text: base64, at most MAX_RESPONSE_BYTES, UTF-8. */
+export function decodeBase64Xml(encoded: string): string {
+  if (encoded.length > Math.ceil((MAX_RESPONSE_BYTES * 4) / 3) + 4096)
+    throw new SamlRefusal(`SAMLResponse is larger than ${MAX_RESPONSE_BYTES} bytes`, {
+      precheck: 'too-large',
+    });
   const compact = encoded.replace(/\s+/g, '');
   if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
-    throw new SamlRefusal('SAMLResponse is not base64');
+    throw new SamlRefusal('SAMLResponse is not base64', { precheck: 'not-base64' });
   const bytes = Buffer.from(compact, 'base64');
   if (bytes.length > MAX_RESPONSE_BYTES)
-    throw new SamlRefusal(`SAMLResponse is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  const xml = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  return xml;
+    throw new SamlRefusal(`SAMLResponse is larger than ${MAX_RESPONSE_BYTES} bytes`, {
+      precheck: 'too-large',
+    });
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new SamlRefusal('SAMLResponse is not UTF-8', { precheck: 'not-xml' });
+  }
 }
 
 /** No DTD reaches the schema validator; then the schema; then the strict parse. */

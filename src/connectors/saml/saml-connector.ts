@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
@@ -10,6 +10,7 @@ import {
   type UpstreamObserver,
 } from '../connector.ts';
 import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
+import { assertFreshEnough, authTimeOf } from './authn-freshness.ts';
 import { type SamlConfig, samlConfigSchema } from './config.ts';
 import { holdLogin, takeHeldLogin } from './idp-initiated-store.ts';
 import type { IdpDescriptor } from './idp-metadata.ts';
@@ -18,10 +19,12 @@ import { SamlRefusal } from './refusal.ts';
 import { isKnownAssertionId, rememberAssertionId } from './replay-cache.ts';
 import {
   answerRequest,
+  countResponseTo,
   findOutstandingRequest,
   saveOutstandingRequest,
   takeAnsweredRequest,
 } from './request-store.ts';
+import { outlineResponse } from './response-outline.ts';
 import { type StatusResponse, type ValidatedAssertion, validateSamlResponse } from './response-validation.ts';
 import { createAuthnRequest, type SpSettings, spMetadataXml } from './service-provider.ts';
 
@@ -60,6 +63,8 @@ export interface AnsweredOutcome {
 export interface CompletedLogin {
   identity: UpstreamIdentity;
   authnContextClassRef?: string;
+  /** When the IdP authenticated the user (its AuthnInstant), epoch seconds: the login's `auth_time`. */
+  authTime?: number;
 }
 
 /**
@@ -84,6 +89,8 @@ const storedOutcome = z.object({
     claims: z.record(z.string(), z.unknown()).optional(),
   }),
   authnContextClassRef: z.string().optional(),
+  /** The assertion's AuthnInstant, epoch seconds. */
+  authTime: z.number().int().optional(),
 });
 
 /**
@@ -142,6 +149,8 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   async startLogin(input: {
     interactionUid: string;
     forceAuthn: boolean;
+    /** The client's max_age: the IdP's AuthnInstant must be at most this old when its answer arrives. */
+    maxAgeSeconds?: number | undefined;
   }): Promise<{ redirectUrl: string; requestId: string; browserBinding: string }> {
     const idp = await this.#metadata.descriptor();
     if (idp.wantAuthnRequestsSigned && !this.config.signAuthnRequests)
@@ -150,11 +159,8 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       );
     const now = this.#now();
     const relayState = randomBytes(16).toString('base64url');
-    const request = createAuthnRequest(this.sp, idp, {
-      relayState,
-      forceAuthn: this.config.forceAuthn || input.forceAuthn,
-      now,
-    });
+    const forceAuthn = this.config.forceAuthn || input.forceAuthn;
+    const request = createAuthnRequest(this.sp, idp, { relayState, forceAuthn, now });
     const browserBinding = randomBytes(32).toString('base64url');
     await saveOutstandingRequest(
       this.#db,
@@ -163,6 +169,9 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
         connector: this.id,
         interactionUid: input.interactionUid,
         relayState,
+        issuedAt: now,
+        forceAuthn,
+        ...(input.maxAgeSeconds !== undefined && { maxAgeSeconds: input.maxAgeSeconds }),
         browserBinding: hashBinding(browserBinding),
         expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
       },
@@ -174,12 +183,18 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   /**
    * The ACS: validates the IdP's response, answers its outstanding request (once) and stores the
    * login for the completion step; an unsolicited response only when `idpInitiated.enabled`.
-   * Throws SamlRefusal (reason for the admin) or UpstreamError.
+   * Cheap checks come first (outlineResponse, then the request it names, by one indexed query):
+   * anyone can post here, and the schema and signature checks are what costs.
+   * Throws SamlRefusal (reason for the admin), SchemaValidatorBusy or UpstreamError.
    */
   async receiveResponse(form: {
     samlResponse: string;
     relayState: string | undefined;
   }): Promise<IdpStatusOutcome | AnsweredOutcome | UnsolicitedOutcome> {
+    const outline = outlineResponse(form.samlResponse);
+    if (outline.inResponseTo !== undefined)
+      await this.#assertAnswerable(outline.inResponseTo, outline.assertionId, form.relayState);
+    else if (!this.config.idpInitiated.enabled) throw unsolicitedRefusal();
     const result = await this.#validate(form.samlResponse);
     if (result.kind === 'status')
       return {
@@ -198,8 +213,9 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     }
     if (request.expiresAt.getTime() <= now.getTime())
       throw new SamlRefusal(`the request ${request.id} expired before the IdP answered`);
-    if (form.relayState !== request.relayState)
+    if (!sameText(form.relayState, request.relayState))
       throw new SamlRefusal(`RelayState does not belong to the request ${request.id} the response answers`);
+    assertFreshEnough(result, request, now, this.#skewMs());
 
     const identity = mapAssertionToIdentity(result, this.config, now);
     const fresh = await rememberAssertionId(
@@ -211,6 +227,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     const outcome: z.input<typeof storedOutcome> = {
       identity,
       ...(result.authnContextClassRef !== undefined && { authnContextClassRef: result.authnContextClassRef }),
+      ...authTimeOf(result, now),
     };
     if (!(await answerRequest(this.#db, request.id, outcome, now)))
       throw new SamlRefusal(`the request ${request.id} was already answered`);
@@ -258,6 +275,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       ...(outcome.login.authnContextClassRef !== undefined && {
         authnContextClassRef: outcome.login.authnContextClassRef,
       }),
+      ...(outcome.login.authTime !== undefined && { authTime: outcome.login.authTime }),
     };
     await holdLogin(
       this.#db,
@@ -312,11 +330,10 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     relayState: string | undefined,
   ): Promise<UnsolicitedOutcome> {
     const settings = this.config.idpInitiated;
-    if (!settings.enabled)
-      throw new SamlRefusal(
-        'unsolicited (IdP-initiated) response, without InResponseTo: this connector accepts none (idpInitiated.enabled is false)',
-      );
+    if (!settings.enabled) throw unsolicitedRefusal();
     const now = this.#now();
+    if (result.authnInstant !== undefined && result.authnInstant.getTime() > now.getTime() + this.#skewMs())
+      throw new SamlRefusal(`the AuthnInstant ${result.authnInstant.toISOString()} is in the future`);
     const identity = mapAssertionToIdentity(result, this.config, now);
     const fresh = await rememberAssertionId(
       this.#db,
@@ -334,9 +351,62 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
         ...(result.authnContextClassRef !== undefined && {
           authnContextClassRef: result.authnContextClassRef,
         }),
+        ...authTimeOf(result, now),
       },
       ...(targetLinkUri !== undefined && { targetLinkUri }),
     };
+  }
+
+  /**
+   * Before any expensive check: the response names a request this connector sent, still open,
+   * with the RelayState it was sent with. Read from the unverified document; `receiveResponse`
+   * checks it all again from the signed assertion.
+   */
+  async #assertAnswerable(
+    inResponseTo: string,
+    assertionId: string | undefined,
+    relayState: string | undefined,
+  ): Promise<void> {
+    const request = await countResponseTo(this.#db, inResponseTo);
+    if (!request || request.connector !== this.id) {
+      // Only to name a replay as such: without usable metadata it stays "not a request".
+      const issuer = await this.#metadata.descriptor().then(
+        (idp) => idp.entityId,
+        () => undefined,
+      );
+      if (
+        issuer !== undefined &&
+        assertionId !== undefined &&
+        (await isKnownAssertionId(this.#db, { issuer, id: assertionId }))
+      )
+        throw new SamlRefusal(`the assertion ${assertionId} was already used (replay)`, {
+          precheck: 'replay',
+        });
+      throw new SamlRefusal(`InResponseTo ${inResponseTo} is not a request this connector sent`, {
+        precheck: 'unknown-request',
+      });
+    }
+    if (request.expiresAt.getTime() <= this.#now().getTime())
+      throw new SamlRefusal(`the request ${request.id} expired before the IdP answered`, {
+        precheck: 'expired-request',
+      });
+    if (!sameText(relayState, request.relayState))
+      throw new SamlRefusal(`RelayState does not belong to the request ${request.id} the response answers`, {
+        precheck: 'relay-state',
+      });
+    if (request.answered)
+      throw new SamlRefusal(`the request ${request.id} was already answered`, { precheck: 'replay' });
+    // One outstanding request must not have any number of documents schema- and signature-checked.
+    const limit = this.config.maxResponsesPerRequest;
+    if (request.responses > limit)
+      throw new SamlRefusal(
+        `the request ${request.id} has had ${request.responses} responses posted; more than ${limit} are refused unchecked (maxResponsesPerRequest)`,
+        { precheck: 'too-many-responses' },
+      );
+  }
+
+  #skewMs(): number {
+    return this.config.clockSkewSeconds * 1000;
   }
 
   async #validate(samlResponse: string): Promise<StatusResponse | ValidatedAssertion> {
@@ -377,11 +447,26 @@ export const isSamlConnector = (connector: ConnectorInfo | undefined): connector
 
 const hashBinding = (value: string) => createHash('sha256').update(value).digest();
 
+/** Constant-time equality of two strings (RelayState); an absent one equals nothing. */
+function sameText(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+const unsolicitedRefusal = () =>
+  new SamlRefusal(
+    'unsolicited (IdP-initiated) response, without InResponseTo: this connector accepts none (idpInitiated.enabled is false)',
+    { precheck: 'unsolicited' },
+  );
+
 function readStoredOutcome(outcome: unknown): CompletedLogin {
-  const { identity, authnContextClassRef } = storedOutcome.parse(outcome);
+  const { identity, authnContextClassRef, authTime } = storedOutcome.parse(outcome);
   return {
     identity: stripUndefined(identity),
     ...(authnContextClassRef !== undefined && { authnContextClassRef }),
+    ...(authTime !== undefined && { authTime }),
   };
 }
 
