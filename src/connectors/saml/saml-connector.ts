@@ -2,6 +2,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
+import { isKnownAssertionId, rememberAssertionId } from '../../store/saml-assertion-ids.ts';
+import { holdLogin, takeHeldLogin } from '../../store/saml-idp-initiated-logins.ts';
+import {
+  answerRequest,
+  countResponseTo,
+  findOutstandingRequest,
+  saveOutstandingRequest,
+  takeAnsweredRequest,
+} from '../../store/saml-requests.ts';
 import {
   type ConnectorInfo,
   type RefreshConnector,
@@ -12,18 +21,9 @@ import {
 import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
 import { assertFreshEnough, authTimeOf } from './authn-freshness.ts';
 import { type SamlConfig, samlConfigSchema } from './config.ts';
-import { holdLogin, takeHeldLogin } from './idp-initiated-store.ts';
 import type { IdpDescriptor } from './idp-metadata.ts';
 import { IdpMetadataSource } from './idp-metadata-source.ts';
 import { SamlRefusal } from './refusal.ts';
-import { isKnownAssertionId, rememberAssertionId } from './replay-cache.ts';
-import {
-  answerRequest,
-  countResponseTo,
-  findOutstandingRequest,
-  saveOutstandingRequest,
-  takeAnsweredRequest,
-} from './request-store.ts';
 import { outlineResponse } from './response-outline.ts';
 import { type StatusResponse, type ValidatedAssertion, validateSamlResponse } from './response-validation.ts';
 import { createAuthnRequest, type SpSettings, spMetadataXml } from './service-provider.ts';
