@@ -10,11 +10,10 @@ import {
 import { connectorSchema } from '../config/declarative-schema.ts';
 import { issueProblems } from '../config/schema-errors.ts';
 import { isObject } from '../connectors/config-checks.ts';
-import { CONNECTOR_CONFIG_SCHEMAS, CONNECTOR_TARGETS } from '../connectors/config-schemas.ts';
+import { isMetadataConnector } from '../connectors/connector.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
 import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
-import { samlConfigSchema } from '../connectors/saml/config.ts';
-import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
+import { CONNECTOR_TYPE_MODULES, connectorTypeModule } from '../connectors/types.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteConnector as deleteStoredConnector,
@@ -131,9 +130,8 @@ function prepare(services: ConnectorServices, input: unknown, current?: StoredCo
   const parsed = connectorSchema.safeParse({ ...body, config: withSecrets });
   if (!parsed.success) problems.push(...issueProblems(parsed.error.issues));
   if (parsed.success && current && opened && given) {
-    const binding = CONNECTOR_TARGETS[current.type];
     const { changed, secrets } = secretsBoundToChangedTarget(
-      binding,
+      connectorTypeModule(current.type)?.upstreamSecrets ?? { target: [], secrets: [] },
       given,
       normalizedConfig(current.type, opened),
       parsed.data.config,
@@ -156,8 +154,8 @@ function prepare(services: ConnectorServices, input: unknown, current?: StoredCo
 
 /** A stored config with today's defaults filled in, so a default added later is not a "change". */
 function normalizedConfig(type: StoredConnector['type'], config: Record<string, unknown>) {
-  const parsed = CONNECTOR_CONFIG_SCHEMAS[type].safeParse(config);
-  return parsed.success ? (parsed.data as Record<string, unknown>) : config;
+  const parsed = connectorTypeModule(type)?.configSchema.safeParse(config);
+  return parsed?.success ? (parsed.data as Record<string, unknown>) : config;
 }
 
 async function assertTestPasses(
@@ -311,13 +309,12 @@ export async function testDraftConnector(
   return report;
 }
 
-/** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
-export const idpMetadataImportSchema = z
-  .strictObject({ url: samlConfigSchema.shape.idpMetadataUrl, xml: samlConfigSchema.shape.idpMetadataXml })
-  .refine((source) => (source.url === undefined) !== (source.xml === undefined), {
-    path: ['url'],
-    message: 'give exactly one of url and xml',
-  });
+const withMetadataImport = CONNECTOR_TYPE_MODULES.filter(
+  (module): module is Extract<typeof module, { metadataImport: unknown }> => 'metadataImport' in module,
+);
+
+/** The body of `…/idp-metadata`: where the new upstream metadata comes from (one URL or the XML). */
+export const idpMetadataImportSchema = withMetadataImport[0]!.metadataImport.schema;
 
 /**
  * Points a SAML connector at new IdP metadata (by URL or as XML), after reading it: metadata that
@@ -333,25 +330,18 @@ export async function importIdpMetadata(
   const source = parseInput(idpMetadataImportSchema, input);
   const current = await findStored(services.pool, id);
   if (!current) throw new NotFoundError(`connector "${id}" does not exist`);
-  if (current.type !== 'saml')
+  const metadataImport = connectorTypeModule(current.type)?.metadataImport;
+  if (!metadataImport)
     throw new StateConflictError(
-      `connector "${id}" is ${current.type}: only SAML connectors have IdP metadata`,
+      `connector "${id}" is ${current.type}: only ${withMetadataImport.map((module) => module.type).join(', ')} connectors have IdP metadata`,
     );
   changeable(current, `connector "${id}"`, ifMatch);
-  const {
-    idpMetadataUrl: _url,
-    idpMetadataFile: _file,
-    idpMetadataXml: _xml,
-    ...config
-  } = sealConnectorSecrets.open(current.config, services.box, id);
+  const config = sealConnectorSecrets.open(current.config, services.box, id);
   const { connector, sealed } = prepare(services, {
     id,
     type: current.type,
     name: current.name,
-    config: {
-      ...config,
-      ...(source.url !== undefined ? { idpMetadataUrl: source.url } : { idpMetadataXml: source.xml }),
-    },
+    config: metadataImport.configWith(config, source),
   });
   const next: StoredConnector = { ...connector, config: sealed, position: current.position, managedBy: null };
   const test = await assertTestPasses(services, next, true, by, connector);
@@ -372,7 +362,7 @@ export async function spMetadata(services: ConnectorServices, id: string): Promi
   const stored = await findStored(services.pool, id);
   if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
   const connector = buildConnectors([stored], services.connectorDeps).get(id);
-  if (!isSamlConnector(connector))
+  if (!isMetadataConnector(connector))
     throw new NotFoundError(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
-  return connector.spMetadata();
+  return connector.metadata().body;
 }

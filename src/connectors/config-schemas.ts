@@ -1,38 +1,22 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isObject } from './config-checks.ts';
 import { ldapConfigSchema } from './ldap/config.ts';
+import { localConfigSchema } from './local/config.ts';
 import { samlConfigSchema } from './saml/config.ts';
 
 /**
- * The schema of `connectors[].config` per connector type: the declarative file, the admin API and
- * the CLI all validate a connector's config with these. A connector type registers its schema here.
+ * The schema of `connectors[].config` per connector type (each type module's `configSchema`): the
+ * declarative file, the admin API and the CLI all validate a connector's config with these. Read
+ * from the types' config modules, not their index.ts: the declarative file's schema is below the
+ * connectors (the store imports it), and a type's index.ts imports the store.
  */
 export const CONNECTOR_CONFIG_SCHEMAS = {
-  local: z.strictObject({
-    /** false turns Lock's own accounts off (refused while it would leave no lock_admin able to sign in). */
-    enabled: z.boolean().default(true),
-  }),
+  local: localConfigSchema,
   ldap: ldapConfigSchema,
   saml: samlConfigSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type ConnectorType = keyof typeof CONNECTOR_CONFIG_SCHEMAS;
-
-/**
- * Per type: the config members that say which upstream a connector talks to and how it trusts it
- * (`target`), and the secrets it sends there (`secrets`). A stored secret is only ever reused for
- * the upstream it was saved for: a change to any `target` member needs each of `secrets` again.
- */
-export const CONNECTOR_TARGETS: Record<ConnectorType, { target: string[]; secrets: string[] }> = {
-  local: { target: [], secrets: [] },
-  ldap: {
-    target: ['url', 'urls', 'startTLS', 'caCert', 'caFile', 'insecureSkipVerify', 'insecureNoTLS'],
-    secrets: ['bindPassword'],
-  },
-  // Lock's SP private keys never leave Lock (the IdP only ever sees signatures): none is bound to the IdP.
-  saml: { target: ['idpMetadataUrl', 'idpMetadataFile', 'idpMetadataXml', 'idpEntityId'], secrets: [] },
-};
-export type ConnectorConfig<T extends ConnectorType> = z.output<(typeof CONNECTOR_CONFIG_SCHEMAS)[T]>;
 
 /**
  * The problems of a connector's `config` under its type's schema, added to `ctx` at `config.…`,
