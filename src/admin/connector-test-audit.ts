@@ -1,4 +1,4 @@
-import { connectorTypeModule } from '../connectors/types.ts';
+import { connectorTypeModule } from '../connectors/registry.ts';
 import type { Queryable } from '../store/pool.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import type { ConnectionTestReport } from './connector-test.ts';

@@ -12,8 +12,12 @@ import { issueProblems } from '../config/schema-errors.ts';
 import { isObject } from '../connectors/config-checks.ts';
 import { isMetadataConnector } from '../connectors/connector.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
-import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
-import { CONNECTOR_TYPE_MODULES, connectorTypeModule } from '../connectors/types.ts';
+import {
+  buildConnectors,
+  CONNECTOR_TYPE_MODULES,
+  connectorTypeModule,
+  IMPLICIT_LOCAL_CONNECTOR,
+} from '../connectors/registry.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteConnector as deleteStoredConnector,

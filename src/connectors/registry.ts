@@ -3,8 +3,20 @@ import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
-import type { ConnectorInfo } from './connector.ts';
-import { connectorTypeModule } from './types.ts';
+import type { ConnectorInfo, ConnectorTypeModule } from './connector.ts';
+import { ldap } from './ldap/index.ts';
+import { local } from './local/index.ts';
+import { saml } from './saml/index.ts';
+
+/**
+ * Every connector type Lock has, each described by its own folder's index.ts. Adding a type: its
+ * folder, and one line here (and its config schema in config-schemas.ts).
+ */
+export const CONNECTOR_TYPE_MODULES = [local, ldap, saml] as const;
+
+/** The module of a type, or undefined for one this version does not have. */
+export const connectorTypeModule = (type: string): ConnectorTypeModule | undefined =>
+  CONNECTOR_TYPE_MODULES.find((module) => module.type === type);
 
 export interface ConnectorDependencies {
   db: Queryable;

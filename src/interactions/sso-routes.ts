@@ -16,7 +16,7 @@ import {
   UpstreamError,
   type UpstreamRefusal,
 } from '../connectors/connector.ts';
-import { CONNECTOR_TYPE_MODULES } from '../connectors/types.ts';
+import { CONNECTOR_TYPE_MODULES } from '../connectors/registry.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
