@@ -43,6 +43,7 @@ const DEFAULT_FORM_LIMIT = 64 * 1024;
 const auditType = (connector: ConnectorInfo) => `login.${connector.type}`;
 // How messages and audits name a type: SAML, OIDC.
 const label = (type: string) => type.toUpperCase();
+const responses = (connector: ConnectorInfo) => `${label(connector.type)} responses`;
 
 const START_AGAIN = 'Go back to the application and start signing in again.';
 
@@ -174,7 +175,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         return renderError(ctx, 400, 'Sign-in failed', START_AGAIN);
       case 'rejected': {
         const event = auditEvent(ctx, connector, { reason: outcome.reason });
-        if (outcome.bulk !== undefined) await bulkRefusals.refused(event, outcome.bulk);
+        if (outcome.bulk !== undefined) await bulkRefusals.refused(event, outcome.bulk, responses(connector));
         else await recordAuditEvent(options.pool, event);
         return renderError(
           ctx,
@@ -187,6 +188,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         await bulkRefusals.refused(
           auditEvent(ctx, connector, { outcome: 'error', reason: outcome.reason }),
           outcome.bulk,
+          responses(connector),
         );
         ctx.set('Retry-After', '5');
         return renderError(
