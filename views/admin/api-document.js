@@ -26,10 +26,15 @@ let loading;
 
 /** @returns {Promise<OpenApiDocument>} */
 export function apiDocument() {
-  loading ??= fetch('/admin/api/v1/openapi.json').then((response) => {
-    if (!response.ok) throw new Error(`The admin API document did not load (${response.status}).`);
-    return response.json();
-  });
+  loading ??= fetch('/admin/api/v1/openapi.json')
+    .then((response) => {
+      if (!response.ok) throw new Error(`The admin API document did not load (${response.status}).`);
+      return response.json();
+    })
+    .catch((error) => {
+      loading = undefined; // the next call tries again
+      throw error;
+    });
   return loading;
 }
 

@@ -67,11 +67,11 @@ export async function api(operationId, { params, query, body, etag } = {}) {
  * @param {OperationId} read the entity's GET operation, with the same path parameters
  * @param {K} change
  * @param {Operations[K]['params']} params
- * @returns {Promise<ApiResult<Operations[K]['response']> | ApiResult<unknown>>}
+ * @returns {Promise<ApiResult<Operations[K]['response']>>}
  */
 export async function withEtag(read, change, params) {
   const current = await api(read, { params: /** @type {never} */ (params) });
-  if (!current.ok) return current;
+  if (!current.ok) return { ...current, ok: false };
   return api(change, { params, etag: current.etag });
 }
 

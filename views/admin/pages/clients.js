@@ -58,7 +58,7 @@ export async function clientsPage() {
                   return;
                 const rotated = await withEtag('getClient', 'rotateClientSecret', { clientId: c.clientId });
                 if (!rotated.ok) return showError(region, null, rotated);
-                showSecret(c.clientId, /** @type {{ clientSecret: string }} */ (rotated.data).clientSecret);
+                showSecret(c.clientId, rotated.data.clientSecret ?? '');
               },
             },
             'Rotate secret',
