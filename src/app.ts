@@ -15,7 +15,10 @@ import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from '.
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from './security/brute-force.ts';
 import { ClientAuthGuard } from './security/client-auth-guard.ts';
+import { deriveKey } from './security/derive-key.ts';
+import { PasswordVerifyGate } from './security/passwords.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -129,7 +132,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       issuer: env.LOCK_ISSUER,
       pool,
       box,
-      kek: kek.key,
+      cookieKey: deriveKey(kek.key, 'oidc cookie signing v1'),
       kekSource: kek.source,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
@@ -224,16 +227,18 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       log,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
-      kek: kek.key,
+      box,
+      csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
+      bruteForce: new BruteForceGuard(pool, DEFAULT_BRUTE_FORCE_POLICY, now),
+      passwordVerifier: new PasswordVerifyGate({
+        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
+      }),
       now,
       crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
       mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
-      passwordVerifyLimits: {
-        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
-        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
-      },
     });
     let server: Server | undefined;
 
