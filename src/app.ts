@@ -12,6 +12,8 @@ import { createHttpApp } from './http/app.ts';
 import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { PasswordSignIn } from './login/password-sign-in.ts';
+import { SecondFactor } from './login/second-factor.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
@@ -220,6 +222,28 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       await pruning;
     });
 
+    // The sign-in library: one brute-force guard and one verify gate for every sign-in of this process.
+    const bruteForce = new BruteForceGuard(pool, DEFAULT_BRUTE_FORCE_POLICY, now);
+    const secondFactor = new SecondFactor({
+      pool,
+      box,
+      bruteForce,
+      metrics,
+      requiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+      clientRequiresMfa: (clientId) => runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
+      now,
+    });
+    const passwordSignIn = new PasswordSignIn({
+      pool,
+      bruteForce,
+      verifier: new PasswordVerifyGate({
+        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
+      }),
+      metrics,
+      secondFactor,
+    });
+
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -229,16 +253,12 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       trustProxy: env.LOCK_TRUST_PROXY,
       box,
       csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
-      bruteForce: new BruteForceGuard(pool, DEFAULT_BRUTE_FORCE_POLICY, now),
-      passwordVerifier: new PasswordVerifyGate({
-        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
-        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
-      }),
+      passwordSignIn,
+      secondFactor,
       now,
       crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
-      mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
     });
     let server: Server | undefined;
 

@@ -8,11 +8,11 @@ import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { PasswordSignIn } from '../login/password-sign-in.ts';
+import type { SecondFactor } from '../login/second-factor.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
-import type { BruteForceGuard } from '../security/brute-force.ts';
-import type { PasswordVerifyGate } from '../security/passwords.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
@@ -29,21 +29,19 @@ export interface HttpOptions {
   log: Logger;
   jwksMaxAge: number;
   trustProxy: boolean;
-  /** Seals secrets at rest under the KEK (admin API, TOTP secrets). */
+  /** Seals secrets at rest under the KEK (the admin API's). */
   box: SecretBox;
   /** Keys the interaction forms' CSRF tokens (derived from the KEK). */
   csrfKey: Buffer;
-  bruteForce: BruteForceGuard;
-  /** The bound on concurrent argon2 verifies of this process (LOCK_PASSWORD_VERIFY_*). */
-  passwordVerifier: PasswordVerifyGate;
+  /** The sign-in library (src/login/) the interaction routes call. */
+  passwordSignIn: PasswordSignIn;
+  secondFactor: SecondFactor;
   now: () => Date;
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
-  /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
-  mfaRequiredRoles: readonly string[];
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -110,21 +108,12 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(adminApi.routes());
   app.use(adminConsole());
   const interactions = interactionRoutes({
-    pool: options.pool,
     provider: () => options.runtime.state.provider,
     connectors: () => options.runtime.state.connectors,
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
     csrfKey: options.csrfKey,
-    bruteForce: options.bruteForce,
-    passwordVerifier: options.passwordVerifier,
-    metrics: options.metrics,
-    secondFactor: {
-      box: options.box,
-      requiredRoles: options.mfaRequiredRoles,
-      clientRequiresMfa: (clientId) =>
-        options.runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
-      now: options.now,
-    },
+    passwordSignIn: options.passwordSignIn,
+    secondFactor: options.secondFactor,
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,
