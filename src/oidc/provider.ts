@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import type Koa from 'koa';
 import Provider, {
@@ -39,7 +38,8 @@ export interface ProviderOptions {
   publicJwks: JSONWebKeySet;
   /** The signing key per algorithm, named explicitly for access tokens. */
   signingKid: (alg: string) => string | undefined;
-  kek: Buffer;
+  /** Signs oidc-provider's cookies: derived from the KEK (app.ts), so every process checks every other's. */
+  cookieKey: Buffer;
   trustProxy: boolean;
   sessionLimits: SessionLimits;
   /** Middleware run before oidc-provider's own on every request it serves. */
@@ -65,11 +65,6 @@ export const TTL = {
   Grant: 14 * 24 * 3600,
   Interaction: 3600,
 } as const;
-
-/** Cookie-signing keys derived from the KEK: the same in every process, never stored. */
-export function deriveKey(kek: Buffer, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', kek, 'lock', purpose, 32));
-}
 
 /** Scope strings whose service claims are kept per client and resource. */
 const SCOPE_VARIANTS_CACHED = 64;
@@ -137,7 +132,7 @@ export function createProvider(options: ProviderOptions): Provider {
     // request. The provider is rebuilt whenever the catalog changes (see runtime.ts).
     clients: options.clients.map(toClientMetadata),
     jwks: options.jwks,
-    cookies: { keys: [deriveKey(options.kek, 'oidc cookie signing v1').toString('base64url')] },
+    cookies: { keys: [options.cookieKey.toString('base64url')] },
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
     claims: {
       // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.
