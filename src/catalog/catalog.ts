@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { ClientDecl, ResourceDecl } from '../config/declarative-schema.ts';
+import type { Client } from '../model/client.ts';
+import type { Resource } from '../model/resource.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   listClients,
@@ -10,8 +11,7 @@ import {
 } from '../store/catalog-repositories.ts';
 import { builtInCatalog } from './built-ins.ts';
 
-export type Resource = ResourceDecl;
-export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };
+export type { Client, Resource };
 
 /**
  * What the token path reads on every request, held in memory so that it costs no query: roles in

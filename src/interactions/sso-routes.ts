@@ -12,9 +12,9 @@ import {
   type SamlConnector,
   type UnsolicitedOutcome,
 } from '../connectors/saml/saml-connector.ts';
-import { readForm } from '../http/form-body.ts';
-import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
 import { LOCK_CSP, renderView } from './views.ts';
 
 export interface SsoRouteOptions {

@@ -10,8 +10,6 @@ import type pg from 'pg';
 import { toString as renderQrCode } from 'qrcode';
 import { recordAuditEvent } from '../audit/audit.ts';
 import type { ConnectorInfo, UpstreamIdentity } from '../connectors/connector.ts';
-import { readForm } from '../http/form-body.ts';
-import type { LockState } from '../http/middleware.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -41,6 +39,8 @@ import {
   startPendingSecondFactor,
   useRecoveryCode,
 } from '../store/totp.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
 import type { createCsrf } from './csrf.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 

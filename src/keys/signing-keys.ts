@@ -1,6 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type pg from 'pg';
-import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../model/signing-alg.ts';
 import { KeyEncryptionKeyError, type SecretBox } from '../security/secret-box.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';

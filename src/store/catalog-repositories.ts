@@ -1,11 +1,9 @@
-import type {
-  ClientDecl,
-  ConnectorDecl,
-  ResourceDecl,
-  RoleDecl,
-  RoleMappingDecl,
-  SigningAlg,
-} from '../config/declarative-schema.ts';
+import type { ClientDecl } from '../model/client.ts';
+import type { ConnectorDecl } from '../model/connector.ts';
+import type { ResourceDecl } from '../model/resource.ts';
+import type { RoleDecl } from '../model/role.ts';
+import type { RoleMappingDecl } from '../model/role-mapping.ts';
+import type { SigningAlg } from '../model/signing-alg.ts';
 import type { Queryable } from './pool.ts';
 
 /** Who owns a row: `config` for the declarative file, null for admins (API/CLI). */
