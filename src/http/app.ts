@@ -15,6 +15,7 @@ import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import { PasswordVerifyGate } from '../security/passwords.ts';
 import { SecretBox } from '../security/secret-box.ts';
+import { databaseAnswers } from '../store/pool.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
@@ -193,14 +194,6 @@ function bearerMatches(header: string, expected: string): boolean {
   return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }
 
-async function databaseReachable(pool: pg.Pool): Promise<boolean> {
-  try {
-    await Promise.race([
-      pool.query('SELECT 1'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
+function databaseReachable(pool: pg.Pool): Promise<boolean> {
+  return databaseAnswers(pool, 2_000);
 }
