@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { Client } from '../model/client.ts';
 import type { Resource } from '../model/resource.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -27,7 +28,7 @@ export interface Catalog {
   longestTokenTtl: number;
 }
 
-export const ID_TOKEN_TTL = 3600;
+export const ID_TOKEN_TTL = TOKEN_LIFETIMES.IdToken;
 
 /** The catalog as stored, plus the built-ins (which win over rows of the same id). */
 export async function loadCatalog(db: pg.Pool, box: SecretBox, issuer: string): Promise<Catalog> {

@@ -11,7 +11,7 @@ import Provider, {
 import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
-import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
@@ -54,17 +54,8 @@ export interface ProviderOptions {
   customClaims?: readonly string[];
 }
 
-/** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
-export const TTL = {
-  AuthorizationCode: 60,
-  /** Access tokens without a resource (for userinfo only); resource tokens use the resource's TTL. */
-  AccessToken: 600,
-  IdToken: ID_TOKEN_TTL,
-  RefreshToken: 14 * 24 * 3600,
-  Session: 14 * 24 * 3600,
-  Grant: 14 * 24 * 3600,
-  Interaction: 3600,
-} as const;
+/** Lifetimes in seconds: config/defaults.ts (docs/tokens.md lists them). */
+export const TTL = TOKEN_LIFETIMES;
 
 /** Cookie-signing keys derived from the KEK: the same in every process, never stored. */
 export function deriveKey(kek: Buffer, purpose: string): Buffer {

@@ -19,7 +19,7 @@ export interface PruneSettings {
 export type PruneSummary = Record<(typeof TABLES)[number]['table'], number>;
 
 /** How often each Lock process tries a run (the advisory lock lets one of them do it). */
-export const PRUNE_INTERVAL_MS = 5 * 60_000;
+export { PRUNE_INTERVAL_MS } from '../config/defaults.ts';
 
 /** Taken with pg_try_advisory_xact_lock: a process that finds it taken skips its run. */
 export const PRUNE_LOCK_KEY = ADVISORY_LOCKS.pruning;
