@@ -55,6 +55,8 @@ export const TOKEN_LIFETIMES = {
   AuthorizationCode: 60,
   /** Access tokens without a resource (for userinfo only); resource tokens use the resource's TTL. */
   AccessToken: 600,
+  /** Client-credentials tokens without a resource; with one, the resource's `accessTokenTTL`. */
+  ClientCredentials: 300,
   /** ID tokens are read once, at sign-in. */
   IdToken: 3600,
   RefreshToken: 14 * 24 * 3600,

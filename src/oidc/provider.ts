@@ -271,7 +271,7 @@ export function createProvider(options: ProviderOptions): Provider {
       ...TTL,
       Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
     },
     renderError: (ctx, out, error) => {
       ctx.set('Content-Security-Policy', LOCK_CSP);
