@@ -1,20 +1,23 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { issueProblems } from '../config/schema-errors.ts';
+import {
+  CONNECTOR_CONFIG_SCHEMAS,
+  CONNECTOR_TARGETS,
+  connectorSchema,
+} from '../connectors/config-schemas.ts';
 import {
   isSecretMember,
   keepOmittedSecrets,
   sealConnectorSecrets,
   secretsBoundToChangedTarget,
   withoutConnectorSecrets,
-} from '../config/connector-secrets.ts';
-import { connectorSchema } from '../config/declarative-schema.ts';
-import { issueProblems } from '../config/schema-errors.ts';
-import { isObject } from '../connectors/config-checks.ts';
-import { CONNECTOR_CONFIG_SCHEMAS, CONNECTOR_TARGETS } from '../connectors/config-schemas.ts';
+} from '../connectors/connector-secrets.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
 import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
 import { samlConfigSchema } from '../connectors/saml/config.ts';
 import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
+import { isObject } from '../model/schema-checks.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteConnector as deleteStoredConnector,

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type Koa from 'koa';
-import { refusedUnlessReading } from '../http/read-only.ts';
 import { VIEWS_DIR } from '../interactions/views.ts';
+import { refusedUnlessReading } from '../web/read-only.ts';
 
 /** The console's CSP: its own module scripts and stylesheet, fetch() to Lock only, nothing inline. */
 export const CONSOLE_CSP = [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isObject } from './config-checks.ts';
+import { connectorSchemaWith } from '../model/connector.ts';
+import { isObject } from '../model/schema-checks.ts';
 import { ldapConfigSchema } from './ldap/config.ts';
 import { samlConfigSchema } from './saml/config.ts';
 
@@ -51,3 +52,6 @@ export function checkConnectorConfig(
     ctx.addIssue({ ...issue, path: ['config', ...issue.path] } as never);
   return undefined;
 }
+
+/** A connector with its `config` checked under its type's schema: the admin API, the CLI and the declarative file parse with it. */
+export const connectorSchema = connectorSchemaWith(checkConnectorConfig);

@@ -1,9 +1,9 @@
-import { sealConnectorSecrets } from '../config/connector-secrets.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import type { ConnectorInfo } from './connector.ts';
+import { sealConnectorSecrets } from './connector-secrets.ts';
 import { ldapClaimNames } from './ldap/config.ts';
 import { LdapConnector } from './ldap/ldap-connector.ts';
 import { LocalConnector } from './local/local-connector.ts';

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { databaseAnswers } from '../store/pool.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
@@ -187,14 +188,6 @@ function bearerMatches(header: string, expected: string): boolean {
   return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }
 
-async function databaseReachable(pool: pg.Pool): Promise<boolean> {
-  try {
-    await Promise.race([
-      pool.query('SELECT 1'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
+function databaseReachable(pool: pg.Pool): Promise<boolean> {
+  return databaseAnswers(pool, 2_000);
 }

@@ -13,9 +13,9 @@ import {
   type UnsolicitedOutcome,
 } from '../connectors/saml/saml-connector.ts';
 import { SchemaValidatorBusy } from '../connectors/saml/xml-schema.ts';
-import { readForm } from '../http/form-body.ts';
-import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
 import { RefusalAudit } from './refusal-audit.ts';
 import { LOCK_CSP, renderView } from './views.ts';
 

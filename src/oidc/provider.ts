@@ -10,10 +10,10 @@ import Provider, {
 import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
-import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
-import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
+import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
@@ -54,17 +54,8 @@ export interface ProviderOptions {
   customClaims?: readonly string[];
 }
 
-/** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
-export const TTL = {
-  AuthorizationCode: 60,
-  /** Access tokens without a resource (for userinfo only); resource tokens use the resource's TTL. */
-  AccessToken: 600,
-  IdToken: ID_TOKEN_TTL,
-  RefreshToken: 14 * 24 * 3600,
-  Session: 14 * 24 * 3600,
-  Grant: 14 * 24 * 3600,
-  Interaction: 3600,
-} as const;
+/** Lifetimes in seconds: config/defaults.ts (docs/tokens.md lists them). */
+export const TTL = TOKEN_LIFETIMES;
 
 /** Scope strings whose service claims are kept per client and resource. */
 const SCOPE_VARIANTS_CACHED = 64;
@@ -275,7 +266,7 @@ export function createProvider(options: ProviderOptions): Provider {
       ...TTL,
       Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
     },
     renderError: (ctx, out, error) => {
       ctx.set('Content-Security-Policy', LOCK_CSP);
