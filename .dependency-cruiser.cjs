@@ -2,7 +2,7 @@
 // nothing of the server, `model/` nothing but itself. `npm run depcheck`; .ci/run runs it.
 /** Bottom to top: a module may import its own layer and the ones below it, never one above. */
 const LAYERS = [
-  ['model', 'observability'],
+  ['model', 'observability', 'web'],
   ['config'],
   ['store'],
   ['security', 'keys', 'audit', 'catalog', 'roles'],

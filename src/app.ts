@@ -4,19 +4,24 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
+import { applyDeclarativeConfig } from './admin/declarative/apply.ts';
+import { loadDeclarativeFile } from './admin/declarative/file.ts';
 import { recordAuditEvent } from './audit/audit.ts';
-import { applyDeclarativeConfig } from './config/apply.ts';
-import { loadDeclarativeFile } from './config/declarative-file.ts';
 import type { Env } from './config/env.ts';
 import { configureSchemaValidation } from './connectors/saml/xml-schema.ts';
 import { createHttpApp } from './http/app.ts';
 import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { PasswordSignIn } from './login/password-sign-in.ts';
+import { SecondFactor } from './login/second-factor.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
+import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from './security/brute-force.ts';
 import { ClientAuthGuard } from './security/client-auth-guard.ts';
+import { deriveKey } from './security/derive-key.ts';
+import { PasswordVerifyGate } from './security/passwords.ts';
 import { RateLimiter } from './security/rate-limit.ts';
 import { rateLimitRules } from './security/rate-limit-rules.ts';
 import { loadKeyEncryptionKey, SecretBox } from './security/secret-box.ts';
@@ -135,7 +140,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       issuer: env.LOCK_ISSUER,
       pool,
       box,
-      kek: kek.key,
+      cookieKey: deriveKey(kek.key, 'oidc cookie signing v1'),
       kekSource: kek.source,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
@@ -223,6 +228,28 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       await pruning;
     });
 
+    // The sign-in library: one brute-force guard and one verify gate for every sign-in of this process.
+    const bruteForce = new BruteForceGuard(pool, DEFAULT_BRUTE_FORCE_POLICY, now);
+    const secondFactor = new SecondFactor({
+      pool,
+      box,
+      bruteForce,
+      metrics,
+      requiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+      clientRequiresMfa: (clientId) => runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
+      now,
+    });
+    const passwordSignIn = new PasswordSignIn({
+      pool,
+      bruteForce,
+      verifier: new PasswordVerifyGate({
+        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
+      }),
+      metrics,
+      secondFactor,
+    });
+
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -230,16 +257,14 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       log,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
-      kek: kek.key,
+      box,
+      csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
+      passwordSignIn,
+      secondFactor,
       now,
       crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
-      mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
-      passwordVerifyLimits: {
-        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
-        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
-      },
     });
     let server: Server | undefined;
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { hashPassword } from '../security/passwords.ts';
+import { ADVISORY_LOCKS, holdTransactionLock } from '../store/advisory-locks.ts';
 import { ensureRole } from '../store/catalog-repositories.ts';
 import { type Queryable, tx } from '../store/pool.ts';
 import {
@@ -17,7 +18,6 @@ import {
 import { CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 
 export const BOOTSTRAP_ADMIN = 'admin';
-const BOOTSTRAP_LOCK = 0x10c4_0004;
 
 /** The role the admin API requires; it exists before the declarative file can refer to it. */
 export async function ensureAdminRole(db: Queryable): Promise<void> {
@@ -34,7 +34,7 @@ export async function bootstrapAdmin(
   password: string | undefined,
 ): Promise<{ created: boolean; generatedPassword?: string }> {
   return tx(pool, async (db) => {
-    await db.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    await holdTransactionLock(db, ADVISORY_LOCKS.bootstrapAdmin);
     await ensureAdminRole(db);
     if ((await countUsersWithRole(db, ADMIN_ROLE)) > 0) return { created: false };
     const existing = await findUserByUsername(db, BOOTSTRAP_ADMIN);
@@ -60,7 +60,7 @@ export async function repairBootstrapAdmin(
   options: { password?: string; resetPassword: boolean },
 ): Promise<{ created: boolean; repaired: string[]; generatedPassword?: string }> {
   return tx(pool, async (db) => {
-    await db.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    await holdTransactionLock(db, ADVISORY_LOCKS.bootstrapAdmin);
     await ensureAdminRole(db);
     const existing = await findCredentials(db, BOOTSTRAP_ADMIN);
     const generate = options.password === undefined && (options.resetPassword || !existing?.passwordHash);

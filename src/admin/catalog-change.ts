@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
 import { lockCatalogForWrite, type ManagedBy } from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
+import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
 import { NotFoundError, StateConflictError } from './errors.ts';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { builtInCatalog } from '../catalog/built-ins.ts';
-import { type ClientDecl, clientSchema } from '../config/declarative-schema.ts';
 import { ADMIN_ROLE, adminRoleGrantWarning } from '../model/admin-role.ts';
+import { type ClientDecl, clientSchema } from '../model/client.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteClient as deleteStoredClient,

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { isSecretMember } from '../config/connector-secrets.ts';
+import { isSecretMember } from '../connectors/connector-secrets.ts';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
 import {
   listClients,

@@ -1,16 +1,15 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { issueProblems } from '../config/schema-errors.ts';
+import { connectorSchema } from '../connectors/config-schemas.ts';
+import { isMetadataConnector } from '../connectors/connector.ts';
 import {
   isSecretMember,
   keepOmittedSecrets,
   sealConnectorSecrets,
   secretsBoundToChangedTarget,
   withoutConnectorSecrets,
-} from '../config/connector-secrets.ts';
-import { connectorSchema } from '../config/declarative-schema.ts';
-import { issueProblems } from '../config/schema-errors.ts';
-import { isObject } from '../connectors/config-checks.ts';
-import { isMetadataConnector } from '../connectors/connector.ts';
+} from '../connectors/connector-secrets.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
 import {
   buildConnectors,
@@ -18,6 +17,7 @@ import {
   connectorTypeModule,
   IMPLICIT_LOCAL_CONNECTOR,
 } from '../connectors/registry.ts';
+import { isObject } from '../model/schema-checks.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteConnector as deleteStoredConnector,

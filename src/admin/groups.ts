@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
-import { groupNameSchema } from '../config/declarative-schema.ts';
+import { groupNameSchema } from '../model/user.ts';
 import {
   addGroupMember,
   createGroup as createStoredGroup,
@@ -13,6 +12,7 @@ import {
 import { ConflictError, type Queryable, tx } from '../store/pool.ts';
 import { findUserById } from '../store/users.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
+import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
 import { AdminInputError, NotFoundError } from './errors.ts';
 import { parseInput } from './validation.ts';

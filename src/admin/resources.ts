@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { builtInCatalog } from '../catalog/built-ins.ts';
-import { type ResourceDecl, resourceSchema } from '../config/declarative-schema.ts';
+import { type ResourceDecl, resourceSchema } from '../model/resource.ts';
 import {
   deleteResource as deleteStoredResource,
   listClients,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type RoleMappingDecl, roleMappingSchema } from '../config/declarative-schema.ts';
+import { type RoleMappingDecl, roleMappingSchema } from '../model/role-mapping.ts';
 import {
   deleteRoleMapping as deleteStoredMapping,
   listConnectors,

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { type RoleDecl, roleSchema } from '../config/declarative-schema.ts';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
+import { type RoleDecl, roleSchema } from '../model/role.ts';
 import {
   deleteRole as deleteStoredRole,
   listClients,

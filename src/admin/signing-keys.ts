@@ -1,9 +1,9 @@
 import type { JWK } from 'jose';
 import type pg from 'pg';
 import { z } from 'zod';
-import { SIGNING_ALGS } from '../config/declarative-schema.ts';
 import { computeKeySet, type KeyState } from '../keys/key-set.ts';
 import { addNextSigningKeys } from '../keys/signing-keys.ts';
+import { SIGNING_ALGS } from '../model/signing-alg.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { tx } from '../store/pool.ts';
 import { listSigningKeys } from '../store/signing-keys.ts';

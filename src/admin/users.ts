@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { keepingAdminSignIn } from '../config/admin-sign-in.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
 import { subsOfUpstream } from '../store/identities.ts';
@@ -23,6 +22,7 @@ import {
   userGroupsAndRoles,
 } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
+import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
 import { AdminInputError, NotFoundError, StateConflictError } from './errors.ts';
 

@@ -1,4 +1,5 @@
-import type { Client, Resource } from './catalog.ts';
+import type { Client } from '../model/client.ts';
+import type { Resource } from '../model/resource.ts';
 
 /** The admin API's audience: tokens for it carry `lock_admin` when the caller holds it. */
 export const adminResourceId = (issuer: string) => `${issuer}/admin`;

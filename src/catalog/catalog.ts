@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import type { ClientDecl, ResourceDecl } from '../config/declarative-schema.ts';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
+import type { Client } from '../model/client.ts';
+import type { Resource } from '../model/resource.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   listClients,
@@ -10,8 +12,7 @@ import {
 } from '../store/catalog-repositories.ts';
 import { builtInCatalog } from './built-ins.ts';
 
-export type Resource = ResourceDecl;
-export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };
+export type { Client, Resource };
 
 /**
  * What the token path reads on every request, held in memory so that it costs no query: roles in
@@ -27,7 +28,7 @@ export interface Catalog {
   longestTokenTtl: number;
 }
 
-export const ID_TOKEN_TTL = 3600;
+export const ID_TOKEN_TTL = TOKEN_LIFETIMES.IdToken;
 
 /** The catalog as stored, plus the built-ins (which win over rows of the same id). */
 export async function loadCatalog(db: pg.Pool, box: SecretBox, issuer: string): Promise<Catalog> {

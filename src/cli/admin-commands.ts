@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ensureAdminRole } from '../admin/bootstrap.ts';
+import { applyDeclarativeConfig } from '../admin/declarative/apply.ts';
+import { loadDeclarativeFile } from '../admin/declarative/file.ts';
 import { recordAuditEvent } from '../audit/audit.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
-import { applyDeclarativeConfig } from '../config/apply.ts';
-import { loadDeclarativeFile } from '../config/declarative-file.ts';
-import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
 import { loadEnv } from '../config/env.ts';
 import { computeKeySet } from '../keys/key-set.ts';
 import { rotateSigningKeys } from '../keys/signing-keys.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../model/signing-alg.ts';
 import { pruneAuditEvents } from '../store/audit-events.ts';
 import { openDatabase } from '../store/database.ts';
 import { migrateAs } from '../store/migrate.ts';

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { describeMalformedText } from '../model/text.ts';
-import { type DeclarativeConfig, declarativeSchema } from './declarative-schema.ts';
+import type { DeclarativeConfig, DeclarativeSchema } from './declarative-schema.ts';
 import { ConfigError, describeIssues, formatPath } from './schema-errors.ts';
 
 /** Reads, interpolates and validates a declarative YAML file; every problem names its field path. */
-export async function loadDeclarativeFile(
+export async function readDeclarativeFile(
   path: string,
+  schema: DeclarativeSchema,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DeclarativeConfig> {
   let text: string;
@@ -15,12 +16,13 @@ export async function loadDeclarativeFile(
   } catch (error) {
     throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return parseDeclarative(text, path, env);
+  return parseDeclarativeText(text, path, schema, env);
 }
 
-export function parseDeclarative(
+export function parseDeclarativeText(
   text: string,
   source: string,
+  schema: DeclarativeSchema,
   env: NodeJS.ProcessEnv = process.env,
 ): DeclarativeConfig {
   // Plain YAML only: no custom tags, anchors expanded with a bound (billion-laughs guard).
@@ -33,7 +35,7 @@ export function parseDeclarative(
   const raw: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
   const unset: string[] = [];
   const interpolated = interpolate(raw, [], env, unset);
-  const result = declarativeSchema.safeParse(interpolated);
+  const result = schema.safeParse(interpolated);
   // A value left empty by an unset variable is reported once, as the variable, not again by the schema.
   const unsetPaths = new Set(unset.map((problem) => problem.slice(0, problem.indexOf(': '))));
   const problems = [

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENV_DEFAULTS } from './defaults.ts';
 import { ConfigError, describeIssues } from './schema-errors.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -15,20 +16,20 @@ export const workersSetting = z
     'must be a whole number from 1 to 256, or "auto" (one per CPU)',
   );
 
-/**
- * Lock's environment, each variable with its default. This is the one place defaults live;
- * docs/configuration.md describes the same list.
- */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Lock's environment, each variable with its default from defaults.ts (the one place defaults
+ * live); docs/configuration.md describes the same list.
+ */
 const envSchema = z
   .object({
     LOCK_ISSUER: z
       .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://login.example.com' })
-      .default('http://localhost:3000')
+      .default(ENV_DEFAULTS.LOCK_ISSUER)
       .transform((value) => value.replace(/\/+$/, '')),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(ENV_DEFAULTS.PORT),
+    HOST: z.string().min(1).default(ENV_DEFAULTS.HOST),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -39,57 +40,82 @@ const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
     LOCK_CONFIG: z.string().min(1).optional(),
-    LOCK_KEYS_DIR: z.string().min(1).default('./keys'),
+    LOCK_KEYS_DIR: z.string().min(1).default(ENV_DEFAULTS.LOCK_KEYS_DIR),
     LOCK_KEK: z.string().min(1).optional(),
-    LOCK_DATA_DIR: z.string().min(1).default('./data'),
+    LOCK_DATA_DIR: z.string().min(1).default(ENV_DEFAULTS.LOCK_DATA_DIR),
     LOCK_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
-    LOCK_TRUST_PROXY: flag.default(false),
+    LOCK_TRUST_PROXY: flag.default(ENV_DEFAULTS.LOCK_TRUST_PROXY),
     /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
-    LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
+    LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(ENV_DEFAULTS.LOCK_JWKS_MAX_AGE),
     /** Seconds between automatic signing-key rotations (0: only `lock keys rotate`). Default 90 days. */
     LOCK_KEY_ROTATION_INTERVAL: z.coerce
       .number()
       .int()
       .min(0)
-      .default(90 * 24 * 3600),
+      .default(ENV_DEFAULTS.LOCK_KEY_ROTATION_INTERVAL),
     /** Fixed window of the rate limits, and the requests allowed per window (0: no limit). */
-    LOCK_RATE_LIMIT_WINDOW: z.coerce.number().int().min(1).max(3600).default(60),
-    LOCK_RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(60_000),
-    LOCK_RATE_LIMIT_INTROSPECTION: z.coerce.number().int().min(0).default(60_000),
-    LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce.number().int().min(0).default(600),
-    LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(300),
+    LOCK_RATE_LIMIT_WINDOW: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_WINDOW),
+    LOCK_RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_TOKEN),
+    LOCK_RATE_LIMIT_INTROSPECTION: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_INTROSPECTION),
+    LOCK_RATE_LIMIT_AUTHORIZATION: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_AUTHORIZATION),
+    LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_LOGIN),
     /** Password verifies (argon2) one process runs at once, and sign-ins that may wait for one: docs/passwords.md. */
-    LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
-    LOCK_PASSWORD_VERIFY_QUEUE: z.coerce.number().int().min(0).max(100_000).default(64),
+    LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(ENV_DEFAULTS.LOCK_PASSWORD_VERIFY_CONCURRENCY),
+    LOCK_PASSWORD_VERIFY_QUEUE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(ENV_DEFAULTS.LOCK_PASSWORD_VERIFY_QUEUE),
     /** Per address, on a SAML connector's endpoints (`/saml/…`: ACS and SP metadata). */
-    LOCK_RATE_LIMIT_SAML: z.coerce.number().int().min(0).default(300),
+    LOCK_RATE_LIMIT_SAML: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_SAML),
     /** Threads that schema-check SAML documents, and how many documents may wait for one (then 503). */
-    LOCK_SAML_VALIDATION_THREADS: z.coerce.number().int().min(1).max(32).default(2),
-    LOCK_SAML_VALIDATION_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+    LOCK_SAML_VALIDATION_THREADS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(ENV_DEFAULTS.LOCK_SAML_VALIDATION_THREADS),
+    LOCK_SAML_VALIDATION_QUEUE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(ENV_DEFAULTS.LOCK_SAML_VALIDATION_QUEUE),
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
-    LOCK_SESSION_IDLE_TIMEOUT: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .default(2 * 3600),
-    LOCK_SESSION_MAX_AGE: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .default(12 * 3600),
+    LOCK_SESSION_IDLE_TIMEOUT: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_IDLE_TIMEOUT),
+    LOCK_SESSION_MAX_AGE: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_MAX_AGE),
     /** Audit events older than this many days are pruned (by the owner: `lock audit prune`, or by Lock when it may). */
-    LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+    LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_AUDIT_RETENTION_DAYS),
     /** `lock serve` forks this many workers (node:cluster); unset: one process. */
     LOCK_WORKERS: workersSetting.optional(),
-    LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(ENV_DEFAULTS.LOCK_DB_POOL_SIZE),
     /** Bearer token /metrics asks for; unset: /metrics answers loopback scrapes only (docs/operations.md). */
     LOCK_METRICS_TOKEN: z.string().min(16).optional(),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default(ENV_DEFAULTS.LOG_LEVEL),
     /** PEM files: with both set, Lock serves HTTPS itself. */
     LOCK_TLS_CERT: z.string().min(1).optional(),
     LOCK_TLS_KEY: z.string().min(1).optional(),
     /** An http:// issuer outside localhost is refused unless this says it is a development setup. */
-    LOCK_ALLOW_HTTP_ISSUER: flag.default(false),
+    LOCK_ALLOW_HTTP_ISSUER: flag.default(ENV_DEFAULTS.LOCK_ALLOW_HTTP_ISSUER),
     /**
      * Local accounts holding any of these roles (comma-separated) must sign in with TOTP: docs/totp.md.
      * Administrators by default (docs/deployment.md); `none` requires it of no role.
@@ -97,7 +123,7 @@ const envSchema = z
     LOCK_MFA_REQUIRED_ROLES: z
       .string()
       .regex(/^[\w.:,\s-]*$/, 'must be role names separated by commas, e.g. lock_admin,app_admin')
-      .default('lock_admin')
+      .default(ENV_DEFAULTS.LOCK_MFA_REQUIRED_ROLES)
       .transform((list) =>
         list.trim() === 'none'
           ? []
@@ -125,6 +151,9 @@ const envSchema = z
   });
 
 export type Env = z.output<typeof envSchema>;
+
+/** Every variable Lock reads from its environment. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 
 /** Parses the environment; every bad variable is named in the error. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

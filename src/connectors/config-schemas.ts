@@ -1,22 +1,20 @@
 import type { z } from 'zod';
-import { isObject } from './config-checks.ts';
-import { ldapConfigSchema } from './ldap/config.ts';
-import { localConfigSchema } from './local/config.ts';
-import { samlConfigSchema } from './saml/config.ts';
+import { connectorSchemaWith } from '../model/connector.ts';
+import { isObject } from '../model/schema-checks.ts';
+import { CONNECTOR_TYPE_MODULES, connectorTypeModule } from './registry.ts';
+
+type Module = (typeof CONNECTOR_TYPE_MODULES)[number];
+export type ConnectorType = Module['type'];
 
 /**
  * The schema of `connectors[].config` per connector type (each type module's `configSchema`): the
- * declarative file, the admin API and the CLI all validate a connector's config with these. Read
- * from the types' config modules, not their index.ts: the declarative file's schema is below the
- * connectors (the store imports it), and a type's index.ts imports the store.
+ * declarative file, the admin API and the CLI all validate a connector's config with these.
  */
-export const CONNECTOR_CONFIG_SCHEMAS = {
-  local: localConfigSchema,
-  ldap: ldapConfigSchema,
-  saml: samlConfigSchema,
-} satisfies Record<string, z.ZodType>;
+export const CONNECTOR_CONFIG_SCHEMAS = Object.fromEntries(
+  CONNECTOR_TYPE_MODULES.map((module) => [module.type, module.configSchema]),
+) as { [T in ConnectorType]: Extract<Module, { type: T }>['configSchema'] };
 
-export type ConnectorType = keyof typeof CONNECTOR_CONFIG_SCHEMAS;
+export type ConnectorConfig<T extends ConnectorType> = z.output<(typeof CONNECTOR_CONFIG_SCHEMAS)[T]>;
 
 /**
  * The problems of a connector's `config` under its type's schema, added to `ctx` at `config.…`,
@@ -27,11 +25,15 @@ export function checkConnectorConfig(
   connector: unknown,
   ctx: z.RefinementCtx,
 ): Record<string, unknown> | undefined {
-  if (!isObject(connector) || !Object.hasOwn(CONNECTOR_CONFIG_SCHEMAS, String(connector.type))) return;
-  const schema = CONNECTOR_CONFIG_SCHEMAS[connector.type as ConnectorType];
-  const parsed = schema.safeParse(connector.config ?? {});
+  if (!isObject(connector)) return;
+  const module = connectorTypeModule(String(connector.type));
+  if (!module) return;
+  const parsed = module.configSchema.safeParse(connector.config ?? {});
   if (parsed.success) return parsed.data as Record<string, unknown>;
   for (const issue of parsed.error.issues)
     ctx.addIssue({ ...issue, path: ['config', ...issue.path] } as never);
   return undefined;
 }
+
+/** A connector with its `config` checked under its type's schema: the admin API, the CLI and the declarative file parse with it. */
+export const connectorSchema = connectorSchemaWith(checkConnectorConfig);

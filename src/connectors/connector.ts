@@ -7,18 +7,9 @@ import type { Queryable } from '../store/pool.ts';
  * is a value, not an error; errors mean the upstream failed.
  */
 
-/** A person as the upstream knows them. `upstreamId` is stable and unique within the connector. */
-export interface UpstreamIdentity {
-  upstreamId: string;
-  username: string;
-  email?: string;
-  name?: string;
-  groups: string[];
-  /** Extra claims mapped from upstream attributes. */
-  claims?: Record<string, unknown>;
-  /** Roles the upstream grants outright (local accounts' direct and mapped roles); others map `groups`. */
-  roles?: string[];
-}
+import type { UpstreamIdentity } from '../model/upstream-identity.ts';
+
+export type { UpstreamIdentity };
 
 export type PasswordLoginResult =
   | { outcome: 'authenticated'; identity: UpstreamIdentity }

@@ -1,16 +1,17 @@
-import { sealConnectorSecrets } from '../config/connector-secrets.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
 import type { ConnectorInfo, ConnectorTypeModule } from './connector.ts';
+import { sealConnectorSecrets } from './connector-secrets.ts';
 import { ldap } from './ldap/index.ts';
 import { local } from './local/index.ts';
 import { saml } from './saml/index.ts';
 
 /**
  * Every connector type Lock has, each described by its own folder's index.ts. Adding a type: its
- * folder, and one line here (and its config schema in config-schemas.ts).
+ * folder, and one line here (and its name in model/connector.ts's CONNECTOR_TYPES: the model stands
+ * alone).
  */
 export const CONNECTOR_TYPE_MODULES = [local, ldap, saml] as const;
 

@@ -8,13 +8,13 @@ import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { PasswordSignIn } from '../login/password-sign-in.ts';
+import type { SecondFactor } from '../login/second-factor.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { deriveKey } from '../oidc/provider.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
-import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
-import { PasswordVerifyGate } from '../security/passwords.ts';
-import { SecretBox } from '../security/secret-box.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { databaseAnswers } from '../store/pool.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
@@ -22,6 +22,7 @@ const LOCK_PATHS = ['/healthz', '/readyz', '/metrics', '/jwks', '/assets', '/int
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
 
+/** What the composition root (src/app.ts) built and hands over: this module only assembles routes. */
 export interface HttpOptions {
   issuer: string;
   pool: pg.Pool;
@@ -29,17 +30,19 @@ export interface HttpOptions {
   log: Logger;
   jwksMaxAge: number;
   trustProxy: boolean;
-  kek: Buffer;
+  /** Seals secrets at rest under the KEK (the admin API's). */
+  box: SecretBox;
+  /** Keys the interaction forms' CSRF tokens (derived from the KEK). */
+  csrfKey: Buffer;
+  /** The sign-in library (src/login/) the interaction routes call. */
+  passwordSignIn: PasswordSignIn;
+  secondFactor: SecondFactor;
   now: () => Date;
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
-  /** Local accounts holding one of these roles must sign in with TOTP (LOCK_MFA_REQUIRED_ROLES). */
-  mfaRequiredRoles: readonly string[];
-  /** The bound on concurrent password verifies (LOCK_PASSWORD_VERIFY_CONCURRENCY / _QUEUE). */
-  passwordVerifyLimits: { concurrency: number; queue: number };
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -102,25 +105,16 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
-  const adminApi = adminApiRouter({ ...options, box: new SecretBox(options.kek) });
+  const adminApi = adminApiRouter(options);
   app.use(adminApi.routes());
   app.use(adminConsole());
   const interactions = interactionRoutes({
-    pool: options.pool,
     provider: () => options.runtime.state.provider,
     connectors: () => options.runtime.state.connectors,
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
-    csrfKey: deriveKey(options.kek, 'interaction csrf v1'),
-    bruteForce: new BruteForceGuard(options.pool, DEFAULT_BRUTE_FORCE_POLICY, options.now),
-    passwordVerifier: new PasswordVerifyGate(options.passwordVerifyLimits),
-    metrics: options.metrics,
-    secondFactor: {
-      box: new SecretBox(options.kek),
-      requiredRoles: options.mfaRequiredRoles,
-      clientRequiresMfa: (clientId) =>
-        options.runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
-      now: options.now,
-    },
+    csrfKey: options.csrfKey,
+    passwordSignIn: options.passwordSignIn,
+    secondFactor: options.secondFactor,
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,
@@ -194,14 +188,6 @@ function bearerMatches(header: string, expected: string): boolean {
   return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }
 
-async function databaseReachable(pool: pg.Pool): Promise<boolean> {
-  try {
-    await Promise.race([
-      pool.query('SELECT 1'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
+function databaseReachable(pool: pg.Pool): Promise<boolean> {
+  return databaseAnswers(pool, 2_000);
 }

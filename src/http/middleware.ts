@@ -10,22 +10,12 @@ import {
   claimedClient,
 } from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
+import type { LockState } from '../web/lock-state.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
 import { isRefusedValue, malformedJson, malformedParameters, malformedPath } from './malformed-input.ts';
 import { routedPath } from './routed-path.ts';
 
-export interface LockState {
-  requestId: string;
-  log: Logger;
-  /** What oidc-provider reported as its server error for this request, if anything. */
-  serverError?: unknown;
-  /** The form or JSON body the edge read (src/http/held-body.ts), for the edge's own rules. */
-  heldBody?: Buffer;
-  /** Whether `heldBody` is a form (else JSON). */
-  heldForm?: boolean;
-  /** The client the request names before authentication (null: none), once worked out. */
-  claimedClient?: string | null;
-}
+export type { LockState };
 
 /** `ctx.state` of every request: its id, and a logger bound to it, built on first use. */
 class RequestState implements LockState {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
-import { refusedUnlessReading } from '../http/read-only.ts';
+import { refusedUnlessReading } from '../web/read-only.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
 const ASSETS_PREFIX = '/assets/';

@@ -2,33 +2,25 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import type pg from 'pg';
 import { z } from 'zod';
-import { recordAuditEvent } from '../audit/audit.ts';
 import { type ConnectorInfo, isPasswordConnector, type PasswordConnector } from '../connectors/connector.ts';
-import { readForm } from '../http/form-body.ts';
-import type { LockState } from '../http/middleware.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { BruteForceGuard } from '../security/brute-force.ts';
-import type { PasswordVerifyGate } from '../security/passwords.ts';
-import { recordIdentity } from '../store/identities.ts';
+import type { PasswordSignIn } from '../login/password-sign-in.ts';
+import type { SecondFactor } from '../login/second-factor.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
 import { createCsrf } from './csrf.ts';
-import { signInWithPassword } from './password-sign-in.ts';
-import { type SecondFactorSettings, secondFactorStep } from './totp-step.ts';
+import { type Details, signInRequest } from './interaction-request.ts';
+import { secondFactorRoutes } from './second-factor-routes.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 
 export interface InteractionOptions {
-  pool: pg.Pool;
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   clientName: (clientId: string) => string;
   csrfKey: Buffer;
-  bruteForce: BruteForceGuard;
-  /** The bound on concurrent argon2 verifies of this process (LOCK_PASSWORD_VERIFY_*). */
-  passwordVerifier: PasswordVerifyGate;
-  metrics: Metrics;
-  /** TOTP for local accounts (totp-step.ts): who must use it, the box its secrets are sealed in, the clock. */
-  secondFactor: SecondFactorSettings;
+  /** The sign-in library (src/login/): these routes parse, call it, then render or redirect. */
+  passwordSignIn: PasswordSignIn;
+  secondFactor: SecondFactor;
   /**
    * A login that already happened for this browser and this interaction's client (an IdP-initiated
    * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
@@ -46,8 +38,6 @@ const loginForm = z.object({
   // Verified exactly as typed: no trimming. Empty is refused before any connector sees it.
   password: z.string().min(1, 'Enter your password.').max(1024, 'That password is too long.'),
 });
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** The login, consent and abort steps of oidc-provider's interactions, served by Lock's own pages. */
 export function interactionRoutes(options: InteractionOptions): Router<LockState> {
@@ -104,11 +94,8 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     });
   };
 
-  const secondFactor = secondFactorStep({
-    ...options.secondFactor,
-    pool: options.pool,
-    bruteForce: options.bruteForce,
-    metrics: options.metrics,
+  const secondFactor = secondFactorRoutes({
+    secondFactor: options.secondFactor,
     csrf,
     details,
     finish,
@@ -171,84 +158,34 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       });
     }
     const { username, password } = parsed.data;
-    const attempt = {
-      subject: username,
-      clientId: String(found.params.client_id),
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
-      requestId: ctx.state.requestId,
-    };
-    const outcome = await signInWithPassword({
+    const outcome = await options.passwordSignIn.signIn(signInRequest(ctx, found), {
       connectors: passwordConnectorsFor(found),
       username,
       password,
-      address: ctx.ip,
-      interaction: found.uid,
-      bruteForce: options.bruteForce,
-      verifier: options.passwordVerifier,
-      onUpstreamError: (connector, error) =>
-        ctx.state.log.warn(
-          { connector: connector.id, err: { message: error.message } },
-          'connector unavailable',
-        ),
+      log: ctx.state.log,
     });
-    if (outcome.status === 'busy') {
-      // Nothing was counted or checked: the same form, to be sent again shortly.
-      options.metrics.logins.inc({ connector: 'none', outcome: 'busy' });
-      ctx.status = 503;
-      ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-      return showLogin(ctx, found, { username, error: BUSY });
+    switch (outcome.status) {
+      case 'busy':
+        // Nothing was counted or checked: the same form, to be sent again shortly.
+        ctx.status = 503;
+        ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        return showLogin(ctx, found, { username, error: BUSY });
+      case 'interaction-spent':
+        renderError(ctx, 429, 'Too many attempts', 'Go back to the application and start signing in again.');
+        return;
+      case 'failed':
+      case 'unavailable':
+        ctx.status = outcome.status === 'unavailable' ? 503 : 401;
+        return showLogin(ctx, found, { username, error: outcome.message });
+      case 'second-factor':
+        return secondFactor.toStep(ctx, found.uid);
+      case 'another-second-factor-waiting':
+        if (!(await secondFactor.passwordRefusedWhilePending(ctx, found)))
+          secondFactor.toLogin(ctx, found.uid);
+        return;
+      case 'signed-in':
+        return finish(ctx, { login: { ...outcome.login, remember: true } });
     }
-    if (outcome.status === 'interaction-spent') {
-      await recordAuditEvent(options.pool, {
-        ...attempt,
-        type: 'login.locked_out',
-        outcome: 'failure',
-        reason: 'too many attempts in one sign-in',
-      });
-      options.metrics.logins.inc({ connector: 'none', outcome: 'locked_out' });
-      renderError(ctx, 429, 'Too many attempts', 'Go back to the application and start signing in again.');
-      return;
-    }
-    if (outcome.status !== 'authenticated') {
-      await recordAuditEvent(options.pool, {
-        ...attempt,
-        type: outcome.lockedOut ? 'login.locked_out' : 'login.password',
-        outcome: outcome.status === 'unavailable' ? 'error' : 'failure',
-        reason: outcome.reason,
-        ...(outcome.connector && { connector: outcome.connector }),
-      });
-      options.metrics.logins.inc({
-        connector: outcome.connector ?? 'none',
-        outcome: outcome.lockedOut ? 'locked_out' : outcome.status,
-      });
-      ctx.status = outcome.status === 'unavailable' ? 503 : 401;
-      return showLogin(ctx, found, { username, error: outcome.message });
-    }
-    const identity = await recordIdentity(options.pool, outcome.connector.id, outcome.identity);
-    await recordAuditEvent(options.pool, {
-      ...attempt,
-      type: 'login.password',
-      outcome: 'success',
-      actor: identity.sub,
-      connector: outcome.connector.id,
-    });
-    const success = {
-      username,
-      account: {
-        connector: outcome.connector.id,
-        upstreamId: outcome.identity.upstreamId,
-        username: outcome.identity.username,
-      },
-      address: ctx.ip,
-    };
-    // The right password gives its attempt back; the account's count is forgotten only once the
-    // second factor, if any, is right too.
-    if (await secondFactor.begin(ctx, found, { ...outcome, sub: identity.sub }))
-      return options.bruteForce.releaseAttempt(success);
-    await options.bruteForce.recordSuccess(success);
-    options.metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
-    await finish(ctx, { login: { accountId: identity.sub, amr: ['pwd'], remember: true } });
   });
 
   router.post('/confirm', async (ctx) => {

@@ -17,9 +17,9 @@ import {
   type UpstreamRefusal,
 } from '../connectors/connector.ts';
 import { CONNECTOR_TYPE_MODULES } from '../connectors/registry.ts';
-import { readForm } from '../http/form-body.ts';
-import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
 import { RefusalAudit } from './refusal-audit.ts';
 import { LOCK_CSP, renderView } from './views.ts';
 

@@ -1,4 +1,4 @@
-import type { SigningAlg } from '../config/declarative-schema.ts';
+import type { SigningAlg } from '../model/signing-alg.ts';
 import type { StoredSigningKey } from '../store/signing-keys.ts';
 
 export type KeyState = 'signing' | 'next' | 'retired';

@@ -1,12 +1,12 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type pg from 'pg';
-import { SIGNING_ALGS, type SigningAlg } from '../config/declarative-schema.ts';
+import { SIGNING_ALGS, type SigningAlg } from '../model/signing-alg.ts';
 import { KeyEncryptionKeyError, type SecretBox } from '../security/secret-box.ts';
+import { ADVISORY_LOCKS, holdTransactionLock } from '../store/advisory-locks.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
 import { insertSigningKey, listSigningKeys, type StoredSigningKey } from '../store/signing-keys.ts';
 
-const KEYS_LOCK = 0x10c4_0002;
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
 
 const sealContext = (kid: string) => `signing_key:${kid}`;
@@ -56,7 +56,7 @@ export async function assertKeyEncryptionKeyMatches(
 /** First start: every algorithm gets a key that signs at once (nobody can have cached a JWKS yet). */
 export async function ensureSigningKeys(pool: pg.Pool, box: SecretBox, now: Date): Promise<string[]> {
   return tx(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+    await holdTransactionLock(client, ADVISORY_LOCKS.signingKeys);
     const existing = await listSigningKeys(client);
     const created: string[] = [];
     for (const alg of SIGNING_ALGS) {
@@ -101,7 +101,7 @@ export async function addNextSigningKeys(
   options: RotationOptions,
 ): Promise<AddedSigningKey[]> {
   const activatesAt = new Date(options.now.getTime() + options.prepublishSeconds * 1000);
-  await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+  await holdTransactionLock(client, ADVISORY_LOCKS.signingKeys);
   const added = [];
   for (const alg of options.algs ?? SIGNING_ALGS) {
     const key = await generateSigningKey(alg, box, activatesAt);
@@ -135,7 +135,7 @@ export async function rotateIfDue(
     });
   if (due(await listSigningKeys(pool)).length === 0) return [];
   return tx(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [KEYS_LOCK]);
+    await holdTransactionLock(client, ADVISORY_LOCKS.signingKeys);
     const algs = due(await listSigningKeys(client));
     if (algs.length === 0) return [];
     return addNextSigningKeys(client, box, {

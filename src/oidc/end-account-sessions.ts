@@ -1,3 +1,4 @@
+import { deletePayloadsOfAccounts } from '../store/oidc-payloads.ts';
 import type { Queryable } from '../store/pool.ts';
 
 /**
@@ -7,9 +8,5 @@ import type { Queryable } from '../store/pool.ts';
  */
 export async function endAccountSessions(db: Queryable, subs: string[]): Promise<number> {
   if (subs.length === 0) return 0;
-  const { rowCount } = await db.query(
-    "DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload ->> 'accountId' = ANY($1)",
-    [subs],
-  );
-  return rowCount ?? 0;
+  return deletePayloadsOfAccounts(db, subs);
 }

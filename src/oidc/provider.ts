@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import type Koa from 'koa';
 import Provider, {
@@ -11,10 +10,10 @@ import Provider, {
 import type pg from 'pg';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
-import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
-import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
+import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
@@ -39,7 +38,8 @@ export interface ProviderOptions {
   publicJwks: JSONWebKeySet;
   /** The signing key per algorithm, named explicitly for access tokens. */
   signingKid: (alg: string) => string | undefined;
-  kek: Buffer;
+  /** Signs oidc-provider's cookies: derived from the KEK (app.ts), so every process checks every other's. */
+  cookieKey: Buffer;
   trustProxy: boolean;
   sessionLimits: SessionLimits;
   /** Middleware run before oidc-provider's own on every request it serves. */
@@ -54,22 +54,8 @@ export interface ProviderOptions {
   customClaims?: readonly string[];
 }
 
-/** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
-export const TTL = {
-  AuthorizationCode: 60,
-  /** Access tokens without a resource (for userinfo only); resource tokens use the resource's TTL. */
-  AccessToken: 600,
-  IdToken: ID_TOKEN_TTL,
-  RefreshToken: 14 * 24 * 3600,
-  Session: 14 * 24 * 3600,
-  Grant: 14 * 24 * 3600,
-  Interaction: 3600,
-} as const;
-
-/** Cookie-signing keys derived from the KEK: the same in every process, never stored. */
-export function deriveKey(kek: Buffer, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', kek, 'lock', purpose, 32));
-}
+/** Lifetimes in seconds: config/defaults.ts (docs/tokens.md lists them). */
+export const TTL = TOKEN_LIFETIMES;
 
 /** Scope strings whose service claims are kept per client and resource. */
 const SCOPE_VARIANTS_CACHED = 64;
@@ -137,7 +123,7 @@ export function createProvider(options: ProviderOptions): Provider {
     // request. The provider is rebuilt whenever the catalog changes (see runtime.ts).
     clients: options.clients.map(toClientMetadata),
     jwks: options.jwks,
-    cookies: { keys: [deriveKey(options.kek, 'oidc cookie signing v1').toString('base64url')] },
+    cookies: { keys: [options.cookieKey.toString('base64url')] },
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
     claims: {
       // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.
@@ -280,7 +266,7 @@ export function createProvider(options: ProviderOptions): Provider {
       ...TTL,
       Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
     },
     renderError: (ctx, out, error) => {
       ctx.set('Content-Security-Policy', LOCK_CSP);

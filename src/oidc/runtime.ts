@@ -18,7 +18,8 @@ export interface RuntimeOptions {
   issuer: string;
   pool: pg.Pool;
   box: SecretBox;
-  kek: Buffer;
+  /** oidc-provider's cookie-signing key (provider.ts). */
+  cookieKey: Buffer;
   kekSource: string;
   jwksMaxAge: number;
   trustProxy: boolean;
@@ -124,7 +125,7 @@ export class OidcRuntime {
       jwks: { keys: privateJwks as never },
       publicJwks,
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
-      kek: this.#options.kek,
+      cookieKey: this.#options.cookieKey,
       trustProxy: this.#options.trustProxy,
       customClaims: customClaimNames(catalog.connectors),
     });

@@ -2,7 +2,7 @@ import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } fro
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Catalog, Resource } from '../catalog/catalog.ts';
-import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
+import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import type { Queryable } from '../store/pool.ts';
 import { findTokenOrigin, recordTokenOrigin, type TokenOrigin } from './token-origins.ts';

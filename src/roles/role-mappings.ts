@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/pool.ts';
+import { findRolesOfGroups } from '../store/role-grants.ts';
 
 /**
  * The roles a connector's groups map to (mappings for that connector or for `*`), plus any roles
@@ -10,13 +11,5 @@ export async function mapGroupsToRoles(
   groups: string[],
   direct: string[] = [],
 ): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(
-    `SELECT role.name FROM roles AS role
-     WHERE role.name = ANY($3)
-        OR role.name IN (SELECT unnest(mapping.roles) FROM role_mappings AS mapping
-                         WHERE mapping.connector IN ($1, '*') AND mapping.group_name = ANY($2))
-     ORDER BY role.position, role.name`,
-    [connector, groups, direct],
-  );
-  return rows.map((row) => row.name);
+  return findRolesOfGroups(db, connector, groups, direct);
 }

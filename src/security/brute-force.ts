@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { BRUTE_FORCE_DEFAULTS, TOKEN_LIFETIMES } from '../config/defaults.ts';
 import {
   type AttemptCounter,
   clearAccountFailures,
@@ -30,17 +31,10 @@ export interface BruteForcePolicy {
   attemptsPerInteraction: number;
 }
 
-export const DEFAULT_BRUTE_FORCE_POLICY: BruteForcePolicy = {
-  accountThreshold: 30,
-  addressThreshold: 100,
-  waitIncrementSeconds: 60,
-  maxWaitSeconds: 900,
-  resetAfterSeconds: 12 * 3600,
-  attemptsPerInteraction: 10,
-};
+export const DEFAULT_BRUTE_FORCE_POLICY: BruteForcePolicy = BRUTE_FORCE_DEFAULTS;
 
 /** oidc-provider's default interaction lifetime: an interaction's count never needs to live longer. */
-const INTERACTION_WINDOW_SECONDS = 3600;
+const INTERACTION_WINDOW_SECONDS = TOKEN_LIFETIMES.Interaction;
 
 /** Which budget refused an attempt; `admitted` when none did. */
 export type AttemptScope = 'interaction' | 'address' | 'name' | 'account';

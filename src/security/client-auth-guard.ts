@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CLIENT_AUTH_DEFAULTS } from '../config/defaults.ts';
 import {
   clearClientAuthFailures,
   deleteStaleClientAuthFailures,
@@ -31,13 +32,7 @@ export interface ClientAuthPolicy {
   resetAfterSeconds: number;
 }
 
-export const DEFAULT_CLIENT_AUTH_POLICY: ClientAuthPolicy = {
-  clientAddressThreshold: 10,
-  addressThreshold: 50,
-  waitIncrementSeconds: 60,
-  maxWaitSeconds: 900,
-  resetAfterSeconds: 3600,
-};
+export const DEFAULT_CLIENT_AUTH_POLICY: ClientAuthPolicy = CLIENT_AUTH_DEFAULTS;
 
 /** The routed paths (src/http/routed-path.ts) whose POSTs authenticate a client. */
 export const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation']);

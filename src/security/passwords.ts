@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { argon2id, hash, needsRehash, verify } from 'argon2';
+import { ENV_DEFAULTS } from '../config/defaults.ts';
 
 /** argon2id at OWASP's first choice, as measured in docs/passwords.md: about 19 ms per verify on a 2-core server. */
 export const PASSWORD_HASH_PARAMETERS = {
@@ -116,8 +117,11 @@ export class PasswordVerifyGate {
   }
 }
 
-/** Four verifies at once fill libuv's default thread pool; 64 waiting drain in well under a second. */
-export const DEFAULT_PASSWORD_VERIFY_LIMITS = { concurrency: 4, queue: 64 } as const;
+/** The verify gate's bounds when no environment sets them (see LOCK_PASSWORD_VERIFY_* in defaults.ts). */
+export const DEFAULT_PASSWORD_VERIFY_LIMITS = {
+  concurrency: ENV_DEFAULTS.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+  queue: ENV_DEFAULTS.LOCK_PASSWORD_VERIFY_QUEUE,
+} as const;
 
 export type PasswordPolicyResult = { ok: true } | { ok: false; reason: string };
 

@@ -1,11 +1,10 @@
-import type {
-  ClientDecl,
-  ConnectorDecl,
-  ResourceDecl,
-  RoleDecl,
-  RoleMappingDecl,
-  SigningAlg,
-} from '../config/declarative-schema.ts';
+import type { ClientDecl } from '../model/client.ts';
+import type { ConnectorDecl } from '../model/connector.ts';
+import type { ResourceDecl } from '../model/resource.ts';
+import type { RoleDecl } from '../model/role.ts';
+import type { RoleMappingDecl } from '../model/role-mapping.ts';
+import type { SigningAlg } from '../model/signing-alg.ts';
+import { ADVISORY_LOCKS, holdTransactionLock } from './advisory-locks.ts';
 import type { Queryable } from './pool.ts';
 
 /** Who owns a row: `config` for the declarative file, null for admins (API/CLI). */
@@ -276,15 +275,13 @@ export async function deleteRoleMapping(db: Queryable, connector: string, group:
 
 // Writes --------------------------------------------------------------------------------------
 
-const CATALOG_WRITE_LOCK = 0x10c4_0003;
-
 /**
  * Serialises changes to the catalog (admin API, CLI, declarative apply) for the rest of the
  * transaction, so that a check made inside it (does the role exist? is the ETag current?) still
  * holds when it commits.
  */
 export async function lockCatalogForWrite(db: Queryable): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock($1)', [CATALOG_WRITE_LOCK]);
+  await holdTransactionLock(db, ADVISORY_LOCKS.catalogWrite);
 }
 
 /** The position after the last role or connector: where a new one goes. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UpstreamIdentity } from '../connectors/connector.ts';
+import type { UpstreamIdentity } from '../model/upstream-identity.ts';
 import type { Queryable } from './pool.ts';
 
 export interface StoredIdentity extends UpstreamIdentity {

@@ -1,11 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { ADVISORY_LOCKS, holdSessionLock, releaseSessionLock } from './advisory-locks.ts';
 import { createPool, tx } from './pool.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url).pathname;
-// Any fixed 64-bit number: every Lock process agrees on it, so only one migrates at a time.
-const MIGRATION_LOCK = 0x10c4_0001;
 
 export interface MigrationResult {
   applied: string[];
@@ -23,7 +22,7 @@ export async function migrate(
   const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d{4}_[\w-]+\.sql$/.test(file)).sort();
   const lockClient = await pool.connect();
   try {
-    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await holdSessionLock(lockClient, ADVISORY_LOCKS.migrations);
     await lockClient.query(`CREATE TABLE IF NOT EXISTS lock_migrations (
       name text PRIMARY KEY,
       applied_at timestamptz NOT NULL DEFAULT now()
@@ -46,7 +45,7 @@ export async function migrate(
     }
     return { applied };
   } finally {
-    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    await releaseSessionLock(lockClient, ADVISORY_LOCKS.migrations).catch(() => {});
     lockClient.release();
   }
 }

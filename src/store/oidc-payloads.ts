@@ -168,3 +168,12 @@ export async function sweepExpiredPayloads(db: Queryable, batchSize = 1000): Pro
     if ((rowCount ?? 0) < batchSize) return total;
   }
 }
+
+/** Deletes every payload of the accounts `subs` (sessions, grants, codes, tokens); how many went. */
+export async function deletePayloadsOfAccounts(db: Queryable, subs: string[]): Promise<number> {
+  const { rowCount } = await db.query(
+    "DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload ->> 'accountId' = ANY($1)",
+    [subs],
+  );
+  return rowCount ?? 0;
+}

@@ -49,3 +49,16 @@ export class ConflictError extends Error {
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
+
+/** Whether the database answers a trivial query within `timeoutMs` (the readiness probe). */
+export async function databaseAnswers(pool: pg.Pool, timeoutMs: number): Promise<boolean> {
+  try {
+    await Promise.race([
+      pool.query('SELECT 1'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}

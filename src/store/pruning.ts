@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ADVISORY_LOCKS, tryTransactionLock } from './advisory-locks.ts';
 import { tx } from './pool.ts';
 
 /**
@@ -18,10 +19,10 @@ export interface PruneSettings {
 export type PruneSummary = Record<(typeof TABLES)[number]['table'], number>;
 
 /** How often each Lock process tries a run (the advisory lock lets one of them do it). */
-export const PRUNE_INTERVAL_MS = 5 * 60_000;
+export { PRUNE_INTERVAL_MS } from '../config/defaults.ts';
 
 /** Taken with pg_try_advisory_xact_lock: a process that finds it taken skips its run. */
-export const PRUNE_LOCK_KEY = 0x4c6f636b_0021; // "Lock" + the migration that added pruning
+export const PRUNE_LOCK_KEY = ADVISORY_LOCKS.pruning;
 
 /** Each table, and which of its rows are expired at $1 (`$3`: a table-specific age in seconds). */
 const TABLES = [
@@ -55,11 +56,7 @@ export async function pruneExpiredRows(
     audit_event_repeats: settings.auditRetentionDays * 86_400,
   };
   return tx(pool, async (client) => {
-    const { rows } = await client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1) AS locked',
-      [PRUNE_LOCK_KEY],
-    );
-    if (!rows[0]?.locked) return undefined;
+    if (!(await tryTransactionLock(client, PRUNE_LOCK_KEY))) return undefined;
     const summary = {} as PruneSummary;
     for (const { table, expired } of TABLES) {
       const age = ages[table];

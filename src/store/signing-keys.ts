@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { SigningAlg } from '../config/declarative-schema.ts';
+import type { SigningAlg } from '../model/signing-alg.ts';
 import type { Queryable } from './pool.ts';
 
 export interface StoredSigningKey {

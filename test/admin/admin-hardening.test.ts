@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseDeclarative } from '../../src/config/declarative-file.ts';
+import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import type { ConfigError } from '../../src/config/schema-errors.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { loginConfig } from '../helpers/login-fixtures.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseDeclarative } from '../../src/config/declarative-file.ts';
+import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import { ConfigError } from '../../src/config/schema-errors.ts';
 
 const run = promisify(execFile);

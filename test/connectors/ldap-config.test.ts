@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entry } from 'ldapts';
-import { connectorSchema } from '../../src/config/declarative-schema.ts';
 import { describeIssues } from '../../src/config/schema-errors.ts';
+import { connectorSchema } from '../../src/connectors/config-schemas.ts';
 import { accountRestrictionOf, restrictionFromBindError } from '../../src/connectors/ldap/account-status.ts';
 import { ldapConfigSchema, resolveLdapSettings } from '../../src/connectors/ldap/config.ts';
 import { firstRdn } from '../../src/connectors/ldap/dn.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { parseDeclarative } from '../../src/config/declarative-file.ts';
+import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 
 const SECRET = 'opaque-secret-0123456789';

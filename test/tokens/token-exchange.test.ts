@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { parseDeclarative } from '../../src/config/declarative-file.ts';
+import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import { MAX_ACT_DEPTH } from '../../src/oidc/token-exchange.ts';
 import { findUserByUsername, setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';

@@ -1,10 +1,10 @@
 import { createLocalJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type Koa from 'koa';
 import { adminResourceId } from '../../catalog/built-ins.ts';
-import { SIGNING_ALGS } from '../../config/declarative-schema.ts';
-import type { LockState } from '../../http/middleware.ts';
 import { ADMIN_ROLE } from '../../model/admin-role.ts';
+import { SIGNING_ALGS } from '../../model/signing-alg.ts';
 import { findLockAccount } from '../../oidc/accounts.ts';
+import type { LockState } from '../../web/lock-state.ts';
 import type { AdminActor } from '../admin-actor.ts';
 import type { AdminApiDeps } from './route.ts';
 

@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { LockState } from '../../http/middleware.ts';
+import type { LockState } from '../../web/lock-state.ts';
 import { ConnectionTestFailedError } from '../connectors.ts';
 import { AdminInputError, ValidationError } from '../errors.ts';
 

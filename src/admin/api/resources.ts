@@ -1,4 +1,4 @@
-import { resourceSchema } from '../../config/declarative-schema.ts';
+import { resourceSchema } from '../../model/resource.ts';
 import {
   createResource,
   deleteResource,

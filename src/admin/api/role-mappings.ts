@@ -1,4 +1,4 @@
-import { roleMappingSchema } from '../../config/declarative-schema.ts';
+import { roleMappingSchema } from '../../model/role-mapping.ts';
 import {
   createRoleMapping,
   deleteRoleMapping,

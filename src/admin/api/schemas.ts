@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { clientSchema, connectorSchema, userSchema } from '../../config/declarative-schema.ts';
-import { CONNECTOR_CONFIG_SCHEMAS } from '../../connectors/config-schemas.ts';
+import { CONNECTOR_CONFIG_SCHEMAS, connectorSchema } from '../../connectors/config-schemas.ts';
+import { clientSchema } from '../../model/client.ts';
+import { userSchema } from '../../model/user.ts';
 import { positionSchema } from '../connectors.ts';
 
 /**

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import {
-  CONNECTOR_TYPES,
-  resourceSchema,
-  roleMappingSchema,
-  SIGNING_ALGS,
-} from '../../config/declarative-schema.ts';
+import { CONNECTOR_TYPES } from '../../model/connector.ts';
+import { resourceSchema } from '../../model/resource.ts';
+import { roleMappingSchema } from '../../model/role-mapping.ts';
+import { SIGNING_ALGS } from '../../model/signing-alg.ts';
 import { roleInputSchema } from '../roles.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
-import { evenWithOtherProblems, isObject } from '../config-checks.ts';
+import { evenWithOtherProblems, isObject } from '../../model/schema-checks.ts';
 
 /**
  * `connectors[].config` of `type: ldap`, as an admin writes it (docs/ldap.md documents every

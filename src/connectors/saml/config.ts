@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { evenWithOtherProblems, isObject } from '../config-checks.ts';
+import { evenWithOtherProblems, isObject } from '../../model/schema-checks.ts';
 
 /** Well-known URIs, so that a config (and the docs) can say what the short names mean. */
 export const NAMEID_FORMATS = {

@@ -1,7 +1,10 @@
 // One password post of the login form, under attack as in normal use: the attempt is reserved
 // before anything is verified, every alias of an account draws on its one budget, and every
 // failure costs the same work (one argon2 verify in all), whichever connectors ran and whatever
-// they said. Rendering, audit and metrics stay with the route (routes.ts).
+// they said. The outcome is audited and counted here, and a right password hands over to the
+// second factor when the account needs one; the route only renders or redirects (interactions/routes.ts).
+import type pg from 'pg';
+import { recordAuditEvent } from '../audit/audit.ts';
 import {
   type PasswordAttempt,
   type PasswordConnector,
@@ -9,14 +12,132 @@ import {
   UpstreamError,
   type UpstreamIdentity,
 } from '../connectors/connector.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { AttemptScope, BruteForceGuard } from '../security/brute-force.ts';
 import { PasswordVerifyBusy, type PasswordVerifyGate } from '../security/passwords.ts';
+import { recordIdentity } from '../store/identities.ts';
+import type { SecondFactor } from './second-factor.ts';
+import { auditFields, type SignedIn, type SignInRequest } from './sign-in-request.ts';
 
 // One message for a wrong password, an unknown user and a lockout: the page never tells which.
 export const WRONG_CREDENTIALS = 'Incorrect username or password.';
 const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
 
-export type PasswordSignInOutcome =
+export interface PasswordSignInOptions {
+  pool: pg.Pool;
+  bruteForce: BruteForceGuard;
+  /** The bound on concurrent argon2 verifies of this process (LOCK_PASSWORD_VERIFY_*). */
+  verifier: PasswordVerifyGate;
+  metrics: Metrics;
+  secondFactor: SecondFactor;
+}
+
+/** One post of the login form: the connectors to try, in order, and what the person typed. */
+export interface PasswordPost {
+  connectors: PasswordConnector[];
+  username: string;
+  /** Verified exactly as typed. */
+  password: string;
+  /** The request's logger: a connector that is down is logged, never the password. */
+  log: Logger;
+}
+
+export type PasswordPostOutcome =
+  | { status: 'signed-in'; login: SignedIn }
+  /** The account must use a second factor: its step now waits in this interaction. */
+  | { status: 'second-factor' }
+  /** Another password of this interaction started its second factor first (two posts racing). */
+  | { status: 'another-second-factor-waiting' }
+  /** `message` is what the person is shown (the same for a wrong password, an unknown user and a lockout). */
+  | { status: 'failed' | 'unavailable'; message: string }
+  /** This interaction has used its password posts: the person must start again. */
+  | { status: 'interaction-spent' }
+  /** The verifier's queue is full: retry after `retryAfterSeconds`; nothing was counted or checked. */
+  | { status: 'busy'; retryAfterSeconds: number };
+
+/** Password sign-in: the check, its audit and metrics, the account's identity, the hand-over to a second factor. */
+export class PasswordSignIn {
+  readonly #options: PasswordSignInOptions;
+
+  constructor(options: PasswordSignInOptions) {
+    this.#options = options;
+  }
+
+  async signIn(request: SignInRequest, post: PasswordPost): Promise<PasswordPostOutcome> {
+    const { pool, bruteForce, metrics, secondFactor } = this.#options;
+    const outcome = await checkPassword({
+      connectors: post.connectors,
+      username: post.username,
+      password: post.password,
+      address: request.ip,
+      interaction: request.interaction,
+      bruteForce,
+      verifier: this.#options.verifier,
+      onUpstreamError: (connector, error) =>
+        post.log.warn({ connector: connector.id, err: { message: error.message } }, 'connector unavailable'),
+    });
+    const audit = auditFields(request, post.username);
+    if (outcome.status === 'busy') {
+      metrics.logins.inc({ connector: 'none', outcome: 'busy' });
+      return outcome;
+    }
+    if (outcome.status === 'interaction-spent') {
+      await recordAuditEvent(pool, {
+        ...audit,
+        type: 'login.locked_out',
+        outcome: 'failure',
+        reason: 'too many attempts in one sign-in',
+      });
+      metrics.logins.inc({ connector: 'none', outcome: 'locked_out' });
+      return outcome;
+    }
+    if (outcome.status !== 'authenticated') {
+      await recordAuditEvent(pool, {
+        ...audit,
+        type: outcome.lockedOut ? 'login.locked_out' : 'login.password',
+        outcome: outcome.status === 'unavailable' ? 'error' : 'failure',
+        reason: outcome.reason,
+        ...(outcome.connector && { connector: outcome.connector }),
+      });
+      metrics.logins.inc({
+        connector: outcome.connector ?? 'none',
+        outcome: outcome.lockedOut ? 'locked_out' : outcome.status,
+      });
+      return { status: outcome.status, message: outcome.message };
+    }
+    const identity = await recordIdentity(pool, outcome.connector.id, outcome.identity);
+    await recordAuditEvent(pool, {
+      ...audit,
+      type: 'login.password',
+      outcome: 'success',
+      actor: identity.sub,
+      connector: outcome.connector.id,
+    });
+    const success = {
+      username: post.username,
+      account: {
+        connector: outcome.connector.id,
+        upstreamId: outcome.identity.upstreamId,
+        username: outcome.identity.username,
+      },
+      address: request.ip,
+    };
+    const step = await secondFactor.begin(request, { ...outcome, sub: identity.sub });
+    // The right password gives its attempt back; the account's count is forgotten only once the
+    // second factor, if any, is right too. A password that lost the race to another's step
+    // finishes nothing either.
+    if (step !== 'not-required') {
+      await bruteForce.releaseAttempt(success);
+      return { status: step === 'started' ? 'second-factor' : 'another-second-factor-waiting' };
+    }
+    await bruteForce.recordSuccess(success);
+    metrics.logins.inc({ connector: outcome.connector.id, outcome: 'success' });
+    return { status: 'signed-in', login: { accountId: identity.sub, amr: ['pwd'] } };
+  }
+}
+
+type PasswordCheckOutcome =
   | { status: 'authenticated'; connector: PasswordConnector; identity: UpstreamIdentity }
   /**
    * `reason` is for the audit log only; `message` is what the user sees. `lockedOut` names the
@@ -34,7 +155,7 @@ export type PasswordSignInOutcome =
   /** The verifier's queue is full: retry after `retryAfterSeconds`; nothing was counted or checked. */
   | { status: 'busy'; retryAfterSeconds: number };
 
-export interface PasswordSignInRequest {
+interface PasswordCheck {
   connectors: PasswordConnector[];
   username: string;
   password: string;
@@ -45,7 +166,8 @@ export interface PasswordSignInRequest {
   onUpstreamError: (connector: PasswordConnector, error: UpstreamError) => void;
 }
 
-export async function signInWithPassword(request: PasswordSignInRequest): Promise<PasswordSignInOutcome> {
+/** The check alone: reservations, the connectors in order, the uniform work of a failure. */
+async function checkPassword(request: PasswordCheck): Promise<PasswordCheckOutcome> {
   const { verifier } = request;
   // Refused before it is counted: a flood must not spend people's budgets on posts nobody checked.
   if (verifier.saturated) return { status: 'busy', retryAfterSeconds: verifier.retryAfterSeconds };
@@ -119,7 +241,7 @@ class AttemptWork {
 const lockedOut = (
   scope: Exclude<AttemptScope, 'interaction'>,
   connector?: string,
-): PasswordSignInOutcome => ({
+): PasswordCheckOutcome => ({
   status: 'failed',
   message: WRONG_CREDENTIALS,
   reason: `${scope} locked out after repeated attempts`,
@@ -128,10 +250,7 @@ const lockedOut = (
 });
 
 /** Tries the connectors in order; the first that knows the user decides. */
-async function authenticate(
-  request: PasswordSignInRequest,
-  work: AttemptWork,
-): Promise<PasswordSignInOutcome> {
+async function authenticate(request: PasswordCheck, work: AttemptWork): Promise<PasswordCheckOutcome> {
   let unavailable = false;
   for (const connector of request.connectors) {
     let result: PasswordLoginResult;

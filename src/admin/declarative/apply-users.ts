@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from '../security/passwords.ts';
+import { ConfigError } from '../../config/schema-errors.ts';
+import type { UserDecl } from '../../model/user.ts';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../security/passwords.ts';
 import {
   createUser,
   deleteUser,
@@ -13,10 +15,8 @@ import {
   updateUserProfile,
   userDirectRoles,
   userGroupsAndRoles,
-} from '../store/users.ts';
-import type { ApplySummary } from './apply.ts';
-import type { UserDecl } from './declarative-schema.ts';
-import { ConfigError } from './schema-errors.ts';
+} from '../../store/users.ts';
+import type { ApplySummary } from './apply-summary.ts';
 
 /**
  * Local accounts declared in the file (dev/test seeding): created or brought in line, passwords

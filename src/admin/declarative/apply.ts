@@ -1,29 +1,21 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
-import { recordAuditEvent } from '../audit/audit.ts';
-import { builtInCatalog } from '../catalog/built-ins.ts';
-import { IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
-import { ADMIN_ROLE, adminRoleGrantWarning } from '../model/admin-role.ts';
-import type { SecretBox } from '../security/secret-box.ts';
-import * as repo from '../store/catalog-repositories.ts';
-import { notifyChange } from '../store/change-feed.ts';
-import { tx } from '../store/pool.ts';
-import { AdminLockoutError, keepingAdminSignIn } from './admin-sign-in.ts';
+import { recordAuditEvent } from '../../audit/audit.ts';
+import { builtInCatalog } from '../../catalog/built-ins.ts';
+import type { DeclarativeConfig } from '../../config/declarative-schema.ts';
+import { ConfigError } from '../../config/schema-errors.ts';
+import { sealConnectorSecrets } from '../../connectors/connector-secrets.ts';
+import { IMPLICIT_LOCAL_CONNECTOR } from '../../connectors/registry.ts';
+import { ADMIN_ROLE, adminRoleGrantWarning } from '../../model/admin-role.ts';
+import type { SecretBox } from '../../security/secret-box.ts';
+import * as repo from '../../store/catalog-repositories.ts';
+import { notifyChange } from '../../store/change-feed.ts';
+import { tx } from '../../store/pool.ts';
+import { AdminLockoutError, keepingAdminSignIn } from '../admin-sign-in.ts';
+import type { ApplySummary } from './apply-summary.ts';
 import { applyDeclaredUsers } from './apply-users.ts';
-import { sealConnectorSecrets } from './connector-secrets.ts';
-import type { DeclarativeConfig } from './declarative-schema.ts';
-import { ConfigError } from './schema-errors.ts';
 
 const CONFIG: repo.ManagedBy = 'config';
-
-export interface ApplySummary {
-  created: string[];
-  updated: string[];
-  removed: string[];
-  unchanged: number;
-  /** What the caller must be told (and the audit log records): a client newly given lock_admin. */
-  warnings: string[];
-}
 
 /**
  * Makes the database match the file, in one transaction: what the file declares is created or

@@ -1,0 +1,221 @@
+// The pages of a local account's second step (src/login/second-factor.ts): the TOTP code, the
+// enrolment of an authenticator app and its recovery codes. These routes parse the form, call the
+// login library, then render or redirect; the step's state and its rules are the library's.
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { InteractionResults } from 'oidc-provider';
+import { toString as renderQrCode } from 'qrcode';
+import type { PendingSecondFactor, SecondFactor } from '../login/second-factor.ts';
+import { readForm } from '../web/form-body.ts';
+import type { LockState } from '../web/lock-state.ts';
+import type { createCsrf } from './csrf.ts';
+import { type Details, signInRequest } from './interaction-request.ts';
+import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+
+type Context = Koa.ParameterizedContext<LockState>;
+
+export interface SecondFactorRoutesOptions {
+  secondFactor: SecondFactor;
+  csrf: ReturnType<typeof createCsrf>;
+  details: (ctx: Context) => Promise<Details>;
+  finish: (ctx: Context, result: InteractionResults) => Promise<void>;
+  showLogin: (ctx: Context, found: Details, extra: { username?: string; error?: string }) => void;
+}
+
+// Replayed, wrong and locked-out codes all read the same.
+const WRONG_CODE = 'That code is not right. Check your app and try again.';
+
+export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
+  const { secondFactor, csrf } = options;
+  const stepPath = (uid: string) => `/interaction/${uid}/totp`;
+  // The step's forms carry a token bound to the interaction and the account: a form shown for one
+  // account's step is refused once the interaction waits for another's.
+  const csrfSubject = (pending: PendingSecondFactor) =>
+    `${pending.interactionUid}:second-factor:${pending.userId}`;
+
+  const toLogin = (ctx: Context, uid: string) => {
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${uid}`);
+  };
+
+  const toStep = (ctx: Context, uid: string) => {
+    ctx.status = 303;
+    ctx.redirect(stepPath(uid));
+  };
+
+  /** The interaction and its waiting second factor; undefined (and a redirect to the login page) when none waits. */
+  async function waiting(
+    ctx: Context,
+    form?: URLSearchParams,
+  ): Promise<{ found: Details; pending: PendingSecondFactor } | undefined> {
+    const found = await options.details(ctx);
+    if (found.prompt.name !== 'login') ctx.throw(400, 'not waiting for a login');
+    const pending = await secondFactor.waiting(found.uid);
+    if (!pending) {
+      toLogin(ctx, found.uid);
+      return undefined;
+    }
+    if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
+      ctx.status = 403;
+      ctx.set('Content-Security-Policy', LOCK_CSP);
+      ctx.type = 'html';
+      ctx.body = renderView('error', {
+        title: 'This sign-in form has expired',
+        message: 'Go back to the application and start signing in again.',
+        requestId: ctx.state.requestId,
+      });
+      return undefined;
+    }
+    return { found, pending };
+  }
+
+  async function show(
+    ctx: Context,
+    found: Details,
+    pending: PendingSecondFactor,
+    extra: { error?: string; codes?: string[] } = {},
+  ): Promise<void> {
+    const csrfToken = csrf.tokenFor(csrfSubject(pending));
+    const restartHref = `${stepPath(found.uid)}/restart?csrf=${encodeURIComponent(csrfToken)}`;
+    const common = {
+      formAction: stepPath(found.uid),
+      csrfToken,
+      ...(extra.error !== undefined && { error: extra.error }),
+    };
+    let body: string;
+    if (pending.stage === 'enrol') {
+      const { secret, otpauthUri } = secondFactor.enrolment(pending);
+      const svg = await renderQrCode(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      body = renderView('totp-enrol', {
+        ...common,
+        username: pending.username,
+        qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+        secret,
+        otpauthUri,
+        restartHref,
+      });
+    } else if (pending.stage === 'verify') {
+      body = renderView('totp-verify', {
+        ...common,
+        username: pending.username,
+        restartHref,
+      });
+    } else {
+      body = renderView('totp-recovery-codes', {
+        codes: extra.codes ?? [],
+        formAction: `${stepPath(found.uid)}/continue`,
+        csrfToken: common.csrfToken,
+      });
+    }
+    // These forms end in a redirect to the client: its origin must be a form-action.
+    const redirectUri = found.params.redirect_uri;
+    ctx.set(
+      'Content-Security-Policy',
+      contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
+    );
+    ctx.type = 'html';
+    ctx.body = body;
+  }
+
+  async function verify(ctx: Context, found: Details, pending: PendingSecondFactor, input: string) {
+    const outcome = await secondFactor.verify(signInRequest(ctx, found), pending, input);
+    switch (outcome.status) {
+      case 'signed-in':
+        return options.finish(ctx, { login: { ...outcome.login, remember: true } });
+      case 'step-ended':
+        return toLogin(ctx, found.uid);
+      case 'too-many-codes':
+        ctx.status = 401;
+        return options.showLogin(ctx, found, {
+          username: pending.username,
+          error: 'Too many incorrect codes. Sign in again.',
+        });
+      case 'wrong-code':
+        ctx.status = 401;
+        return show(ctx, found, pending, { error: WRONG_CODE });
+    }
+  }
+
+  async function confirmEnrolment(ctx: Context, found: Details, pending: PendingSecondFactor, input: string) {
+    const outcome = await secondFactor.confirmEnrolment(signInRequest(ctx, found), pending, input);
+    switch (outcome.status) {
+      case 'wrong-code':
+        ctx.status = 400;
+        return show(ctx, found, pending, { error: WRONG_CODE });
+      case 'step-changed':
+        return toStep(ctx, found.uid);
+      case 'enrolled-elsewhere':
+        ctx.status = 409;
+        return show(ctx, found, outcome.pending, {
+          error: 'Two-step sign-in was just set up for this account elsewhere. Enter a code from that app.',
+        });
+      case 'enrolled':
+        return show(ctx, found, outcome.pending, { codes: outcome.recoveryCodes });
+    }
+  }
+
+  /**
+   * While a second factor waits in this interaction, no password is taken (it would not change
+   * whose sign-in this is); the person is shown the waiting step and its "Sign in as someone
+   * else", which ends it. True when refused.
+   */
+  async function passwordRefusedWhilePending(ctx: Context, found: Details): Promise<boolean> {
+    const pending = await secondFactor.waiting(found.uid);
+    if (!pending) return false;
+    ctx.status = 409;
+    await show(ctx, found, pending, {
+      error: `This sign-in is waiting for the second step of ${pending.username}. Finish it, or choose “Sign in as someone else”.`,
+    });
+    return true;
+  }
+
+  return {
+    /** Called first by the login form's POST (and when its password lost the race to another's step). */
+    passwordRefusedWhilePending,
+    /** To the step's page, once the library started it. */
+    toStep,
+    toLogin,
+
+    /** GET/POST /totp, POST /totp/continue and GET /totp/restart on the interaction router. */
+    register(router: Router<LockState>): void {
+      router.get('/totp', async (ctx) => {
+        const step = await waiting(ctx);
+        if (step) await show(ctx, step.found, step.pending);
+      });
+
+      router.post('/totp', async (ctx) => {
+        const form = await readForm(ctx);
+        const step = await waiting(ctx, form);
+        if (!step) return;
+        const { found, pending } = step;
+        const input = (form.get('code') ?? '').trim().slice(0, 64);
+        if (pending.stage === 'recovery-codes') return show(ctx, found, pending);
+        if (input === '') {
+          ctx.status = 400;
+          return show(ctx, found, pending, { error: 'Enter the code.' });
+        }
+        if (pending.stage === 'enrol') return confirmEnrolment(ctx, found, pending, input);
+        return verify(ctx, found, pending, input);
+      });
+
+      router.post('/totp/continue', async (ctx) => {
+        const form = await readForm(ctx);
+        const step = await waiting(ctx, form);
+        if (!step) return;
+        if (step.pending.stage !== 'recovery-codes') return toStep(ctx, step.found.uid);
+        const outcome = await secondFactor.complete(signInRequest(ctx, step.found), step.pending);
+        if (outcome.status === 'step-ended') return toLogin(ctx, step.found.uid);
+        await options.finish(ctx, { login: { ...outcome.login, remember: true } });
+      });
+
+      // "Sign in as someone else": ends the waiting step (the link carries the step's CSRF token),
+      // so that the login form takes a password again.
+      router.get('/totp/restart', async (ctx) => {
+        const step = await waiting(ctx, new URLSearchParams({ csrf: String(ctx.query.csrf ?? '') }));
+        if (!step) return;
+        await secondFactor.cancel(step.pending);
+        toLogin(ctx, step.found.uid);
+      });
+    },
+  };
+}

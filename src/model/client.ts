@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { redirectUriSchema } from './redirect-uri.ts';
+import { absoluteUrl, entityName, evenWithOtherProblems, partial, unique } from './schema-checks.ts';
+
+/** RFC 8693: a gateway swaps a caller's access token for a narrower one for the API behind it. */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  TOKEN_EXCHANGE,
+] as const;
+
+const webOrigin = z
+  .string()
+  .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
+  .transform((value) => new URL(value).origin);
+
+/** An application that signs people in through Lock or gets tokens for itself. */
+export const clientSchema = z
+  .strictObject({
+    clientId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters'),
+    clientSecret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+    public: z.boolean().default(false),
+    firstParty: z.boolean().default(false),
+    name: z.string().max(200).optional(),
+    grantTypes: unique(z.enum(GRANT_TYPES), 'grantTypes')
+      .min(1)
+      .default(['authorization_code', 'refresh_token']),
+    redirectUris: unique(redirectUriSchema, 'redirectUris').default([]),
+    postLogoutRedirectUris: unique(redirectUriSchema, 'postLogoutRedirectUris').default([]),
+    /** Web origins that may call the token, userinfo and revocation endpoints (CORS). */
+    allowedOrigins: unique(webOrigin, 'allowedOrigins').default([]),
+    /** Everyone signing in to this client must use a second factor (TOTP for local accounts). */
+    requireMfa: z.boolean().default(false),
+    roles: unique(entityName, 'roles').default([]),
+    resources: unique(absoluteUrl, 'resources').default([]),
+    /** APIs whose tokens this client may introspect besides its own (a gateway in front of them). */
+    introspects: unique(absoluteUrl, 'introspects').default([]),
+    /** Token exchange policy: the audiences of the callers' tokens it may exchange (for its `resources`). */
+    tokenExchange: z
+      .strictObject({ subjectAudiences: unique(absoluteUrl, 'subjectAudiences').min(1) })
+      .optional(),
+  })
+  .superRefine((parsed, ctx) => {
+    // Runs even when a field failed (see evenWithOtherProblems), so each rule reads only fields that parsed.
+    const client = partial<{
+      public: boolean;
+      clientSecret: unknown;
+      grantTypes: string[];
+      redirectUris: unknown[];
+      tokenExchange: unknown;
+    }>(parsed, { public: 'boolean', grantTypes: 'array', redirectUris: 'array' });
+    if (client.public === true && client.clientSecret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client has no secret' });
+    if (client.public === false && client.clientSecret === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecret'],
+        message: 'is required for a confidential client (or set public: true)',
+      });
+    if (!client.grantTypes) return;
+    for (const grantType of ['client_credentials', TOKEN_EXCHANGE] as const)
+      if (client.public === true && client.grantTypes.includes(grantType))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['grantTypes'],
+          message: `${grantType} needs a confidential client`,
+        });
+    if (client.grantTypes.includes(TOKEN_EXCHANGE) !== (client.tokenExchange !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenExchange'],
+        message: `is required with grant type ${TOKEN_EXCHANGE}, and only with it`,
+      });
+    if (client.grantTypes.includes('authorization_code') && client.redirectUris?.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirectUris'],
+        message: 'at least one is required for authorization_code',
+      });
+    if (client.grantTypes.includes('refresh_token') && !client.grantTypes.includes('authorization_code'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grantTypes'],
+        message: 'refresh_token needs authorization_code',
+      });
+  }, evenWithOtherProblems);
+
+export type ClientDecl = z.output<typeof clientSchema>;
+/** A client as the running server knows it: its secret, if any, in the clear (unsealed). */
+export type Client = Omit<ClientDecl, 'clientSecret'> & { clientSecret?: string };

@@ -1,0 +1,15 @@
+import type { Logger } from '../observability/logger.ts';
+
+/** `ctx.state` of every request, as the edge (src/http/middleware.ts) sets it up and the pages read it. */
+export interface LockState {
+  requestId: string;
+  log: Logger;
+  /** What oidc-provider reported as its server error for this request, if anything. */
+  serverError?: unknown;
+  /** The form or JSON body the edge read (src/http/held-body.ts), for the edge's own rules. */
+  heldBody?: Buffer;
+  /** Whether `heldBody` is a form (else JSON). */
+  heldForm?: boolean;
+  /** The client the request names before authentication (null: none), once worked out. */
+  claimedClient?: string | null;
+}

@@ -1,0 +1,53 @@
+// @ts-check
+// What pages share: moving between them, the message carried to the next page, and deleting an
+// entity (read for its ETag, then DELETE with If-Match).
+import { withEtag } from './api.js';
+import { showError, showOk } from './dom.js';
+
+/** @typedef {import('./api.js').OperationId} OperationId */
+
+/** @type {{ flash: string, region: HTMLElement | null, route: () => Promise<void> }} */
+export const state = { flash: '', region: null, route: async () => {} };
+
+/** A message shown on the next page drawn. */
+export function flash(/** @type {string} */ text) {
+  state.flash = text;
+}
+
+/** Draws the page the hash names again. */
+export const route = () => state.route();
+
+/** The live region of the page on screen, for messages after it was drawn. */
+export function setRegion(/** @type {HTMLElement} */ region) {
+  state.region = region;
+}
+
+export function flashNow(/** @type {string} */ text) {
+  if (state.region) showOk(state.region, text);
+}
+
+/** @param {string} hash */
+export function go(hash) {
+  if (location.hash === hash) state.route();
+  else location.hash = hash;
+}
+
+/**
+ * Deletes after confirming: GET for the ETag, then DELETE with If-Match.
+ * @template {OperationId} K
+ * @param {OperationId} read
+ * @param {K} remove
+ * @param {import('./openapi').Operations[K]['params']} params
+ * @param {string} what
+ * @param {HTMLElement} region
+ */
+export async function confirmDelete(read, remove, params, what, region) {
+  if (!confirm(`Delete ${what}?`)) return;
+  const result = await withEtag(read, remove, params);
+  if (!result.ok) return showError(region, null, result);
+  flash(`Deleted ${what}.`);
+  await route();
+}
+
+/** The part of the hash after `?`, as search parameters. */
+export const hashQuery = () => new URLSearchParams(location.hash.split('?')[1] ?? '');

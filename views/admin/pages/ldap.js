@@ -1,0 +1,249 @@
+// @ts-check
+// The LDAP connector form: create or edit, "Test connection" on the draft, save (the server tests
+// again and answers with the report when the test fails). The group search modes come from the API
+// document.
+import { api } from '../api.js';
+import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
+import { field, formChecked, formValue, h, list, rawValue, show, showError } from '../dom.js';
+import { flash, go } from '../navigation.js';
+import { testReport } from './connectors.js';
+
+/** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
+/** @typedef {Extract<ConnectorInput, { type: 'ldap' }>['config']} LdapConfig */
+/** @typedef {NonNullable<LdapConfig['groupSearch']>} GroupSearch */
+
+const GROUP_MODE_LABELS = {
+  memberOf: 'memberOf attribute',
+  search: 'Search groups',
+  nested: 'Nested groups',
+  adInChain: 'AD in-chain (nested)',
+};
+
+/** @param {string} id the connector's id, or `new` */
+export async function ldapPage(id) {
+  const isNew = id === 'new';
+  let current = {
+    id: '',
+    name: '',
+    config: /** @type {Partial<LdapConfig>} */ ({ startTLS: true, userSearch: {}, groupSearch: {} }),
+    setSecrets: /** @type {string[]} */ ([]),
+  };
+  /** @type {string | null | undefined} */
+  let etag;
+  const schema = await requestSchema('createConnector');
+  if (!isNew) {
+    const result = await api('getConnector', { params: { id } });
+    if (!result.ok)
+      return show(
+        h('h1', {}, 'Connector'),
+        h('p', { class: 'alert error', role: 'alert' }, result.data?.error ?? 'Not found'),
+      );
+    current = { ...result.data, config: /** @type {Partial<LdapConfig>} */ (result.data.config) };
+    etag = result.etag;
+  }
+  const c = current.config;
+  const us = c.userSearch ?? /** @type {Partial<LdapConfig['userSearch']>} */ ({});
+  const gs = c.groupSearch ?? /** @type {GroupSearch} */ ({});
+  const modes = optionsOf(schemaAt(schema, 'type=ldap', 'config', 'groupSearch', 'mode'), GROUP_MODE_LABELS);
+  const region = h('div', { 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Connector'),
+      h(
+        'div',
+        { class: 'grid' },
+        isNew
+          ? field('ID', 'id', {
+              path: 'id',
+              hint: 'Letters, digits, _ . : - (appears in tokens as idp)',
+              required: true,
+            })
+          : field('ID', 'id', { value: current.id, path: 'id', hint: 'cannot change' }),
+        field('Display name', 'name', { value: current.name, path: 'name', required: true }),
+      ),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Server'),
+      h(
+        'div',
+        { class: 'grid' },
+        field('Server URL', 'url', {
+          value: c.url ?? '',
+          path: 'config.url',
+          placeholder: 'ldaps://dc.example.com',
+          hint: 'ldap:// with StartTLS, or ldaps://',
+        }),
+        field('Use StartTLS', 'startTLS', { type: 'checkbox', value: c.startTLS, path: 'config.startTLS' }),
+        field('Active Directory', 'activeDirectory', {
+          type: 'checkbox',
+          value: c.activeDirectory,
+          path: 'config.activeDirectory',
+        }),
+        field('CA certificate file (on the Lock server)', 'caFile', {
+          value: c.caFile ?? '',
+          path: 'config.caFile',
+          hint: 'Optional; or paste the PEM below',
+        }),
+        field('CA certificate (PEM)', 'caCert', {
+          type: 'textarea',
+          value: c.caCert ?? '',
+          path: 'config.caCert',
+          wide: true,
+          rows: 3,
+        }),
+        field('Bind DN', 'bindDN', {
+          value: c.bindDN ?? '',
+          path: 'config.bindDN',
+          placeholder: 'cn=svc-lock,ou=services,dc=example,dc=com',
+        }),
+        field('Bind password', 'bindPassword', {
+          type: 'password',
+          path: 'config.bindPassword',
+          hint: current.setSecrets.includes('bindPassword')
+            ? 'Set — leave empty to keep it'
+            : 'Write-only: never shown again',
+        }),
+      ),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'User search'),
+      h(
+        'div',
+        { class: 'grid' },
+        field('Base DN', 'userBase', {
+          value: us.baseDN ?? '',
+          path: 'config.userSearch.baseDN',
+          placeholder: 'ou=people,dc=example,dc=com',
+        }),
+        field('Filter', 'userFilter', {
+          value: us.filter ?? '',
+          path: 'config.userSearch.filter',
+          placeholder: '(objectClass=person)',
+        }),
+        field('Username attributes', 'usernameAttributes', {
+          value: (us.usernameAttributes ?? []).join(', '),
+          path: 'config.userSearch.usernameAttributes',
+          hint: 'Comma-separated; empty for the default (uid, mail / sAMAccountName, userPrincipalName)',
+        }),
+      ),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Group search'),
+      h(
+        'div',
+        { class: 'grid' },
+        field('Mode', 'groupMode', {
+          type: 'select',
+          value: c.groupSearch ? (gs.mode ?? '') : 'none',
+          path: 'config.groupSearch.mode',
+          options: [['none', 'No groups'], ...modes],
+        }),
+        field('Base DN', 'groupBase', {
+          value: gs.baseDN ?? '',
+          path: 'config.groupSearch.baseDN',
+          placeholder: 'ou=groups,dc=example,dc=com',
+        }),
+      ),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Test'),
+      h(
+        'div',
+        { class: 'grid' },
+        field('Look up this user (optional)', 'testUser', {
+          hint: 'The test then also searches this user and their groups',
+        }),
+      ),
+    ),
+    region,
+    h(
+      'div',
+      { class: 'buttons' },
+      h('button', { type: 'submit', class: 'primary' }, isNew ? 'Create connector' : 'Save connector'),
+      h('button', { type: 'button', id: 'test-connection', onclick: () => runTest() }, 'Test connection'),
+      h('a', { class: 'button', href: '#/connectors' }, 'Cancel'),
+    ),
+  );
+
+  /** @returns {Extract<ConnectorInput, { type: 'ldap' }>} */
+  const body = () => {
+    /** @type {Record<string, unknown>} */
+    const config = { ...c };
+    /** @param {string} key @param {string} value */
+    const set = (key, value) => {
+      if (value === '') delete config[key];
+      else config[key] = value;
+    };
+    set('url', formValue(form, 'url'));
+    config.startTLS = formChecked(form, 'startTLS');
+    config.activeDirectory = formChecked(form, 'activeDirectory');
+    set('caFile', formValue(form, 'caFile'));
+    set('caCert', formValue(form, 'caCert'));
+    set('bindDN', formValue(form, 'bindDN'));
+    set('bindPassword', rawValue(form, 'bindPassword'));
+    /** @type {Record<string, unknown>} */
+    const userSearch = { ...us, baseDN: formValue(form, 'userBase') };
+    const filter = formValue(form, 'userFilter');
+    if (filter) userSearch.filter = filter;
+    else delete userSearch.filter;
+    const attrs = list(formValue(form, 'usernameAttributes'));
+    if (attrs.length > 0) userSearch.usernameAttributes = attrs;
+    else delete userSearch.usernameAttributes;
+    config.userSearch = userSearch;
+    const mode = formValue(form, 'groupMode');
+    if (mode === 'none') delete config.groupSearch;
+    else {
+      /** @type {Record<string, unknown>} */
+      const groupSearch = { ...gs, mode };
+      const base = formValue(form, 'groupBase');
+      if (base) groupSearch.baseDN = base;
+      else delete groupSearch.baseDN;
+      config.groupSearch = groupSearch;
+    }
+    return {
+      id: isNew ? formValue(form, 'id') : current.id,
+      type: 'ldap',
+      name: formValue(form, 'name'),
+      config: /** @type {LdapConfig} */ (config),
+    };
+  };
+
+  async function runTest() {
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector('#test-connection'));
+    button.disabled = true;
+    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing the connection…'));
+    const user = formValue(form, 'testUser');
+    const result = await api('testConnectorDraft', { query: user ? { username: user } : {}, body: body() });
+    button.disabled = false;
+    if (!result.ok) return showError(region, form, result);
+    region.replaceChildren(testReport(result.data));
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing and saving…'));
+    const result = isNew
+      ? await api('createConnector', { body: body() })
+      : await api('replaceConnector', { params: { id: current.id }, body: body(), etag });
+    if (!result.ok) {
+      showError(region, form, result);
+      if (result.data?.test) region.append(testReport(result.data.test));
+      return;
+    }
+    flash(`Connector ${result.data.id} saved.`);
+    go('#/connectors');
+  });
+  show(h('h1', {}, isNew ? 'New LDAP connector' : `LDAP connector ${current.id}`), form);
+}

@@ -1,0 +1,118 @@
+// @ts-check
+// The console's shell: signs in, checks for lock_admin, shows who is signed in, and draws the page
+// the location hash names (#/connectors, #/connectors/ldap/<id>, #/users?search=…).
+import { completeSignIn, justSignedOut, session, signIn, signOut } from './auth.js';
+import { h, main, show, showOk } from './dom.js';
+import { state } from './navigation.js';
+import { apisPage } from './pages/apis.js';
+import { auditPage } from './pages/audit.js';
+import { clientsPage } from './pages/clients.js';
+import { connectorsPage } from './pages/connectors.js';
+import { keysPage } from './pages/keys.js';
+import { ldapPage } from './pages/ldap.js';
+import { rolesPage } from './pages/roles.js';
+import { samlPage } from './pages/saml.js';
+import { usersPage } from './pages/users.js';
+
+/** @type {Record<string, () => Promise<void>>} */
+const PAGES = {
+  connectors: connectorsPage,
+  clients: clientsPage,
+  apis: apisPage,
+  roles: rolesPage,
+  users: usersPage,
+  keys: keysPage,
+  audit: auditPage,
+};
+
+/** Connector forms by type: #/connectors/<type>/<id or new>. */
+/** @type {Record<string, (id: string) => Promise<void>>} */
+const CONNECTOR_PAGES = { ldap: ldapPage, saml: samlPage };
+
+async function route() {
+  const hash = location.hash.replace(/^#\/?/, '').split('?')[0] || 'connectors';
+  const [section, kind, id] = hash.split('/');
+  for (const link of document.querySelectorAll('nav a')) {
+    if (link.getAttribute('href') === `#/${section}`) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  state.region = null;
+  const connectorPage = kind ? CONNECTOR_PAGES[kind] : undefined;
+  const page =
+    section === 'connectors' && kind
+      ? connectorPage && (() => connectorPage(decodeURIComponent(id ?? 'new')))
+      : PAGES[section ?? ''];
+  if (!page) return show(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
+  const message = state.flash;
+  state.flash = '';
+  await page();
+  document.title = `${main().querySelector('h1')?.textContent ?? 'Console'} · Lock admin`;
+  if (message) {
+    const region = state.region ?? main().querySelector('[aria-live]');
+    if (region instanceof HTMLElement) showOk(region, message);
+    else main().prepend(h('div', { class: 'alert ok', role: 'status' }, message));
+  }
+  main().focus();
+}
+
+/**
+ * @param {[string, string]} message heading and text
+ * @param {HTMLElement[]} actions
+ */
+function fatal([heading, text], ...actions) {
+  show(
+    h(
+      'div',
+      { class: 'center' },
+      h(
+        'section',
+        { class: 'panel' },
+        h('h1', {}, heading),
+        h('p', {}, text),
+        h('div', { class: 'buttons' }, ...actions),
+      ),
+    ),
+  );
+}
+
+function renderWho() {
+  const name = session.idClaims.preferred_username ?? session.idClaims.name ?? session.claims.sub;
+  /** @type {HTMLElement} */ (document.getElementById('who')).replaceChildren(
+    h('span', {}, 'Signed in as ', h('strong', {}, name)),
+    h('button', { type: 'button', onclick: signOut }, 'Sign out'),
+  );
+}
+
+export async function startConsole() {
+  try {
+    if (location.pathname === '/admin/callback') await completeSignIn();
+  } catch (error) {
+    return fatal(
+      ['Sign-in did not complete', error instanceof Error ? error.message : String(error)],
+      h('button', { type: 'button', class: 'primary', onclick: signIn }, 'Sign in again'),
+    );
+  }
+  if (!session.accessToken) {
+    if (justSignedOut())
+      return fatal(
+        ['You are signed out', 'Sign in again to manage Lock.'],
+        h('button', { type: 'button', class: 'primary', onclick: signIn }, 'Sign in'),
+      );
+    return signIn();
+  }
+  renderWho();
+  const roles = Array.isArray(session.claims.roles) ? session.claims.roles : [];
+  if (!roles.includes('lock_admin')) {
+    return fatal(
+      [
+        'You need the lock_admin role',
+        'You are signed in, but your account does not hold the lock_admin role that the admin console requires. Ask a Lock administrator to grant it, then sign in again.',
+      ],
+      h('button', { type: 'button', class: 'primary', onclick: signOut }, 'Sign out'),
+    );
+  }
+  state.route = route;
+  /** @type {HTMLElement} */ (document.getElementById('nav')).hidden = false;
+  window.addEventListener('hashchange', () => route());
+  await route();
+}
