@@ -614,6 +614,9 @@ export interface Operations {
         idpMetadataRefreshSeconds?: number;
         idpMetadataTimeoutSeconds?: number;
         idpEntityId?: string;
+        allowInsecureMetadataUrl?: boolean;
+        idpMetadataMinRefetchSeconds?: number;
+        maxResponsesPerRequest?: number;
         spEntityId?: string;
         spCertificate?: string;
         spPrivateKey?: string;
@@ -737,6 +740,9 @@ export interface Operations {
         idpMetadataRefreshSeconds?: number;
         idpMetadataTimeoutSeconds?: number;
         idpEntityId?: string;
+        allowInsecureMetadataUrl?: boolean;
+        idpMetadataMinRefetchSeconds?: number;
+        maxResponsesPerRequest?: number;
         spEntityId?: string;
         spCertificate?: string;
         spPrivateKey?: string;
@@ -872,6 +878,9 @@ export interface Operations {
         idpMetadataRefreshSeconds?: number;
         idpMetadataTimeoutSeconds?: number;
         idpEntityId?: string;
+        allowInsecureMetadataUrl?: boolean;
+        idpMetadataMinRefetchSeconds?: number;
+        maxResponsesPerRequest?: number;
         spEntityId?: string;
         spCertificate?: string;
         spPrivateKey?: string;
