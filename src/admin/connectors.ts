@@ -16,6 +16,7 @@ import {
   CONNECTOR_TYPE_MODULES,
   connectorTypeModule,
   IMPLICIT_LOCAL_CONNECTOR,
+  withImplicitLocal,
 } from '../connectors/registry.ts';
 import { isObject } from '../model/schema-checks.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -88,13 +89,7 @@ export function toConnectorView(stored: StoredConnector): ConnectorView {
   return { ...stored, config, setSecrets };
 }
 
-/** The stored connectors, and Lock's own accounts while no local connector is stored (see the registry). */
-async function listWithImplicit(db: Queryable): Promise<StoredConnector[]> {
-  const stored = await listConnectors(db);
-  return stored.some((connector) => connector.type === 'local')
-    ? stored
-    : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
-}
+const listWithImplicit = async (db: Queryable) => withImplicitLocal(await listConnectors(db));
 
 const findStored = async (db: Queryable, id: string) =>
   (await listWithImplicit(db)).find((connector) => connector.id === id);

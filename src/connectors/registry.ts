@@ -49,12 +49,18 @@ export const IMPLICIT_LOCAL_CONNECTOR: StoredConnector = {
   managedBy: null,
 };
 
-/** The connectors that run, in login order: the stored ones, with Lock's own accounts unless turned off. */
-export function connectorsInEffect(stored: readonly StoredConnector[]): StoredConnector[] {
-  const all = stored.some((connector) => connector.type === 'local')
+/** The stored connectors, and Lock's own accounts while no local connector is stored. */
+export function withImplicitLocal(stored: readonly StoredConnector[]): StoredConnector[] {
+  return stored.some((connector) => connector.type === 'local')
     ? [...stored]
     : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
-  return all.filter((connector) => !(connector.type === 'local' && connector.config.enabled === false));
+}
+
+/** The connectors that run, in login order: the stored ones, with Lock's own accounts unless turned off. */
+export function connectorsInEffect(stored: readonly StoredConnector[]): StoredConnector[] {
+  return withImplicitLocal(stored).filter(
+    (connector) => !(connector.type === 'local' && connector.config.enabled === false),
+  );
 }
 
 /** Exactly the connectors given (one to test, say), in order; see rebuildConnectors for a running process. */
