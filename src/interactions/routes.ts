@@ -13,9 +13,10 @@ import type { BruteForceGuard } from '../security/brute-force.ts';
 import type { PasswordVerifyGate } from '../security/passwords.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { createCsrf } from './csrf.ts';
+import { sendErrorPage } from './error-page.ts';
 import { signInWithPassword } from './password-sign-in.ts';
 import { type SecondFactorSettings, secondFactorStep } from './totp-step.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+import { contentSecurityPolicy, renderView } from './views.ts';
 
 export interface InteractionOptions {
   pool: pg.Pool;
@@ -317,8 +318,5 @@ function renderError(
   title: string,
   message: string,
 ) {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', LOCK_CSP);
-  ctx.type = 'html';
-  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
 }

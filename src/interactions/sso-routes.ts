@@ -15,7 +15,7 @@ import {
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
 import { recordIdentity } from '../store/identities.ts';
-import { LOCK_CSP, renderView } from './views.ts';
+import { sendErrorPage } from './error-page.ts';
 
 export interface SsoRouteOptions {
   pool: pg.Pool;
@@ -382,8 +382,5 @@ function amrFor(classRef: string | undefined): string[] {
 }
 
 function renderError(ctx: Context, status: number, title: string, message: string) {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', LOCK_CSP);
-  ctx.type = 'html';
-  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
 }

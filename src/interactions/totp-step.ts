@@ -42,7 +42,8 @@ import {
   useRecoveryCode,
 } from '../store/totp.ts';
 import type { createCsrf } from './csrf.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+import { sendErrorPage } from './error-page.ts';
+import { contentSecurityPolicy, renderView } from './views.ts';
 
 /** What Lock's configuration decides about second factors. */
 export interface SecondFactorSettings {
@@ -118,10 +119,8 @@ export function secondFactorStep(options: SecondFactorStepOptions) {
       return undefined;
     }
     if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
-      ctx.status = 403;
-      ctx.set('Content-Security-Policy', LOCK_CSP);
-      ctx.type = 'html';
-      ctx.body = renderView('error', {
+      sendErrorPage(ctx, {
+        status: 403,
         title: 'This sign-in form has expired',
         message: 'Go back to the application and start signing in again.',
         requestId: ctx.state.requestId,
