@@ -11,6 +11,7 @@ import type { Env } from './config/env.ts';
 import { createHttpApp } from './http/app.ts';
 import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
+import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -124,6 +125,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
 
     const runtime = new OidcRuntime({
       providerMiddleware: crossCutting,
+      providerPages,
       observeUpstream: (connector, operation, outcome, seconds) =>
         metrics.upstreamDuration.observe({ connector, operation, outcome }, seconds),
       issuer: env.LOCK_ISSUER,

@@ -11,7 +11,7 @@ export function entityTag(stored: unknown): string {
 }
 
 /**
- * Throws PreconditionFailedError unless `ifMatch` (an If-Match header: `*` or a list of ETags)
+ * Throws a 412 (preconditionFailed) unless `ifMatch` (an If-Match header: `*` or a list of ETags)
  * names the current version. Undefined means the caller sent none, which the HTTP layer has ruled on.
  */
 export function assertCurrentVersion(current: string, ifMatch: string | undefined, what: string): void {

@@ -14,7 +14,6 @@ import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
 import { ID_TOKEN_TTL } from '../catalog/catalog.ts';
 import { TOKEN_EXCHANGE } from '../config/declarative-schema.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
@@ -52,6 +51,23 @@ export interface ProviderOptions {
   onServerError?: (error: unknown) => void;
   /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
   customClaims?: readonly string[];
+  /** The pages oidc-provider shows: Lock's own, rendered by the layer above (src/interactions/provider-pages.ts). */
+  pages: ProviderPages;
+}
+
+/**
+ * What oidc-provider's page hooks (logoutSource, postLogoutSuccessSource, renderError) answer
+ * with. Handed in by the composition root, so that this layer renders nothing itself.
+ */
+export interface ProviderPages {
+  /** "Sign out?": a form that POSTs `xsrf` (and `logout=yes` to sign out) to `formAction`. */
+  logout(
+    ctx: KoaContextWithOIDC,
+    form: { formAction: string; xsrf: string; clientName?: string; postLogoutRedirectUri?: string },
+  ): void;
+  loggedOut(ctx: KoaContextWithOIDC, page: { clientName?: string }): void;
+  /** The error page; oidc-provider has set the status. */
+  error(ctx: KoaContextWithOIDC, page: { title: string; message: string; requestId?: string }): void;
 }
 
 /** Lifetimes in seconds, in one place (docs/tokens.md lists them). */
@@ -190,23 +206,16 @@ export function createProvider(options: ProviderOptions): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
-          const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
           const redirect = ctx.oidc.params?.post_logout_redirect_uri;
-          ctx.set(
-            'Content-Security-Policy',
-            contentSecurityPolicy(typeof redirect === 'string' ? [redirect] : []),
-          );
-          ctx.type = 'html';
-          ctx.body = renderView('logout', {
+          options.pages.logout(ctx, {
             formAction: `${ctx.oidc.urlFor('end_session_confirm')}`,
-            xsrf,
+            xsrf: /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '',
             ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
+            ...(typeof redirect === 'string' && { postLogoutRedirectUri: redirect }),
           });
         },
         postLogoutSuccessSource: (ctx) => {
-          ctx.set('Content-Security-Policy', LOCK_CSP);
-          ctx.type = 'html';
-          ctx.body = renderView('logged-out', {
+          options.pages.loggedOut(ctx, {
             ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
           });
         },
@@ -283,10 +292,7 @@ export function createProvider(options: ProviderOptions): Provider {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 300,
     },
     renderError: (ctx, out, error) => {
-      ctx.set('Content-Security-Policy', LOCK_CSP);
-      ctx.set('Cache-Control', 'no-store');
-      ctx.type = 'html';
-      ctx.body = renderView('error', {
+      options.pages.error(ctx, {
         title:
           out.error === 'invalid_request' || out.error === 'invalid_redirect_uri'
             ? 'This sign-in link is not valid'
