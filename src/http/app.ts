@@ -15,6 +15,7 @@ import type { OidcRuntime } from '../oidc/runtime.ts';
 import { BruteForceGuard, DEFAULT_BRUTE_FORCE_POLICY } from '../security/brute-force.ts';
 import { PasswordVerifyGate } from '../security/passwords.ts';
 import { SecretBox } from '../security/secret-box.ts';
+import { bearerToken } from '../verify/bearer.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
@@ -188,7 +189,13 @@ function fromThisHost(ctx: Koa.Context): boolean {
 }
 
 function bearerMatches(header: string, expected: string): boolean {
-  const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  let token: string;
+  try {
+    token = bearerToken(header);
+  } catch {
+    return false;
+  }
+  const presented = Buffer.from(token);
   const wanted = Buffer.from(expected);
   return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }

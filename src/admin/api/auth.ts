@@ -6,6 +6,7 @@ import type { LockState } from '../../http/middleware.ts';
 import { ADMIN_ROLE } from '../../model/admin-role.ts';
 import { LockError } from '../../observability/errors.ts';
 import { findLockAccount } from '../../oidc/accounts.ts';
+import { bearerToken } from '../../verify/bearer.ts';
 import type { AdminActor } from '../admin-actor.ts';
 import type { AdminApiDeps } from './route.ts';
 
@@ -38,11 +39,15 @@ export function requireAdmin(deps: AdminApiDeps): Koa.Middleware<AdminState> {
 
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
-    if (!header)
-      throw refused(undefined, `an access token for ${audience} is required (Authorization: Bearer …)`);
-    const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)?.[1];
-    if (!token) throw refused('invalid_token', 'the Authorization header is not a bearer token');
+    let token: string;
+    try {
+      token = bearerToken(header);
+    } catch {
+      // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
+      if (header.trim() === '')
+        throw refused(undefined, `an access token for ${audience} is required (Authorization: Bearer …)`);
+      throw refused('invalid_token', 'the Authorization header is not a bearer token');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keysOf(deps.runtime.state.publicJwks), {
