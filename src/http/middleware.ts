@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import { asLockError, LockError } from '../observability/errors.ts';
+import { asLockError, LockError, notFound } from '../observability/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type Metrics, routeLabel } from '../observability/metrics.ts';
 import {
@@ -189,13 +189,15 @@ function refuse(ctx: Koa.ParameterizedContext<LockState>, status: number, messag
 }
 
 /**
- * Our own routes' errors, through the one mapper (src/http/error-response.ts). An unexpected
- * error is logged and answered 500 without detail.
+ * Our own routes' errors, through the one mapper (src/http/error-response.ts), and their 404s (a
+ * path nothing answered). An unexpected error is logged and answered 500 without detail.
  */
 export function errorHandler(): Koa.Middleware<LockState> {
   return async (ctx, next) => {
     try {
       await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false)
+        sendError(ctx, notFound(`nothing at ${ctx.path}`));
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         answerDatabaseOutage(ctx);

@@ -14,6 +14,7 @@ import {
 } from '../connectors/saml/saml-connector.ts';
 import { readForm } from '../http/form-body.ts';
 import type { LockState } from '../http/middleware.ts';
+import { notFound } from '../observability/errors.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { sendErrorPage } from './error-page.ts';
 
@@ -258,11 +259,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
 
   router.get('/saml/:connector/metadata', (ctx) => {
     const connector = samlConnector(ctx);
-    if (!connector) {
-      ctx.status = 404;
-      ctx.body = { error: 'no such SAML connector' };
-      return;
-    }
+    if (!connector) throw notFound('no such SAML connector');
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = connector.spMetadata();
