@@ -118,11 +118,22 @@ export function fieldError(field: string, message: string, status: 409 | 422 = 4
 /** The code a bare HTTP status stands for (Koa's `ctx.throw`, oidc-provider's errors). */
 export function codeForStatus(status: number): ErrorCode {
   if (status >= 500) return status === 503 ? 'temporarily_unavailable' : 'server_error';
-  const known = (Object.keys(ERROR_CODES) as ErrorCode[]).find(
-    (code) => ERROR_CODES[code].status === status && code !== 'connection_test_failed',
-  );
-  return known ?? 'invalid_request';
+  return STATUS_CODES[status] ?? 'invalid_request';
 }
+
+// The generic code of each status; the OAuth ones (invalid_token, insufficient_scope) are chosen, not guessed.
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'invalid_input',
+  428: 'precondition_required',
+};
 
 /**
  * Any thrown value as a LockError: ours as they are; an error with a 4xx `status` (Koa's
