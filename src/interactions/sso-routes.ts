@@ -13,11 +13,12 @@ import {
   type UnsolicitedOutcome,
 } from '../connectors/saml/saml-connector.ts';
 import { SchemaValidatorBusy } from '../connectors/saml/xml-schema.ts';
+import { notFound } from '../observability/errors.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { readForm } from '../web/form-body.ts';
 import type { LockState } from '../web/lock-state.ts';
+import { sendErrorPage } from './error-page.ts';
 import { RefusalAudit } from './refusal-audit.ts';
-import { LOCK_CSP, renderView } from './views.ts';
 
 export interface SsoRouteOptions {
   pool: pg.Pool;
@@ -294,11 +295,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
 
   router.get('/saml/:connector/metadata', (ctx) => {
     const connector = samlConnector(ctx);
-    if (!connector) {
-      ctx.status = 404;
-      ctx.body = { error: 'no such SAML connector' };
-      return;
-    }
+    if (!connector) throw notFound('no such SAML connector');
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = connector.spMetadata();
@@ -419,8 +416,5 @@ function amrFor(classRef: string | undefined): string[] {
 }
 
 function renderError(ctx: Context, status: number, title: string, message: string) {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', LOCK_CSP);
-  ctx.type = 'html';
-  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
 }
