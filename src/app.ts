@@ -12,6 +12,7 @@ import { configureSchemaValidation } from './connectors/saml/xml-schema.ts';
 import { createHttpApp } from './http/app.ts';
 import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
+import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { PasswordSignIn } from './login/password-sign-in.ts';
 import { SecondFactor } from './login/second-factor.ts';
@@ -135,6 +136,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
 
     const runtime = new OidcRuntime({
       providerMiddleware: crossCutting,
+      providerPages,
       observeUpstream: (connector, operation, outcome, seconds) =>
         metrics.upstreamDuration.observe({ connector, operation, outcome }, seconds),
       issuer: env.LOCK_ISSUER,

@@ -1,5 +1,6 @@
 import { connectorsInEffect } from '../connectors/registry.ts';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
+import { LockError } from '../observability/errors.ts';
 import { countLocalAccountsHoldingRole } from '../store/admin-sign-in.ts';
 import { listConnectors, listRoleMappings, lockCatalogForWrite } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
@@ -7,9 +8,11 @@ import type { Queryable } from '../store/pool.ts';
 /** The role that administers Lock (admin API, console). */
 
 /** A change refused because afterwards no one holding lock_admin could sign in. */
-export class AdminLockoutError extends Error {
+export class AdminLockoutError extends LockError {
   override name = 'AdminLockoutError';
-  readonly status = 409;
+  constructor(message: string) {
+    super('conflict', message);
+  }
 }
 
 /**

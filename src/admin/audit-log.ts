@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { invalidInput } from '../observability/errors.ts';
 import { listAuditEvents, type StoredAuditEvent } from '../store/audit-events.ts';
 import type { Queryable } from '../store/pool.ts';
-import { ValidationError } from './errors.ts';
 
 /** Reading the audit log: newest first, filtered, a page at a time. */
 
@@ -25,7 +25,7 @@ const encodeCursor = (id: string) => Buffer.from(`audit:${id}`).toString('base64
 function decodeCursor(cursor: string): string {
   const id = /^audit:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))?.[1];
   if (id === undefined)
-    throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
+    throw invalidInput([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
   return id;
 }
 

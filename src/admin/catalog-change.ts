@@ -1,10 +1,10 @@
 import type pg from 'pg';
+import { conflict, notFound } from '../observability/errors.ts';
 import { lockCatalogForWrite, type ManagedBy } from '../store/catalog-repositories.ts';
 import { notifyChange } from '../store/change-feed.ts';
 import { tx } from '../store/pool.ts';
 import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
-import { NotFoundError, StateConflictError } from './errors.ts';
 
 /** Who owns an entity as the API shows it: the declarative file, Lock itself, or admins (null). */
 export type Owner = ManagedBy | 'builtin';
@@ -32,19 +32,18 @@ export function changeable<T extends { managedBy: Owner }>(
   what: string,
   ifMatch: string | undefined,
 ): T {
-  if (!current) throw new NotFoundError(`${what} does not exist`);
+  if (!current) throw notFound(`${what} does not exist`);
   assertCurrentVersion(entityTag(current), ifMatch, what);
   if (current.managedBy === 'config')
-    throw new StateConflictError(
+    throw conflict(
       `${what} is managed by the declarative configuration file (LOCK_CONFIG): change it there and apply it`,
     );
-  if (current.managedBy === 'builtin')
-    throw new StateConflictError(`${what} is built into Lock and cannot change`);
+  if (current.managedBy === 'builtin') throw conflict(`${what} is built into Lock and cannot change`);
   return current;
 }
 
 /** Names the references that keep an entity from being deleted. */
 export function assertUnreferenced(what: string, references: string[]): void {
   if (references.length > 0)
-    throw new StateConflictError(`${what} is still used by ${references.join(', ')}: change those first`);
+    throw conflict(`${what} is still used by ${references.join(', ')}: change those first`);
 }

@@ -19,6 +19,14 @@ import {
   withImplicitLocal,
 } from '../connectors/registry.ts';
 import { isObject } from '../model/schema-checks.ts';
+import {
+  conflict,
+  fieldError,
+  invalidInput,
+  LockError,
+  notFound,
+  type Problem,
+} from '../observability/errors.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   deleteConnector as deleteStoredConnector,
@@ -35,13 +43,6 @@ import { changedFields } from './changes.ts';
 import { type ConnectionTestReport, testConnector } from './connector-test.ts';
 import { recordTest } from './connector-test-audit.ts';
 import { entityTag } from './entity-tag.ts';
-import {
-  AdminInputError,
-  NotFoundError,
-  type Problem,
-  StateConflictError,
-  ValidationError,
-} from './errors.ts';
 import { parseInput } from './validation.ts';
 
 /**
@@ -71,15 +72,13 @@ export interface ConnectorServices {
 export const positionSchema = z.int().min(0).max(1_000_000);
 
 /** Thrown when saving a connector whose connection test failed; the report says which step. */
-export class ConnectionTestFailedError extends Error {
-  override name = 'ConnectionTestFailedError';
-  readonly status = 422;
-  readonly report: ConnectionTestReport;
-  constructor(report: ConnectionTestReport) {
-    const step = report.steps.find((each) => !each.ok);
-    super(`the connection test failed${step ? ` at "${step.step}": ${step.detail}` : ''}`);
-    this.report = report;
-  }
+function connectionTestFailed(report: ConnectionTestReport): LockError {
+  const step = report.steps.find((each) => !each.ok);
+  const message = `the connection test failed${step ? ` at "${step.step}": ${step.detail}` : ''}`;
+  return new LockError('connection_test_failed', message, {
+    problems: [{ path: 'config', message }],
+    extensions: { test: report },
+  });
 }
 
 const isSecretPath = (path: string) => isSecretMember(path.slice(path.lastIndexOf('.') + 1));
@@ -100,7 +99,7 @@ export async function listConnectorViews(db: Queryable): Promise<ConnectorView[]
 
 export async function getConnector(db: Queryable, id: string) {
   const stored = await findStored(db, id);
-  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (!stored) throw notFound(`connector "${id}" does not exist`);
   return { connector: toConnectorView(stored), etag: entityTag(stored) };
 }
 
@@ -141,7 +140,7 @@ function prepare(services: ConnectorServices, input: unknown, current?: StoredCo
         message: `is required again: ${changed.join(', ')} changed, and the stored ${secret} is only ever sent to the server it was saved for`,
       });
   }
-  if (problems.length > 0 || !parsed.success) throw new ValidationError(problems);
+  if (problems.length > 0 || !parsed.success) throw invalidInput(problems);
   const connector = parsed.data;
   return {
     connector,
@@ -173,7 +172,7 @@ async function assertTestPasses(
       draft: true,
       report,
     });
-    throw new ConnectionTestFailedError(report);
+    throw connectionTestFailed(report);
   }
   return report;
 }
@@ -187,11 +186,11 @@ export async function createConnector(
   const { connector, position, sealed } = prepare(services, input);
   const draft: StoredConnector = { ...connector, config: sealed, position: position ?? 0, managedBy: null };
   if (await findStored(services.pool, connector.id))
-    throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
+    throw fieldError('id', `a connector "${connector.id}" already exists`, 409);
   const test = await assertTestPasses(services, draft, options.test, by, connector);
   return changeCatalog(services.pool, async (db) => {
     if (await findStored(db, connector.id))
-      throw new AdminInputError('id', `a connector "${connector.id}" already exists`, 409);
+      throw fieldError('id', `a connector "${connector.id}" already exists`, 409);
     const stored = { ...draft, position: position ?? (await nextPosition(db, 'connectors')) };
     await upsertConnector(db, stored);
     const { setSecrets, ...view } = toConnectorView(stored);
@@ -213,7 +212,7 @@ export async function replaceConnector(
   by: AdminActor,
 ) {
   const current = await findStored(services.pool, id);
-  if (!current) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (!current) throw notFound(`connector "${id}" does not exist`);
   const { connector, position, opened, sealed } = prepare(services, input, current);
   const next: StoredConnector = {
     ...connector,
@@ -252,7 +251,7 @@ export async function deleteConnector(
   await changeCatalog(pool, async (db) => {
     const current = changeable(await findStored(db, id), `connector "${id}"`, ifMatch);
     if (current === IMPLICIT_LOCAL_CONNECTOR)
-      throw new StateConflictError(
+      throw conflict(
         `connector "${id}" is Lock's own accounts, there unless turned off: to turn them off, save it with config.enabled: false`,
       );
     const mappings = (await listRoleMappings(db)).filter((mapping) => mapping.connector === id);
@@ -273,7 +272,7 @@ export async function testStoredConnector(
   by: AdminActor,
 ): Promise<ConnectionTestReport> {
   const stored = await findStored(services.pool, id);
-  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (!stored) throw notFound(`connector "${id}" does not exist`);
   const report = await testConnector(stored, services.connectorDeps, options);
   await recordTest(services.pool, by, {
     type: 'admin.connector.tested',
@@ -328,10 +327,10 @@ export async function importIdpMetadata(
 ) {
   const source = parseInput(idpMetadataImportSchema, input);
   const current = await findStored(services.pool, id);
-  if (!current) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (!current) throw notFound(`connector "${id}" does not exist`);
   const metadataImport = connectorTypeModule(current.type)?.metadataImport;
   if (!metadataImport)
-    throw new StateConflictError(
+    throw conflict(
       `connector "${id}" is ${current.type}: only ${withMetadataImport.map((module) => module.type).join(', ')} connectors have IdP metadata`,
     );
   changeable(current, `connector "${id}"`, ifMatch);
@@ -359,9 +358,9 @@ export async function importIdpMetadata(
 /** The SP metadata of a SAML connector, for the IdP's admin. */
 export async function spMetadata(services: ConnectorServices, id: string): Promise<string> {
   const stored = await findStored(services.pool, id);
-  if (!stored) throw new NotFoundError(`connector "${id}" does not exist`);
+  if (!stored) throw notFound(`connector "${id}" does not exist`);
   const connector = buildConnectors([stored], services.connectorDeps).get(id);
   if (!isMetadataConnector(connector))
-    throw new NotFoundError(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
+    throw notFound(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
   return connector.metadata().body;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PreconditionFailedError } from './errors.ts';
+import { preconditionFailed } from '../observability/errors.ts';
 
 /**
  * A strong ETag for an entity as stored: a hash of its canonical JSON (sealed secrets included as
@@ -11,7 +11,7 @@ export function entityTag(stored: unknown): string {
 }
 
 /**
- * Throws PreconditionFailedError unless `ifMatch` (an If-Match header: `*` or a list of ETags)
+ * Throws a 412 (preconditionFailed) unless `ifMatch` (an If-Match header: `*` or a list of ETags)
  * names the current version. Undefined means the caller sent none, which the HTTP layer has ruled on.
  */
 export function assertCurrentVersion(current: string, ifMatch: string | undefined, what: string): void {
@@ -19,7 +19,7 @@ export function assertCurrentVersion(current: string, ifMatch: string | undefine
   const offered = ifMatch.split(',').map((tag) => tag.trim());
   // RFC 9110 §13.1.1: If-Match compares strongly, so weak tags never match.
   if (!offered.includes(current))
-    throw new PreconditionFailedError(
+    throw preconditionFailed(
       `${what} was changed by someone else since you read it (If-Match ${ifMatch} is not the current ETag ${current}): read it again and reapply your change`,
     );
 }

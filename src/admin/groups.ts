@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { groupNameSchema } from '../model/user.ts';
+import { fieldError, notFound } from '../observability/errors.ts';
 import {
   addGroupMember,
   createGroup as createStoredGroup,
@@ -14,7 +15,6 @@ import { findUserById } from '../store/users.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError } from './errors.ts';
 import { parseInput } from './validation.ts';
 
 /**
@@ -26,7 +26,7 @@ export const groupInputSchema = z.strictObject({ name: groupNameSchema });
 
 export async function getGroup(db: Queryable, name: string) {
   const group = await findGroup(db, name);
-  if (!group) throw new NotFoundError(`group "${name}" does not exist`);
+  if (!group) throw notFound(`group "${name}" does not exist`);
   const view = { ...group, members: await listGroupMembers(db, name) };
   return { group: view, etag: entityTag(view) };
 }
@@ -37,7 +37,7 @@ export async function createGroup(pool: pg.Pool, input: unknown, by: AdminActor)
     try {
       await createStoredGroup(db, name);
     } catch (error) {
-      if (error instanceof ConflictError) throw new AdminInputError('name', error.message, 409);
+      if (error instanceof ConflictError) throw fieldError('name', error.message, 409);
       throw error;
     }
     await recordAdminChange(db, by, { type: 'admin.group.created', subject: name });
@@ -49,7 +49,7 @@ export async function createGroup(pool: pg.Pool, input: unknown, by: AdminActor)
 export async function deleteGroup(pool: pg.Pool, name: string, ifMatch: string | undefined, by: AdminActor) {
   await tx(pool, (db) =>
     keepingAdminSignIn(db, async () => {
-      if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
+      if (!(await findGroup(db, name, true))) throw notFound(`group "${name}" does not exist`);
       const { etag, group } = await getGroup(db, name);
       assertCurrentVersion(etag, ifMatch, `group "${name}"`);
       await deleteStoredGroup(db, name);
@@ -72,9 +72,9 @@ export async function setGroupMembership(
 ): Promise<boolean> {
   return tx(pool, (db) =>
     keepingAdminSignIn(db, async () => {
-      if (!(await findGroup(db, name, true))) throw new NotFoundError(`group "${name}" does not exist`);
+      if (!(await findGroup(db, name, true))) throw notFound(`group "${name}" does not exist`);
       const user = await findUserById(db, userId);
-      if (!user) throw new NotFoundError(`user ${userId} does not exist`);
+      if (!user) throw notFound(`user ${userId} does not exist`);
       const changed = member
         ? await addGroupMember(db, name, userId)
         : await removeGroupMember(db, name, userId);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { builtInCatalog } from '../catalog/built-ins.ts';
 import { type ResourceDecl, resourceSchema } from '../model/resource.ts';
+import { fieldError, notFound } from '../observability/errors.ts';
 import {
   deleteResource as deleteStoredResource,
   listClients,
@@ -12,7 +13,6 @@ import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { assertUnreferenced, changeable, changeCatalog, type Owner } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError } from './errors.ts';
 import { assertRolesExist } from './roles.ts';
 import { parseInput } from './validation.ts';
 
@@ -36,7 +36,7 @@ async function findResourceView(db: Queryable, issuer: string, id: string) {
 
 export async function getResource(db: Queryable, issuer: string, id: string) {
   const resource = await findResourceView(db, issuer, id);
-  if (!resource) throw new NotFoundError(`resource "${id}" does not exist`);
+  if (!resource) throw notFound(`resource "${id}" does not exist`);
   return { resource, etag: entityTag(resource) };
 }
 
@@ -44,7 +44,7 @@ export async function createResource(pool: pg.Pool, issuer: string, input: unkno
   const resource = parseInput(resourceSchema, input);
   return changeCatalog(pool, async (db) => {
     if (await findResourceView(db, issuer, resource.id))
-      throw new AdminInputError('id', `a resource "${resource.id}" already exists`, 409);
+      throw fieldError('id', `a resource "${resource.id}" already exists`, 409);
     await assertRolesExist(db, resource.roles, 'roles');
     await upsertResource(db, resource, null);
     await recordAdminChange(db, by, {
@@ -116,5 +116,5 @@ export async function assertResourcesExist(
 ): Promise<void> {
   const known = new Set((await listResourceViews(db, issuer)).map((resource) => resource.id));
   const index = resources.findIndex((resource) => !known.has(resource));
-  if (index >= 0) throw new AdminInputError(`${field}[${index}]`, `unknown resource "${resources[index]}"`);
+  if (index >= 0) throw fieldError(`${field}[${index}]`, `unknown resource "${resources[index]}"`);
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { type RoleMappingDecl, roleMappingSchema } from '../model/role-mapping.ts';
+import { fieldError, notFound } from '../observability/errors.ts';
 import {
   deleteRoleMapping as deleteStoredMapping,
   listConnectors,
@@ -13,7 +14,6 @@ import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { changeable, changeCatalog } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError } from './errors.ts';
 import { assertRolesExist } from './roles.ts';
 import { parseInput } from './validation.ts';
 
@@ -33,7 +33,7 @@ async function findMapping(db: Queryable, connector: string, group: string) {
 
 export async function getRoleMapping(db: Queryable, connector: string, group: string) {
   const mapping = await findMapping(db, connector, group);
-  if (!mapping) throw new NotFoundError(`${describe(connector, group)} does not exist`);
+  if (!mapping) throw notFound(`${describe(connector, group)} does not exist`);
   return { mapping, etag: entityTag(mapping) };
 }
 
@@ -41,14 +41,14 @@ export async function getRoleMapping(db: Queryable, connector: string, group: st
 async function assertConnectorExists(db: Queryable, connector: string): Promise<void> {
   if (connector === '*' || connector === LOCAL_CONNECTOR_ID) return;
   if (!(await listConnectors(db)).some((each) => each.id === connector))
-    throw new AdminInputError('connector', `unknown connector "${connector}"`);
+    throw fieldError('connector', `unknown connector "${connector}"`);
 }
 
 export async function createRoleMapping(pool: pg.Pool, input: unknown, by: AdminActor) {
   const mapping = parseInput(roleMappingSchema, input);
   return changeCatalog(pool, async (db) => {
     if (await findMapping(db, mapping.connector, mapping.group))
-      throw new AdminInputError('group', `${describe(mapping.connector, mapping.group)} already exists`, 409);
+      throw fieldError('group', `${describe(mapping.connector, mapping.group)} already exists`, 409);
     await assertConnectorExists(db, mapping.connector);
     await assertRolesExist(db, mapping.roles, 'roles');
     await upsertRoleMapping(db, mapping, null);

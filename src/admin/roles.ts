@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { type RoleDecl, roleSchema } from '../model/role.ts';
+import { conflict, fieldError, notFound } from '../observability/errors.ts';
 import {
   deleteRole as deleteStoredRole,
   listClients,
@@ -17,7 +18,6 @@ import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import { assertUnreferenced, changeable, changeCatalog } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError, StateConflictError } from './errors.ts';
 import { parseInput } from './validation.ts';
 
 /** Admin operations on roles. Order (`position`) is priority: the first matching role wins a role claim. */
@@ -35,7 +35,7 @@ export async function findRoleView(db: Queryable, name: string): Promise<RoleVie
 
 export async function getRole(db: Queryable, name: string): Promise<{ role: RoleView; etag: string }> {
   const role = await findRoleView(db, name);
-  if (!role) throw new NotFoundError(`role "${name}" does not exist`);
+  if (!role) throw notFound(`role "${name}" does not exist`);
   return { role, etag: entityTag(role) };
 }
 
@@ -43,7 +43,7 @@ export async function createRole(pool: pg.Pool, input: unknown, by: AdminActor) 
   const { position, ...role } = parseInput(roleInputSchema, input);
   return changeCatalog(pool, async (db) => {
     if (await findRoleView(db, role.name))
-      throw new AdminInputError('name', `a role "${role.name}" already exists`, 409);
+      throw fieldError('name', `a role "${role.name}" already exists`, 409);
     await upsertRole(db, role, position ?? (await nextPosition(db, 'roles')), null);
     await recordAdminChange(db, by, { type: 'admin.role.created', subject: role.name, details: { role } });
     return getRole(db, role.name);
@@ -76,7 +76,7 @@ export async function deleteRole(pool: pg.Pool, name: string, ifMatch: string | 
   await changeCatalog(pool, async (db) => {
     changeable(await findRoleView(db, name), `role "${name}"`, ifMatch);
     if (name === ADMIN_ROLE)
-      throw new StateConflictError(`role "${name}" is what the admin API and console require: it cannot go`);
+      throw conflict(`role "${name}" is what the admin API and console require: it cannot go`);
     assertUnreferenced(`role "${name}"`, await roleReferences(db, name));
     await deleteStoredRole(db, name);
     await recordAdminChange(db, by, { type: 'admin.role.deleted', subject: name });
@@ -87,7 +87,7 @@ export async function deleteRole(pool: pg.Pool, name: string, ifMatch: string | 
 export async function assertRolesExist(db: Queryable, roles: string[], field: string): Promise<void> {
   const known = new Set((await listRoles(db)).map((role) => role.name));
   const index = roles.findIndex((role) => !known.has(role));
-  if (index >= 0) throw new AdminInputError(`${field}[${index}]`, `unknown role "${roles[index]}"`);
+  if (index >= 0) throw fieldError(`${field}[${index}]`, `unknown role "${roles[index]}"`);
 }
 
 async function roleReferences(db: Queryable, name: string): Promise<string[]> {

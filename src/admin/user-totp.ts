@@ -1,9 +1,9 @@
 import type pg from 'pg';
+import { notFound } from '../observability/errors.ts';
 import { tx } from '../store/pool.ts';
 import { deleteTotp } from '../store/totp.ts';
 import { findUserByUsername } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
-import { NotFoundError } from './errors.ts';
 
 /**
  * `lock users totp-reset NAME`: forgets the account's authenticator and recovery codes (a lost
@@ -15,7 +15,7 @@ export async function resetTotp(
   by: AdminActor = CLI_ACTOR,
 ): Promise<{ removed: boolean }> {
   const user = await findUserByUsername(pool, username);
-  if (!user) throw new NotFoundError(`no local user named "${username}"`);
+  if (!user) throw notFound(`no local user named "${username}"`);
   return tx(pool, async (db) => {
     const removed = await deleteTotp(db, user.id);
     await recordAdminChange(db, by, {

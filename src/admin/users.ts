@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { conflict, fieldError, notFound } from '../observability/errors.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
 import { subsOfUpstream } from '../store/identities.ts';
@@ -24,7 +25,6 @@ import {
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
-import { AdminInputError, NotFoundError, StateConflictError } from './errors.ts';
 
 /**
  * Admin operations on local accounts, shared by the CLI and the admin API. Each is one
@@ -47,7 +47,7 @@ export type UserView = User & { groups: string[]; roles: string[]; effectiveRole
 
 function assertPassword(password: string): void {
   const policy = checkPasswordPolicy(password);
-  if (!policy.ok) throw new AdminInputError('password', policy.reason);
+  if (!policy.ok) throw fieldError('password', policy.reason);
 }
 
 /** Store errors that are the admin's to fix, as input errors naming the field. */
@@ -55,8 +55,8 @@ async function asInputErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ConflictError) throw new AdminInputError('username', error.message, 409);
-    if (error instanceof UnknownRoleError) throw new AdminInputError('roles', error.message);
+    if (error instanceof ConflictError) throw fieldError('username', error.message, 409);
+    if (error instanceof UnknownRoleError) throw fieldError('roles', error.message);
     throw error;
   }
 }
@@ -68,7 +68,7 @@ export async function userView(db: Queryable, user: User): Promise<UserView> {
 
 export async function getUser(db: Queryable, id: string): Promise<{ user: UserView; etag: string }> {
   const user = await findUserById(db, id);
-  if (!user) throw new NotFoundError(`user ${id} does not exist`);
+  if (!user) throw notFound(`user ${id} does not exist`);
   const view = await userView(db, user);
   return { user: view, etag: entityTag(view) };
 }
@@ -119,7 +119,7 @@ export async function replaceAccount(
     tx(pool, (db) =>
       keepingAdminSignIn(db, async () => {
         const user = await lockUserById(db, id);
-        if (!user) throw new NotFoundError(`user ${id} does not exist`);
+        if (!user) throw notFound(`user ${id} does not exist`);
         const before = await userView(db, user);
         assertCurrentVersion(entityTag(before), ifMatch, `user ${user.username}`);
         assertAdminOwned(user);
@@ -159,7 +159,7 @@ export async function deleteAccount(
   await tx(pool, (db) =>
     keepingAdminSignIn(db, async () => {
       const user = await lockUserById(db, id);
-      if (!user) throw new NotFoundError(`user ${id} does not exist`);
+      if (!user) throw notFound(`user ${id} does not exist`);
       assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
       assertAdminOwned(user);
       const ended = await endSessions(db, id);
@@ -248,13 +248,13 @@ export async function describeAccount(pool: pg.Pool, user: User) {
 
 async function requireUserNamed(pool: pg.Pool, username: string): Promise<User> {
   const user = await findUserByUsername(pool, username);
-  if (!user) throw new NotFoundError(`no local user named "${username}"`);
+  if (!user) throw notFound(`no local user named "${username}"`);
   return user;
 }
 
 async function lockedUser(db: Queryable, id: string, ifMatch: string | undefined): Promise<User> {
   const user = await lockUserById(db, id);
-  if (!user) throw new NotFoundError(`user ${id} does not exist`);
+  if (!user) throw notFound(`user ${id} does not exist`);
   if (ifMatch !== undefined)
     assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
   return user;
@@ -264,7 +264,7 @@ async function lockedUser(db: Queryable, id: string, ifMatch: string | undefined
 // the next apply of the file restores what it declares.
 function assertAdminOwned(user: User): void {
   if (user.managedBy === 'config')
-    throw new StateConflictError(
+    throw conflict(
       `user ${user.username} is managed by the declarative configuration file (LOCK_CONFIG): change it there and apply it`,
     );
 }

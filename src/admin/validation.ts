@@ -1,11 +1,11 @@
 import type { z } from 'zod';
 import { issueProblems } from '../config/schema-errors.ts';
-import { ValidationError } from './errors.ts';
+import { invalidInput } from '../observability/errors.ts';
 
 /** Parses admin input with a declarative-file schema; every problem names its field path. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(issueProblems(parsed.error.issues));
+  if (!parsed.success) throw invalidInput(issueProblems(parsed.error.issues));
   return parsed.data;
 }
 
@@ -20,7 +20,7 @@ export function withPathId(input: unknown, field: string, id: string): unknown {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
   const given = (input as Record<string, unknown>)[field];
   if (given !== undefined && given !== id)
-    throw new ValidationError([
+    throw invalidInput([
       { path: field, message: `is "${String(given)}" but the URL names "${id}": renaming is not supported` },
     ]);
   return { ...input, [field]: id };

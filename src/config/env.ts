@@ -109,7 +109,12 @@ const envSchema = z
     LOCK_WORKERS: workersSetting.optional(),
     LOCK_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(ENV_DEFAULTS.LOCK_DB_POOL_SIZE),
     /** Bearer token /metrics asks for; unset: /metrics answers loopback scrapes only (docs/operations.md). */
-    LOCK_METRICS_TOKEN: z.string().min(16).optional(),
+    LOCK_METRICS_TOKEN: z
+      .string()
+      .min(16)
+      // What a scraper can send as `Authorization: Bearer <token>` (RFC 6750 §2.1 b64token).
+      .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be a bearer token: letters, digits and - . _ ~ + / only')
+      .optional(),
     LOG_LEVEL: z.enum(LOG_LEVELS).default(ENV_DEFAULTS.LOG_LEVEL),
     /** PEM files: with both set, Lock serves HTTPS itself. */
     LOCK_TLS_CERT: z.string().min(1).optional(),

@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { databaseAnswers } from '../store/pool.ts';
+import { bearerToken } from '../verify/bearer.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
@@ -183,7 +184,13 @@ function fromThisHost(ctx: Koa.Context): boolean {
 }
 
 function bearerMatches(header: string, expected: string): boolean {
-  const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  let token: string;
+  try {
+    token = bearerToken(header);
+  } catch {
+    return false;
+  }
+  const presented = Buffer.from(token);
   const wanted = Buffer.from(expected);
   return presented.length === wanted.length && timingSafeEqual(presented, wanted);
 }

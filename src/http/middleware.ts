@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import { LOCK_CSP, renderView } from '../interactions/views.ts';
+import { asLockError, LockError, notFound } from '../observability/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type Metrics, routeLabel } from '../observability/metrics.ts';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../security/client-auth-guard.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
 import type { LockState } from '../web/lock-state.ts';
+import { sendError } from './error-response.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
 import { isRefusedValue, malformedJson, malformedParameters, malformedPath } from './malformed-input.ts';
 import { routedPath } from './routed-path.ts';
@@ -172,29 +173,21 @@ function refuseStoredValue(ctx: Koa.ParameterizedContext<LockState>, error: unkn
   refuse(ctx, 400, 'the request carries a value Lock cannot store (a control character, or one too long)');
 }
 
-/** A 4xx of the edge: the error page for a browser, OAuth-style JSON for everything else. */
+/** A 4xx of the edge: the error page for a browser, OAuth-style JSON (problem details under the admin API). */
 function refuse(ctx: Koa.ParameterizedContext<LockState>, status: number, message: string): void {
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  if (ctx.accepts('json', 'html') === 'html') {
-    ctx.set('Content-Security-Policy', LOCK_CSP);
-    ctx.type = 'html';
-    ctx.body = renderView('error', {
-      title: 'This request could not be completed',
-      message,
-      requestId: ctx.state.requestId,
-    });
-  } else ctx.body = { error: 'invalid_request', error_description: message };
+  sendError(ctx, new LockError('invalid_request', message, { status }));
 }
 
 /**
- * Our own routes' errors: an HTML page for a browser, JSON for everything else. An unexpected
- * error is logged and answered 500 without detail.
+ * Our own routes' errors, through the one mapper (src/http/error-response.ts), and their 404s (a
+ * path nothing answered). An unexpected error is logged and answered 500 without detail.
  */
 export function errorHandler(): Koa.Middleware<LockState> {
   return async (ctx, next) => {
     try {
       await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false)
+        sendError(ctx, notFound(`nothing at ${ctx.path}`));
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         answerDatabaseOutage(ctx);
@@ -204,20 +197,9 @@ export function errorHandler(): Koa.Middleware<LockState> {
         refuseStoredValue(ctx, error);
         return;
       }
-      const status = (error as { status?: number }).status ?? 500;
-      const expose = status < 500 && (error as { expose?: boolean }).expose !== false;
-      if (status >= 500) ctx.state.log.error({ err: error }, 'request failed');
-      const message = expose ? (error as Error).message : 'internal server error';
-      ctx.status = status;
-      if (ctx.accepts('json', 'html') === 'html') {
-        ctx.set('Content-Security-Policy', LOCK_CSP);
-        ctx.type = 'html';
-        ctx.body = renderView('error', {
-          title: status >= 500 ? 'Something went wrong' : 'This request could not be completed',
-          message: expose ? message : 'Lock could not complete the request. Please try again in a moment.',
-          requestId: ctx.state.requestId,
-        });
-      } else ctx.body = { error: message };
+      const refused = asLockError(error);
+      if (refused.status >= 500) ctx.state.log.error({ err: error }, 'request failed');
+      sendError(ctx, refused);
     }
   };
 }
@@ -227,16 +209,13 @@ export function errorHandler(): Koa.Middleware<LockState> {
  * oidc-provider's requests, which it answers 500 server_error when a database call failed.
  */
 function answerDatabaseOutage(ctx: Koa.ParameterizedContext<LockState>): void {
-  ctx.status = 503;
-  ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   const message = 'Lock cannot reach its database right now. Please try again in a moment.';
-  if (ctx.accepts('json', 'html') === 'html') {
-    ctx.set('Content-Security-Policy', LOCK_CSP);
-    ctx.type = 'html';
-    ctx.body = renderView('error', {
-      title: 'Temporarily unavailable',
-      message,
-      requestId: ctx.state.requestId,
-    });
-  } else ctx.body = { error: 'temporarily_unavailable', error_description: message };
+  sendError(
+    ctx,
+    new LockError('temporarily_unavailable', message, {
+      expose: true,
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    }),
+    { title: 'Temporarily unavailable' },
+  );
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
+import { notFound } from '../observability/errors.ts';
 import { refusedUnlessReading } from '../web/read-only.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
@@ -28,9 +29,7 @@ export function serveAssets(): Koa.Middleware {
     const asset = loaded.get(ctx.path);
     if (asset === undefined) {
       if (!ctx.path.startsWith(ASSETS_PREFIX)) return next();
-      ctx.status = 404;
-      ctx.body = 'Not Found';
-      return;
+      throw notFound(`nothing at ${ctx.path}`);
     }
     if (refusedUnlessReading(ctx)) return;
     ctx.status = 200;

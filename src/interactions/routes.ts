@@ -9,9 +9,10 @@ import type { SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
 import type { LockState } from '../web/lock-state.ts';
 import { createCsrf } from './csrf.ts';
+import { sendErrorPage } from './error-page.ts';
 import { type Details, signInRequest } from './interaction-request.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+import { contentSecurityPolicy, renderView } from './views.ts';
 
 export interface InteractionOptions {
   provider: () => Provider;
@@ -254,8 +255,5 @@ function renderError(
   title: string,
   message: string,
 ) {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', LOCK_CSP);
-  ctx.type = 'html';
-  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
 }

@@ -9,8 +9,9 @@ import type { PendingSecondFactor, SecondFactor } from '../login/second-factor.t
 import { readForm } from '../web/form-body.ts';
 import type { LockState } from '../web/lock-state.ts';
 import type { createCsrf } from './csrf.ts';
+import { sendErrorPage } from './error-page.ts';
 import { type Details, signInRequest } from './interaction-request.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+import { contentSecurityPolicy, renderView } from './views.ts';
 
 type Context = Koa.ParameterizedContext<LockState>;
 
@@ -56,10 +57,8 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
       return undefined;
     }
     if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
-      ctx.status = 403;
-      ctx.set('Content-Security-Policy', LOCK_CSP);
-      ctx.type = 'html';
-      ctx.body = renderView('error', {
+      sendErrorPage(ctx, {
+        status: 403,
         title: 'This sign-in form has expired',
         message: 'Go back to the application and start signing in again.',
         requestId: ctx.state.requestId,

@@ -17,11 +17,12 @@ import {
   type UpstreamRefusal,
 } from '../connectors/connector.ts';
 import { CONNECTOR_TYPE_MODULES } from '../connectors/registry.ts';
+import { notFound } from '../observability/errors.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { readForm } from '../web/form-body.ts';
 import type { LockState } from '../web/lock-state.ts';
+import { sendErrorPage } from './error-page.ts';
 import { RefusalAudit } from './refusal-audit.ts';
-import { LOCK_CSP, renderView } from './views.ts';
 
 export interface SsoRouteOptions {
   pool: pg.Pool;
@@ -217,11 +218,8 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
 
   const serveMetadata = (type: string) => (ctx: Context) => {
     const connector = options.connectors().get(ctx.params.connector!);
-    if (connector?.type !== type || !isMetadataConnector(connector)) {
-      ctx.status = 404;
-      ctx.body = { error: `no such ${label(type)} connector` };
-      return;
-    }
+    if (connector?.type !== type || !isMetadataConnector(connector))
+      throw notFound(`no such ${label(type)} connector`);
     const metadata = connector.metadata();
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = metadata.contentType;
@@ -425,8 +423,5 @@ function refusalMessage(
 }
 
 function renderError(ctx: Context, status: number, title: string, message: string) {
-  ctx.status = status;
-  ctx.set('Content-Security-Policy', LOCK_CSP);
-  ctx.type = 'html';
-  ctx.body = renderView('error', { title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
 }

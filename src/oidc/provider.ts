@@ -12,7 +12,6 @@ import type { AuditEvent } from '../audit/audit.ts';
 import type { Catalog, Client, Resource } from '../catalog/catalog.ts';
 import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
-import { contentSecurityPolicy, LOCK_CSP, renderView } from '../interactions/views.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
@@ -52,6 +51,23 @@ export interface ProviderOptions {
   onServerError?: (error: unknown) => void;
   /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
   customClaims?: readonly string[];
+  /** The pages oidc-provider shows: Lock's own, rendered by the layer above (src/interactions/provider-pages.ts). */
+  pages: ProviderPages;
+}
+
+/**
+ * What oidc-provider's page hooks (logoutSource, postLogoutSuccessSource, renderError) answer
+ * with. Handed in by the composition root, so that this layer renders nothing itself.
+ */
+export interface ProviderPages {
+  /** "Sign out?": a form that POSTs `xsrf` (and `logout=yes` to sign out) to `formAction`. */
+  logout(
+    ctx: KoaContextWithOIDC,
+    form: { formAction: string; xsrf: string; clientName?: string; postLogoutRedirectUri?: string },
+  ): void;
+  loggedOut(ctx: KoaContextWithOIDC, page: { clientName?: string }): void;
+  /** The error page; oidc-provider has set the status. */
+  error(ctx: KoaContextWithOIDC, page: { title: string; message: string; requestId?: string }): void;
 }
 
 /** Lifetimes in seconds: config/defaults.ts (docs/tokens.md lists them). */
@@ -159,7 +175,7 @@ export function createProvider(options: ProviderOptions): Provider {
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        allowedPolicy: (ctx, client, token) => mayIntrospect(catalog(), client.clientId, token),
+        allowedPolicy: (_ctx, client, token) => mayIntrospect(catalog(), client.clientId, token),
       },
       // RFC 9701: `Accept: application/token-introspection+jwt` gets the answer as a signed JWT.
       jwtIntrospection: { enabled: true },
@@ -176,23 +192,16 @@ export function createProvider(options: ProviderOptions): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
-          const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
           const redirect = ctx.oidc.params?.post_logout_redirect_uri;
-          ctx.set(
-            'Content-Security-Policy',
-            contentSecurityPolicy(typeof redirect === 'string' ? [redirect] : []),
-          );
-          ctx.type = 'html';
-          ctx.body = renderView('logout', {
+          options.pages.logout(ctx, {
             formAction: `${ctx.oidc.urlFor('end_session_confirm')}`,
-            xsrf,
+            xsrf: /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '',
             ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
+            ...(typeof redirect === 'string' && { postLogoutRedirectUri: redirect }),
           });
         },
         postLogoutSuccessSource: (ctx) => {
-          ctx.set('Content-Security-Policy', LOCK_CSP);
-          ctx.type = 'html';
-          ctx.body = renderView('logged-out', {
+          options.pages.loggedOut(ctx, {
             ...(ctx.oidc.client?.clientName !== undefined && { clientName: ctx.oidc.client.clientName }),
           });
         },
@@ -269,10 +278,7 @@ export function createProvider(options: ProviderOptions): Provider {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
     },
     renderError: (ctx, out, error) => {
-      ctx.set('Content-Security-Policy', LOCK_CSP);
-      ctx.set('Cache-Control', 'no-store');
-      ctx.type = 'html';
-      ctx.body = renderView('error', {
+      options.pages.error(ctx, {
         title:
           out.error === 'invalid_request' || out.error === 'invalid_redirect_uri'
             ? 'This sign-in link is not valid'

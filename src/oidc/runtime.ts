@@ -11,7 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
-import { createProvider } from './provider.ts';
+import { createProvider, type ProviderPages } from './provider.ts';
 import type { SessionLimits } from './session-policy.ts';
 
 export interface RuntimeOptions {
@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   observeUpstream?: (connector: string, operation: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Runs before oidc-provider's own handling of every request it serves (request id, log, limits). */
   providerMiddleware?: Koa.Middleware[];
+  /** The pages oidc-provider shows (logout, signed out, errors). */
+  providerPages: ProviderPages;
 }
 
 interface State {
@@ -113,6 +115,7 @@ export class OidcRuntime {
       catalog: () => this.state.catalog,
       sessionLimits: this.#options.sessionLimits,
       middleware: this.#options.providerMiddleware ?? [],
+      pages: this.#options.providerPages,
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
       onAuditEvent: (event) => {
         recordAuditEvent(pool, event).catch((error) =>

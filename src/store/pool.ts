@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { LockError } from '../observability/errors.ts';
 
 export type Pool = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
@@ -41,8 +42,12 @@ export async function tx<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promis
   }
 }
 
-export class ConflictError extends Error {
+/** A unique name taken already (23505): a 409 unless a caller names the field at fault. */
+export class ConflictError extends LockError {
   override name = 'ConflictError';
+  constructor(message: string) {
+    super('conflict', message);
+  }
 }
 
 /** PostgreSQL's unique_violation, the one database error that is the caller's fault. */

@@ -1,3 +1,4 @@
+import { LockError } from '../observability/errors.ts';
 import type { ManagedBy } from './catalog-repositories.ts';
 import { ConflictError, isUniqueViolation, type Queryable } from './pool.ts';
 
@@ -32,8 +33,11 @@ export interface NewUser {
   managedBy?: ManagedBy;
 }
 
-export class UnknownRoleError extends Error {
+export class UnknownRoleError extends LockError {
   override name = 'UnknownRoleError';
+  constructor(message: string) {
+    super('invalid_input', message);
+  }
 }
 
 interface UserRow {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
+import { loadEnv } from '../../src/config/env.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
@@ -34,6 +35,26 @@ describe('/metrics', () => {
       (await fetch(`${lock.issuer}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status,
       401,
     );
+    assert.equal(
+      (await fetch(`${lock.issuer}/metrics`, { headers: { authorization: `Basic ${METRICS_TOKEN}` } }))
+        .status,
+      401,
+    );
+  });
+
+  it('reads the token as every bearer token is read (src/verify/bearer.ts): the scheme in any case', async () => {
+    const response = await fetch(`${lock.issuer}/metrics`, {
+      headers: { authorization: `bearer  ${METRICS_TOKEN}` },
+    });
+    assert.equal(response.status, 200);
+  });
+
+  it('refuses at start a LOCK_METRICS_TOKEN no scraper could send as a bearer token', () => {
+    assert.throws(
+      () => loadEnv({ LOCK_METRICS_TOKEN: 'a token with spaces in it' }),
+      /LOCK_METRICS_TOKEN: must be a bearer token/,
+    );
+    assert.equal(loadEnv({ LOCK_METRICS_TOKEN: METRICS_TOKEN }).LOCK_METRICS_TOKEN, METRICS_TOKEN);
   });
 
   it('counts tokens by grant and resource, times requests by route, and reports the pool and key ages', async () => {

@@ -10,7 +10,7 @@ export const API = '/admin/api/v1';
 
 /** @typedef {import('./openapi').Operations} Operations */
 /** @typedef {keyof Operations} OperationId */
-/** @typedef {import('./openapi').Error} ApiError */
+/** @typedef {import('./openapi').ProblemDetails} ApiError */
 /**
  * @template T
  * @typedef {{ ok: true, status: number, data: T, etag: string | null }

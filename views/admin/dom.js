@@ -2,7 +2,7 @@
 // DOM helpers of the admin console: elements are built with DOM APIs only (never innerHTML), so
 // data from the API is never parsed as HTML.
 
-/** @typedef {import('./openapi').Error} ApiError */
+/** @typedef {import('./openapi').ProblemDetails} ApiError */
 /** @typedef {string | Node | false | null | undefined | Child[]} Child */
 /** @typedef {Record<string, unknown>} Attributes */
 

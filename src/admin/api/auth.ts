@@ -3,7 +3,9 @@ import type Koa from 'koa';
 import { adminResourceId } from '../../catalog/built-ins.ts';
 import { ADMIN_ROLE } from '../../model/admin-role.ts';
 import { SIGNING_ALGS } from '../../model/signing-alg.ts';
+import { LockError } from '../../observability/errors.ts';
 import { findLockAccount } from '../../oidc/accounts.ts';
+import { bearerToken } from '../../verify/bearer.ts';
 import type { LockState } from '../../web/lock-state.ts';
 import type { AdminActor } from '../admin-actor.ts';
 import type { AdminApiDeps } from './route.ts';
@@ -26,26 +28,26 @@ export function requireAdmin(deps: AdminApiDeps): Koa.Middleware<AdminState> {
     }
     return keys;
   };
-  const refuse = (ctx: Koa.Context, status: 401 | 403, error: string | undefined, description: string) => {
+  /** RFC 6750 §3: 401/403 with the challenge; no error code when the request carried no token. */
+  const refused = (code: 'invalid_token' | 'insufficient_scope' | undefined, description: string) => {
     const parameters = [`realm="${audience}"`];
-    if (error) parameters.push(`error="${error}"`, `error_description="${description.replaceAll('"', "'")}"`);
-    ctx.set('WWW-Authenticate', `Bearer ${parameters.join(', ')}`);
-    ctx.status = status;
-    ctx.body = { error: description };
+    if (code) parameters.push(`error="${code}"`, `error_description="${description.replaceAll('"', "'")}"`);
+    return new LockError(code ?? 'unauthorized', description, {
+      headers: { 'WWW-Authenticate': `Bearer ${parameters.join(', ')}` },
+    });
   };
 
   return async (ctx, next) => {
     const header = ctx.get('authorization');
-    // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
-    if (!header)
-      return refuse(
-        ctx,
-        401,
-        undefined,
-        `an access token for ${audience} is required (Authorization: Bearer …)`,
-      );
-    const token = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)?.[1];
-    if (!token) return refuse(ctx, 401, 'invalid_token', 'the Authorization header is not a bearer token');
+    let token: string;
+    try {
+      token = bearerToken(header);
+    } catch {
+      // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
+      if (header.trim() === '')
+        throw refused(undefined, `an access token for ${audience} is required (Authorization: Bearer …)`);
+      throw refused('invalid_token', 'the Authorization header is not a bearer token');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keysOf(deps.runtime.state.publicJwks), {
@@ -57,21 +59,16 @@ export function requireAdmin(deps: AdminApiDeps): Koa.Middleware<AdminState> {
         currentDate: deps.now(),
       }));
     } catch (error) {
-      return refuse(ctx, 401, 'invalid_token', `the access token is not valid: ${(error as Error).message}`);
+      throw refused('invalid_token', `the access token is not valid: ${(error as Error).message}`);
     }
     const holdsRole = (roles: unknown) => Array.isArray(roles) && roles.includes(ADMIN_ROLE);
     if (!holdsRole(payload.roles))
-      return refuse(ctx, 403, 'insufficient_scope', `the token does not carry the role ${ADMIN_ROLE}`);
+      throw refused('insufficient_scope', `the token does not carry the role ${ADMIN_ROLE}`);
     const caller = await currentCaller(deps, payload);
     if (caller === 'gone')
-      return refuse(
-        ctx,
-        401,
-        'invalid_token',
-        'the account or client behind the token can no longer sign in',
-      );
+      throw refused('invalid_token', 'the account or client behind the token can no longer sign in');
     if (!holdsRole(caller.roles))
-      return refuse(ctx, 403, 'insufficient_scope', `the caller no longer holds the role ${ADMIN_ROLE}`);
+      throw refused('insufficient_scope', `the caller no longer holds the role ${ADMIN_ROLE}`);
     ctx.state.admin = {
       actor: String(payload.sub),
       clientId: String(payload.client_id),

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { LockError } from '../../observability/errors.ts';
 
 const LIMIT = 2 * 1024 * 1024;
 
@@ -10,13 +11,13 @@ export async function readJsonBody(ctx: Koa.Context): Promise<unknown> {
   const length = ctx.get('content-length');
   if (length === '0' || (length === '' && !ctx.get('transfer-encoding'))) return undefined;
   if (!/^application\/([\w.-]+\+)?json\b/i.test(ctx.get('content-type')))
-    ctx.throw(415, 'send the body as application/json');
-  if (Number(length || 0) > LIMIT) ctx.throw(413, `the body is larger than ${LIMIT} bytes`);
+    throw new LockError('unsupported_media_type', 'send the body as application/json');
+  if (Number(length || 0) > LIMIT) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > LIMIT) ctx.throw(413, `the body is larger than ${LIMIT} bytes`);
+    if (size > LIMIT) throw tooLarge();
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -24,6 +25,8 @@ export async function readJsonBody(ctx: Koa.Context): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return ctx.throw(400, `the body is not valid JSON: ${(error as Error).message}`);
+    throw new LockError('invalid_request', `the body is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+const tooLarge = () => new LockError('payload_too_large', `the body is larger than ${LIMIT} bytes`);

@@ -22,7 +22,7 @@ type JsonSchema = Record<string, unknown>;
  * the routes validate with (JSON Schema 2020-12 is OpenAPI 3.1's own dialect).
  */
 export function buildOpenApiDocument(issuer: string, routes: readonly AdminRoute[]): Record<string, unknown> {
-  const schemas: Record<string, JsonSchema> = { Error: toJsonSchema(errorSchema, 'output') };
+  const schemas: Record<string, JsonSchema> = { ProblemDetails: toJsonSchema(errorSchema, 'output') };
   const schemaRef = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
     const name = io === 'output' ? componentName(schema) : undefined;
     if (!name) return toJsonSchema(schema, io);
@@ -101,7 +101,7 @@ function operation(route: AdminRoute, schemaRef: (schema: z.ZodType, io: 'input'
     String(status),
     {
       description: STATUS_TEXT[status] ?? 'Error',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
     },
   ];
   const errors = route.public ? route.errors : [401, 403, ...route.errors];

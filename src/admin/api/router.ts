@@ -1,11 +1,10 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { ValidationError } from '../errors.ts';
+import { invalidInput, LockError, notFound } from '../../observability/errors.ts';
 import { parseInput } from '../validation.ts';
 import { type AdminState, requireAdmin } from './auth.ts';
 import { readJsonBody } from './json-body.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { adminErrors } from './problems.ts';
 import { ADMIN_API_PREFIX, type AdminApiDeps, type AdminRoute, toRouterPath } from './route.ts';
 import { RESOURCE_ROUTES } from './routes.ts';
 
@@ -28,10 +27,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [openApiRoute, ...RESOURCE_RO
 export function adminApiRouter(deps: AdminApiDeps): Router<AdminState> {
   const router = new Router<AdminState>({ prefix: ADMIN_API_PREFIX });
   const authenticate = requireAdmin(deps);
+  // Errors are answered by the edge's mapper (src/http/error-response.ts) as problem details.
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
-  }, adminErrors());
+  });
   for (const route of ADMIN_ROUTES) {
     const stack: Koa.Middleware<AdminState>[] = route.public ? [] : [authenticate];
     router[route.method](toRouterPath(route.path), ...stack, serve(route, deps));
@@ -41,10 +41,12 @@ export function adminApiRouter(deps: AdminApiDeps): Router<AdminState> {
       route.method.toUpperCase(),
     );
     if (allowed.length > 0) {
-      ctx.set('Allow', [...new Set(allowed)].join(', '));
-      ctx.throw(405, `${ctx.method} is not allowed here: use ${[...new Set(allowed)].join(', ')}`);
+      const methods = [...new Set(allowed)].join(', ');
+      throw new LockError('method_not_allowed', `${ctx.method} is not allowed here: use ${methods}`, {
+        headers: { Allow: methods },
+      });
     }
-    ctx.throw(404, `no admin API operation at ${ctx.path}: see ${ADMIN_API_PREFIX}/openapi.json`);
+    throw notFound(`no admin API operation at ${ctx.path}: see ${ADMIN_API_PREFIX}/openapi.json`);
   });
   return router;
 }
@@ -56,11 +58,12 @@ function serve(route: AdminRoute, deps: AdminApiDeps): Koa.Middleware<AdminState
   return async (ctx) => {
     const query = route.query ? parseQuery(route, ctx.query) : {};
     const body = route.body ? await readJsonBody(ctx) : undefined;
-    if (route.bodyRequired && body === undefined) ctx.throw(400, 'a JSON body is required');
+    if (route.bodyRequired && body === undefined)
+      throw new LockError('invalid_request', 'a JSON body is required');
     const ifMatch = ctx.get('if-match') || undefined;
     if (route.etag === 'write' && ifMatch === undefined)
-      ctx.throw(
-        428,
+      throw new LockError(
+        'precondition_required',
         'this change needs If-Match: send the ETag you read (GET), or If-Match: * to change whatever is current',
       );
     const reply = await route.handle({
@@ -96,7 +99,7 @@ function parseQuery(route: AdminRoute, query: Record<string, unknown>): Record<s
     return parseInput(route.query!, query) as Record<string, unknown>;
   } catch (error) {
     // A bad query string is a malformed request, not an unprocessable entity.
-    if (error instanceof ValidationError) throw new ValidationError(error.problems, 400);
+    if (error instanceof LockError && error.code === 'invalid_input') throw invalidInput(error.problems, 400);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
-import { ValidationError } from '../errors.ts';
 import {
   addAccount,
   deleteAccount,
@@ -32,14 +32,14 @@ const encodeCursor = (username: string) => Buffer.from(`user:${username}`).toStr
 function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!text.startsWith('user:'))
-    throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
+    throw invalidInput([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
   return text.slice('user:'.length);
 }
 
 /** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
 function parseAccount(body: unknown): NewAccount {
   if (body !== null && typeof body === 'object' && 'passwordHash' in body)
-    throw new ValidationError([
+    throw invalidInput([
       { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
     ]);
   // The schema's fields are NewAccount's (the file's user, less passwordHash).

@@ -43,12 +43,19 @@ export const testReportSchema = component(
   }),
 );
 
+/** RFC 9457 problem details (application/problem+json): every admin API error. */
 export const errorSchema = component(
-  'Error',
+  'ProblemDetails',
   z.object({
-    error: z.string(),
-    problems: z.array(problemSchema).optional(),
-    test: testReportSchema.optional(),
+    type: z
+      .string()
+      .describe('urn:lock:problem:<code>: what kind of error (docs/admin-api.md lists the codes)'),
+    title: z.string().describe('a short summary of the type'),
+    status: z.int().describe('the HTTP status'),
+    detail: z.string().describe('what went wrong with this request, in words a person can act on'),
+    error: z.string().describe('the same as detail: the member clients read before problem details'),
+    problems: z.array(problemSchema).optional().describe('each input field at fault'),
+    test: testReportSchema.optional().describe('the connection test that failed (saving a connector)'),
   }),
 );
 
