@@ -203,7 +203,7 @@ export interface ConnectorContext {
 
 /**
  * A connector type, self-described: `connectors/<type>/index.ts` exports one, and the registry's
- * list (`connectors/types.ts`) is all that knows them. Nothing outside the folder branches on the type.
+ * list (`connectors/registry.ts`) is all that knows them. Nothing outside the folder branches on the type.
  */
 export interface ConnectorTypeModule<Type extends string = string, Schema extends z.ZodType = z.ZodType> {
   type: Type;
