@@ -226,8 +226,8 @@ export interface ConnectorTypeModule<Type extends string = string, Schema extend
   /** A sign-in by redirect: the route the upstream answers at, and where Lock's metadata for it is served. */
   redirect?: { callbackRoute: CallbackRoute; metadataPath?: string };
   /**
-   * Points a stored config at new upstream metadata (admin API `…/idp-metadata`): the input schema,
-   * the config with it, and what the audit records of it.
+   * Points a stored config at new upstream metadata (admin API `…/idp-metadata`): the input schema
+   * and the config with it (checked and test-connected by the admin API like any save).
    */
   metadataImport?: {
     schema: z.ZodType<{ url?: string | undefined; xml?: string | undefined }>;
