@@ -1,4 +1,4 @@
-import { CONNECTOR_TARGETS, type ConnectorType } from '../connectors/config-schemas.ts';
+import { connectorTypeModule } from '../connectors/registry.ts';
 import type { Queryable } from '../store/pool.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
 import type { ConnectionTestReport } from './connector-test.ts';
@@ -8,7 +8,7 @@ import type { ConnectionTestReport } from './connector-test.ts';
  * it is trusted (never a secret); long values (inline PEM, metadata XML) by their size only.
  */
 function testTarget(connector: { type: string; config: Record<string, unknown> }): Record<string, unknown> {
-  const members = CONNECTOR_TARGETS[connector.type as ConnectorType]?.target ?? [];
+  const members = connectorTypeModule(connector.type)?.upstreamSecrets.target ?? [];
   return Object.fromEntries(
     members
       .filter((member) => connector.config[member] !== undefined)

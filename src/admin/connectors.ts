@@ -1,11 +1,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { issueProblems } from '../config/schema-errors.ts';
-import {
-  CONNECTOR_CONFIG_SCHEMAS,
-  CONNECTOR_TARGETS,
-  connectorSchema,
-} from '../connectors/config-schemas.ts';
+import { connectorSchema } from '../connectors/config-schemas.ts';
+import { isMetadataConnector } from '../connectors/connector.ts';
 import {
   isSecretMember,
   keepOmittedSecrets,
@@ -14,9 +11,13 @@ import {
   withoutConnectorSecrets,
 } from '../connectors/connector-secrets.ts';
 import type { ConnectorDependencies } from '../connectors/registry.ts';
-import { buildConnectors, IMPLICIT_LOCAL_CONNECTOR } from '../connectors/registry.ts';
-import { samlConfigSchema } from '../connectors/saml/config.ts';
-import { isSamlConnector } from '../connectors/saml/saml-connector.ts';
+import {
+  buildConnectors,
+  CONNECTOR_TYPE_MODULES,
+  connectorTypeModule,
+  IMPLICIT_LOCAL_CONNECTOR,
+  withImplicitLocal,
+} from '../connectors/registry.ts';
 import { isObject } from '../model/schema-checks.ts';
 import {
   conflict,
@@ -87,13 +88,7 @@ export function toConnectorView(stored: StoredConnector): ConnectorView {
   return { ...stored, config, setSecrets };
 }
 
-/** The stored connectors, and Lock's own accounts while no local connector is stored (see the registry). */
-async function listWithImplicit(db: Queryable): Promise<StoredConnector[]> {
-  const stored = await listConnectors(db);
-  return stored.some((connector) => connector.type === 'local')
-    ? stored
-    : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
-}
+const listWithImplicit = async (db: Queryable) => withImplicitLocal(await listConnectors(db));
 
 const findStored = async (db: Queryable, id: string) =>
   (await listWithImplicit(db)).find((connector) => connector.id === id);
@@ -133,9 +128,8 @@ function prepare(services: ConnectorServices, input: unknown, current?: StoredCo
   const parsed = connectorSchema.safeParse({ ...body, config: withSecrets });
   if (!parsed.success) problems.push(...issueProblems(parsed.error.issues));
   if (parsed.success && current && opened && given) {
-    const binding = CONNECTOR_TARGETS[current.type];
     const { changed, secrets } = secretsBoundToChangedTarget(
-      binding,
+      connectorTypeModule(current.type)?.upstreamSecrets ?? { target: [], secrets: [] },
       given,
       normalizedConfig(current.type, opened),
       parsed.data.config,
@@ -158,8 +152,8 @@ function prepare(services: ConnectorServices, input: unknown, current?: StoredCo
 
 /** A stored config with today's defaults filled in, so a default added later is not a "change". */
 function normalizedConfig(type: StoredConnector['type'], config: Record<string, unknown>) {
-  const parsed = CONNECTOR_CONFIG_SCHEMAS[type].safeParse(config);
-  return parsed.success ? (parsed.data as Record<string, unknown>) : config;
+  const parsed = connectorTypeModule(type)?.configSchema.safeParse(config);
+  return parsed?.success ? (parsed.data as Record<string, unknown>) : config;
 }
 
 async function assertTestPasses(
@@ -313,13 +307,12 @@ export async function testDraftConnector(
   return report;
 }
 
-/** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
-export const idpMetadataImportSchema = z
-  .strictObject({ url: samlConfigSchema.shape.idpMetadataUrl, xml: samlConfigSchema.shape.idpMetadataXml })
-  .refine((source) => (source.url === undefined) !== (source.xml === undefined), {
-    path: ['url'],
-    message: 'give exactly one of url and xml',
-  });
+const withMetadataImport = CONNECTOR_TYPE_MODULES.filter(
+  (module): module is Extract<typeof module, { metadataImport: unknown }> => 'metadataImport' in module,
+);
+
+/** The body of `…/idp-metadata`: where the new upstream metadata comes from (one URL or the XML). */
+export const idpMetadataImportSchema = withMetadataImport[0]!.metadataImport.schema;
 
 /**
  * Points a SAML connector at new IdP metadata (by URL or as XML), after reading it: metadata that
@@ -335,23 +328,18 @@ export async function importIdpMetadata(
   const source = parseInput(idpMetadataImportSchema, input);
   const current = await findStored(services.pool, id);
   if (!current) throw notFound(`connector "${id}" does not exist`);
-  if (current.type !== 'saml')
-    throw conflict(`connector "${id}" is ${current.type}: only SAML connectors have IdP metadata`);
+  const metadataImport = connectorTypeModule(current.type)?.metadataImport;
+  if (!metadataImport)
+    throw conflict(
+      `connector "${id}" is ${current.type}: only ${withMetadataImport.map((module) => module.type).join(', ')} connectors have IdP metadata`,
+    );
   changeable(current, `connector "${id}"`, ifMatch);
-  const {
-    idpMetadataUrl: _url,
-    idpMetadataFile: _file,
-    idpMetadataXml: _xml,
-    ...config
-  } = sealConnectorSecrets.open(current.config, services.box, id);
+  const config = sealConnectorSecrets.open(current.config, services.box, id);
   const { connector, sealed } = prepare(services, {
     id,
     type: current.type,
     name: current.name,
-    config: {
-      ...config,
-      ...(source.url !== undefined ? { idpMetadataUrl: source.url } : { idpMetadataXml: source.xml }),
-    },
+    config: metadataImport.configWith(config, source),
   });
   const next: StoredConnector = { ...connector, config: sealed, position: current.position, managedBy: null };
   const test = await assertTestPasses(services, next, true, by, connector);
@@ -372,7 +360,7 @@ export async function spMetadata(services: ConnectorServices, id: string): Promi
   const stored = await findStored(services.pool, id);
   if (!stored) throw notFound(`connector "${id}" does not exist`);
   const connector = buildConnectors([stored], services.connectorDeps).get(id);
-  if (!isSamlConnector(connector))
+  if (!isMetadataConnector(connector))
     throw notFound(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
-  return connector.spMetadata();
+  return connector.metadata().body;
 }

@@ -2,13 +2,22 @@ import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { StoredConnector } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
-import type { ConnectorInfo } from './connector.ts';
+import type { ConnectorInfo, ConnectorTypeModule } from './connector.ts';
 import { sealConnectorSecrets } from './connector-secrets.ts';
-import { ldapClaimNames } from './ldap/config.ts';
-import { LdapConnector } from './ldap/ldap-connector.ts';
-import { LocalConnector } from './local/local-connector.ts';
-import { samlClaimNames } from './saml/config.ts';
-import { SamlConnector } from './saml/saml-connector.ts';
+import { ldap } from './ldap/index.ts';
+import { local } from './local/index.ts';
+import { saml } from './saml/index.ts';
+
+/**
+ * Every connector type Lock has, each described by its own folder's index.ts. Adding a type: its
+ * folder, and one line here (and its name in model/connector.ts's CONNECTOR_TYPES: the model stands
+ * alone).
+ */
+export const CONNECTOR_TYPE_MODULES = [local, ldap, saml] as const;
+
+/** The module of a type, or undefined for one this version does not have. */
+export const connectorTypeModule = (type: string): ConnectorTypeModule | undefined =>
+  CONNECTOR_TYPE_MODULES.find((module) => module.type === type);
 
 export interface ConnectorDependencies {
   db: Queryable;
@@ -21,38 +30,10 @@ export interface ConnectorDependencies {
   observeUpstream?: (connector: string, operation: string, outcome: 'ok' | 'error', seconds: number) => void;
 }
 
-/** Builds a connector from its stored row; `stored.config` arrives with its secrets opened. */
-type ConnectorFactory = (stored: StoredConnector, deps: ConnectorDependencies) => ConnectorInfo;
-
 const forConnector =
   (observe: NonNullable<ConnectorDependencies['observeUpstream']>, connector: string) =>
   (operation: string, outcome: 'ok' | 'error', seconds: number) =>
     observe(connector, operation, outcome, seconds);
-
-/** type → factory. LDAP and SAML register here as they land. */
-const FACTORIES: Partial<Record<StoredConnector['type'], ConnectorFactory>> = {
-  local: (stored, deps) => new LocalConnector({ id: stored.id, name: stored.name, db: deps.db }),
-  ldap: (stored, deps) =>
-    new LdapConnector({
-      id: stored.id,
-      name: stored.name,
-      config: stored.config,
-      log: deps.log,
-      now: deps.now,
-      ...(deps.observeUpstream && { observeUpstream: forConnector(deps.observeUpstream, stored.id) }),
-    }),
-  saml: (stored, deps) =>
-    new SamlConnector({
-      id: stored.id,
-      name: stored.name,
-      config: stored.config,
-      db: deps.db,
-      log: deps.log,
-      issuer: deps.issuer,
-      now: deps.now,
-      ...(deps.observeUpstream && { observeUpstream: forConnector(deps.observeUpstream, stored.id) }),
-    }),
-};
 
 /**
  * Lock's own accounts when no connector of type local is stored: they stay (first in login order)
@@ -68,12 +49,18 @@ export const IMPLICIT_LOCAL_CONNECTOR: StoredConnector = {
   managedBy: null,
 };
 
-/** The connectors that run, in login order: the stored ones, with Lock's own accounts unless turned off. */
-export function connectorsInEffect(stored: readonly StoredConnector[]): StoredConnector[] {
-  const all = stored.some((connector) => connector.type === 'local')
+/** The stored connectors, and Lock's own accounts while no local connector is stored. */
+export function withImplicitLocal(stored: readonly StoredConnector[]): StoredConnector[] {
+  return stored.some((connector) => connector.type === 'local')
     ? [...stored]
     : [IMPLICIT_LOCAL_CONNECTOR, ...stored];
-  return all.filter((connector) => !(connector.type === 'local' && connector.config.enabled === false));
+}
+
+/** The connectors that run, in login order: the stored ones, with Lock's own accounts unless turned off. */
+export function connectorsInEffect(stored: readonly StoredConnector[]): StoredConnector[] {
+  return withImplicitLocal(stored).filter(
+    (connector) => !(connector.type === 'local' && connector.config.enabled === false),
+  );
 }
 
 /** Exactly the connectors given (one to test, say), in order; see rebuildConnectors for a running process. */
@@ -113,8 +100,8 @@ function buildEach(
 ): ConnectorSet {
   const connectors: ConnectorSet = new Map();
   for (const connector of stored) {
-    const factory = FACTORIES[connector.type];
-    if (!factory) {
+    const module = connectorTypeModule(connector.type);
+    if (!module) {
       deps.log.warn(
         { connector: connector.id, type: connector.type },
         'connector type not available in this version: skipped',
@@ -128,19 +115,25 @@ function buildEach(
       continue;
     }
     const config = sealConnectorSecrets.open(connector.config, deps.box, connector.id);
-    connectors.set(connector.id, { connector: factory({ ...connector, config }, deps), source });
+    const built = module.create(
+      { id: connector.id, name: connector.name, config },
+      {
+        db: deps.db,
+        log: deps.log,
+        issuer: deps.issuer,
+        now: deps.now,
+        ...(deps.observeUpstream && { observeUpstream: forConnector(deps.observeUpstream, connector.id) }),
+      },
+    );
+    connectors.set(connector.id, { connector: built, source });
   }
   return connectors;
 }
 
 /** Claim names connectors add from upstream attributes: oidc-provider emits only claims it was told of. */
 export function customClaimNames(stored: readonly StoredConnector[]): string[] {
-  const names = stored.flatMap((connector) =>
-    connector.type === 'ldap'
-      ? ldapClaimNames(connector.config)
-      : connector.type === 'saml'
-        ? samlClaimNames(connector.config)
-        : [],
+  const names = stored.flatMap(
+    (connector) => connectorTypeModule(connector.type)?.claimNames?.(connector.config) ?? [],
   );
   return [...new Set(names)];
 }

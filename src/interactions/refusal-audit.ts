@@ -8,6 +8,8 @@ interface Tally {
   windowStart: number;
   event: AuditEvent;
   check: string;
+  /** What was refused, for the summary: `SAML responses`. */
+  what: string;
   /** Refusals after the first of the window (which was recorded in full). */
   more: number;
   lastReason: string | undefined;
@@ -30,7 +32,7 @@ export class RefusalAudit {
     this.#now = now;
   }
 
-  async refused(event: AuditEvent, check: string): Promise<void> {
+  async refused(event: AuditEvent, check: string, what: string): Promise<void> {
     const now = this.#now().getTime();
     const windowStart = now - (now % WINDOW_MS);
     let key = `${event.connector ?? ''}\n${event.ip ?? ''}\n${check}`;
@@ -42,7 +44,7 @@ export class RefusalAudit {
       return;
     }
     if (tally) await this.#writeSummary(tally);
-    this.#tallies.set(key, { windowStart, event, check, more: 0, lastReason: undefined });
+    this.#tallies.set(key, { windowStart, event, check, what, more: 0, lastReason: undefined });
     this.#timer ??= setInterval(() => void this.flush().catch(() => {}), WINDOW_MS).unref();
     await this.#record({ ...event, details: { ...event.details, check } });
   }
@@ -70,7 +72,7 @@ export class RefusalAudit {
       outcome: tally.event.outcome,
       ...(tally.event.connector !== undefined && { connector: tally.event.connector }),
       ...(tally.event.ip !== undefined && { ip: tally.event.ip }),
-      reason: `${tally.more} more SAML responses refused (${tally.check}) from this address between ${from} and ${to}; the last: ${tally.lastReason ?? ''}`,
+      reason: `${tally.more} more ${tally.what} refused (${tally.check}) from this address between ${from} and ${to}; the last: ${tally.lastReason ?? ''}`,
       details: { check: tally.check, refusedCount: tally.more, windowStart: from, windowEnd: to },
     });
   }

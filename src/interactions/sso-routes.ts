@@ -4,15 +4,19 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
-import { type ConnectorInfo, UpstreamError } from '../connectors/connector.ts';
-import { SamlRefusal } from '../connectors/saml/refusal.ts';
 import {
-  type IdpStatusOutcome,
-  isSamlConnector,
-  type SamlConnector,
-  type UnsolicitedOutcome,
-} from '../connectors/saml/saml-connector.ts';
-import { SchemaValidatorBusy } from '../connectors/saml/xml-schema.ts';
+  type CallbackRoute,
+  type ConnectorInfo,
+  isMetadataConnector,
+  isRedirectConnector,
+  isUnsolicitedLoginConnector,
+  type RedirectConnector,
+  type UnsolicitedLogin,
+  type UnsolicitedLoginConnector,
+  UpstreamError,
+  type UpstreamRefusal,
+} from '../connectors/connector.ts';
+import { CONNECTOR_TYPE_MODULES } from '../connectors/registry.ts';
 import { notFound } from '../observability/errors.ts';
 import { recordIdentity } from '../store/identities.ts';
 import { readForm } from '../web/form-body.ts';
@@ -36,20 +40,23 @@ const BINDING_COOKIE = 'lock_sso';
 // Binds an IdP-initiated login held by the ACS to the browser that posted it; read by the login step.
 const IDP_INITIATED_COOKIE = 'lock_saml_idp';
 const IDP_INITIATED_COOKIE_PATH = '/interaction';
-// A SAML Response with an encrypted assertion and a few certificates fits with room to spare.
-const ACS_FORM_LIMIT = 512 * 1024;
-const AUDIT_TYPE = 'login.saml';
+const DEFAULT_FORM_LIMIT = 64 * 1024;
+const auditType = (connector: ConnectorInfo) => `login.${connector.type}`;
+// How messages and audits name a type: SAML, OIDC.
+const label = (type: string) => type.toUpperCase();
+const responses = (connector: ConnectorInfo) => `${label(connector.type)} responses`;
 
 const START_AGAIN = 'Go back to the application and start signing in again.';
 
 /**
- * Sign-in through an upstream SAML IdP. The IdP's answer arrives as a cross-site POST to the ACS,
- * which carries none of Lock's SameSite=Lax cookies, so the ACS cannot see the interaction: it
- * validates the response, stores the login against the request it answers, and sends the browser
- * to a same-site GET (`…/complete`) that carries the interaction cookie and the cookie binding the
- * request to this browser, and finishes the interaction there. An unsolicited (IdP-initiated)
- * response, accepted only by a connector with `idpInitiated.enabled`, is held for the browser that
- * posted it and handed to its client's next authorization request (`idpInitiatedLogin`).
+ * Sign-in through an upstream by redirect (RedirectConnector: SAML). The upstream's answer arrives
+ * at its type's callback route, for SAML a cross-site POST to the ACS, which carries none of Lock's
+ * SameSite=Lax cookies, so the callback cannot see the interaction: the connector checks the
+ * answer and stores the login against the request it answers, and the browser goes on to a
+ * same-site GET (`…/complete`) that carries the interaction cookie and the cookie binding the
+ * request to this browser, and finishes the interaction there. A login the upstream started
+ * (UnsolicitedLoginConnector: SAML IdP-initiated) is held for the browser that brought it and
+ * handed to its client's next authorization request (`idpInitiatedLogin`).
  */
 export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
   const router = new Router<LockState>();
@@ -66,17 +73,19 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     }
   });
 
-  const samlConnector = (ctx: Context): SamlConnector | undefined => {
+  const redirectConnector = (ctx: Context, type?: string): RedirectConnector | undefined => {
     const connector = options.connectors().get(ctx.params.connector!);
-    return isSamlConnector(connector) ? connector : undefined;
+    return isRedirectConnector(connector) && (type === undefined || connector.type === type)
+      ? connector
+      : undefined;
   };
 
   const auditEvent = (
     ctx: Context,
-    connector: SamlConnector,
+    connector: ConnectorInfo,
     event: Partial<Parameters<typeof recordAuditEvent>[1]>,
   ): Parameters<typeof recordAuditEvent>[1] => ({
-    type: AUDIT_TYPE,
+    type: auditType(connector),
     outcome: 'failure',
     connector: connector.id,
     ip: ctx.ip,
@@ -86,10 +95,10 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
   });
   const audit = (
     ctx: Context,
-    connector: SamlConnector,
+    connector: ConnectorInfo,
     event: Partial<Parameters<typeof recordAuditEvent>[1]>,
   ) => recordAuditEvent(options.pool, auditEvent(ctx, connector, event));
-  // What anyone can post to an ACS in bulk is audited in aggregate (refusal-audit.ts).
+  // What anyone can post to a callback in bulk is audited in aggregate (refusal-audit.ts).
   const bulkRefusals = new RefusalAudit(
     (event) => recordAuditEvent(options.pool, event),
     options.now ?? (() => new Date()),
@@ -97,18 +106,18 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
 
   router.get('/interaction/:uid/sso/:connector', async (ctx) => {
     const found = await options.provider().interactionDetails(ctx.req, ctx.res);
-    const connector = samlConnector(ctx);
+    const connector = redirectConnector(ctx);
     if (found.uid !== ctx.params.uid || found.prompt.name !== 'login' || !connector)
       return renderError(ctx, 400, 'This sign-in link is not valid', START_AGAIN);
     const reasons = found.prompt.reasons ?? [];
     const maxAge = found.params.max_age;
     const maxAgeSeconds = maxAge === undefined ? undefined : Number(maxAge);
-    let started: Awaited<ReturnType<SamlConnector['startLogin']>>;
+    let started: Awaited<ReturnType<RedirectConnector['start']>>;
     try {
-      started = await connector.startLogin({
+      started = await connector.start({
         interactionUid: found.uid,
-        // The client asked for a fresh login (prompt=login, max_age): so must the IdP, and its
-        // AuthnInstant is then checked against the request (and max_age) when it answers.
+        // The client asked for a fresh login (prompt=login, max_age): so must the upstream, and its
+        // authentication time is then checked against the request (and max_age) when it answers.
         forceAuthn: reasons.includes('login_prompt') || maxAgeSeconds !== undefined,
         ...(maxAgeSeconds !== undefined && Number.isSafeInteger(maxAgeSeconds) && { maxAgeSeconds }),
       });
@@ -116,7 +125,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       if (!(error instanceof UpstreamError)) throw error;
       ctx.state.log.warn(
         { connector: connector.id, err: { message: error.message } },
-        'SAML login unavailable',
+        `${label(connector.type)} login unavailable`,
       );
       await audit(ctx, connector, {
         outcome: 'error',
@@ -142,46 +151,17 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     ctx.redirect(started.redirectUrl);
   });
 
-  router.post('/saml/:connector/acs', async (ctx) => {
-    const connector = samlConnector(ctx);
+  const receive = (type: string, route: CallbackRoute) => async (ctx: Context) => {
+    const connector = redirectConnector(ctx, type);
     if (!connector) return renderError(ctx, 404, 'Unknown sign-in service', START_AGAIN);
-    const form = await readForm(ctx, ACS_FORM_LIMIT);
-    const samlResponse = form.get('SAMLResponse');
-    if (!samlResponse) return renderError(ctx, 400, 'Sign-in failed', START_AGAIN);
-    let outcome: Awaited<ReturnType<SamlConnector['receiveResponse']>>;
+    const params =
+      route.method === 'post'
+        ? await readForm(ctx, route.formLimit ?? DEFAULT_FORM_LIMIT)
+        : new URLSearchParams(ctx.querystring);
+    let outcome: Awaited<ReturnType<RedirectConnector['receive']>>;
     try {
-      outcome = await connector.receiveResponse({
-        samlResponse,
-        relayState: form.get('RelayState') ?? undefined,
-      });
+      outcome = await connector.receive(params);
     } catch (error) {
-      if (error instanceof SamlRefusal) {
-        const event = auditEvent(ctx, connector, { reason: `SAML response refused: ${error.reason}` });
-        if (error.precheck !== undefined) await bulkRefusals.refused(event, error.precheck);
-        else await recordAuditEvent(options.pool, event);
-        return renderError(
-          ctx,
-          400,
-          `Sign-in with ${connector.name} failed`,
-          `The answer from ${connector.name} could not be accepted. ${START_AGAIN}`,
-        );
-      }
-      if (error instanceof SchemaValidatorBusy) {
-        await bulkRefusals.refused(
-          auditEvent(ctx, connector, {
-            outcome: 'error',
-            reason: `SAML response not checked: ${error.message}`,
-          }),
-          'validator-busy',
-        );
-        ctx.set('Retry-After', '5');
-        return renderError(
-          ctx,
-          503,
-          `Sign-in with ${connector.name} is busy`,
-          'Too many sign-ins are being checked right now. Please try again in a moment.',
-        );
-      }
       if (!(error instanceof UpstreamError)) throw error;
       await audit(ctx, connector, { outcome: 'error', reason: error.message });
       return renderError(
@@ -191,21 +171,72 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         'Please try again in a moment.',
       );
     }
-    if (outcome.kind === 'idp-status') {
-      await audit(ctx, connector, { reason: describeStatus(outcome) });
-      const message = statusMessage(connector.name, outcome);
-      return renderError(ctx, message.status, message.title, message.text);
+    switch (outcome.kind) {
+      case 'malformed':
+        return renderError(ctx, 400, 'Sign-in failed', START_AGAIN);
+      case 'rejected': {
+        const event = auditEvent(ctx, connector, { reason: outcome.reason });
+        if (outcome.bulk !== undefined) await bulkRefusals.refused(event, outcome.bulk, responses(connector));
+        else await recordAuditEvent(options.pool, event);
+        return renderError(
+          ctx,
+          400,
+          `Sign-in with ${connector.name} failed`,
+          `The answer from ${connector.name} could not be accepted. ${START_AGAIN}`,
+        );
+      }
+      case 'busy':
+        await bulkRefusals.refused(
+          auditEvent(ctx, connector, { outcome: 'error', reason: outcome.reason }),
+          outcome.bulk,
+          responses(connector),
+        );
+        ctx.set('Retry-After', '5');
+        return renderError(
+          ctx,
+          503,
+          `Sign-in with ${connector.name} is busy`,
+          'Too many sign-ins are being checked right now. Please try again in a moment.',
+        );
+      case 'upstream-refused': {
+        await audit(ctx, connector, { reason: outcome.reason });
+        const message = refusalMessage(connector.name, outcome.refusal);
+        return renderError(ctx, message.status, message.title, message.text);
+      }
+      case 'unsolicited':
+        // Only a connector that accepts them makes this outcome.
+        if (!isUnsolicitedLoginConnector(connector))
+          throw new Error(`${connector.id}: unsolicited login without the capability`);
+        return holdUnsolicited(ctx, connector, outcome);
+      case 'answered':
+        ctx.status = 303;
+        ctx.redirect(
+          `/interaction/${encodeURIComponent(outcome.interactionUid)}/sso/${encodeURIComponent(connector.id)}/complete?request=${encodeURIComponent(outcome.requestId)}`,
+        );
     }
-    if (outcome.kind === 'unsolicited') return holdUnsolicited(ctx, connector, outcome);
-    ctx.status = 303;
-    ctx.redirect(
-      `/interaction/${encodeURIComponent(outcome.interactionUid)}/sso/${encodeURIComponent(connector.id)}/complete?request=${encodeURIComponent(outcome.requestId)}`,
-    );
-  });
+  };
+
+  const serveMetadata = (type: string) => (ctx: Context) => {
+    const connector = options.connectors().get(ctx.params.connector!);
+    if (connector?.type !== type || !isMetadataConnector(connector))
+      throw notFound(`no such ${label(type)} connector`);
+    const metadata = connector.metadata();
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.type = metadata.contentType;
+    ctx.body = metadata.body;
+  };
+
+  // Each type's own endpoints, as its module declares them.
+  for (const module of CONNECTOR_TYPE_MODULES) {
+    if (!('redirect' in module)) continue;
+    const { callbackRoute, metadataPath } = module.redirect;
+    router[callbackRoute.method](callbackRoute.path, receive(module.type, callbackRoute));
+    if (metadataPath !== undefined) router.get(metadataPath, serveMetadata(module.type));
+  }
 
   router.get('/interaction/:uid/sso/:connector/complete', async (ctx) => {
     const found = await options.provider().interactionDetails(ctx.req, ctx.res);
-    const connector = samlConnector(ctx);
+    const connector = redirectConnector(ctx);
     const requestId = ctx.query.request;
     const binding = ctx.cookies.get(BINDING_COOKIE);
     if (
@@ -216,13 +247,13 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     )
       return renderError(ctx, 400, 'This sign-in link is not valid', START_AGAIN);
     const login = binding
-      ? await connector.completeLogin({ requestId, interactionUid: found.uid, browserBinding: binding })
+      ? await connector.complete({ requestId, interactionUid: found.uid, browserBinding: binding })
       : undefined;
     const clientId = String(found.params.client_id);
     if (!login) {
       await audit(ctx, connector, {
         clientId,
-        reason: `completing SAML request ${requestId}: no answered request for this interaction and browser (${binding ? 'binding cookie does not match' : 'no binding cookie'})`,
+        reason: `completing ${label(connector.type)} request ${requestId}: no answered request for this interaction and browser (${binding ? 'binding cookie does not match' : 'no binding cookie'})`,
       });
       return renderError(ctx, 400, `Sign-in with ${connector.name} failed`, START_AGAIN);
     }
@@ -234,7 +265,6 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       subject: identity.username,
       clientId,
     });
-    const amr = amrFor(login.authnContextClassRef);
     const redirectTo = await options.provider().interactionResult(
       ctx.req,
       ctx.res,
@@ -244,7 +274,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
           remember: true,
           // auth_time: when the IdP authenticated the user, not when Lock heard of it.
           ...(login.authTime !== undefined && { ts: login.authTime }),
-          ...(amr.length > 0 && { amr }),
+          ...(login.amr !== undefined && { amr: login.amr }),
           ...(login.authnContextClassRef !== undefined && { acr: login.authnContextClassRef }),
         },
       },
@@ -260,7 +290,11 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
    * SameSite=Lax cookie), and the browser sent to the client's login initiation endpoint. The
    * client's own authorization request then takes it in the login step (idpInitiatedLogin below).
    */
-  async function holdUnsolicited(ctx: Context, connector: SamlConnector, outcome: UnsolicitedOutcome) {
+  async function holdUnsolicited(
+    ctx: Context,
+    connector: UnsolicitedLoginConnector,
+    outcome: UnsolicitedLogin,
+  ) {
     const client = options.client(outcome.clientId);
     if (!client?.grantTypes.includes('authorization_code')) {
       await audit(ctx, connector, {
@@ -276,10 +310,10 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         'Lock cannot send you on to the application. Contact your administrator.',
       );
     }
-    const held = await connector.holdUnsolicitedLogin(outcome);
+    const held = await connector.holdUnsolicited(outcome);
     ctx.state.log.info(
       { connector: connector.id, clientId: outcome.clientId },
-      'IdP-initiated SAML login held for the client',
+      `IdP-initiated ${label(connector.type)} login held for the client`,
     );
     ctx.cookies.set(IDP_INITIATED_COOKIE, held.browserBinding, {
       path: IDP_INITIATED_COOKIE_PATH,
@@ -292,14 +326,6 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     ctx.status = 303;
     ctx.redirect(held.redirectUrl);
   }
-
-  router.get('/saml/:connector/metadata', (ctx) => {
-    const connector = samlConnector(ctx);
-    if (!connector) throw notFound('no such SAML connector');
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.type = 'application/samlmetadata+xml';
-    ctx.body = connector.spMetadata();
-  });
 
   return router;
 }
@@ -319,16 +345,14 @@ export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'conne
     const clientId = String(interaction.params.client_id);
     const named = interaction.params.connector;
     const candidates = [...options.connectors().values()].filter(
-      (connector): connector is SamlConnector =>
-        isSamlConnector(connector) &&
-        connector.config.idpInitiated.enabled &&
-        connector.config.idpInitiated.clientId === clientId &&
+      (connector): connector is UnsolicitedLoginConnector =>
+        isUnsolicitedLoginConnector(connector) &&
+        connector.acceptsUnsolicitedFor(clientId) &&
         (typeof named !== 'string' || named === connector.id),
     );
     if (candidates.length === 0) return undefined; // held for another client, if at all: keep it
     ctx.cookies.set(IDP_INITIATED_COOKIE, '', { path: IDP_INITIATED_COOKIE_PATH, maxAge: 0 });
     const event = {
-      type: AUDIT_TYPE,
       clientId,
       ip: ctx.ip,
       userAgent: ctx.get('user-agent'),
@@ -336,29 +360,30 @@ export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'conne
       details: { idpInitiated: true },
     };
     for (const connector of candidates) {
-      const login = await connector.takeUnsolicitedLogin({ browserBinding: binding, clientId });
+      const login = await connector.takeUnsolicited({ browserBinding: binding, clientId });
       if (!login) continue;
       const identity = await recordIdentity(options.pool, connector.id, login.identity);
       await recordAuditEvent(options.pool, {
         ...event,
+        type: auditType(connector),
         outcome: 'success',
         connector: connector.id,
         actor: identity.sub,
         subject: identity.username,
       });
-      const amr = amrFor(login.authnContextClassRef);
       return {
         login: {
           accountId: identity.sub,
           remember: true,
           ...(login.authTime !== undefined && { ts: login.authTime }),
-          ...(amr.length > 0 && { amr }),
+          ...(login.amr !== undefined && { amr: login.amr }),
           ...(login.authnContextClassRef !== undefined && { acr: login.authnContextClassRef }),
         },
       };
     }
     await recordAuditEvent(options.pool, {
       ...event,
+      type: auditType(candidates[0]!),
       outcome: 'failure',
       ...(candidates.length === 1 && { connector: candidates[0]!.id }),
       reason: 'IdP-initiated login: none held for this browser and client (already used or expired)',
@@ -367,33 +392,24 @@ export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'conne
   };
 }
 
-const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';
-const shortStatus = (code: string | undefined) => code?.replace(STATUS_PREFIX, '');
-
-function describeStatus(outcome: IdpStatusOutcome): string {
-  const codes = [outcome.statusCode, outcome.subStatusCode].map(shortStatus).filter(Boolean).join('/');
-  return `the IdP answered with the status ${codes}${outcome.statusMessage ? `: ${outcome.statusMessage}` : ''}`;
-}
-
-/** What the user can do about an IdP's error status; no internals. */
-function statusMessage(
+/** What the user can do about an upstream's refusal; no internals. */
+function refusalMessage(
   idp: string,
-  outcome: IdpStatusOutcome,
+  refusal: UpstreamRefusal,
 ): { status: number; title: string; text: string } {
-  const codes = new Set([shortStatus(outcome.statusCode), shortStatus(outcome.subStatusCode)]);
-  if (codes.has('AuthnFailed'))
+  if (refusal === 'authn-failed')
     return {
       status: 401,
       title: `${idp} could not sign you in`,
       text: `${idp} did not confirm who you are. ${START_AGAIN} If it keeps happening, contact your administrator.`,
     };
-  if (codes.has('RequestDenied'))
+  if (refusal === 'denied')
     return {
       status: 403,
       title: `${idp} refused the sign-in`,
       text: `${idp} did not allow you to sign in to this service. Contact your administrator if you need access.`,
     };
-  if (codes.has('NoPassive') || codes.has('NoAuthnContext'))
+  if (refusal === 'unsupported-context')
     return {
       status: 401,
       title: `${idp} could not sign you in`,
@@ -404,15 +420,6 @@ function statusMessage(
     title: `Sign-in with ${idp} failed`,
     text: `${idp} had a problem signing you in. Please try again later; if it keeps happening, contact your administrator.`,
   };
-}
-
-// RFC 8176 values for the SAML authentication contexts whose meaning is clear.
-function amrFor(classRef: string | undefined): string[] {
-  if (!classRef) return [];
-  if (/:ac:classes:(Password|PasswordProtectedTransport)$/.test(classRef)) return ['pwd'];
-  if (classRef === 'https://refeds.org/profile/mfa') return ['mfa'];
-  if (/:ac:classes:(Smartcard|SmartcardPKI)$/.test(classRef)) return ['sc'];
-  return [];
 }
 
 function renderError(ctx: Context, status: number, title: string, message: string) {

@@ -10,6 +10,7 @@ import {
   type PasswordConnector,
   type PasswordLoginResult,
   type RefreshConnector,
+  type TestableConnector,
   UpstreamError,
   type UpstreamIdentity,
   type UpstreamObserver,
@@ -47,7 +48,7 @@ const AMBIGUOUS_MESSAGE = 'Incorrect username or password.';
  * A company directory (LDAP, or Active Directory with `activeDirectory: true`): the user is found
  * with the service account, then bound with the DN the directory returned (Dex's bind–search–bind).
  */
-export class LdapConnector implements PasswordConnector, RefreshConnector {
+export class LdapConnector implements PasswordConnector, RefreshConnector, TestableConnector {
   readonly type = 'ldap';
   readonly id: string;
   readonly name: string;

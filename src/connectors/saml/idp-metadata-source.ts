@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
+import { findStoredMetadata, saveStoredMetadata } from '../../store/saml-idp-metadata.ts';
 import { observed, UpstreamError, type UpstreamObserver } from '../connector.ts';
 import type { SamlConfig } from './config.ts';
 import { type IdpDescriptor, readIdpMetadata } from './idp-metadata.ts';
-import { findStoredMetadata, saveStoredMetadata } from './metadata-store.ts';
 
 const MAX_METADATA_BYTES = 10 * 1024 * 1024;
 // A URL that failed is tried again this soon at most (or at the configured interval, if shorter).

@@ -2,31 +2,40 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
-import {
-  type ConnectorInfo,
-  type RefreshConnector,
-  UpstreamError,
-  type UpstreamIdentity,
-  type UpstreamObserver,
-} from '../connector.ts';
-import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
-import { assertFreshEnough, authTimeOf } from './authn-freshness.ts';
-import { type SamlConfig, samlConfigSchema } from './config.ts';
-import { holdLogin, takeHeldLogin } from './idp-initiated-store.ts';
-import type { IdpDescriptor } from './idp-metadata.ts';
-import { IdpMetadataSource } from './idp-metadata-source.ts';
-import { SamlRefusal } from './refusal.ts';
-import { isKnownAssertionId, rememberAssertionId } from './replay-cache.ts';
+import { isKnownAssertionId, rememberAssertionId } from '../../store/saml-assertion-ids.ts';
+import { holdLogin, takeHeldLogin } from '../../store/saml-idp-initiated-logins.ts';
 import {
   answerRequest,
   countResponseTo,
   findOutstandingRequest,
   saveOutstandingRequest,
   takeAnsweredRequest,
-} from './request-store.ts';
+} from '../../store/saml-requests.ts';
+import {
+  type CallbackOutcome,
+  type ConnectionTestReport,
+  type MetadataConnector,
+  type RefreshConnector,
+  type TestableConnector,
+  type UnsolicitedLogin,
+  type UnsolicitedLoginConnector,
+  UpstreamError,
+  type UpstreamIdentity,
+  type UpstreamLogin,
+  type UpstreamObserver,
+  type UpstreamRefusal,
+} from '../connector.ts';
+import { mapAssertionToIdentity, SAML_LOGIN_AT_CLAIM } from './attribute-mapping.ts';
+import { assertFreshEnough, authTimeOf } from './authn-freshness.ts';
+import { type SamlConfig, samlConfigSchema } from './config.ts';
+import type { IdpDescriptor } from './idp-metadata.ts';
+import { IdpMetadataSource } from './idp-metadata-source.ts';
+import { SamlRefusal } from './refusal.ts';
 import { outlineResponse } from './response-outline.ts';
 import { type StatusResponse, type ValidatedAssertion, validateSamlResponse } from './response-validation.ts';
 import { createAuthnRequest, type SpSettings, spMetadataXml } from './service-provider.ts';
+import { testIdpMetadata } from './test-connection.ts';
+import { SchemaValidatorBusy } from './xml-schema.ts';
 
 // How long the user may take at the IdP.
 const REQUEST_TTL_MS = 15 * 60_000;
@@ -60,24 +69,14 @@ export interface AnsweredOutcome {
   username: string;
 }
 
-export interface CompletedLogin {
-  identity: UpstreamIdentity;
-  authnContextClassRef?: string;
-  /** When the IdP authenticated the user (its AuthnInstant), epoch seconds: the login's `auth_time`. */
-  authTime?: number;
-}
-
 /**
  * A valid unsolicited (IdP-initiated) login of a connector that accepts them; its assertion ID is
  * already spent. Not held yet: the caller checks `clientId` against the catalog first.
+ * `targetLinkUri`: the RelayState if it is a URL on the origin of the client's initiation endpoint,
+ * else the configured default.
  */
-export interface UnsolicitedOutcome {
-  kind: 'unsolicited';
-  clientId: string;
-  login: CompletedLogin;
-  /** The RelayState if it is a URL on the origin of the client's initiation endpoint, else the configured default. */
-  targetLinkUri?: string;
-}
+type UnsolicitedOutcome = UnsolicitedLogin;
+type CompletedLogin = UpstreamLogin;
 
 const storedOutcome = z.object({
   identity: z.object({
@@ -100,7 +99,9 @@ const storedOutcome = z.object({
  * browser that posted them until its client's authorization request takes them. Refresh tokens of
  * its users work up to `maxSessionAgeSeconds` after the last SAML login.
  */
-export class SamlConnector implements ConnectorInfo, RefreshConnector {
+export class SamlConnector
+  implements UnsolicitedLoginConnector, MetadataConnector, TestableConnector, RefreshConnector
+{
   readonly type = 'saml';
   readonly id: string;
   readonly name: string;
@@ -141,12 +142,18 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     });
   }
 
-  spMetadata(): string {
-    return spMetadataXml(this.sp);
+  /** The SP metadata, for the IdP's admin. */
+  metadata(): { contentType: string; body: string } {
+    return { contentType: 'application/samlmetadata+xml', body: spMetadataXml(this.sp) };
+  }
+
+  /** The connection test: reading the IdP's metadata is what can fail. */
+  testConnection(): Promise<ConnectionTestReport> {
+    return testIdpMetadata(this.id, this.config, { db: this.#db, log: this.#log, now: this.#now });
   }
 
   /** Sends the browser to the IdP; `browserBinding` goes into a cookie that completing the login needs. */
-  async startLogin(input: {
+  async start(input: {
     interactionUid: string;
     forceAuthn: boolean;
     /** The client's max_age: the IdP's AuthnInstant must be at most this old when its answer arrives. */
@@ -178,6 +185,37 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
       now,
     );
     return { redirectUrl: request.url, requestId: request.id, browserBinding };
+  }
+
+  /**
+   * The ACS's form: the IdP's answer as a value (refusals with the reason for the admin; those of a
+   * cheap check anyone can fail in bulk named by that check).
+   */
+  async receive(form: URLSearchParams): Promise<CallbackOutcome> {
+    const samlResponse = form.get('SAMLResponse');
+    if (!samlResponse) return { kind: 'malformed' };
+    try {
+      const outcome = await this.receiveResponse({
+        samlResponse,
+        relayState: form.get('RelayState') ?? undefined,
+      });
+      if (outcome.kind !== 'idp-status') return outcome;
+      return { kind: 'upstream-refused', refusal: refusalOf(outcome), reason: describeStatus(outcome) };
+    } catch (error) {
+      if (error instanceof SamlRefusal)
+        return {
+          kind: 'rejected',
+          reason: `SAML response refused: ${error.reason}`,
+          ...(error.precheck !== undefined && { bulk: error.precheck }),
+        };
+      if (error instanceof SchemaValidatorBusy)
+        return {
+          kind: 'busy',
+          reason: `SAML response not checked: ${error.message}`,
+          bulk: 'validator-busy',
+        };
+      throw error;
+    }
   }
 
   /**
@@ -240,7 +278,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   }
 
   /** The login the ACS stored, once, for the browser holding the binding cookie; else undefined. */
-  async completeLogin(input: {
+  async complete(input: {
     requestId: string;
     interactionUid: string;
     browserBinding: string;
@@ -263,7 +301,7 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
    * `browserBinding` into a cookie) and says where to send that browser: the client's login
    * initiation endpoint with `iss` and `target_link_uri` (OIDC Core §4).
    */
-  async holdUnsolicitedLogin(
+  async holdUnsolicited(
     outcome: UnsolicitedOutcome,
   ): Promise<{ browserBinding: string; redirectUrl: string; maxAgeMs: number }> {
     const settings = this.config.idpInitiated;
@@ -295,11 +333,15 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
     return { browserBinding, redirectUrl: redirect.toString(), maxAgeMs };
   }
 
+  acceptsUnsolicitedFor(clientId: string): boolean {
+    return this.config.idpInitiated.enabled && this.config.idpInitiated.clientId === clientId;
+  }
+
   /**
    * The IdP-initiated login held for the browser with this cookie value, once, if it was for this
    * client and has not expired; else undefined.
    */
-  async takeUnsolicitedLogin(input: {
+  async takeUnsolicited(input: {
     browserBinding: string;
     clientId: string;
   }): Promise<CompletedLogin | undefined> {
@@ -442,8 +484,22 @@ export class SamlConnector implements ConnectorInfo, RefreshConnector {
   }
 }
 
-export const isSamlConnector = (connector: ConnectorInfo | undefined): connector is SamlConnector =>
-  connector instanceof SamlConnector;
+const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';
+const shortStatus = (code: string | undefined) => code?.replace(STATUS_PREFIX, '');
+
+function describeStatus(outcome: IdpStatusOutcome): string {
+  const codes = [outcome.statusCode, outcome.subStatusCode].map(shortStatus).filter(Boolean).join('/');
+  return `the IdP answered with the status ${codes}${outcome.statusMessage ? `: ${outcome.statusMessage}` : ''}`;
+}
+
+/** What the user can do about an IdP's error status. */
+function refusalOf(outcome: IdpStatusOutcome): UpstreamRefusal {
+  const codes = new Set([shortStatus(outcome.statusCode), shortStatus(outcome.subStatusCode)]);
+  if (codes.has('AuthnFailed')) return 'authn-failed';
+  if (codes.has('RequestDenied')) return 'denied';
+  if (codes.has('NoPassive') || codes.has('NoAuthnContext')) return 'unsupported-context';
+  return 'failed';
+}
 
 const hashBinding = (value: string) => createHash('sha256').update(value).digest();
 
@@ -461,11 +517,22 @@ const unsolicitedRefusal = () =>
     { precheck: 'unsolicited' },
   );
 
+// RFC 8176 values for the SAML authentication contexts whose meaning is clear.
+function amrFor(classRef: string | undefined): string[] {
+  if (!classRef) return [];
+  if (/:ac:classes:(Password|PasswordProtectedTransport)$/.test(classRef)) return ['pwd'];
+  if (classRef === 'https://refeds.org/profile/mfa') return ['mfa'];
+  if (/:ac:classes:(Smartcard|SmartcardPKI)$/.test(classRef)) return ['sc'];
+  return [];
+}
+
 function readStoredOutcome(outcome: unknown): CompletedLogin {
   const { identity, authnContextClassRef, authTime } = storedOutcome.parse(outcome);
+  const amr = amrFor(authnContextClassRef);
   return {
     identity: stripUndefined(identity),
     ...(authnContextClassRef !== undefined && { authnContextClassRef }),
+    ...(amr.length > 0 && { amr }),
     ...(authTime !== undefined && { authTime }),
   };
 }

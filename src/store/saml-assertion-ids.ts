@@ -1,4 +1,4 @@
-import type { Queryable } from '../../store/pool.ts';
+import type { Queryable } from './pool.ts';
 
 /**
  * Remembers an assertion ID until the assertion expires. Resolves false when the ID was already

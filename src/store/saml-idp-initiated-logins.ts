@@ -1,4 +1,4 @@
-import type { Queryable } from '../../store/pool.ts';
+import type { Queryable } from './pool.ts';
 
 /** An IdP-initiated login the ACS accepted, until the browser that posted it takes it (once). */
 export interface HeldLogin {

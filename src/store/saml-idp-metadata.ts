@@ -1,4 +1,4 @@
-import type { Queryable } from '../../store/pool.ts';
+import type { Queryable } from './pool.ts';
 
 /** The last good copy of a connector's URL-sourced IdP metadata. */
 export interface StoredMetadata {

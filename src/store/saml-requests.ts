@@ -1,4 +1,4 @@
-import type { Queryable } from '../../store/pool.ts';
+import type { Queryable } from './pool.ts';
 
 /** An AuthnRequest Lock sent, until the browser that started it completes the login. */
 export interface OutstandingRequest {

@@ -1,0 +1,11 @@
+import type { ConnectorTypeModule } from '../connector.ts';
+import { localConfigSchema } from './config.ts';
+import { LocalConnector } from './local-connector.ts';
+
+/** Lock's own accounts, in its database. */
+export const local = {
+  type: 'local',
+  configSchema: localConfigSchema,
+  create: (stored, context) => new LocalConnector({ id: stored.id, name: stored.name, db: context.db }),
+  upstreamSecrets: { target: [], secrets: [] },
+} satisfies ConnectorTypeModule<'local', typeof localConfigSchema>;
