@@ -9,10 +9,10 @@ import { openLdap } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { API } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { nextCode, rememberEnrolment, totpCode } from '../helpers/second-factor.ts';
 
-const API = 'https://db-api.example.com';
 const SECRET = 'console-test-secret-0123456789';
 const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
 const VIEWER_PASSWORD = 'viewer-Passw0rd-long-enough!';

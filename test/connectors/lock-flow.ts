@@ -1,11 +1,9 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { API, CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
-export const API = 'https://db-api.example.com';
-export const CALLBACK = 'https://app.example.com/callback';
 const SECRET = 'conformance-secret-0123456789';
 export const LOCAL_USER = { username: 'local-only', password: 'a local password that works' };
 export const LOCAL_ADMIN = { username: 'local-admin', password: 'another local password' };

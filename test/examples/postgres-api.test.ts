@@ -8,13 +8,11 @@ import { type RunningApi, startApi } from '../../examples/postgres-api/src/app.t
 import { sambaAd } from '../connectors/directories.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { API, CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
-const API = 'https://db-api.example.com';
 const OTHER_API = 'https://other-api.example.com';
-const CALLBACK = 'https://app.example.com/callback';
 const SECRET = 'postgres-api-secret-0123456789';
 const READER = { username: 'rita', password: 'a local reader password' };
 const SCHEMA = new URL('../../examples/postgres-api/schema.sql', import.meta.url);
