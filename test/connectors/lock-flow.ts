@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { API, CALLBACK, signIn } from '../helpers/login-fixtures.ts';
+import { API, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 const SECRET = 'conformance-secret-0123456789';
@@ -19,13 +19,7 @@ export function lockConfig(connectors: Array<{ id: string; type: string; config?
 roles: [{ name: app_admin }, { name: app_readonly }]
 resources: [{ id: ${API}, scopes: [read], roles: [app_admin, app_readonly] }]
 clients:
-  - clientId: web-app
-    clientSecret: ${SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: [${CALLBACK}]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${API}]
+${webAppClient({ secret: SECRET })}
 connectors:
 ${connectors.map((connector) => `  - ${JSON.stringify({ name: connector.id, ...connector })}`).join('\n')}
   - { id: local, type: local, name: Lock account }

@@ -8,7 +8,7 @@ import { type RunningApi, startApi } from '../../examples/postgres-api/src/app.t
 import { sambaAd } from '../connectors/directories.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { API, CALLBACK, signIn } from '../helpers/login-fixtures.ts';
+import { API, appRolesAndApi, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
@@ -26,25 +26,10 @@ const directory = sambaAd();
  * no mapped group, so her token carries the resource's defaultRole, which the API must refuse.
  */
 const lockConfig = () => `
-roles:
-  - { name: app_admin }
-  - { name: app_readwrite }
-  - { name: app_readonly }
-resources:
-  - id: ${API}
-    scopes: [read, write]
-    roles: [app_admin, app_readwrite, app_readonly]
-    roleClaim: role
-    defaultRole: web_anon
-    signingAlg: ES256
+${appRolesAndApi('ES256')}
   - { id: ${OTHER_API}, scopes: [read], roles: [app_readonly], roleClaim: role }
 clients:
-  - clientId: web-app
-    clientSecret: ${SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: [${CALLBACK}]
-    resources: [${API}]
+${webAppClient({ secret: SECRET, refreshTokens: false })}
   - clientId: reporting-service
     clientSecret: ${SECRET}
     grantTypes: [client_credentials]
