@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openLdap } from '../connectors/directories.ts';
+import { openLdap } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { BOB_PASSWORD, CALLBACK, loginConfig, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { Browser, enrolmentSecret, type Page, totpCode } from './totp-flow.ts';
