@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
-import { Browser, enrolmentSecret, totpCode } from './totp-flow.ts';
+import { enrolmentSecret, totpCode } from '../helpers/second-factor.ts';
+import { Browser } from './totp-flow.ts';
 
 // The attacker: an account of their own that must enrol (it holds a role that requires TOTP),
 // and the victim alice's password, but not alice's authenticator.
