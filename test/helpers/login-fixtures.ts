@@ -56,6 +56,14 @@ export function webAppClient({
   ].join('\n');
 }
 
+/** `payroll`: a first-party client that requires a second factor of everyone, as an item of `clients:`. */
+export const payrollClient = `  - clientId: payroll
+    clientSecret: ${WEB_SECRET}
+    firstParty: true
+    requireMfa: true
+    redirectUris: [${CALLBACK}]
+`;
+
 /** Users, groups, role mappings and the three kinds of client the login tests use. */
 export const loginConfig = `
 ${appRolesAndApi('ES256')}
