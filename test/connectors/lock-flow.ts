@@ -2,6 +2,7 @@ import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
+import { authorizationRequest, redeem } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 const SECRET = 'conformance-secret-0123456789';
@@ -68,27 +69,19 @@ export class RelyingParty {
 
   /** Signs in on Lock's login page and exchanges the code; `tokens` is there when it worked. */
   async signIn(username: string, password: string): Promise<SignInResult> {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(this.#config, {
+    const request = await authorizationRequest(this.#config, {
       redirect_uri: CALLBACK,
       scope: 'openid profile email groups read',
       resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
     });
     const { landed, status, html } = await signIn(
       new UserAgent(this.lock.issuer),
-      url.toString(),
+      request.url.toString(),
       username,
       password,
     );
     if (!landed?.startsWith(`${CALLBACK}?code=`)) return { status, page: text(html) };
-    const tokens = await oidc.authorizationCodeGrant(this.#config, new URL(landed), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, new URL(landed));
     return {
       status,
       page: '',
