@@ -10,8 +10,11 @@ import { UserAgent } from '../helpers/user-agent.ts';
 /** The bootstrap admin's password in every admin test. */
 export const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
 
-/** A user's admin API token, the way the console gets one: code + PKCE with the built-in lock-console client. */
-export async function consoleToken(issuer: string, username: string, password: string): Promise<string> {
+/**
+ * The admin console's sign-in, the way the console does it (code + PKCE with the built-in
+ * lock-console client): what followed the password, and the admin API token.
+ */
+export async function consoleSignIn(issuer: string, username: string, password: string) {
   const config = await oidc.discovery(new URL(issuer), 'lock-console', undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
   });
@@ -31,7 +34,12 @@ export async function consoleToken(issuer: string, username: string, password: s
     : await passSecondFactor(agent, issuer, username, afterPassword.html);
   assert.ok(landed?.startsWith(`${issuer}/admin/callback?code=`), `sign-in as ${username} failed: ${html}`);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(landed!), { pkceCodeVerifier: verifier });
-  return tokens.access_token;
+  return { afterPassword, accessToken: tokens.access_token };
+}
+
+/** A user's admin API token, the way the console gets one. */
+export async function consoleToken(issuer: string, username: string, password: string): Promise<string> {
+  return (await consoleSignIn(issuer, username, password)).accessToken;
 }
 
 /** An automation client's admin API token (client credentials). */

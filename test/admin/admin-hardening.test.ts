@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import type { ConfigError } from '../../src/config/schema-errors.ts';
+import { openLdapEnv as ldap } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { loginConfig } from '../helpers/login-fixtures.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, problemAt } from './admin-api.ts';
-
-const ldap = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
 
 const UNSAFE_REDIRECTS = [
   'javascript:alert(document.cookie)//',

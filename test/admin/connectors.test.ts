@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
+import { openLdapEnv as ldap, openLdapConsoleConfig } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
 import {
   ADMIN_PASSWORD,
   type AdminApi,
@@ -20,21 +20,9 @@ import {
   problemAt,
 } from './admin-api.ts';
 
-const ldap = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
-
 /** A connector config for the test OpenLDAP, as an admin would type it into the console. */
-const ldapConfig = (extra: Record<string, unknown> = {}) => ({
-  url: ldap('URL'),
-  startTLS: true,
-  caFile: ldap('CA_FILE'),
-  bindDN: ldap('BIND_DN'),
-  bindPassword: ldap('BIND_PASSWORD'),
-  connectTimeoutMs: 1000,
-  timeoutMs: 2000,
-  userSearch: { baseDN: `ou=people,${ldap('BASE_DN')}`, filter: '(objectClass=inetOrgPerson)' },
-  groupSearch: { mode: 'nested', baseDN: `ou=groups,${ldap('BASE_DN')}` },
-  ...extra,
-});
+const ldapConfig = (extra: Record<string, unknown> = {}) =>
+  openLdapConsoleConfig({ connectTimeoutMs: 1000, timeoutMs: 2000, ...extra });
 
 /** IdP metadata with a signing certificate of its own (openssl), as an IdP would publish it. */
 async function idpMetadata(entityId: string): Promise<string> {

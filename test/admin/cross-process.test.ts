@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { API } from '../helpers/login-fixtures.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, eventually } from './admin-api.ts';
-
-const API = 'https://db-api.example.com';
 
 describe('admin API: two Lock processes on one database', () => {
   let first: RunningLock;

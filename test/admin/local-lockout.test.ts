@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
+import { openLdapEnv as ldap, openLdapConsoleConfig } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, serviceToken } from './admin-api.ts';
 
 const run = promisify(execFile);
-const ldap = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
 
 /** The login fixtures without any connector: Lock's own accounts are there only implicitly. */
 const withoutConnectors = loginConfig
@@ -58,15 +57,9 @@ describe('admin API: saving a connector never locks the admins out', () => {
         id: 'corp',
         type: 'ldap',
         name: 'Corporate directory',
-        config: {
-          url: ldap('URL'),
-          startTLS: true,
-          caFile: ldap('CA_FILE'),
-          bindDN: ldap('BIND_DN'),
-          bindPassword: ldap('BIND_PASSWORD'),
-          userSearch: { baseDN: `ou=people,${ldap('BASE_DN')}`, filter: '(objectClass=inetOrgPerson)' },
+        config: openLdapConsoleConfig({
           groupSearch: { mode: 'search', baseDN: `ou=groups,${ldap('BASE_DN')}` },
-        },
+        }),
       },
     });
     assert.equal(created.status, 201, created.text);

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Page } from 'playwright-core';
-import { openLdap } from '../connectors/directories.ts';
+import { ADMIN_PASSWORD } from '../admin/admin-api.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
+import { openLdap } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { API } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { nextCode, rememberEnrolment, totpCode } from '../helpers/second-factor.ts';
 
-const API = 'https://db-api.example.com';
 const SECRET = 'console-test-secret-0123456789';
-const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
 const VIEWER_PASSWORD = 'viewer-Passw0rd-long-enough!';
 const SCREENSHOTS = join(process.env.TMPDIR ?? tmpdir(), 'lock-console-screenshots');
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { sambaAd } from '../connectors/directories.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
+import { sambaAd } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { API } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 
-const API = 'https://db-api.example.com';
 const SECRET = 'browser-ldap-secret-0123456789';
 
 // A person signs in with their Active Directory account on Lock's login page, in a real browser.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordConnector, PasswordLoginResult } from '../../src/connectors/connector.ts';
-import type { TestDirectory, TestUser } from './directories.ts';
+import type { TestDirectory, TestUser } from '../helpers/directories.ts';
 import { LOCAL_USER, lockConfig, RelyingParty } from './lock-flow.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 

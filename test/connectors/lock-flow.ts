@@ -1,11 +1,10 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { API, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
+import { authorizationRequest, redeem } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
-export const API = 'https://db-api.example.com';
-export const CALLBACK = 'https://app.example.com/callback';
 const SECRET = 'conformance-secret-0123456789';
 export const LOCAL_USER = { username: 'local-only', password: 'a local password that works' };
 export const LOCAL_ADMIN = { username: 'local-admin', password: 'another local password' };
@@ -21,13 +20,7 @@ export function lockConfig(connectors: Array<{ id: string; type: string; config?
 roles: [{ name: app_admin }, { name: app_readonly }]
 resources: [{ id: ${API}, scopes: [read], roles: [app_admin, app_readonly] }]
 clients:
-  - clientId: web-app
-    clientSecret: ${SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: [${CALLBACK}]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${API}]
+${webAppClient({ secret: SECRET })}
 connectors:
 ${connectors.map((connector) => `  - ${JSON.stringify({ name: connector.id, ...connector })}`).join('\n')}
   - { id: local, type: local, name: Lock account }
@@ -76,27 +69,19 @@ export class RelyingParty {
 
   /** Signs in on Lock's login page and exchanges the code; `tokens` is there when it worked. */
   async signIn(username: string, password: string): Promise<SignInResult> {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(this.#config, {
+    const request = await authorizationRequest(this.#config, {
       redirect_uri: CALLBACK,
       scope: 'openid profile email groups read',
       resource: API,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
     });
     const { landed, status, html } = await signIn(
       new UserAgent(this.lock.issuer),
-      url.toString(),
+      request.url.toString(),
       username,
       password,
     );
     if (!landed?.startsWith(`${CALLBACK}?code=`)) return { status, page: text(html) };
-    const tokens = await oidc.authorizationCodeGrant(this.#config, new URL(landed), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(request, new URL(landed));
     return {
       status,
       page: '',

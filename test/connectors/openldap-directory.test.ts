@@ -5,9 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from 'ldapts';
 import type { PasswordLoginResult, UpstreamIdentity } from '../../src/connectors/connector.ts';
 import { LdapConnector } from '../../src/connectors/ldap/ldap-connector.ts';
+import { openLdap, openLdapEnv } from '../helpers/directories.ts';
 import { startOpenLdapPeer } from '../peers/openldap.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
-import { openLdap } from './directories.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
 const directory = openLdap();
@@ -111,7 +110,7 @@ describe('OpenLDAP: groups, TLS, failover, pool and failures', () => {
   });
 
   it('refresh with idAttribute dn: an entry in another OU whose name differs by a space gets nothing', async () => {
-    const env = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
+    const env = openLdapEnv;
     const admin = new Client({ url: env('LDAPS_URL'), tlsOptions: { ca: readFileSync(env('CA_FILE')) } });
     await admin.bind(env('ADMIN_DN'), env('ADMIN_PASSWORD'));
     // "ou=peop le" is another OU than "ou=people"; a test that drops spaces and compares text says it is the same.

@@ -1,5 +1,5 @@
+import { openLdap } from '../helpers/directories.ts';
 import { describeDirectoryConformance } from './conformance.ts';
-import { openLdap } from './directories.ts';
 
 describeDirectoryConformance(openLdap(), {
   name: 'OpenLDAP',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordLoginResult, UpstreamIdentity } from '../../src/connectors/connector.ts';
 import { LdapConnector } from '../../src/connectors/ldap/ldap-connector.ts';
-import { sambaAd } from './directories.ts';
+import { sambaAd } from '../helpers/directories.ts';
 import { lockConfig, RelyingParty } from './lock-flow.ts';
 
 const directory = sambaAd();

@@ -1,5 +1,5 @@
+import { sambaAd } from '../helpers/directories.ts';
 import { describeDirectoryConformance } from './conformance.ts';
-import { sambaAd } from './directories.ts';
 
 describeDirectoryConformance(sambaAd(), {
   name: 'Active Directory (Samba)',

@@ -1,5 +1,5 @@
 // Lock configurations for the SAML tests: the login fixtures' clients and roles, with SAML connectors.
-import { API, CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { appRolesAndApi, CALLBACK, webAppClient } from '../helpers/login-fixtures.ts';
 import { samlConnectorYaml, simpleSamlPhp } from './saml-helpers.ts';
 
 export const URI_ATTRIBUTES = {
@@ -76,24 +76,9 @@ export function samlLockConfig(
   callback = CALLBACK,
 ) {
   return `
-roles:
-  - { name: app_admin }
-  - { name: app_readwrite }
-  - { name: app_readonly }
-resources:
-  - id: ${API}
-    scopes: [read, write]
-    roles: [app_admin, app_readwrite, app_readonly]
-    roleClaim: role
-    defaultRole: web_anon
+${appRolesAndApi()}
 clients:
-  - clientId: web-app
-    clientSecret: ${WEB_SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: ["${callback}"]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${API}]
+${webAppClient({ redirectUri: callback })}
 connectors:
   - { id: local, type: local, name: Lock account }
 ${connectors.map((connector) => samlConnectorYaml(connector.id, connector.name, connector.config)).join('')}

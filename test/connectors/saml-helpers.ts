@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import type { RunningLock } from '../helpers/lock.ts';
 import { API, CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 import { requirePeerEnv } from '../peers/peer.ts';
 
@@ -147,28 +148,16 @@ export async function postToAcs(
 
 /** An OIDC client of Lock (the login fixtures' web-app) and its authorization request. */
 export async function webAppAuthorization(lock: RunningLock, extra: Record<string, string> = {}) {
-  const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-    execute: [oidc.allowInsecureRequests],
-  });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: CALLBACK,
-    scope: 'openid profile email groups read',
-    resource: API,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...extra,
-  });
+  const request = await startAuthorization(
+    lock.issuer,
+    { id: 'web-app', secret: WEB_SECRET },
+    { redirect_uri: CALLBACK, scope: 'openid profile email groups read', resource: API, ...extra },
+  );
   return {
-    url: url.toString(),
-    tokens: (callback: string) =>
-      oidc.authorizationCodeGrant(config, new URL(callback), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      }),
-    refresh: (refreshToken: string) => oidc.refreshTokenGrant(config, refreshToken, { resource: API }),
+    url: request.url.toString(),
+    tokens: (callback: string) => redeem(request, new URL(callback)),
+    refresh: (refreshToken: string) =>
+      oidc.refreshTokenGrant(request.config, refreshToken, { resource: API }),
   };
 }
 

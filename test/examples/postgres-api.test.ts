@@ -5,16 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { type RunningApi, startApi } from '../../examples/postgres-api/src/app.ts';
-import { sambaAd } from '../connectors/directories.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { sambaAd } from '../helpers/directories.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { API, appRolesAndApi, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
-const API = 'https://db-api.example.com';
 const OTHER_API = 'https://other-api.example.com';
-const CALLBACK = 'https://app.example.com/callback';
 const SECRET = 'postgres-api-secret-0123456789';
 const READER = { username: 'rita', password: 'a local reader password' };
 const SCHEMA = new URL('../../examples/postgres-api/schema.sql', import.meta.url);
@@ -28,25 +26,10 @@ const directory = sambaAd();
  * no mapped group, so her token carries the resource's defaultRole, which the API must refuse.
  */
 const lockConfig = () => `
-roles:
-  - { name: app_admin }
-  - { name: app_readwrite }
-  - { name: app_readonly }
-resources:
-  - id: ${API}
-    scopes: [read, write]
-    roles: [app_admin, app_readwrite, app_readonly]
-    roleClaim: role
-    defaultRole: web_anon
-    signingAlg: ES256
+${appRolesAndApi('ES256')}
   - { id: ${OTHER_API}, scopes: [read], roles: [app_readonly], roleClaim: role }
 clients:
-  - clientId: web-app
-    clientSecret: ${SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: [${CALLBACK}]
-    resources: [${API}]
+${webAppClient({ secret: SECRET, refreshTokens: false })}
   - clientId: reporting-service
     clientSecret: ${SECRET}
     grantTypes: [client_credentials]

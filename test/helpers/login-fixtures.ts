@@ -9,28 +9,66 @@ export const CALLBACK = 'https://app.example.com/callback';
 export const CLI_CALLBACK = 'http://127.0.0.1:8765/callback';
 export const API = 'https://db-api.example.com';
 
+/**
+ * The three application roles and the database API (`API`) they are granted for, with a `role`
+ * claim and `web_anon` for a user with none: the `roles:` and `resources:` head of a config, to
+ * which a caller may add more resources.
+ */
+export function appRolesAndApi(signingAlg?: 'ES256'): string {
+  return [
+    'roles:',
+    '  - { name: app_admin }',
+    '  - { name: app_readwrite }',
+    '  - { name: app_readonly }',
+    'resources:',
+    `  - id: ${API}`,
+    '    scopes: [read, write]',
+    '    roles: [app_admin, app_readwrite, app_readonly]',
+    '    roleClaim: role',
+    '    defaultRole: web_anon',
+    ...(signingAlg ? [`    signingAlg: ${signingAlg}`] : []),
+  ].join('\n');
+}
+
+/** The first-party confidential `web-app` client of `API`, as an item of a config's `clients:` list. */
+export function webAppClient({
+  secret = WEB_SECRET,
+  redirectUri = CALLBACK,
+  postLogoutRedirectUri,
+  refreshTokens = true,
+}: {
+  secret?: string;
+  redirectUri?: string;
+  postLogoutRedirectUri?: string;
+  refreshTokens?: boolean;
+} = {}): string {
+  return [
+    '  - clientId: web-app',
+    `    clientSecret: ${secret}`,
+    '    name: Web App',
+    '    firstParty: true',
+    `    redirectUris: [${JSON.stringify(redirectUri)}]`,
+    ...(postLogoutRedirectUri
+      ? [`    postLogoutRedirectUris: [${JSON.stringify(postLogoutRedirectUri)}]`]
+      : []),
+    ...(refreshTokens ? ['    grantTypes: [authorization_code, refresh_token]'] : []),
+    `    resources: [${API}]`,
+  ].join('\n');
+}
+
+/** `payroll`: a first-party client that requires a second factor of everyone, as an item of `clients:`. */
+export const payrollClient = `  - clientId: payroll
+    clientSecret: ${WEB_SECRET}
+    firstParty: true
+    requireMfa: true
+    redirectUris: [${CALLBACK}]
+`;
+
 /** Users, groups, role mappings and the three kinds of client the login tests use. */
 export const loginConfig = `
-roles:
-  - { name: app_admin }
-  - { name: app_readwrite }
-  - { name: app_readonly }
-resources:
-  - id: ${API}
-    scopes: [read, write]
-    roles: [app_admin, app_readwrite, app_readonly]
-    roleClaim: role
-    defaultRole: web_anon
-    signingAlg: ES256
+${appRolesAndApi('ES256')}
 clients:
-  - clientId: web-app
-    clientSecret: ${WEB_SECRET}
-    name: Web App
-    firstParty: true
-    redirectUris: [${CALLBACK}]
-    postLogoutRedirectUris: [https://app.example.com/]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${API}]
+${webAppClient({ postLogoutRedirectUri: 'https://app.example.com/' })}
   - clientId: partner-app
     clientSecret: ${WEB_SECRET}
     name: Partner App

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readLoginForm, type UserAgent } from './user-agent.ts';
 
@@ -14,10 +15,13 @@ interface Enrolment {
 const enrolments = new Map<string, Enrolment>();
 const keyOf = (issuer: string, username: string) => `${issuer}|${username.toLowerCase()}`;
 
-/** RFC 6238 (HMAC-SHA1, 30 s, 6 digits) with node:crypto, independently of Lock's code. */
-export function totpCode(secretBase32: string, at = Date.now()): string {
+/**
+ * RFC 6238 (HMAC-SHA1, 30 s, 6 digits) with node:crypto, independently of Lock's code: the code
+ * at `at`, or `stepOffset` time steps from it.
+ */
+export function totpCode(secretBase32: string, at = Date.now(), stepOffset = 0): string {
   const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30) + stepOffset));
   const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
   const offset = mac[mac.length - 1]! & 0x0f;
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
@@ -26,14 +30,34 @@ export function totpCode(secretBase32: string, at = Date.now()): string {
 function base32Decode(text: string): Buffer {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = '';
-  for (const character of text.replace(/=+$/, ''))
-    bits += alphabet.indexOf(character).toString(2).padStart(5, '0');
+  for (const character of text.replace(/=+$/, '')) {
+    const value = alphabet.indexOf(character);
+    assert.ok(value >= 0, `not base32: ${character}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
   return Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
 }
 
 /** The key an enrolment page shows, without the grouping. */
 export const enrolmentSecretOf = (html: string) =>
   /id="totp-secret">([\s\S]*?)<\/code>/.exec(html)?.[1]?.replace(/<[^>]+>|\s/g, '');
+
+/** The key an enrolment page shows, for typing by hand; the page must be one. */
+export function enrolmentSecret(html: string): string {
+  const secret = enrolmentSecretOf(html);
+  assert.ok(
+    secret !== undefined,
+    `not an enrolment page:\n${html.replace(/[\s\S]*<main/, '').slice(0, 300)}`,
+  );
+  return secret;
+}
+
+/** The recovery codes a page lists. */
+export function recoveryCodesOf(html: string): string[] {
+  return [...html.matchAll(/<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code><\/li>/g)].map(
+    (match) => match[1]!,
+  );
+}
 
 /** Remembers what a browser test saw while enrolling, for later sign-ins of the same account. */
 export function rememberEnrolment(issuer: string, username: string, secret: string, recoveryCodes: string[]) {
@@ -68,9 +92,7 @@ export async function passSecondFactor(
     const secret = enrolmentSecretOf(html);
     if (!secret) throw new Error('the enrolment page shows no key');
     const codes = await submit(html, { code: totpCode(secret) });
-    const recoveryCodes = [
-      ...codes.html.matchAll(/<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code><\/li>/g),
-    ].map((match) => match[1]!);
+    const recoveryCodes = recoveryCodesOf(codes.html);
     if (recoveryCodes.length === 0) return codes;
     rememberEnrolment(issuer, username, secret, recoveryCodes);
     return submit(codes.html);

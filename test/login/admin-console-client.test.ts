@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import * as oidc from 'openid-client';
+import { ADMIN_PASSWORD, consoleSignIn } from '../admin/admin-api.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, loginConfig, signIn } from '../helpers/login-fixtures.ts';
-import { passSecondFactor } from '../helpers/second-factor.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
-
-const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
+import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 
 describe('built-in admin console client and admin audience', () => {
   let lock: RunningLock;
@@ -20,35 +16,11 @@ describe('built-in admin console client and admin audience', () => {
   });
 
   const adminToken = async (username: string, password: string) => {
-    const config = await oidc.discovery(new URL(lock.issuer), 'lock-console', undefined, oidc.None(), {
-      execute: [oidc.allowInsecureRequests],
+    const { accessToken } = await consoleSignIn(lock.issuer, username, password);
+    const { payload } = await jwtVerify(accessToken, createRemoteJWKSet(new URL(`${lock.issuer}/jwks`)), {
+      audience: `${lock.issuer}/admin`,
+      typ: 'at+jwt',
     });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: `${lock.issuer}/admin/callback`,
-      scope: 'openid admin',
-      resource: `${lock.issuer}/admin`,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const agent = new UserAgent(lock.issuer, (next) => next.pathname === '/admin/callback');
-    const afterPassword = await signIn(agent, url.toString(), username, password);
-    // lock_admin must use a second factor (LOCK_MFA_REQUIRED_ROLES): enrolled at the first sign-in.
-    const { landed, html } = afterPassword.landed
-      ? afterPassword
-      : await passSecondFactor(agent, lock.issuer, username, afterPassword.html);
-    assert.ok(landed?.startsWith(`${lock.issuer}/admin/callback?code=`), `landed on ${landed}: ${html}`);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed!), {
-      pkceCodeVerifier: verifier,
-    });
-    const { payload } = await jwtVerify(
-      tokens.access_token,
-      createRemoteJWKSet(new URL(`${lock.issuer}/jwks`)),
-      {
-        audience: `${lock.issuer}/admin`,
-        typ: 'at+jwt',
-      },
-    );
     return payload;
   };
 

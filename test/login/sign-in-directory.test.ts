@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { verifyAgainstDummy } from '../../src/security/passwords.ts';
-import { openLdap, sambaAd, type TestDirectory, type TestUser } from '../connectors/directories.ts';
 import { lockConfig } from '../connectors/lock-flow.ts';
+import { openLdap, sambaAd, type TestDirectory, type TestUser } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { median, openLoginForm, postOnce } from '../helpers/sign-in-attempts.ts';
 

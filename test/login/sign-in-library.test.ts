@@ -16,7 +16,7 @@ import { SecretBox } from '../../src/security/secret-box.ts';
 import { createUser } from '../../src/store/users.ts';
 import { countAuditedAttempts } from '../helpers/audit.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { totpCode } from './totp-flow.ts';
+import { totpCode } from '../helpers/second-factor.ts';
 
 const PASSWORD = 'correct horse battery staple';
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openLdap } from '../connectors/directories.ts';
+import { openLdap } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { BOB_PASSWORD, CALLBACK, loginConfig, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { Browser, enrolmentSecret, type Page, totpCode } from './totp-flow.ts';
+import { BOB_PASSWORD, loginConfig, payrollClient } from '../helpers/login-fixtures.ts';
+import { enrolmentSecret, totpCode } from '../helpers/second-factor.ts';
+import { Browser, type Page } from './totp-flow.ts';
 
 const DAVE_PASSWORD = 'dave signs in with a password only';
 
@@ -16,16 +17,7 @@ describe('step-up: a session without the second factor a client or a role requir
     // loginConfig, plus a client that requires a second factor of everyone, a local account with
     // no role yet, and a directory (after the local accounts) for an account Lock has no TOTP for.
     const config = loginConfig
-      .replace(
-        'clients:\n',
-        `clients:
-  - clientId: payroll
-    clientSecret: ${WEB_SECRET}
-    firstParty: true
-    requireMfa: true
-    redirectUris: [${CALLBACK}]
-`,
-      )
+      .replace('clients:\n', `clients:\n${payrollClient}`)
       .replace('users:\n', `users:\n  - { username: dave, password: "${DAVE_PASSWORD}" }\n`)
       .replace(
         '  - { id: local, type: local, name: Lock account }',

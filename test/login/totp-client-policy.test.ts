@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, CALLBACK, loginConfig, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { ALICE_PASSWORD, CALLBACK, loginConfig, payrollClient } from '../helpers/login-fixtures.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
 
 // loginConfig's web-app, plus a client that requires a second factor of everyone.
-const config = loginConfig.replace(
-  'clients:\n',
-  `clients:
-  - clientId: payroll
-    clientSecret: ${WEB_SECRET}
-    firstParty: true
-    requireMfa: true
-    redirectUris: [${CALLBACK}]
-`,
-);
+const config = loginConfig.replace('clients:\n', `clients:\n${payrollClient}`);
 
 describe('a client that requires a second factor', () => {
   let lock: RunningLock;

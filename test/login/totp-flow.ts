@@ -1,44 +1,8 @@
-// What the second-factor tests share: RFC 6238 written out independently of Lock's code, and a
-// browser (real HTTP, cookies) that walks Lock's sign-in pages one form at a time.
-import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+// What the second-factor tests share: a browser (real HTTP, cookies) that walks Lock's sign-in
+// pages one form at a time (RFC 6238 and the enrolment page's key: test/helpers/second-factor.ts).
 import { CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { type AuthorizationRequest, redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
-
-/** RFC 6238 with node:crypto, independently of Lock's: HMAC-SHA1, 30 s, 6 digits. */
-export function totpCode(secretBase32: string, at: number, stepOffset = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30) + stepOffset));
-  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
-  const offset = mac[mac.length - 1]! & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-function base32Decode(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const character of text.replace(/=+$/, '')) {
-    const value = alphabet.indexOf(character);
-    assert.ok(value >= 0, `not base32: ${character}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  return Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => Number.parseInt(byte, 2)));
-}
-
-/** The key an enrolment page shows for typing by hand. */
-export function enrolmentSecret(html: string): string {
-  const shown = /id="totp-secret">([\s\S]*?)<\/code>/.exec(html);
-  assert.ok(shown, `not an enrolment page:\n${html.replace(/[\s\S]*<main/, '').slice(0, 300)}`);
-  return shown[1]!.replace(/<[^>]+>|\s/g, '');
-}
-
-/** The recovery codes a page lists. */
-export function recoveryCodesOf(html: string): string[] {
-  return [...html.matchAll(/<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code><\/li>/g)].map(
-    (match) => match[1]!,
-  );
-}
 
 export interface Page {
   status: number;

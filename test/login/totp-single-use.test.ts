@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
-import { Browser, enrolmentSecret, recoveryCodesOf, totpCode } from './totp-flow.ts';
+import { enrolmentSecret, recoveryCodesOf, totpCode } from '../helpers/second-factor.ts';
+import { Browser } from './totp-flow.ts';
 
 /**
  * Sign-ins racing with one code: as many browsers, each past the password and asked for a code.

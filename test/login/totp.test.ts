@@ -14,8 +14,8 @@ import {
   loginConfig,
   WEB_SECRET,
 } from '../helpers/login-fixtures.ts';
+import { enrolmentSecret, recoveryCodesOf, totpCode } from '../helpers/second-factor.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
-import { totpCode } from './totp-flow.ts';
 
 const run = promisify(execFile);
 
@@ -120,7 +120,7 @@ describe('TOTP second factor for local accounts', () => {
     assert.equal(signIn.page.response.status, 200);
     assert.match(signIn.page.response.headers.get('content-security-policy')!, /img-src 'self' data:/);
 
-    secret = /id="totp-secret">([\s\S]*?)<\/code>/.exec(html)![1]!.replace(/<[^>]+>|\s/g, '');
+    secret = enrolmentSecret(html);
     assert.match(secret, /^[A-Z2-7]{32}$/, '160 bits in base32');
     const qr = /<img class="totp-qr" src="data:image\/svg\+xml;base64,([^"]+)"/.exec(html)![1]!;
     assert.match(Buffer.from(qr, 'base64').toString('utf8'), /^<svg[\s\S]*<\/svg>\s*$/);
@@ -140,9 +140,7 @@ describe('TOTP second factor for local accounts', () => {
 
     page = await signIn.submit({ code: totpCode(secret, clock) });
     assert.match(page.html, /Save your recovery codes/);
-    recoveryCodes = [...page.html.matchAll(/<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})<\/code><\/li>/g)].map(
-      (match) => match[1]!,
-    );
+    recoveryCodes = recoveryCodesOf(page.html);
     assert.equal(recoveryCodes.length, 10);
     assert.equal(new Set(recoveryCodes).size, 10);
 
@@ -269,9 +267,7 @@ describe('TOTP second factor for local accounts', () => {
 
     const signIn = await signInWithPassword('alice', ALICE_PASSWORD);
     assert.match(signIn.page.html, /Set up two-step sign-in/);
-    const fresh = /id="totp-secret">([\s\S]*?)<\/code>/
-      .exec(signIn.page.html)![1]!
-      .replace(/<[^>]+>|\s/g, '');
+    const fresh = enrolmentSecret(signIn.page.html);
     assert.notEqual(fresh, secret, 'a new key');
     const left = await lock.database.pool.query(
       "SELECT count(*)::int AS n FROM totp_recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.username = 'alice'",

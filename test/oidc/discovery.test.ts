@@ -4,14 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { API, CALLBACK, CLI_CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 const SECRET = 'discovery-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
-const CALLBACK = 'https://app.example.com/callback';
-const CLI_CALLBACK = 'http://127.0.0.1:8765/callback';
-const API = 'https://api.example.com';
 const OPAQUE_API = 'https://opaque.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 

@@ -1,35 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import * as oidc from 'openid-client';
+import { consoleSignIn as adminConsoleSignIn } from '../admin/admin-api.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, loginConfig, signIn } from '../helpers/login-fixtures.ts';
-import { passSecondFactor } from '../helpers/second-factor.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { ALICE_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 
 /** The admin console's sign-in, step by step: what follows the password, then the token. */
 async function consoleSignIn(issuer: string, password: string) {
-  const config = await oidc.discovery(new URL(issuer), 'lock-console', undefined, oidc.None(), {
-    execute: [oidc.allowInsecureRequests],
-  });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: `${issuer}/admin/callback`,
-    scope: 'openid admin',
-    resource: `${issuer}/admin`,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
-  const agent = new UserAgent(issuer, (next) => next.pathname === '/admin/callback');
-  const afterPassword = await signIn(agent, url.toString(), 'admin', password);
-  const finished = afterPassword.landed
-    ? afterPassword
-    : await passSecondFactor(agent, issuer, 'admin', afterPassword.html);
-  assert.ok(finished.landed?.startsWith(`${issuer}/admin/callback?code=`), finished.html);
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(finished.landed!), {
-    pkceCodeVerifier: verifier,
-  });
-  return { afterPassword, access: decodeJwt(tokens.access_token) };
+  const { afterPassword, accessToken } = await adminConsoleSignIn(issuer, 'admin', password);
+  return { afterPassword, access: decodeJwt(accessToken) };
 }
 
 describe('bootstrap admin account', () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort } from '../../src/store/embedded-postgres.ts';
+import { startWorkers } from '../helpers/cluster.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tokenConfig } from '../helpers/fixtures.ts';
 
@@ -25,24 +22,9 @@ describe('/metrics of lock serve --workers 2 under a flood of made-up paths', ()
   it('stays small, and every concurrent scrape is answered', { timeout: 120_000 }, async () => {
     const database = await createTestDatabase({ migrated: false });
     after(() => database.drop());
-    const dir = await mkdtemp(join(tmpdir(), 'lock-cluster-metrics-'));
-    const configFile = join(dir, 'lock.yaml');
-    await writeFile(configFile, tokenConfig);
-    const port = await findFreePort();
-    const issuer = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['src/cli/lock.ts', 'serve', '--workers', '2'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        LOCK_ISSUER: issuer,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOCK_KEYS_DIR: join(dir, 'keys'),
-        LOCK_CONFIG: configFile,
-        LOCK_BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap-admin-password-1',
-        LOCK_METRICS_TOKEN: METRICS_TOKEN,
-        LOG_LEVEL: 'silent',
-      },
+    const { child, issuer } = await startWorkers(database, {
+      config: tokenConfig,
+      env: { LOCK_METRICS_TOKEN: METRICS_TOKEN, LOG_LEVEL: 'silent' },
       stdio: 'ignore',
     });
     children.push(child);

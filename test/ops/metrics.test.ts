@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { loadEnv } from '../../src/config/env.ts';
+import { openLdapConsoleConfig } from '../helpers/directories.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { CALLBACK, loginConfig, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
 
 const METRICS_TOKEN = 'metrics-scraper-token-0123456789';
 
@@ -148,18 +148,9 @@ describe('/metrics without LOCK_METRICS_TOKEN: this host only', () => {
 
 describe('/metrics: upstream calls', () => {
   let lock: RunningLock;
-  const ldap = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
 
   before(async () => {
-    const config = {
-      url: ldap('URL'),
-      startTLS: true,
-      caFile: ldap('CA_FILE'),
-      bindDN: ldap('BIND_DN'),
-      bindPassword: ldap('BIND_PASSWORD'),
-      userSearch: { baseDN: `ou=people,${ldap('BASE_DN')}`, filter: '(objectClass=inetOrgPerson)' },
-      groupSearch: { mode: 'nested', baseDN: `ou=groups,${ldap('BASE_DN')}` },
-    };
+    const config = openLdapConsoleConfig();
     lock = await startLock({
       config: loginConfig.replace(
         '  - { id: local, type: local, name: Lock account }',

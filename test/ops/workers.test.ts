@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { workerCount } from '../../src/cli/cluster.ts';
 import { loadEnv } from '../../src/config/env.ts';
-import { findFreePort } from '../../src/store/embedded-postgres.ts';
+import { startWorkers } from '../helpers/cluster.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 
@@ -134,23 +131,9 @@ describe('lock serve --workers 2', () => {
   }, async () => {
     const database = await createTestDatabase({ migrated: false });
     after(() => database.drop());
-    const dir = await mkdtemp(join(tmpdir(), 'lock-workers-'));
-    const configFile = join(dir, 'lock.yaml');
-    await writeFile(configFile, tokenConfig);
-    const port = await findFreePort();
-    const issuer = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['src/cli/lock.ts', 'serve', '--workers', '2'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        LOCK_ISSUER: issuer,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOCK_KEYS_DIR: join(dir, 'keys'),
-        LOCK_CONFIG: configFile,
-        LOCK_BOOTSTRAP_ADMIN_PASSWORD: 'bootstrap-admin-password-1',
-        LOG_LEVEL: 'info',
-      },
+    const { child, port, issuer } = await startWorkers(database, {
+      config: tokenConfig,
+      env: { LOG_LEVEL: 'info' },
     });
     children.push(child);
     let stderr = '';

@@ -5,13 +5,12 @@ import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import { MAX_ACT_DEPTH } from '../../src/oidc/token-exchange.ts';
 import { findUserByUsername, setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
-import { signIn } from '../helpers/login-fixtures.ts';
+import { CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
 const SECRET = 'exchange-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
-const CALLBACK = 'https://app.example.com/callback';
 const GATEWAY = 'https://gateway.example.com';
 const ORDERS = 'https://orders.example.com';
 const BILLING = 'https://billing.example.com';

@@ -42,6 +42,29 @@ export interface TestDirectory {
   close(): Promise<void>;
 }
 
+/** A setting of the OpenLDAP peer that test/run.ts started (LOCK_TEST_OPENLDAP_<name>). */
+export const openLdapEnv = (name: string) =>
+  requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
+
+/** A setting of the Samba AD peer that test/run.ts started (LOCK_TEST_AD_<name>). */
+export const sambaAdEnv = (name: string) => requirePeerEnv(`LOCK_TEST_AD_${name}`, 'the Samba AD peer');
+
+/**
+ * An LDAP connector config for the OpenLDAP peer as an admin would type it into the console: the
+ * service account over StartTLS, people (inetOrgPerson) and nested groups; `extra` overrides
+ * top-level keys.
+ */
+export const openLdapConsoleConfig = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  url: openLdapEnv('URL'),
+  startTLS: true,
+  caFile: openLdapEnv('CA_FILE'),
+  bindDN: openLdapEnv('BIND_DN'),
+  bindPassword: openLdapEnv('BIND_PASSWORD'),
+  userSearch: { baseDN: `ou=people,${openLdapEnv('BASE_DN')}`, filter: '(objectClass=inetOrgPerson)' },
+  groupSearch: { mode: 'nested', baseDN: `ou=groups,${openLdapEnv('BASE_DN')}` },
+  ...extra,
+});
+
 const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 /** An admin connection, opened on first use. */
@@ -72,7 +95,7 @@ function adminClient(url: string, caFile: string, dn: string, password: string) 
 }
 
 export function openLdap(): TestDirectory {
-  const env = (name: string) => requirePeerEnv(`LOCK_TEST_OPENLDAP_${name}`, 'the OpenLDAP peer');
+  const env = openLdapEnv;
   const base = env('BASE_DN');
   const usersDN = `ou=people,${base}`;
   const groupsDN = `ou=groups,${base}`;
@@ -84,23 +107,18 @@ export function openLdap(): TestDirectory {
     ldapsUrl: env('LDAPS_URL'),
     caFile,
     usersDN,
-    connectorConfig: (extra = {}) => ({
-      url: env('URL'),
-      startTLS: true,
-      caFile,
-      bindDN: env('BIND_DN'),
-      bindPassword: env('BIND_PASSWORD'),
-      connectTimeoutMs: 1000,
-      timeoutMs: 1500,
-      userSearch: {
-        baseDN: usersDN,
-        filter: '(objectClass=inetOrgPerson)',
-        nameAttribute: 'displayName',
-        claims: { employee_number: 'employeeNumber' },
-      },
-      groupSearch: { mode: 'nested', baseDN: groupsDN },
-      ...extra,
-    }),
+    connectorConfig: (extra = {}) =>
+      openLdapConsoleConfig({
+        connectTimeoutMs: 1000,
+        timeoutMs: 1500,
+        userSearch: {
+          baseDN: usersDN,
+          filter: '(objectClass=inetOrgPerson)',
+          nameAttribute: 'displayName',
+          claims: { employee_number: 'employeeNumber' },
+        },
+        ...extra,
+      }),
     alice: { username: 'alice', password: 'alice-password' },
     bob: { username: 'bob', password: 'bob-password' },
     plain: { username: 'PLAIN', password: 'plain-password' },
@@ -150,7 +168,7 @@ export function openLdap(): TestDirectory {
 }
 
 export function sambaAd(): TestDirectory {
-  const env = (name: string) => requirePeerEnv(`LOCK_TEST_AD_${name}`, 'the Samba AD peer');
+  const env = sambaAdEnv;
   const base = env('BASE_DN');
   const usersDN = `OU=People,${base}`;
   const caFile = env('CA_FILE');
