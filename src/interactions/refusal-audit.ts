@@ -43,8 +43,10 @@ export class RefusalAudit {
       tally.lastReason = event.reason;
       return;
     }
-    if (tally) await this.#writeSummary(tally);
+    // The new minute's tally is in place before anything is awaited: a refusal arriving meanwhile
+    // counts there instead of writing the old minute's summary (and a first row) a second time.
     this.#tallies.set(key, { windowStart, event, check, what, more: 0, lastReason: undefined });
+    if (tally) await this.#writeSummary(tally);
     this.#timer ??= setInterval(() => void this.flush().catch(() => {}), WINDOW_MS).unref();
     await this.#record({ ...event, details: { ...event.details, check } });
   }
