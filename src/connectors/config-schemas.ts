@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { connectorSchemaWith } from '../model/connector.ts';
 import { isObject } from '../model/schema-checks.ts';
-import { CONNECTOR_TYPE_MODULES, connectorTypeModule } from './registry.ts';
+import { CONNECTOR_TYPE_MODULES, CONNECTOR_TYPE_NAMES, connectorTypeModule } from './registry.ts';
 
 type Module = (typeof CONNECTOR_TYPE_MODULES)[number];
 export type ConnectorType = Module['type'];
@@ -36,4 +36,4 @@ export function checkConnectorConfig(
 }
 
 /** A connector with its `config` checked under its type's schema: the admin API, the CLI and the declarative file parse with it. */
-export const connectorSchema = connectorSchemaWith(checkConnectorConfig);
+export const connectorSchema = connectorSchemaWith(CONNECTOR_TYPE_NAMES, checkConnectorConfig);

@@ -10,10 +10,15 @@ import { saml } from './saml/index.ts';
 
 /**
  * Every connector type Lock has, each described by its own folder's index.ts. Adding a type: its
- * folder, and one line here (and its name in model/connector.ts's CONNECTOR_TYPES: the model stands
- * alone).
+ * folder, and its entry here (the import and the list).
  */
 export const CONNECTOR_TYPE_MODULES = [local, ldap, saml] as const;
+
+/** The types' names: what `type` may be in the declarative file, the admin API and the store. */
+export const CONNECTOR_TYPE_NAMES = CONNECTOR_TYPE_MODULES.map((module) => module.type) as [
+  (typeof CONNECTOR_TYPE_MODULES)[number]['type'],
+  ...(typeof CONNECTOR_TYPE_MODULES)[number]['type'][],
+];
 
 /** The module of a type, or undefined for one this version does not have. */
 export const connectorTypeModule = (type: string): ConnectorTypeModule | undefined =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTOR_TYPES } from '../../model/connector.ts';
+import { CONNECTOR_TYPE_NAMES } from '../../connectors/registry.ts';
 import { resourceSchema } from '../../model/resource.ts';
 import { roleMappingSchema } from '../../model/role-mapping.ts';
 import { SIGNING_ALGS } from '../../model/signing-alg.ts';
@@ -105,7 +105,7 @@ export const connectorView = component(
   'Connector',
   z.object({
     id: z.string(),
-    type: z.enum(CONNECTOR_TYPES),
+    type: z.enum(CONNECTOR_TYPE_NAMES),
     name: z.string(),
     position: z.int(),
     config: z.record(z.string(), z.unknown()).describe('the config without its secret members'),
