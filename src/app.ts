@@ -113,6 +113,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           introspection: env.LOCK_RATE_LIMIT_INTROSPECTION,
           authorization: env.LOCK_RATE_LIMIT_AUTHORIZATION,
           login: env.LOCK_RATE_LIMIT_LOGIN,
+          interaction: env.LOCK_RATE_LIMIT_INTERACTION,
           saml: env.LOCK_RATE_LIMIT_SAML,
         },
         (clientId) => runtime.state.catalog.clients.has(clientId),

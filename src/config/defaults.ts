@@ -34,6 +34,11 @@ export const ENV_DEFAULTS = {
   LOCK_PASSWORD_VERIFY_CONCURRENCY: 4,
   /** 64 waiting drain in well under a second; beyond, a 503 with Retry-After. */
   LOCK_PASSWORD_VERIFY_QUEUE: 64,
+  /**
+   * Fifty requests a second per address under /interaction/ (a sign-in makes 2–5): an office behind
+   * one NAT signs in freely, one address flooding made-up interactions is answered 429 cheaply.
+   */
+  LOCK_RATE_LIMIT_INTERACTION: 3000,
   /** Five posts a second per address to a SAML connector's ACS and metadata: people, not floods. */
   LOCK_RATE_LIMIT_SAML: 300,
   /** Two long-lived libxml2 threads: the ACS never starts one per request. */

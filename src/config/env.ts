@@ -85,6 +85,12 @@ const envSchema = z
       .min(0)
       .max(100_000)
       .default(ENV_DEFAULTS.LOCK_PASSWORD_VERIFY_QUEUE),
+    /** Per address, on every page and form of a sign-in (`/interaction/…`). */
+    LOCK_RATE_LIMIT_INTERACTION: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_INTERACTION),
     /** Per address, on a SAML connector's endpoints (`/saml/…`: ACS and SP metadata). */
     LOCK_RATE_LIMIT_SAML: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_SAML),
     /** Threads that schema-check SAML documents, and how many documents may wait for one (then 503). */

@@ -11,6 +11,8 @@ export interface RateLimitSettings {
   authorization: number;
   /** Per address, on the login form. */
   login: number;
+  /** Per address, on every `/interaction/…` page and form; optional: 0 when absent. */
+  interaction?: number;
   /** Per address, on a SAML connector's endpoints (ACS, SP metadata); optional: 0 when absent. */
   saml?: number;
 }
@@ -60,6 +62,13 @@ export function rateLimitRules(
       name: 'login:address',
       limit: settings.login,
       appliesTo: (method, path) => method === 'POST' && LOGIN_FORM.test(path),
+      keyOf: byAddress,
+    },
+    {
+      // Interaction ids are made up for free: a flood of them must cost Lock a 429, not a lookup and a page.
+      name: 'interaction:address',
+      limit: settings.interaction ?? 0,
+      appliesTo: (_method, path) => path.startsWith('/interaction/'),
       keyOf: byAddress,
     },
     {

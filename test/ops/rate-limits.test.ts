@@ -155,3 +155,33 @@ describe('a client named in the form body (a public client) is limited per clien
     }
   });
 });
+
+describe('made-up interactions from one address', () => {
+  it('are answered 429 past LOCK_RATE_LIMIT_INTERACTION, under any spelling; another address still signs in', async () => {
+    const lock = await startLock({
+      config: tokenConfig,
+      env: { LOCK_RATE_LIMIT_INTERACTION: '5', LOCK_RATE_LIMIT_WINDOW: '3600', LOCK_TRUST_PROXY: 'true' },
+    });
+    try {
+      const get = (path: string, from: string) =>
+        fetch(`${lock.issuer}${path}`, { headers: { 'x-forwarded-for': from }, redirect: 'manual' });
+      const made = () => Math.random().toString(36).slice(2);
+      const statuses: number[] = [];
+      for (const path of [
+        `/interaction/${made()}`,
+        `/INTERACTION/${made()}/`,
+        `//interaction/${made()}/login`,
+      ])
+        statuses.push((await get(path, '203.0.113.7')).status);
+      for (let n = 0; n < 2; n++) statuses.push((await get(`/interaction/${made()}`, '203.0.113.7')).status);
+      assert.ok(!statuses.includes(429), `within the limit: ${statuses}`);
+      const refused = await get(`/Interaction/${made()}`, '203.0.113.7');
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      assert.notEqual((await get(`/interaction/${made()}`, '198.51.100.20')).status, 429, 'another address');
+    } finally {
+      await lock.close();
+      await lock.database.drop();
+    }
+  });
+});
