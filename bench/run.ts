@@ -172,7 +172,13 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
     },
   });
   defer(() => floodTarget.stop());
-  const flood = await measureInteractionFlood(floodTarget, clientSecret, clientSecret, settings.durationS);
+  const flood = await measureInteractionFlood(
+    floodTarget,
+    clientSecret,
+    clientSecret,
+    settings.durationS,
+    settings.warmupS,
+  );
   await floodTarget.stop();
   report.flows.push(...flood.rows);
   report.problems.push(...flood.problems.map((problem) => `interaction flood: ${problem}`));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { rssMiB, sampleRss } from './process-usage.ts';
 import type { FlowRow } from './report.ts';
@@ -26,12 +27,11 @@ export async function measureInteractionFlood(
   secret: string,
   password: string,
   durationS: number,
+  warmupS: number,
 ): Promise<{ rows: FlowRow[]; problems: string[] }> {
   const problems: string[] = [];
   const unloaded = await timeSignIns(lock, secret, password, durationS, problems);
 
-  const rssBefore = rssMiB(lock.pid) ?? 0;
-  const rss = sampleRss(() => lock.processIds());
   // The flood runs in a thread of its own: sharing this event loop, it would slow the timing of
   // the sign-ins here rather than Lock's answers.
   const flood = new Worker(new URL(import.meta.url), { workerData: { floodUrl: lock.url } });
@@ -39,6 +39,11 @@ export async function measureInteractionFlood(
     flood.once('message', resolve);
     flood.once('error', reject);
   });
+  // Growth is measured from once the flood's paths are warm: a fresh process's first seconds of
+  // any load (compiled code, pools, caches) are not what a flood costs.
+  await sleep(warmupS * 1000);
+  const rssBefore = rssMiB(lock.pid) ?? 0;
+  const rss = sampleRss(() => lock.processIds());
   const flooded = await timeSignIns(lock, secret, password, durationS, problems);
   flood.postMessage('stop');
   const { latencies: floodLatencies, statuses, seconds: floodSeconds, failure } = await floodResult;
