@@ -38,7 +38,8 @@ export const oidcConfigSchema = z
       .default(['openid', 'profile', 'email'])
       .refine((scopes) => scopes.includes('openid'), 'must include openid'),
     /** Where username, email, name and groups are read in the ID token's claims merged with userinfo. */
-    claims: claimMappingSchema.default({
+    // The person's id is the ID token's iss + sub: never a mapped claim.
+    claims: claimMappingSchema.omit({ id: true }).default({
       username: 'preferred_username',
       email: 'email',
       name: 'name',
