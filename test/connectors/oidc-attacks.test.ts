@@ -263,14 +263,18 @@ roleMappings:`,
     assert.equal(id.preferred_username, 'eve');
     const access = decodeJwt(tokens.access_token);
     assert.deepEqual(access.roles, ['app_readonly'], 'eve’s own upstream groups, not alice’s roles');
-    const { rows } = await lock.database.pool.query<{ connector: string; email: string | null; sub: string }>(
-      "SELECT connector, email, sub FROM identities WHERE email = 'alice@example.com' OR sub = $1",
+    const { rows } = await lock.database.pool.query<{ connector: string; email: string | null }>(
+      'SELECT connector, email FROM identities WHERE sub = $1',
       [id.sub],
     );
     assert.deepEqual(
-      rows.map((row) => [row.connector, row.email]),
-      [['corp', null]],
+      rows,
+      [{ connector: 'corp', email: null }],
       'eve is recorded under the connector, without the email',
     );
+    const alice = await lock.database.pool.query(
+      "SELECT 1 FROM identities WHERE email = 'alice@example.com' AND connector <> 'local'",
+    );
+    assert.equal(alice.rowCount, 0, 'nobody of the upstream holds alice’s email');
   });
 });

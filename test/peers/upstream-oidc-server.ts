@@ -107,6 +107,7 @@ const configuration: Configuration = {
 
 const issuerPlaceholder = `http://${host}`;
 let provider: Provider;
+let providerCallback: ReturnType<Provider['callback']>;
 
 const server = createServer((req, res) => {
   handle(req, res).catch((error: unknown) => {
@@ -119,6 +120,7 @@ server.listen(Number(portText), host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
   provider = new Provider(`${issuerPlaceholder}:${port}`, configuration);
+  providerCallback = provider.callback();
   provider.on('grant.saved', (grant: { jti: string; accountId?: string }) => {
     if (!grant.accountId) return;
     const set = grants.get(grant.accountId) ?? new Set();
@@ -133,7 +135,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (url.pathname.startsWith('/test-admin/')) return admin(req, res, url);
   const interaction = /^\/interaction\/([^/]+)(\/abort)?$/.exec(url.pathname);
   if (interaction) return signIn(req, res, interaction[2] !== undefined);
-  await provider.callback()(req, res);
+  await providerCallback(req, res);
 }
 
 /** The sign-in page: a username and password form; consent is given without asking. */
