@@ -2,8 +2,8 @@
 // tests use it: its address, a client registered for a connector of a test's Lock, its test-only
 // administration, the connector's YAML, and a sign-in through it over plain HTTP.
 import { requirePeerEnv } from '../peers/peer.ts';
-import { ALICE_PASSWORD, API, appRolesAndApi, webAppClient } from './login-fixtures.ts';
-import { readLoginForm, UserAgent } from './user-agent.ts';
+import { ALICE_PASSWORD, appRolesAndApi, webAppClient } from './login-fixtures.ts';
+import { UserAgent } from './user-agent.ts';
 
 const HINT = 'the upstream OpenID provider (test/peers/upstream-oidc.ts) starts with `npm test`';
 
@@ -122,8 +122,6 @@ export function peerConnectorConfig(
   };
 }
 
-export { API };
-
 /**
  * A person signs in over plain HTTP: Lock's authorization URL (with `connector=<id>`, straight
  * upstream), the upstream's form, and back through Lock's callback to the client. `lock` keeps
@@ -160,5 +158,3 @@ export async function signInThroughUpstream(
     html: done.left ? '' : await done.response.text(),
   };
 }
-
-export { readLoginForm };
