@@ -146,6 +146,9 @@ roleMappings:`,
   it('refuses an ID token whose azp is another client', async () => {
     withClaims({ aud: [FORGED_CLIENT, 'another-client'], azp: 'another-client' });
     await assertRefused(await throughForged());
+    // One audience (this client) and an azp naming another: OIDC Core §3.1.3.7 item 5 still refuses it.
+    withClaims({ aud: FORGED_CLIENT, azp: 'another-client' });
+    await assertRefused(await throughForged());
   });
 
   it('refuses an ID token from another issuer', async () => {
