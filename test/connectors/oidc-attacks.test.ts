@@ -247,6 +247,34 @@ roleMappings:`,
     assert.match(await injected.response.text(), /could not be accepted/);
   });
 
+  it('one callback followed 40 times at once signs in exactly once, and the code goes upstream once', async () => {
+    forged.answer({});
+    const agent = new UserAgent(lock.issuer);
+    const toUpstream = await agent.follow((await authorize('forged')).url.toString());
+    const callback = (await fetch(toUpstream.left!, { redirect: 'manual' })).headers.get('location')!;
+    const requestsBefore = forged.tokenRequests();
+    const results = await Promise.all(Array.from({ length: 40 }, () => agent.follow(callback)));
+    const landed = results.filter((result) => result.left?.startsWith(`${CALLBACK}?code=`));
+    assert.equal(landed.length, 1, 'exactly one sign-in');
+    assert.equal(forged.tokenRequests() - requestsBefore, 1, 'the code went to the token endpoint once');
+    for (const result of results.filter((each) => each.left === undefined))
+      assert.equal(result.response.status, 400);
+    await lock.database.pool.query("DELETE FROM identities WHERE connector = 'forged'");
+  });
+
+  it('a callback for a sign-in another browser started completes nowhere (the binding cookie)', async () => {
+    forged.answer({});
+    const attacker = new UserAgent(lock.issuer);
+    const toUpstream = await attacker.follow((await authorize('forged')).url.toString());
+    const callback = (await fetch(toUpstream.left!, { redirect: 'manual' })).headers.get('location')!;
+    const victim = new UserAgent(lock.issuer);
+    const result = await victim.follow(callback);
+    assert.equal(result.left, undefined, 'the victim is not signed in as the attacker');
+    assert.equal(result.response.status, 400);
+    const { rows } = await lock.database.pool.query("SELECT 1 FROM identities WHERE connector = 'forged'");
+    assert.equal(rows.length, 0, 'nobody was recorded');
+  });
+
   it('an upstream person whose email is unverified does not become the Lock user with that email', async () => {
     const request = await authorize('corp');
     const result = await signInThroughUpstream(
