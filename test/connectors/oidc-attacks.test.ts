@@ -98,14 +98,20 @@ roleMappings:`,
   const withClaims = (claims: JWTPayload) => forged.answer({ claims });
 
   it('baseline: a well-formed answer of the forged upstream signs in (so each refusal below is its forgery’s)', async () => {
-    forged.answer({});
+    const authTime = Math.floor(Date.now() / 1000) - 5;
+    withClaims({ amr: ['pwd', 'made-up-method'], auth_time: authTime, acr: 'urn:example:loa:2' });
     const result = await throughForged();
     assert.ok(
       result.landed?.startsWith(`${CALLBACK}?code=`),
       `${result.status} ${result.html.slice(0, 300)}`,
     );
     const tokens = await redeem(result.request, new URL(result.landed!));
-    assert.equal(tokens.claims()!.idp, 'forged');
+    const id = tokens.claims()!;
+    assert.equal(id.idp, 'forged');
+    assert.deepEqual(id.amr, ['pwd'], 'RFC 8176 methods only');
+    const access = decodeJwt(tokens.access_token);
+    assert.equal(access.auth_time, authTime, 'auth_time: when the upstream authenticated the person');
+    assert.equal(access.acr, 'urn:example:loa:2');
     // PKCE S256 and a nonce went upstream.
     const sent = forged.lastAuthorization()!.params;
     assert.equal(sent.get('code_challenge_method'), 'S256');
