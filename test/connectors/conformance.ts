@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordConnector, PasswordLoginResult } from '../../src/connectors/connector.ts';
 import type { TestDirectory, TestUser } from '../helpers/directories.ts';
+import type { UserAgent } from '../helpers/user-agent.ts';
 import { LOCAL_USER, lockConfig, RelyingParty } from './lock-flow.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -296,5 +297,82 @@ export function describeConnectorConformance(target: ConformanceTarget): void {
         assert.ok((await rp.signIn(target.admin.username, target.admin.password)).tokens);
       });
     }
+  });
+}
+
+/** A person at a redirect connector's upstream whom the suite may change. */
+export interface ChangeableUpstreamPerson {
+  username: string;
+  password: string;
+  addToAdmins(): Promise<void>;
+  /** Disabled, or their grants revoked: the upstream refuses them from now on. */
+  disable(): Promise<void>;
+}
+
+/**
+ * What the suite needs of one redirect connector (upstream OpenID Connect, OAuth 2.0): its
+ * `connectors[]` entry (re-reading the upstream at every refresh), a person in `all-staff` and one
+ * in `admins`, a way to add people, and the browser's way through the upstream's sign-in.
+ */
+export interface RedirectConformanceTarget {
+  name: string;
+  connectorId: string;
+  type: string;
+  connectorConfig(): Promise<Record<string, unknown>>;
+  staffMember: { username: string; password: string };
+  admin: { username: string; password: string };
+  createPerson(): Promise<ChangeableUpstreamPerson>;
+  signInUpstream(
+    agent: UserAgent,
+    authorizationUrl: string,
+    person: { username: string; password: string },
+  ): Promise<{ landed?: string; status: number; html: string }>;
+}
+
+/** What applies of the connector suite to a sign-in by redirect: identity, groups and roles, refresh. */
+export function describeRedirectConnectorConformance(target: RedirectConformanceTarget): void {
+  describe(`redirect connector conformance: ${target.name}`, () => {
+    let rp: RelyingParty;
+    const signIn = (person: { username: string; password: string }) =>
+      rp.signInThrough(target.connectorId, (agent, url) => target.signInUpstream(agent, url, person));
+
+    before(async () => {
+      rp = await RelyingParty.start(
+        lockConfig([{ id: target.connectorId, type: target.type, config: await target.connectorConfig() }]),
+      );
+    });
+    after(() => rp?.close());
+
+    it('tokens name the person, carry their groups and the roles they map to, idp = the connector', async () => {
+      const staff = await signIn(target.staffMember);
+      assert.ok(staff.tokens, `no tokens: ${staff.status} ${staff.page}`);
+      assert.equal(staff.idToken?.preferred_username, target.staffMember.username);
+      const groups = (staff.idToken?.groups ?? []) as string[];
+      assert.ok(groups.includes('all-staff'), `groups: ${groups}`);
+      assert.deepEqual(staff.access?.roles, ['app_readonly']);
+      assert.equal(staff.access?.idp, target.connectorId);
+
+      const admin = await signIn(target.admin);
+      assert.deepEqual(admin.access?.roles, ['app_admin']);
+      assert.notEqual(admin.access?.sub, staff.access?.sub);
+
+      const again = await signIn(target.staffMember);
+      assert.equal(again.access?.sub, staff.access?.sub, 'the same person gets the same sub');
+    });
+
+    it('refresh re-checks the person: a group change shows up, a refusal upstream ends it', async () => {
+      const person = await target.createPerson();
+      const first = await signIn(person);
+      assert.ok(first.tokens, `no tokens: ${first.status} ${first.page}`);
+      assert.deepEqual(first.access?.roles, []);
+
+      await person.addToAdmins();
+      const refreshed = await rp.refresh(first.tokens.refresh_token!);
+      assert.deepEqual(refreshed.access?.roles, ['app_admin'], JSON.stringify(refreshed));
+
+      await person.disable();
+      const refused = await rp.refresh(refreshed.refreshToken!);
+      assert.equal(refused.error, 'invalid_grant');
+    });
   });
 }
