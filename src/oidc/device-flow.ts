@@ -9,6 +9,7 @@ import type { BruteForceGuard } from '../security/brute-force.ts';
 import { claimedClientId } from '../security/client-auth-guard.ts';
 import { recordDevicePoll } from '../store/device-code-polls.ts';
 import type { Queryable } from '../store/pool.ts';
+import type { LockState } from '../web/lock-state.ts';
 
 /**
  * The device authorization grant (RFC 8628, docs/device-flow.md) around oidc-provider's own:
@@ -44,6 +45,9 @@ const USER_CODE_ERRORS: Record<string, string> = {
 };
 /** Wrong guesses: they stay counted against the address (a found code gives its attempt back). */
 const WRONG_CODE = new Set(['NoCodeError', 'NotFoundError']);
+
+/** The route a request reaches, however spelt (`/DEVICE/`), as the edge worked it out. */
+const routeOf = (ctx: Koa.Context) => (ctx.state as LockState).routedPath ?? ctx.path;
 
 const xsrfOf = (form: string) => /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
 const clientNameOf = (client: { clientId: string; clientName?: string | undefined } | undefined) =>
@@ -135,7 +139,7 @@ export type UserCodeAttempts = Pick<BruteForceGuard, 'reserveUserCode' | 'releas
  */
 export function userCodeBruteForce(attempts: UserCodeAttempts, pages: DevicePages): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/device') return next();
+    if (ctx.method !== 'POST' || routeOf(ctx) !== '/device') return next();
     const admission = await attempts.reserveUserCode(ctx.ip);
     if (!admission.admitted) {
       ctx.status = 429;
@@ -168,8 +172,8 @@ export function devicePolling(
   now: () => Date = () => new Date(),
 ): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
-    const state = ctx.state as { heldBody?: Buffer; heldForm?: boolean };
+    if (ctx.method !== 'POST' || routeOf(ctx) !== '/token') return next();
+    const state = ctx.state as LockState;
     if (!state.heldForm || !state.heldBody) return next();
     const form = new URLSearchParams(state.heldBody.toString('utf8'));
     const value = form.get('device_code');
