@@ -67,7 +67,10 @@ export function deviceFlowFeature(
 ): NonNullable<Configuration['features']>['deviceFlow'] {
   const { pages, audit } = options;
   const about = (ctx: KoaContextWithOIDC) => ({
-    ...(ctx.oidc.client && { clientId: ctx.oidc.client.clientId }),
+    // Deny on "Is this your device?" comes before oidc-provider loads the client: the code names it.
+    ...((ctx.oidc.client ?? ctx.oidc.entities.DeviceCode) && {
+      clientId: ctx.oidc.client?.clientId ?? ctx.oidc.entities.DeviceCode?.clientId,
+    }),
     ...(ctx.oidc.session?.accountId && { actor: ctx.oidc.session.accountId }),
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),

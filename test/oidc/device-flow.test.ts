@@ -64,14 +64,14 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal(started.status, 200, JSON.stringify(started.body));
     return started.body as { device_code: string; user_code: string; interval: number; expires_in: number };
   };
-  /** Audit rows are written after the answer: wait for the one expected. */
-  const auditRow = async (type: string, clientId: string) => {
+  /** Audit rows are written after the answer: wait for `count` of them; the latest. */
+  const auditRow = async (type: string, clientId: string, count = 1) => {
     for (let i = 0; i < 50; i++) {
       const { rows } = await lock.database.pool.query(
-        'SELECT outcome, actor, client_id, details FROM audit_events WHERE type = $1 AND client_id = $2 ORDER BY id DESC LIMIT 1',
+        'SELECT outcome, actor, client_id, details FROM audit_events WHERE type = $1 AND client_id = $2 ORDER BY id DESC',
         [type, clientId],
       );
-      if (rows[0])
+      if (rows.length >= count)
         return rows[0] as { outcome: string; actor: string | null; client_id: string; details: unknown };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -188,6 +188,8 @@ describe('device authorization grant (RFC 8628)', () => {
     );
     assert.match(done.html, /You denied access/);
     assert.equal((await poll(started.device_code)).body.error, 'access_denied');
+    const denied = await auditRow('device.denied', 'deploy-cli', 2);
+    assert.equal(denied.actor, null, 'nobody had signed in yet');
     const reused = await enterUserCode(new UserAgent(lock.issuer), lock.issuer, started.user_code);
     assert.match(reused.html, /That code has already been used/);
   });
