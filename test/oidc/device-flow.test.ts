@@ -277,3 +277,31 @@ describe('device authorization grant (RFC 8628)', () => {
     await lock.database.pool.query("DELETE FROM login_failures WHERE key LIKE 'user-code:%'");
   });
 });
+
+describe('device endpoints: the per-address rate limit', () => {
+  let lock: RunningLock;
+  before(async () => {
+    lock = await startLock({ config, env: { LOCK_RATE_LIMIT_DEVICE: '5' } });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('counts posts to /device/auth and /device per address: past LOCK_RATE_LIMIT_DEVICE, 429', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${lock.issuer}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      }).then((response) => response.status);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        i % 2
+          ? post('/device/auth', 'client_id=tv-app&scope=openid')
+          : post('/device', 'user_code=BBBB-BBBB'),
+      ),
+    );
+    assert.equal(answers.filter((status) => status === 429).length, 3, answers.join(' '));
+  });
+});
