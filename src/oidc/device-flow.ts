@@ -177,7 +177,8 @@ export function devicePolling(
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || routeOf(ctx) !== '/token') return next();
     const state = ctx.state as LockState;
-    if (!state.heldForm || !state.heldBody) return next();
+    // The token path's steady state (codes, refreshes, services) parses nothing more.
+    if (!state.heldForm || !state.heldBody?.includes('device_code')) return next();
     const form = new URLSearchParams(state.heldBody.toString('utf8'));
     const value = form.get('device_code');
     if (form.get('grant_type') !== DEVICE_CODE || !value || value.length > 512) return next();
