@@ -53,6 +53,20 @@ const xsrfOf = (form: string) => /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?
 const clientNameOf = (client: { clientId: string; clientName?: string | undefined } | undefined) =>
   client?.clientName ?? client?.clientId ?? 'the application';
 
+/**
+ * The client of a device sign-in wherever it stops: Deny on "Is this your device?" comes before
+ * oidc-provider loads the client (the device code names it), Cancel on the approval screen ends
+ * in the resumed interaction (whose parameters name it).
+ */
+function clientIdOf(ctx: KoaContextWithOIDC): string | undefined {
+  const fromInteraction = ctx.oidc.entities.Interaction?.params?.client_id;
+  return (
+    ctx.oidc.client?.clientId ??
+    ctx.oidc.entities.DeviceCode?.clientId ??
+    (typeof fromInteraction === 'string' ? fromInteraction : undefined)
+  );
+}
+
 export interface DeviceFlowOptions {
   pages: DevicePages;
   audit?: (event: AuditEvent) => void;
@@ -67,10 +81,7 @@ export function deviceFlowFeature(
 ): NonNullable<Configuration['features']>['deviceFlow'] {
   const { pages, audit } = options;
   const about = (ctx: KoaContextWithOIDC) => ({
-    // Deny on "Is this your device?" comes before oidc-provider loads the client: the code names it.
-    ...((ctx.oidc.client ?? ctx.oidc.entities.DeviceCode) && {
-      clientId: ctx.oidc.client?.clientId ?? ctx.oidc.entities.DeviceCode?.clientId,
-    }),
+    ...(clientIdOf(ctx) !== undefined && { clientId: clientIdOf(ctx) }),
     ...(ctx.oidc.session?.accountId && { actor: ctx.oidc.session.accountId }),
     ip: ctx.ip,
     userAgent: ctx.get('user-agent'),
@@ -129,6 +140,24 @@ export function deviceFlowFeature(
       });
       pages.deviceApproved(ctx, { clientName: clientNameOf(ctx.oidc.client) });
     },
+  };
+}
+
+/**
+ * A user-code post from a browser without a live session (no cookie: a cross-site post, SameSite;
+ * or a session that expired) makes oidc-provider fail with a TypeError as it saves the form's new
+ * xsrf (a 500). Such a post starts the page afresh instead: a new session and form.
+ */
+export function deviceFormWithoutSession(): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || routeOf(ctx) !== '/device') return next();
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof TypeError) || !/previously persisted Sessions/.test(error.message)) throw error;
+      ctx.status = 303;
+      ctx.redirect('/device');
+    }
   };
 }
 

@@ -20,6 +20,7 @@ import {
   announceInterval,
   type DevicePages,
   deviceFlowFeature,
+  deviceFormWithoutSession,
   devicePolling,
   type UserCodeAttempts,
   userCodeBruteForce,
@@ -317,6 +318,7 @@ export function createProvider(options: ProviderOptions): Provider {
       findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
     });
   for (const middleware of options.middleware) provider.use(middleware as never);
+  provider.use(deviceFormWithoutSession() as never);
   if (options.userCodeAttempts)
     provider.use(userCodeBruteForce(options.userCodeAttempts, options.pages) as never);
   provider.use(devicePolling(options.pool, provider) as never);

@@ -75,7 +75,10 @@ describe('device authorization grant (RFC 8628)', () => {
         return rows[0] as { outcome: string; actor: string | null; client_id: string; details: unknown };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.fail(`no ${type} audit event for ${clientId}`);
+    const { rows } = await lock.database.pool.query(
+      'SELECT type, client_id, actor FROM audit_events ORDER BY id',
+    );
+    assert.fail(`no ${type} audit event for ${clientId}: ${JSON.stringify(rows)}`);
   };
 
   it('a public device client (openid-client, own process) gets tokens once alice enters the code, signs in and approves', async () => {
@@ -129,7 +132,9 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal(noSecret.body.error, 'invalid_client');
     const wrongGrant = await deviceAuthorization({ scope: 'openid' }, ['web-app', WEB_SECRET]);
     assert.equal(wrongGrant.status, 400, JSON.stringify(wrongGrant.body));
-    assert.equal(wrongGrant.body.error, 'unauthorized_client');
+    // oidc-provider's answer (RFC 6749 would say unauthorized_client): refused, naming the grant.
+    assert.equal(wrongGrant.body.error, 'invalid_request');
+    assert.match(String(wrongGrant.body.error_description), /device_code is not allowed for this client/);
     const foreignApi = await deviceAuthorization({ scope: 'openid', resource: 'https://other.example.com' }, [
       'deploy-cli',
       WEB_SECRET,
@@ -234,6 +239,18 @@ describe('device authorization grant (RFC 8628)', () => {
     const forgedHtml = await forged.text();
     assert.doesNotMatch(forgedHtml, /Is this your device\?/);
     assert.match(forgedHtml, /xsrf token invalid|could not be completed/);
+  });
+
+  it('a post of the device page from a browser without a session starts the page afresh (no 500)', async () => {
+    const started = await startCli();
+    const response = await fetch(`${lock.issuer}/device`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf: 'made-up', user_code: started.user_code }),
+      redirect: 'manual',
+    });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/device');
   });
 
   it('a wrong user code shows an error on the page; right codes are not counted against the address', async () => {
