@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { DEVICE_FLOW_DEFAULTS, TOKEN_LIFETIMES } from '../../src/config/defaults.ts';
+import { ADMIN_PASSWORD, adminApi, consoleToken, eventually } from '../admin/admin-api.ts';
 import { startDeviceClient } from '../helpers/device-client-process.ts';
 import { approveDevice, enterUserCode, readXsrf } from '../helpers/device-user.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
@@ -42,7 +43,7 @@ describe('device authorization grant (RFC 8628)', () => {
   let lock: RunningLock;
 
   before(async () => {
-    lock = await startLock({ config });
+    lock = await startLock({ config, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
   });
   after(async () => {
     await lock.close();
@@ -140,6 +141,23 @@ describe('device authorization grant (RFC 8628)', () => {
       WEB_SECRET,
     ]);
     assert.equal(foreignApi.body.error, 'invalid_target');
+  });
+
+  it('the admin API gives a client the device grant; it can start a device sign-in at once', async () => {
+    const api = adminApi(lock.issuer, await consoleToken(lock.issuer, 'admin', ADMIN_PASSWORD));
+    const created = await api('POST', '/clients', {
+      body: { clientId: 'kiosk', public: true, grantTypes: [DEVICE_CODE], resources: [API] },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const listed = await api('GET', '/clients');
+    const kiosk = (listed.body.items as Array<{ clientId: string; grantTypes: string[] }>).find(
+      (client) => client.clientId === 'kiosk',
+    );
+    assert.deepEqual(kiosk?.grantTypes, [DEVICE_CODE]);
+    await eventually('the kiosk may start a device sign-in', async () => {
+      const started = await deviceAuthorization({ client_id: 'kiosk', scope: 'openid', resource: API });
+      return started.status === 200 ? started : undefined;
+    });
   });
 
   it('polling: authorization_pending until approved, slow_down when faster than the interval, which grows by 5 s', async () => {
