@@ -237,7 +237,7 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.match(page.html, /That code has expired/);
   });
 
-  it('the device page is Lock’s own: its look, its CSP, a CSRF token bound to the browser', async () => {
+  it("the device page is Lock's own: its look, its CSP, a CSRF token bound to the browser", async () => {
     const agent = new UserAgent(lock.issuer);
     const page = await agent.request(`${lock.issuer}/device`);
     assert.equal(page.status, 200);
