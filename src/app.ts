@@ -115,6 +115,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           login: env.LOCK_RATE_LIMIT_LOGIN,
           interaction: env.LOCK_RATE_LIMIT_INTERACTION,
           saml: env.LOCK_RATE_LIMIT_SAML,
+          device: env.LOCK_RATE_LIMIT_DEVICE,
         },
         (clientId) => runtime.state.catalog.clients.has(clientId),
       ),
@@ -138,6 +139,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     const runtime = new OidcRuntime({
       providerMiddleware: crossCutting,
       providerPages,
+      // Wrong user codes of the device page, counted in PostgreSQL as the login form's attempts are.
+      userCodeAttempts: new BruteForceGuard(pool, DEFAULT_BRUTE_FORCE_POLICY, now),
       observeUpstream: (connector, operation, outcome, seconds) =>
         metrics.upstreamDuration.observe({ connector, operation, outcome }, seconds),
       issuer: env.LOCK_ISSUER,

@@ -30,6 +30,8 @@ export const ENV_DEFAULTS = {
   LOCK_RATE_LIMIT_AUTHORIZATION: 600,
   /** Five login posts a second per address; the account lockout (BRUTE_FORCE_DEFAULTS) bounds guessing. */
   LOCK_RATE_LIMIT_LOGIN: 300,
+  /** Device authorization requests and user-code page posts (/device/auth, /device) per address. */
+  LOCK_RATE_LIMIT_DEVICE: 300,
   /** Four argon2 verifies at once fill libuv's default thread pool. */
   LOCK_PASSWORD_VERIFY_CONCURRENCY: 4,
   /** 64 waiting drain in well under a second; beyond, a 503 with Retry-After. */
@@ -75,6 +77,21 @@ export const TOKEN_LIFETIMES = {
   Grant: 14 * 24 * 3600,
   /** oidc-provider's own: one sign-in interaction (login, consent, second factor). */
   Interaction: 3600,
+  /** RFC 8628: the time a person has to enter a device's user code, sign in and approve. */
+  DeviceCode: 600,
+} as const;
+
+/** The device authorization grant (RFC 8628; src/oidc/device-flow.ts, docs/device-flow.md). */
+export const DEVICE_FLOW_DEFAULTS = {
+  /** Seconds a device waits between polls (`interval`, RFC 8628 §3.2's own default). */
+  pollIntervalSeconds: 5,
+  /** What each `slow_down` adds to the device's interval (RFC 8628 §3.5). */
+  slowDownIncrementSeconds: 5,
+  /**
+   * Wrong user codes one address may enter before each further one locks it (1 minute more per
+   * attempt, 15 minutes at most: BRUTE_FORCE_DEFAULTS' waits). 8 characters of 20 are 2^34 codes.
+   */
+  userCodeAttemptsPerAddress: 20,
 } as const;
 
 /**

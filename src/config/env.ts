@@ -72,6 +72,7 @@ const envSchema = z
       .min(0)
       .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_AUTHORIZATION),
     LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_LOGIN),
+    LOCK_RATE_LIMIT_DEVICE: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_DEVICE),
     /** Password verifies (argon2) one process runs at once, and sign-ins that may wait for one: docs/passwords.md. */
     LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce
       .number()

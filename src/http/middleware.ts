@@ -25,6 +25,7 @@ class RequestState implements LockState {
   heldBody?: Buffer;
   heldForm?: boolean;
   claimedClient?: string | null;
+  routedPath?: string;
   readonly #base: Logger;
   #log: Logger | undefined;
 
@@ -78,6 +79,7 @@ export function requestEdge({
     const routed = routedPath(ctx.path);
     const offered = ctx.get('x-request-id');
     const state = new RequestState(REQUEST_ID.test(offered) ? offered : randomUUID(), log);
+    state.routedPath = routed;
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);

@@ -1,5 +1,5 @@
 import type { ProviderPages } from '../oidc/provider.ts';
-import { sendErrorPage } from './error-page.ts';
+import { type PageContext, sendErrorPage } from './error-page.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 
 /** Lock's pages for oidc-provider's hooks (src/oidc/provider.ts), handed to it by src/app.ts. */
@@ -21,4 +21,21 @@ export const providerPages: ProviderPages = {
   error(ctx, page) {
     sendErrorPage(ctx, page);
   },
+  // The device pages' forms post to /device, whose redirects stay at Lock: LOCK_CSP. Never cached.
+  deviceUserCode(ctx, page) {
+    devicePage(ctx, renderView('device-code', page));
+  },
+  deviceConfirm(ctx, page) {
+    devicePage(ctx, renderView('device-confirm', page));
+  },
+  deviceApproved(ctx, page) {
+    devicePage(ctx, renderView('device-approved', page));
+  },
 };
+
+function devicePage(ctx: PageContext, html: string): void {
+  ctx.set('Content-Security-Policy', LOCK_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'html';
+  ctx.body = html;
+}

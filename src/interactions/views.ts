@@ -13,7 +13,10 @@ export type ViewName =
   | 'error'
   | 'totp-enrol'
   | 'totp-verify'
-  | 'totp-recovery-codes';
+  | 'totp-recovery-codes'
+  | 'device-code'
+  | 'device-confirm'
+  | 'device-approved';
 
 export interface LoginView {
   clientName: string;
@@ -81,6 +84,27 @@ export interface TotpRecoveryCodesView {
   csrfToken: string;
 }
 
+/** The device page (RFC 8628): a form that POSTs `xsrf` and `user_code`; `notice` after a denial. */
+export interface DeviceCodeView {
+  formAction: string;
+  xsrf: string;
+  userCode?: string;
+  error?: string;
+  notice?: string;
+}
+
+/** "Is this your device?": the client, the code to compare; Continue (`confirm`) or Deny (`abort`). */
+export interface DeviceConfirmView {
+  formAction: string;
+  xsrf: string;
+  userCode: string;
+  clientName: string;
+}
+
+export interface DeviceApprovedView {
+  clientName: string;
+}
+
 export interface ViewData {
   login: LoginView;
   consent: ConsentView;
@@ -90,6 +114,9 @@ export interface ViewData {
   'totp-enrol': TotpEnrolView;
   'totp-verify': TotpVerifyView;
   'totp-recovery-codes': TotpRecoveryCodesView;
+  'device-code': DeviceCodeView;
+  'device-confirm': DeviceConfirmView;
+  'device-approved': DeviceApprovedView;
 }
 
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
@@ -109,6 +136,9 @@ for (const name of [
   'totp-enrol',
   'totp-verify',
   'totp-recovery-codes',
+  'device-code',
+  'device-confirm',
+  'device-approved',
 ] satisfies ViewName[]) {
   eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
 }
@@ -205,6 +235,28 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
     codes: data.codes,
     formAction: safeUrl(data.formAction),
     csrfToken: data.csrfToken,
+  }),
+  'device-code': (data) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: `${error === undefined ? '' : 'Error: '}Connect a device – Lock`,
+      formAction: safeUrl(data.formAction),
+      xsrf: data.xsrf,
+      userCode: data.userCode ?? '',
+      error,
+      notice: nonEmpty(data.notice),
+    };
+  },
+  'device-confirm': (data) => ({
+    title: `Is this your device? – Lock`,
+    formAction: safeUrl(data.formAction),
+    xsrf: data.xsrf,
+    userCode: data.userCode,
+    clientName: data.clientName,
+  }),
+  'device-approved': (data) => ({
+    title: 'Device signed in – Lock',
+    clientName: data.clientName,
   }),
 };
 

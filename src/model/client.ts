@@ -4,11 +4,14 @@ import { absoluteUrl, entityName, evenWithOtherProblems, partial, unique } from 
 
 /** RFC 8693: a gateway swaps a caller's access token for a narrower one for the API behind it. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8628: a CLI or TV shows a code; the person signs in and approves on another device. */
+export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 export const GRANT_TYPES = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
   TOKEN_EXCHANGE,
+  DEVICE_CODE,
 ] as const;
 
 const webOrigin = z
@@ -79,11 +82,15 @@ export const clientSchema = z
         path: ['redirectUris'],
         message: 'at least one is required for authorization_code',
       });
-    if (client.grantTypes.includes('refresh_token') && !client.grantTypes.includes('authorization_code'))
+    if (
+      client.grantTypes.includes('refresh_token') &&
+      !client.grantTypes.includes('authorization_code') &&
+      !client.grantTypes.includes(DEVICE_CODE)
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['grantTypes'],
-        message: 'refresh_token needs authorization_code',
+        message: `refresh_token needs authorization_code or ${DEVICE_CODE}`,
       });
   }, evenWithOtherProblems);
 

@@ -3,6 +3,9 @@ import type { Catalog } from '../catalog/catalog.ts';
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'groups', 'offline_access']);
 
+/** oidc-provider's routes of a device sign-in (RFC 8628): the user-code page and its resumption. */
+const DEVICE_ROUTES = new Set(['code_verification', 'device_resume']);
+
 /**
  * oidc-provider's loadExistingGrant: a client marked first-party in the catalog gets what it asks
  * for without a consent page; every other client keeps the grant the user consented to.
@@ -11,8 +14,12 @@ export function autoConsentForFirstParty(catalog: () => Catalog) {
   return async function loadExistingGrant(ctx: KoaContextWithOIDC) {
     const { client, session, params } = ctx.oidc;
     if (!client || !session) return undefined;
-    const grantId =
-      (ctx.oidc.result?.consent?.grantId as string | undefined) ?? session.grantIdFor(client.clientId);
+    const approved = ctx.oidc.result?.consent?.grantId as string | undefined;
+    // RFC 8628 §5.4: a device code may come from someone else (remote phishing), so every device
+    // sign-in, first-party or not, is approved on its own screen: only this interaction's approval counts.
+    if (DEVICE_ROUTES.has(ctx.oidc.route))
+      return approved ? ctx.oidc.provider.Grant.find(approved) : undefined;
+    const grantId = approved ?? session.grantIdFor(client.clientId);
     if (!catalog().clients.get(client.clientId)?.firstParty)
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     const grant =

@@ -58,6 +58,9 @@ const REUSE_MESSAGES: Record<string, string> = {
  * Stores every oidc-provider model (sessions, interactions, grants, codes, refresh tokens, …) in
  * one table keyed by (model, id). Expired rows are invisible at once and deleted by `sweepExpired`.
  */
+/** Seconds an expired device code stays readable, to be answered `expired_token` rather than unknown. */
+const EXPIRED_DEVICE_CODES_KEPT = 3600;
+
 export class PostgresAdapter implements Adapter {
   readonly #pool: pg.Pool;
   readonly #model: string;
@@ -73,6 +76,10 @@ export class PostgresAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     forgetReadAhead();
+    // RFC 8628 §3.5: a device polling past its code's expiry is told `expired_token`, and the page
+    // says the code expired: oidc-provider decides that from `exp`, so the row outlives it a while.
+    const kept =
+      this.#model === 'DeviceCode' && expiresIn ? expiresIn + EXPIRED_DEVICE_CODES_KEPT : expiresIn;
     await upsertPayload(this.#pool, {
       model: this.#model,
       id,
@@ -80,7 +87,7 @@ export class PostgresAdapter implements Adapter {
       grantId: payload.grantId ?? null,
       userCode: payload.userCode ?? null,
       uid: payload.uid ?? null,
-      expiresIn: expiresIn || 0,
+      expiresIn: kept || 0,
     });
   }
 

@@ -43,7 +43,6 @@ export const FEATURES_OFF = {
   clientIdMetadataDocument: { enabled: false },
   fapi: { enabled: false },
   openid4vci: { enabled: false },
-  deviceFlow: { enabled: false },
   ciba: { enabled: false },
   backchannelLogout: { enabled: false },
   richAuthorizationRequests: { enabled: false },

@@ -16,6 +16,15 @@ import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import { toClientMetadata } from './client-metadata.ts';
+import {
+  announceInterval,
+  type DevicePages,
+  deviceFlowFeature,
+  deviceFormWithoutSession,
+  devicePolling,
+  type UserCodeAttempts,
+  userCodeBruteForce,
+} from './device-flow.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
@@ -53,13 +62,15 @@ export interface ProviderOptions {
   customClaims?: readonly string[];
   /** The pages oidc-provider shows: Lock's own, rendered by the layer above (src/interactions/provider-pages.ts). */
   pages: ProviderPages;
+  /** Counts user codes typed on the device page (device-flow.ts); none: not counted (tests of other things). */
+  userCodeAttempts?: UserCodeAttempts;
 }
 
 /**
  * What oidc-provider's page hooks (logoutSource, postLogoutSuccessSource, renderError) answer
  * with. Handed in by the composition root, so that this layer renders nothing itself.
  */
-export interface ProviderPages {
+export interface ProviderPages extends DevicePages {
   /** "Sign out?": a form that POSTs `xsrf` (and `logout=yes` to sign out) to `formAction`. */
   logout(
     ctx: KoaContextWithOIDC,
@@ -194,6 +205,10 @@ export function createProvider(options: ProviderOptions): Provider {
         },
       },
       userinfo: { enabled: true },
+      deviceFlow: deviceFlowFeature({
+        pages: options.pages,
+        ...(options.onAuditEvent && { audit: options.onAuditEvent }),
+      }),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -308,6 +323,11 @@ export function createProvider(options: ProviderOptions): Provider {
       findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
     });
   for (const middleware of options.middleware) provider.use(middleware as never);
+  provider.use(deviceFormWithoutSession() as never);
+  if (options.userCodeAttempts)
+    provider.use(userCodeBruteForce(options.userCodeAttempts, options.pages) as never);
+  provider.use(devicePolling(options.pool, provider) as never);
+  announceInterval(provider);
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by requestEdge on the way out (a database outage → 503)
     options.onServerError?.(error);
@@ -366,7 +386,8 @@ export function createProvider(options: ProviderOptions): Provider {
 
 /** RFC 9068 §2.2.1: how and when the user authenticated, from the code or refresh token at hand. */
 function authenticationClaims(ctx: KoaContextWithOIDC): Record<string, unknown> {
-  const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+  const source =
+    ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.DeviceCode ?? ctx.oidc.entities.RefreshToken;
   if (!source) return {};
   return {
     ...(source.authTime !== undefined && { auth_time: source.authTime }),

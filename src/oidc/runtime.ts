@@ -11,6 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
+import type { UserCodeAttempts } from './device-flow.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
 import type { SessionLimits } from './session-policy.ts';
 
@@ -30,8 +31,10 @@ export interface RuntimeOptions {
   observeUpstream?: (connector: string, operation: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Runs before oidc-provider's own handling of every request it serves (request id, log, limits). */
   providerMiddleware?: Koa.Middleware[];
-  /** The pages oidc-provider shows (logout, signed out, errors). */
+  /** The pages oidc-provider shows (logout, signed out, errors, the device pages). */
   providerPages: ProviderPages;
+  /** Counts the user codes typed on the device page (brute-force protection). */
+  userCodeAttempts?: UserCodeAttempts;
 }
 
 interface State {
@@ -116,6 +119,7 @@ export class OidcRuntime {
       sessionLimits: this.#options.sessionLimits,
       middleware: this.#options.providerMiddleware ?? [],
       pages: this.#options.providerPages,
+      ...(this.#options.userCodeAttempts && { userCodeAttempts: this.#options.userCodeAttempts }),
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
       onAuditEvent: (event) => {
         recordAuditEvent(pool, event).catch((error) =>

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { BRUTE_FORCE_DEFAULTS, TOKEN_LIFETIMES } from '../config/defaults.ts';
+import { BRUTE_FORCE_DEFAULTS, DEVICE_FLOW_DEFAULTS, TOKEN_LIFETIMES } from '../config/defaults.ts';
 import {
   type AttemptCounter,
   clearAccountFailures,
@@ -82,6 +82,7 @@ const accountKey = (account: ResolvedAccount) =>
   `upstream:${JSON.stringify([account.connector, account.upstreamId])}`;
 const addressKey = (address: string) => `address:${addressBucket(address)}`;
 const interactionKey = (uid: string) => `interaction:${uid}`;
+const userCodeKey = (address: string) => `user-code:${addressBucket(address)}`;
 
 /** One prune of stale counters per this many reservations (in each process). */
 const PRUNE_EVERY = 500;
@@ -130,6 +131,23 @@ export class BruteForceGuard {
     if (!allowed.get(addressKey(attempt.address))) return { admitted: false, scope: 'address' };
     if (!allowed.get(nameKey(attempt.username))) return { admitted: false, scope: 'name' };
     return { admitted: true };
+  }
+
+  /**
+   * A user code typed on the device page (RFC 8628 §5.1), reserved before it is looked up, per
+   * address: its own budget (DEVICE_FLOW_DEFAULTS), so that guessing codes locks no sign-in.
+   */
+  async reserveUserCode(address: string): Promise<Admission> {
+    const key = userCodeKey(address);
+    const allowed = await this.#reserve([
+      this.#counter(key, DEVICE_FLOW_DEFAULTS.userCodeAttemptsPerAddress),
+    ]);
+    return allowed.get(key) ? { admitted: true } : { admitted: false, scope: 'address' };
+  }
+
+  /** A user code that was found gives its reserved attempt back: only wrong codes stay counted. */
+  async releaseUserCode(address: string): Promise<void> {
+    await releaseAttempts(this.#db, [userCodeKey(address)]);
   }
 
   /** The attempt on the account the connector resolved, shared by every name that leads to it. */

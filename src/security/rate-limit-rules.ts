@@ -15,6 +15,8 @@ export interface RateLimitSettings {
   interaction?: number;
   /** Per address, on a SAML connector's endpoints (ACS, SP metadata); optional: 0 when absent. */
   saml?: number;
+  /** Per address, on the device authorization endpoint and the user-code page; optional: 0 when absent. */
+  device?: number;
 }
 
 /** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
@@ -28,6 +30,7 @@ function namedClient(ctx: Koa.Context): string | undefined {
 const byAddress = (ctx: Koa.Context) => ctx.ip;
 const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp)$/;
 const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
+const DEVICE_ENDPOINT = /^\/device(\/auth)?$/;
 
 /**
  * The rules of docs/operations.md; a limit of 0 turns a rule off. Only clients that exist are
@@ -76,6 +79,13 @@ export function rateLimitRules(
       name: 'saml:address',
       limit: settings.saml ?? 0,
       appliesTo: (method, path) => (method === 'GET' || method === 'POST') && SAML_ENDPOINT.test(path),
+      keyOf: byAddress,
+    },
+    {
+      // RFC 8628 §5.1: user codes are short; the brute-force guard counts wrong ones, this caps the pace.
+      name: 'device:address',
+      limit: settings.device ?? 0,
+      appliesTo: (method, path) => method === 'POST' && DEVICE_ENDPOINT.test(path),
       keyOf: byAddress,
     },
   ];

@@ -12,4 +12,6 @@ export interface LockState {
   heldForm?: boolean;
   /** The client the request names before authentication (null: none), once worked out. */
   claimedClient?: string | null;
+  /** The path as the routers dispatch it (src/http/routed-path.ts): what a rule on a route compares. */
+  routedPath?: string;
 }

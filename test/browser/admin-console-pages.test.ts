@@ -84,7 +84,7 @@ describe('admin console pages fed by the OpenAPI document', () => {
     assert.equal(await page.getByLabel('Grant types').inputValue(), 'authorization_code, refresh_token');
     assert.match(
       (await page.locator('.field', { has: page.getByLabel('Grant types') }).textContent()) ?? '',
-      /client_credentials, urn:ietf:params:oauth:grant-type:token-exchange/,
+      /client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code/,
     );
 
     await page.goto(`${lock.issuer}/admin#/connectors/saml/new`);

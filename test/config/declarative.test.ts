@@ -41,7 +41,7 @@ resources:
 `);
     assert.ok(
       problems.some((p) =>
-        /^clients\[1\]\.grantTypes\[1\]: must be one of "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"$/.test(
+        /^clients\[1\]\.grantTypes\[1\]: must be one of "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:device_code"$/.test(
           p,
         ),
       ),

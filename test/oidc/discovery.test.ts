@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
+import { approveDevice } from '../helpers/device-user.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, CALLBACK, CLI_CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
@@ -11,6 +12,7 @@ const SECRET = 'discovery-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
 const OPAQUE_API = 'https://opaque.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const config = `
 roles:
@@ -38,6 +40,10 @@ clients:
     clientSecret: ${SECRET}
     grantTypes: [${TOKEN_EXCHANGE}]
     tokenExchange: { subjectAudiences: [${API}] }
+    resources: [${API}]
+  - clientId: tv
+    public: true
+    grantTypes: [${DEVICE_CODE}]
     resources: [${API}]
 connectors:
   - { id: local, type: local, name: Lock account }
@@ -70,6 +76,7 @@ const PROOF = {
   par: 'pushed authorization requests (PAR) are not served',
   dpop: 'a DPoP proof is not honoured: the token is a plain Bearer token',
   jwtClientAuth: 'JWT client authentication (client_secret_jwt, private_key_jwt) is refused',
+  deviceFlow: 'the device grant: the device polls, alice approves at the device page, the device gets tokens',
 } as const;
 
 /** Every discovery member Lock advertises (`key` for URLs, `key: value` otherwise) → its proof. */
@@ -86,6 +93,8 @@ const ADVERTISED: Record<string, string> = {
   'grant_types_supported: refresh_token': PROOF.refresh,
   'grant_types_supported: client_credentials': PROOF.clientCredentials,
   [`grant_types_supported: ${TOKEN_EXCHANGE}`]: PROOF.tokenExchange,
+  device_authorization_endpoint: PROOF.deviceFlow,
+  [`grant_types_supported: ${DEVICE_CODE}`]: PROOF.deviceFlow,
   'response_types_supported: code': PROOF.codeFlow,
   'response_modes_supported: query': PROOF.codeFlow,
   'response_modes_supported: form_post': PROOF.formPost,
@@ -515,5 +524,37 @@ describe('discovery advertises only what works, each feature proven end to end',
       assert.equal(response.status, 401, JSON.stringify(response.body));
       assert.equal(response.body.error, 'invalid_client');
     }
+  });
+
+  proof(PROOF.deviceFlow, async () => {
+    const started = await postForm(endpoint('device_authorization_endpoint'), {
+      client_id: 'tv',
+      scope: 'openid read',
+      resource: API,
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const deviceCode = String(started.body.device_code);
+    const poll = () =>
+      postForm(endpoint('token_endpoint'), {
+        grant_type: DEVICE_CODE,
+        device_code: deviceCode,
+        client_id: 'tv',
+      });
+    assert.equal((await poll()).body.error, 'authorization_pending');
+    const done = await approveDevice(
+      new UserAgent(lock.issuer),
+      lock.issuer,
+      String(started.body.user_code),
+      {
+        username: 'alice',
+        password: PASSWORD,
+      },
+    );
+    assert.match(done.html, /Your device is signed in/);
+    await new Promise((resolve) => setTimeout(resolve, 5100)); // the interval, so as not to be told slow_down
+    const tokens = await poll();
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    const { payload } = await jwtVerify(String(tokens.body.access_token), jwks, { audience: API });
+    assert.equal(payload.client_id, 'tv');
   });
 });

@@ -69,6 +69,11 @@ describe('pruning expired rows', () => {
          VALUES ($1, 'upstream', 'uid', '\\x00', '{}', $2)`,
         [`${id}-${Math.random()}`, expiresAt],
       );
+      await q(
+        `INSERT INTO device_code_polls (code_hash, polled_at, interval_seconds, too_fast, expires_at)
+         VALUES ($1, $2, 5, false, $2)`,
+        [`${id}-${Math.random()}`, expiresAt],
+      );
     }
     // A name someone typed once, a day ago; one typed an hour ago; one locked until later.
     await q(
@@ -104,6 +109,7 @@ describe('pruning expired rows', () => {
       ['saml_idp_initiated_logins', 'expires_at <= $1'],
       ['upstream_requests', 'expires_at <= $1'],
       ['upstream_logins', 'expires_at <= $1'],
+      ['device_code_polls', 'expires_at <= $1'],
       ['login_failures', `last_failure_at < $1::timestamptz - interval '12 hours' AND locked_until IS NULL`],
       ['rate_limit_counters', `window_start < $1::timestamptz - interval '2 minutes'`],
       ['audit_event_repeats', `last_at < $1::timestamptz - interval '365 days'`],

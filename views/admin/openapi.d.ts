@@ -431,7 +431,7 @@ export interface Operations {
       public?: boolean;
       firstParty?: boolean;
       name?: string;
-      grantTypes?: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange">;
+      grantTypes?: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code">;
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
@@ -469,7 +469,7 @@ export interface Operations {
       public?: boolean;
       firstParty?: boolean;
       name?: string;
-      grantTypes?: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange">;
+      grantTypes?: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:device_code">;
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
