@@ -9,6 +9,7 @@ import {
   findPayloadByUid,
   findPayloadByUserCode,
   findPayloadWithGrantAndSession,
+  insertPayloadOnce,
   type PayloadRow,
   sweepExpiredPayloads,
   upsertPayload,
@@ -73,7 +74,7 @@ export class PostgresAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     forgetReadAhead();
-    await upsertPayload(this.#pool, {
+    const row = {
       model: this.#model,
       id,
       payload,
@@ -81,7 +82,15 @@ export class PostgresAdapter implements Adapter {
       userCode: payload.userCode ?? null,
       uid: payload.uid ?? null,
       expiresIn: expiresIn || 0,
-    });
+    };
+    // A client assertion's jti (ReplayDetection) is single use. oidc-provider looks it up and then
+    // saves it: two uses at once would both pass the lookup. Here the insert decides, across processes.
+    if (this.#model === 'ReplayDetection') {
+      if (!(await insertPayloadOnce(this.#pool, row)))
+        throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+      return;
+    }
+    await upsertPayload(this.#pool, row);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
