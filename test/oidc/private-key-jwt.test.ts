@@ -18,7 +18,7 @@ import {
 import { clientSchema } from '../../src/model/client.ts';
 import { ADMIN_PASSWORD, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { startWorkers } from '../helpers/cluster.ts';
-import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { API } from '../helpers/login-fixtures.ts';
 
 const OPAQUE_API = 'https://opaque.example.com';
@@ -81,6 +81,24 @@ async function jwksServer() {
   };
 }
 
+/**
+ * A form POST from an address of its own (X-Forwarded-For, Lock trusting one proxy hop): the
+ * failed-authentication guard counts per address, and this file fails on purpose far more often
+ * than its threshold — each refusal here must be the assertion's, not the guard's 429.
+ */
+let addresses = 0;
+async function postForm(url: string, form: Record<string, string>, basic?: [string, string]) {
+  const n = ++addresses;
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+  };
+  if (basic) headers.authorization = `Basic ${Buffer.from(`${basic[0]}:${basic[1]}`).toString('base64')}`;
+  const response = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
+}
+
 const inlineKey = await clientKey('RS256', 'inline-1');
 const uriKey = await clientKey('ES256', 'uri-1');
 const rotateOld = await clientKey('EdDSA', 'rotate-old');
@@ -123,7 +141,10 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
   const children: ChildProcess[] = [];
 
   before(async () => {
-    lock = await startLock({ config, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    lock = await startLock({
+      config,
+      env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, LOCK_TRUST_PROXY: 'true' },
+    });
     token = `${lock.issuer}/token`;
     jwks = createLocalJWKSet(await (await fetch(`${lock.issuer}/jwks`)).json());
   });
@@ -185,16 +206,12 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
     );
     assert.equal(active.status, 200, JSON.stringify(active.body));
     assert.equal(active.body.active, true);
-    const revoked = await fetch(revocation, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await assertion('keyed-inline', inlineKey, { aud: revocation }),
-        token: accessToken,
-      }),
-    });
-    assert.equal(revoked.status, 200);
+    const revoked = await withAssertion(
+      revocation,
+      await assertion('keyed-inline', inlineKey, { aud: revocation }),
+      { token: accessToken },
+    );
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
     const inactive = await withAssertion(
       introspection,
       await assertion('keyed-inline', inlineKey, { aud: lock.issuer }),
@@ -230,7 +247,7 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
   }, async () => {
     const second = await startWorkers(lock.database, {
       config,
-      env: { LOCK_KEYS_DIR: lock.keysDir, LOG_LEVEL: 'silent' },
+      env: { LOCK_KEYS_DIR: lock.keysDir, LOG_LEVEL: 'silent', LOCK_TRUST_PROXY: 'true' },
       stdio: 'ignore',
     });
     children.push(second.child);
