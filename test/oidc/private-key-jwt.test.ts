@@ -388,7 +388,7 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
     assert.equal(leaked.status, 422, leaked.text);
     assert.deepEqual(
       leaked.body.problems.map((problem: { path: string }) => problem.path),
-      ['jwks.keys.0'],
+      ['jwks.keys[0]'],
     );
     assert.match(leaked.body.detail, /private key material \(d\)/);
     assert.ok(!leaked.text.includes(apiKey.privateJwk.d!), 'the private key is not echoed');
