@@ -268,6 +268,8 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
       Array.from({ length: 40 }, (_, i) => clientCredentials(racing, i % 2 === 0 ? token : secondToken)),
     );
     assert.equal(answers.filter((answer) => answer.status === 200).length, 1, 'one use wins across both');
+    for (const answer of answers.filter((answer) => answer.status !== 200)) refused(answer, 'a racing use');
+    second.child.kill('SIGTERM');
   });
 
   it('refuses an assertion for another audience', async () => {
