@@ -20,6 +20,9 @@ export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as con
 /** JWK members that hold private or symmetric key material (RFC 7518 §6, RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
+/** RSA keys shorter than this are refused (NIST SP 800-131A). */
+const MIN_RSA_BITS = 2048;
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** One public key of a client: RSA, EC or OKP, never private or symmetric members. */
@@ -39,11 +42,15 @@ const publicJwkSchema = z
       });
       return;
     }
+    let bits: number | undefined;
     try {
-      createPublicKey({ key: jwk as never, format: 'jwk' });
+      bits = createPublicKey({ key: jwk as never, format: 'jwk' }).asymmetricKeyDetails?.modulusLength;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'is not a valid public key' });
+      return;
     }
+    if (jwk.kty === 'RSA' && (bits ?? 0) < MIN_RSA_BITS)
+      ctx.addIssue({ code: 'custom', message: `is an RSA key of ${bits} bits: at least ${MIN_RSA_BITS}` });
   });
 
 /** A client's inline JWK set (RFC 7517 §5): the public keys its assertions are signed with. */

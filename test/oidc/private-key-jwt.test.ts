@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -398,6 +398,10 @@ describe('private_key_jwt: clients authenticate with a signed assertion, each us
       body: body([{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ' } as JWK]),
     });
     assert.equal(symmetric.status, 422, symmetric.text);
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    const weakRsa = await api('POST', '/clients', { body: body([weak as JWK]) });
+    assert.equal(weakRsa.status, 422, weakRsa.text);
+    assert.match(weakRsa.body.detail, /RSA key of 1024 bits: at least 2048/);
     const bothKinds = await api('POST', '/clients', {
       body: { ...body([apiKey.publicJwk]), jwksUri: 'https://keys.example.com/jwks.json' },
     });
