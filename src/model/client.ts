@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLIENT_AUTH_METHODS, clientJwksSchema, jwksUriSchema } from './client-keys.ts';
 import { redirectUriSchema } from './redirect-uri.ts';
 import { absoluteUrl, entityName, evenWithOtherProblems, partial, unique } from './schema-checks.ts';
 
@@ -44,6 +45,11 @@ export const clientSchema = z
     tokenExchange: z
       .strictObject({ subjectAudiences: unique(absoluteUrl, 'subjectAudiences').min(1) })
       .optional(),
+    /** How it authenticates (docs/client-authentication.md); unset: none if public, else client_secret_basic. */
+    tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
+    /** private_key_jwt: its public keys inline (a JWK set), or where it publishes them. */
+    jwks: clientJwksSchema.optional(),
+    jwksUri: jwksUriSchema.optional(),
   })
   .superRefine((parsed, ctx) => {
     // Runs even when a field failed (see evenWithOtherProblems), so each rule reads only fields that parsed.
@@ -54,9 +60,10 @@ export const clientSchema = z
       redirectUris: unknown[];
       tokenExchange: unknown;
     }>(parsed, { public: 'boolean', grantTypes: 'array', redirectUris: 'array' });
+    checkClientAuthentication(parsed, ctx);
     if (client.public === true && client.clientSecret !== undefined)
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client has no secret' });
-    if (client.public === false && client.clientSecret === undefined)
+    if (client.public === false && client.clientSecret === undefined && secretExpected(parsed))
       ctx.addIssue({
         code: 'custom',
         path: ['clientSecret'],
@@ -93,6 +100,50 @@ export const clientSchema = z
         message: `refresh_token needs authorization_code or ${DEVICE_CODE}`,
       });
   }, evenWithOtherProblems);
+
+/** A confidential client has a secret unless it authenticates otherwise (private_key_jwt). */
+function secretExpected(parsed: unknown): boolean {
+  const { tokenEndpointAuthMethod } = partial<{ tokenEndpointAuthMethod: string }>(parsed, {
+    tokenEndpointAuthMethod: 'string',
+  });
+  return tokenEndpointAuthMethod !== 'private_key_jwt';
+}
+
+/** tokenEndpointAuthMethod agrees with `public`, the secret and the keys. */
+function checkClientAuthentication(parsed: unknown, ctx: z.RefinementCtx): void {
+  const client = partial<{
+    public: boolean;
+    clientSecret: unknown;
+    tokenEndpointAuthMethod: (typeof CLIENT_AUTH_METHODS)[number];
+    jwks: unknown;
+    jwksUri: unknown;
+  }>(parsed, { public: 'boolean', tokenEndpointAuthMethod: 'string' });
+  const method = client.tokenEndpointAuthMethod;
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (method === undefined || !CLIENT_AUTH_METHODS.includes(method)) {
+    if (client.jwks !== undefined || client.jwksUri !== undefined)
+      issue(
+        client.jwks !== undefined ? 'jwks' : 'jwksUri',
+        'only with tokenEndpointAuthMethod: private_key_jwt',
+      );
+    return;
+  }
+  const isPublic = client.public === true;
+  if (method === 'none' && !isPublic)
+    issue('tokenEndpointAuthMethod', 'none is for public clients (public: true)');
+  if (method !== 'none' && isPublic)
+    issue('tokenEndpointAuthMethod', 'a public client authenticates with none (it holds no secret or key)');
+  if (method === 'private_key_jwt') {
+    if (client.clientSecret !== undefined)
+      issue('clientSecret', 'a private_key_jwt client has no secret: it proves itself with its keys');
+    if ((client.jwks === undefined) === (client.jwksUri === undefined))
+      issue('jwks', 'private_key_jwt needs exactly one of jwks and jwksUri');
+  } else if (client.jwks !== undefined || client.jwksUri !== undefined)
+    issue(
+      client.jwks !== undefined ? 'jwks' : 'jwksUri',
+      'only with tokenEndpointAuthMethod: private_key_jwt',
+    );
+}
 
 export type ClientDecl = z.output<typeof clientSchema>;
 /** A client as the running server knows it: its secret, if any, in the clear (unsealed). */

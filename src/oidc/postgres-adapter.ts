@@ -9,6 +9,7 @@ import {
   findPayloadByUid,
   findPayloadByUserCode,
   findPayloadWithGrantAndSession,
+  insertPayloadOnce,
   type PayloadRow,
   sweepExpiredPayloads,
   upsertPayload,
@@ -80,7 +81,7 @@ export class PostgresAdapter implements Adapter {
     // says the code expired: oidc-provider decides that from `exp`, so the row outlives it a while.
     const kept =
       this.#model === 'DeviceCode' && expiresIn ? expiresIn + EXPIRED_DEVICE_CODES_KEPT : expiresIn;
-    await upsertPayload(this.#pool, {
+    const row = {
       model: this.#model,
       id,
       payload,
@@ -88,7 +89,15 @@ export class PostgresAdapter implements Adapter {
       userCode: payload.userCode ?? null,
       uid: payload.uid ?? null,
       expiresIn: kept || 0,
-    });
+    };
+    // A client assertion's jti (ReplayDetection) is single use. oidc-provider looks it up and then
+    // saves it: two uses at once would both pass the lookup. Here the insert decides, across processes.
+    if (this.#model === 'ReplayDetection') {
+      if (!(await insertPayloadOnce(this.#pool, row)))
+        throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+      return;
+    }
+    await upsertPayload(this.#pool, row);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

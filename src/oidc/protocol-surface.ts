@@ -1,4 +1,5 @@
 import type { Configuration } from 'oidc-provider';
+import { CLIENT_ASSERTION_ALGS } from '../model/client-keys.ts';
 
 /**
  * What Lock offers of OAuth 2.0 / OpenID Connect, in one place. oidc-provider builds its
@@ -9,12 +10,16 @@ import type { Configuration } from 'oidc-provider';
  */
 
 /**
- * Client authentication: a shared secret (HTTP Basic or form body) or none (public clients, with
- * PKCE). Not `client_secret_jwt` / `private_key_jwt`: a client cannot be given keys (planned).
+ * Client authentication, at the token, introspection and revocation endpoints alike: a shared
+ * secret (HTTP Basic or form body), none (public clients, with PKCE), or a JWT assertion signed
+ * with the client's private key (`private_key_jwt`, RFC 7523; its `jti` is single use, kept in
+ * PostgreSQL). Not `client_secret_jwt`: it signs with a secret both sides must hold in the clear,
+ * so it gains nothing over `client_secret_basic` (docs/client-authentication.md).
  */
 export const CLIENT_AUTH_METHODS: Configuration['clientAuthMethods'] = [
   'client_secret_basic',
   'client_secret_post',
+  'private_key_jwt',
   'none',
 ];
 
@@ -22,12 +27,14 @@ export const CLIENT_AUTH_METHODS: Configuration['clientAuthMethods'] = [
 export const ENABLED_JWA: Configuration['enabledJWA'] = {
   idTokenSigningAlgValues: ['RS256'],
   introspectionSigningAlgValues: ['RS256'],
+  // private_key_jwt assertions: asymmetric algorithms only (an HS256 one is refused, whatever its key).
+  clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
 };
 
 /** Features oidc-provider has that Lock neither offers nor tests; all of them explicitly off. */
 export const FEATURES_OFF = {
   devInteractions: { enabled: false },
-  // Planned work: pushed authorization requests, DPoP, key-based clients.
+  // Planned work: pushed authorization requests, DPoP, mTLS client certificates.
   pushedAuthorizationRequests: { enabled: false },
   dPoP: { enabled: false },
   mTLS: { enabled: false },

@@ -15,6 +15,7 @@ import type { ConnectorInfo } from '../connectors/connector.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
+import { assertClientAssertionClaims } from './client-assertion-policy.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import {
   announceInterval,
@@ -26,6 +27,7 @@ import {
   userCodeBruteForce,
 } from './device-flow.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
+import { jwksUriFetch } from './jwks-uri-fetch.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
 import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
@@ -185,6 +187,9 @@ export function createProvider(options: ProviderOptions): Provider {
     // What discovery advertises follows from these three (protocol-surface.ts).
     clientAuthMethods: CLIENT_AUTH_METHODS,
     enabledJWA: ENABLED_JWA,
+    // private_key_jwt: short-lived assertions; a client's jwksUri fetched (client-assertion-policy.ts, jwks-uri-fetch.ts).
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertionClaims,
+    fetch: jwksUriFetch(options.clients.flatMap((client) => (client.jwksUri ? [client.jwksUri] : []))),
     responseTypes: ['code'],
     features: {
       ...FEATURES_OFF,

@@ -141,13 +141,16 @@ interface ClientRow {
   introspects: string[];
   token_exchange: ClientDecl['tokenExchange'] | null;
   managed_by: ManagedBy;
+  token_endpoint_auth_method: ClientDecl['tokenEndpointAuthMethod'] | null;
+  jwks: ClientDecl['jwks'] | null;
+  jwks_uri: string | null;
 }
 
 export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
             post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, introspects,
-            token_exchange, managed_by
+            token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -166,6 +169,11 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     introspects: row.introspects,
     ...(row.token_exchange !== null && { tokenExchange: row.token_exchange }),
     managedBy: row.managed_by,
+    ...(row.token_endpoint_auth_method !== null && {
+      tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+    }),
+    ...(row.jwks !== null && { jwks: row.jwks }),
+    ...(row.jwks_uri !== null && { jwksUri: row.jwks_uri }),
   }));
 }
 
@@ -173,11 +181,12 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
   await db.query(
     `INSERT INTO clients (client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
                           post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
-                          introspects, token_exchange)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                          introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
-       managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15`,
+       managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15,
+       token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -194,6 +203,9 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.requireMfa,
       client.introspects,
       client.tokenExchange ?? null,
+      client.tokenEndpointAuthMethod ?? null,
+      client.jwks ?? null,
+      client.jwksUri ?? null,
     ],
   );
 }

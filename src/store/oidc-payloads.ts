@@ -42,6 +42,22 @@ export async function upsertPayload(db: Queryable, row: PayloadWrite): Promise<v
   );
 }
 
+/**
+ * Writes a row only if no live row has its key (an expired one is replaced): false when one does.
+ * The statement decides, so of two writers at once — in one process or two — exactly one wins.
+ */
+export async function insertPayloadOnce(db: Queryable, row: PayloadWrite): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int > 0 THEN now() + make_interval(secs => $7::int) END)
+     ON CONFLICT (model, id) DO UPDATE SET payload = $3, grant_id = $4, user_code = $5, uid = $6,
+       expires_at = EXCLUDED.expires_at
+     WHERE oidc_payloads.expires_at IS NOT NULL AND oidc_payloads.expires_at <= now()`,
+    [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn],
+  );
+  return rowCount === 1;
+}
+
 export async function findPayload(db: Queryable, model: string, id: string): Promise<PayloadRow | undefined> {
   const { rows } = await db.query<PayloadRow>(
     `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD } from '../admin/admin-api.ts';
 import { launchBrowser } from '../helpers/browser.ts';
@@ -197,6 +197,30 @@ users:
     });
     assert.ok(((await secret.textContent()) ?? '').length >= 32);
     await shoot(page, 'clients');
+
+    // A key-based client (private_key_jwt): a private key in the form is refused, the public key
+    // registers it, and it has no secret to show or rotate.
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    await page.getByLabel('Client ID').fill('keyed-reporting');
+    await page.getByLabel('Grant types').fill('client_credentials');
+    await page.getByLabel('APIs (resources)').fill(API);
+    await page.getByLabel('Client authentication').selectOption('private_key_jwt');
+    await page
+      .getByLabel('Public keys (JWK set)')
+      .fill(JSON.stringify({ keys: [await exportJWK(privateKey)] }));
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page
+      .getByText(/holds private key material/)
+      .first()
+      .waitFor();
+    await page
+      .getByLabel('Public keys (JWK set)')
+      .fill(JSON.stringify({ keys: [await exportJWK(publicKey)] }));
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page.getByText('Client keyed-reporting created.').waitFor();
+    const keyedRow = page.getByRole('row', { name: /keyed-reporting/ });
+    assert.equal(await keyedRow.getByRole('button', { name: 'Rotate secret' }).count(), 0);
+    assert.equal(await page.locator('#client-secret').count(), 0);
 
     await page.getByRole('link', { name: 'Users & groups' }).click();
     await page.getByRole('heading', { name: 'Users & groups' }).waitFor();

@@ -13,6 +13,15 @@ const PASSWORD = 'correct horse battery staple';
 const OPAQUE_API = 'https://opaque.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+// private_key_jwt: one key per signing algorithm advertised.
+const ASSERTION_KEYS = await Promise.all(
+  (['RS256', 'PS256', 'ES256', 'EdDSA'] as const).map(async (alg) => {
+    const { privateKey, publicKey } = await generateKeyPair(alg);
+    return { alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: `key-${alg}` } };
+  }),
+);
 
 const config = `
 roles:
@@ -44,6 +53,10 @@ clients:
   - clientId: tv
     public: true
     grantTypes: [${DEVICE_CODE}]
+  - clientId: keyed-service
+    tokenEndpointAuthMethod: private_key_jwt
+    jwks: ${JSON.stringify({ keys: ASSERTION_KEYS.map((key) => key.publicJwk) })}
+    grantTypes: [client_credentials]
     resources: [${API}]
 connectors:
   - { id: local, type: local, name: Lock account }
@@ -75,7 +88,9 @@ const PROOF = {
   requestObject: 'a request object (request parameter) is refused',
   par: 'pushed authorization requests (PAR) are not served',
   dpop: 'a DPoP proof is not honoured: the token is a plain Bearer token',
-  jwtClientAuth: 'JWT client authentication (client_secret_jwt, private_key_jwt) is refused',
+  privateKeyJwt:
+    'private_key_jwt: an assertion signed RS256, PS256, ES256 or EdDSA authenticates a client (refusals: private-key-jwt.test.ts)',
+  secretJwtRefused: 'client_secret_jwt is refused: an HS256 assertion keyed with the client secret',
   deviceFlow: 'the device grant: the device polls, alice approves at the device page, the device gets tokens',
 } as const;
 
@@ -104,6 +119,11 @@ const ADVERTISED: Record<string, string> = {
   'token_endpoint_auth_methods_supported: client_secret_basic': PROOF.codeFlow,
   'token_endpoint_auth_methods_supported: client_secret_post': PROOF.formPost,
   'token_endpoint_auth_methods_supported: none': PROOF.fragment,
+  'token_endpoint_auth_methods_supported: private_key_jwt': PROOF.privateKeyJwt,
+  'token_endpoint_auth_signing_alg_values_supported: RS256': PROOF.privateKeyJwt,
+  'token_endpoint_auth_signing_alg_values_supported: PS256': PROOF.privateKeyJwt,
+  'token_endpoint_auth_signing_alg_values_supported: ES256': PROOF.privateKeyJwt,
+  'token_endpoint_auth_signing_alg_values_supported: EdDSA': PROOF.privateKeyJwt,
   'id_token_signing_alg_values_supported: RS256': PROOF.idToken,
   'introspection_signing_alg_values_supported: RS256': PROOF.introspection,
   'scopes_supported: openid': PROOF.idToken,
@@ -127,12 +147,13 @@ const ADVERTISED: Record<string, string> = {
   'request_uri_parameter_supported: false': PROOF.requestUri,
 };
 
-/** Members oidc-provider would advertise for features Lock keeps off → the test that they are off. */
+/** Members (or `key: value` entries) oidc-provider would advertise for what Lock keeps off → the test that they are off. */
 const NOT_ADVERTISED: Record<string, string> = {
   pushed_authorization_request_endpoint: PROOF.par,
   require_pushed_authorization_requests: PROOF.par,
   dpop_signing_alg_values_supported: PROOF.dpop,
-  token_endpoint_auth_signing_alg_values_supported: PROOF.jwtClientAuth,
+  'token_endpoint_auth_methods_supported: client_secret_jwt': PROOF.secretJwtRefused,
+  'token_endpoint_auth_signing_alg_values_supported: HS256': PROOF.secretJwtRefused,
   request_parameter_supported: PROOF.requestObject,
   request_object_signing_alg_values_supported: PROOF.requestObject,
 };
@@ -234,7 +255,7 @@ describe('discovery advertises only what works, each feature proven end to end',
     for (const title of [...Object.values(ADVERTISED), ...Object.values(NOT_ADVERTISED)])
       assert.ok(proven.has(title), `no test named "${title}"`);
     assert.deepEqual(
-      Object.keys(NOT_ADVERTISED).filter((key) => key in discovery),
+      Object.keys(NOT_ADVERTISED).filter((key) => key in discovery || entries.includes(key)),
       [],
       'advertised though off',
     );
@@ -498,31 +519,26 @@ describe('discovery advertises only what works, each feature proven end to end',
     assert.equal(decodeJwt(body.access_token).cnf, undefined, 'no key confirmation');
   });
 
-  proof(PROOF.jwtClientAuth, async () => {
-    const assertion = (key: Parameters<SignJWT['sign']>[0], alg: string) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg })
-        .setIssuer('service')
-        .setSubject('service')
+  proof(PROOF.privateKeyJwt, async () => {
+    for (const { alg, privateKey, publicJwk } of ASSERTION_KEYS) {
+      const clientAssertion = await new SignJWT({})
+        .setProtectedHeader({ alg, kid: publicJwk.kid })
+        .setIssuer('keyed-service')
+        .setSubject('keyed-service')
         .setAudience(endpoint('token_endpoint'))
         .setJti(randomUUID())
         .setIssuedAt()
         .setExpirationTime('1m')
-        .sign(key);
-    const { privateKey } = await generateKeyPair('ES256');
-    for (const clientAssertion of [
-      await assertion(new TextEncoder().encode(SECRET), 'HS256'),
-      await assertion(privateKey, 'ES256'),
-    ]) {
+        .sign(privateKey);
       const response = await postForm(endpoint('token_endpoint'), {
         grant_type: 'client_credentials',
         resource: API,
-        client_id: 'service',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion_type: ASSERTION_TYPE,
         client_assertion: clientAssertion,
       });
-      assert.equal(response.status, 401, JSON.stringify(response.body));
-      assert.equal(response.body.error, 'invalid_client');
+      assert.equal(response.status, 200, `${alg}: ${JSON.stringify(response.body)}`);
+      const { payload } = await jwtVerify(response.body.access_token as string, jwks, { audience: API });
+      assert.equal(payload.sub, 'keyed-service');
     }
   });
 
@@ -556,5 +572,26 @@ describe('discovery advertises only what works, each feature proven end to end',
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     const { payload } = await jwtVerify(String(tokens.body.access_token), jwks, { audience: API });
     assert.equal(payload.client_id, 'tv');
+  });
+
+  proof(PROOF.secretJwtRefused, async () => {
+    const clientAssertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('service')
+      .setSubject('service')
+      .setAudience(endpoint('token_endpoint'))
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(SECRET));
+    const response = await postForm(endpoint('token_endpoint'), {
+      grant_type: 'client_credentials',
+      resource: API,
+      client_id: 'service',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: clientAssertion,
+    });
+    assert.equal(response.status, 401, JSON.stringify(response.body));
+    assert.equal(response.body.error, 'invalid_client');
   });
 });

@@ -4,7 +4,8 @@ import { PostgresAdapter, sweepExpired } from '../../src/oidc/postgres-adapter.t
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The contract oidc-provider relies on, for every model it stores (its own in-memory adapter's
-// behaviour, against real PostgreSQL).
+// behaviour, against real PostgreSQL). ReplayDetection (a client assertion's jti) is saved once,
+// never updated: it has its own test below.
 const MODELS = [
   'Session',
   'AccessToken',
@@ -13,7 +14,6 @@ const MODELS = [
   'DeviceCode',
   'ClientCredentials',
   'Interaction',
-  'ReplayDetection',
   'PushedAuthorizationRequest',
   'Grant',
   'BackchannelAuthenticationRequest',
@@ -33,6 +33,20 @@ describe('PostgreSQL adapter contract', () => {
   });
   beforeEach(() => database.pool.query('DELETE FROM oidc_payloads'));
   after(() => database.drop());
+
+  it('ReplayDetection: a live jti is saved once, also when 40 saves race; an expired one may be saved again', async () => {
+    const store = adapter('ReplayDetection');
+    await store.upsert('j1', { jti: 'j1', iss: 'client' }, 60);
+    assert.deepEqual(await store.find('j1'), { jti: 'j1', iss: 'client' });
+    await assert.rejects(store.upsert('j1', { jti: 'j1', iss: 'client' }, 60), { error: 'invalid_client' });
+    const racing = await Promise.allSettled(
+      Array.from({ length: 40 }, () => store.upsert('j2', { jti: 'j2', iss: 'client' }, 60)),
+    );
+    assert.equal(racing.filter((outcome) => outcome.status === 'fulfilled').length, 1, 'one save wins');
+    await expire('ReplayDetection', 'j1');
+    await store.upsert('j1', { jti: 'j1', iss: 'client' }, 60);
+    assert.deepEqual(await store.find('j1'), { jti: 'j1', iss: 'client' });
+  });
 
   for (const model of MODELS) {
     it(`${model}: upsert, find, update, consume, destroy`, async () => {

@@ -72,6 +72,12 @@ export type ClientWithSecret = {
   tokenExchange?: {
     subjectAudiences: Array<string>;
   };
+  tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+  /** public keys only */
+  jwks?: {
+    keys: Array<Record<string, unknown>>;
+  };
+  jwksUri?: string;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -97,6 +103,12 @@ export type Client = {
   tokenExchange?: {
     subjectAudiences: Array<string>;
   };
+  tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+  /** public keys only */
+  jwks?: {
+    keys: Array<Record<string, unknown>>;
+  };
+  jwksUri?: string;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -412,6 +424,12 @@ export interface Operations {
         tokenExchange?: {
           subjectAudiences: Array<string>;
         };
+        tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+        /** public keys only */
+        jwks?: {
+          keys: Array<Record<string, unknown>>;
+        };
+        jwksUri?: string;
         hasSecret: boolean;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
@@ -442,6 +460,17 @@ export interface Operations {
       tokenExchange?: {
         subjectAudiences: Array<string>;
       };
+      tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+      jwks?: {
+        keys: Array<{
+          kty: "RSA" | "EC" | "OKP";
+          kid?: string;
+          alg?: "RS256" | "PS256" | "ES256" | "EdDSA";
+          use?: "sig";
+          [key: string]: unknown;
+        }>;
+      };
+      jwksUri?: string;
     };
     response: ClientWithSecret;
   };
@@ -480,6 +509,17 @@ export interface Operations {
       tokenExchange?: {
         subjectAudiences: Array<string>;
       };
+      tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+      jwks?: {
+        keys: Array<{
+          kty: "RSA" | "EC" | "OKP";
+          kid?: string;
+          alg?: "RS256" | "PS256" | "ES256" | "EdDSA";
+          use?: "sig";
+          [key: string]: unknown;
+        }>;
+      };
+      jwksUri?: string;
     };
     response: ClientWithSecret;
   };

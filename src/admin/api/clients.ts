@@ -36,7 +36,8 @@ export const clientRoutes: AdminRoute[] = [
     patch: mergePatchOf('client'),
     summaries: {
       list: 'List clients, Lock’s own console included',
-      create: 'Register a client; a confidential one gets a generated secret, shown in this response only',
+      create:
+        'Register a client; a confidential one gets a generated secret, shown in this response only (a private_key_jwt client gets none: it registers its public keys)',
       replace: 'Replace a client’s settings (its secret stays)',
       remove: 'Delete a client',
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONNECTOR_TYPE_NAMES } from '../../connectors/registry.ts';
+import { CLIENT_AUTH_METHODS } from '../../model/client-keys.ts';
 import { resourceSchema } from '../../model/resource.ts';
 import { roleMappingSchema } from '../../model/role-mapping.ts';
 import { SIGNING_ALGS } from '../../model/signing-alg.ts';
@@ -85,6 +86,12 @@ export const clientView = component(
     resources: z.array(z.string()),
     introspects: z.array(z.string()),
     tokenExchange: z.object({ subjectAudiences: z.array(z.string()) }).optional(),
+    tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
+    jwks: z
+      .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+      .optional()
+      .describe('public keys only'),
+    jwksUri: z.string().optional(),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),

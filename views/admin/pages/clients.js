@@ -24,6 +24,7 @@ export async function clientsPage() {
   const [result, schema] = await Promise.all([api('listClients'), requestSchema('createClient')]);
   const { items } = expectOk(result);
   const grantTypes = schemaAt(schema, 'grantTypes');
+  const authMethods = choicesOf(schemaAt(schema, 'tokenEndpointAuthMethod'));
   const region = h('div', { 'aria-live': 'polite' });
   /** @param {string} clientId @param {string} secret @param {HTMLElement} [where] */
   const showSecret = (clientId, secret, where = region) =>
@@ -40,14 +41,19 @@ export async function clientsPage() {
       {},
       h('td', {}, h('code', {}, c.clientId), ' ', owner(c.managedBy)),
       h('td', {}, c.name ?? ''),
-      h('td', {}, c.public ? 'public' : 'confidential'),
+      h(
+        'td',
+        {},
+        c.public ? 'public' : 'confidential',
+        c.tokenEndpointAuthMethod === 'private_key_jwt' ? ' (keys)' : '',
+      ),
       h('td', {}, c.grantTypes.join(', ')),
       h('td', {}, codes(c.redirectUris)),
       h('td', {}, c.roles.join(', ')),
       h(
         'td',
         { class: 'actions' },
-        !c.public &&
+        c.hasSecret &&
           !c.managedBy &&
           h(
             'button',
@@ -129,6 +135,25 @@ export async function clientsPage() {
         rows: 2,
         hint: "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs; one per line",
       }),
+      field('Client authentication', 'tokenEndpointAuthMethod', {
+        type: 'select',
+        path: 'tokenEndpointAuthMethod',
+        options: [
+          ['', 'Default (Basic secret; none if public)'],
+          ...authMethods.map((m) => /** @type {[string, string]} */ ([m, m])),
+        ],
+        hint: 'private_key_jwt: the client signs assertions with its private key; it gets no secret',
+      }),
+      field('Public keys (JWK set)', 'jwks', {
+        type: 'textarea',
+        path: 'jwks',
+        rows: 3,
+        hint: 'private_key_jwt: {"keys": [...]} — public keys only, never the private key',
+      }),
+      field('JWK set URL', 'jwksUri', {
+        path: 'jwksUri',
+        hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
+      }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create client')),
   );
@@ -149,6 +174,13 @@ export async function clientsPage() {
     if (formValue(form, 'name')) body.name = formValue(form, 'name');
     const subjectAudiences = list(formValue(form, 'subjectAudiences'));
     if (subjectAudiences.length > 0) body.tokenExchange = { subjectAudiences };
+    const authMethod = formValue(form, 'tokenEndpointAuthMethod');
+    if (authMethod)
+      body.tokenEndpointAuthMethod = /** @type {ClientInput['tokenEndpointAuthMethod']} */ (authMethod);
+    const jwks = formValue(form, 'jwks');
+    // Sent as typed: text that is not JSON comes back as the API's problem naming jwks.
+    if (jwks) body.jwks = /** @type {ClientInput['jwks']} */ (parseJson(jwks));
+    if (formValue(form, 'jwksUri')) body.jwksUri = formValue(form, 'jwksUri');
     const created = await api('createClient', { body });
     if (!created.ok) return showError(region, form, created);
     await clientsPage();
@@ -163,4 +195,13 @@ export async function clientsPage() {
     form,
   );
   setRegion(region);
+}
+
+/** @param {string} text @returns {unknown} */
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
