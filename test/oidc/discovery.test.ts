@@ -53,6 +53,7 @@ clients:
   - clientId: tv
     public: true
     grantTypes: [${DEVICE_CODE}]
+    resources: [${API}]
   - clientId: keyed-service
     tokenEndpointAuthMethod: private_key_jwt
     jwks: ${JSON.stringify({ keys: ASSERTION_KEYS.map((key) => key.publicJwk) })}
