@@ -11,6 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
+import { BackchannelLogout, type DeliveryOutcome } from './backchannel-logout.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
 import type { SessionLimits } from './session-policy.ts';
 
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   providerMiddleware?: Koa.Middleware[];
   /** The pages oidc-provider shows (logout, signed out, errors). */
   providerPages: ProviderPages;
+  /** Told of each back-channel logout delivery's outcome (for metrics; the audit log is written here). */
+  onBackchannelLogout?: (outcome: DeliveryOutcome) => void;
 }
 
 interface State {
@@ -57,10 +60,38 @@ export class OidcRuntime {
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
   #followUp: Promise<void> | undefined;
+  /** Logout tokens to clients whose sessions ended: one queue for this process, across reloads. */
+  readonly backchannelLogout: BackchannelLogout;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
+    this.backchannelLogout = new BackchannelLogout({
+      issuer: options.issuer,
+      client: (clientId) => this.#state?.catalog.clients.get(clientId),
+      signingKey: () => {
+        const key = this.#state?.keySet.signing.get('RS256');
+        const privateJwk = key && this.#privateJwks.get(key.kid);
+        return key && privateJwk ? { kid: key.kid, privateJwk } : undefined;
+      },
+      onOutcome: (notice, outcome, { attempts, reason }) => {
+        options.onBackchannelLogout?.(outcome);
+        recordAuditEvent(options.pool, {
+          type: 'logout.backchannel',
+          outcome: outcome === 'delivered' ? 'success' : 'failure',
+          actor: 'lock (back-channel logout)',
+          subject: notice.sub,
+          clientId: notice.clientId,
+          ...(reason !== undefined && { reason }),
+          details: {
+            outcome,
+            attempts,
+            trigger: notice.trigger,
+            ...(notice.sid !== undefined && { sid: notice.sid }),
+          },
+        }).catch((error) => options.log.error({ err: error }, 'audit event lost'));
+      },
+    });
   }
 
   get state(): State {
@@ -123,6 +154,7 @@ export class OidcRuntime {
         );
       },
       onServerError: (error) => this.#options.log.error({ err: error }, 'oidc-provider server error'),
+      onBackchannelLogout: (notice) => this.backchannelLogout.notify([notice]),
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
@@ -173,5 +205,6 @@ export class OidcRuntime {
 
   stop(): void {
     clearTimeout(this.#timer);
+    this.backchannelLogout.stop();
   }
 }

@@ -85,6 +85,8 @@ export const clientView = component(
     resources: z.array(z.string()),
     introspects: z.array(z.string()),
     tokenExchange: z.object({ subjectAudiences: z.array(z.string()) }).optional(),
+    backchannelLogoutUri: z.string().optional(),
+    backchannelLogoutSessionRequired: z.boolean(),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),
