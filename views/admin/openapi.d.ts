@@ -72,6 +72,8 @@ export type ClientWithSecret = {
   tokenExchange?: {
     subjectAudiences: Array<string>;
   };
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -97,6 +99,8 @@ export type Client = {
   tokenExchange?: {
     subjectAudiences: Array<string>;
   };
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -412,6 +416,8 @@ export interface Operations {
         tokenExchange?: {
           subjectAudiences: Array<string>;
         };
+        backchannelLogoutUri?: string;
+        backchannelLogoutSessionRequired: boolean;
         hasSecret: boolean;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
@@ -435,6 +441,8 @@ export interface Operations {
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
+      backchannelLogoutUri?: string;
+      backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
@@ -473,6 +481,8 @@ export interface Operations {
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
+      backchannelLogoutUri?: string;
+      backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
@@ -1172,6 +1182,17 @@ export interface Operations {
       /** sign the user out everywhere (e.g. after a compromise) */
       endSessions?: boolean;
     };
+    response: User;
+  };
+  endUserSessions: {
+    method: "post";
+    path: "/users/{id}/end-sessions";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
     response: User;
   };
   disableUser: {
