@@ -51,8 +51,11 @@ export interface BackchannelLogoutOptions {
     outcome: DeliveryOutcome,
     detail: { attempts: number; reason?: string },
   ) => void;
-  delivery?: Partial<typeof BACKCHANNEL_LOGOUT_DELIVERY>;
+  /** Overrides of BACKCHANNEL_LOGOUT_DELIVERY (config/defaults.ts). */
+  delivery?: Partial<DeliverySettings>;
 }
+
+type DeliverySettings = Record<keyof typeof BACKCHANNEL_LOGOUT_DELIVERY, number>;
 
 const importedKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
@@ -91,7 +94,7 @@ export async function signLogoutToken(
  */
 export class BackchannelLogout {
   readonly #options: BackchannelLogoutOptions;
-  readonly #delivery: typeof BACKCHANNEL_LOGOUT_DELIVERY;
+  readonly #delivery: DeliverySettings;
   readonly #pending: LogoutNotice[] = [];
   readonly #stopped = new AbortController();
   #running = 0;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, type JWTPayload, jwtVerify } from 'jose';
+import { BackchannelLogout, type DeliveryOutcome } from '../../src/oidc/backchannel-logout.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, eventually } from '../admin/admin-api.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
@@ -375,5 +377,41 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
     const read = await api('GET', '/clients/good-logout');
     assert.equal(read.body.backchannelLogoutUri, 'https://app.example.com/backchannel-logout');
     assert.equal(read.body.backchannelLogoutSessionRequired, true);
+  });
+});
+
+describe('the delivery queue is bounded', () => {
+  it('beyond its limit a notice is dropped and reported at once, and the rest end within their attempts', async () => {
+    const rp = new RelyingParty();
+    await rp.start();
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const privateJwk = await exportJWK(privateKey);
+    const kid = randomUUID();
+    const outcomes: DeliveryOutcome[] = [];
+    const queue = new BackchannelLogout({
+      issuer: 'https://lock.example.com',
+      client: () => ({ backchannelLogoutUri: rp.uri('hang', 'slow-app') }),
+      signingKey: () => ({ kid, privateJwk }),
+      onOutcome: (_notice, outcome) => outcomes.push(outcome),
+      delivery: { queueLimit: 2, concurrency: 1, attempts: 2, backoffMs: 10, timeoutMs: 200 },
+    });
+    try {
+      queue.notify(
+        Array.from({ length: 5 }, (_, index) => ({
+          clientId: 'slow-app',
+          sub: `user-${index}`,
+          trigger: 'admin.sessions_ended' as const,
+        })),
+      );
+      assert.deepEqual(outcomes, ['dropped', 'dropped', 'dropped'], 'dropped as they come, not held');
+      const started = Date.now();
+      await queue.idle();
+      assert.deepEqual(outcomes, ['dropped', 'dropped', 'dropped', 'failed', 'failed']);
+      assert.ok(Date.now() - started < 2000, 'two tokens, two attempts of 200 ms each, one at a time');
+      assert.equal(rp.posts.get('hang/slow-app'), 4, 'two attempts per queued token');
+    } finally {
+      queue.stop();
+      await rp.close();
+    }
   });
 });
