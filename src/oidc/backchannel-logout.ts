@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, type JWK, SignJWT } from 'jose';
+import type pg from 'pg';
+import { recordAuditEvent } from '../audit/audit.ts';
 import { BACKCHANNEL_LOGOUT_DELIVERY } from '../config/defaults.ts';
 
 /** OIDC Back-Channel Logout 1.0 §2.4: the one event a logout token carries. */
@@ -208,6 +210,29 @@ export class BackchannelLogout {
       // Reporting must not stop the queue; the audit writer logs its own failures.
     }
   }
+}
+
+/** The audit event of one delivery's outcome: `logout.backchannel`, naming the client and the person. */
+export function recordDeliveryOutcome(
+  pool: pg.Pool,
+  notice: LogoutNotice,
+  outcome: DeliveryOutcome,
+  detail: { attempts: number; reason?: string },
+): Promise<void> {
+  return recordAuditEvent(pool, {
+    type: 'logout.backchannel',
+    outcome: outcome === 'delivered' ? 'success' : 'failure',
+    actor: 'lock (back-channel logout)',
+    subject: notice.sub,
+    clientId: notice.clientId,
+    ...(detail.reason !== undefined && { reason: detail.reason }),
+    details: {
+      outcome,
+      attempts: detail.attempts,
+      trigger: notice.trigger,
+      ...(notice.sid !== undefined && { sid: notice.sid }),
+    },
+  });
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

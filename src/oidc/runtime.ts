@@ -11,7 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
-import { BackchannelLogout, type DeliveryOutcome } from './backchannel-logout.ts';
+import { BackchannelLogout, type DeliveryOutcome, recordDeliveryOutcome } from './backchannel-logout.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
 import type { SessionLimits } from './session-policy.ts';
 
@@ -74,22 +74,11 @@ export class OidcRuntime {
         const privateJwk = key && this.#privateJwks.get(key.kid);
         return key && privateJwk ? { kid: key.kid, privateJwk } : undefined;
       },
-      onOutcome: (notice, outcome, { attempts, reason }) => {
+      onOutcome: (notice, outcome, detail) => {
         options.onBackchannelLogout?.(outcome);
-        recordAuditEvent(options.pool, {
-          type: 'logout.backchannel',
-          outcome: outcome === 'delivered' ? 'success' : 'failure',
-          actor: 'lock (back-channel logout)',
-          subject: notice.sub,
-          clientId: notice.clientId,
-          ...(reason !== undefined && { reason }),
-          details: {
-            outcome,
-            attempts,
-            trigger: notice.trigger,
-            ...(notice.sid !== undefined && { sid: notice.sid }),
-          },
-        }).catch((error) => options.log.error({ err: error }, 'audit event lost'));
+        recordDeliveryOutcome(options.pool, notice, outcome, detail).catch((error) =>
+          options.log.error({ err: error }, 'audit event lost'),
+        );
       },
     });
   }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, type JWTPayload, jwtVerify } from 'jose';
 import { BackchannelLogout, type DeliveryOutcome } from '../../src/oidc/backchannel-logout.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
@@ -16,7 +18,7 @@ import { UserAgent } from '../helpers/user-agent.ts';
 const SECRET = 'backchannel-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'] as const;
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
 
 interface Received {
   clientId: string;
@@ -282,6 +284,25 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
     });
     assert.equal(reset.status, 200, reset.text);
     await assertLoggedOut('dave', signedIn, 'admin.user.password_set');
+  });
+
+  it('the CLI: lock users disable sends the logout tokens before it exits', async () => {
+    const signedIn = await signInTo('grace', ['web-app']);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['src/cli/lock.ts', 'users', 'disable', 'grace'],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: lock.database.url,
+          LOCK_KEYS_DIR: lock.keysDir,
+          LOCK_ISSUER: lock.issuer,
+        },
+      },
+    );
+    assert.match(stdout, /disabled grace/);
+    assert.match(stdout, /back-channel logout: 1 delivered/);
+    await assertLoggedOut('grace', signedIn, 'admin.user.disabled');
   });
 
   it('a password reset that keeps the sessions sends nothing', async () => {
