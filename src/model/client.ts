@@ -62,12 +62,7 @@ export const clientSchema = z
       tokenExchange: unknown;
       backchannelLogoutUri: unknown;
       backchannelLogoutSessionRequired: boolean;
-    }>(parsed, {
-      public: 'boolean',
-      grantTypes: 'array',
-      redirectUris: 'array',
-      backchannelLogoutSessionRequired: 'boolean',
-    });
+    }>(parsed, { public: 'boolean', grantTypes: 'array', redirectUris: 'array' });
     if (client.backchannelLogoutSessionRequired === true && client.backchannelLogoutUri === undefined)
       ctx.addIssue({
         code: 'custom',
