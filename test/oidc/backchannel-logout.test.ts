@@ -18,7 +18,7 @@ import { UserAgent } from '../helpers/user-agent.ts';
 const SECRET = 'backchannel-secret-0123456789';
 const PASSWORD = 'correct horse battery staple';
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'henry'] as const;
 
 interface Received {
   clientId: string;
@@ -62,7 +62,7 @@ class RelyingParty {
     this.#jwks = createRemoteJWKSet(new URL(jwksUri));
   }
 
-  uri(kind: 'bcl' | 'flaky' | 'hang', clientId: string) {
+  uri(kind: 'bcl' | 'flaky' | 'hang' | 'reject', clientId: string) {
     return `http://127.0.0.1:${this.port}/${kind}/${clientId}`;
   }
 
@@ -88,6 +88,7 @@ class RelyingParty {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     if (kind === 'flaky' && this.posts.get(key)! <= 2) return void response.writeHead(503).end();
+    if (kind === 'reject') return void response.writeHead(400).end();
     assert.equal(request.method, 'POST');
     assert.equal(request.headers['content-type'], 'application/x-www-form-urlencoded');
     const token = new URLSearchParams(Buffer.concat(chunks).toString()).get('logout_token') ?? '';
@@ -137,7 +138,7 @@ describe('OIDC Back-Channel Logout: relying parties receive signed logout tokens
 clients:${client('web-app', rp.uri('bcl', 'web-app'), true)}${client('second-app', rp.uri('bcl', 'second-app'))}${client(
       'dead-app',
       `http://127.0.0.1:${deadPort}/logout`,
-    )}${client('hang-app', rp.uri('hang', 'hang-app'))}${client('flaky-app', rp.uri('flaky', 'flaky-app'))}
+    )}${client('hang-app', rp.uri('hang', 'hang-app'))}${client('flaky-app', rp.uri('flaky', 'flaky-app'))}${client('reject-app', rp.uri('reject', 'reject-app'))}
   - clientId: no-logout-app
     clientSecret: ${SECRET}
     firstParty: true
@@ -305,6 +306,28 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
     await assertLoggedOut('grace', signedIn, 'admin.user.disabled');
   });
 
+  it('a client that holds a grant after its session at Lock expired is told too, by sub alone', async () => {
+    const signedIn = await signInTo('henry', ['web-app']);
+    const sub = signedIn.idTokens.get('web-app')!.sub!;
+    // The session ended by its idle timeout and the pruner removed it; the grant lives on.
+    const expired = await lock.lock.database.pool.query(
+      "DELETE FROM oidc_payloads WHERE model = 'Session' AND payload ->> 'accountId' = $1",
+      [sub],
+    );
+    assert.equal(expired.rowCount, 1);
+    const ended = await api('POST', `/users/${userIds.get('henry')}/end-sessions`);
+    assert.equal(ended.status, 200, ended.text);
+    const [token] = await eventually(
+      'web-app receives a logout token',
+      async () => {
+        const got = rp.tokensFor('web-app', sub);
+        return got.length > 0 ? got : undefined;
+      },
+      5000,
+    );
+    assert.equal(token!.payload.sid, undefined, 'the session is gone: no sid to name');
+  });
+
   it('a password reset that keeps the sessions sends nothing', async () => {
     const signedIn = await signInTo('frank', ['web-app']);
     const sub = signedIn.idTokens.get('web-app')!.sub!;
@@ -318,7 +341,7 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
   });
 
   it('a dead or hanging endpoint is retried a bounded number of times and audited; the admin is not kept waiting', async () => {
-    const signedIn = await signInTo('erin', ['dead-app', 'hang-app', 'flaky-app']);
+    const signedIn = await signInTo('erin', ['dead-app', 'hang-app', 'flaky-app', 'reject-app']);
     const sub = signedIn.idTokens.get('dead-app')!.sub!;
     const started = Date.now();
     const disabled = await api('POST', `/users/${userIds.get('erin')}/disable`);
@@ -331,7 +354,7 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
       'every delivery ends and is audited',
       async () => {
         const rows = await backchannelAudits(sub);
-        return rows.length === 3 ? rows : undefined;
+        return rows.length === 4 ? rows : undefined;
       },
       20_000,
     );
@@ -348,6 +371,11 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
     assert.equal(byClient['flaky-app']!.details.attempts, 3, 'delivered at the third try');
     assert.equal(rp.posts.get('flaky/flaky-app'), 3);
     assert.equal(rp.tokensFor('flaky-app', sub).length, 1);
+    // A 400 is the client's verdict on the token: asking again would get the same.
+    assert.equal(byClient['reject-app']!.details.outcome, 'refused');
+    assert.equal(byClient['reject-app']!.details.attempts, 1);
+    assert.equal(byClient['reject-app']!.reason, 'answered HTTP 400');
+    assert.equal(rp.posts.get('reject/reject-app'), 1);
 
     const metrics = await (await fetch(`${lock.issuer}/metrics`)).text();
     const count = (outcome: string) =>
