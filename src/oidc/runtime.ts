@@ -76,6 +76,11 @@ export class OidcRuntime {
       },
       onOutcome: (notice, outcome, detail) => {
         options.onBackchannelLogout?.(outcome);
+        if (outcome !== 'delivered')
+          options.log.warn(
+            { clientId: notice.clientId, outcome, attempts: detail.attempts, reason: detail.reason },
+            'back-channel logout not delivered',
+          );
         recordDeliveryOutcome(options.pool, notice, outcome, detail).catch((error) =>
           options.log.error({ err: error }, 'audit event lost'),
         );
