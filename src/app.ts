@@ -158,6 +158,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
       },
       onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
+      onBackchannelLogout: (outcome) => metrics.backchannelLogouts.inc({ outcome }),
     });
     await runtime.reload();
     metrics.observeSigningKeys(() =>

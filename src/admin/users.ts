@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { conflict, fieldError, notFound } from '../observability/errors.ts';
+import type { LogoutNotice, LogoutTrigger } from '../oidc/backchannel-logout.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
 import { subsOfUpstream } from '../store/identities.ts';
@@ -104,7 +105,8 @@ export async function addAccount(
 
 /**
  * Replaces the account's profile, groups, direct roles and status; a password, when given, is set
- * too. Disabling ends the user's sessions and refresh tokens. The file's accounts change in the file.
+ * too. Disabling ends the user's sessions and refresh tokens (the returned notices are for
+ * back-channel logout, once committed). The file's accounts change in the file.
  */
 export async function replaceAccount(
   pool: pg.Pool,
@@ -112,10 +114,10 @@ export async function replaceAccount(
   account: NewAccount,
   ifMatch: string | undefined,
   by: AdminActor,
-): Promise<void> {
+): Promise<{ notices: LogoutNotice[] }> {
   if (account.password !== undefined) assertPassword(account.password);
   const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
-  await asInputErrors(() =>
+  return asInputErrors(() =>
     tx(pool, (db) =>
       keepingAdminSignIn(db, async () => {
         const user = await lockUserById(db, id);
@@ -133,7 +135,8 @@ export async function replaceAccount(
         await setUserRoles(db, id, account.roles ?? []);
         const disabled = account.disabled ?? false;
         if (disabled !== user.disabled) await setUserDisabled(db, id, disabled);
-        const ended = disabled && !user.disabled ? await endSessions(db, id) : 0;
+        const { count: ended, notices } =
+          disabled && !user.disabled ? await endSessions(db, id, 'admin.user.disabled') : NOTHING_ENDED;
         const after = await userView(db, (await findUserById(db, id))!);
         await recordAdminChange(db, by, {
           type: 'admin.user.updated',
@@ -145,6 +148,7 @@ export async function replaceAccount(
             ...(ended > 0 && { endedSessions: ended }),
           },
         });
+        return { notices };
       }),
     ),
   );
@@ -155,20 +159,21 @@ export async function deleteAccount(
   id: string,
   ifMatch: string | undefined,
   by: AdminActor,
-): Promise<void> {
-  await tx(pool, (db) =>
+): Promise<{ notices: LogoutNotice[] }> {
+  return tx(pool, (db) =>
     keepingAdminSignIn(db, async () => {
       const user = await lockUserById(db, id);
       if (!user) throw notFound(`user ${id} does not exist`);
       assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
       assertAdminOwned(user);
-      const ended = await endSessions(db, id);
+      const { count: ended, notices } = await endSessions(db, id, 'admin.user.deleted');
       await deleteStoredUser(db, id);
       await recordAdminChange(db, by, {
         type: 'admin.user.deleted',
         subject: user.username,
         details: { id, endedSessions: ended },
       });
+      return { notices };
     }),
   );
 }
@@ -180,19 +185,21 @@ export async function setAccountPassword(
   password: string,
   options: { endSessions: boolean; ifMatch?: string | undefined },
   by: AdminActor,
-): Promise<{ user: User; ended: number }> {
+): Promise<{ user: User; ended: number; notices: LogoutNotice[] }> {
   assertPassword(password);
   const passwordHash = await hashPassword(password);
   return tx(pool, async (db) => {
     const user = await lockedUser(db, id, options.ifMatch);
     await setPasswordHash(db, id, passwordHash);
-    const ended = options.endSessions ? await endSessions(db, id) : 0;
+    const { count: ended, notices } = options.endSessions
+      ? await endSessions(db, id, 'admin.user.password_set')
+      : NOTHING_ENDED;
     await recordAdminChange(db, by, {
       type: 'admin.user.password_set',
       subject: user.username,
       details: { id, endedSessions: ended },
     });
-    return { user, ended };
+    return { user, ended, notices };
   });
 }
 
@@ -203,20 +210,40 @@ export async function setAccountDisabledById(
   disabled: boolean,
   options: { ifMatch?: string | undefined },
   by: AdminActor,
-): Promise<{ user: User; ended: number }> {
+): Promise<{ user: User; ended: number; notices: LogoutNotice[] }> {
   return tx(pool, (db) =>
     keepingAdminSignIn(db, async () => {
       const user = await lockedUser(db, id, options.ifMatch);
       await setUserDisabled(db, id, disabled);
-      const ended = disabled ? await endSessions(db, id) : 0;
+      const { count: ended, notices } = disabled
+        ? await endSessions(db, id, 'admin.user.disabled')
+        : NOTHING_ENDED;
       await recordAdminChange(db, by, {
         type: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
         subject: user.username,
         details: { id, ...(disabled && { endedSessions: ended }) },
       });
-      return { user: { ...user, disabled }, ended };
+      return { user: { ...user, disabled }, ended, notices };
     }),
   );
+}
+
+/** Signs the user out everywhere: sessions, grants and refresh tokens end; the account stays as it is. */
+export async function endAccountSessionsById(
+  pool: pg.Pool,
+  id: string,
+  by: AdminActor,
+): Promise<{ user: User; ended: number; notices: LogoutNotice[] }> {
+  return tx(pool, async (db) => {
+    const user = await lockedUser(db, id, undefined);
+    const { count: ended, notices } = await endSessions(db, id, 'admin.sessions_ended');
+    await recordAdminChange(db, by, {
+      type: 'admin.user.sessions_ended',
+      subject: user.username,
+      details: { id, endedSessions: ended },
+    });
+    return { user, ended, notices };
+  });
 }
 
 /** `lock users passwd NAME` */
@@ -269,8 +296,10 @@ function assertAdminOwned(user: User): void {
     );
 }
 
-async function endSessions(db: Queryable, userId: string): Promise<number> {
-  return endAccountSessions(db, await subsOfUpstream(db, LOCAL_CONNECTOR_ID, userId));
+const NOTHING_ENDED = { count: 0, notices: [] as LogoutNotice[] };
+
+async function endSessions(db: Queryable, userId: string, trigger: LogoutTrigger) {
+  return endAccountSessions(db, await subsOfUpstream(db, LOCAL_CONNECTOR_ID, userId), trigger);
 }
 
 function changes(before: UserView, after: UserView) {

@@ -38,6 +38,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         roles: [],
         resources: [admin],
         introspects: [],
+        backchannelLogoutSessionRequired: false,
       },
     ],
   };

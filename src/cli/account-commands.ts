@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { createClient } from '../admin/clients.ts';
 import { resetTotp } from '../admin/user-totp.ts';
 import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
+import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
+import { sendLogoutNotices } from '../oidc/send-logout-notices.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { listClients } from '../store/catalog-repositories.ts';
 import { listUsers } from '../store/users.ts';
 import { print } from './output.ts';
 import { readSecret } from './prompt.ts';
-import { withSession } from './session.ts';
+import { type Session, withSession } from './session.ts';
 
 /** `lock users add NAME [--email E] [--name N] [--group G]… [--role R]… [--no-password]` (password on stdin or prompted). */
 export async function usersAdd(args: string[]): Promise<void> {
@@ -49,13 +51,14 @@ export async function usersPasswd(args: string[]): Promise<void> {
   const [username] = positionals;
   if (!username) throw new Error('usage: lock users passwd USERNAME [--end-sessions]');
   const password = await readSecret(`new password for ${username}: `);
-  await withSession(async ({ database }) => {
-    const { ended } = await changePassword(database.pool, username, password, {
+  await withSession(async (session) => {
+    const { ended, notices } = await changePassword(session.database.pool, username, password, {
       endSessions: values['end-sessions'] === true,
     });
     print(
       `password of ${username} changed${values['end-sessions'] ? `; ended ${ended} sessions and tokens` : ''}`,
     );
+    await tellClients(session, notices);
   });
 }
 
@@ -63,10 +66,24 @@ export async function usersPasswd(args: string[]): Promise<void> {
 export async function usersSetDisabled(args: string[], disabled: boolean): Promise<void> {
   const [username] = args;
   if (!username) throw new Error(`usage: lock users ${disabled ? 'disable' : 'enable'} USERNAME`);
-  await withSession(async ({ database }) => {
-    const { ended } = await setAccountDisabled(database.pool, username, disabled);
+  await withSession(async (session) => {
+    const { ended, notices } = await setAccountDisabled(session.database.pool, username, disabled);
     print(disabled ? `disabled ${username}; ended ${ended} sessions and tokens` : `enabled ${username}`);
+    await tellClients(session, notices);
   });
+}
+
+/** Back-channel logout from the CLI: sent before the command exits (bounded by the delivery's attempts). */
+async function tellClients(session: Session, notices: LogoutNotice[]): Promise<void> {
+  const counts = await sendLogoutNotices(
+    session.database.pool,
+    session.box,
+    { issuer: session.env.LOCK_ISSUER, kekSource: session.kekSource },
+    notices,
+  );
+  const sent = Object.entries(counts).filter(([, count]) => count > 0);
+  if (sent.length > 0)
+    print(`back-channel logout: ${sent.map(([outcome, count]) => `${count} ${outcome}`).join(', ')}`);
 }
 
 /** `lock users unlock NAME`: lifts a brute-force lockout (any connector's account of that name). */

@@ -8,6 +8,8 @@ export interface Session {
   env: Env;
   database: Database;
   box: SecretBox;
+  /** Where the KEK came from, for messages that name it. */
+  kekSource: string;
 }
 
 /** Opens the database (migrated) and the KEK for one command, and closes them after it. */
@@ -21,7 +23,7 @@ export async function withSession<T>(fn: (session: Session) => Promise<T>): Prom
       process.stderr.write(`applying migration ${name}\n`),
     );
     const kek = await loadKeyEncryptionKey({ kek: env.LOCK_KEK, keysDir: env.LOCK_KEYS_DIR });
-    return await fn({ env, database, box: new SecretBox(kek.key) });
+    return await fn({ env, database, box: new SecretBox(kek.key), kekSource: kek.source });
   } finally {
     await database.close();
   }

@@ -122,3 +122,19 @@ export const CLIENT_AUTH_DEFAULTS = {
 
 /** How often each Lock process tries to prune expired rows (an advisory lock lets one of them do it). */
 export const PRUNE_INTERVAL_MS = 5 * 60_000;
+
+/** Delivery of back-channel logout tokens (src/oidc/backchannel-logout.ts; docs/logout.md). */
+export const BACKCHANNEL_LOGOUT_DELIVERY = {
+  /** Tries per logout token: a client restarting or briefly overloaded still hears of the logout. */
+  attempts: 3,
+  /** Each try waits this long for an answer (oidc-provider's own timeout for outgoing requests). */
+  timeoutMs: 2500,
+  /** The pause before the second try; it doubles before each further one. */
+  backoffMs: 500,
+  /** Deliveries at once per process. */
+  concurrency: 8,
+  /** Queued and running deliveries per process; beyond, a notice is dropped (and audited). */
+  queueLimit: 1000,
+  /** A logout token is valid two minutes (oidc-provider's choice): long enough for one delivery. */
+  tokenLifetimeSeconds: 120,
+} as const;

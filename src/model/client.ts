@@ -20,6 +20,12 @@ const webOrigin = z
   .regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin: scheme://host[:port], no path')
   .transform((value) => new URL(value).origin);
 
+/** An absolute http(s) URL without a fragment (Back-Channel Logout 1.0 §2.2). */
+const httpUrl = z
+  .url({ message: 'must be an absolute URL' })
+  .refine((value) => /^https?:/i.test(value), 'must be an http(s) URL')
+  .refine((value) => !value.includes('#'), 'must not contain a fragment');
+
 /** An application that signs people in through Lock or gets tokens for itself. */
 export const clientSchema = z
   .strictObject({
@@ -35,6 +41,10 @@ export const clientSchema = z
     postLogoutRedirectUris: unique(redirectUriSchema, 'postLogoutRedirectUris').default([]),
     /** Web origins that may call the token, userinfo and revocation endpoints (CORS). */
     allowedOrigins: unique(webOrigin, 'allowedOrigins').default([]),
+    /** OIDC Back-Channel Logout 1.0: where Lock POSTs a logout token when a session of this client ends. */
+    backchannelLogoutUri: httpUrl.optional(),
+    /** The client needs `sid` in logout tokens (Lock sends it whenever the session is known). */
+    backchannelLogoutSessionRequired: z.boolean().default(false),
     /** Everyone signing in to this client must use a second factor (TOTP for local accounts). */
     requireMfa: z.boolean().default(false),
     roles: unique(entityName, 'roles').default([]),
@@ -59,8 +69,16 @@ export const clientSchema = z
       grantTypes: string[];
       redirectUris: unknown[];
       tokenExchange: unknown;
+      backchannelLogoutUri: unknown;
+      backchannelLogoutSessionRequired: boolean;
     }>(parsed, { public: 'boolean', grantTypes: 'array', redirectUris: 'array' });
     checkClientAuthentication(parsed, ctx);
+    if (client.backchannelLogoutSessionRequired === true && client.backchannelLogoutUri === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backchannelLogoutSessionRequired'],
+        message: 'needs backchannelLogoutUri',
+      });
     if (client.public === true && client.clientSecret !== undefined)
       ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a public client has no secret' });
     if (client.public === false && client.clientSecret === undefined && secretExpected(parsed))

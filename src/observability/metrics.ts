@@ -60,6 +60,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** OIDC back-channel logout deliveries by outcome (src/oidc/backchannel-logout.ts names the set). */
+  readonly backchannelLogouts = new Counter({
+    name: 'lock_backchannel_logout_total',
+    help: 'Back-channel logout token deliveries by outcome: delivered, refused, failed, dropped',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   #signingKeyAges: () => Array<{ alg: string; ageSeconds: number }> = () => [];
 
   constructor(pool: pg.Pool) {

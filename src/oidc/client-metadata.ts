@@ -30,5 +30,9 @@ export function toClientMetadata(client: Client): ClientMetadata {
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
+    ...(client.backchannelLogoutUri !== undefined && {
+      backchannel_logout_uri: client.backchannelLogoutUri,
+      backchannel_logout_session_required: client.backchannelLogoutSessionRequired,
+    }),
   };
 }

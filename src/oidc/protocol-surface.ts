@@ -51,15 +51,18 @@ export const FEATURES_OFF = {
   fapi: { enabled: false },
   openid4vci: { enabled: false },
   ciba: { enabled: false },
-  backchannelLogout: { enabled: false },
   richAuthorizationRequests: { enabled: false },
   rpMetadataChoices: { enabled: false },
   externalSigningSupport: { enabled: false },
 } as const satisfies Configuration['features'];
 
 /**
- * oidc-provider's default claims Lock never delivers: `sid` reaches an ID token only with
- * back-channel logout or the claims parameter, both off. oidc-provider merges its defaults into
- * Lock's `claims`; `false` is the value that keeps one out (its types know only null and lists).
+ * OIDC Back-Channel Logout 1.0: clients with a `backchannelLogoutUri` get logout tokens (with
+ * `sid` and `sub`) when a session ends; Lock delivers them itself (src/oidc/backchannel-logout.ts).
+ * With it on, ID tokens carry `sid` (oidc-provider's default claim), so that a client can match a
+ * logout token to the session it signed in with.
  */
-export const CLAIMS_NOT_OFFERED = { sid: false } as unknown as Record<string, null>;
+export const BACKCHANNEL_LOGOUT = { enabled: true } as const;
+
+/** oidc-provider's default claims Lock never delivers: none since `sid` is offered (back-channel logout). */
+export const CLAIMS_NOT_OFFERED = {} as Record<string, null>;

@@ -15,6 +15,7 @@ import type { ConnectorInfo } from '../connectors/connector.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
+import type { LogoutNotice } from './backchannel-logout.ts';
 import { assertClientAssertionClaims } from './client-assertion-policy.ts';
 import { toClientMetadata } from './client-metadata.ts';
 import {
@@ -29,7 +30,13 @@ import {
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { jwksUriFetch } from './jwks-uri-fetch.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
-import { CLAIMS_NOT_OFFERED, CLIENT_AUTH_METHODS, ENABLED_JWA, FEATURES_OFF } from './protocol-surface.ts';
+import {
+  BACKCHANNEL_LOGOUT,
+  CLAIMS_NOT_OFFERED,
+  CLIENT_AUTH_METHODS,
+  ENABLED_JWA,
+  FEATURES_OFF,
+} from './protocol-surface.ts';
 import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 import { recordTokenOrigin } from './token-origins.ts';
@@ -60,6 +67,8 @@ export interface ProviderOptions {
   onAuditEvent?: (event: AuditEvent) => void;
   /** Told of oidc-provider's own server errors (answered 500), which it would otherwise only debug-log. */
   onServerError?: (error: unknown) => void;
+  /** A client to send a logout token (back-channel logout at end_session); delivery is the caller's. */
+  onBackchannelLogout?: (notice: LogoutNotice) => void;
   /** Claims connectors map from upstream attributes (LDAP `userSearch.claims`), granted with `profile`. */
   customClaims?: readonly string[];
   /** The pages oidc-provider shows: Lock's own, rendered by the layer above (src/interactions/provider-pages.ts). */
@@ -214,6 +223,7 @@ export function createProvider(options: ProviderOptions): Provider {
         pages: options.pages,
         ...(options.onAuditEvent && { audit: options.onAuditEvent }),
       }),
+      backchannelLogout: BACKCHANNEL_LOGOUT,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -327,6 +337,21 @@ export function createProvider(options: ProviderOptions): Provider {
       db: options.pool,
       findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
     });
+  // end_session decides whom to tell (every client of the session, or the one signing out); Lock's
+  // queue delivers (retried, bounded, audited), so the person's sign-out never waits for a client.
+  const onBackchannelLogout = options.onBackchannelLogout;
+  provider.Client.prototype.backchannelLogout = async function (
+    this: { clientId: string },
+    sub: string,
+    sid?: string,
+  ) {
+    onBackchannelLogout?.({
+      clientId: this.clientId,
+      sub,
+      ...(sid !== undefined && { sid }),
+      trigger: 'end_session',
+    });
+  };
   for (const middleware of options.middleware) provider.use(middleware as never);
   provider.use(deviceFormWithoutSession() as never);
   if (options.userCodeAttempts)

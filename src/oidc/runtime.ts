@@ -11,6 +11,7 @@ import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
+import { BackchannelLogout, type DeliveryOutcome, recordDeliveryOutcome } from './backchannel-logout.ts';
 import type { UserCodeAttempts } from './device-flow.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
 import type { SessionLimits } from './session-policy.ts';
@@ -35,6 +36,8 @@ export interface RuntimeOptions {
   providerPages: ProviderPages;
   /** Counts the user codes typed on the device page (brute-force protection). */
   userCodeAttempts?: UserCodeAttempts;
+  /** Told of each back-channel logout delivery's outcome (for metrics; the audit log is written here). */
+  onBackchannelLogout?: (outcome: DeliveryOutcome) => void;
 }
 
 interface State {
@@ -60,10 +63,32 @@ export class OidcRuntime {
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
   #followUp: Promise<void> | undefined;
+  /** Logout tokens to clients whose sessions ended: one queue for this process, across reloads. */
+  readonly backchannelLogout: BackchannelLogout;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
+    this.backchannelLogout = new BackchannelLogout({
+      issuer: options.issuer,
+      client: (clientId) => this.#state?.catalog.clients.get(clientId),
+      signingKey: () => {
+        const key = this.#state?.keySet.signing.get('RS256');
+        const privateJwk = key && this.#privateJwks.get(key.kid);
+        return key && privateJwk ? { kid: key.kid, privateJwk } : undefined;
+      },
+      onOutcome: (notice, outcome, detail) => {
+        options.onBackchannelLogout?.(outcome);
+        if (outcome !== 'delivered')
+          options.log.warn(
+            { clientId: notice.clientId, outcome, attempts: detail.attempts, reason: detail.reason },
+            'back-channel logout not delivered',
+          );
+        recordDeliveryOutcome(options.pool, notice, outcome, detail).catch((error) =>
+          options.log.error({ err: error }, 'audit event lost'),
+        );
+      },
+    });
   }
 
   get state(): State {
@@ -127,6 +152,7 @@ export class OidcRuntime {
         );
       },
       onServerError: (error) => this.#options.log.error({ err: error }, 'oidc-provider server error'),
+      onBackchannelLogout: (notice) => this.backchannelLogout.notify([notice]),
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
       jwks: { keys: privateJwks as never },
@@ -177,5 +203,6 @@ export class OidcRuntime {
 
   stop(): void {
     clearTimeout(this.#timer);
+    this.backchannelLogout.stop();
   }
 }

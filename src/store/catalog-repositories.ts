@@ -140,6 +140,8 @@ interface ClientRow {
   resources: string[];
   introspects: string[];
   token_exchange: ClientDecl['tokenExchange'] | null;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   managed_by: ManagedBy;
   token_endpoint_auth_method: ClientDecl['tokenEndpointAuthMethod'] | null;
   jwks: ClientDecl['jwks'] | null;
@@ -150,7 +152,7 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
             post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, introspects,
-            token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri
+            token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri, backchannel_logout_uri, backchannel_logout_session_required
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -168,6 +170,8 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     resources: row.resources,
     introspects: row.introspects,
     ...(row.token_exchange !== null && { tokenExchange: row.token_exchange }),
+    ...(row.backchannel_logout_uri !== null && { backchannelLogoutUri: row.backchannel_logout_uri }),
+    backchannelLogoutSessionRequired: row.backchannel_logout_session_required,
     managedBy: row.managed_by,
     ...(row.token_endpoint_auth_method !== null && {
       tokenEndpointAuthMethod: row.token_endpoint_auth_method,
@@ -181,12 +185,14 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
   await db.query(
     `INSERT INTO clients (client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
                           post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
-                          introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                          introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri,
+                          backchannel_logout_uri, backchannel_logout_session_required)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
        managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15,
-       token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18`,
+       token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18,
+       backchannel_logout_uri = $19, backchannel_logout_session_required = $20`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -206,6 +212,8 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.tokenEndpointAuthMethod ?? null,
       client.jwks ?? null,
       client.jwksUri ?? null,
+      client.backchannelLogoutUri ?? null,
+      client.backchannelLogoutSessionRequired,
     ],
   );
 }

@@ -185,11 +185,44 @@ export async function sweepExpiredPayloads(db: Queryable, batchSize = 1000): Pro
   }
 }
 
-/** Deletes every payload of the accounts `subs` (sessions, grants, codes, tokens); how many went. */
-export async function deletePayloadsOfAccounts(db: Queryable, subs: string[]): Promise<number> {
-  const { rowCount } = await db.query(
-    "DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload ->> 'accountId' = ANY($1)",
+/** What a deleted session or grant told of who was signed in to which client. */
+export interface EndedPayload {
+  model: 'Session' | 'Grant';
+  accountId: string;
+  /** Session: client id → the `sid` that client was given. */
+  sids?: Record<string, string>;
+  /** Grant: the client it was given to. */
+  clientId?: string;
+}
+
+/**
+ * Deletes every payload of the accounts `subs` (sessions, grants, codes, tokens): how many went,
+ * and the sessions and grants among them (for back-channel logout).
+ */
+export async function deletePayloadsOfAccounts(
+  db: Queryable,
+  subs: string[],
+): Promise<{ count: number; ended: EndedPayload[] }> {
+  const { rows } = await db.query<{
+    model: string;
+    account_id: string;
+    sids: Record<string, string> | null;
+    client_id: string | null;
+  }>(
+    `DELETE FROM oidc_payloads WHERE payload ? 'accountId' AND payload ->> 'accountId' = ANY($1)
+     RETURNING model, payload ->> 'accountId' AS account_id,
+       CASE WHEN model = 'Session' THEN (
+         SELECT jsonb_object_agg(client.key, client.value ->> 'sid')
+           FROM jsonb_each(coalesce(payload -> 'authorizations', '{}'::jsonb)) AS client
+          WHERE client.value ? 'sid') END AS sids,
+       CASE WHEN model = 'Grant' THEN payload ->> 'clientId' END AS client_id`,
     [subs],
   );
-  return rowCount ?? 0;
+  const ended: EndedPayload[] = [];
+  for (const row of rows)
+    if (row.model === 'Session')
+      ended.push({ model: 'Session', accountId: row.account_id, sids: row.sids ?? {} });
+    else if (row.model === 'Grant' && row.client_id !== null)
+      ended.push({ model: 'Grant', accountId: row.account_id, clientId: row.client_id });
+  return { count: rows.length, ended };
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
@@ -93,6 +96,8 @@ const PROOF = {
     'private_key_jwt: an assertion signed RS256, PS256, ES256 or EdDSA authenticates a client (refusals: private-key-jwt.test.ts)',
   secretJwtRefused: 'client_secret_jwt is refused: an HS256 assertion keyed with the client secret',
   deviceFlow: 'the device grant: the device polls, alice approves at the device page, the device gets tokens',
+  backchannelLogout:
+    'back-channel logout: signing out at Lock posts the client a signed logout token with the sid of its ID token',
 } as const;
 
 /** Every discovery member Lock advertises (`key` for URLs, `key: value` otherwise) → its proof. */
@@ -142,6 +147,9 @@ const ADVERTISED: Record<string, string> = {
   'claims_supported: groups': PROOF.idToken,
   'claims_supported: auth_time': PROOF.idToken,
   'claims_supported: iss': PROOF.idToken,
+  'claims_supported: sid': PROOF.backchannelLogout,
+  'backchannel_logout_supported: true': PROOF.backchannelLogout,
+  'backchannel_logout_session_supported: true': PROOF.backchannelLogout,
   'claim_types_supported: normal': PROOF.idToken,
   'subject_types_supported: public': PROOF.publicSubject,
   'claims_parameter_supported: false': PROOF.claimsParameter,
@@ -180,13 +188,35 @@ describe('discovery advertises only what works, each feature proven end to end',
     it(title, fn);
   };
 
+  // The back-channel logout endpoint of the client `logout-app` (test/oidc/backchannel-logout.test.ts does the rest).
+  const logoutTokens: string[] = [];
+  const logoutReceiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      response.writeHead(200).end();
+    });
+  });
+
   before(async () => {
-    lock = await startLock({ config });
+    logoutReceiver.listen(0, '127.0.0.1');
+    await once(logoutReceiver, 'listening');
+    const logoutUri = `http://127.0.0.1:${(logoutReceiver.address() as AddressInfo).port}/logout`;
+    lock = await startLock({
+      config: config.replace(
+        'clients:\n',
+        `clients:\n  - { clientId: logout-app, clientSecret: ${SECRET}, firstParty: true, redirectUris: [${CALLBACK}], backchannelLogoutUri: "${logoutUri}", backchannelLogoutSessionRequired: true }\n`,
+      ),
+    });
     discovery = await (await fetch(`${lock.issuer}/.well-known/openid-configuration`)).json();
     jwks = createRemoteJWKSet(new URL(discovery.jwks_uri as string));
   });
   after(async () => {
     await lock.close();
+    logoutReceiver.close();
     await lock.database.drop();
   });
 
@@ -594,5 +624,54 @@ describe('discovery advertises only what works, each feature proven end to end',
     });
     assert.equal(response.status, 401, JSON.stringify(response.body));
     assert.equal(response.body.error, 'invalid_client');
+  });
+
+  proof(PROOF.backchannelLogout, async () => {
+    const agent = new UserAgent(lock.issuer);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = new URL(endpoint('authorization_endpoint'));
+    for (const [name, value] of Object.entries({
+      client_id: 'logout-app',
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }))
+      url.searchParams.set(name, value);
+    const { landed } = await signIn(agent, url.toString(), 'alice', PASSWORD);
+    assert.ok(landed);
+    const tokens = await postForm(
+      endpoint('token_endpoint'),
+      {
+        grant_type: 'authorization_code',
+        code: new URL(landed).searchParams.get('code')!,
+        redirect_uri: CALLBACK,
+        code_verifier: verifier,
+      },
+      ['logout-app', SECRET],
+    );
+    const idToken = decodeJwt(tokens.body.id_token as string);
+    assert.equal(typeof idToken.sid, 'string', 'the ID token names the session');
+    const page = await agent.follow(`${endpoint('end_session_endpoint')}?client_id=logout-app`);
+    const html = await page.response.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!.replaceAll('&amp;', '&');
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const confirmed = await agent.request(new URL(action, page.url).toString(), {
+      form: { xsrf, logout: 'yes' },
+    });
+    assert.equal(confirmed.status, 303);
+    for (let waited = 0; logoutTokens.length === 0 && waited < 5000; waited += 25)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    const { payload, protectedHeader } = await jwtVerify(logoutTokens[0]!, jwks, {
+      issuer: lock.issuer,
+      audience: 'logout-app',
+      typ: 'logout+jwt',
+    });
+    assert.equal(protectedHeader.alg, 'RS256');
+    assert.equal(payload.sid, idToken.sid);
+    assert.equal(payload.sub, idToken.sub);
+    assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+    assert.equal(payload.nonce, undefined);
   });
 });

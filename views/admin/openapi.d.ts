@@ -78,6 +78,8 @@ export type ClientWithSecret = {
     keys: Array<Record<string, unknown>>;
   };
   jwksUri?: string;
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -109,6 +111,8 @@ export type Client = {
     keys: Array<Record<string, unknown>>;
   };
   jwksUri?: string;
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -430,6 +434,8 @@ export interface Operations {
           keys: Array<Record<string, unknown>>;
         };
         jwksUri?: string;
+        backchannelLogoutUri?: string;
+        backchannelLogoutSessionRequired: boolean;
         hasSecret: boolean;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
@@ -453,6 +459,8 @@ export interface Operations {
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
+      backchannelLogoutUri?: string;
+      backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
@@ -502,6 +510,8 @@ export interface Operations {
       redirectUris?: Array<string>;
       postLogoutRedirectUris?: Array<string>;
       allowedOrigins?: Array<string>;
+      backchannelLogoutUri?: string;
+      backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
@@ -1290,6 +1300,17 @@ export interface Operations {
       /** sign the user out everywhere (e.g. after a compromise) */
       endSessions?: boolean;
     };
+    response: User;
+  };
+  endUserSessions: {
+    method: "post";
+    path: "/users/{id}/end-sessions";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
     response: User;
   };
   disableUser: {

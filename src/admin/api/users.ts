@@ -4,6 +4,7 @@ import { listUsersPage } from '../../store/users.ts';
 import {
   addAccount,
   deleteAccount,
+  endAccountSessionsById,
   getUser,
   type NewAccount,
   replaceAccount,
@@ -94,11 +95,15 @@ export const userRoutes: AdminRoute[] = [
       return { view: user, etag };
     },
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { notices } = await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      deps.runtime.backchannelLogout.notify(notices);
       const { user, etag } = await getUser(deps.pool, params.id!);
       return { view: user, etag };
     },
-    remove: ({ deps, params, ifMatch, by }) => deleteAccount(deps.pool, params.id!, ifMatch, by),
+    remove: async ({ deps, params, ifMatch, by }) => {
+      const { notices } = await deleteAccount(deps.pool, params.id!, ifMatch, by);
+      deps.runtime.backchannelLogout.notify(notices);
+    },
   }),
   {
     method: 'post',
@@ -114,7 +119,32 @@ export const userRoutes: AdminRoute[] = [
     errors: [404, 412, 415, 422],
     handle: async ({ deps, params, body, ifMatch, by }) => {
       const { password, endSessions } = parseInput(passwordInputSchema, body);
-      await setAccountPassword(deps.pool, params.id!, password, { endSessions, ifMatch }, by);
+      const { notices } = await setAccountPassword(
+        deps.pool,
+        params.id!,
+        password,
+        { endSessions, ifMatch },
+        by,
+      );
+      deps.runtime.backchannelLogout.notify(notices);
+      const { user, etag } = await getUser(deps.pool, params.id!);
+      return { body: user, etag };
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/end-sessions',
+    operationId: 'endUserSessions',
+    summary:
+      'Sign the user out everywhere: sessions, grants and refresh tokens end, and clients with a back-channel logout URI are told',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      const { notices } = await endAccountSessionsById(deps.pool, params.id!, by);
+      deps.runtime.backchannelLogout.notify(notices);
       const { user, etag } = await getUser(deps.pool, params.id!);
       return { body: user, etag };
     },
@@ -134,7 +164,14 @@ export const userRoutes: AdminRoute[] = [
       response: { status: 200, description: 'The user', schema: userViewSchema },
       errors: [404, 409, 412],
       handle: async ({ deps, params, ifMatch, by }) => {
-        await setAccountDisabledById(deps.pool, params.id!, action === 'disable', { ifMatch }, by);
+        const { notices } = await setAccountDisabledById(
+          deps.pool,
+          params.id!,
+          action === 'disable',
+          { ifMatch },
+          by,
+        );
+        deps.runtime.backchannelLogout.notify(notices);
         const { user, etag } = await getUser(deps.pool, params.id!);
         return { body: user, etag };
       },

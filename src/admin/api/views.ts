@@ -92,6 +92,8 @@ export const clientView = component(
       .optional()
       .describe('public keys only'),
     jwksUri: z.string().optional(),
+    backchannelLogoutUri: z.string().optional(),
+    backchannelLogoutSessionRequired: z.boolean(),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),

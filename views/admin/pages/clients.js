@@ -117,6 +117,14 @@ export async function clientsPage() {
         path: 'postLogoutRedirectUris',
         rows: 2,
       }),
+      field('Back-channel logout URI', 'backchannelLogoutUri', {
+        path: 'backchannelLogoutUri',
+        hint: 'Lock POSTs a signed logout token here when a session of this client ends',
+      }),
+      field('Logout tokens must carry sid', 'backchannelLogoutSessionRequired', {
+        type: 'checkbox',
+        path: 'backchannelLogoutSessionRequired',
+      }),
       field('APIs (resources)', 'resources', {
         type: 'textarea',
         path: 'resources',
@@ -172,6 +180,10 @@ export async function clientsPage() {
       introspects: list(formValue(form, 'introspects')),
     };
     if (formValue(form, 'name')) body.name = formValue(form, 'name');
+    if (formValue(form, 'backchannelLogoutUri')) {
+      body.backchannelLogoutUri = formValue(form, 'backchannelLogoutUri');
+      body.backchannelLogoutSessionRequired = formChecked(form, 'backchannelLogoutSessionRequired');
+    }
     const subjectAudiences = list(formValue(form, 'subjectAudiences'));
     if (subjectAudiences.length > 0) body.tokenExchange = { subjectAudiences };
     const authMethod = formValue(form, 'tokenEndpointAuthMethod');

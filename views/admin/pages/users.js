@@ -40,6 +40,20 @@ export async function usersPage() {
           },
           u.disabled ? 'Enable' : 'Disable',
         ),
+        h(
+          'button',
+          {
+            type: 'button',
+            title: 'End every session and refresh token; applications with back-channel logout are told',
+            onclick: async () => {
+              const ended = await api('endUserSessions', { params: { id: u.id } });
+              if (!ended.ok) return showError(region, null, ended);
+              flash(`${u.username} is signed out everywhere.`);
+              await route();
+            },
+          },
+          'Sign out everywhere',
+        ),
       ),
     ),
   );
