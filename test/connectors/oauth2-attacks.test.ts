@@ -140,7 +140,7 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
     assert.equal(refused.status, 400, refused.page);
     assert.equal(refused.tokens, undefined);
     assert.match(refused.page, FAILED);
-    assert.match(await lastAuditReason(), /code refused upstream: .*invalid_grant/);
+    assert.match(await lastAuditReason(), /code refused upstream: .*bad_verification_code/);
   });
 
   it('a callback with no pending request (login CSRF) is refused, and one from another browser completes nothing', async () => {
