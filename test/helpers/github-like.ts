@@ -221,6 +221,8 @@ export class GitHubLike {
   }
 
   #bearer(request: IncomingMessage): GitHubLikeUser | undefined {
+    // GitHub's API refuses requests without a User-Agent.
+    if (!request.headers['user-agent']) return undefined;
     const token = /^(?:Bearer|token) (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
     const issued = this.#tokens.get(token);
     return issued?.kind === 'access' ? this.users.get(issued.user) : undefined;
