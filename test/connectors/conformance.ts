@@ -327,6 +327,11 @@ export interface RedirectConformanceTarget {
     authorizationUrl: string,
     person: { username: string; password: string },
   ): Promise<{ landed?: string; status: number; html: string }>;
+  /**
+   * Where the suite can take the upstream's back channel (token, userinfo) away: it stops
+   * answering until the returned function is called. The connector's timeoutSeconds must be 1.
+   */
+  outage?(): Promise<() => Promise<void>>;
 }
 
 /** What applies of the connector suite to a sign-in by redirect: identity, groups and roles, refresh. */
@@ -374,5 +379,29 @@ export function describeRedirectConnectorConformance(target: RedirectConformance
       const refused = await rp.refresh(refreshed.refreshToken!);
       assert.equal(refused.error, 'invalid_grant');
     });
+
+    if (target.outage) {
+      const outage = target.outage.bind(target);
+      it('upstream not answering: the page says sign-in is unavailable within seconds; refresh fails but the session survives', async () => {
+        const before = await signIn(target.staffMember);
+        assert.ok(before.tokens, `no tokens: ${before.status} ${before.page}`);
+        const restore = await outage();
+        try {
+          const refresh = await rp.refresh(before.tokens.refresh_token!);
+          assert.equal(refresh.access, undefined);
+          assert.notEqual(refresh.error, 'invalid_grant', 'an outage does not end the session');
+          const started = performance.now();
+          const page = await signIn(target.staffMember);
+          const elapsed = performance.now() - started;
+          assert.equal(page.status, 503, page.page);
+          assert.match(page.page, /Sign-in with .+ is unavailable/);
+          assert.ok(elapsed < 5000, `answered after ${Math.round(elapsed)} ms`);
+        } finally {
+          await restore();
+        }
+        const refreshed = await rp.refresh(before.tokens.refresh_token!);
+        assert.deepEqual(refreshed.access?.roles, ['app_readonly'], JSON.stringify(refreshed));
+      });
+    }
   });
 }
