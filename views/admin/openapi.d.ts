@@ -120,7 +120,7 @@ export type Client = {
 
 export type Connector = {
   id: string;
-  type: "local" | "ldap" | "saml" | "oidc";
+  type: "local" | "ldap" | "saml" | "oidc" | "oauth2";
   name: string;
   position: number;
   /** the config without its secret members */
@@ -576,7 +576,7 @@ export interface Operations {
     response: {
       items: Array<{
         id: string;
-        type: "local" | "ldap" | "saml" | "oidc";
+        type: "local" | "ldap" | "saml" | "oidc" | "oauth2";
         name: string;
         position: number;
         /** the config without its secret members */
@@ -737,6 +737,32 @@ export interface Operations {
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
       };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
+      };
     });
     response: Connector;
   };
@@ -888,6 +914,32 @@ export interface Operations {
         clockToleranceSeconds?: number;
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
       };
     });
     response: Connector;
@@ -1052,6 +1104,32 @@ export interface Operations {
         clockToleranceSeconds?: number;
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
       };
     });
     response: ConnectionTestReport;
