@@ -64,13 +64,20 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
     const { tokens } = await happyFlow(op, browser(op));
     const jwks = (await (await fetch(op.discovery.jwks_uri)).json()) as { keys: { kid: string }[] };
     const kid = JSON.parse(Buffer.from(String(tokens.id_token).split('.')[0]!, 'base64url').toString()).kid;
-    assert.ok(jwks.keys.some((key) => key.kid === kid), 'the kid is one of jwks_uri');
+    assert.ok(
+      jwks.keys.some((key) => key.kid === kid),
+      'the kid is one of jwks_uri',
+    );
   });
 
   it('oidcc-idtoken-unsigned', async () => {
     // The module runs only where the OP offers alg none for ID tokens; Lock does not (it is skipped).
     assert.ok(!(op.discovery.id_token_signing_alg_values_supported as string[]).includes('none'));
-    const registered = await postForm(op.discovery.token_endpoint, { grant_type: 'authorization_code', code: 'x' }, [CLIENT, SECRET]);
+    const registered = await postForm(
+      op.discovery.token_endpoint,
+      { grant_type: 'authorization_code', code: 'x' },
+      [CLIENT, SECRET],
+    );
     assert.equal(registered.status, 400, 'and no client gets unsigned tokens: none is not a client setting');
   });
 
@@ -121,7 +128,8 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
   ] as const) {
     it(module, async () => {
       const supported = op.discovery.scopes_supported as string[];
-      for (const each of scope.split(' ')) assert.ok(!supported.includes(each), `${each} not advertised: skipped`);
+      for (const each of scope.split(' '))
+        assert.ok(!supported.includes(each), `${each} not advertised: skipped`);
       const { tokens } = await happyFlow(op, browser(op), { scope: `openid email ${scope} profile` });
       const body = (await userinfo(op, tokens.access_token as string)).body as Record<string, unknown>;
       assert.equal(body.email, 'buffy@example.com', 'the offered scopes still work');
@@ -164,13 +172,21 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
     assert.ok(second.loginShown, 'the user is asked to log in again');
     assert.equal(second.idToken.sub, first.idToken.sub);
     // auth_time comes when asked for (prompt=login, max_age); the first login was at or before its iat.
-    assert.ok(second.idToken.auth_time! > (first.idToken.auth_time ?? first.idToken.iat!), 'a later auth_time');
+    assert.ok(
+      second.idToken.auth_time! > (first.idToken.auth_time ?? first.idToken.iat!),
+      'a later auth_time',
+    );
   });
 
   it('oidcc-prompt-none-not-logged-in', async () => {
     const url = authorizationUrl(op, { prompt: 'none' });
     const { callback } = await authorize(browser(op), url);
-    assertErrorRedirect(callback, url, ['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
+    assertErrorRedirect(callback, url, [
+      'login_required',
+      'interaction_required',
+      'consent_required',
+      'account_selection_required',
+    ]);
   });
 
   it('oidcc-prompt-none-logged-in', async () => {
@@ -211,14 +227,19 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
   it('oidcc-id-token-hint', async () => {
     const agent = browser(op);
     const first = await happyFlow(op, agent);
-    const second = await happyFlow(op, agent, { prompt: 'none', id_token_hint: first.tokens.id_token as string });
+    const second = await happyFlow(op, agent, {
+      prompt: 'none',
+      id_token_hint: first.tokens.id_token as string,
+    });
     assert.equal(second.loginShown, false);
     assert.equal(second.idToken.sub, first.idToken.sub);
     assert.equal(second.idToken.auth_time, first.idToken.auth_time);
   });
 
   it('oidcc-login-hint', async () => {
-    const { loginShown, idToken } = await happyFlow(op, browser(op), { login_hint: `${USER.username}@127.0.0.1` });
+    const { loginShown, idToken } = await happyFlow(op, browser(op), {
+      login_hint: `${USER.username}@127.0.0.1`,
+    });
     assert.ok(loginShown);
     assert.equal(typeof idToken.sub, 'string');
   });
@@ -253,7 +274,11 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
     assert.equal(again.status, 400);
     assert.equal(again.body.error, 'invalid_grant');
     // RFC 6749 §4.1.2: the tokens issued from the code are revoked.
-    assert.equal((await userinfo(op, tokens.access_token as string)).status, 401, 'the first access token is revoked');
+    assert.equal(
+      (await userinfo(op, tokens.access_token as string)).status,
+      401,
+      'the first access token is revoked',
+    );
   });
 
   it('oidcc-ensure-registered-redirect-uri', async () => {
@@ -277,7 +302,11 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
     assert.equal(posted.status, 404, 'POST is not routed');
     assert.equal(posted.headers.get('location'), null, 'nothing is sent to the client');
     const { callback } = await authorize(browser(op), url);
-    assert.equal(callback?.searchParams.get('state'), url.searchParams.get('state'), 'the same request by GET succeeds');
+    assert.equal(
+      callback?.searchParams.get('state'),
+      url.searchParams.get('state'),
+      'the same request by GET succeeds',
+    );
   });
 
   it('oidcc-server-client-secret-post', async () => {
@@ -302,7 +331,9 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
 
   it('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported', async () => {
     // Absent means false (OpenID Connect Discovery 1.0 §3).
-    assert.ok(!('request_parameter_supported' in op.discovery) || op.discovery.request_parameter_supported === false);
+    assert.ok(
+      !('request_parameter_supported' in op.discovery) || op.discovery.request_parameter_supported === false,
+    );
     const url = authorizationUrl(op);
     url.searchParams.set('request', unsignedRequest(Object.fromEntries(url.searchParams)));
     const { callback } = await authorize(browser(op), url);
@@ -323,7 +354,13 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
 
   it('oidcc-ensure-request-object-with-redirect-uri', async () => {
     const url = authorizationUrl(op);
-    url.searchParams.set('request', unsignedRequest({ ...Object.fromEntries(url.searchParams), redirect_uri: 'https://rp.example.com/other' }));
+    url.searchParams.set(
+      'request',
+      unsignedRequest({
+        ...Object.fromEntries(url.searchParams),
+        redirect_uri: 'https://rp.example.com/other',
+      }),
+    );
     const { callback } = await authorize(browser(op), url);
     assertErrorRedirect(callback, url, ['request_not_supported']);
   });
@@ -331,14 +368,22 @@ describe('Basic OP conformance (oidcc-basic-certification-test-plan)', () => {
   it('oidcc-refresh-token', async () => {
     const { tokens, idToken } = await happyFlow(op, browser(op), { scope: 'openid offline_access' });
     assert.equal(typeof tokens.refresh_token, 'string', 'a refresh token');
-    const refreshed = await postForm(op.discovery.token_endpoint, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string }, [CLIENT, SECRET]);
+    const refreshed = await postForm(
+      op.discovery.token_endpoint,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string },
+      [CLIENT, SECRET],
+    );
     assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
     const refreshedId = await verifyIdToken(op, refreshed.body.id_token, idToken.nonce);
     assert.equal(refreshedId.sub, idToken.sub);
     assert.equal(refreshedId.auth_time, idToken.auth_time);
     assert.equal((await userinfo(op, refreshed.body.access_token as string)).status, 200);
     // Bound to the client: another client cannot use it.
-    const stolen = await postForm(op.discovery.token_endpoint, { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string }, ['other-client', SECRET]);
+    const stolen = await postForm(
+      op.discovery.token_endpoint,
+      { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string },
+      ['other-client', SECRET],
+    );
     assert.equal(stolen.status, 401);
     assert.equal(stolen.body.error, 'invalid_client');
   });

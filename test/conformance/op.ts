@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
@@ -80,21 +86,34 @@ export function browser(op: Op) {
  * Opens the authorization URL in `agent`; if Lock asks for a login, signs in as the user.
  * Returns where the browser was sent back to the client and whether a login page was shown.
  */
-export async function authorize(agent: UserAgent, url: URL | string, init: { method?: string; form?: Record<string, string> } = {}) {
+export async function authorize(
+  agent: UserAgent,
+  url: URL | string,
+  init: { method?: string; form?: Record<string, string> } = {},
+) {
   const page = await agent.follow(url.toString(), init);
   if (page.left) return { callback: new URL(page.left), loginShown: false, html: '' };
   const html = await page.response.text();
-  if (!/name="csrf"/.test(html)) return { callback: undefined, loginShown: false, html, status: page.response.status };
+  if (!/name="csrf"/.test(html))
+    return { callback: undefined, loginShown: false, html, status: page.response.status };
   const form = readLoginForm(html);
   const submitted = await agent.follow(new URL(form.action, page.url).toString(), {
     form: { csrf: form.csrf, ...USER },
   });
-  assert.ok(submitted.left, `signed in and sent back: ${submitted.left ? '' : (await submitted.response.text()).slice(0, 300)}`);
+  assert.ok(
+    submitted.left,
+    `signed in and sent back: ${submitted.left ? '' : (await submitted.response.text()).slice(0, 300)}`,
+  );
   return { callback: new URL(submitted.left), loginShown: true, html };
 }
 
 /** The token request of the suite: the code at the token endpoint, client_secret_basic unless told. */
-export function redeemCode(op: Op, code: string, extra: Record<string, string> = {}, auth: 'basic' | 'post' = 'basic') {
+export function redeemCode(
+  op: Op,
+  code: string,
+  extra: Record<string, string> = {},
+  auth: 'basic' | 'post' = 'basic',
+) {
   const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, ...extra };
   return auth === 'basic'
     ? postForm(op.discovery.token_endpoint, form, [CLIENT, SECRET])
@@ -138,19 +157,76 @@ export async function happyFlow(op: Op, agent: UserAgent, params: Record<string,
   return { url, callback, code, tokens: tokens.body, idToken, loginShown: result.loginShown };
 }
 
-export async function userinfo(op: Op, accessToken: string, how: 'get' | 'post-header' | 'post-body' = 'get') {
+export async function userinfo(
+  op: Op,
+  accessToken: string,
+  how: 'get' | 'post-header' | 'post-body' = 'get',
+) {
   const response =
     how === 'get'
       ? await fetch(op.discovery.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } })
       : how === 'post-header'
-        ? await fetch(op.discovery.userinfo_endpoint, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } })
+        ? await fetch(op.discovery.userinfo_endpoint, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${accessToken}` },
+          })
         : await fetch(op.discovery.userinfo_endpoint, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams({ access_token: accessToken }),
           });
   const text = await response.text();
-  return { status: response.status, body: response.ok ? (JSON.parse(text) as Record<string, unknown>) : text };
+  return {
+    status: response.status,
+    body: response.ok ? (JSON.parse(text) as Record<string, unknown>) : text,
+  };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Lock serving HTTPS itself (a self-signed certificate for 127.0.0.1), as the discovery modules need. */
+export async function startTlsOp(extraClientLines: string[] = []) {
+  const dir = await mkdtemp(join(tmpdir(), 'lock-conformance-tls-'));
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
+  const ca = await readFile(join(dir, 'cert.pem'));
+  const lock = await startLock({
+    config: opConfig(extraClientLines),
+    env: { LOCK_TLS_CERT: join(dir, 'cert.pem'), LOCK_TLS_KEY: join(dir, 'key.pem') },
+  });
+  /** GET over HTTPS trusting the certificate (node's fetch cannot take a CA). */
+  const get = (url: string) =>
+    new Promise<{ status: number; contentType: string; body: string }>((resolve, reject) => {
+      httpsGet(url, { ca }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => {
+          body += chunk;
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode!,
+            contentType: String(response.headers['content-type']),
+            body,
+          }),
+        );
+      }).on('error', reject);
+    });
+  return { lock, get };
+}
