@@ -230,3 +230,52 @@ export async function startTlsOp(extraClientLines: string[] = []) {
     });
   return { lock, get };
 }
+
+/**
+ * The browser at the end_session_endpoint with `params`. Lock asks "Sign out of Lock?" (a form
+ * with a one-time xsrf); `confirm()` presses "Sign out" and follows where Lock sends the browser.
+ */
+export async function endSession(op: Op, agent: UserAgent, params: Record<string, string>) {
+  const url = new URL(op.discovery.end_session_endpoint);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const page = await agent.follow(url.toString());
+  const html = page.left ? '' : await page.response.text();
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+  return {
+    left: page.left,
+    status: page.response.status,
+    html,
+    asksToConfirm: action !== undefined && xsrf !== undefined,
+    async confirm() {
+      assert.ok(action && xsrf, `a sign-out confirmation: ${html.slice(0, 300)}`);
+      const done = await agent.follow(new URL(action.replaceAll('&amp;', '&'), page.url).toString(), {
+        form: { xsrf, logout: 'yes' },
+      });
+      return {
+        left: done.left,
+        status: done.response.status,
+        html: done.left ? '' : await done.response.text(),
+      };
+    },
+  };
+}
+
+/** After logout, prompt=none must fail with an error that needs the user (login_required…). */
+export async function assertLoggedOut(op: Op, agent: UserAgent) {
+  const url = authorizationUrl(op, { prompt: 'none' });
+  const { callback } = await authorize(agent, url);
+  assert.ok(callback, 'prompt=none comes back to the client');
+  assert.ok(
+    ['login_required', 'interaction_required', 'consent_required', 'account_selection_required'].includes(
+      callback.searchParams.get('error') ?? '',
+    ),
+    `an error needing the user: ${callback.search}`,
+  );
+}
+
+/** Still signed in: prompt=none returns a code. */
+export async function assertStillLoggedIn(op: Op, agent: UserAgent) {
+  const { callback } = await authorize(agent, authorizationUrl(op, { prompt: 'none' }));
+  assert.ok(callback?.searchParams.get('code'), `still signed in: ${callback?.search}`);
+}
