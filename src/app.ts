@@ -150,6 +150,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       kekSource: kek.source,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,
+      authorizationPost: env.LOCK_AUTHORIZATION_POST,
       log,
       now,
       sessionLimits: {

@@ -17,6 +17,11 @@ export const ENV_DEFAULTS = {
   LOCK_DATA_DIR: './data',
   /** No proxy is trusted until the operator says one is in front (X-Forwarded-* are otherwise forged). */
   LOCK_TRUST_PROXY: false,
+  /**
+   * The authorization endpoint by GET only: POST (which OpenID Connect Core asks for) needs the
+   * session cookie sent on cross-site POSTs, SameSite=None, a wider CSRF surface for every client.
+   */
+  LOCK_AUTHORIZATION_POST: false,
   /** Verifiers cache the JWKS five minutes; keys are published this long before they sign. */
   LOCK_JWKS_MAX_AGE: 300,
   /** 90 days: NIST's cryptoperiod for signing keys is 1-3 years; rotating often keeps the habit working. */

@@ -45,6 +45,8 @@ const envSchema = z
     LOCK_DATA_DIR: z.string().min(1).default(ENV_DEFAULTS.LOCK_DATA_DIR),
     LOCK_BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
     LOCK_TRUST_PROXY: flag.default(ENV_DEFAULTS.LOCK_TRUST_PROXY),
+    /** The authorization endpoint also by POST (OIDC Core §3.1.2.1); session cookies become SameSite=None. */
+    LOCK_AUTHORIZATION_POST: flag.default(ENV_DEFAULTS.LOCK_AUTHORIZATION_POST),
     /** How long verifiers may cache the JWKS; keys are published this long before they sign. */
     LOCK_JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(ENV_DEFAULTS.LOCK_JWKS_MAX_AGE),
     /** Seconds between automatic signing-key rotations (0: only `lock keys rotate`). Default 90 days. */

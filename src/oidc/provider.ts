@@ -58,6 +58,8 @@ export interface ProviderOptions {
   /** Signs oidc-provider's cookies: derived from the KEK (app.ts), so every process checks every other's. */
   cookieKey: Buffer;
   trustProxy: boolean;
+  /** The authorization endpoint also by POST; oidc-provider then needs SameSite=None session cookies. */
+  authorizationPost?: boolean;
   sessionLimits: SessionLimits;
   /** Middleware run before oidc-provider's own on every request it serves. */
   middleware: Koa.Middleware[];
@@ -161,7 +163,11 @@ export function createProvider(options: ProviderOptions): Provider {
     // request. The provider is rebuilt whenever the catalog changes (see runtime.ts).
     clients: options.clients.map(toClientMetadata),
     jwks: options.jwks,
-    cookies: { keys: [options.cookieKey.toString('base64url')] },
+    cookies: {
+      keys: [options.cookieKey.toString('base64url')],
+      ...(options.authorizationPost && { long: { sameSite: 'none' } }),
+    },
+    enableHttpPostMethods: options.authorizationPost === true,
     findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
     claims: {
       // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.

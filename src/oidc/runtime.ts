@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   kekSource: string;
   jwksMaxAge: number;
   trustProxy: boolean;
+  /** The authorization endpoint also by POST (LOCK_AUTHORIZATION_POST). */
+  authorizationPost?: boolean;
   log: Logger;
   now?: () => Date;
   onTokenIssued?: (grantType: string, resource: string) => void;
@@ -160,6 +162,7 @@ export class OidcRuntime {
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       cookieKey: this.#options.cookieKey,
       trustProxy: this.#options.trustProxy,
+      authorizationPost: this.#options.authorizationPost === true,
       customClaims: customClaimNames(catalog.connectors),
     });
     const connectorSet = rebuildConnectors(

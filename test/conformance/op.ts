@@ -52,8 +52,11 @@ export interface Op {
   jwks: ReturnType<typeof createRemoteJWKSet>;
 }
 
-export async function startOp(extraClientLines: string[] = []): Promise<Op> {
-  const lock = await startLock({ config: opConfig(extraClientLines) });
+export async function startOp(
+  extraClientLines: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Op> {
+  const lock = await startLock({ config: opConfig(extraClientLines), env });
   const discovery = await (await fetch(`${lock.issuer}/.well-known/openid-configuration`)).json();
   return { lock, discovery, jwks: createRemoteJWKSet(new URL(discovery.jwks_uri)) };
 }
