@@ -26,6 +26,8 @@ const SCHEMA = new URL('../../examples/postgres-api/schema.sql', import.meta.url
 /** This test's own login role for the API (api_authenticator's password belongs to postgres-api.test.ts). */
 const API_LOGIN = `mcp_api_${randomBytes(4).toString('hex')}`;
 const UNUSED_TTL = 7200;
+/** Registrations per window per address: above what the tests before the flood make (16). */
+const REGISTRATION_LIMIT = 30;
 
 describe('MCP authorization: discovery from a 401, dynamic registration, code + PKCE + resource', () => {
   let lock: RunningLock;
@@ -68,6 +70,7 @@ users:
         LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
         LOCK_REGISTRATION_RESOURCES: apiUrl,
         LOCK_REGISTRATION_UNUSED_TTL: String(UNUSED_TTL),
+        LOCK_RATE_LIMIT_REGISTRATION: String(REGISTRATION_LIMIT),
       },
     });
     api = await startApi({
@@ -344,5 +347,17 @@ users:
     assert.equal(page.left, undefined, 'an unknown client is not redirected to');
     assert.equal(page.response.status, 400);
     assert.match(await page.response.text(), /client is invalid|invalid_client/i);
+  });
+
+  it('a flood of registrations from one address is cut off at the rate limit (429)', async () => {
+    const answers = await Promise.all(Array.from({ length: 40 }, () => register(publicClient())));
+    const statuses = answers.map((answer) => answer.status);
+    assert.ok(
+      statuses.every((status) => status === 201 || status === 429),
+      statuses.join(' '),
+    );
+    const created = statuses.filter((status) => status === 201).length;
+    assert.ok(created <= REGISTRATION_LIMIT - 16, `${created} registered past the limit`);
+    assert.ok(created > 0, 'the limit is not yet spent when the flood starts');
   });
 });
