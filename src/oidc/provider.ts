@@ -339,6 +339,8 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     ttl: {
       ...TTL,
+      // RFC 7592 read access lasts as long as an unused registration (docs/mcp.md).
+      ...(registration && { RegistrationAccessToken: registration.unusedTtlSeconds }),
       Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,

@@ -337,6 +337,13 @@ users:
       [clientId],
     );
     assert.ok(Math.abs(rows[0]!.left - UNUSED_TTL) < 60, `expires in ${rows[0]!.left}s`);
+    const token = await lock.database.pool.query<{ left: number }>(
+      `SELECT extract(epoch FROM expires_at - now())::int AS left FROM oidc_payloads
+       WHERE model = 'RegistrationAccessToken' AND payload->>'clientId' = $1`,
+      [clientId],
+    );
+    assert.equal(token.rows.length, 1);
+    assert.ok(Math.abs(token.rows[0]!.left - UNUSED_TTL) < 60, 'its registration access token expires too');
     // As if the period had passed: the client is unknown at once (and swept by the pruner).
     await lock.database.pool.query(
       `UPDATE oidc_payloads SET expires_at = now() - interval '1 second' WHERE model = 'Client' AND id = $1`,
