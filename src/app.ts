@@ -116,6 +116,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           interaction: env.LOCK_RATE_LIMIT_INTERACTION,
           saml: env.LOCK_RATE_LIMIT_SAML,
           device: env.LOCK_RATE_LIMIT_DEVICE,
+          registration: env.LOCK_RATE_LIMIT_REGISTRATION,
         },
         (clientId) => runtime.state.catalog.clients.has(clientId),
       ),
@@ -160,6 +161,19 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       },
       onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
       onBackchannelLogout: (outcome) => metrics.backchannelLogouts.inc({ outcome }),
+      // Dynamic client registration (docs/mcp.md).
+      ...(env.LOCK_REGISTRATION !== 'off' && {
+        registration: {
+          mode: env.LOCK_REGISTRATION,
+          ...(env.LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN && {
+            initialAccessToken: env.LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN,
+          }),
+          resources: env.LOCK_REGISTRATION_RESOURCES ?? [],
+          redirectUris: env.LOCK_REGISTRATION_REDIRECT_URIS ?? [],
+          scopes: env.LOCK_REGISTRATION_SCOPES,
+          unusedTtlSeconds: env.LOCK_REGISTRATION_UNUSED_TTL,
+        },
+      }),
     });
     await runtime.reload();
     metrics.observeSigningKeys(() =>

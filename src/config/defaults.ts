@@ -37,6 +37,8 @@ export const ENV_DEFAULTS = {
   LOCK_RATE_LIMIT_LOGIN: 300,
   /** Device authorization requests and user-code page posts (/device/auth, /device) per address. */
   LOCK_RATE_LIMIT_DEVICE: 300,
+  /** Dynamic client registrations per address: a person's MCP clients register a few times a day. */
+  LOCK_RATE_LIMIT_REGISTRATION: 20,
   /** Four argon2 verifies at once fill libuv's default thread pool. */
   LOCK_PASSWORD_VERIFY_CONCURRENCY: 4,
   /** 64 waiting drain in well under a second; beyond, a 503 with Retry-After. */
@@ -65,6 +67,12 @@ export const ENV_DEFAULTS = {
   LOCK_ALLOW_HTTP_ISSUER: false,
   /** Administrators sign in with a second factor (docs/deployment.md#safe-defaults). */
   LOCK_MFA_REQUIRED_ROLES: 'lock_admin',
+  /** Dynamic client registration (docs/mcp.md): off until an administrator chooses a policy. */
+  LOCK_REGISTRATION: 'off',
+  /** A registered client asks for these OpenID scopes at most, besides its resources' scopes. */
+  LOCK_REGISTRATION_SCOPES: 'openid,profile,email,offline_access',
+  /** A registration unused for 30 days is deleted: MCP clients register freely, and forget. */
+  LOCK_REGISTRATION_UNUSED_TTL: 30 * 24 * 3600,
 } as const;
 
 /** Lifetimes in seconds of what oidc-provider issues (docs/tokens.md lists them). */

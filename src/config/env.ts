@@ -22,6 +22,19 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  * Lock's environment, each variable with its default from defaults.ts (the one place defaults
  * live); docs/configuration.md describes the same list.
  */
+/** A comma-separated list, each item checked by `item`. */
+function commaList(item: z.ZodType<string, string>) {
+  return z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((value) => value.trim())
+        .filter((value) => value !== ''),
+    )
+    .pipe(z.array(item));
+}
+
 const envSchema = z
   .object({
     LOCK_ISSUER: z
@@ -75,6 +88,11 @@ const envSchema = z
       .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_AUTHORIZATION),
     LOCK_RATE_LIMIT_LOGIN: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_LOGIN),
     LOCK_RATE_LIMIT_DEVICE: z.coerce.number().int().min(0).default(ENV_DEFAULTS.LOCK_RATE_LIMIT_DEVICE),
+    LOCK_RATE_LIMIT_REGISTRATION: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_REGISTRATION),
     /** Password verifies (argon2) one process runs at once, and sign-ins that may wait for one: docs/passwords.md. */
     LOCK_PASSWORD_VERIFY_CONCURRENCY: z.coerce
       .number()
@@ -146,6 +164,28 @@ const envSchema = z
               .map((role) => role.trim())
               .filter((role) => role !== ''),
       ),
+    /** Dynamic client registration (docs/mcp.md): `off`, `open` (public clients freely), `token` (initial access token only). */
+    LOCK_REGISTRATION: z.enum(['off', 'open', 'token']).default(ENV_DEFAULTS.LOCK_REGISTRATION),
+    /** The initial access token an administrator hands out for confidential (or, in `token` mode, any) registrations. */
+    LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN: z
+      .string()
+      .min(32)
+      .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be a bearer token: letters, digits and - . _ ~ + / only')
+      .optional(),
+    /** Resource ids (comma-separated) registered clients may get tokens for. */
+    LOCK_REGISTRATION_RESOURCES: commaList(z.url()).optional(),
+    /** Redirect URIs (comma-separated) an open registration may name besides loopback ones. */
+    LOCK_REGISTRATION_REDIRECT_URIS: commaList(z.url()).optional(),
+    LOCK_REGISTRATION_SCOPES: z
+      .string()
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e,]*$/, 'must be scope names separated by commas')
+      .default(ENV_DEFAULTS.LOCK_REGISTRATION_SCOPES)
+      .transform((list) => list.split(',').filter((scope) => scope !== '')),
+    LOCK_REGISTRATION_UNUSED_TTL: z.coerce
+      .number()
+      .int()
+      .min(3600)
+      .default(ENV_DEFAULTS.LOCK_REGISTRATION_UNUSED_TTL),
   })
   .superRefine((env, ctx) => {
     if ((env.LOCK_TLS_CERT === undefined) !== (env.LOCK_TLS_KEY === undefined))
@@ -153,6 +193,12 @@ const envSchema = z
         code: 'custom',
         path: ['LOCK_TLS_KEY'],
         message: 'LOCK_TLS_CERT and LOCK_TLS_KEY go together',
+      });
+    if (env.LOCK_REGISTRATION === 'token' && env.LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN'],
+        message: 'is required when LOCK_REGISTRATION=token',
       });
     const issuer = new URL(env.LOCK_ISSUER);
     if (issuer.protocol === 'http:' && !LOOPBACK_HOSTS.has(issuer.hostname) && !env.LOCK_ALLOW_HTTP_ISSUER)

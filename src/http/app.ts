@@ -123,6 +123,15 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     provider: () => options.runtime.state.provider,
     connectors: () => options.runtime.state.connectors,
     clientName: (clientId) => options.runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
+    // A client the catalog does not know registered itself (docs/mcp.md): its own name, marked as such.
+    registeredClientName: async (clientId) => {
+      if (options.runtime.state.catalog.clients.has(clientId)) return undefined;
+      const client = await options.runtime.state.provider.Client.find(clientId);
+      return (
+        client &&
+        `${client.clientName ?? 'An application'} (registered itself; not vouched for by your administrator)`
+      );
+    },
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
     secondFactor: options.secondFactor,

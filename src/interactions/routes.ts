@@ -23,6 +23,8 @@ export interface InteractionOptions {
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   clientName: (clientId: string) => string;
+  /** A dynamically registered client's name as the consent page shows it; undefined for a declared client. */
+  registeredClientName?: (clientId: string) => Promise<string | undefined>;
   csrfKey: Buffer;
   /** The sign-in library (src/login/): these routes parse, call it, then render or redirect. */
   passwordSignIn: PasswordSignIn;
@@ -120,8 +122,9 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     if (found.prompt.name === 'login') return showLogin(ctx, found);
     if (found.prompt.name === 'consent') {
       const resourceScopes = (found.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
+      const clientId = String(found.params.client_id);
       renderPage(ctx, found, 'consent', {
-        clientName: options.clientName(String(found.params.client_id)),
+        clientName: (await options.registeredClientName?.(clientId)) ?? options.clientName(clientId),
         scopes: [
           ...((found.prompt.details.missingOIDCScope as string[] | undefined) ?? []),
           ...Object.values(resourceScopes).flat(),

@@ -148,6 +148,8 @@ const KNOWN_ROUTES = new Set([
   '/session/end/confirm',
   '/session/end/success',
   '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+  '/reg',
   '/healthz',
   '/readyz',
   '/metrics',

@@ -37,6 +37,12 @@ import {
   ENABLED_JWA,
   FEATURES_OFF,
 } from './protocol-surface.ts';
+import {
+  allowedResources,
+  enforceRegistrationPolicy,
+  isRegisteredClient,
+  type RegistrationPolicy,
+} from './registration-policy.ts';
 import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
 import { recordTokenOrigin } from './token-origins.ts';
@@ -77,6 +83,8 @@ export interface ProviderOptions {
   pages: ProviderPages;
   /** Counts user codes typed on the device page (device-flow.ts); none: not counted (tests of other things). */
   userCodeAttempts?: UserCodeAttempts;
+  /** Dynamic client registration (RFC 7591, docs/mcp.md); none: registration is off. */
+  registration?: RegistrationPolicy;
 }
 
 /**
@@ -151,9 +159,17 @@ export function createProvider(options: ProviderOptions): Provider {
     return claims;
   };
 
+  const registration = options.registration;
   class Adapter extends PostgresAdapter {
+    readonly #model: string;
     constructor(model: string) {
       super(options.pool, model);
+      this.#model = model;
+    }
+    // A registered client lives until it goes unused this long (refreshed at each token, below).
+    override upsert(id: string, payload: Parameters<PostgresAdapter['upsert']>[1], expiresIn: number) {
+      const ttl = this.#model === 'Client' && registration ? registration.unusedTtlSeconds : expiresIn;
+      return super.upsert(id, payload, ttl);
     }
   }
 
@@ -187,7 +203,9 @@ export function createProvider(options: ProviderOptions): Provider {
     extraParams: ['connector'],
     pkce: {
       // Public clients must prove possession with S256 (the only method offered); confidential may.
-      required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
+      // Registered clients (docs/mcp.md) always, whatever their authentication.
+      required: (_ctx, client) =>
+        client.tokenEndpointAuthMethod === 'none' || isRegisteredClient(catalog(), client.clientId),
     },
     // CORS only for the endpoints oidc-provider opens to it, and only from the client's own origins.
     clientBasedCORS: (_ctx, origin, client) =>
@@ -206,8 +224,21 @@ export function createProvider(options: ProviderOptions): Provider {
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionClaims,
     fetch: jwksUriFetch(options.clients.flatMap((client) => (client.jwksUri ? [client.jwksUri] : []))),
     responseTypes: ['code'],
+    // The registration policy sees each registration's metadata (registration-policy.ts).
+    ...(registration && {
+      extraClientMetadata: {
+        properties: ['software_id'],
+        validator: (ctx, key, _value, metadata) => {
+          if (key === 'software_id')
+            enforceRegistrationPolicy(registration, catalog)(ctx, metadata as Record<string, unknown>);
+        },
+      },
+    }),
     features: {
       ...FEATURES_OFF,
+      ...(registration && {
+        registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
+      }),
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -261,7 +292,7 @@ export function createProvider(options: ProviderOptions): Provider {
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator, client) => {
           const resource = catalog().resources.get(indicator);
-          const allowed = catalog().clients.get(client.clientId)?.resources.includes(indicator);
+          const allowed = allowedResources(catalog(), client.clientId, registration).includes(indicator);
           if (!resource || !allowed)
             throw new errors.InvalidTarget(`client may not request tokens for ${indicator}`);
           if (ctx.oidc.params?.grant_type === 'client_credentials')
@@ -314,6 +345,8 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     ttl: {
       ...TTL,
+      // RFC 7592 read access lasts as long as an unused registration (docs/mcp.md).
+      ...(registration && { RegistrationAccessToken: registration.unusedTtlSeconds }),
       Session: sessionTtl(options.sessionLimits),
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
@@ -408,6 +441,14 @@ export function createProvider(options: ProviderOptions): Provider {
         details: { grantId },
         ...about(ctx),
       });
+    });
+  }
+  if (registration) {
+    // A registered client in use keeps its registration: each token pushes its expiry back.
+    provider.on('grant.success', (ctx) => {
+      const client = ctx.oidc.client;
+      if (!client || !isRegisteredClient(catalog(), client.clientId)) return;
+      new Adapter('Client').upsert(client.clientId, client.metadata(), 0).catch(options.onServerError);
     });
   }
   if (options.onTokenIssued) {

@@ -14,6 +14,7 @@ import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
 import { BackchannelLogout, type DeliveryOutcome, recordDeliveryOutcome } from './backchannel-logout.ts';
 import type { UserCodeAttempts } from './device-flow.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
+import type { RegistrationPolicy } from './registration-policy.ts';
 import type { SessionLimits } from './session-policy.ts';
 
 export interface RuntimeOptions {
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   userCodeAttempts?: UserCodeAttempts;
   /** Told of each back-channel logout delivery's outcome (for metrics; the audit log is written here). */
   onBackchannelLogout?: (outcome: DeliveryOutcome) => void;
+  /** Dynamic client registration's policy (docs/mcp.md); none: off. */
+  registration?: RegistrationPolicy;
 }
 
 interface State {
@@ -148,6 +151,7 @@ export class OidcRuntime {
       pages: this.#options.providerPages,
       ...(this.#options.userCodeAttempts && { userCodeAttempts: this.#options.userCodeAttempts }),
       ...(this.#options.onTokenIssued && { onTokenIssued: this.#options.onTokenIssued }),
+      ...(this.#options.registration && { registration: this.#options.registration }),
       onAuditEvent: (event) => {
         recordAuditEvent(pool, event).catch((error) =>
           this.#options.log.error({ err: error }, 'audit event lost'),

@@ -17,6 +17,8 @@ export interface RateLimitSettings {
   saml?: number;
   /** Per address, on the device authorization endpoint and the user-code page; optional: 0 when absent. */
   device?: number;
+  /** Per address, on POST /reg (dynamic client registration); optional: 0 when absent. */
+  registration?: number;
 }
 
 /** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
@@ -86,6 +88,13 @@ export function rateLimitRules(
       name: 'device:address',
       limit: settings.device ?? 0,
       appliesTo: (method, path) => method === 'POST' && DEVICE_ENDPOINT.test(path),
+      keyOf: byAddress,
+    },
+    {
+      // Each registration is a stored client: an open endpoint must not let one address fill the table.
+      name: 'registration:address',
+      limit: settings.registration ?? 0,
+      appliesTo: (method, path) => method === 'POST' && path === '/reg',
       keyOf: byAddress,
     },
   ];

@@ -8,4 +8,14 @@ export {
   TokenVerificationError,
 } from './errors.ts';
 export { VERIFIER_DEFAULTS, type VerifierOptions } from './options.ts';
+export {
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  protectedResourceMetadata,
+  protectedResourceMetadataMiddleware,
+  protectedResourceMetadataPath,
+  protectedResourceMetadataUrl,
+  serveProtectedResourceMetadata,
+  withResourceMetadata,
+} from './resource-metadata.ts';
 export { createVerifier, type Verifier } from './verifier.ts';

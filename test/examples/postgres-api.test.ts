@@ -185,7 +185,10 @@ describe('examples/postgres-api: a PostgreSQL API secured by Lock (AD sign-in, r
 
     const missing = await call('GET', '/sensitive-data');
     assert.equal(missing.status, 401);
-    assert.equal(missing.headers.get('www-authenticate'), `Bearer realm="${API}"`);
+    assert.equal(
+      missing.headers.get('www-authenticate'),
+      `Bearer realm="${API}", resource_metadata="${API}/.well-known/oauth-protected-resource"`,
+    );
 
     const garbage = await call('GET', '/sensitive-data', 'not.a.jwt');
     assert.equal(garbage.status, 401);

@@ -92,6 +92,9 @@ const PROOF = {
   requestObject: 'a request object (request parameter) is refused',
   par: 'pushed authorization requests (PAR) are not served',
   dpop: 'a DPoP proof is not honoured: the token is a plain Bearer token',
+  registrationOff:
+    'dynamic client registration is off unless LOCK_REGISTRATION turns it on (on: test/oidc/mcp.test.ts)',
+  oauthMetadata: 'RFC 8414: /.well-known/oauth-authorization-server serves the same metadata',
   privateKeyJwt:
     'private_key_jwt: an assertion signed RS256, PS256, ES256 or EdDSA authenticates a client (refusals: private-key-jwt.test.ts)',
   secretJwtRefused: 'client_secret_jwt is refused: an HS256 assertion keyed with the client secret',
@@ -161,6 +164,7 @@ const NOT_ADVERTISED: Record<string, string> = {
   pushed_authorization_request_endpoint: PROOF.par,
   require_pushed_authorization_requests: PROOF.par,
   dpop_signing_alg_values_supported: PROOF.dpop,
+  registration_endpoint: PROOF.registrationOff,
   'token_endpoint_auth_methods_supported: client_secret_jwt': PROOF.secretJwtRefused,
   'token_endpoint_auth_signing_alg_values_supported: HS256': PROOF.secretJwtRefused,
   request_parameter_supported: PROOF.requestObject,
@@ -527,6 +531,21 @@ describe('discovery advertises only what works, each feature proven end to end',
     });
     assert.equal(response.status, 404);
     assert.doesNotMatch(await response.text(), /request_uri/);
+  });
+
+  proof(PROOF.registrationOff, async () => {
+    const response = await fetch(`${lock.issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(response.status, 404);
+  });
+
+  proof(PROOF.oauthMetadata, async () => {
+    const response = await fetch(`${lock.issuer}/.well-known/oauth-authorization-server`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), discovery);
   });
 
   proof(PROOF.dpop, async () => {

@@ -2,7 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { createVerifier, type Verifier } from 'lock/verify';
+import {
+  createVerifier,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+  protectedResourceMetadataMiddleware,
+  type Verifier,
+} from 'lock/verify';
 import type pg from 'pg';
 import { type ApiState, requireCaller } from './auth.ts';
 import { createPool } from './database.ts';
@@ -19,6 +25,8 @@ export interface ApiDependencies {
   verifier: Verifier;
   /** The RFC 6750 realm in `WWW-Authenticate`: this API's resource id. */
   realm: string;
+  /** RFC 9728: served at /.well-known/oauth-protected-resource and named in every 401's challenge. */
+  resourceMetadata?: ProtectedResourceMetadata;
   log?: ApiLog;
 }
 
@@ -60,6 +68,7 @@ export function createApi({
   pool,
   verifier,
   realm,
+  resourceMetadata,
   log = { error: () => {} },
 }: ApiDependencies): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -75,9 +84,11 @@ export function createApi({
     ctx.body = { status: 'ok' };
   });
   app.use(open.routes());
+  // How a client with no token learns where to get one (an MCP client, docs/mcp.md).
+  if (resourceMetadata) app.use(protectedResourceMetadataMiddleware(resourceMetadata));
 
   const data = dataRoutes(pool);
-  app.use(requireCaller(verifier, realm));
+  app.use(requireCaller(verifier, realm, resourceMetadata?.resource));
   app.use(data.routes());
   app.use(data.allowedMethods({ throw: true }));
   return app;
@@ -87,6 +98,8 @@ export interface ApiOptions {
   issuer: string;
   audience: string;
   databaseUrl: string;
+  /** The scopes the API's resource offers in Lock (RFC 9728 `scopes_supported`). */
+  scopes?: readonly string[];
   host?: string;
   port?: number;
   log?: ApiLog;
@@ -105,6 +118,11 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     pool,
     verifier,
     realm: options.audience,
+    resourceMetadata: protectedResourceMetadata({
+      resource: options.audience,
+      authorizationServers: [options.issuer],
+      ...(options.scopes && { scopesSupported: options.scopes }),
+    }),
     ...(options.log && { log: options.log }),
   });
   const server: Server = app.listen(options.port ?? 0, options.host ?? '127.0.0.1');

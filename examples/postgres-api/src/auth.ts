@@ -1,5 +1,11 @@
 import type Koa from 'koa';
-import { type AccessTokenClaims, bearerChallenge, TokenVerificationError, type Verifier } from 'lock/verify';
+import {
+  type AccessTokenClaims,
+  bearerChallenge,
+  TokenVerificationError,
+  type Verifier,
+  withResourceMetadata,
+} from 'lock/verify';
 import { type Caller, DATABASE_ROLES, isDatabaseRole } from './database.ts';
 import { ApiError } from './errors.ts';
 
@@ -13,14 +19,21 @@ export interface ApiState {
  * role claim is one of DATABASE_ROLES (403 otherwise: e.g. the resource's defaultRole for a
  * user Lock gave no role). The role is then what the transaction runs as.
  */
-export function requireCaller(verifier: Verifier, realm: string): Koa.Middleware<ApiState> {
+export function requireCaller(
+  verifier: Verifier,
+  realm: string,
+  resource?: string,
+): Koa.Middleware<ApiState> {
   return async (ctx, next) => {
     let claims: AccessTokenClaims;
     try {
       claims = await verifier.verifyAuthorizationHeader(ctx.get('authorization') || undefined);
     } catch (error) {
       if (!(error instanceof TokenVerificationError)) throw error;
-      const challenge = bearerChallenge(error, realm);
+      const bearer = bearerChallenge(error, realm);
+      // RFC 9728 §5.1: where a client learns which authorization server to ask (docs/mcp.md).
+      const challenge =
+        bearer === undefined || resource === undefined ? bearer : withResourceMetadata(bearer, resource);
       throw new ApiError(error.status, error.code, error.message, {
         headers: challenge === undefined ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge },
       });
