@@ -34,6 +34,7 @@ import {
   BACKCHANNEL_LOGOUT,
   CLAIMS_NOT_OFFERED,
   CLIENT_AUTH_METHODS,
+  dpopFeature,
   ENABLED_JWA,
   FEATURES_OFF,
 } from './protocol-surface.ts';
@@ -57,6 +58,8 @@ export interface ProviderOptions {
   signingKid: (alg: string) => string | undefined;
   /** Signs oidc-provider's cookies: derived from the KEK (app.ts), so every process checks every other's. */
   cookieKey: Buffer;
+  /** Derives DPoP nonces (protocol-surface.ts, DPOP): from the KEK, so every process accepts every other's. */
+  dpopNonceKey: Buffer;
   trustProxy: boolean;
   sessionLimits: SessionLimits;
   /** Middleware run before oidc-provider's own on every request it serves. */
@@ -224,6 +227,7 @@ export function createProvider(options: ProviderOptions): Provider {
         ...(options.onAuditEvent && { audit: options.onAuditEvent }),
       }),
       backchannelLogout: BACKCHANNEL_LOGOUT,
+      dPoP: dpopFeature(options.dpopNonceKey),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {

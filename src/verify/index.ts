@@ -2,10 +2,11 @@
 // API importing it does not pull in the server.
 export type { AccessTokenClaims, ActorClaim } from './claims.ts';
 export {
+  authChallenge,
   bearerChallenge,
   type TokenErrorCode,
   type TokenErrorReason,
   TokenVerificationError,
 } from './errors.ts';
 export { VERIFIER_DEFAULTS, type VerifierOptions } from './options.ts';
-export { createVerifier, type Verifier } from './verifier.ts';
+export { createVerifier, type ProtectedRequest, type Verifier } from './verifier.ts';

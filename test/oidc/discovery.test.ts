@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { approveDevice } from '../helpers/device-user.ts';
+import { DpopKey, dpopTokenRequest } from '../helpers/dpop.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, CALLBACK, CLI_CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
@@ -91,7 +92,7 @@ const PROOF = {
   requestUri: 'a request_uri parameter is refused',
   requestObject: 'a request object (request parameter) is refused',
   par: 'pushed authorization requests (PAR) are not served',
-  dpop: 'a DPoP proof is not honoured: the token is a plain Bearer token',
+  dpop: 'DPoP: the token endpoint demands a nonce, then binds the token to the proof key (ES256, PS256, EdDSA) (more: dpop.test.ts)',
   privateKeyJwt:
     'private_key_jwt: an assertion signed RS256, PS256, ES256 or EdDSA authenticates a client (refusals: private-key-jwt.test.ts)',
   secretJwtRefused: 'client_secret_jwt is refused: an HS256 assertion keyed with the client secret',
@@ -153,6 +154,9 @@ const ADVERTISED: Record<string, string> = {
   'claim_types_supported: normal': PROOF.idToken,
   'subject_types_supported: public': PROOF.publicSubject,
   'claims_parameter_supported: false': PROOF.claimsParameter,
+  'dpop_signing_alg_values_supported: ES256': PROOF.dpop,
+  'dpop_signing_alg_values_supported: PS256': PROOF.dpop,
+  'dpop_signing_alg_values_supported: EdDSA': PROOF.dpop,
   'request_uri_parameter_supported: false': PROOF.requestUri,
 };
 
@@ -160,7 +164,6 @@ const ADVERTISED: Record<string, string> = {
 const NOT_ADVERTISED: Record<string, string> = {
   pushed_authorization_request_endpoint: PROOF.par,
   require_pushed_authorization_requests: PROOF.par,
-  dpop_signing_alg_values_supported: PROOF.dpop,
   'token_endpoint_auth_methods_supported: client_secret_jwt': PROOF.secretJwtRefused,
   'token_endpoint_auth_signing_alg_values_supported: HS256': PROOF.secretJwtRefused,
   request_parameter_supported: PROOF.requestObject,
@@ -530,24 +533,24 @@ describe('discovery advertises only what works, each feature proven end to end',
   });
 
   proof(PROOF.dpop, async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const dpop = await new SignJWT({ htm: 'POST', htu: endpoint('token_endpoint'), jti: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
-      .setIssuedAt()
-      .sign(privateKey);
-    const response = await fetch(endpoint('token_endpoint'), {
-      method: 'POST',
-      headers: {
-        authorization: basic('service'),
-        'content-type': 'application/x-www-form-urlencoded',
-        dpop,
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
-    });
-    assert.equal(response.status, 200);
-    const body = await response.json();
-    assert.equal(body.token_type, 'Bearer', 'not DPoP-bound');
-    assert.equal(decodeJwt(body.access_token).cnf, undefined, 'no key confirmation');
+    for (const alg of ['ES256', 'PS256', 'EdDSA'] as const) {
+      const key = await DpopKey.generate(alg);
+      const form = { grant_type: 'client_credentials', resource: API };
+      const first = await dpopTokenRequest(endpoint('token_endpoint'), form, key, {
+        basic: ['service', SECRET],
+      });
+      assert.equal(first.status, 400);
+      assert.equal(first.body.error, 'use_dpop_nonce');
+      const nonce = first.headers.get('dpop-nonce');
+      assert.ok(nonce, 'a DPoP-Nonce to retry with');
+      const answer = await dpopTokenRequest(endpoint('token_endpoint'), form, key, {
+        basic: ['service', SECRET],
+        nonce,
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.token_type, 'DPoP');
+      assert.deepEqual(decodeJwt(answer.body.access_token as string).cnf, { jkt: key.thumbprint }, alg);
+    }
   });
 
   proof(PROOF.privateKeyJwt, async () => {

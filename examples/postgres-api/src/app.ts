@@ -19,6 +19,8 @@ export interface ApiDependencies {
   verifier: Verifier;
   /** The RFC 6750 realm in `WWW-Authenticate`: this API's resource id. */
   realm: string;
+  /** The origin clients address this API at, e.g. https://db-api.example.com (DPoP's htu). */
+  publicOrigin: () => string;
   log?: ApiLog;
 }
 
@@ -60,6 +62,7 @@ export function createApi({
   pool,
   verifier,
   realm,
+  publicOrigin,
   log = { error: () => {} },
 }: ApiDependencies): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -77,7 +80,7 @@ export function createApi({
   app.use(open.routes());
 
   const data = dataRoutes(pool);
-  app.use(requireCaller(verifier, realm));
+  app.use(requireCaller(verifier, realm, publicOrigin));
   app.use(data.routes());
   app.use(data.allowedMethods({ throw: true }));
   return app;
@@ -89,6 +92,12 @@ export interface ApiOptions {
   databaseUrl: string;
   host?: string;
   port?: number;
+  /** The origin clients address this API at; by default the address it listens on. */
+  publicUrl?: string;
+  /** Accept only DPoP-bound tokens with a proof (`Authorization: DPoP`), never a Bearer token. */
+  requireDpop?: boolean;
+  /** Seconds between DPoP nonce rotations; 0 (default) demands no nonce. */
+  dpopNonceLifetime?: number;
   log?: ApiLog;
 }
 
@@ -100,11 +109,19 @@ export interface RunningApi {
 /** Builds the API from its settings and listens; `close()` stops accepting and ends the pool. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const pool = createPool(options.databaseUrl);
-  const verifier = createVerifier({ issuer: options.issuer, audience: options.audience, roleClaim: 'role' });
+  const verifier = createVerifier({
+    issuer: options.issuer,
+    audience: options.audience,
+    roleClaim: 'role',
+    requireDpop: options.requireDpop === true,
+    dpopNonceLifetime: options.dpopNonceLifetime ?? 0,
+  });
+  let listening = '';
   const app = createApi({
     pool,
     verifier,
     realm: options.audience,
+    publicOrigin: () => options.publicUrl ?? listening,
     ...(options.log && { log: options.log }),
   });
   const server: Server = app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -114,6 +131,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   });
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  listening = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}`,
     async close() {

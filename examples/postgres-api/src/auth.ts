@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { type AccessTokenClaims, bearerChallenge, TokenVerificationError, type Verifier } from 'lock/verify';
+import { type AccessTokenClaims, authChallenge, TokenVerificationError, type Verifier } from 'lock/verify';
 import { type Caller, DATABASE_ROLES, isDatabaseRole } from './database.ts';
 import { ApiError } from './errors.ts';
 
@@ -13,16 +13,33 @@ export interface ApiState {
  * role claim is one of DATABASE_ROLES (403 otherwise: e.g. the resource's defaultRole for a
  * user Lock gave no role). The role is then what the transaction runs as.
  */
-export function requireCaller(verifier: Verifier, realm: string): Koa.Middleware<ApiState> {
+export function requireCaller(
+  verifier: Verifier,
+  realm: string,
+  publicOrigin: () => string,
+): Koa.Middleware<ApiState> {
   return async (ctx, next) => {
     let claims: AccessTokenClaims;
     try {
-      claims = await verifier.verifyAuthorizationHeader(ctx.get('authorization') || undefined);
+      // DPoP's htu is checked against the API's configured public URL, never the Host header a
+      // client chooses (a proof made for another server would otherwise pass here).
+      claims = await verifier.verifyRequest({
+        authorization: ctx.get('authorization') || undefined,
+        dpop: ctx.get('dpop') || undefined,
+        method: ctx.method,
+        url: new URL(ctx.originalUrl, publicOrigin()).toString(),
+      });
     } catch (error) {
       if (!(error instanceof TokenVerificationError)) throw error;
-      const challenge = bearerChallenge(error, realm);
+      const challenge = authChallenge(error, {
+        realm,
+        ...(error.scheme === 'DPoP' && { dpopAlgorithms: verifier.dpopAlgorithms }),
+      });
       throw new ApiError(error.status, error.code, error.message, {
-        headers: challenge === undefined ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge },
+        headers: {
+          ...(challenge === undefined ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge }),
+          ...(error.dpopNonce !== undefined && { 'DPoP-Nonce': error.dpopNonce }),
+        },
       });
     }
     if (!isDatabaseRole(claims.role))
