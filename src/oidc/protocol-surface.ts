@@ -39,8 +39,7 @@ export const ENABLED_JWA: Configuration['enabledJWA'] = {
 /** Features oidc-provider has that Lock neither offers nor tests; all of them explicitly off. */
 export const FEATURES_OFF = {
   devInteractions: { enabled: false },
-  // Planned work: pushed authorization requests, mTLS client certificates.
-  pushedAuthorizationRequests: { enabled: false },
+  // Planned work: mTLS client certificates.
   mTLS: { enabled: false },
   attestClientAuth: { enabled: false },
   claimsParameter: { enabled: false },
@@ -81,3 +80,15 @@ export const CLAIMS_NOT_OFFERED = {} as Record<string, null>;
 export function dpopFeature(nonceKey: Buffer) {
   return { enabled: true, nonceSecret: nonceKey, requireNonce: () => true, allowReplay: false } as const;
 }
+
+/**
+ * Pushed authorization requests (RFC 9126): a client POSTs its authorization parameters to the
+ * PAR endpoint (authenticated as at the token endpoint) and sends the browser with only the
+ * `request_uri` it got back; a client with `requirePushedAuthorizationRequests` may do nothing
+ * else. Redirect URIs stay the registered ones (no `allowUnregisteredRedirectUris`).
+ */
+export const PUSHED_AUTHORIZATION_REQUESTS = {
+  enabled: true,
+  requirePushedAuthorizationRequests: false,
+  allowUnregisteredRedirectUris: false,
+} as const;

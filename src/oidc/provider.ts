@@ -37,6 +37,7 @@ import {
   dpopFeature,
   ENABLED_JWA,
   FEATURES_OFF,
+  PUSHED_AUTHORIZATION_REQUESTS,
 } from './protocol-surface.ts';
 import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
 import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
@@ -228,6 +229,7 @@ export function createProvider(options: ProviderOptions): Provider {
       }),
       backchannelLogout: BACKCHANNEL_LOGOUT,
       dPoP: dpopFeature(options.dpopNonceKey),
+      pushedAuthorizationRequests: PUSHED_AUTHORIZATION_REQUESTS,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -264,6 +266,12 @@ export function createProvider(options: ProviderOptions): Provider {
             throw new errors.InvalidTarget(`client may not request tokens for ${indicator}`);
           if (ctx.oidc.params?.grant_type === 'client_credentials')
             assertScopesOffered(ctx.oidc.params.scope, resource.id, resource.scopes);
+          // Tokens are minted at the token endpoint only: there a resource requiring DPoP needs a
+          // proof (oidc-provider has verified it before asking here) and a grant that binds to it.
+          if (resource.requireDpop && ctx.oidc.route === 'token' && !dpopBound(ctx))
+            throw new errors.InvalidRequest(
+              `${indicator} accepts only DPoP-bound access tokens: send a DPoP proof (RFC 9449)`,
+            );
           return resourceServerInfo(resource);
         },
       },
@@ -451,4 +459,17 @@ function mayIntrospect(
   const introspects = catalog.clients.get(callerId)?.introspects ?? [];
   const audiences = typeof token.aud === 'string' ? [token.aud] : (token.aud ?? []);
   return audiences.some((audience) => introspects.includes(audience));
+}
+
+/** Grants oidc-provider binds to a DPoP proof's key (token exchange, Lock's own grant, does not). */
+const DPOP_BINDING_GRANTS = new Set([
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+]);
+
+/** The token request carries a DPoP proof (already verified by oidc-provider) for a grant that binds to it. */
+function dpopBound(ctx: KoaContextWithOIDC): boolean {
+  return ctx.get('DPoP') !== '' && DPOP_BINDING_GRANTS.has(String(ctx.oidc.params?.grant_type));
 }
