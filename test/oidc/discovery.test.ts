@@ -91,7 +91,7 @@ const PROOF = {
   claimsParameter: 'a claims request parameter is not honoured',
   requestUri: 'a request_uri parameter is refused',
   requestObject: 'a request object (request parameter) is refused',
-  par: 'pushed authorization requests (PAR) are not served',
+  par: 'PAR: a pushed authorization request gets a request_uri the authorization endpoint honours (more: par.test.ts)',
   dpop: 'DPoP: the token endpoint demands a nonce, then binds the token to the proof key (ES256, PS256, EdDSA) (more: dpop.test.ts)',
   privateKeyJwt:
     'private_key_jwt: an assertion signed RS256, PS256, ES256 or EdDSA authenticates a client (refusals: private-key-jwt.test.ts)',
@@ -154,6 +154,7 @@ const ADVERTISED: Record<string, string> = {
   'claim_types_supported: normal': PROOF.idToken,
   'subject_types_supported: public': PROOF.publicSubject,
   'claims_parameter_supported: false': PROOF.claimsParameter,
+  pushed_authorization_request_endpoint: PROOF.par,
   'dpop_signing_alg_values_supported: ES256': PROOF.dpop,
   'dpop_signing_alg_values_supported: PS256': PROOF.dpop,
   'dpop_signing_alg_values_supported: EdDSA': PROOF.dpop,
@@ -162,8 +163,6 @@ const ADVERTISED: Record<string, string> = {
 
 /** Members (or `key: value` entries) oidc-provider would advertise for what Lock keeps off → the test that they are off. */
 const NOT_ADVERTISED: Record<string, string> = {
-  pushed_authorization_request_endpoint: PROOF.par,
-  require_pushed_authorization_requests: PROOF.par,
   'token_endpoint_auth_methods_supported: client_secret_jwt': PROOF.secretJwtRefused,
   'token_endpoint_auth_signing_alg_values_supported: HS256': PROOF.secretJwtRefused,
   request_parameter_supported: PROOF.requestObject,
@@ -523,13 +522,25 @@ describe('discovery advertises only what works, each feature proven end to end',
   });
 
   proof(PROOF.par, async () => {
-    const response = await fetch(`${lock.issuer}/request`, {
+    const response = await fetch(endpoint('pushed_authorization_request_endpoint'), {
       method: 'POST',
       headers: { authorization: basic('web-app'), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: CALLBACK }),
+      body: new URLSearchParams({
+        client_id: 'web-app',
+        response_type: 'code',
+        scope: 'openid',
+        redirect_uri: CALLBACK,
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }),
     });
-    assert.equal(response.status, 404);
-    assert.doesNotMatch(await response.text(), /request_uri/);
+    assert.equal(response.status, 201);
+    const { request_uri: requestUri } = await response.json();
+    const url = new URL(endpoint('authorization_endpoint'));
+    url.searchParams.set('client_id', 'web-app');
+    url.searchParams.set('request_uri', requestUri);
+    const authorization = await fetch(url, { redirect: 'manual' });
+    assert.match(authorization.headers.get('location') ?? '', /\/interaction\//, 'on to the sign-in page');
   });
 
   proof(PROOF.dpop, async () => {
