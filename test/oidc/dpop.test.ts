@@ -31,6 +31,11 @@ clients:
     dpopBoundAccessTokens: true
     roles: [reader]
     resources: [${OPAQUE_API}]
+  - clientId: gateway
+    clientSecret: ${SECRET}
+    grantTypes: [urn:ietf:params:oauth:grant-type:token-exchange]
+    tokenExchange: { subjectAudiences: [${OPAQUE_API}] }
+    resources: [${STRICT_API}]
   - clientId: cli-tool
     public: true
     firstParty: true
@@ -101,6 +106,27 @@ describe('DPoP at Lock (RFC 9449): nonces, bound tokens, bound refresh tokens, A
     const bound = await dpopTokenWithNonce(tokenEndpoint, form, key, service);
     assert.equal(bound.status, 200, JSON.stringify(bound.body));
     assert.deepEqual(decodeJwt(bound.body.access_token as string).cnf, { jkt: key.thumbprint });
+  });
+
+  it('token exchange, which issues Bearer tokens, gives none for a resource with requireDpop', async () => {
+    const subject = await postForm(
+      tokenEndpoint,
+      { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' },
+      service,
+    );
+    const exchanged = await postForm(
+      tokenEndpoint,
+      {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: subject.body.access_token as string,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        resource: STRICT_API,
+      },
+      ['gateway', SECRET],
+    );
+    assert.equal(exchanged.status, 400, JSON.stringify(exchanged.body));
+    assert.equal(exchanged.body.error, 'invalid_target');
+    assert.match(String(exchanged.body.error_description), /accepts only DPoP-bound access tokens/);
   });
 
   it('a client with dpopBoundAccessTokens gets no token without a proof', async () => {
