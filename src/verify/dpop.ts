@@ -68,9 +68,15 @@ export class DpopChecker {
 
   /**
    * Verifies `request.proof` for `token` and returns the thumbprint of its key, which the caller
-   * compares with the token's `cnf.jkt`.
+   * compares with the token's `cnf.jkt`, and `use()`, which spends the proof's `jti`. The caller
+   * spends it only once the token is verified and bound to that key, so that proofs of keys that
+   * hold no token cannot flood the replay cache and push out the `jti`s of real ones.
    */
-  async check(request: DpopRequest, token: string, now = Date.now()): Promise<string> {
+  async check(
+    request: DpopRequest,
+    token: string,
+    now = Date.now(),
+  ): Promise<{ thumbprint: string; use: () => void }> {
     const proof = request.proof?.trim();
     if (proof === undefined || proof === '') throw invalidProof('no DPoP header with the request');
     if (proof.includes(',')) throw invalidProof('more than one DPoP header');
@@ -95,8 +101,18 @@ export class DpopChecker {
     this.#checkNonce(payload.nonce, now);
     if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
       throw invalidProof('jti must be a non-empty string of at most 256 characters');
-    this.#remember(payload.jti, iat + window, seconds);
-    return calculateJwkThumbprint(header.jwk as JWK, 'sha256');
+    const jti = payload.jti;
+    // Refused now if already spent, and again (synchronously, so concurrent uses cannot both pass) in use().
+    this.#refuseIfSeen(jti, seconds);
+    return {
+      thumbprint: await calculateJwkThumbprint(header.jwk as JWK, 'sha256'),
+      use: () => this.#remember(jti, iat + window, Math.floor(Date.now() / 1000)),
+    };
+  }
+
+  #refuseIfSeen(jti: string, now: number): void {
+    const known = this.#seen.get(jti);
+    if (known !== undefined && known >= now) throw invalidProof('this proof (its jti) was used before');
   }
 
   #checkRequest(payload: JWTPayload, request: DpopRequest, token: string): void {
@@ -129,8 +145,7 @@ export class DpopChecker {
 
   /** Single use within the window (RFC 9449 §11.1): a jti seen before is a replay. */
   #remember(jti: string, until: number, now: number): void {
-    const known = this.#seen.get(jti);
-    if (known !== undefined && known >= now) throw invalidProof('this proof (its jti) was used before');
+    this.#refuseIfSeen(jti, now);
     if (this.#seen.size >= this.#rules.replayCacheSize) {
       for (const [old, expires] of this.#seen) {
         if (expires < now) this.#seen.delete(old);

@@ -75,19 +75,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   async function verifyDpop(token: string, request: ProtectedRequest): Promise<AccessTokenClaims> {
     // The proof first: it is cheap, needs no key fetch, and a replay must fail even with a good token.
-    const thumbprint = await dpop.check(
-      { method: request.method, url: request.url, proof: request.dpop },
-      token,
-    );
+    const proof = await dpop.check({ method: request.method, url: request.url, proof: request.dpop }, token);
     const claims = await verify(token, true);
     const jkt = (claims.payload.cnf as { jkt?: unknown } | undefined)?.jkt;
     if (typeof jkt !== 'string')
       throw invalidToken('dpop_key_mismatch', 'presented with DPoP but bound to no key (no cnf.jkt)');
-    if (jkt !== thumbprint)
+    if (jkt !== proof.thumbprint)
       throw invalidToken(
         'dpop_key_mismatch',
         'the DPoP proof is signed with another key than the token is bound to',
       );
+    // Spent only now, synchronously: of concurrent presentations of one proof exactly one gets here first.
+    proof.use();
     return claims;
   }
 

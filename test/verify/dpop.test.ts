@@ -71,6 +71,18 @@ describe('lock/verify: DPoP-bound tokens (RFC 9449 §4.3, §7)', () => {
       assert.match(String((outcome as PromiseRejectedResult).reason.message), /used before/);
   });
 
+  it('proofs of a key that holds no token cannot push a spent jti out of the replay cache', async () => {
+    const small = createVerifier({ issuer: server.issuer, audience: AUDIENCE, dpopReplayCacheSize: 2 });
+    const spent = await request();
+    assert.ok(await small.verifyRequest(spent));
+    const thief = await DpopKey.generate('ES256');
+    for (let i = 0; i < 5; i++) {
+      const dpop = await thief.proof({ htm: 'GET', htu: URL_OF_API, accessToken: token });
+      await refused(small.verifyRequest(await request({ dpop })), 'invalid_token', 'dpop_key_mismatch');
+    }
+    await refused(small.verifyRequest(spent), 'invalid_dpop_proof', 'invalid_dpop_proof', /used before/);
+  });
+
   it('refuses a proof whose ath is another token’s hash', async () => {
     const dpop = await client.proof({ htm: 'GET', htu: URL_OF_API, accessToken: `${token}x` });
     await refused(
