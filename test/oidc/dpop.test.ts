@@ -76,6 +76,24 @@ describe('DPoP at Lock (RFC 9449): nonces, bound tokens, bound refresh tokens, A
     assert.equal(retry.status, 200, JSON.stringify(retry.body));
   });
 
+  it('a nonce from one Lock process is good at another (both derive it from the KEK)', async () => {
+    const second = await startLock({ database: lock.database, keysDir: lock.keysDir, config });
+    try {
+      const key = await DpopKey.generate();
+      const form = { grant_type: 'client_credentials', resource: OPAQUE_API, scope: 'read' };
+      const first = await dpopTokenRequest(tokenEndpoint, form, key, { basic: service });
+      const nonce = first.headers.get('dpop-nonce')!;
+      const elsewhere = await dpopTokenRequest(`${second.issuer}/token`, form, key, {
+        basic: service,
+        nonce,
+      });
+      assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+      assert.equal(elsewhere.body.token_type, 'DPoP');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('an opaque DPoP-bound token: introspection shows cnf.jkt and token_type DPoP', async () => {
     const key = await DpopKey.generate('EdDSA');
     const answer = await dpopTokenWithNonce(
