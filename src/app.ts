@@ -148,6 +148,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       pool,
       box,
       cookieKey: deriveKey(kek.key, 'oidc cookie signing v1'),
+      dpopNonceKey: deriveKey(kek.key, 'dpop nonce v1'),
       kekSource: kek.source,
       jwksMaxAge: env.LOCK_JWKS_MAX_AGE,
       trustProxy: env.LOCK_TRUST_PROXY,

@@ -21,6 +21,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         accessTokenTTL: 300,
         signingAlg: 'ES256',
         accessTokenFormat: 'jwt',
+        requireDpop: false,
       },
     ],
     clients: [
@@ -39,6 +40,8 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         resources: [admin],
         introspects: [],
         backchannelLogoutSessionRequired: false,
+        dpopBoundAccessTokens: false,
+        requirePushedAuthorizationRequests: false,
       },
     ],
   };

@@ -60,6 +60,10 @@ export const clientSchema = z
     /** private_key_jwt: its public keys inline (a JWK set), or where it publishes them. */
     jwks: clientJwksSchema.optional(),
     jwksUri: jwksUriSchema.optional(),
+    /** RFC 9449: every access token of this client must be DPoP-bound (a token request without a proof is refused). */
+    dpopBoundAccessTokens: z.boolean().default(false),
+    /** RFC 9126: authorization requests only through the PAR endpoint (a plain one is refused). */
+    requirePushedAuthorizationRequests: z.boolean().default(false),
   })
   .superRefine((parsed, ctx) => {
     // Runs even when a field failed (see evenWithOtherProblems), so each rule reads only fields that parsed.

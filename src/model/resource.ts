@@ -42,6 +42,8 @@ export const resourceSchema = z.strictObject({
   signingAlg: z.enum(SIGNING_ALGS).default('RS256'),
   /** `opaque`: a reference the API (or its gateway) introspects, for tokens that leave the network. */
   accessTokenFormat: z.enum(ACCESS_TOKEN_FORMATS).default('jwt'),
+  /** RFC 9449: Lock issues tokens for this API only to a request with a DPoP proof (bound, `cnf.jkt`). */
+  requireDpop: z.boolean().default(false),
   /** Claims copied under one namespaced claim, as Hasura wants (`https://hasura.io/jwt/claims`). */
   claimsNamespace: z
     .strictObject({

@@ -23,20 +23,23 @@ export const CLIENT_AUTH_METHODS: Configuration['clientAuthMethods'] = [
   'none',
 ];
 
+/** DPoP proof algorithms (RFC 9449): what discovery lists as `dpop_signing_alg_values_supported`. */
+export const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'] as const;
+
 /** The only signing algorithms a client is given (client-metadata.ts names no other). */
 export const ENABLED_JWA: Configuration['enabledJWA'] = {
   idTokenSigningAlgValues: ['RS256'],
   introspectionSigningAlgValues: ['RS256'],
   // private_key_jwt assertions: asymmetric algorithms only (an HS256 one is refused, whatever its key).
   clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
+  // DPoP proofs (RFC 9449): asymmetric only; lock/verify accepts the same by default.
+  dPoPSigningAlgValues: [...DPOP_ALGS],
 };
 
 /** Features oidc-provider has that Lock neither offers nor tests; all of them explicitly off. */
 export const FEATURES_OFF = {
   devInteractions: { enabled: false },
-  // Planned work: pushed authorization requests, DPoP, mTLS client certificates.
-  pushedAuthorizationRequests: { enabled: false },
-  dPoP: { enabled: false },
+  // Planned work: mTLS client certificates.
   mTLS: { enabled: false },
   attestClientAuth: { enabled: false },
   claimsParameter: { enabled: false },
@@ -66,3 +69,26 @@ export const BACKCHANNEL_LOGOUT = { enabled: true } as const;
 
 /** oidc-provider's default claims Lock never delivers: none since `sid` is offered (back-channel logout). */
 export const CLAIMS_NOT_OFFERED = {} as Record<string, null>;
+
+/**
+ * DPoP (RFC 9449): a client that sends a `DPoP` proof to the token endpoint gets access tokens
+ * bound to its key (`cnf.jkt`, in JWTs and in introspection answers) and, if public, refresh
+ * tokens bound to it too. Every proof must carry a server nonce (§8): a proof made in advance by
+ * someone who once held the key is useless. Nonces derive from a KEK-derived secret, so they
+ * hold across Lock's processes; proof `jti`s are single use (PostgreSQL, ReplayDetection).
+ */
+export function dpopFeature(nonceKey: Buffer) {
+  return { enabled: true, nonceSecret: nonceKey, requireNonce: () => true, allowReplay: false } as const;
+}
+
+/**
+ * Pushed authorization requests (RFC 9126): a client POSTs its authorization parameters to the
+ * PAR endpoint (authenticated as at the token endpoint) and sends the browser with only the
+ * `request_uri` it got back; a client with `requirePushedAuthorizationRequests` may do nothing
+ * else. Redirect URIs stay the registered ones (no `allowUnregisteredRedirectUris`).
+ */
+export const PUSHED_AUTHORIZATION_REQUESTS = {
+  enabled: true,
+  requirePushedAuthorizationRequests: false,
+  allowUnregisteredRedirectUris: false,
+} as const;

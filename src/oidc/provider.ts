@@ -34,8 +34,10 @@ import {
   BACKCHANNEL_LOGOUT,
   CLAIMS_NOT_OFFERED,
   CLIENT_AUTH_METHODS,
+  dpopFeature,
   ENABLED_JWA,
   FEATURES_OFF,
+  PUSHED_AUTHORIZATION_REQUESTS,
 } from './protocol-surface.ts';
 import {
   allowedResources,
@@ -63,6 +65,8 @@ export interface ProviderOptions {
   signingKid: (alg: string) => string | undefined;
   /** Signs oidc-provider's cookies: derived from the KEK (app.ts), so every process checks every other's. */
   cookieKey: Buffer;
+  /** Derives DPoP nonces (protocol-surface.ts, DPOP): from the KEK, so every process accepts every other's. */
+  dpopNonceKey: Buffer;
   trustProxy: boolean;
   /** The authorization endpoint also by POST; oidc-provider then needs SameSite=None session cookies. */
   authorizationPost?: boolean;
@@ -261,6 +265,8 @@ export function createProvider(options: ProviderOptions): Provider {
         ...(options.onAuditEvent && { audit: options.onAuditEvent }),
       }),
       backchannelLogout: BACKCHANNEL_LOGOUT,
+      dPoP: dpopFeature(options.dpopNonceKey),
+      pushedAuthorizationRequests: PUSHED_AUTHORIZATION_REQUESTS,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
@@ -297,6 +303,12 @@ export function createProvider(options: ProviderOptions): Provider {
             throw new errors.InvalidTarget(`client may not request tokens for ${indicator}`);
           if (ctx.oidc.params?.grant_type === 'client_credentials')
             assertScopesOffered(ctx.oidc.params.scope, resource.id, resource.scopes);
+          // Tokens are minted at the token endpoint only: there a resource requiring DPoP needs a
+          // proof (oidc-provider has verified it before asking here) and a grant that binds to it.
+          if (resource.requireDpop && ctx.oidc.route === 'token' && !dpopBound(ctx))
+            throw new errors.InvalidRequest(
+              `${indicator} accepts only DPoP-bound access tokens: send a DPoP proof (RFC 9449)`,
+            );
           return resourceServerInfo(resource);
         },
       },
@@ -494,4 +506,17 @@ function mayIntrospect(
   const introspects = catalog.clients.get(callerId)?.introspects ?? [];
   const audiences = typeof token.aud === 'string' ? [token.aud] : (token.aud ?? []);
   return audiences.some((audience) => introspects.includes(audience));
+}
+
+/** Grants oidc-provider binds to a DPoP proof's key (token exchange, Lock's own grant, does not). */
+const DPOP_BINDING_GRANTS = new Set([
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+]);
+
+/** The token request carries a DPoP proof (already verified by oidc-provider) for a grant that binds to it. */
+function dpopBound(ctx: KoaContextWithOIDC): boolean {
+  return ctx.get('DPoP') !== '' && DPOP_BINDING_GRANTS.has(String(ctx.oidc.params?.grant_type));
 }

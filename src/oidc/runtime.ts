@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   box: SecretBox;
   /** oidc-provider's cookie-signing key (provider.ts). */
   cookieKey: Buffer;
+  /** DPoP nonces (RFC 9449 §8): the same in every process, so a nonce from one is good at another. */
+  dpopNonceKey: Buffer;
   kekSource: string;
   jwksMaxAge: number;
   trustProxy: boolean;
@@ -165,6 +167,7 @@ export class OidcRuntime {
       publicJwks,
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       cookieKey: this.#options.cookieKey,
+      dpopNonceKey: this.#options.dpopNonceKey,
       trustProxy: this.#options.trustProxy,
       authorizationPost: this.#options.authorizationPost === true,
       customClaims: customClaimNames(catalog.connectors),

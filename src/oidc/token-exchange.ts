@@ -142,6 +142,11 @@ export function registerTokenExchange(
       const target = catalog().resources.get(targetId);
       if (!target || !gateway.resources.includes(targetId))
         throw new errors.InvalidTarget(`this client may not exchange tokens for ${targetId}`);
+      // Exchanged tokens are Bearer tokens: an API that requires DPoP gets none this way.
+      if (target.requireDpop)
+        throw new errors.InvalidTarget(
+          `${targetId} accepts only DPoP-bound access tokens, which token exchange does not issue`,
+        );
 
       const { subject, origin } = await readSubjectToken(params.subject_token);
       if (!subject.audiences.some((audience) => gateway.tokenExchange!.subjectAudiences.includes(audience)))

@@ -34,8 +34,8 @@ export interface ClientAuthPolicy {
 
 export const DEFAULT_CLIENT_AUTH_POLICY: ClientAuthPolicy = CLIENT_AUTH_DEFAULTS;
 
-/** The routed paths (src/http/routed-path.ts) whose POSTs authenticate a client. */
-export const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation']);
+/** The routed paths (src/http/routed-path.ts) whose POSTs authenticate a client (`/request`: PAR, RFC 9126). */
+export const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request']);
 
 /** Keys held in memory at most; past it, keys neither locked nor in use are dropped (PostgreSQL keeps them). */
 const MAX_KEYS = 10_000;

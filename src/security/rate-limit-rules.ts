@@ -3,7 +3,7 @@ import { claimedClient } from './client-auth-guard.ts';
 import type { RateLimitRule } from './rate-limit.ts';
 
 export interface RateLimitSettings {
-  /** Per client and per address, on POST /token. */
+  /** Per client and per address, on POST /token and POST /request (PAR). */
   token: number;
   /** Per client, on POST /token/introspection. */
   introspection: number;
@@ -47,7 +47,9 @@ export function rateLimitRules(
     const id = namedClient(ctx);
     return id !== undefined && isClient(id) ? id : undefined;
   };
-  const tokenRequest = (method: string, path: string) => method === 'POST' && path === '/token';
+  // PAR pushes (RFC 9126) authenticate the client and store a request: they share the token budget.
+  const tokenRequest = (method: string, path: string) =>
+    method === 'POST' && (path === '/token' || path === '/request');
   const rules: RateLimitRule[] = [
     { name: 'token:client', limit: settings.token, appliesTo: tokenRequest, keyOf: clientOf },
     { name: 'token:address', limit: settings.token, appliesTo: tokenRequest, keyOf: byAddress },

@@ -68,12 +68,13 @@ interface ResourceRow {
   access_token_format: ResourceDecl['accessTokenFormat'];
   claims_namespace: ResourceDecl['claimsNamespace'] | null;
   managed_by: ManagedBy;
+  require_dpop: boolean;
 }
 
 export async function listResources(db: Queryable): Promise<Managed<ResourceDecl>[]> {
   const { rows } = await db.query<ResourceRow>(
     `SELECT id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, access_token_format,
-            claims_namespace, managed_by
+            claims_namespace, managed_by, require_dpop
      FROM resources ORDER BY id`,
   );
   return rows.map((row) => ({
@@ -86,6 +87,7 @@ export async function listResources(db: Queryable): Promise<Managed<ResourceDecl
     signingAlg: row.signing_alg,
     accessTokenFormat: row.access_token_format,
     ...(row.claims_namespace !== null && { claimsNamespace: row.claims_namespace }),
+    requireDpop: row.require_dpop,
     managedBy: row.managed_by,
   }));
 }
@@ -97,10 +99,11 @@ export async function upsertResource(
 ): Promise<void> {
   await db.query(
     `INSERT INTO resources (id, scopes, roles, role_claim, default_role, access_token_ttl, signing_alg, managed_by,
-                            access_token_format, claims_namespace)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                            access_token_format, claims_namespace, require_dpop)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (id) DO UPDATE SET scopes = $2, roles = $3, role_claim = $4, default_role = $5,
-       access_token_ttl = $6, signing_alg = $7, managed_by = $8, access_token_format = $9, claims_namespace = $10`,
+       access_token_ttl = $6, signing_alg = $7, managed_by = $8, access_token_format = $9, claims_namespace = $10,
+       require_dpop = $11`,
     [
       resource.id,
       resource.scopes,
@@ -112,6 +115,7 @@ export async function upsertResource(
       managedBy,
       resource.accessTokenFormat,
       resource.claimsNamespace ?? null,
+      resource.requireDpop,
     ],
   );
 }
@@ -142,6 +146,8 @@ interface ClientRow {
   token_exchange: ClientDecl['tokenExchange'] | null;
   backchannel_logout_uri: string | null;
   backchannel_logout_session_required: boolean;
+  dpop_bound_access_tokens: boolean;
+  require_pushed_authorization_requests: boolean;
   managed_by: ManagedBy;
   token_endpoint_auth_method: ClientDecl['tokenEndpointAuthMethod'] | null;
   jwks: ClientDecl['jwks'] | null;
@@ -152,7 +158,8 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
             post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, introspects,
-            token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri, backchannel_logout_uri, backchannel_logout_session_required
+            token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri, backchannel_logout_uri, backchannel_logout_session_required,
+            dpop_bound_access_tokens, require_pushed_authorization_requests
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -172,6 +179,8 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     ...(row.token_exchange !== null && { tokenExchange: row.token_exchange }),
     ...(row.backchannel_logout_uri !== null && { backchannelLogoutUri: row.backchannel_logout_uri }),
     backchannelLogoutSessionRequired: row.backchannel_logout_session_required,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens,
+    requirePushedAuthorizationRequests: row.require_pushed_authorization_requests,
     managedBy: row.managed_by,
     ...(row.token_endpoint_auth_method !== null && {
       tokenEndpointAuthMethod: row.token_endpoint_auth_method,
@@ -186,13 +195,15 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
     `INSERT INTO clients (client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
                           post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
                           introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri,
-                          backchannel_logout_uri, backchannel_logout_session_required)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                          backchannel_logout_uri, backchannel_logout_session_required,
+                          dpop_bound_access_tokens, require_pushed_authorization_requests)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
        managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15,
        token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18,
-       backchannel_logout_uri = $19, backchannel_logout_session_required = $20`,
+       backchannel_logout_uri = $19, backchannel_logout_session_required = $20,
+       dpop_bound_access_tokens = $21, require_pushed_authorization_requests = $22`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -214,6 +225,8 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.jwksUri ?? null,
       client.backchannelLogoutUri ?? null,
       client.backchannelLogoutSessionRequired,
+      client.dpopBoundAccessTokens,
+      client.requirePushedAuthorizationRequests,
     ],
   );
 }

@@ -35,6 +35,8 @@ export interface ClaimRules {
   /** Seconds. */
   clockTolerance: number;
   roleClaim: string | undefined;
+  /** True when the request proved possession of a key (DPoP): then `cnf` is checked by the caller. */
+  proofOfPossession?: boolean;
 }
 
 /** RFC 9068 §2.2: every access token names these. */
@@ -65,7 +67,7 @@ export function readAccessTokenClaims(
     );
   const { exp, iat } = checkTimes(payload, rules.clockTolerance, now);
   // RFC 9449 §7.1 / RFC 8705 §3: a key-bound token needs a proof of possession a Bearer header lacks.
-  if (payload.cnf !== undefined)
+  if (payload.cnf !== undefined && rules.proofOfPossession !== true)
     throw invalidToken(
       'sender_constrained',
       'it is bound to a key (cnf); a Bearer presentation cannot prove possession',

@@ -2,6 +2,7 @@
 // API importing it does not pull in the server.
 export type { AccessTokenClaims, ActorClaim } from './claims.ts';
 export {
+  authChallenge,
   bearerChallenge,
   type TokenErrorCode,
   type TokenErrorReason,
@@ -18,4 +19,4 @@ export {
   serveProtectedResourceMetadata,
   withResourceMetadata,
 } from './resource-metadata.ts';
-export { createVerifier, type Verifier } from './verifier.ts';
+export { createVerifier, type ProtectedRequest, type Verifier } from './verifier.ts';

@@ -23,6 +23,16 @@ export interface VerifierOptions {
   jwksUri?: string;
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
+  /** Refuse Bearer tokens: only `Authorization: DPoP` with a valid proof passes `verifyRequest`. */
+  requireDpop?: boolean;
+  /** Algorithms a DPoP proof may be signed with; asymmetric only. */
+  dpopAlgorithms?: readonly string[];
+  /** Seconds a DPoP proof's `iat` may lie from now, either way; its `jti` is remembered that long. */
+  dpopProofMaxAge?: number;
+  /** Seconds between DPoP nonce rotations; 0 (the default) demands no nonce. */
+  dpopNonceLifetime?: number;
+  /** Most DPoP proof `jti`s remembered for replay detection. */
+  dpopReplayCacheSize?: number;
 }
 
 export interface ResolvedOptions {
@@ -36,6 +46,11 @@ export interface ResolvedOptions {
   maxStaleness: number;
   jwksUri: string | undefined;
   fetch: typeof fetch;
+  requireDpop: boolean;
+  dpopAlgorithms: readonly string[];
+  dpopProofMaxAge: number;
+  dpopNonceLifetime: number;
+  dpopReplayCacheSize: number;
   /** Milliseconds a JWKS stays fresh when its response names no `max-age`. */
   defaultJwksMaxAge: number;
   /** Upper bound on a JWKS response's `max-age`, so a removed key stops verifying within a day. */
@@ -51,6 +66,10 @@ export const VERIFIER_DEFAULTS = {
   maxStaleness: 24 * 60 * 60_000,
   defaultJwksMaxAge: 5 * 60_000,
   longestJwksMaxAge: 24 * 60 * 60_000,
+  dpopAlgorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'],
+  dpopProofMaxAge: 60,
+  dpopNonceLifetime: 0,
+  dpopReplayCacheSize: 100_000,
 } as const;
 
 /** The asymmetric JWS algorithms jose verifies; symmetric ones would let a public key sign tokens. */
@@ -83,6 +102,9 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
         `"${alg}" is not an asymmetric JWS algorithm; use some of ${[...ASYMMETRIC_ALGORITHMS].join(', ')}`,
       );
   }
+  const dpopAlgorithms = options.dpopAlgorithms ?? VERIFIER_DEFAULTS.dpopAlgorithms;
+  if (dpopAlgorithms.length === 0 || dpopAlgorithms.some((alg) => !ASYMMETRIC_ALGORITHMS.has(alg)))
+    throw configError('dpopAlgorithms', `must name some of ${[...ASYMMETRIC_ALGORITHMS].join(', ')}`);
   if (options.roleClaim !== undefined && (typeof options.roleClaim !== 'string' || options.roleClaim === ''))
     throw configError('roleClaim', 'must be a non-empty claim name');
   return {
@@ -99,6 +121,20 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     maxStaleness: nonNegative('maxStaleness', options.maxStaleness ?? VERIFIER_DEFAULTS.maxStaleness),
     jwksUri,
     fetch: options.fetch ?? globalThis.fetch,
+    requireDpop: options.requireDpop === true,
+    dpopAlgorithms: [...dpopAlgorithms],
+    dpopProofMaxAge: positive(
+      'dpopProofMaxAge',
+      options.dpopProofMaxAge ?? VERIFIER_DEFAULTS.dpopProofMaxAge,
+    ),
+    dpopNonceLifetime: nonNegative(
+      'dpopNonceLifetime',
+      options.dpopNonceLifetime ?? VERIFIER_DEFAULTS.dpopNonceLifetime,
+    ),
+    dpopReplayCacheSize: positive(
+      'dpopReplayCacheSize',
+      options.dpopReplayCacheSize ?? VERIFIER_DEFAULTS.dpopReplayCacheSize,
+    ),
     defaultJwksMaxAge: VERIFIER_DEFAULTS.defaultJwksMaxAge,
     longestJwksMaxAge: VERIFIER_DEFAULTS.longestJwksMaxAge,
   };

@@ -10,6 +10,7 @@ import {
 import { bearerToken } from './bearer.ts';
 import { type AccessTokenClaims, readAccessTokenClaims } from './claims.ts';
 import { jwksUriSource } from './discovery.ts';
+import { DpopChecker } from './dpop.ts';
 import { invalidToken, TokenVerificationError } from './errors.ts';
 import { checkProtectedHeader } from './header-checks.ts';
 import { JwksCache, type KeySet } from './jwks-cache.ts';
@@ -20,6 +21,25 @@ export interface Verifier {
   verify(token: string): Promise<AccessTokenClaims>;
   /** Same, from an `Authorization` header value; a missing or non-Bearer header is an error too. */
   verifyAuthorizationHeader(header: string | null | undefined): Promise<AccessTokenClaims>;
+  /**
+   * A whole request: `Authorization: DPoP <token>` with its `DPoP` proof (RFC 9449), or — unless
+   * `requireDpop` — `Authorization: Bearer <token>` for a token bound to no key.
+   */
+  verifyRequest(request: ProtectedRequest): Promise<AccessTokenClaims>;
+  /** The `DPoP-Nonce` to send with responses, when `dpopNonceLifetime` is set. */
+  dpopNonce(): string | undefined;
+  /** The `algs` a DPoP challenge names. */
+  readonly dpopAlgorithms: readonly string[];
+}
+
+export interface ProtectedRequest {
+  /** The `Authorization` header value. */
+  authorization: string | null | undefined;
+  /** The `DPoP` header value. */
+  dpop: string | null | undefined;
+  method: string;
+  /** The absolute URL the client addressed (behind a proxy: the public one). */
+  url: string;
 }
 
 /** A verifier for Lock's RFC 9068 access tokens, holding its own JWKS cache: make one per API and reuse it. */
@@ -34,14 +54,58 @@ export function createVerifier(options: VerifierOptions): Verifier {
     freshness: { defaultMs: resolved.defaultJwksMaxAge, longestMs: resolved.longestJwksMaxAge },
   });
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
+  const dpop = new DpopChecker({
+    algorithms: resolved.dpopAlgorithms,
+    proofMaxAge: resolved.dpopProofMaxAge,
+    clockTolerance: resolved.clockTolerance,
+    nonceLifetime: resolved.dpopNonceLifetime,
+    replayCacheSize: resolved.dpopReplayCacheSize,
+  });
+
+  async function verify(token: string, proofOfPossession = false): Promise<AccessTokenClaims> {
     const now = Date.now();
+    const rules = { ...resolved, proofOfPossession };
     const { header, payload } = decode(token);
     // Refuse what the token shows on its face before fetching any key for it.
     checkProtectedHeader(header, resolved.algorithms);
-    readAccessTokenClaims(payload, resolved, Math.floor(now / 1000));
+    readAccessTokenClaims(payload, rules, Math.floor(now / 1000));
     const verified = await verifySignature(token, header, now);
-    return readAccessTokenClaims(verified, resolved, Math.floor(now / 1000));
+    return readAccessTokenClaims(verified, rules, Math.floor(now / 1000));
+  }
+
+  async function verifyDpop(token: string, request: ProtectedRequest): Promise<AccessTokenClaims> {
+    // The proof first: it is cheap, needs no key fetch, and a replay must fail even with a good token.
+    const proof = await dpop.check({ method: request.method, url: request.url, proof: request.dpop }, token);
+    const claims = await verify(token, true);
+    const jkt = (claims.payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (typeof jkt !== 'string')
+      throw invalidToken('dpop_key_mismatch', 'presented with DPoP but bound to no key (no cnf.jkt)');
+    if (jkt !== proof.thumbprint)
+      throw invalidToken(
+        'dpop_key_mismatch',
+        'the DPoP proof is signed with another key than the token is bound to',
+      );
+    // Spent only now, synchronously: of concurrent presentations of one proof exactly one gets here first.
+    proof.use();
+    return claims;
+  }
+
+  async function verifyRequest(request: ProtectedRequest): Promise<AccessTokenClaims> {
+    const scheme = request.authorization?.trim().split(' ', 1)[0]?.toLowerCase();
+    try {
+      if (scheme === 'dpop') return await verifyDpop(dpopToken(request.authorization!), request);
+      if (resolved.requireDpop)
+        throw new TokenVerificationError(
+          'invalid_request',
+          scheme === undefined || scheme === '' ? 'missing_token' : 'dpop_required',
+          'this API accepts only DPoP-bound access tokens: send "Authorization: DPoP <token>" and a DPoP proof',
+        );
+      return await verify(bearerToken(request.authorization));
+    } catch (error) {
+      if (error instanceof TokenVerificationError && (scheme === 'dpop' || resolved.requireDpop))
+        error.scheme = 'DPoP';
+      throw error;
+    }
   }
 
   async function verifySignature(token: string, header: ProtectedHeaderParameters, now: number) {
@@ -72,7 +136,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify,
     // async, so a missing header is a rejected promise like every other refusal, never a throw.
     verifyAuthorizationHeader: async (header) => verify(bearerToken(header)),
+    verifyRequest,
+    dpopNonce: () => dpop.currentNonce(),
+    dpopAlgorithms: resolved.dpopAlgorithms,
   };
+}
+
+/** RFC 9449 §7.1: `DPoP` (any case), spaces, a token68. */
+const DPOP_CREDENTIALS = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+function dpopToken(header: string): string {
+  const match = DPOP_CREDENTIALS.exec(header.trim());
+  if (match === null)
+    throw new TokenVerificationError(
+      'invalid_request',
+      'malformed_header',
+      'malformed Authorization header: expected "DPoP <access token>" with a single token',
+    );
+  return match[1]!;
 }
 
 function decode(token: string): { header: ProtectedHeaderParameters; payload: JWTPayload } {

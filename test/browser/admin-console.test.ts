@@ -179,14 +179,20 @@ users:
     await page.getByLabel('Identifier (audience URL)').fill('https://partner-api.example.com');
     await page.getByLabel('Roles in its tokens').fill('db_reader');
     await page.getByLabel('Access token format').selectOption('opaque');
+    await page.getByLabel('Require DPoP (sender-constrained tokens)').check();
     await page.getByRole('button', { name: 'Create API' }).click();
     await page.getByText('API https://partner-api.example.com created.').waitFor();
     const partnerRow = page.getByRole('row', { name: /partner-api\.example\.com/ });
     assert.equal(await partnerRow.getByRole('cell', { name: 'opaque', exact: true }).count(), 1);
+    const stored = await lock.database.pool.query('SELECT require_dpop FROM resources WHERE id = $1', [
+      'https://partner-api.example.com',
+    ]);
+    assert.equal(stored.rows[0]?.require_dpop, true, 'the DPoP box reaches the stored resource');
 
     await page.getByRole('link', { name: 'Clients' }).click();
     await page.getByRole('heading', { name: 'Clients' }).waitFor();
     await page.getByLabel('Client ID').fill('reporting');
+    await page.getByLabel('Require pushed authorization requests (PAR)').check();
     await page.getByLabel('Grant types').fill('client_credentials');
     await page.getByLabel('Roles (client credentials)').fill('db_reader');
     await page.getByLabel('APIs (resources)').fill(API);
@@ -196,6 +202,11 @@ users:
       throw new Error(`${error.message}\n${await page.locator('main').textContent()}`);
     });
     assert.ok(((await secret.textContent()) ?? '').length >= 32);
+    const reporting = await lock.database.pool.query(
+      'SELECT require_pushed_authorization_requests FROM clients WHERE client_id = $1',
+      ['reporting'],
+    );
+    assert.equal(reporting.rows[0]?.require_pushed_authorization_requests, true);
     await shoot(page, 'clients');
 
     // A key-based client (private_key_jwt): a private key in the form is refused, the public key

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { type RunningApi, startApi } from '../../examples/postgres-api/src/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { sambaAd } from '../helpers/directories.ts';
+import { DpopKey, dpopTokenWithNonce } from '../helpers/dpop.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, appRolesAndApi, CALLBACK, signIn, webAppClient } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
@@ -59,6 +60,7 @@ describe('examples/postgres-api: a PostgreSQL API secured by Lock (AD sign-in, r
   let lock: RunningLock;
   let database: TestDatabase;
   let api: RunningApi;
+  let dpopApi: RunningApi;
   let authenticatorUrl: string;
   /** Set by the tests in order: alice's access token and the row she creates. */
   let aliceToken = '';
@@ -82,10 +84,19 @@ describe('examples/postgres-api: a PostgreSQL API secured by Lock (AD sign-in, r
     );
     lock = await startLock({ config: lockConfig() });
     api = await startApi({ issuer: lock.issuer, audience: API, databaseUrl: authenticatorUrl });
+    // The same API configured for DPoP only (API_REQUIRE_DPOP=true), with nonces (RFC 9449 §9).
+    dpopApi = await startApi({
+      issuer: lock.issuer,
+      audience: API,
+      databaseUrl: authenticatorUrl,
+      requireDpop: true,
+      dpopNonceLifetime: 60,
+    });
   });
 
   after(async () => {
     await api?.close();
+    await dpopApi?.close();
     await lock?.close();
     await lock?.database.drop();
     await directory.close();
@@ -310,5 +321,149 @@ describe('examples/postgres-api: a PostgreSQL API secured by Lock (AD sign-in, r
     assert.equal(answer.body.error, 'forbidden');
     assert.match(String(answer.body.message), /"web_anon"/);
     assert.equal(answer.body.postgres, undefined);
+  });
+
+  describe('DPoP (RFC 9449): a key-bound token works only with a proof from its key', () => {
+    const key = DpopKey.generate('ES256');
+    let token = '';
+
+    /** A call to the DPoP-only API with this proof (or none); `scheme` DPoP unless told. */
+    async function dpopCall(
+      path: string,
+      options: { proof?: string; scheme?: string; method?: string; accessToken?: string } = {},
+    ): Promise<ApiAnswer> {
+      const headers: Record<string, string> = {
+        authorization: `${options.scheme ?? 'DPoP'} ${options.accessToken ?? token}`,
+      };
+      if (options.proof !== undefined) headers.dpop = options.proof;
+      const response = await fetch(`${dpopApi.url}${path}`, { method: options.method ?? 'GET', headers });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
+    }
+
+    /** The API's current nonce, as a client learns it: from a refused first attempt. */
+    async function apiNonce(): Promise<string> {
+      const first = await dpopCall('/users', {
+        proof: await (await key).proof({ htm: 'GET', htu: `${dpopApi.url}/users`, accessToken: token }),
+      });
+      assert.equal(first.status, 401);
+      assert.equal(first.body.error, 'use_dpop_nonce');
+      assert.match(first.headers.get('www-authenticate') ?? '', /^DPoP .*error="use_dpop_nonce"/);
+      return first.headers.get('dpop-nonce')!;
+    }
+
+    before(async () => {
+      const answer = await dpopTokenWithNonce(
+        `${lock.issuer}/token`,
+        { grant_type: 'client_credentials', resource: API, scope: 'read' },
+        await key,
+        ['reporting-service', SECRET],
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.token_type, 'DPoP');
+      token = answer.body.access_token as string;
+      assert.deepEqual(decodeJwt(token).cnf, { jkt: (await key).thumbprint });
+    });
+
+    it('a valid proof (with the API’s nonce) gets the data', async () => {
+      const nonce = await apiNonce();
+      const proof = await (await key).proof({
+        htm: 'GET',
+        htu: `${dpopApi.url}/sensitive-data`,
+        accessToken: token,
+        nonce,
+      });
+      const answer = await dpopCall('/sensitive-data?limit=10', { proof });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(contents(answer), ['published figures']);
+    });
+
+    it('a stolen token presented as Bearer is refused, at the DPoP-only API and at the ordinary one', async () => {
+      const atDpopApi = await dpopCall('/sensitive-data', { scheme: 'Bearer' });
+      assert.equal(atDpopApi.status, 400);
+      assert.match(
+        atDpopApi.headers.get('www-authenticate') ?? '',
+        /^DPoP realm=".*", error="invalid_request", algs="/,
+      );
+      assert.match(String(atDpopApi.body.message), /only DPoP-bound/);
+      const atBearerApi = await call('GET', '/sensitive-data', token);
+      assert.equal(atBearerApi.status, 401);
+      assert.match(String(atBearerApi.body.message), /bound to a key \(cnf\)/);
+    });
+
+    it('a stolen token with a proof from another key is refused', async () => {
+      const nonce = await apiNonce();
+      const thief = await DpopKey.generate('ES256');
+      const proof = await thief.proof({
+        htm: 'GET',
+        htu: `${dpopApi.url}/sensitive-data`,
+        accessToken: token,
+        nonce,
+      });
+      const answer = await dpopCall('/sensitive-data', { proof });
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error, 'invalid_token');
+      assert.match(String(answer.body.message), /another key than the token is bound to/);
+      assert.match(answer.headers.get('www-authenticate') ?? '', /^DPoP .*error="invalid_token"/);
+    });
+
+    it('a replayed proof is refused', async () => {
+      const nonce = await apiNonce();
+      const proof = await (await key).proof({
+        htm: 'GET',
+        htu: `${dpopApi.url}/users`,
+        accessToken: token,
+        nonce,
+      });
+      assert.equal((await dpopCall('/users', { proof })).status, 200);
+      const replay = await dpopCall('/users', { proof });
+      assert.equal(replay.status, 401);
+      assert.equal(replay.body.error, 'invalid_dpop_proof');
+      assert.match(String(replay.body.message), /used before/);
+      assert.match(replay.headers.get('www-authenticate') ?? '', /^DPoP .*error="invalid_dpop_proof"/);
+    });
+
+    it('a proof for another URL (htu) is refused', async () => {
+      const nonce = await apiNonce();
+      const proof = await (await key).proof({
+        htm: 'GET',
+        htu: `${dpopApi.url}/users`,
+        accessToken: token,
+        nonce,
+      });
+      const answer = await dpopCall('/sensitive-data', { proof });
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error, 'invalid_dpop_proof');
+      assert.match(String(answer.body.message), /htu/);
+    });
+
+    it('a proof for another method (htm) is refused', async () => {
+      const nonce = await apiNonce();
+      const proof = await (await key).proof({
+        htm: 'POST',
+        htu: `${dpopApi.url}/users`,
+        accessToken: token,
+        nonce,
+      });
+      const answer = await dpopCall('/users', { proof });
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error, 'invalid_dpop_proof');
+      assert.match(String(answer.body.message), /htm/);
+    });
+
+    it('a proof without the nonce the API demands is refused, and the answer carries a fresh nonce', async () => {
+      const proof = await (await key).proof({ htm: 'GET', htu: `${dpopApi.url}/users`, accessToken: token });
+      const answer = await dpopCall('/users', { proof });
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error, 'use_dpop_nonce');
+      assert.ok((answer.headers.get('dpop-nonce') ?? '').length > 20);
+      const stale = await (await key).proof({
+        htm: 'GET',
+        htu: `${dpopApi.url}/users`,
+        accessToken: token,
+        nonce: 'a-nonce-this-api-never-issued',
+      });
+      assert.equal((await dpopCall('/users', { proof: stale })).body.error, 'use_dpop_nonce');
+    });
   });
 });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { approveDevice } from '../helpers/device-user.ts';
+import { DpopKey, dpopTokenRequest } from '../helpers/dpop.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, CALLBACK, CLI_CALLBACK, signIn } from '../helpers/login-fixtures.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
@@ -90,8 +91,8 @@ const PROOF = {
   claimsParameter: 'a claims request parameter is not honoured',
   requestUri: 'a request_uri parameter is refused',
   requestObject: 'a request object (request parameter) is refused',
-  par: 'pushed authorization requests (PAR) are not served',
-  dpop: 'a DPoP proof is not honoured: the token is a plain Bearer token',
+  par: 'PAR: a pushed authorization request gets a request_uri the authorization endpoint honours (more: par.test.ts)',
+  dpop: 'DPoP: the token endpoint demands a nonce, then binds the token to the proof key (ES256, PS256, EdDSA) (more: dpop.test.ts)',
   registrationOff:
     'dynamic client registration is off unless LOCK_REGISTRATION turns it on (on: test/oidc/mcp.test.ts)',
   oauthMetadata: 'RFC 8414: /.well-known/oauth-authorization-server serves the same metadata',
@@ -156,14 +157,15 @@ const ADVERTISED: Record<string, string> = {
   'claim_types_supported: normal': PROOF.idToken,
   'subject_types_supported: public': PROOF.publicSubject,
   'claims_parameter_supported: false': PROOF.claimsParameter,
+  pushed_authorization_request_endpoint: PROOF.par,
+  'dpop_signing_alg_values_supported: ES256': PROOF.dpop,
+  'dpop_signing_alg_values_supported: PS256': PROOF.dpop,
+  'dpop_signing_alg_values_supported: EdDSA': PROOF.dpop,
   'request_uri_parameter_supported: false': PROOF.requestUri,
 };
 
 /** Members (or `key: value` entries) oidc-provider would advertise for what Lock keeps off → the test that they are off. */
 const NOT_ADVERTISED: Record<string, string> = {
-  pushed_authorization_request_endpoint: PROOF.par,
-  require_pushed_authorization_requests: PROOF.par,
-  dpop_signing_alg_values_supported: PROOF.dpop,
   registration_endpoint: PROOF.registrationOff,
   'token_endpoint_auth_methods_supported: client_secret_jwt': PROOF.secretJwtRefused,
   'token_endpoint_auth_signing_alg_values_supported: HS256': PROOF.secretJwtRefused,
@@ -524,13 +526,25 @@ describe('discovery advertises only what works, each feature proven end to end',
   });
 
   proof(PROOF.par, async () => {
-    const response = await fetch(`${lock.issuer}/request`, {
+    const response = await fetch(endpoint('pushed_authorization_request_endpoint'), {
       method: 'POST',
       headers: { authorization: basic('web-app'), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: CALLBACK }),
+      body: new URLSearchParams({
+        client_id: 'web-app',
+        response_type: 'code',
+        scope: 'openid',
+        redirect_uri: CALLBACK,
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }),
     });
-    assert.equal(response.status, 404);
-    assert.doesNotMatch(await response.text(), /request_uri/);
+    assert.equal(response.status, 201);
+    const { request_uri: requestUri } = await response.json();
+    const url = new URL(endpoint('authorization_endpoint'));
+    url.searchParams.set('client_id', 'web-app');
+    url.searchParams.set('request_uri', requestUri);
+    const authorization = await fetch(url, { redirect: 'manual' });
+    assert.match(authorization.headers.get('location') ?? '', /\/interaction\//, 'on to the sign-in page');
   });
 
   proof(PROOF.registrationOff, async () => {
@@ -549,24 +563,24 @@ describe('discovery advertises only what works, each feature proven end to end',
   });
 
   proof(PROOF.dpop, async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const dpop = await new SignJWT({ htm: 'POST', htu: endpoint('token_endpoint'), jti: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
-      .setIssuedAt()
-      .sign(privateKey);
-    const response = await fetch(endpoint('token_endpoint'), {
-      method: 'POST',
-      headers: {
-        authorization: basic('service'),
-        'content-type': 'application/x-www-form-urlencoded',
-        dpop,
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
-    });
-    assert.equal(response.status, 200);
-    const body = await response.json();
-    assert.equal(body.token_type, 'Bearer', 'not DPoP-bound');
-    assert.equal(decodeJwt(body.access_token).cnf, undefined, 'no key confirmation');
+    for (const alg of ['ES256', 'PS256', 'EdDSA'] as const) {
+      const key = await DpopKey.generate(alg);
+      const form = { grant_type: 'client_credentials', resource: API };
+      const first = await dpopTokenRequest(endpoint('token_endpoint'), form, key, {
+        basic: ['service', SECRET],
+      });
+      assert.equal(first.status, 400);
+      assert.equal(first.body.error, 'use_dpop_nonce');
+      const nonce = first.headers.get('dpop-nonce');
+      assert.ok(nonce, 'a DPoP-Nonce to retry with');
+      const answer = await dpopTokenRequest(endpoint('token_endpoint'), form, key, {
+        basic: ['service', SECRET],
+        nonce,
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.token_type, 'DPoP');
+      assert.deepEqual(decodeJwt(answer.body.access_token as string).cnf, { jkt: key.thumbprint }, alg);
+    }
   });
 
   proof(PROOF.privateKeyJwt, async () => {

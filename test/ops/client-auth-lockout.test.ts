@@ -111,6 +111,21 @@ describe('failed client authentication is throttled per (client, address) and pe
     );
   });
 
+  it('counts failures at the pushed authorization request endpoint (PAR) as well', async () => {
+    const attacker = '203.0.113.69';
+    const statuses: number[] = [];
+    for (let i = 0; i < clientAddressThreshold + 2; i++)
+      statuses.push(
+        (
+          await call('/request', attacker, ['reporting-service', `wrong-${i}`], {
+            client_id: 'reporting-service',
+          })
+        ).status,
+      );
+    assert.deepEqual(statuses.slice(0, clientAddressThreshold), Array(clientAddressThreshold).fill(401));
+    assert.equal(statuses.at(-1), 429, statuses.join(' '));
+  });
+
   it('locks an address that tries many client ids', async () => {
     const sprayer = '203.0.113.68';
     const statuses: number[] = [];

@@ -185,3 +185,25 @@ describe('made-up interactions from one address', () => {
     }
   });
 });
+
+describe('the token budget covers PAR', () => {
+  it('counts pushed authorization requests (POST /request) against the token budget', async (t) => {
+    const lock = await startLock({
+      config: tokenConfig,
+      env: { LOCK_RATE_LIMIT_TOKEN: '3', LOCK_RATE_LIMIT_WINDOW: '3600' },
+    });
+    t.after(async () => {
+      await lock.close();
+      await lock.database.drop();
+    });
+    const push = (path: string) =>
+      postForm(
+        `${lock.issuer}${path}`,
+        { client_id: 'pushing-client', response_type: 'code', redirect_uri: 'https://app.example.com/cb' },
+        ['pushing-client', 'no secret needed to be counted'],
+      );
+    for (let i = 0; i < 3; i++) assert.notEqual((await push('/request')).status, 429, `push ${i + 1}`);
+    assert.equal((await push('/request')).status, 429);
+    assert.equal((await push('/REQUEST/')).status, 429);
+  });
+});

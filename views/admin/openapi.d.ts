@@ -48,6 +48,7 @@ export type Resource = {
   accessTokenTTL: number;
   signingAlg: "RS256" | "ES256" | "EdDSA";
   accessTokenFormat: "jwt" | "opaque";
+  requireDpop: boolean;
   claimsNamespace?: {
     claim: string;
     claims: Record<string, "sub" | "client_id" | "roles" | "role" | "scope" | "idp">;
@@ -80,6 +81,8 @@ export type ClientWithSecret = {
   jwksUri?: string;
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired: boolean;
+  dpopBoundAccessTokens: boolean;
+  requirePushedAuthorizationRequests: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -113,6 +116,8 @@ export type Client = {
   jwksUri?: string;
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired: boolean;
+  dpopBoundAccessTokens: boolean;
+  requirePushedAuthorizationRequests: boolean;
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -301,6 +306,7 @@ export interface Operations {
         accessTokenTTL: number;
         signingAlg: "RS256" | "ES256" | "EdDSA";
         accessTokenFormat: "jwt" | "opaque";
+        requireDpop: boolean;
         claimsNamespace?: {
           claim: string;
           claims: Record<string, "sub" | "client_id" | "roles" | "role" | "scope" | "idp">;
@@ -327,6 +333,7 @@ export interface Operations {
       accessTokenTTL?: number;
       signingAlg?: "RS256" | "ES256" | "EdDSA";
       accessTokenFormat?: "jwt" | "opaque";
+      requireDpop?: boolean;
       claimsNamespace?: {
         claim: string;
         claims: Record<string, "sub" | "client_id" | "roles" | "role" | "scope" | "idp">;
@@ -362,6 +369,7 @@ export interface Operations {
       accessTokenTTL?: number;
       signingAlg?: "RS256" | "ES256" | "EdDSA";
       accessTokenFormat?: "jwt" | "opaque";
+      requireDpop?: boolean;
       claimsNamespace?: {
         claim: string;
         claims: Record<string, "sub" | "client_id" | "roles" | "role" | "scope" | "idp">;
@@ -386,6 +394,7 @@ export interface Operations {
       accessTokenTTL?: number;
       signingAlg?: "RS256" | "ES256" | "EdDSA";
       accessTokenFormat?: "jwt" | "opaque";
+      requireDpop?: boolean;
       claimsNamespace?: {
         claim: string;
         claims: Record<string, "sub" | "client_id" | "roles" | "role" | "scope" | "idp">;
@@ -436,6 +445,8 @@ export interface Operations {
         jwksUri?: string;
         backchannelLogoutUri?: string;
         backchannelLogoutSessionRequired: boolean;
+        dpopBoundAccessTokens: boolean;
+        requirePushedAuthorizationRequests: boolean;
         hasSecret: boolean;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
@@ -479,6 +490,8 @@ export interface Operations {
         }>;
       };
       jwksUri?: string;
+      dpopBoundAccessTokens?: boolean;
+      requirePushedAuthorizationRequests?: boolean;
     };
     response: ClientWithSecret;
   };
@@ -530,6 +543,8 @@ export interface Operations {
         }>;
       };
       jwksUri?: string;
+      dpopBoundAccessTokens?: boolean;
+      requirePushedAuthorizationRequests?: boolean;
     };
     response: ClientWithSecret;
   };

@@ -27,6 +27,8 @@ export interface ApiDependencies {
   realm: string;
   /** RFC 9728: served at /.well-known/oauth-protected-resource and named in every 401's challenge. */
   resourceMetadata?: ProtectedResourceMetadata;
+  /** The origin clients address this API at, e.g. https://db-api.example.com (DPoP's htu). */
+  publicOrigin: () => string;
   log?: ApiLog;
 }
 
@@ -69,6 +71,7 @@ export function createApi({
   verifier,
   realm,
   resourceMetadata,
+  publicOrigin,
   log = { error: () => {} },
 }: ApiDependencies): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -88,7 +91,7 @@ export function createApi({
   if (resourceMetadata) app.use(protectedResourceMetadataMiddleware(resourceMetadata));
 
   const data = dataRoutes(pool);
-  app.use(requireCaller(verifier, realm, resourceMetadata?.resource));
+  app.use(requireCaller(verifier, realm, publicOrigin, resourceMetadata?.resource));
   app.use(data.routes());
   app.use(data.allowedMethods({ throw: true }));
   return app;
@@ -102,6 +105,12 @@ export interface ApiOptions {
   scopes?: readonly string[];
   host?: string;
   port?: number;
+  /** The origin clients address this API at; by default the address it listens on. */
+  publicUrl?: string;
+  /** Accept only DPoP-bound tokens with a proof (`Authorization: DPoP`), never a Bearer token. */
+  requireDpop?: boolean;
+  /** Seconds between DPoP nonce rotations; 0 (default) demands no nonce. */
+  dpopNonceLifetime?: number;
   log?: ApiLog;
 }
 
@@ -113,7 +122,14 @@ export interface RunningApi {
 /** Builds the API from its settings and listens; `close()` stops accepting and ends the pool. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const pool = createPool(options.databaseUrl);
-  const verifier = createVerifier({ issuer: options.issuer, audience: options.audience, roleClaim: 'role' });
+  const verifier = createVerifier({
+    issuer: options.issuer,
+    audience: options.audience,
+    roleClaim: 'role',
+    requireDpop: options.requireDpop === true,
+    dpopNonceLifetime: options.dpopNonceLifetime ?? 0,
+  });
+  let listening = '';
   const app = createApi({
     pool,
     verifier,
@@ -123,6 +139,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       authorizationServers: [options.issuer],
       ...(options.scopes && { scopesSupported: options.scopes }),
     }),
+    publicOrigin: () => options.publicUrl ?? listening,
     ...(options.log && { log: options.log }),
   });
   const server: Server = app.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -132,6 +149,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   });
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  listening = `http://${host}:${port}`;
   return {
     url: `http://${host}:${port}`,
     async close() {

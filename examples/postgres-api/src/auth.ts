@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import {
   type AccessTokenClaims,
-  bearerChallenge,
+  authChallenge,
   TokenVerificationError,
   type Verifier,
   withResourceMetadata,
@@ -22,20 +22,34 @@ export interface ApiState {
 export function requireCaller(
   verifier: Verifier,
   realm: string,
+  publicOrigin: () => string,
   resource?: string,
 ): Koa.Middleware<ApiState> {
   return async (ctx, next) => {
     let claims: AccessTokenClaims;
     try {
-      claims = await verifier.verifyAuthorizationHeader(ctx.get('authorization') || undefined);
+      // DPoP's htu is checked against the API's configured public URL, never the Host header a
+      // client chooses (a proof made for another server would otherwise pass here).
+      claims = await verifier.verifyRequest({
+        authorization: ctx.get('authorization') || undefined,
+        dpop: ctx.get('dpop') || undefined,
+        method: ctx.method,
+        url: new URL(ctx.originalUrl, publicOrigin()).toString(),
+      });
     } catch (error) {
       if (!(error instanceof TokenVerificationError)) throw error;
-      const bearer = bearerChallenge(error, realm);
+      const base = authChallenge(error, {
+        realm,
+        ...(error.scheme === 'DPoP' && { dpopAlgorithms: verifier.dpopAlgorithms }),
+      });
       // RFC 9728 §5.1: where a client learns which authorization server to ask (docs/mcp.md).
       const challenge =
-        bearer === undefined || resource === undefined ? bearer : withResourceMetadata(bearer, resource);
+        base === undefined || resource === undefined ? base : withResourceMetadata(base, resource);
       throw new ApiError(error.status, error.code, error.message, {
-        headers: challenge === undefined ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge },
+        headers: {
+          ...(challenge === undefined ? { 'Retry-After': '5' } : { 'WWW-Authenticate': challenge }),
+          ...(error.dpopNonce !== undefined && { 'DPoP-Nonce': error.dpopNonce }),
+        },
       });
     }
     if (!isDatabaseRole(claims.role))

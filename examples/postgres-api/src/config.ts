@@ -15,6 +15,12 @@ const envSchema = z.object({
   ),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  /** The URL clients call the API at (DPoP proofs name it); by default http://HOST:PORT. */
+  API_PUBLIC_URL: z.url().optional(),
+  /** `true`: only DPoP-bound tokens with a proof are accepted, never a Bearer token. */
+  API_REQUIRE_DPOP: z.enum(['true', 'false']).default('false'),
+  /** Seconds between DPoP nonce rotations; 0 demands no nonce. */
+  API_DPOP_NONCE_LIFETIME: z.coerce.number().int().min(0).max(3600).default(0),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -17,6 +17,9 @@ const api = await startApi({
   databaseUrl: env.API_DATABASE_URL,
   host: env.HOST,
   port: env.PORT,
+  ...(env.API_PUBLIC_URL !== undefined && { publicUrl: env.API_PUBLIC_URL }),
+  requireDpop: env.API_REQUIRE_DPOP === 'true',
+  dpopNonceLifetime: env.API_DPOP_NONCE_LIFETIME,
   log,
 });
 log.info({ url: api.url, issuer: env.LOCK_ISSUER, audience: env.API_AUDIENCE }, 'postgres-api listening');

@@ -94,6 +94,8 @@ export const clientView = component(
     jwksUri: z.string().optional(),
     backchannelLogoutUri: z.string().optional(),
     backchannelLogoutSessionRequired: z.boolean(),
+    dpopBoundAccessTokens: z.boolean(),
+    requirePushedAuthorizationRequests: z.boolean(),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),

@@ -3,7 +3,7 @@
 // and the default lifetime come from the API document.
 import { api, expectOk } from '../api.js';
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formValue, h, list, owner, show, showError, table } from '../dom.js';
+import { field, formChecked, formValue, h, list, owner, show, showError, table } from '../dom.js';
 import { confirmDelete, flash, route, setRegion } from '../navigation.js';
 
 /** @typedef {import('../openapi').Operations['createResource']['body']} ResourceInput */
@@ -80,6 +80,10 @@ export async function apisPage() {
         path: 'accessTokenFormat',
         options: optionsOf(accessTokenFormat, TOKEN_FORMAT_LABELS),
       }),
+      field('Require DPoP (sender-constrained tokens)', 'requireDpop', {
+        type: 'checkbox',
+        path: 'requireDpop',
+      }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create API')),
   );
@@ -95,6 +99,7 @@ export async function apisPage() {
       accessTokenFormat: /** @type {ResourceInput['accessTokenFormat']} */ (
         formValue(form, 'accessTokenFormat')
       ),
+      requireDpop: formChecked(form, 'requireDpop'),
     };
     if (formValue(form, 'roleClaim')) body.roleClaim = formValue(form, 'roleClaim');
     if (formValue(form, 'defaultRole')) body.defaultRole = formValue(form, 'defaultRole');

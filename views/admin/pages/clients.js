@@ -162,6 +162,14 @@ export async function clientsPage() {
         path: 'jwksUri',
         hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
       }),
+      field('Require DPoP-bound tokens', 'dpopBoundAccessTokens', {
+        type: 'checkbox',
+        path: 'dpopBoundAccessTokens',
+      }),
+      field('Require pushed authorization requests (PAR)', 'requirePushedAuthorizationRequests', {
+        type: 'checkbox',
+        path: 'requirePushedAuthorizationRequests',
+      }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create client')),
   );
@@ -178,6 +186,8 @@ export async function clientsPage() {
       roles: list(formValue(form, 'roles')),
       resources: list(formValue(form, 'resources')),
       introspects: list(formValue(form, 'introspects')),
+      dpopBoundAccessTokens: formChecked(form, 'dpopBoundAccessTokens'),
+      requirePushedAuthorizationRequests: formChecked(form, 'requirePushedAuthorizationRequests'),
     };
     if (formValue(form, 'name')) body.name = formValue(form, 'name');
     if (formValue(form, 'backchannelLogoutUri')) {
