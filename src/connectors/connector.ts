@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../observability/logger.ts';
+import type { SecretBox } from '../security/secret-box.ts';
 import type { Queryable } from '../store/pool.ts';
 
 /**
@@ -115,7 +116,11 @@ export type CallbackOutcome =
   /** A valid login nobody here asked for (IdP-initiated), for the client `clientId`: see UnsolicitedLoginConnector. */
   | UnsolicitedLogin;
 
-/** How the upstream's answer comes back to Lock: a route of the connector's type. */
+/**
+ * How the upstream's answer comes back to Lock: a route of the connector's type. Types may share
+ * one (oidc and oauth2 both answer at `/sso/:connector/callback`): the route is mounted once and
+ * the connector id in the path says whose `receive` checks the answer.
+ */
 export interface CallbackRoute {
   method: 'get' | 'post';
   /** The path, with `:connector` for the connector's id. */
@@ -197,6 +202,8 @@ export interface ConnectorContext {
   /** Lock's issuer URL: connectors with endpoints of their own (SAML) build them on it. */
   issuer: string;
   now: () => Date;
+  /** Seals what the connector keeps of its upstream at rest (upstream refresh tokens). */
+  box: SecretBox;
   /** This connector's calls to its upstream, for metrics. */
   observeUpstream?: UpstreamObserver;
 }

@@ -3,7 +3,12 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
-import { type ConnectorInfo, isPasswordConnector, type PasswordConnector } from '../connectors/connector.ts';
+import {
+  type ConnectorInfo,
+  isPasswordConnector,
+  isRedirectConnector,
+  type PasswordConnector,
+} from '../connectors/connector.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
@@ -78,13 +83,11 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     extra: { username?: string; error?: string } = {},
   ) => {
     const hint = found.params.login_hint;
-    const ssoConnectors = [...options.connectors().values()]
-      .filter((connector) => !isPasswordConnector(connector))
-      .map((connector) => ({
-        id: connector.id,
-        name: connector.name,
-        href: `/interaction/${found.uid}/sso/${connector.id}`,
-      }));
+    const ssoConnectors = [...options.connectors().values()].filter(isRedirectConnector).map((connector) => ({
+      id: connector.id,
+      name: connector.name,
+      href: `/interaction/${found.uid}/sso/${connector.id}`,
+    }));
     renderPage(ctx, found, 'login', {
       clientName: options.clientName(String(found.params.client_id)),
       formAction: `/interaction/${found.uid}/login`,
@@ -110,7 +113,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     if (pending) return finish(ctx, pending);
     // `connector=<id>` naming a redirecting (SSO) connector skips the choice: straight to that IdP.
     const chosen = options.connectors().get(String(found.params.connector));
-    if (found.prompt.name === 'login' && chosen && !isPasswordConnector(chosen)) {
+    if (found.prompt.name === 'login' && isRedirectConnector(chosen)) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${found.uid}/sso/${encodeURIComponent(chosen.id)}`);
     }

@@ -49,8 +49,9 @@ const responses = (connector: ConnectorInfo) => `${label(connector.type)} respon
 const START_AGAIN = 'Go back to the application and start signing in again.';
 
 /**
- * Sign-in through an upstream by redirect (RedirectConnector: SAML). The upstream's answer arrives
- * at its type's callback route, for SAML a cross-site POST to the ACS, which carries none of Lock's
+ * Sign-in through an upstream by redirect (RedirectConnector: SAML, upstream OpenID Connect and
+ * OAuth 2.0). The upstream's answer arrives at its type's callback route (for oidc and oauth2 the
+ * one `/sso/:connector/callback`), for SAML a cross-site POST to the ACS, which carries none of Lock's
  * SameSite=Lax cookies, so the callback cannot see the interaction: the connector checks the
  * answer and stores the login against the request it answers, and the browser goes on to a
  * same-site GET (`…/complete`) that carries the interaction cookie and the cookie binding the
@@ -151,9 +152,10 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     ctx.redirect(started.redirectUrl);
   });
 
-  const receive = (type: string, route: CallbackRoute) => async (ctx: Context) => {
-    const connector = redirectConnector(ctx, type);
-    if (!connector) return renderError(ctx, 404, 'Unknown sign-in service', START_AGAIN);
+  const receive = (types: ReadonlySet<string>, route: CallbackRoute) => async (ctx: Context) => {
+    const connector = redirectConnector(ctx);
+    if (!connector || !types.has(connector.type))
+      return renderError(ctx, 404, 'Unknown sign-in service', START_AGAIN);
     const params =
       route.method === 'post'
         ? await readForm(ctx, route.formLimit ?? DEFAULT_FORM_LIMIT)
@@ -226,11 +228,12 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     ctx.body = metadata.body;
   };
 
-  // Each type's own endpoints, as its module declares them.
+  // Each type's endpoints, as its module declares them: a callback route several types share
+  // (`/sso/:connector/callback`) is mounted once, and the connector id in the path picks the connector.
+  for (const { route, types } of callbackRoutes()) router[route.method](route.path, receive(types, route));
   for (const module of CONNECTOR_TYPE_MODULES) {
     if (!('redirect' in module)) continue;
-    const { callbackRoute, metadataPath } = module.redirect;
-    router[callbackRoute.method](callbackRoute.path, receive(module.type, callbackRoute));
+    const metadataPath = 'metadataPath' in module.redirect ? module.redirect.metadataPath : undefined;
     if (metadataPath !== undefined) router.get(metadataPath, serveMetadata(module.type));
   }
 
@@ -390,6 +393,25 @@ export function idpInitiatedLogin(options: Pick<SsoRouteOptions, 'pool' | 'conne
     });
     return undefined;
   };
+}
+
+/**
+ * The redirect types' callback routes, each (method and path) once with the types that answer at
+ * it. Types sharing a path must agree on how it is read (method, form limit).
+ */
+export function callbackRoutes(): Array<{ route: CallbackRoute; types: Set<string> }> {
+  const routes = new Map<string, { route: CallbackRoute; types: Set<string> }>();
+  for (const module of CONNECTOR_TYPE_MODULES) {
+    if (!('redirect' in module)) continue;
+    const route: CallbackRoute = module.redirect.callbackRoute;
+    const key = `${route.method} ${route.path}`;
+    const shared = routes.get(key);
+    if (!shared) routes.set(key, { route, types: new Set([module.type]) });
+    else if (shared.route.formLimit !== route.formLimit)
+      throw new Error(`${module.type}: the callback route ${key} is shared with another form limit`);
+    else shared.types.add(module.type);
+  }
+  return [...routes.values()];
 }
 
 /** What the user can do about an upstream's refusal; no internals. */

@@ -31,6 +31,8 @@ const TABLES = [
   { table: 'saml_requests', expired: 'expires_at <= $1::timestamptz' },
   { table: 'saml_assertion_ids', expired: 'expires_at <= $1::timestamptz' },
   { table: 'saml_idp_initiated_logins', expired: 'expires_at <= $1::timestamptz' },
+  { table: 'upstream_requests', expired: 'expires_at <= $1::timestamptz' },
+  { table: 'upstream_logins', expired: 'expires_at <= $1::timestamptz' },
   {
     table: 'login_failures',
     expired:

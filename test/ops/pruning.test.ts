@@ -59,6 +59,16 @@ describe('pruning expired rows', () => {
          VALUES ($1, 'idp', 'web', '{}', $2)`,
         [Buffer.from(`${id}-${Math.random()}`), expiresAt],
       );
+      await q(
+        `INSERT INTO upstream_requests (state_hash, connector, interaction_uid, browser_binding, nonce, code_verifier, expires_at)
+         VALUES ($1, 'upstream', 'uid', '\\x00', 'nonce', 'verifier', $2)`,
+        [Buffer.from(`${id}-${Math.random()}`), expiresAt],
+      );
+      await q(
+        `INSERT INTO upstream_logins (id, connector, interaction_uid, browser_binding, outcome, expires_at)
+         VALUES ($1, 'upstream', 'uid', '\\x00', '{}', $2)`,
+        [`${id}-${Math.random()}`, expiresAt],
+      );
     }
     // A name someone typed once, a day ago; one typed an hour ago; one locked until later.
     await q(
@@ -92,6 +102,8 @@ describe('pruning expired rows', () => {
       ['saml_requests', 'expires_at <= $1'],
       ['saml_assertion_ids', 'expires_at <= $1'],
       ['saml_idp_initiated_logins', 'expires_at <= $1'],
+      ['upstream_requests', 'expires_at <= $1'],
+      ['upstream_logins', 'expires_at <= $1'],
       ['login_failures', `last_failure_at < $1::timestamptz - interval '12 hours' AND locked_until IS NULL`],
       ['rate_limit_counters', `window_start < $1::timestamptz - interval '2 minutes'`],
       ['audit_event_repeats', `last_at < $1::timestamptz - interval '365 days'`],

@@ -104,7 +104,7 @@ export type Client = {
 
 export type Connector = {
   id: string;
-  type: "local" | "ldap" | "saml";
+  type: "local" | "ldap" | "saml" | "oidc";
   name: string;
   position: number;
   /** the config without its secret members */
@@ -526,7 +526,7 @@ export interface Operations {
     response: {
       items: Array<{
         id: string;
-        type: "local" | "ldap" | "saml";
+        type: "local" | "ldap" | "saml" | "oidc";
         name: string;
         position: number;
         /** the config without its secret members */
@@ -661,6 +661,32 @@ export interface Operations {
           loginTtlSeconds?: number;
         };
       };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oidc";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        issuer: string;
+        clientId: string;
+        clientSecret?: string;
+        clientAuth?: "client_secret_basic" | "client_secret_post" | "none";
+        scopes?: Array<string>;
+        claims?: {
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        userinfo?: boolean;
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        idTokenSigningAlg?: "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519";
+        clockToleranceSeconds?: number;
+        timeoutSeconds?: number;
+        allowInsecureIssuer?: boolean;
+      };
     });
     response: Connector;
   };
@@ -786,6 +812,32 @@ export interface Operations {
           targetLinkUri?: string;
           loginTtlSeconds?: number;
         };
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oidc";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        issuer: string;
+        clientId: string;
+        clientSecret?: string;
+        clientAuth?: "client_secret_basic" | "client_secret_post" | "none";
+        scopes?: Array<string>;
+        claims?: {
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        userinfo?: boolean;
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        idTokenSigningAlg?: "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519";
+        clockToleranceSeconds?: number;
+        timeoutSeconds?: number;
+        allowInsecureIssuer?: boolean;
       };
     });
     response: Connector;
@@ -924,6 +976,32 @@ export interface Operations {
           targetLinkUri?: string;
           loginTtlSeconds?: number;
         };
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oidc";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        issuer: string;
+        clientId: string;
+        clientSecret?: string;
+        clientAuth?: "client_secret_basic" | "client_secret_post" | "none";
+        scopes?: Array<string>;
+        claims?: {
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        userinfo?: boolean;
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        idTokenSigningAlg?: "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519";
+        clockToleranceSeconds?: number;
+        timeoutSeconds?: number;
+        allowInsecureIssuer?: boolean;
       };
     });
     response: ConnectionTestReport;

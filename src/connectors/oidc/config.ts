@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { claimMappingSchema } from '../federation/claim-mapping.ts';
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** ID token signature algorithms Lock accepts from an upstream: asymmetric only (never none, never HS*). */
+export const ID_TOKEN_SIGNING_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/**
+ * `connectors[].config` of `type: oidc`: sign-in through an upstream OpenID Connect provider (Entra
+ * ID, Google, Okta, another Lock). Every field and its default is documented in docs/oidc-connector.md.
+ * `clientSecret` is sealed at rest and never returned (connector-secrets.ts).
+ */
+export const oidcConfigSchema = z
+  .strictObject({
+    /** The upstream's issuer: discovery at `<issuer>/.well-known/openid-configuration`; ID tokens' `iss` exactly. */
+    issuer: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    clientId: z.string().min(1).max(512),
+    clientSecret: z.string().min(1).max(4096).optional(),
+    /** How Lock authenticates at the upstream's token endpoint. */
+    clientAuth: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token'))
+      .min(1)
+      .max(50)
+      .default(['openid', 'profile', 'email'])
+      .refine((scopes) => scopes.includes('openid'), 'must include openid'),
+    /** Where username, email, name and groups are read in the ID token's claims merged with userinfo. */
+    // The person's id is the ID token's iss + sub: never a mapped claim.
+    claims: claimMappingSchema.omit({ id: true }).default({
+      username: 'preferred_username',
+      email: 'email',
+      name: 'name',
+      groups: 'groups',
+    }),
+    /** Read the userinfo endpoint too (many upstreams put profile, email and groups only there). */
+    userinfo: z.boolean().default(true),
+    /**
+     * The upstream's emails are verified even without `email_verified: true` (an upstream that only
+     * has verified addresses but does not say so). Off: an unverified email is not carried.
+     */
+    trustEmail: z.boolean().default(false),
+    /** A Lock refresh re-reads the person's claims and groups upstream at most this often, in seconds. */
+    refreshInterval: seconds(0, 86_400).default(300),
+    /** Pins the ID token signature algorithm; by default what the upstream advertises, asymmetric only. */
+    idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+    /** Leeway for the ID token's exp, iat and auth_time against Lock's clock. */
+    clockToleranceSeconds: seconds(0, 300).default(30),
+    /** Each call to the upstream (discovery, JWKS, token, userinfo): the login page says so beyond it. */
+    timeoutSeconds: seconds(1, 60).default(5),
+    /** Development only: an `http://` issuer. Whoever sits on that path can sign in as anyone. */
+    allowInsecureIssuer: z.boolean().default(false),
+  })
+  .superRefine((config, ctx) => {
+    if (new URL(config.issuer).protocol !== 'https:' && !config.allowInsecureIssuer)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['issuer'],
+        message:
+          'must be an https:// URL: over plain http anyone on the path can answer as the upstream (allowInsecureIssuer: true only for development)',
+      });
+    if (config.clientAuth !== 'none' && config.clientSecret === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecret'],
+        message: `required with clientAuth ${config.clientAuth} (or clientAuth: none for a public client)`,
+      });
+  });
+
+export type OidcConfig = z.output<typeof oidcConfigSchema>;

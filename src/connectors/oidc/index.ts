@@ -1,0 +1,25 @@
+import type { ConnectorTypeModule } from '../connector.ts';
+import { SSO_CALLBACK_ROUTE } from '../federation/callback-route.ts';
+import { oidcConfigSchema } from './config.ts';
+import { OidcConnector } from './oidc-connector.ts';
+
+/** Sign-in through an upstream OpenID Connect provider (Entra ID, Google, Okta, another Lock). */
+export const oidc = {
+  type: 'oidc',
+  configSchema: oidcConfigSchema,
+  create: (stored, context) =>
+    new OidcConnector({
+      id: stored.id,
+      name: stored.name,
+      config: stored.config,
+      db: context.db,
+      log: context.log,
+      box: context.box,
+      issuer: context.issuer,
+      now: context.now,
+      ...(context.observeUpstream && { observeUpstream: context.observeUpstream }),
+    }),
+  // The client secret is only ever sent to the issuer it was saved for.
+  upstreamSecrets: { target: ['issuer', 'allowInsecureIssuer'], secrets: ['clientSecret'] },
+  redirect: { callbackRoute: SSO_CALLBACK_ROUTE },
+} satisfies ConnectorTypeModule<'oidc', typeof oidcConfigSchema>;
