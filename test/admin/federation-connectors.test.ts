@@ -87,6 +87,7 @@ describe('admin API: OpenID Connect and OAuth 2.0 connectors', () => {
 
   const oidcConfig = () => ({
     issuer: upstream.issuer,
+    allowInsecureIssuer: true, // the test's upstream speaks plain http
     clientId: 'downstream-lock',
     clientSecret: OIDC_SECRET,
     scopes: ['openid', 'profile', 'email'],

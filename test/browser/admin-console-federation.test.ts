@@ -45,6 +45,7 @@ describe('admin console: OpenID Connect and OAuth 2.0 connectors', () => {
     );
     await page.getByLabel('Display name').fill('Partner Lock');
     await page.getByLabel('Issuer URL').fill(upstream.issuer);
+    await page.getByLabel('Allow an http:// issuer (development only)').check();
     await page.getByLabel('Client ID').fill('downstream-lock');
     await page.getByLabel('Client secret').fill(CLIENT_SECRET);
     await page.getByLabel('Claim groups').fill('groups');

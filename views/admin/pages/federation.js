@@ -3,7 +3,7 @@
 // the upstream, "Test connection" on the draft, save (the server tests again and answers with the
 // report when the test fails). Secrets are write-only: an empty field keeps the stored one.
 import { api } from '../api.js';
-import { field, formValue, h, list, rawValue, show, showError } from '../dom.js';
+import { field, formChecked, formValue, h, list, rawValue, show, showError } from '../dom.js';
 import { flash, go } from '../navigation.js';
 import { testReport } from './connectors.js';
 
@@ -18,6 +18,7 @@ import { testReport } from './connectors.js';
  *   upstream: Array<[string, string, string]>,
  *   claims: Array<[string, string]>,
  *   scopesHint: string,
+ *   flags: Array<[string, string, string]>,
  * }} Kind
  */
 
@@ -39,6 +40,18 @@ const OIDC = {
     ['groups', 'groups'],
   ],
   scopesHint: 'Comma-separated; empty for the default: openid, profile, email',
+  flags: [
+    [
+      'trustEmail',
+      'Trust the upstream’s email addresses',
+      'Only when the upstream owns every address (it does not send email_verified): otherwise an unverified email is not carried',
+    ],
+    [
+      'allowInsecureIssuer',
+      'Allow an http:// issuer (development only)',
+      'Whoever sits on the network path can then answer as the upstream',
+    ],
+  ],
 };
 
 /** @type {Kind} */
@@ -71,6 +84,7 @@ const OAUTH2 = {
     ['groups', '[].login'],
   ],
   scopesHint: 'Comma-separated, e.g. read:user, read:org',
+  flags: [],
 };
 
 /** Lock's issuer as the console sees it: the console is served at <issuer>/admin. */
@@ -178,6 +192,14 @@ async function federationPage(kind, id) {
           path: 'config.scopes',
           hint: kind.scopesHint,
         }),
+        kind.flags.map(([member, label, hint]) =>
+          field(label, member, {
+            type: 'checkbox',
+            value: c[member] === true,
+            path: `config.${member}`,
+            hint,
+          }),
+        ),
       ),
     ),
     h(
@@ -230,6 +252,7 @@ async function federationPage(kind, id) {
     set('clientId', formValue(form, 'clientId'));
     set('clientSecret', rawValue(form, 'clientSecret'));
     set('scopes', list(formValue(form, 'scopes')));
+    for (const [member] of kind.flags) config[member] = formChecked(form, member);
     /** @type {Record<string, string>} */
     const mapping = { ...claims };
     for (const [claim] of kind.claims) {
