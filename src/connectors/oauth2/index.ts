@@ -1,0 +1,28 @@
+import type { ConnectorTypeModule } from '../connector.ts';
+import { SSO_CALLBACK_ROUTE } from '../federation/callback-route.ts';
+import { oauth2ConfigSchema } from './config.ts';
+import { OAuth2Connector } from './oauth2-connector.ts';
+
+/** Sign-in through a plain OAuth 2.0 provider (no ID token): GitHub, GitLab, … */
+export const oauth2 = {
+  type: 'oauth2',
+  configSchema: oauth2ConfigSchema,
+  create: (stored, context) =>
+    new OAuth2Connector({
+      id: stored.id,
+      name: stored.name,
+      config: stored.config,
+      db: context.db,
+      log: context.log,
+      issuer: context.issuer,
+      now: context.now,
+      sealer: context.sealer,
+      ...(context.observeUpstream && { observeUpstream: context.observeUpstream }),
+    }),
+  // The client secret is only ever sent to the token endpoint it was saved for.
+  upstreamSecrets: {
+    target: ['authorizationUrl', 'tokenUrl', 'userinfoUrl', 'groupsUrl', 'clientId'],
+    secrets: ['clientSecret'],
+  },
+  redirect: { callbackRoute: SSO_CALLBACK_ROUTE },
+} satisfies ConnectorTypeModule<'oauth2', typeof oauth2ConfigSchema>;
