@@ -19,13 +19,22 @@ describe('OAuth 2.0 (GitHub-like) login in headless Chromium', () => {
 
   before(async () => {
     github = await GitHubLike.start({
-      users: [{ id: 583231, login: 'octocat', email: 'octocat@example.com', name: 'Mona', orgs: ['all-staff'] }],
+      users: [
+        { id: 583231, login: 'octocat', email: 'octocat@example.com', name: 'Mona', orgs: ['all-staff'] },
+      ],
     });
     app = await startClientCallback();
     lock = await startLock({
       now: () => new Date(Date.now() + clockOffsetMs),
       config: upstreamLockConfig(
-        [{ id: 'github', type: 'oauth2', name: 'GitHub', config: github.connectorConfig({ refreshInterval: 300 }) }],
+        [
+          {
+            id: 'github',
+            type: 'oauth2',
+            name: 'GitHub',
+            config: github.connectorConfig({ refreshInterval: 300 }),
+          },
+        ],
         { redirectUri: app.url },
       ),
     });

@@ -17,9 +17,11 @@ import {
 } from '../../store/upstream-tokens.ts';
 import {
   type CallbackOutcome,
+  type ConnectionTestReport,
   observed,
   type RedirectConnector,
   type RefreshConnector,
+  type TestableConnector,
   UpstreamError,
   type UpstreamIdentity,
   type UpstreamLogin,
@@ -27,8 +29,9 @@ import {
 } from '../connector.ts';
 import { ssoCallbackUrl } from '../federation/callback-route.ts';
 import { type OAuth2Config, oauth2ConfigSchema } from './config.ts';
-import { mapUpstreamUser } from './user-mapping.ts';
+import { testOAuth2Upstream } from './test-connection.ts';
 import { OAuth2UpstreamClient, UpstreamRefused, type UpstreamTokens } from './upstream-client.ts';
+import { mapUpstreamUser } from './user-mapping.ts';
 
 // How long the user may take at the upstream, and the browser to come back for the login after.
 const REQUEST_TTL_MS = 15 * 60_000;
@@ -77,7 +80,7 @@ const keptTokens = z.object({ accessToken: z.string(), refreshToken: z.string().
  * identity is the mapped `id` within this connector, never a name or an email. Lock refreshes
  * re-read the user upstream at most every `refreshInterval`; an upstream that refuses ends them.
  */
-export class OAuth2Connector implements RedirectConnector, RefreshConnector {
+export class OAuth2Connector implements RedirectConnector, RefreshConnector, TestableConnector {
   readonly type = 'oauth2';
   readonly id: string;
   readonly name: string;
@@ -148,6 +151,11 @@ export class OAuth2Connector implements RedirectConnector, RefreshConnector {
    * The upstream's answer at the callback: the request its `state` names is taken (once), then an
    * error is the upstream's refusal; a code is redeemed and the user read and mapped.
    */
+  /** The admin's "Test connection": the token endpoint, then each URL answers (test-connection.ts). */
+  testConnection(): Promise<ConnectionTestReport> {
+    return testOAuth2Upstream(this.config, { timeoutMs: this.config.timeoutSeconds * 1000 });
+  }
+
   async receive(params: URLSearchParams): Promise<CallbackOutcome> {
     const state = params.get('state');
     const code = params.get('code');
@@ -162,7 +170,8 @@ export class OAuth2Connector implements RedirectConnector, RefreshConnector {
     if (!request)
       return {
         kind: 'rejected',
-        reason: 'OAuth 2.0 callback refused: its state names no pending request of this connector (unknown, expired or already answered)',
+        reason:
+          'OAuth 2.0 callback refused: its state names no pending request of this connector (unknown, expired or already answered)',
         bulk: 'unknown-state',
       };
     if (error) {
@@ -268,7 +277,8 @@ export class OAuth2Connector implements RedirectConnector, RefreshConnector {
         ? await this.#upstream('refresh', () => this.#client.refresh(kept.refreshToken!))
         : kept;
       const current = await this.#readUser(tokens.accessToken);
-      if (current.upstreamId !== identity.upstreamId) throw new UpstreamRefused('the token now names another account');
+      if (current.upstreamId !== identity.upstreamId)
+        throw new UpstreamRefused('the token now names another account');
       await this.#keepTokens(identity.upstreamId, tokens, this.#now());
       return current;
     } catch (failure) {

@@ -85,7 +85,9 @@ export class OAuth2UpstreamClient {
 
   /** A new access token for a refresh token (the upstream may rotate the refresh token). */
   async refresh(refreshToken: string): Promise<UpstreamTokens> {
-    const tokens = await this.#call('token endpoint', () => oauth.refreshTokenGrant(this.#client, refreshToken));
+    const tokens = await this.#call('token endpoint', () =>
+      oauth.refreshTokenGrant(this.#client, refreshToken),
+    );
     return { refreshToken, ...tokensOf(tokens) };
   }
 
@@ -139,10 +141,9 @@ export class OAuth2UpstreamClient {
           `${this.#label}: ${what} did not answer within ${this.#config.timeoutSeconds} s`,
         );
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new UpstreamError(
-        `${this.#label}: ${what} failed: ${cause ?? (error as Error).message}`,
-        { cause: error },
-      );
+      throw new UpstreamError(`${this.#label}: ${what} failed: ${cause ?? (error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }

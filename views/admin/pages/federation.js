@@ -84,7 +84,13 @@ const OAUTH2 = {
     ['groups', '[].login'],
   ],
   scopesHint: 'Comma-separated, e.g. read:user, read:org',
-  flags: [],
+  flags: [
+    [
+      'trustEmail',
+      'Trust the upstream’s email addresses',
+      'OAuth 2.0 says nothing of verification: only when the upstream verifies every address is the email carried',
+    ],
+  ],
 };
 
 /** Lock's issuer as the console sees it: the console is served at <issuer>/admin. */
