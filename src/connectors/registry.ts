@@ -6,6 +6,7 @@ import type { ConnectorInfo, ConnectorTypeModule } from './connector.ts';
 import { sealConnectorSecrets } from './connector-secrets.ts';
 import { ldap } from './ldap/index.ts';
 import { local } from './local/index.ts';
+import { oauth2 } from './oauth2/index.ts';
 import { oidc } from './oidc/index.ts';
 import { saml } from './saml/index.ts';
 
@@ -13,7 +14,7 @@ import { saml } from './saml/index.ts';
  * Every connector type Lock has, each described by its own folder's index.ts. Adding a type: its
  * folder, and its entry here (the import and the list).
  */
-export const CONNECTOR_TYPE_MODULES = [local, ldap, saml, oidc] as const;
+export const CONNECTOR_TYPE_MODULES = [local, ldap, saml, oidc, oauth2] as const;
 
 /** The types' names: what `type` may be in the declarative file, the admin API and the store. */
 export const CONNECTOR_TYPE_NAMES = CONNECTOR_TYPE_MODULES.map((module) => module.type) as [

@@ -104,7 +104,7 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
     assert.equal(refused.tokens, undefined);
     assert.match(refused.page, FAILED);
     assert.doesNotMatch(refused.page, /state|pending/i, 'no internals for the user');
-    assert.match(await lastAuditReason(), /state names no pending request/);
+    assert.match(await lastAuditReason(), /names no request this connector sent/);
 
     const accepted = await finishUpstreamSignIn(lock, started, callback);
     assert.ok(accepted.tokens, `${accepted.status} ${accepted.page}`);

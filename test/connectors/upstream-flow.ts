@@ -108,10 +108,13 @@ export async function refreshAt(
   refreshToken: string,
   aheadSeconds = 0,
 ): Promise<{ access?: JWTPayload; refreshToken?: string; error?: string }> {
-  const config = await oidc.discovery(new URL(lock.issuer), 'web-app', WEB_SECRET, undefined, {
-    execute: [oidc.allowInsecureRequests],
-  });
-  config[oidc.clockSkew] = aheadSeconds;
+  const config = await oidc.discovery(
+    new URL(lock.issuer),
+    'web-app',
+    { client_secret: WEB_SECRET, [oidc.clockSkew]: aheadSeconds },
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   try {
     const refreshed = await oidc.refreshTokenGrant(config, refreshToken, { resource: API });
     return {

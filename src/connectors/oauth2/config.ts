@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimMappingSchema } from '../federation/claim-mapping.ts';
 
 /**
  * The defaults of an `oauth2` connector's config. Connector settings have no environment variable;
@@ -12,7 +13,7 @@ export const OAUTH2_DEFAULTS = {
   /** The login page says "unavailable" within seconds, never hangs on an upstream that does not answer. */
   timeoutSeconds: 5,
   /** GitHub and GitLab take the secret in the form; RFC 6749 §2.3.1 prefers Basic, which most also take. */
-  tokenEndpointAuthMethod: 'client_secret_post',
+  clientAuth: 'client_secret_post',
 } as const;
 
 // A loopback upstream is on this machine: plain http reaches nobody else (tests, a local GitLab).
@@ -28,16 +29,8 @@ const endpointUrl = z
   }, 'must be an https URL (http only on a loopback host)')
   .refine((value) => new URL(value).hash === '', 'must not have a fragment');
 
-/**
- * Where a value is in the upstream's JSON: member names joined by dots (`login`, `profile.email`);
- * a leading `[].` maps over an array (`[].login`: each organisation's login).
- */
-const claimPath = z
-  .string()
-  .regex(
-    /^(\[\]\.)?[A-Za-z0-9_$@:-]+(\.[A-Za-z0-9_$@:-]+)*$/,
-    'must be member names joined by dots, optionally after "[]." (e.g. login, profile.email, [].login)',
-  );
+// A dot path into the upstream's JSON (`login`, `profile.email`), or through a list (`[].login`).
+const claimPath = claimMappingSchema.shape.id.unwrap();
 
 export const oauth2ConfigSchema = z.strictObject({
   /** The upstream's authorization endpoint, where the browser is sent. */
@@ -51,9 +44,8 @@ export const oauth2ConfigSchema = z.strictObject({
   clientId: z.string().min(1).max(512),
   /** Sealed at rest and write-only, like every connector secret. */
   clientSecret: z.string().min(1).max(4096),
-  tokenEndpointAuthMethod: z
-    .enum(['client_secret_post', 'client_secret_basic'])
-    .default(OAUTH2_DEFAULTS.tokenEndpointAuthMethod),
+  /** How Lock authenticates at the token endpoint. */
+  clientAuth: z.enum(['client_secret_post', 'client_secret_basic']).default(OAUTH2_DEFAULTS.clientAuth),
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default([]),
   claims: z
     .strictObject({

@@ -16,7 +16,7 @@ export const oauth2 = {
       log: context.log,
       issuer: context.issuer,
       now: context.now,
-      sealer: context.sealer,
+      box: context.box,
       ...(context.observeUpstream && { observeUpstream: context.observeUpstream }),
     }),
   // The client secret is only ever sent to the token endpoint it was saved for.

@@ -33,7 +33,7 @@ export class OAuth2UpstreamClient {
     this.#config = config;
     this.#label = `OAuth 2.0 connector ${connectorId}`;
     const auth =
-      config.tokenEndpointAuthMethod === 'client_secret_basic'
+      config.clientAuth === 'client_secret_basic'
         ? oauth.ClientSecretBasic(config.clientSecret)
         : oauth.ClientSecretPost(config.clientSecret);
     // Plain OAuth 2.0 has no issuer identifier: the authorization endpoint's origin stands in (never

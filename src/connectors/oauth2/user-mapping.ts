@@ -30,5 +30,7 @@ export function mapUpstreamUser(
     ...(email !== undefined && { email }),
     ...(name !== undefined && { name }),
     groups,
+    // As the oidc type does: Lock's tokens say the address was verified (by the trusted upstream).
+    ...(email !== undefined && { claims: { email_verified: true } }),
   };
 }
