@@ -104,7 +104,7 @@ export type Client = {
 
 export type Connector = {
   id: string;
-  type: "local" | "ldap" | "saml" | "oidc";
+  type: "local" | "ldap" | "saml" | "oidc" | "oauth2";
   name: string;
   position: number;
   /** the config without its secret members */
@@ -113,6 +113,8 @@ export type Connector = {
   setSecrets: Array<string>;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
+  /** read-only, OAuth 2.0 / OpenID Connect types: register exactly this redirect URI at the upstream (`<LOCK_ISSUER>/sso/<id>/callback`) */
+  redirectUri?: string;
   /** the connection test run when saving */
   test?: {
     ok: boolean;
@@ -526,7 +528,7 @@ export interface Operations {
     response: {
       items: Array<{
         id: string;
-        type: "local" | "ldap" | "saml" | "oidc";
+        type: "local" | "ldap" | "saml" | "oidc" | "oauth2";
         name: string;
         position: number;
         /** the config without its secret members */
@@ -535,6 +537,8 @@ export interface Operations {
         setSecrets: Array<string>;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
+        /** read-only, OAuth 2.0 / OpenID Connect types: register exactly this redirect URI at the upstream (`<LOCK_ISSUER>/sso/<id>/callback`) */
+        redirectUri?: string;
         /** the connection test run when saving */
         test?: {
           ok: boolean;
@@ -687,6 +691,32 @@ export interface Operations {
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
       };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
+      };
     });
     response: Connector;
   };
@@ -838,6 +868,32 @@ export interface Operations {
         clockToleranceSeconds?: number;
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
       };
     });
     response: Connector;
@@ -1002,6 +1058,32 @@ export interface Operations {
         clockToleranceSeconds?: number;
         timeoutSeconds?: number;
         allowInsecureIssuer?: boolean;
+      };
+    }) | ({
+      id: string;
+      name: string;
+      type: "oauth2";
+      /** place in login order; last when left out */
+      position?: number;
+      config: {
+        authorizationUrl: string;
+        tokenUrl: string;
+        userinfoUrl: string;
+        groupsUrl?: string;
+        clientId: string;
+        clientSecret: string;
+        clientAuth?: "client_secret_post" | "client_secret_basic";
+        scopes?: Array<string>;
+        claims?: {
+          id?: string;
+          username?: string;
+          email?: string;
+          name?: string;
+          groups?: string;
+        };
+        trustEmail?: boolean;
+        refreshInterval?: number;
+        timeoutSeconds?: number;
       };
     });
     response: ConnectionTestReport;

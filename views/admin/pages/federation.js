@@ -124,7 +124,11 @@ async function federationPage(kind, id) {
         h('h1', {}, 'Connector'),
         h('p', { class: 'alert error', role: 'alert' }, result.data?.error ?? 'Not found'),
       );
-    current = { ...result.data, config: /** @type {Record<string, unknown>} */ (result.data.config) };
+    current = {
+      ...result.data,
+      config: /** @type {Record<string, unknown>} */ (result.data.config),
+      redirectUri: result.data.redirectUri,
+    };
     etag = result.etag;
   }
   const c = current.config;
