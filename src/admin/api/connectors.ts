@@ -63,7 +63,7 @@ export const connectorRoutes: AdminRoute[] = [
       create:
         'Secret members of `config` (bindPassword, spPrivateKey, clientSecret, …) are write-only: responses list them in `setSecrets`. OpenID Connect and OAuth 2.0 connectors answer with `redirectUri`, the URI to register at the upstream. A failing connection test answers 422 with the per-step report in `test`.',
       replace:
-        'Secret members left out of `config` keep their stored values — unless the change moves the connector to another server or trust setting (LDAP url, urls, startTLS, caCert, caFile, insecureSkipVerify, insecureNoTLS; OpenID Connect issuer; OAuth 2.0 authorizationUrl, tokenUrl, userinfoUrl, groupsUrl): then they must be given again (422 naming e.g. `config.bindPassword` or `config.clientSecret`). The type cannot change. A failing connection test answers 422 with the per-step report in `test`. A change that would leave no lock_admin able to sign in (turning the local connector off) answers 409.',
+        'Secret members left out of `config` keep their stored values — unless the change moves the connector to another server or trust setting (LDAP url, urls, startTLS, caCert, caFile, insecureSkipVerify, insecureNoTLS; OpenID Connect issuer, allowInsecureIssuer; OAuth 2.0 authorizationUrl, tokenUrl, userinfoUrl, groupsUrl, clientId): then they must be given again (422 naming e.g. `config.bindPassword` or `config.clientSecret`). The type cannot change. A failing connection test answers 422 with the per-step report in `test`. A change that would leave no lock_admin able to sign in (turning the local connector off) answers 409.',
     },
     list: async ({ deps }) => ({ items: await listConnectorViews(deps.pool, deps.issuer) }),
     create: async (call) => {
