@@ -19,7 +19,17 @@ import { bearerToken } from '../verify/bearer.ts';
 import { errorHandler, type LockState } from './middleware.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
-const LOCK_PATHS = ['/healthz', '/readyz', '/metrics', '/jwks', '/assets', '/interaction', '/saml', '/admin'];
+const LOCK_PATHS = [
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/jwks',
+  '/assets',
+  '/interaction',
+  '/saml',
+  '/sso',
+  '/admin',
+];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
 

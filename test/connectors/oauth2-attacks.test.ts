@@ -48,7 +48,9 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
             id: 'github-down',
             type: 'oauth2',
             name: 'GitHub',
-            config: github.connectorConfig({ tokenUrl: `http://127.0.0.1:${deadPort}/login/oauth/access_token` }),
+            config: github.connectorConfig({
+              tokenUrl: `http://127.0.0.1:${deadPort}/login/oauth/access_token`,
+            }),
           },
           {
             id: 'github-slow',

@@ -38,6 +38,7 @@ describe('connector type registry', () => {
     // The redirect URI an admin registers upstream (DESIGN.md, contract additions).
     const sso = mounted.find(({ route }) => route.path === SSO_CALLBACK_ROUTE.path);
     assert.ok(sso?.types.has('oidc'), 'oidc answers at /sso/:connector/callback');
+    assert.ok(sso?.types.has('oauth2'), 'oauth2 answers at /sso/:connector/callback');
     assert.equal(SSO_CALLBACK_ROUTE.method, 'get');
     assert.equal(
       ssoCallbackUrl('https://lock.example.com/', 'corp-entra'),

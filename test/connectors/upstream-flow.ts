@@ -53,7 +53,10 @@ export interface StartedUpstreamSignIn {
 }
 
 /** `web-app` asks Lock for a sign-in with `connector=<id>`: Lock sends the browser straight upstream. */
-export async function startUpstreamSignIn(lock: RunningLock, connector: string): Promise<StartedUpstreamSignIn> {
+export async function startUpstreamSignIn(
+  lock: RunningLock,
+  connector: string,
+): Promise<StartedUpstreamSignIn> {
   const request = await startAuthorization(
     lock.issuer,
     { id: 'web-app', secret: WEB_SECRET },
@@ -62,7 +65,9 @@ export async function startUpstreamSignIn(lock: RunningLock, connector: string):
   const browser = new UserAgent(lock.issuer);
   const sent = await browser.follow(request.url.toString());
   if (!sent.left)
-    throw new Error(`Lock did not send the browser upstream: ${sent.response.status} ${await sent.response.text()}`);
+    throw new Error(
+      `Lock did not send the browser upstream: ${sent.response.status} ${await sent.response.text()}`,
+    );
   return { request, browser, upstreamUrl: new URL(sent.left) };
 }
 
@@ -70,7 +75,8 @@ export async function startUpstreamSignIn(lock: RunningLock, connector: string):
 export async function answerUpstream(upstreamUrl: URL | string): Promise<URL> {
   const response = await fetch(upstreamUrl, { redirect: 'manual' });
   const location = response.headers.get('location');
-  if (!location) throw new Error(`the upstream did not redirect: ${response.status} ${await response.text()}`);
+  if (!location)
+    throw new Error(`the upstream did not redirect: ${response.status} ${await response.text()}`);
   return new URL(location, upstreamUrl);
 }
 

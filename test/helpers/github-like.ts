@@ -115,7 +115,7 @@ export class GitHubLike {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url!, this.#url);
     this.hits.set(url.pathname, (this.hits.get(url.pathname) ?? 0) + 1);
     if (request.method === 'GET' && url.pathname === '/login/oauth/authorize')
@@ -129,10 +129,14 @@ export class GitHubLike {
     json(response, 404, { message: 'Not Found' });
   }
 
-  #authorize(url: URL, response: ServerResponse): void {
+  #authorize(url: URL, response: ServerResponse) {
     const query = url.searchParams;
     const redirectUri = query.get('redirect_uri');
-    if (query.get('client_id') !== this.clientId || redirectUri === null || !this.redirectUris.has(redirectUri))
+    if (
+      query.get('client_id') !== this.clientId ||
+      redirectUri === null ||
+      !this.redirectUris.has(redirectUri)
+    )
       return json(response, 400, { message: 'The redirect_uri is not associated with this application.' });
     const back = new URL(redirectUri);
     const state = query.get('state');
@@ -157,7 +161,7 @@ export class GitHubLike {
     response.writeHead(302, { location: back.toString() }).end();
   }
 
-  async #token(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #token(request: IncomingMessage, response: ServerResponse) {
     const form = new URLSearchParams(await readBody(request));
     const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
     const [basicId, basicSecret] = basic
@@ -208,7 +212,7 @@ export class GitHubLike {
     return issued?.kind === 'access' ? this.users.get(issued.user) : undefined;
   }
 
-  #user(request: IncomingMessage, response: ServerResponse): void {
+  #user(request: IncomingMessage, response: ServerResponse) {
     const user = this.#bearer(request);
     if (!user) return json(response, 401, { message: 'Bad credentials' });
     json(response, 200, {
@@ -220,7 +224,7 @@ export class GitHubLike {
     });
   }
 
-  #orgs(request: IncomingMessage, response: ServerResponse): void {
+  #orgs(request: IncomingMessage, response: ServerResponse) {
     const user = this.#bearer(request);
     if (!user) return json(response, 401, { message: 'Bad credentials' });
     json(
