@@ -144,8 +144,13 @@ export function createProvider(options: ProviderOptions): Provider {
     claims: {
       // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.
       openid: ['sub', 'roles', 'idp', 'amr'],
-      profile: ['name', 'preferred_username', ...(options.customClaims ?? [])],
-      email: ['email'],
+      profile: [
+        'name',
+        'preferred_username',
+        ...(options.customClaims ?? []).filter((name) => name !== 'email_verified'),
+      ],
+      // email_verified only where a connector vouches for its emails (upstream OIDC with email_verified).
+      email: ['email', ...(options.customClaims ?? []).filter((name) => name === 'email_verified')],
       groups: ['groups'],
       ...CLAIMS_NOT_OFFERED,
     },

@@ -91,6 +91,35 @@ export class RelyingParty {
     };
   }
 
+  /**
+   * Signs in through a redirect connector (`connector=<id>`, straight upstream): `upstream` takes
+   * the browser (Lock's cookies in `agent`) from Lock's authorization URL to where it lands.
+   */
+  async signInThrough(
+    connectorId: string,
+    upstream: (
+      agent: UserAgent,
+      authorizationUrl: string,
+    ) => Promise<{ landed?: string; status: number; html: string }>,
+  ): Promise<SignInResult> {
+    const request = await authorizationRequest(this.#config, {
+      redirect_uri: CALLBACK,
+      scope: 'openid profile email groups read',
+      resource: API,
+      connector: connectorId,
+    });
+    const { landed, status, html } = await upstream(new UserAgent(this.lock.issuer), request.url.toString());
+    if (!landed?.startsWith(`${CALLBACK}?code=`)) return { status, page: text(html) };
+    const tokens = await redeem(request, new URL(landed));
+    return {
+      status,
+      page: '',
+      tokens,
+      access: await this.verifyAccessToken(tokens.access_token),
+      idToken: tokens.claims() as JWTPayload,
+    };
+  }
+
   /** Uses a refresh token: the new access token's claims, or the OAuth error code. */
   async refresh(
     refreshToken: string,

@@ -29,6 +29,8 @@ export interface GitHubLikeOptions {
   clientSecret?: string;
   /** Lock's callbacks: the redirect URIs registered for the client. */
   redirectUris?: string[];
+  /** Or any redirect URI like this (a Lock whose port is not known yet). */
+  redirectUriPattern?: RegExp;
   /** Whether the token endpoint issues refresh tokens (GitHub Apps with expiring tokens do). */
   refreshTokens?: boolean;
   users?: GitHubLikeUser[];
@@ -45,6 +47,7 @@ export class GitHubLike {
   readonly clientSecret: string;
   /** The redirect URIs registered for the client (Lock's `/sso/<id>/callback`), changeable. */
   readonly redirectUris: Set<string>;
+  readonly #redirectUriPattern: RegExp | undefined;
   refreshTokens: boolean;
   readonly users = new Map<string, GitHubLikeUser>();
   /** Who the authorization endpoint signs in (auto-approved); undefined: it answers access_denied. */
@@ -63,6 +66,7 @@ export class GitHubLike {
     this.clientId = options.clientId ?? 'lock-at-github-like';
     this.clientSecret = options.clientSecret ?? randomBytes(20).toString('hex');
     this.redirectUris = new Set(options.redirectUris);
+    this.#redirectUriPattern = options.redirectUriPattern;
     this.refreshTokens = options.refreshTokens ?? false;
     for (const user of options.users ?? []) this.users.set(user.login, { ...user, orgs: [...user.orgs] });
     this.#server = createServer((request, response) => {
@@ -135,7 +139,7 @@ export class GitHubLike {
     if (
       query.get('client_id') !== this.clientId ||
       redirectUri === null ||
-      !this.redirectUris.has(redirectUri)
+      !(this.redirectUris.has(redirectUri) || this.#redirectUriPattern?.test(redirectUri))
     )
       return json(response, 400, { message: 'The redirect_uri is not associated with this application.' });
     const back = new URL(redirectUri);

@@ -135,13 +135,16 @@ export class OAuth2UpstreamClient {
       }
       if (error instanceof oauth.WWWAuthenticateChallengeError)
         throw new UpstreamRefused(`${what} refused the access token (HTTP ${error.status})`);
-      const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError')
+      // fetch's own timeout, or openid-client's error around it.
+      const cause = (error as { cause?: { name?: string; code?: unknown } }).cause;
+      if (
+        [(error as Error).name, cause?.name].some((name) => name === 'TimeoutError' || name === 'AbortError')
+      )
         throw new UpstreamError(
           `${this.#label}: ${what} did not answer within ${this.#config.timeoutSeconds} s`,
         );
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new UpstreamError(`${this.#label}: ${what} failed: ${cause ?? (error as Error).message}`, {
+      const code = typeof cause?.code === 'string' ? cause.code : undefined;
+      throw new UpstreamError(`${this.#label}: ${what} failed: ${code ?? (error as Error).message}`, {
         cause: error,
       });
     }

@@ -1,6 +1,7 @@
 import type { ConnectorTypeModule } from '../connector.ts';
 import { SSO_CALLBACK_ROUTE } from '../federation/callback-route.ts';
 import { oidcConfigSchema } from './config.ts';
+import { EMAIL_VERIFIED_CLAIM } from './identity.ts';
 import { OidcConnector } from './oidc-connector.ts';
 
 /** Sign-in through an upstream OpenID Connect provider (Entra ID, Google, Okta, another Lock). */
@@ -21,5 +22,7 @@ export const oidc = {
     }),
   // The client secret is only ever sent to the issuer it was saved for.
   upstreamSecrets: { target: ['issuer', 'allowInsecureIssuer'], secrets: ['clientSecret'] },
+  // Lock's tokens say whether the upstream verified the email (`email_verified`, with scope email).
+  claimNames: () => [EMAIL_VERIFIED_CLAIM],
   redirect: { callbackRoute: SSO_CALLBACK_ROUTE },
 } satisfies ConnectorTypeModule<'oidc', typeof oidcConfigSchema>;
