@@ -98,14 +98,20 @@ roleMappings:`,
   const withClaims = (claims: JWTPayload) => forged.answer({ claims });
 
   it('baseline: a well-formed answer of the forged upstream signs in (so each refusal below is its forgery’s)', async () => {
-    forged.answer({});
+    const authTime = Math.floor(Date.now() / 1000) - 5;
+    withClaims({ amr: ['pwd', 'made-up-method'], auth_time: authTime, acr: 'urn:example:loa:2' });
     const result = await throughForged();
     assert.ok(
       result.landed?.startsWith(`${CALLBACK}?code=`),
       `${result.status} ${result.html.slice(0, 300)}`,
     );
     const tokens = await redeem(result.request, new URL(result.landed!));
-    assert.equal(tokens.claims()!.idp, 'forged');
+    const id = tokens.claims()!;
+    assert.equal(id.idp, 'forged');
+    assert.deepEqual(id.amr, ['pwd'], 'RFC 8176 methods only');
+    const access = decodeJwt(tokens.access_token);
+    assert.equal(access.auth_time, authTime, 'auth_time: when the upstream authenticated the person');
+    assert.equal(access.acr, 'urn:example:loa:2');
     // PKCE S256 and a nonce went upstream.
     const sent = forged.lastAuthorization()!.params;
     assert.equal(sent.get('code_challenge_method'), 'S256');
@@ -145,6 +151,9 @@ roleMappings:`,
 
   it('refuses an ID token whose azp is another client', async () => {
     withClaims({ aud: [FORGED_CLIENT, 'another-client'], azp: 'another-client' });
+    await assertRefused(await throughForged());
+    // One audience (this client) and an azp naming another: OIDC Core §3.1.3.7 item 5 still refuses it.
+    withClaims({ aud: FORGED_CLIENT, azp: 'another-client' });
     await assertRefused(await throughForged());
   });
 
@@ -242,6 +251,34 @@ roleMappings:`,
     assert.equal(injected.left, undefined);
     assert.equal(injected.response.status, 400);
     assert.match(await injected.response.text(), /could not be accepted/);
+  });
+
+  it('one callback followed 40 times at once signs in exactly once, and the code goes upstream once', async () => {
+    forged.answer({});
+    const agent = new UserAgent(lock.issuer);
+    const toUpstream = await agent.follow((await authorize('forged')).url.toString());
+    const callback = (await fetch(toUpstream.left!, { redirect: 'manual' })).headers.get('location')!;
+    const requestsBefore = forged.tokenRequests();
+    const results = await Promise.all(Array.from({ length: 40 }, () => agent.follow(callback)));
+    const landed = results.filter((result) => result.left?.startsWith(`${CALLBACK}?code=`));
+    assert.equal(landed.length, 1, 'exactly one sign-in');
+    assert.equal(forged.tokenRequests() - requestsBefore, 1, 'the code went to the token endpoint once');
+    for (const result of results.filter((each) => each.left === undefined))
+      assert.equal(result.response.status, 400);
+    await lock.database.pool.query("DELETE FROM identities WHERE connector = 'forged'");
+  });
+
+  it('a callback for a sign-in another browser started completes nowhere (the binding cookie)', async () => {
+    forged.answer({});
+    const attacker = new UserAgent(lock.issuer);
+    const toUpstream = await attacker.follow((await authorize('forged')).url.toString());
+    const callback = (await fetch(toUpstream.left!, { redirect: 'manual' })).headers.get('location')!;
+    const victim = new UserAgent(lock.issuer);
+    const result = await victim.follow(callback);
+    assert.equal(result.left, undefined, 'the victim is not signed in as the attacker');
+    assert.equal(result.response.status, 400);
+    const { rows } = await lock.database.pool.query("SELECT 1 FROM identities WHERE connector = 'forged'");
+    assert.equal(rows.length, 0, 'nobody was recorded');
   });
 
   it('an upstream person whose email is unverified does not become the Lock user with that email', async () => {

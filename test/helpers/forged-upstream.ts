@@ -46,6 +46,8 @@ export interface ForgedUpstream {
   answer(behaviour: Partial<ForgedBehaviour>): void;
   /** Codes the token endpoint redeemed, in order. */
   redeemed: string[];
+  /** How many requests reached the token endpoint (redeemed or not). */
+  tokenRequests(): number;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startForgedUpstream(options: { clientId: string }): Promis
   const authorizations = new Map<string, ForgedAuthorization>();
   let last: ForgedAuthorization | undefined;
   const redeemed: string[] = [];
+  let tokenRequests = 0;
   let issuer = '';
   const defaults: ForgedBehaviour = {
     callback: (authorization, iss) => ({
@@ -140,6 +143,7 @@ export async function startForgedUpstream(options: { clientId: string }): Promis
       return res.end();
     }
     if (url.pathname === '/token' && req.method === 'POST') {
+      tokenRequests++;
       const form = new URLSearchParams(await body(req));
       const code = form.get('code') ?? '';
       const authorization = authorizations.get(code);
@@ -184,6 +188,7 @@ export async function startForgedUpstream(options: { clientId: string }): Promis
       behaviour = { ...defaults, ...changes };
     },
     redeemed,
+    tokenRequests: () => tokenRequests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { evenWithOtherProblems } from '../../model/schema-checks.ts';
 import { claimMappingSchema } from '../federation/claim-mapping.ts';
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -63,20 +64,25 @@ export const oidcConfigSchema = z
     /** Development only: an `http://` issuer. Whoever sits on that path can sign in as anyone. */
     allowInsecureIssuer: z.boolean().default(false),
   })
-  .superRefine((config, ctx) => {
-    if (new URL(config.issuer).protocol !== 'https:' && !config.allowInsecureIssuer)
+  .superRefine((raw, ctx) => {
+    // Runs even when other fields failed (every problem at once), so it reads its fields defensively.
+    const config = raw as Partial<Record<keyof typeof raw, unknown>>;
+    const issuer =
+      typeof config.issuer === 'string' && URL.canParse(config.issuer) ? new URL(config.issuer) : undefined;
+    if (issuer && issuer.protocol !== 'https:' && config.allowInsecureIssuer !== true)
       ctx.addIssue({
         code: 'custom',
         path: ['issuer'],
         message:
           'must be an https:// URL: over plain http anyone on the path can answer as the upstream (allowInsecureIssuer: true only for development)',
       });
-    if (config.clientAuth !== 'none' && config.clientSecret === undefined)
+    const clientAuth = config.clientAuth ?? 'client_secret_basic';
+    if (clientAuth !== 'none' && config.clientSecret === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['clientSecret'],
-        message: `required with clientAuth ${config.clientAuth} (or clientAuth: none for a public client)`,
+        message: `required with clientAuth ${String(clientAuth)} (or clientAuth: none for a public client)`,
       });
-  });
+  }, evenWithOtherProblems);
 
 export type OidcConfig = z.output<typeof oidcConfigSchema>;

@@ -36,9 +36,40 @@ export function identityFromClaims(
   };
 }
 
-/** What the ID token says of the authentication itself: auth_time, acr, amr. */
+// RFC 8176's registered methods: an upstream's own words for them are not carried into Lock's amr.
+const RFC_8176_AMR = new Set([
+  'face',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
+  'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pop',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
+  'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
+]);
+
+/** What the ID token says of the authentication itself: auth_time, acr, amr (RFC 8176 values only). */
 export function authenticationOf(claims: Record<string, unknown>): Omit<UpstreamLogin, 'identity'> {
-  const amr = Array.isArray(claims.amr) ? claims.amr.filter((value) => typeof value === 'string') : [];
+  const amr = Array.isArray(claims.amr)
+    ? [
+        ...new Set(
+          claims.amr.filter((value): value is string => typeof value === 'string' && RFC_8176_AMR.has(value)),
+        ),
+      ]
+    : [];
   return {
     ...(typeof claims.auth_time === 'number' &&
       Number.isSafeInteger(claims.auth_time) && { authTime: claims.auth_time }),

@@ -62,7 +62,12 @@ export class OidcUpstreamClient {
     try {
       return await client.discovery(new URL(config.issuer), config.clientId, metadata, this.#clientAuth(), {
         timeout: config.timeoutSeconds,
-        ...(config.allowInsecureIssuer && { execute: [client.allowInsecureRequests] }),
+        execute: [
+          // openid-client trusts TLS for ID tokens from the token endpoint and skips their
+          // signature; Lock checks it against the upstream's JWKS (OIDC Core §3.1.3.7 item 6).
+          client.enableNonRepudiationChecks,
+          ...(config.allowInsecureIssuer ? [client.allowInsecureRequests] : []),
+        ],
       });
     } catch (error) {
       throw new UpstreamError(
