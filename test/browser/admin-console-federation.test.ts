@@ -27,7 +27,7 @@ describe('admin console: OpenID Connect and OAuth 2.0 connectors', () => {
     await upstream?.database.drop();
   });
 
-  it('creates an oidc connector: redirect URI shown, connection test report, secret write-only', async () => {
+  it('creates an oidc and an oauth2 connector: redirect URI shown, connection test report, secret write-only', async () => {
     const context = await browser.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -106,6 +106,23 @@ describe('admin console: OpenID Connect and OAuth 2.0 connectors', () => {
       assert.equal(await page.getByLabel(label).count(), 1, label);
     await page.getByLabel('ID', { exact: true }).fill('github');
     assert.equal(await page.locator('#redirect-uri').textContent(), `${lock.issuer}/sso/github/callback`);
+    const endpoints = await (await fetch(`${upstream.issuer}/.well-known/openid-configuration`)).json();
+    await page.getByLabel('Display name').fill('Code host');
+    await page.getByLabel('Authorization URL').fill(endpoints.authorization_endpoint);
+    await page.getByLabel('Token URL').fill(endpoints.token_endpoint);
+    await page.getByLabel('User info URL').fill(endpoints.userinfo_endpoint);
+    await page.getByLabel('Client ID').fill('downstream-lock');
+    await page.getByLabel('Client secret').fill(CLIENT_SECRET);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await report.getByText('Connection test passed').waitFor();
+    assert.deepEqual(
+      await report.locator('li').evaluateAll((items) => items.map((item) => item.getAttribute('data-step'))),
+      ['token endpoint', 'authorization endpoint', 'userinfo'],
+    );
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByRole('heading', { name: 'OAuth 2.0 connector github' }).waitFor();
+    assert.equal(await page.locator('#redirect-uri').textContent(), `${lock.issuer}/sso/github/callback`);
+    assert.ok(!(await page.content()).includes(CLIENT_SECRET));
 
     assert.deepEqual(errors, []);
     await context.close();
