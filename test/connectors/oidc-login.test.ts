@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
-import { redeem, startAuthorization } from '../helpers/relying-party.ts';
+import { type AuthorizationRequest, redeem, startAuthorization } from '../helpers/relying-party.ts';
 import {
   oidcLockConfig,
   peerConnectorConfig,
@@ -46,7 +46,11 @@ describe('oidc connector: sign-in through the upstream peer', () => {
 
   before(async () => {
     blackhole = await startBlackhole();
-    const [corp, twin] = [await registerUpstreamClient('corp'), await registerUpstreamClient('twin')];
+    const [corp, twin, live] = [
+      await registerUpstreamClient('corp'),
+      await registerUpstreamClient('twin'),
+      await registerUpstreamClient('live'),
+    ];
     const closedPort = await findFreePort();
     const extra = (id: string, name: string, config: Record<string, unknown>) =>
       `  - id: ${id}\n    type: oidc\n    name: ${name}\n    config: ${JSON.stringify(config)}\n`;
@@ -56,12 +60,16 @@ describe('oidc connector: sign-in through the upstream peer', () => {
       connectorConfig: peerConnectorConfig(corp),
     }).replace(
       'roleMappings:',
-      `${extra('twin', 'Twin SSO', peerConnectorConfig(twin))}${extra('down', 'Down SSO', {
-        issuer: `http://127.0.0.1:${closedPort}`,
-        clientId: 'lock',
-        clientSecret: 'secret',
-        allowInsecureIssuer: true,
-      })}${extra('slow', 'Slow SSO', {
+      `${extra('twin', 'Twin SSO', peerConnectorConfig(twin))}${extra('live', 'Live SSO', peerConnectorConfig(live, { refreshInterval: 0 }))}${extra(
+        'down',
+        'Down SSO',
+        {
+          issuer: `http://127.0.0.1:${closedPort}`,
+          clientId: 'lock',
+          clientSecret: 'secret',
+          allowInsecureIssuer: true,
+        },
+      )}${extra('slow', 'Slow SSO', {
         issuer: blackhole.url,
         clientId: 'lock',
         clientSecret: 'secret',
@@ -190,5 +198,36 @@ describe('oidc connector: sign-in through the upstream peer', () => {
     );
     assert.ok(rows.length > 0);
     for (const row of rows) assert.match(row.refresh_token, /^v1:/);
+  });
+
+  it('Lock refreshes of one person racing each other use the upstream’s rotating refresh token once at a time', async () => {
+    const person = { username: `ray-${randomBytes(4).toString('hex')}`, password: 'ray-password' };
+    await upstreamAdmin.addPerson({ ...person, groups: ['engineers'] });
+    // Ten sessions of one person (ten Lock refresh tokens); the upstream token Lock keeps is the last one's.
+    const sessions: Array<{ request: AuthorizationRequest; tokens: oidc.TokenEndpointResponse }> = [];
+    for (let i = 0; i < 10; i++) {
+      const request = await authorize('live');
+      const result = await signInThroughUpstream(new UserAgent(lock.issuer), request.url.toString(), person);
+      sessions.push({ request, tokens: await redeem(request, new URL(result.landed!)) });
+    }
+    const refreshAll = () =>
+      Promise.allSettled(
+        sessions.map(async (session) => {
+          const next = await oidc.refreshTokenGrant(session.request.config, session.tokens.refresh_token!, {
+            resource: API,
+          });
+          session.tokens = next;
+          return decodeJwt(next.access_token).roles;
+        }),
+      );
+    for (const round of [1, 2]) {
+      const results = await refreshAll();
+      const refused = results.filter((result) => result.status === 'rejected');
+      assert.deepEqual(
+        refused,
+        [],
+        `round ${round}: no refresh refused (an upstream token used twice revokes the grant)`,
+      );
+    }
   });
 });
