@@ -211,12 +211,14 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
     assert.notEqual(mallory.idToken?.sub, aliceSub);
     assert.equal(mallory.idToken?.preferred_username, 'mallory');
     assert.equal(mallory.idToken?.email, undefined, 'an untrusted address is not carried');
+    assert.equal(mallory.idToken?.email_verified, undefined);
     assert.deepEqual(mallory.access?.roles, ['app_admin'], 'her own groups, not alice’s');
 
     // Even where the admin trusts the upstream's addresses, an address links nobody.
     const trusted = await upstreamSignIn(lock, 'github-trusting');
     assert.ok(trusted.tokens, `${trusted.status} ${trusted.page}`);
     assert.equal(trusted.idToken?.email, 'alice@example.com');
+    assert.equal(trusted.idToken?.email_verified, true, 'Lock’s token says the admin vouches for it');
     assert.notEqual(trusted.idToken?.sub, aliceSub);
     assert.notEqual(trusted.idToken?.sub, mallory.idToken?.sub, 'another connector, another sub');
     assert.equal(trusted.access?.idp, 'github-trusting');

@@ -24,5 +24,7 @@ export const oauth2 = {
     target: ['authorizationUrl', 'tokenUrl', 'userinfoUrl', 'groupsUrl', 'clientId'],
     secrets: ['clientSecret'],
   },
+  // Lock's tokens say the email was verified (`email_verified`, scope email) where trustEmail vouches for it.
+  claimNames: () => ['email_verified'],
   redirect: { callbackRoute: SSO_CALLBACK_ROUTE },
 } satisfies ConnectorTypeModule<'oauth2', typeof oauth2ConfigSchema>;
