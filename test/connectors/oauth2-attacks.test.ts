@@ -10,6 +10,7 @@ import {
   answerUpstream,
   finishUpstreamSignIn,
   pageText,
+  refreshAt,
   startUpstreamSignIn,
   upstreamLockConfig,
   upstreamSignIn,
@@ -53,6 +54,12 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
             }),
           },
           {
+            id: 'github-refreshing',
+            type: 'oauth2',
+            name: 'GitHub',
+            config: github.connectorConfig({ refreshInterval: 0 }),
+          },
+          {
             id: 'github-slow',
             type: 'oauth2',
             name: 'GitHub',
@@ -66,7 +73,7 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
         },
       ),
     });
-    for (const id of ['github', 'github-trusting', 'github-down', 'github-slow'])
+    for (const id of ['github', 'github-trusting', 'github-down', 'github-refreshing', 'github-slow'])
       github.redirectUris.add(`${lock.issuer}/sso/${id}/callback`);
   });
   after(async () => {
@@ -140,7 +147,38 @@ describe('oauth2 connector refuses what is not its own sign-in', () => {
     assert.equal(refused.status, 400, refused.page);
     assert.equal(refused.tokens, undefined);
     assert.match(refused.page, FAILED);
-    assert.match(await lastAuditReason(), /code refused upstream: .*invalid_grant/);
+    assert.match(await lastAuditReason(), /code refused upstream: .*bad_verification_code/);
+  });
+
+  it('one answer taken to Lock 40 times at once is accepted once', async () => {
+    github.signedIn = 'octocat';
+    const started = await startUpstreamSignIn(lock, 'github');
+    const callback = await answerUpstream(started.upstreamUrl);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => fetch(callback, { redirect: 'manual' })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort((a, b) => a - b);
+    assert.deepEqual(statuses, [303, ...Array(39).fill(400)], statuses.join(' '));
+  });
+
+  it('racing Lock refreshes of one person use the rotating upstream refresh token once', async () => {
+    github.refreshTokens = true;
+    try {
+      github.signedIn = 'octocat';
+      const sessions = [];
+      for (let i = 0; i < 8; i++) sessions.push(await upstreamSignIn(lock, 'github-refreshing'));
+      for (const session of sessions) assert.ok(session.tokens, `${session.status} ${session.page}`);
+      const refreshes = await Promise.all(
+        sessions.map((session) => refreshAt(lock, session.tokens!.refresh_token!)),
+      );
+      for (const refreshed of refreshes)
+        assert.deepEqual(refreshed.access?.roles, ['app_readonly'], JSON.stringify(refreshed));
+      // The person's upstream session still works: its token was not spent by a loser of the race.
+      const after = await refreshAt(lock, refreshes[0]!.refreshToken!);
+      assert.deepEqual(after.access?.roles, ['app_readonly'], JSON.stringify(after));
+    } finally {
+      github.refreshTokens = false;
+    }
   });
 
   it('a callback with no pending request (login CSRF) is refused, and one from another browser completes nothing', async () => {

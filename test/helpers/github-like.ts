@@ -173,25 +173,35 @@ export class GitHubLike {
       : [];
     const clientId = basicId ?? form.get('client_id');
     const secret = basicSecret ?? form.get('client_secret') ?? '';
+    // GitHub answers its refusals with HTTP 200 and an `error` member.
     if (clientId !== this.clientId || !sameText(secret, this.clientSecret))
-      return json(response, 401, { error: 'invalid_client' });
+      return json(response, 200, { error: 'incorrect_client_credentials' });
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') {
       const code = form.get('code') ?? '';
       const issued = this.#codes.get(code);
       this.#codes.delete(code); // single use, whatever follows
       if (!issued || issued.redirectUri !== form.get('redirect_uri'))
-        return json(response, 400, { error: 'invalid_grant', error_description: 'bad verification code' });
+        return json(response, 200, {
+          error: 'bad_verification_code',
+          error_description: 'The code passed is incorrect or expired.',
+        });
       const verifier = form.get('code_verifier') ?? '';
       if (createHash('sha256').update(verifier).digest('base64url') !== issued.challenge)
-        return json(response, 400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+        return json(response, 200, {
+          error: 'bad_verification_code',
+          error_description: 'PKCE verification failed',
+        });
       return json(response, 200, this.#issue(issued.user, issued.scope));
     }
     if (grantType === 'refresh_token') {
       const token = form.get('refresh_token') ?? '';
       const issued = this.#tokens.get(token);
       if (issued?.kind !== 'refresh' || !this.users.has(issued.user))
-        return json(response, 400, { error: 'invalid_grant', error_description: 'bad refresh token' });
+        return json(response, 200, {
+          error: 'bad_refresh_token',
+          error_description: 'The refresh token passed is incorrect or expired.',
+        });
       this.#tokens.delete(token); // rotated
       return json(response, 200, this.#issue(issued.user, 'read:user read:org'));
     }
@@ -211,6 +221,8 @@ export class GitHubLike {
   }
 
   #bearer(request: IncomingMessage): GitHubLikeUser | undefined {
+    // GitHub's API refuses requests without a User-Agent.
+    if (!request.headers['user-agent']) return undefined;
     const token = /^(?:Bearer|token) (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
     const issued = this.#tokens.get(token);
     return issued?.kind === 'access' ? this.users.get(issued.user) : undefined;

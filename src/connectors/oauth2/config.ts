@@ -52,8 +52,8 @@ export const oauth2ConfigSchema = z.strictObject({
       /** The upstream's stable account id: Lock's `sub` is minted per (connector, id). Never the name. */
       id: claimPath.default(OAUTH2_DEFAULTS.claims.id),
       username: claimPath.default(OAUTH2_DEFAULTS.claims.username),
-      email: claimPath.optional(),
-      name: claimPath.optional(),
+      email: claimPath.default(OAUTH2_DEFAULTS.claims.email),
+      name: claimPath.default(OAUTH2_DEFAULTS.claims.name),
       /** Read from the groups document when `groupsUrl` is set, else from the userinfo document. */
       groups: claimPath.optional(),
     })

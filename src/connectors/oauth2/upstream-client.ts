@@ -16,6 +16,34 @@ export class UpstreamRefused extends Error {
   override name = 'UpstreamRefused';
 }
 
+/** The token endpoint's "no" to a code or refresh token: invalid_grant, and GitHub's names for it. */
+const REFUSALS = new Set(['invalid_grant', 'bad_verification_code', 'bad_refresh_token']);
+
+/**
+ * GitHub answers token requests it refuses with HTTP 200 and `{"error": …}`; RFC 6749 §5.2 says
+ * 400. Such an answer from the token endpoint is handed to openid-client as the 400 it means, so
+ * it is read as the upstream's error rather than as a garbled token response.
+ */
+async function tokenErrorsAsErrors(
+  tokenUrl: string,
+  url: string,
+  options: oauth.CustomFetchOptions,
+): Promise<Response> {
+  const response = await fetch(url, options as RequestInit);
+  if (new URL(url).href !== new URL(tokenUrl).href || response.status !== 200) return response;
+  const body = await response.text();
+  let error: unknown;
+  try {
+    error = (JSON.parse(body) as { error?: unknown }).error;
+  } catch {
+    error = undefined;
+  }
+  return new Response(body, {
+    status: typeof error === 'string' ? 400 : 200,
+    headers: response.headers,
+  });
+}
+
 /** The largest JSON document Lock reads from an upstream (a user, a page of organisations). */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
@@ -50,6 +78,7 @@ export class OAuth2UpstreamClient {
       auth,
     );
     this.#client.timeout = config.timeoutSeconds;
+    this.#client[oauth.customFetch] = (url, options) => tokenErrorsAsErrors(config.tokenUrl, url, options);
     const urls = [config.authorizationUrl, config.tokenUrl, config.userinfoUrl, config.groupsUrl];
     // The schema allows http only on a loopback host.
     if (urls.some((url) => url?.startsWith('http:'))) oauth.allowInsecureRequests(this.#client);
@@ -127,8 +156,8 @@ export class OAuth2UpstreamClient {
       if (error instanceof UpstreamRefused || error instanceof UpstreamError) throw error;
       if (error instanceof oauth.ResponseBodyError) {
         // RFC 6749 §5.2: invalid_grant is the upstream's "no" to this code or refresh token.
-        if (error.error === 'invalid_grant')
-          throw new UpstreamRefused(`${what} answered invalid_grant${describe(error.error_description)}`);
+        if (REFUSALS.has(error.error))
+          throw new UpstreamRefused(`${what} answered ${error.error}${describe(error.error_description)}`);
         throw new UpstreamError(
           `${this.#label}: ${what} answered ${error.error}${describe(error.error_description)} (HTTP ${error.status})`,
         );
