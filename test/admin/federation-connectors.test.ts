@@ -152,6 +152,15 @@ describe('admin API: OpenID Connect and OAuth 2.0 connectors', () => {
     assert.equal(nowhere.status, 422, nowhere.text);
     assert.equal(nowhere.body.test.steps.at(-1).step, 'discovery');
     assert.match(nowhere.body.error, /at "discovery": .*answered 404/);
+    const refusal = (await api('GET', '/audit-events?type=admin.connector.save_refused&limit=1')).body
+      .items[0];
+    assert.equal(refusal.subject, 'nowhere');
+    assert.equal(
+      refusal.details.target.issuer,
+      `${upstream.issuer}/no-such-tenant`,
+      'the audit says where to',
+    );
+    assert.equal(refusal.details.failedStep, 'discovery');
 
     const notTokenEndpoint = await api('POST', '/connectors/test', {
       body: {
@@ -173,6 +182,11 @@ describe('admin API: OpenID Connect and OAuth 2.0 connectors', () => {
     );
     assert.match(notTokenEndpoint.body.steps[2].detail, /answered 200 .*400 or 401 with a JSON error/);
     assert.ok(!lookalike.received().includes('a secret for the lookalike'), 'the probe sends no secret');
+    assert.match(
+      lookalike.received(),
+      /POST \/token .*grant_type=authorization_code/,
+      'the probe reached it',
+    );
     assert.equal((await api('GET', '/connectors/nowhere')).status, 404, 'nothing was saved');
   });
 
