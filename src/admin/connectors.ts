@@ -59,6 +59,8 @@ export interface ConnectorView {
   config: Record<string, unknown>;
   setSecrets: string[];
   managedBy: StoredConnector['managedBy'];
+  /** Where the upstream sends the browser back (OAuth 2.0 / OIDC types): the admin registers it there. */
+  redirectUri?: string;
 }
 
 export interface ConnectorServices {
@@ -83,9 +85,21 @@ function connectionTestFailed(report: ConnectionTestReport): LockError {
 
 const isSecretPath = (path: string) => isSecretMember(path.slice(path.lastIndexOf('.') + 1));
 
-export function toConnectorView(stored: StoredConnector): ConnectorView {
+/**
+ * The redirect URI a connector's upstream must have registered: its type's callback route on Lock's
+ * issuer. Only for types the upstream answers by redirecting the browser with a GET (OAuth 2.0 and
+ * OpenID Connect); a SAML IdP learns its ACS URL from Lock's SP metadata instead.
+ */
+export function redirectUriOf(connector: { id: string; type: string }, issuer: string): string | undefined {
+  const route = connectorTypeModule(connector.type)?.redirect?.callbackRoute;
+  if (route?.method !== 'get') return undefined;
+  return `${issuer.replace(/\/+$/, '')}${route.path.replace(':connector', encodeURIComponent(connector.id))}`;
+}
+
+export function toConnectorView(stored: StoredConnector, issuer: string): ConnectorView {
   const { config, setSecrets } = withoutConnectorSecrets(stored.config);
-  return { ...stored, config, setSecrets };
+  const redirectUri = redirectUriOf(stored, issuer);
+  return { ...stored, config, setSecrets, ...(redirectUri !== undefined && { redirectUri }) };
 }
 
 const listWithImplicit = async (db: Queryable) => withImplicitLocal(await listConnectors(db));
@@ -93,14 +107,14 @@ const listWithImplicit = async (db: Queryable) => withImplicitLocal(await listCo
 const findStored = async (db: Queryable, id: string) =>
   (await listWithImplicit(db)).find((connector) => connector.id === id);
 
-export async function listConnectorViews(db: Queryable): Promise<ConnectorView[]> {
-  return (await listWithImplicit(db)).map(toConnectorView);
+export async function listConnectorViews(db: Queryable, issuer: string): Promise<ConnectorView[]> {
+  return (await listWithImplicit(db)).map((stored) => toConnectorView(stored, issuer));
 }
 
-export async function getConnector(db: Queryable, id: string) {
+export async function getConnector(db: Queryable, id: string, issuer: string) {
   const stored = await findStored(db, id);
   if (!stored) throw notFound(`connector "${id}" does not exist`);
-  return { connector: toConnectorView(stored), etag: entityTag(stored) };
+  return { connector: toConnectorView(stored, issuer), etag: entityTag(stored) };
 }
 
 /**
@@ -193,13 +207,16 @@ export async function createConnector(
       throw fieldError('id', `a connector "${connector.id}" already exists`, 409);
     const stored = { ...draft, position: position ?? (await nextPosition(db, 'connectors')) };
     await upsertConnector(db, stored);
-    const { setSecrets, ...view } = toConnectorView(stored);
+    const { setSecrets, redirectUri: _, ...view } = toConnectorView(stored, services.connectorDeps.issuer);
     await recordAdminChange(db, by, {
       type: 'admin.connector.created',
       subject: connector.id,
       details: { connector: view, setSecrets, tested: test !== undefined },
     });
-    return { ...(await getConnector(db, connector.id)), ...(test && { test }) };
+    return {
+      ...(await getConnector(db, connector.id, services.connectorDeps.issuer)),
+      ...(test && { test }),
+    };
   });
 }
 
@@ -238,7 +255,7 @@ export async function replaceConnector(
         ),
       },
     });
-    return { ...(await getConnector(db, id)), ...(test && { test }) };
+    return { ...(await getConnector(db, id, services.connectorDeps.issuer)), ...(test && { test }) };
   });
 }
 
@@ -351,7 +368,7 @@ export async function importIdpMetadata(
       subject: id,
       details: source.url !== undefined ? { url: source.url } : { xmlBytes: Buffer.byteLength(source.xml!) },
     });
-    return { ...(await getConnector(db, id)), ...(test && { test }) };
+    return { ...(await getConnector(db, id, services.connectorDeps.issuer)), ...(test && { test }) };
   });
 }
 

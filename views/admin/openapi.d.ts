@@ -134,6 +134,8 @@ export type Connector = {
   setSecrets: Array<string>;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
+  /** read-only, OAuth 2.0 / OpenID Connect types: register exactly this redirect URI at the upstream (`<LOCK_ISSUER>/sso/<id>/callback`) */
+  redirectUri?: string;
   /** the connection test run when saving */
   test?: {
     ok: boolean;
@@ -600,6 +602,8 @@ export interface Operations {
         setSecrets: Array<string>;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
+        /** read-only, OAuth 2.0 / OpenID Connect types: register exactly this redirect URI at the upstream (`<LOCK_ISSUER>/sso/<id>/callback`) */
+        redirectUri?: string;
         /** the connection test run when saving */
         test?: {
           ok: boolean;

@@ -8,6 +8,7 @@ import { apisPage } from './pages/apis.js';
 import { auditPage } from './pages/audit.js';
 import { clientsPage } from './pages/clients.js';
 import { connectorsPage } from './pages/connectors.js';
+import { oauth2Page, oidcPage } from './pages/federation.js';
 import { keysPage } from './pages/keys.js';
 import { ldapPage } from './pages/ldap.js';
 import { rolesPage } from './pages/roles.js';
@@ -27,7 +28,7 @@ const PAGES = {
 
 /** Connector forms by type: #/connectors/<type>/<id or new>. */
 /** @type {Record<string, (id: string) => Promise<void>>} */
-const CONNECTOR_PAGES = { ldap: ldapPage, saml: samlPage };
+const CONNECTOR_PAGES = { ldap: ldapPage, saml: samlPage, oidc: oidcPage, oauth2: oauth2Page };
 
 async function route() {
   const hash = location.hash.replace(/^#\/?/, '').split('?')[0] || 'connectors';

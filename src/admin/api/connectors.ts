@@ -47,7 +47,7 @@ export const connectorRoutes: AdminRoute[] = [
     itemPath: '/connectors/{id}',
     params,
     idFields: { id: 'id' },
-    readOnly: ['managedBy', 'setSecrets', 'test'],
+    readOnly: ['managedBy', 'setSecrets', 'redirectUri', 'test'],
     reloads: true,
     view: connectorView,
     input: connectorInputDoc,
@@ -61,11 +61,11 @@ export const connectorRoutes: AdminRoute[] = [
     },
     descriptions: {
       create:
-        'Secret members of `config` (bindPassword, spPrivateKey, …) are write-only: responses list them in `setSecrets`. A failing connection test answers 422 with the per-step report in `test`.',
+        'Secret members of `config` (bindPassword, spPrivateKey, clientSecret, …) are write-only: responses list them in `setSecrets`. OpenID Connect and OAuth 2.0 connectors answer with `redirectUri`, the URI to register at the upstream. A failing connection test answers 422 with the per-step report in `test`.',
       replace:
-        'Secret members left out of `config` keep their stored values — unless the change moves the connector to another server or trust setting (LDAP url, urls, startTLS, caCert, caFile, insecureSkipVerify, insecureNoTLS): then they must be given again (422 naming e.g. `config.bindPassword`). The type cannot change. A failing connection test answers 422 with the per-step report in `test`. A change that would leave no lock_admin able to sign in (turning the local connector off) answers 409.',
+        'Secret members left out of `config` keep their stored values — unless the change moves the connector to another server or trust setting (LDAP url, urls, startTLS, caCert, caFile, insecureSkipVerify, insecureNoTLS; OpenID Connect issuer, allowInsecureIssuer; OAuth 2.0 authorizationUrl, tokenUrl, userinfoUrl, groupsUrl, clientId): then they must be given again (422 naming e.g. `config.bindPassword` or `config.clientSecret`). The type cannot change. A failing connection test answers 422 with the per-step report in `test`. A change that would leave no lock_admin able to sign in (turning the local connector off) answers 409.',
     },
-    list: async ({ deps }) => ({ items: await listConnectorViews(deps.pool) }),
+    list: async ({ deps }) => ({ items: await listConnectorViews(deps.pool, deps.issuer) }),
     create: async (call) => {
       const { connector, etag, test } = await createConnector(
         services(call.deps),
@@ -76,7 +76,7 @@ export const connectorRoutes: AdminRoute[] = [
       return { view: connector, etag, ...(test && { extra: { test } }) };
     },
     read: async ({ deps, params }) => {
-      const { connector, etag } = await getConnector(deps.pool, params.id!);
+      const { connector, etag } = await getConnector(deps.pool, params.id!, deps.issuer);
       return { view: connector, etag };
     },
     replace: async (call, body) => {

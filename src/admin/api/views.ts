@@ -122,6 +122,12 @@ export const connectorView = component(
     config: z.record(z.string(), z.unknown()).describe('the config without its secret members'),
     setSecrets: z.array(z.string()).describe('paths of the secret members that are set (write-only)'),
     managedBy: owner,
+    redirectUri: z
+      .url()
+      .optional()
+      .describe(
+        'read-only, OAuth 2.0 / OpenID Connect types: register exactly this redirect URI at the upstream (`<LOCK_ISSUER>/sso/<id>/callback`)',
+      ),
     test: testReportSchema.optional().describe('the connection test run when saving'),
   }),
 );

@@ -4,9 +4,11 @@ import type { SecretBox } from '../../security/secret-box.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
   type CallbackOutcome,
+  type ConnectionTestReport,
   observed,
   type RedirectConnector,
   type RefreshConnector,
+  type TestableConnector,
   UpstreamError,
   type UpstreamIdentity,
   type UpstreamLogin,
@@ -22,6 +24,7 @@ import {
 } from '../federation/code-flow.ts';
 import { type UpstreamReread, UpstreamSessions } from '../federation/upstream-sessions.ts';
 import { type OAuth2Config, oauth2ConfigSchema } from './config.ts';
+import { testOAuth2Upstream } from './test-connection.ts';
 import { OAuth2UpstreamClient, UpstreamRefused, type UpstreamTokens } from './upstream-client.ts';
 import { mapUpstreamUser } from './user-mapping.ts';
 
@@ -62,7 +65,7 @@ const keep = (tokens: UpstreamTokens) =>
  * or an email. A Lock refresh reads them upstream again at most every `refreshInterval`; an upstream
  * that refuses (revoked token, gone user) ends it.
  */
-export class OAuth2Connector implements RedirectConnector, RefreshConnector {
+export class OAuth2Connector implements RedirectConnector, RefreshConnector, TestableConnector {
   readonly type = 'oauth2';
   readonly id: string;
   readonly name: string;
@@ -113,6 +116,11 @@ export class OAuth2Connector implements RedirectConnector, RefreshConnector {
     request: Parameters<RedirectConnector['start']>[0],
   ): Promise<{ redirectUrl: string; browserBinding: string }> {
     return this.#flow.start(request);
+  }
+
+  /** The admin's "Test connection": the token endpoint, then each URL answers (test-connection.ts). */
+  testConnection(): Promise<ConnectionTestReport> {
+    return testOAuth2Upstream(this.config, { timeoutMs: this.config.timeoutSeconds * 1000 });
   }
 
   receive(params: URLSearchParams): Promise<CallbackOutcome> {

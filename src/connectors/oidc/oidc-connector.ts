@@ -3,9 +3,11 @@ import type { SecretBox } from '../../security/secret-box.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
   type CallbackOutcome,
+  type ConnectionTestReport,
   observed,
   type RedirectConnector,
   type RefreshConnector,
+  type TestableConnector,
   type UpstreamIdentity,
   type UpstreamLogin,
   type UpstreamObserver,
@@ -15,6 +17,7 @@ import { CodeFlow } from '../federation/code-flow.ts';
 import { UpstreamSessions } from '../federation/upstream-sessions.ts';
 import { type OidcConfig, oidcConfigSchema } from './config.ts';
 import { authenticationOf, identityFromClaims, subjectOf } from './identity.ts';
+import { testOidcUpstream } from './test-connection.ts';
 import { OidcUpstreamClient } from './upstream-client.ts';
 
 // How long the user may take at the upstream.
@@ -40,7 +43,7 @@ export interface OidcConnectorOptions {
  * person recorded per (connector, iss + sub); a Lock refresh re-reads their claims upstream with
  * their sealed refresh token at most every `refreshInterval` (federation/upstream-sessions.ts).
  */
-export class OidcConnector implements RedirectConnector, RefreshConnector {
+export class OidcConnector implements RedirectConnector, RefreshConnector, TestableConnector {
   readonly type = 'oidc';
   readonly id: string;
   readonly name: string;
@@ -97,6 +100,11 @@ export class OidcConnector implements RedirectConnector, RefreshConnector {
     request: Parameters<RedirectConnector['start']>[0],
   ): Promise<{ redirectUrl: string; browserBinding: string }> {
     return this.#flow.start(request);
+  }
+
+  /** The admin's "Test connection": discovery, JWKS, the token endpoint (test-connection.ts). */
+  testConnection(): Promise<ConnectionTestReport> {
+    return testOidcUpstream(this.config, { timeoutMs: this.config.timeoutSeconds * 1000 });
   }
 
   receive(params: URLSearchParams): Promise<CallbackOutcome> {

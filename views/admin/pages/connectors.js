@@ -21,6 +21,9 @@ function serverOf(c) {
     );
   if (c.type === 'saml')
     return /** @type {string} */ (config.idpMetadataUrl ?? (config.idpMetadataXml ? 'metadata XML' : ''));
+  if (String(c.type) === 'oidc') return h('code', {}, /** @type {string} */ (config.issuer ?? ''));
+  if (String(c.type) === 'oauth2')
+    return h('code', {}, /** @type {string} */ (config.authorizationUrl ?? ''));
   return '';
 }
 
@@ -42,6 +45,8 @@ export async function connectorsPage() {
           h('button', { type: 'button', onclick: () => go(`#/connectors/ldap/${seg(c.id)}`) }, 'Edit'),
         c.type === 'saml' &&
           h('button', { type: 'button', onclick: () => go(`#/connectors/saml/${seg(c.id)}`) }, 'Manage'),
+        (String(c.type) === 'oidc' || String(c.type) === 'oauth2') &&
+          h('button', { type: 'button', onclick: () => go(`#/connectors/${c.type}/${seg(c.id)}`) }, 'Edit'),
         c.type !== 'local' && h('button', { type: 'button', onclick: () => testSaved(c.id, region) }, 'Test'),
         !c.managedBy &&
           h(
@@ -73,6 +78,16 @@ export async function connectorsPage() {
         'New LDAP connector',
       ),
       h('button', { type: 'button', onclick: () => go('#/connectors/saml/new') }, 'New SAML connector'),
+      h(
+        'button',
+        { type: 'button', onclick: () => go('#/connectors/oidc/new') },
+        'New OpenID Connect connector',
+      ),
+      h(
+        'button',
+        { type: 'button', onclick: () => go('#/connectors/oauth2/new') },
+        'New OAuth 2.0 connector',
+      ),
     ),
     region,
     table(['ID', 'Name', 'Type', 'Server / IdP', ''], rows),
