@@ -14,8 +14,10 @@ import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { PasskeySignIn } from './login/passkeys.ts';
 import { PasswordSignIn } from './login/password-sign-in.ts';
 import { SecondFactor } from './login/second-factor.ts';
+import { relyingPartyOf } from './login/webauthn.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
@@ -159,6 +161,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT,
         maxAgeSeconds: env.LOCK_SESSION_MAX_AGE,
         mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+        passkeyRequiredRoles: env.LOCK_PASSKEY_REQUIRED_ROLES ?? [],
       },
       onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
       onBackchannelLogout: (outcome) => metrics.backchannelLogouts.inc({ outcome }),
@@ -260,6 +263,18 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       metrics,
       requiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
       clientRequiresMfa: (clientId) => runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
+      passkeyRequiredRoles: env.LOCK_PASSKEY_REQUIRED_ROLES ?? [],
+      clientRequiresPasskey: (clientId) =>
+        runtime.state.catalog.clients.get(clientId)?.requirePasskey ?? false,
+      now,
+    });
+    // Passkeys (docs/passkeys.md): the relying party is the issuer (its host, its origin).
+    const passkeys = new PasskeySignIn({
+      pool,
+      rp: relyingPartyOf(env.LOCK_ISSUER),
+      bruteForce,
+      metrics,
+      secondFactor,
       now,
     });
     const passwordSignIn = new PasswordSignIn({
@@ -284,6 +299,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
       passwordSignIn,
       secondFactor,
+      passkeys,
       now,
       crossCutting,
       metrics,

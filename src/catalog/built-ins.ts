@@ -36,6 +36,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         // The console (served by Lock at /admin) redeems its code with fetch() from Lock's own origin.
         allowedOrigins: [new URL(issuer).origin],
         requireMfa: false,
+        requirePasskey: false,
         roles: [],
         resources: [admin],
         introspects: [],

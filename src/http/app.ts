@@ -8,6 +8,7 @@ import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { PasskeySignIn } from '../login/passkeys.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -48,6 +49,8 @@ export interface HttpOptions {
   /** The sign-in library (src/login/) the interaction routes call. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** Passkey sign-in (first and second factor). */
+  passkeys?: PasskeySignIn;
   now: () => Date;
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
@@ -135,6 +138,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
     secondFactor: options.secondFactor,
+    ...(options.passkeys && { passkeys: options.passkeys }),
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,

@@ -17,11 +17,20 @@ type Context = Koa.ParameterizedContext<LockState>;
 
 export interface SecondFactorRoutesOptions {
   secondFactor: SecondFactor;
+  /** Offers the account's passkeys on the step's page (src/interactions/passkey-routes.ts answers them). */
+  hasPasskey?: (userId: string) => Promise<boolean>;
   csrf: ReturnType<typeof createCsrf>;
   details: (ctx: Context) => Promise<Details>;
   finish: (ctx: Context, result: InteractionResults) => Promise<void>;
   showLogin: (ctx: Context, found: Details, extra: { username?: string; error?: string }) => void;
 }
+
+/**
+ * The step's forms (and its passkey calls) carry a token bound to the interaction and the account:
+ * a form shown for one account's step is refused once the interaction waits for another's.
+ */
+export const csrfSubject = (pending: PendingSecondFactor) =>
+  `${pending.interactionUid}:second-factor:${pending.userId}`;
 
 // Replayed, wrong and locked-out codes all read the same.
 const WRONG_CODE = 'That code is not right. Check your app and try again.';
@@ -29,10 +38,6 @@ const WRONG_CODE = 'That code is not right. Check your app and try again.';
 export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
   const { secondFactor, csrf } = options;
   const stepPath = (uid: string) => `/interaction/${uid}/totp`;
-  // The step's forms carry a token bound to the interaction and the account: a form shown for one
-  // account's step is refused once the interaction waits for another's.
-  const csrfSubject = (pending: PendingSecondFactor) =>
-    `${pending.interactionUid}:second-factor:${pending.userId}`;
 
   const toLogin = (ctx: Context, uid: string) => {
     ctx.status = 303;
@@ -94,10 +99,18 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         restartHref,
       });
     } else if (pending.stage === 'verify') {
+      const passkey = (await options.hasPasskey?.(pending.userId)) ?? false;
       body = renderView('totp-verify', {
         ...common,
         username: pending.username,
         restartHref,
+        codes: !pending.passkeyOnly && (await secondFactor.hasAuthenticatorApp(pending.userId)),
+        ...(passkey && {
+          passkey: {
+            optionsUrl: `${stepPath(found.uid)}/passkey/options`,
+            verifyUrl: `${stepPath(found.uid)}/passkey/verify`,
+          },
+        }),
       });
     } else {
       body = renderView('totp-recovery-codes', {
@@ -110,7 +123,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     const redirectUri = found.params.redirect_uri;
     ctx.set(
       'Content-Security-Policy',
-      contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
+      contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : [], { scripts: true }),
     );
     ctx.type = 'html';
     ctx.body = body;

@@ -26,6 +26,14 @@ export interface LoginView {
   error?: string;
   loginHint?: string;
   ssoConnectors: Array<{ id: string; name: string; href: string }>;
+  /** "Sign in with a passkey" and the username field's autofill (docs/passkeys.md): its JSON endpoints. */
+  passkey?: PasskeyEndpoints;
+}
+
+/** Where a page's passkey script fetches its options and sends its assertion (with the page's CSRF token). */
+export interface PasskeyEndpoints {
+  optionsUrl: string;
+  verifyUrl: string;
 }
 
 export interface ConsentView {
@@ -68,13 +76,17 @@ export interface TotpEnrolView {
   error?: string;
 }
 
-/** The second step of a sign-in: a code from the app, or a recovery code. */
+/** The second step of a sign-in: a code from the app, or a recovery code, or a passkey. */
 export interface TotpVerifyView {
   username: string;
   formAction: string;
   csrfToken: string;
   restartHref: string;
   error?: string;
+  /** Offered when the account has a passkey. */
+  passkey?: PasskeyEndpoints;
+  /** Whether a code is taken (false: the account has no app, or only a passkey may finish). Default true. */
+  codes?: boolean;
 }
 
 /** The recovery codes, shown once (`codes` empty when the page is shown again). */
@@ -174,6 +186,8 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
       // A known username (retyped after an error, or a login_hint) leaves only the password to type.
       focus: username === '' ? 'username' : 'password',
       ssoConnectors: data.ssoConnectors.map((c) => ({ name: c.name, href: safeUrl(c.href) })),
+      passkey: passkeyOf(data.passkey),
+      passkeyScripts: PASSKEY_SCRIPTS,
     };
   },
   consent: (data) => ({
@@ -221,8 +235,13 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
   },
   'totp-verify': (data) => {
     const error = nonEmpty(data.error);
+    const codes = data.codes ?? true;
     return {
-      title: `${error === undefined ? '' : 'Error: '}Enter your code – Lock`,
+      title: `${error === undefined ? '' : 'Error: '}${codes ? 'Enter your code' : 'Use your passkey'} – Lock`,
+      heading: codes ? 'Enter your code' : 'Use your passkey',
+      codes,
+      passkey: passkeyOf(data.passkey),
+      passkeyScripts: PASSKEY_SCRIPTS,
       username: data.username,
       formAction: safeUrl(data.formAction),
       csrfToken: data.csrfToken,
@@ -274,6 +293,13 @@ function describeScope(scope: string): { name: string; label: string } {
   return { name: scope, label: SCOPE_LABELS[scope] ?? `Use the “${scope}” permission` };
 }
 
+/** The browser library (@simplewebauthn/browser's bundle) and Lock's script that drives it; serveAssets() answers both. */
+export const PASSKEY_SCRIPTS = ['/assets/simplewebauthn-browser.js', '/assets/passkey.js'] as const;
+
+function passkeyOf(endpoints: PasskeyEndpoints | undefined): PasskeyEndpoints | undefined {
+  return endpoints && { optionsUrl: safeUrl(endpoints.optionsUrl), verifyUrl: safeUrl(endpoints.verifyUrl) };
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
@@ -321,10 +347,15 @@ const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'filesystem:', 
  * <base>, forms only to Lock itself plus the places `extraFormActions` (full URLs: redirect_uri,
  * post_logout_redirect_uri) may send the browser after a submission.
  */
-export function contentSecurityPolicy(extraFormActions: readonly string[]): string {
+export function contentSecurityPolicy(
+  extraFormActions: readonly string[],
+  options: { scripts?: boolean } = {},
+): string {
   const formAction = ["'self'", ...new Set(extraFormActions.map(formActionSource))];
   return [
     "default-src 'none'",
+    // Pages that offer a passkey run Lock's own scripts from /assets (never inline) and call Lock.
+    ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
     "style-src 'self'",
     "img-src 'self' data:",
     `form-action ${formAction.join(' ')}`,

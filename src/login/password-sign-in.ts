@@ -22,6 +22,8 @@ import { auditFields, type SignedIn, type SignInRequest } from './sign-in-reques
 
 // One message for a wrong password, an unknown user and a lockout: the page never tells which.
 export const WRONG_CREDENTIALS = 'Incorrect username or password.';
+export const PASSKEY_REQUIRED =
+  'This application requires you to sign in with a passkey. Add one to your account (on your account page) first.';
 const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
 
 export interface PasswordSignInOptions {
@@ -49,6 +51,8 @@ export type PasswordPostOutcome =
   | { status: 'second-factor' }
   /** Another password of this interaction started its second factor first (two posts racing). */
   | { status: 'another-second-factor-waiting' }
+  /** The client or a role requires a passkey, and the account has none (registered on /account). */
+  | { status: 'passkey-required'; message: string }
   /** `message` is what the person is shown (the same for a wrong password, an unknown user and a lockout). */
   | { status: 'failed' | 'unavailable'; message: string }
   /** This interaction has used its password posts: the person must start again. */
@@ -124,6 +128,19 @@ export class PasswordSignIn {
       address: request.ip,
     };
     const step = await secondFactor.begin(request, { ...outcome, sub: identity.sub });
+    if (step === 'passkey-missing') {
+      await bruteForce.releaseAttempt(success);
+      await recordAuditEvent(pool, {
+        ...audit,
+        type: 'login.passkey',
+        outcome: 'failure',
+        actor: identity.sub,
+        connector: outcome.connector.id,
+        reason: 'a passkey is required and the account has none',
+      });
+      metrics.logins.inc({ connector: outcome.connector.id, outcome: 'failed' });
+      return { status: 'passkey-required', message: PASSKEY_REQUIRED };
+    }
     // The right password gives its attempt back; the account's count is forgotten only once the
     // second factor, if any, is right too. A password that lost the race to another's step
     // finishes nothing either.

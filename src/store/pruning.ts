@@ -34,6 +34,7 @@ const TABLES = [
   { table: 'upstream_requests', expired: 'expires_at <= $1::timestamptz' },
   { table: 'upstream_logins', expired: 'expires_at <= $1::timestamptz' },
   { table: 'device_code_polls', expired: 'expires_at <= $1::timestamptz' },
+  { table: 'webauthn_challenges', expired: 'expires_at <= $1::timestamptz' },
   {
     table: 'login_failures',
     expired:
