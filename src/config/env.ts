@@ -131,6 +131,13 @@ const envSchema = z
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
     LOCK_SESSION_IDLE_TIMEOUT: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_IDLE_TIMEOUT),
     LOCK_SESSION_MAX_AGE: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_MAX_AGE),
+    /** /account changes need a sign-in at most this many seconds old (docs/account.md). */
+    LOCK_ACCOUNT_REAUTH_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(ENV_DEFAULTS.LOCK_ACCOUNT_REAUTH_SECONDS),
     /** Audit events older than this many days are pruned (by the owner: `lock audit prune`, or by Lock when it may). */
     LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_AUDIT_RETENTION_DAYS),
     /** `lock serve` forks this many workers (node:cluster); unset: one process. */
