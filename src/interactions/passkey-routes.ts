@@ -13,6 +13,7 @@ import { type ConnectorInfo, isRefreshConnector } from '../connectors/connector.
 import type { LocalAccounts, PasskeySignIn } from '../login/passkeys.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
 import { readJson } from '../web/json-body.ts';
+import { localeFor } from '../web/locale.ts';
 import type { LockState } from '../web/lock-state.ts';
 import type { createCsrf } from './csrf.ts';
 import { type Details, signInRequest } from './interaction-request.ts';
@@ -51,8 +52,11 @@ export function registerPasskeyRoutes(router: Router<LockState>, options: Passke
     ctx.type = 'application/json';
     ctx.body = body;
   };
-  const refused = (ctx: Context, status: number, error: string, message: string) =>
-    answer(ctx, status, { error, message });
+  /** `message`: a catalogue key, shown in the sign-in's language. */
+  const refused = (ctx: Context, found: Details, status: number, error: string, message: string) =>
+    answer(ctx, status, { error, message: localeFor(ctx, found.params.ui_locales).t(message) });
+  /** A body that is not what the script sends: the field named, in English (no person typed it). */
+  const invalid = (ctx: Context, message: string) => answer(ctx, 400, { error: 'invalid_request', message });
 
   /** The call's body and the interaction, if it is a login's and its CSRF token is `subject`'s. */
   async function accept(
@@ -62,21 +66,17 @@ export function registerPasskeyRoutes(router: Router<LockState>, options: Passke
     const found = await options.details(ctx);
     const parsed = call.safeParse(await readJson(ctx));
     if (!parsed.success) {
-      refused(
-        ctx,
-        400,
-        'invalid_request',
-        `${parsed.error.issues[0]!.path.join('.') || 'body'}: ${parsed.error.issues[0]!.message}`,
-      );
+      const issue = parsed.error.issues[0]!;
+      invalid(ctx, `${issue.path.join('.') || 'body'}: ${issue.message}`);
       return undefined;
     }
     if (found.prompt.name !== 'login') {
-      refused(ctx, 400, 'invalid_request', 'this sign-in is not waiting for a login');
+      invalid(ctx, 'this sign-in is not waiting for a login');
       return undefined;
     }
     const subject = await subjectOf(found);
     if (subject === undefined || !csrf.isValid(subject, parsed.data.csrf)) {
-      refused(ctx, 403, 'expired', 'This sign-in form has expired. Reload the page.');
+      refused(ctx, found, 403, 'expired', 'passkey.errors.expired');
       return undefined;
     }
     return { found, response: parsed.data.response };
@@ -90,28 +90,24 @@ export function registerPasskeyRoutes(router: Router<LockState>, options: Passke
     const accepted = await accept(ctx, loginSubject);
     if (!accepted) return;
     if (!localAccountsOf(options.connectors(), accepted.found.params.connector))
-      return refused(ctx, 404, 'not_found', 'Passkeys are not offered for this sign-in.');
+      return refused(ctx, accepted.found, 404, 'not_found', 'passkey.errors.not_offered');
     answer(ctx, 200, await passkeys.signInOptions(signInRequest(ctx, accepted.found)));
   });
 
   router.post('/passkey/verify', async (ctx) => {
     const accepted = await accept(ctx, loginSubject);
     if (!accepted) return;
-    const local = localAccountsOf(options.connectors(), accepted.found.params.connector);
-    if (!local) return refused(ctx, 404, 'not_found', 'Passkeys are not offered for this sign-in.');
-    const outcome = await passkeys.signIn(signInRequest(ctx, accepted.found), accepted.response, local);
+    const { found } = accepted;
+    const local = localAccountsOf(options.connectors(), found.params.connector);
+    if (!local) return refused(ctx, found, 404, 'not_found', 'passkey.errors.not_offered');
+    const outcome = await passkeys.signIn(signInRequest(ctx, found), accepted.response, local);
     switch (outcome.status) {
       case 'invalid':
-        return refused(ctx, 400, 'invalid_request', outcome.message);
+        return invalid(ctx, outcome.message);
       case 'failed':
-        return refused(ctx, 401, 'access_denied', outcome.message);
+        return refused(ctx, found, 401, 'access_denied', outcome.message);
       case 'interaction-spent':
-        return refused(
-          ctx,
-          429,
-          'too_many_attempts',
-          'Too many attempts. Go back to the application and start again.',
-        );
+        return refused(ctx, found, 429, 'too_many_attempts', 'passkey.errors.too_many');
       case 'signed-in':
         return answer(ctx, 200, {
           location: await options.resultLocation(ctx, { login: { ...outcome.login, remember: true } }),
@@ -130,33 +126,26 @@ export function registerPasskeyRoutes(router: Router<LockState>, options: Passke
     const accepted = await accept(ctx, stepSubject);
     if (!accepted) return;
     const pending = await pendingOf(accepted.found);
-    if (!pending) return refused(ctx, 409, 'step_ended', 'This sign-in step has ended. Reload the page.');
+    if (!pending) return refused(ctx, accepted.found, 409, 'step_ended', 'passkey.errors.step_ended');
     answer(ctx, 200, await passkeys.secondFactorOptions(signInRequest(ctx, accepted.found), pending));
   });
 
   router.post('/totp/passkey/verify', async (ctx) => {
     const accepted = await accept(ctx, stepSubject);
     if (!accepted) return;
-    const pending = await pendingOf(accepted.found);
-    if (!pending) return refused(ctx, 409, 'step_ended', 'This sign-in step has ended. Reload the page.');
-    const outcome = await passkeys.verifySecondFactor(
-      signInRequest(ctx, accepted.found),
-      pending,
-      accepted.response,
-    );
+    const { found } = accepted;
+    const pending = await pendingOf(found);
+    if (!pending) return refused(ctx, found, 409, 'step_ended', 'passkey.errors.step_ended');
+    const outcome = await passkeys.verifySecondFactor(signInRequest(ctx, found), pending, accepted.response);
     switch (outcome.status) {
       case 'invalid':
-        return refused(ctx, 400, 'invalid_request', outcome.message);
+        return invalid(ctx, outcome.message);
       case 'wrong-code':
-        return refused(ctx, 401, 'access_denied', 'That passkey could not be used. Try again.');
+        return refused(ctx, found, 401, 'access_denied', 'passkey.errors.step_refused');
       case 'too-many-codes':
-        return answer(ctx, 429, {
-          error: 'too_many_attempts',
-          message: 'Too many attempts. Sign in again.',
-          location: `/interaction/${accepted.found.uid}`,
-        });
+        return refused(ctx, found, 429, 'too_many_attempts', 'passkey.errors.too_many');
       case 'step-ended':
-        return refused(ctx, 409, 'step_ended', 'This sign-in step has ended. Reload the page.');
+        return refused(ctx, found, 409, 'step_ended', 'passkey.errors.step_ended');
       case 'signed-in':
         return answer(ctx, 200, {
           location: await options.resultLocation(ctx, { login: { ...outcome.login, remember: true } }),

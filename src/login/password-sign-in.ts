@@ -21,10 +21,10 @@ import type { SecondFactor } from './second-factor.ts';
 import { auditFields, type SignedIn, type SignInRequest } from './sign-in-request.ts';
 
 // One message for a wrong password, an unknown user and a lockout: the page never tells which.
-export const WRONG_CREDENTIALS = 'Incorrect username or password.';
-export const PASSKEY_REQUIRED =
-  'This application requires you to sign in with a passkey. Add one to your account (on your account page) first.';
-const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
+// Messages are keys of the catalogue (views/locales/en.json): the page shows them in its language.
+export const WRONG_CREDENTIALS = 'login.errors.invalid_credentials';
+export const PASSKEY_REQUIRED = 'passkey.errors.required';
+const UPSTREAM_DOWN = 'login.errors.unavailable';
 
 export interface PasswordSignInOptions {
   pool: pg.Pool;
@@ -51,9 +51,12 @@ export type PasswordPostOutcome =
   | { status: 'second-factor' }
   /** Another password of this interaction started its second factor first (two posts racing). */
   | { status: 'another-second-factor-waiting' }
-  /** The client or a role requires a passkey, and the account has none (registered on /account). */
+  /** The client or a role requires a passkey, and the account has none (registered on /account); `message` a catalogue key. */
   | { status: 'passkey-required'; message: string }
-  /** `message` is what the person is shown (the same for a wrong password, an unknown user and a lockout). */
+  /**
+   * `message` is what the person is shown (the same for a wrong password, an unknown user and a
+   * lockout): a key of the message catalogue (views/locales/en.json, `login.errors.*`).
+   */
   | { status: 'failed' | 'unavailable'; message: string }
   /** This interaction has used its password posts: the person must start again. */
   | { status: 'interaction-spent' }

@@ -235,7 +235,11 @@ describe('passkeys: sign-in (software authenticator, real HTTP and PostgreSQL)',
       ),
     );
     // The interaction's cap (10 attempts) answers the rest 429 once reached: none of them signs in.
-    assert.equal(results.filter((result) => result.status === 200).length, 1, 'exactly one of 40 copies signs in');
+    assert.equal(
+      results.filter((result) => result.status === 200).length,
+      1,
+      'exactly one of 40 copies signs in',
+    );
     assert.ok(results.every((result) => [200, 401, 429].includes(result.status)));
     // The captured assertion, in another sign-in: its challenge belongs to the first.
     const second = await loginPage();

@@ -216,7 +216,13 @@ export interface Operations {
     path: "/roles";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -300,7 +306,13 @@ export interface Operations {
     path: "/resources";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -424,7 +436,13 @@ export interface Operations {
     path: "/clients";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -596,7 +614,13 @@ export interface Operations {
     path: "/connectors";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1205,7 +1229,13 @@ export interface Operations {
     path: "/role-mappings";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1445,7 +1475,13 @@ export interface Operations {
     path: "/groups";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
