@@ -16,6 +16,7 @@ import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { PasskeyRegistration } from './login/passkey-registration.ts';
 import { PasskeySignIn } from './login/passkeys.ts';
 import { PasswordSignIn } from './login/password-sign-in.ts';
 import { SecondFactor } from './login/second-factor.ts';
@@ -280,6 +281,12 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       secondFactor,
       now,
     });
+    const passkeyRegistration = new PasskeyRegistration({
+      pool,
+      rp: relyingPartyOf(env.LOCK_ISSUER),
+      aaguidAllowlist: env.LOCK_PASSKEY_AAGUIDS ?? [],
+      now,
+    });
     const verifier = new PasswordVerifyGate({
       concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
       queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
@@ -311,6 +318,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       passwordSignIn,
       secondFactor,
       passkeys,
+      passkeyRegistration,
       account,
       now,
       crossCutting,

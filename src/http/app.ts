@@ -6,10 +6,12 @@ import type pg from 'pg';
 import type { AccountService } from '../account/account-service.ts';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
-import { accountRoutes } from '../interactions/account/account-routes.ts';
+import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
+import { withPasskeysSection } from '../interactions/account/passkeys-section.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { PasskeyRegistration } from '../login/passkey-registration.ts';
 import type { PasskeySignIn } from '../login/passkeys.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
@@ -54,6 +56,8 @@ export interface HttpOptions {
   secondFactor: SecondFactor;
   /** Passkey sign-in (first and second factor). */
   passkeys?: PasskeySignIn;
+  /** A person's own passkeys: the "Passkeys" section of /account. */
+  passkeyRegistration?: PasskeyRegistration;
   /** The account page's library (src/account/): /account is served when it is given. */
   account?: AccountService;
   now: () => Date;
@@ -165,6 +169,9 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
       issuer: options.issuer,
       service: options.account,
       csrfKey: options.csrfKey,
+      ...(options.passkeyRegistration && {
+        sections: withPasskeysSection(DEFAULT_SECTIONS, options.passkeyRegistration),
+      }),
     });
     app.use(account.routes());
     app.use(account.allowedMethods());

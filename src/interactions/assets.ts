@@ -17,6 +17,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/admin.css': { file: 'admin.css', type: 'text/css; charset=utf-8' },
   '/assets/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
   '/assets/passkey.js': { file: 'passkey.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/passkey-register.js': { file: 'passkey-register.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** Files of @simplewebauthn/browser's package, served as installed (the browser side of the passkey ceremonies). */

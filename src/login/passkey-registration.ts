@@ -33,7 +33,7 @@ export interface PasskeyRegistrationOptions {
 }
 
 /** Whose passkeys, from which session and request: for the challenge's binding and the audit. */
-export interface AccountRequest {
+export interface PasskeyOwner {
   userId: string;
   username: string;
   /** The account's `sub` (the audit event's actor). */
@@ -80,7 +80,7 @@ export class PasskeyRegistration {
    * verification required, the account's passkeys excluded (no second registration of one).
    * Attestation `none` unless an AAGUID allowlist needs the authenticator to say what it is.
    */
-  async options(account: AccountRequest): Promise<RegistrationOptionsJSON> {
+  async options(account: PasskeyOwner): Promise<RegistrationOptionsJSON> {
     const { pool, rp, now, aaguidAllowlist } = this.#options;
     const bytes = randomBytes(32);
     await insertChallenge(pool, {
@@ -109,7 +109,7 @@ export class PasskeyRegistration {
 
   /** The browser's answer to `options`: checked, then stored under `name`. */
   async register(
-    account: AccountRequest,
+    account: PasskeyOwner,
     input: { name: unknown; response: unknown },
   ): Promise<RegistrationOutcome> {
     const { pool, rp, now, aaguidAllowlist } = this.#options;
@@ -174,7 +174,7 @@ export class PasskeyRegistration {
   }
 
   /** Renames one of the account's passkeys; false when it has none with that id (or the name is no name). */
-  async rename(account: AccountRequest, id: string, input: unknown): Promise<boolean> {
+  async rename(account: PasskeyOwner, id: string, input: unknown): Promise<boolean> {
     const name = parsePasskeyName(input);
     if (name === undefined || !isUuid(id)) return false;
     if (!(await renamePasskey(this.#options.pool, account.userId, id, name))) return false;
@@ -183,7 +183,7 @@ export class PasskeyRegistration {
   }
 
   /** Removes one of the account's passkeys: it signs nobody in from now on. */
-  async remove(account: AccountRequest, id: string): Promise<boolean> {
+  async remove(account: PasskeyOwner, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
     const removed = await deletePasskey(this.#options.pool, account.userId, id);
     if (!removed) return false;
@@ -194,7 +194,7 @@ export class PasskeyRegistration {
   }
 
   async #audit(
-    account: AccountRequest,
+    account: PasskeyOwner,
     type: string,
     outcome: 'success' | 'failure',
     extra: { reason?: string; details?: Record<string, unknown> },

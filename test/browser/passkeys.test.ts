@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type AccountRequest, PasskeyRegistration } from '../../src/login/passkey-registration.ts';
-import { relyingPartyOf } from '../../src/login/webauthn.ts';
-import { findUserByUsername } from '../../src/store/users.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type ClientCallback, startClientCallback } from '../helpers/client-callback.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
@@ -29,10 +26,10 @@ async function addVirtualAuthenticator(page: Page) {
     },
   });
   return {
-    cdp,
     /** Whether the person answers the authenticator's prompts (touches it) from now on. */
     present: (enabled: boolean) =>
       cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled }),
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
   };
 }
 
@@ -40,7 +37,9 @@ describe('passkeys in headless Chromium with a virtual authenticator', () => {
   let lock: RunningLock;
   let app: ClientCallback;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let registration: PasskeyRegistration;
+  let page: Page;
+  let authenticator: Awaited<ReturnType<typeof addVirtualAuthenticator>>;
+  const violations: string[] = [];
 
   before(async () => {
     app = await startClientCallback();
@@ -57,13 +56,13 @@ users:
   - { username: alice, password: "${ALICE_PASSWORD}" }
 `,
     });
-    registration = new PasskeyRegistration({
-      pool: lock.database.pool,
-      rp: relyingPartyOf(lock.issuer),
-      aaguidAllowlist: [],
-      now: () => new Date(),
-    });
     browser = await launchBrowser();
+    // One page (one browser, one authenticator) for the whole story: register, sign in, remove.
+    page = await browser.browser.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    authenticator = await addVirtualAuthenticator(page);
   });
   after(async () => {
     await browser?.close();
@@ -72,67 +71,60 @@ users:
     app?.close();
   });
 
+  /** A fresh sign-in to web-app (prompt=login: the Lock session of /account does not count). */
   const authorization = () =>
     startAuthorization(
       lock.issuer,
       { id: 'web-app', secret: WEB_SECRET },
-      { redirect_uri: app.url, scope: 'openid profile', resource: API },
+      { redirect_uri: app.url, scope: 'openid profile', resource: API, prompt: 'login' },
     );
 
-  /** The browser registers a passkey for alice: navigator.credentials.create() on Lock's origin. */
-  async function registerInBrowser(page: Page): Promise<void> {
-    const user = (await findUserByUsername(lock.database.pool, 'alice'))!;
-    const account: AccountRequest = {
-      userId: user.id,
-      username: 'alice',
-      sub: 'alice',
-      session: 'browser-test',
-      ip: '127.0.0.1',
-      userAgent: 'chromium',
-      requestId: 'test',
-    };
-    await page.goto(`${lock.issuer}/healthz`);
-    const options = await registration.options(account);
-    const response = await page.evaluate(async (json) => {
-      const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as never);
-      const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
-      return credential.toJSON();
-    }, options);
-    const outcome = await registration.register(account, { name: 'Chromium', response });
-    assert.equal(outcome.status, 'added', JSON.stringify(outcome));
-  }
+  it('registers a passkey on /account (with a name), and renames it', async () => {
+    // No passkey yet: the login page's autofill has nothing to offer, so the person types.
+    await page.goto(`${lock.issuer}/account`);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill(ALICE_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByRole('link', { name: 'Add a passkey' }).click();
+    await page.getByRole('heading', { name: 'Add a passkey' }).waitFor();
+    await page.getByLabel(/^Name/).fill('Work laptop');
+    await page.getByRole('button', { name: 'Add passkey' }).click();
+    await page.waitForURL((url) => url.search === '?done=passkeys.added');
+    assert.match(await page.getByRole('status').innerText(), /Your passkey was added/);
+    const section = page.locator('#passkeys');
+    assert.match(await section.innerText(), /Work laptop/);
+    assert.match(await section.innerText(), /Passkey on one device/);
+    const [credential] = await authenticator.credentials();
+    assert.equal(credential?.isResidentCredential, true, 'a discoverable credential (resident key)');
+    assert.equal(credential?.rpId, 'localhost');
 
-  it('registers a passkey, then signs in passwordless through the username field autofill (conditional UI): amr hwk + user', async () => {
-    const page = await browser.browser.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    });
-    await addVirtualAuthenticator(page);
-    await registerInBrowser(page);
+    await section.getByLabel('Name').fill('Laptop (work)');
+    await section.getByRole('button', { name: 'Rename' }).click();
+    await page.waitForURL((url) => url.search === '?done=passkeys.renamed');
+    assert.match(await page.locator('#passkeys').innerText(), /Laptop \(work\)/);
+  });
 
+  it('signs in passwordless through the username field autofill (conditional UI): amr hwk + user', async () => {
     const request = await authorization();
     const asked: string[] = [];
-    page.on('request', (sent) => {
+    const listener = (sent: { url(): string }) => {
       if (sent.url().includes('/passkey/'))
         asked.push(new URL(sent.url()).pathname.replace(/^.*\/passkey/, ''));
-    });
-    // Conditional UI: the page asks for a passkey with mediation 'conditional' as it loads; the
-    // virtual authenticator answers as a person picking it from the username field's list would.
+    };
+    page.on('request', listener);
+    // The page asks for a passkey with mediation 'conditional' as it loads; the virtual
+    // authenticator answers as a person picking it from the username field's list would.
     await page.goto(request.url.toString());
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
+    page.off('request', listener);
     const tokens = await redeem(request, app.lastCallback()!);
     assert.equal(tokens.claims()!.preferred_username, 'alice');
     assert.deepEqual(tokens.claims()!.amr, ['hwk', 'user']);
     assert.deepEqual(asked, ['/options', '/verify'], 'one conditional ceremony, no click');
-    assert.deepEqual(violations, [], 'no Content-Security-Policy violation');
-    await page.close();
   });
 
   it('signs in with password + passkey: amr pwd hwk user mfa', async () => {
-    const page = await browser.browser.newPage();
-    const authenticator = await addVirtualAuthenticator(page);
-    await registerInBrowser(page);
     // The person does not pick the passkey from the autofill list: they type their password.
     await authenticator.present(false);
     const request = await authorization();
@@ -148,6 +140,24 @@ users:
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     const tokens = await redeem(request, app.lastCallback()!);
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk', 'user', 'mfa']);
-    await page.close();
+  });
+
+  it('removes the passkey on /account: it signs nobody in from then on', async () => {
+    await page.goto(`${lock.issuer}/account`);
+    await page
+      .locator('#passkeys')
+      .getByRole('button', { name: /Remove/ })
+      .click();
+    await page.waitForURL((url) => url.search === '?done=passkeys.removed');
+    assert.match(await page.locator('#passkeys').innerText(), /no passkeys yet/);
+    // The authenticator still holds the key: the autofill offers it, and Lock refuses it.
+    await authenticator.present(false);
+    const request = await authorization();
+    await page.goto(request.url.toString());
+    await authenticator.present(true);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByText('That passkey could not sign you in').waitFor();
+    assert.ok(!page.url().startsWith(app.url));
+    assert.deepEqual(violations, [], 'no Content-Security-Policy violation on any page');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AccountRequest, PasskeyRegistration } from '../../src/login/passkey-registration.ts';
+import { type PasskeyOwner, PasskeyRegistration } from '../../src/login/passkey-registration.ts';
 import { relyingPartyOf } from '../../src/login/webauthn.ts';
 import { findUserByUsername } from '../../src/store/users.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
@@ -58,7 +58,7 @@ describe('passkeys: sign-in (software authenticator, real HTTP and PostgreSQL)',
   /** Registers a passkey for `username` through the registration ceremony (what /account does). */
   async function enrol(username: string, options: { synced?: boolean } = {}) {
     const user = (await findUserByUsername(lock.database.pool, username))!;
-    const account: AccountRequest = {
+    const account: PasskeyOwner = {
       userId: user.id,
       username,
       sub: `sub-of-${username}`,

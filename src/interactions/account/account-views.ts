@@ -3,6 +3,7 @@
 // pages of its own (a page, in the layout). Templates are read and compiled once, at import.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Eta } from 'eta/core';
+import { around, localeOf } from '../../web/i18n.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from '../views.ts';
 
 const ACCOUNT_VIEWS_DIR = `${VIEWS_DIR}account/`;
@@ -17,10 +18,15 @@ for (const file of readdirSync(ACCOUNT_VIEWS_DIR).filter((name) => name.endsWith
  * becomes the <title> (" – Lock" is added).
  */
 export function renderAccountPage(name: string, data: { title: string } & Record<string, unknown>): string {
+  // The shared layout reads `it.t` and `it.lang` (i18n): the /account pages are English until translated.
+  const { t, language } = localeOf('en');
   return eta.render(`@account/${name}`, {
     ...data,
     title: `${data.title} – Lock`,
     stylesheet: STYLESHEET_PATH,
+    lang: language,
+    t,
+    around: (key: string, placeholder: string) => around(t, key, placeholder),
   });
 }
 
