@@ -372,3 +372,110 @@ describe('passkeys: sign-in (software authenticator, real HTTP and PostgreSQL)',
     assert.deepEqual(await auditReasons('account.passkey.removed', 'success'), [null]);
   });
 });
+
+describe('passkeys: LOCK_PASSKEY_REQUIRED_ROLES and LOCK_PASSKEY_AAGUIDS', () => {
+  let lock: RunningLock;
+  const ALLOWED = '11111111-2222-3333-4444-555555555555';
+  before(async () => {
+    lock = await startLock({
+      config: loginConfig,
+      env: { LOCK_PASSKEY_REQUIRED_ROLES: 'app_admin', LOCK_PASSKEY_AAGUIDS: ALLOWED.toUpperCase() },
+    });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  const registrationFor = (aaguidAllowlist: string[]) =>
+    new PasskeyRegistration({
+      pool: lock.database.pool,
+      rp: relyingPartyOf(lock.issuer),
+      aaguidAllowlist,
+      now: () => new Date(),
+    });
+
+  async function ownerOf(username: string): Promise<PasskeyOwner> {
+    const user = (await findUserByUsername(lock.database.pool, username))!;
+    return {
+      userId: user.id,
+      username,
+      sub: username,
+      session: `s-${username}`,
+      ip: '127.0.0.1',
+      userAgent: 'test',
+      requestId: 't',
+    };
+  }
+
+  it('registers only the allowed authenticator models, asking for direct attestation', async () => {
+    const registration = registrationFor([ALLOWED]);
+    const owner = await ownerOf('bob');
+    const options = await registration.options(owner);
+    assert.equal(options.attestation, 'direct');
+    const other = new SoftwareAuthenticator(lock.issuer, { aaguid: '99999999-2222-3333-4444-555555555555' });
+    const refused = await registration.register(owner, { name: 'Other', response: other.register(options) });
+    assert.equal(refused.status, 'refused');
+    const allowed = new SoftwareAuthenticator(lock.issuer, { aaguid: ALLOWED });
+    const added = await registration.register(owner, {
+      name: 'Allowed',
+      response: allowed.register(await registration.options(owner)),
+    });
+    assert.equal(added.status, 'added');
+    const reasons = (
+      await lock.database.pool.query<{ reason: string }>(
+        "SELECT reason FROM audit_events WHERE type = 'account.passkey.added' AND outcome = 'failure'",
+      )
+    ).rows.map((row) => row.reason);
+    assert.deepEqual(reasons, [
+      'authenticator model 99999999-2222-3333-4444-555555555555 is not in LOCK_PASSKEY_AAGUIDS',
+    ]);
+  });
+
+  it('an account holding a role that requires a passkey cannot finish with its password alone', async () => {
+    // alice holds app_admin and has no passkey: her right password is not enough anywhere.
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: WEB_SECRET },
+      { redirect_uri: CALLBACK, scope: 'openid', resource: API },
+    );
+    const agent = new UserAgent(lock.issuer);
+    const page = await agent.follow(request.url.toString());
+    const form = readLoginForm(await page.response.text());
+    const refused = await agent.follow(new URL(form.action, page.url).toString(), {
+      form: { csrf: form.csrf, username: 'alice', password: ALICE_PASSWORD },
+    });
+    assert.equal(refused.left, undefined);
+    assert.equal(refused.response.status, 403);
+    assert.match(await refused.response.text(), /requires you to sign in with a passkey/);
+
+    // With a passkey (any model, registered without the allowlist), she finishes with it.
+    const registration = registrationFor([]);
+    const owner = await ownerOf('alice');
+    const authenticator = new SoftwareAuthenticator(lock.issuer);
+    await registration.register(owner, {
+      name: 'Key',
+      response: authenticator.register(await registration.options(owner)),
+    });
+    const again = await agent.follow(request.url.toString());
+    const second = readLoginForm(await again.response.text());
+    const step = await agent.follow(new URL(second.action, again.url).toString(), {
+      form: { csrf: second.csrf, username: 'alice', password: ALICE_PASSWORD },
+    });
+    const html = await step.response.text();
+    assert.doesNotMatch(html, /name="code"/, 'no code is taken');
+    const optionsUrl = /data-options-url="([^"]+)"/.exec(html)![1]!;
+    const verifyUrl = /data-verify-url="([^"]+)"/.exec(html)![1]!;
+    const csrf = /data-csrf="([^"]+)"/.exec(html)![1]!;
+    const options = await agent.request(new URL(optionsUrl, lock.issuer).toString(), { json: { csrf } });
+    const assertion = authenticator.assert((await options.json()) as never);
+    const verified = await agent.request(new URL(verifyUrl, lock.issuer).toString(), {
+      json: { csrf, response: assertion },
+    });
+    assert.equal(verified.status, 200);
+    const { location } = (await verified.json()) as { location: string };
+    const landed = await agent.follow(new URL(location, lock.issuer).toString());
+    const tokens = await redeem(request, new URL(landed.left!));
+    assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk', 'user', 'mfa']);
+  });
+});
