@@ -17,7 +17,11 @@
     /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (globalThis)).SimpleWebAuthnBrowser
   );
   if (!root || !webauthn?.browserSupportsWebAuthn()) return;
-  const { optionsUrl = '', verifyUrl = '', csrf, autofill } = root.dataset;
+  const { optionsUrl = '', verifyUrl = '', autofill } = root.dataset;
+  // The page's CSRF token: the element's own, or the one of the page's form (the login form).
+  const csrf =
+    root.dataset.csrf ??
+    /** @type {HTMLInputElement | null} */ (document.querySelector('form input[name="csrf"]'))?.value;
   const button = /** @type {HTMLButtonElement | null} */ (root.querySelector('[data-passkey-start]'));
   const errorBox = /** @type {HTMLElement | null} */ (root.querySelector('[data-passkey-error]'));
 
