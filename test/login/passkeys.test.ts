@@ -11,6 +11,7 @@ import {
   BOB_PASSWORD,
   CALLBACK,
   loginConfig,
+  payrollClient,
   WEB_SECRET,
 } from '../helpers/login-fixtures.ts';
 import { type AuthorizationRequest, redeem, startAuthorization } from '../helpers/relying-party.ts';
@@ -22,7 +23,7 @@ const config = loginConfig
   .replace(
     'clients:\n',
     `clients:
-  - clientId: vault
+${payrollClient}  - clientId: vault
     clientSecret: ${WEB_SECRET}
     firstParty: true
     requirePasskey: true
@@ -94,7 +95,8 @@ describe('passkeys: sign-in (software authenticator, real HTTP and PostgreSQL)',
     const request = await startAuthorization(
       lock.issuer,
       { id: clientId, secret: WEB_SECRET },
-      { redirect_uri: CALLBACK, scope: 'openid profile', resource: API },
+      // payroll (loginConfig's requireMfa client) is for no API.
+      { redirect_uri: CALLBACK, scope: 'openid profile', ...(clientId !== 'payroll' && { resource: API }) },
     );
     const agent = new UserAgent(lock.issuer);
     const page = await agent.follow(request.url.toString());
@@ -356,6 +358,27 @@ describe('passkeys: sign-in (software authenticator, real HTTP and PostgreSQL)',
     const again = await first.agent.follow(vault.url.toString());
     assert.equal(again.left, undefined, 'no code without a passkey');
     assert.match(await again.response.text(), /Sign in with a passkey/);
+  });
+
+  it('a passkey alone satisfies a client that requires a second factor (requireMfa)', async () => {
+    const page = await loginPage('payroll');
+    const options = await call(page.agent, page.optionsUrl, { csrf: page.csrf });
+    const assertion = authenticators.get('bob')!.assert(options.body as never);
+    const verified = await call(page.agent, page.verifyUrl, { csrf: page.csrf, response: assertion });
+    assert.equal(verified.status, 200);
+    assert.deepEqual((await tokensAt(page, verified.body.location!)).claims()!.amr, ['swk', 'user']);
+  });
+
+  it("refuses a disabled account's passkey", async () => {
+    const { authenticator } = await enrol('carol');
+    const page = await loginPage();
+    const options = await call(page.agent, page.optionsUrl, { csrf: page.csrf });
+    const verified = await call(page.agent, page.verifyUrl, {
+      csrf: page.csrf,
+      response: authenticator.assert(options.body as never),
+    });
+    assert.equal(verified.status, 401);
+    assert.ok((await auditReasons('login.passkey', 'failure')).includes('account disabled or removed'));
   });
 
   it('refuses a removed passkey', async () => {
