@@ -7,9 +7,9 @@ import { dataTable } from './lists.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 840;
-const HEIGHT = 200;
-const TOP = 16;
-const BOTTOM = 22;
+const HEIGHT = 240;
+const TOP = 30;
+const BOTTOM = 30;
 
 /**
  * @param {string} tag
@@ -91,7 +91,7 @@ export function signInChart(data, caption) {
       preserveAspectRatio: 'none',
     },
     svg('line', { class: 'axis', x1: 0, x2: WIDTH, y1: TOP + plot, y2: TOP + plot }),
-    svg('text', { x: 2, y: TOP - 4 }, `${max} per hour`),
+    svg('text', { x: 2, y: TOP - 8 }, `${max} per hour`),
     ...ticks,
     ...bars,
   );

@@ -76,7 +76,8 @@ async function route() {
       errorState(result, () => route()),
     );
     document.title = 'Couldn’t load · Lock admin';
-    main().focus();
+    main().focus({ preventScroll: true });
+    window.scrollTo(0, 0);
     return;
   }
   if (drawing !== drawn) return;
@@ -86,7 +87,8 @@ async function route() {
     if (region instanceof HTMLElement) showOk(region, message);
     else main().prepend(h('div', { class: 'alert ok', role: 'status' }, message));
   }
-  main().focus();
+  main().focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 /**
