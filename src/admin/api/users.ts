@@ -6,7 +6,7 @@ import {
   deleteAccount,
   endAccountSessionsById,
   getUser,
-  type NewAccount,
+  parseNewAccount,
   replaceAccount,
   setAccountDisabledById,
   setAccountPassword,
@@ -35,16 +35,6 @@ function decodeCursor(cursor: string): string {
   if (!text.startsWith('user:'))
     throw invalidInput([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
   return text.slice('user:'.length);
-}
-
-/** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
-function parseAccount(body: unknown): NewAccount {
-  if (body !== null && typeof body === 'object' && 'passwordHash' in body)
-    throw invalidInput([
-      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
-    ]);
-  // The schema's fields are NewAccount's (the file's user, less passwordHash).
-  return parseInput(userInputSchema, body) as unknown as NewAccount;
 }
 
 async function list({ deps, query }: AdminCall) {
@@ -86,7 +76,7 @@ export const userRoutes: AdminRoute[] = [
     },
     list,
     create: async ({ deps, body, by }) => {
-      const user = await addAccount(deps.pool, parseAccount(body), by);
+      const user = await addAccount(deps.pool, parseNewAccount(body), by);
       const { user: view, etag } = await getUser(deps.pool, user.id);
       return { view, etag };
     },
@@ -95,7 +85,7 @@ export const userRoutes: AdminRoute[] = [
       return { view: user, etag };
     },
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { notices } = await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { notices } = await replaceAccount(deps.pool, params.id!, parseNewAccount(body), ifMatch, by);
       deps.runtime.backchannelLogout.notify(notices);
       const { user, etag } = await getUser(deps.pool, params.id!);
       return { view: user, etag };
