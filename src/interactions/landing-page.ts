@@ -4,38 +4,24 @@
 import { readFileSync } from 'node:fs';
 import { Eta } from 'eta/core';
 import type Koa from 'koa';
+import type { Locale } from '../web/i18n.ts';
+import { localeFor } from '../web/locale.ts';
 import { LOCK_CSP, STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
+/** A link of the page: its words are `landing.<key>` and `landing.<key>_note` of the catalogue. */
 export interface LandingLink {
-  label: string;
-  note: string;
+  key: 'console' | 'discovery' | 'jwks' | 'openapi' | 'health';
   href: string;
 }
 
 /** The links of the page, each an absolute URL under the issuer. */
 export function landingLinks(issuer: string): LandingLink[] {
   return [
-    {
-      label: 'Admin console',
-      note: 'For administrators: clients, APIs, roles, users and connectors',
-      href: `${issuer}/admin`,
-    },
-    {
-      label: 'OpenID Connect discovery',
-      note: 'For developers: the endpoints and what this server supports',
-      href: `${issuer}/.well-known/openid-configuration`,
-    },
-    {
-      label: 'Signing keys (JWKS)',
-      note: 'For APIs that validate Lock’s tokens',
-      href: `${issuer}/jwks`,
-    },
-    {
-      label: 'Admin API (OpenAPI document)',
-      note: 'For automation: every operation of the admin REST API',
-      href: `${issuer}/admin/api/v1/openapi.json`,
-    },
-    { label: 'Health', note: 'Whether the process is up (readiness: /readyz)', href: `${issuer}/healthz` },
+    { key: 'console', href: `${issuer}/admin` },
+    { key: 'discovery', href: `${issuer}/.well-known/openid-configuration` },
+    { key: 'jwks', href: `${issuer}/jwks` },
+    { key: 'openapi', href: `${issuer}/admin/api/v1/openapi.json` },
+    { key: 'health', href: `${issuer}/healthz` },
   ];
 }
 
@@ -43,21 +29,31 @@ const eta = new Eta({ autoEscape: true, cache: true });
 eta.loadTemplate('@layout', readFileSync(`${VIEWS_DIR}layout.eta`, 'utf8'));
 eta.loadTemplate('@landing', readFileSync(`${VIEWS_DIR}landing.eta`, 'utf8'));
 
-export function renderLandingPage(issuer: string): string {
+export function renderLandingPage(issuer: string, { language, t }: Locale): string {
   return eta.render('@landing', {
-    title: 'Lock – sign-in service',
+    title: t('layout.title', { page: t('landing.heading') }),
     stylesheet: STYLESHEET_PATH,
+    lang: language,
+    t,
     issuer,
     links: landingLinks(issuer),
   });
 }
 
-/** GET / (and HEAD): the same page for everyone, so caches may keep it a while. */
+/** GET / (and HEAD): the same page for everyone who reads its language, rendered once per language. */
 export function landingPage(issuer: string): Koa.Middleware {
-  const page = renderLandingPage(issuer);
+  const rendered = new Map<string, string>();
   return (ctx) => {
+    const locale = localeFor(ctx);
+    let page = rendered.get(locale.language);
+    if (page === undefined) {
+      page = renderLandingPage(issuer, locale);
+      rendered.set(locale.language, page);
+    }
     ctx.set('Content-Security-Policy', LOCK_CSP);
+    ctx.set('Content-Language', locale.language);
     ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.vary('Accept-Language');
     ctx.type = 'html';
     ctx.body = page;
   };

@@ -106,10 +106,13 @@ function checkYaml(example: Example): void {
       SECTIONS.includes(mark),
       `${example.where}: "${mark}" is neither fragment nor one of ${SECTIONS}`,
     );
-    return checkDeclarative(example, { [mark]: Array.isArray(value) ? value : [value] });
+    checkDeclarative(example, { [mark]: Array.isArray(value) ? value : [value] });
+    return;
   }
-  if (isMapping(value) && Object.keys(value).some((key) => SECTIONS.includes(key)))
-    return checkDeclarative(example, value);
+  if (isMapping(value) && Object.keys(value).some((key) => SECTIONS.includes(key))) {
+    checkDeclarative(example, value);
+    return;
+  }
   const pieceOfTheFile =
     Array.isArray(value) || (isMapping(value) && Object.keys(value).some((key) => ENTRY_MEMBERS.has(key)));
   assert.ok(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LANGUAGES, localeOf } from '../../src/web/i18n.ts';
 import { ADMIN_PASSWORD } from '../admin/admin-api.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
@@ -39,7 +40,7 @@ describe('the landing page at /', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|script-src/, 'no script at all');
     const html = await response.text();
-    assert.match(html, /<title>Lock – sign-in service<\/title>/);
+    assert.match(html, /<title>Sign-in service – Lock<\/title>/);
     assert.ok(html.includes(`<code class="reference">${lock.issuer}</code>`), 'the issuer is named');
     for (const path of [
       '/admin',
@@ -57,6 +58,27 @@ describe('the landing page at /', () => {
     for (const href of html.matchAll(/href="(http[^"]+)"/g)) {
       const target = await fetch(href[1]!);
       assert.equal(target.status, 200, `${href[1]} answers`);
+    }
+  });
+
+  it('speaks the reader’s language (Accept-Language), every shipped one in full', async () => {
+    const german = await fetch(`${lock.issuer}/`, { headers: { 'accept-language': 'de-CH, en;q=0.5' } });
+    assert.equal(german.headers.get('content-language'), 'de');
+    assert.match(german.headers.get('vary') ?? '', /Accept-Language/i, 'a cache keeps one page per language');
+    const html = await german.text();
+    assert.match(html, /<html lang="de">/);
+    assert.match(html, /<h1>Anmeldedienst<\/h1>/);
+    assert.match(html, />Admin-Konsole<\/a>/);
+    for (const language of LANGUAGES) {
+      const page = await (
+        await fetch(`${lock.issuer}/`, { headers: { 'accept-language': language } })
+      ).text();
+      assert.match(page, new RegExp(`<html lang="${language}">`));
+      assert.doesNotMatch(page, /landing\.|layout\./, `${language}: every message is in the catalogue`);
+      const english = localeOf('en');
+      if (language !== 'en')
+        for (const key of ['heading', 'lead', 'console', 'docs'])
+          assert.ok(!page.includes(english.t(`landing.${key}`)), `${language}: landing.${key} is translated`);
     }
   });
 
@@ -92,7 +114,7 @@ describe('the landing page at /', () => {
           if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
         });
         await page.goto(`${lock.issuer}/`);
-        assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Sign-in service');
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign-in service');
         const overflow = await page.evaluate(() => ({
           document: document.documentElement.scrollWidth,
           viewport: window.innerWidth,
