@@ -21,7 +21,7 @@ const USAGE = `usage: lock <command>
   users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
-  users|clients|roles|resources|role-mappings|connectors|groups|keys list [--json]
+  users|clients|roles|resources|apis|role-mappings|connectors|groups|keys list [--json]
                              a table, or with --json what the admin API lists ({ "items": [...] })
   audit list [--from T] [--to T] [--actor A] [--type T] [--limit N] [--cursor C] [--json]
                              the audit log, newest first (the admin API's filters)
