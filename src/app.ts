@@ -301,6 +301,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
+      docsUrl: env.LOCK_DOCS_URL,
     });
     let server: Server | undefined;
 

@@ -62,6 +62,8 @@ export interface HttpOptions {
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
+  /** LOCK_DOCS_URL: the landing page's documentation link. */
+  docsUrl?: string | undefined;
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -73,7 +75,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.maxIpsCount = 1;
   const router = new Router<LockState>();
 
-  router.get('/', landingPage(options.issuer));
+  router.get('/', landingPage(options.issuer, options.docsUrl));
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

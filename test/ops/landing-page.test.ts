@@ -82,6 +82,19 @@ describe('the landing page at /', () => {
     }
   });
 
+  it('links the documentation LOCK_DOCS_URL names (and names README.md and docs/ without it)', async () => {
+    const withDocs = await startLock({ env: { LOCK_DOCS_URL: 'https://docs.example.com/lock/' } });
+    try {
+      const html = await (await fetch(`${withDocs.issuer}/`)).text();
+      assert.match(html, /<a href="https:\/\/docs\.example\.com\/lock\/">Documentation<\/a>/);
+      assert.doesNotMatch(html, /README\.md/, 'the link replaces the note');
+    } finally {
+      await withDocs.close();
+      await withDocs.database.drop();
+    }
+    assert.doesNotMatch(await (await fetch(`${lock.issuer}/`)).text(), />Documentation<\/a>/);
+  });
+
   it('holds no secret and no user data', async () => {
     const html = await (await fetch(`${lock.issuer}/`)).text();
     for (const secret of [ADMIN_PASSWORD, ALICE_PASSWORD, WEB_SECRET])
