@@ -114,6 +114,23 @@ describe('the landing page at /', () => {
     assert.equal(discovery.status, 200, 'the protocol endpoints are untouched');
   });
 
+  it('fits a phone in every shipped language (longer words, other scripts)', async () => {
+    for (const language of LANGUAGES) {
+      const context = await browser.browser.newContext({
+        viewport: { width: 390, height: 844 },
+        locale: language,
+      });
+      const page = await context.newPage();
+      await page.goto(`${lock.issuer}/`);
+      assert.equal(await page.getAttribute('html', 'lang'), language);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `${language}: page ${width}px wide at 390px`);
+      if (SCREENSHOTS && language !== 'en')
+        await page.screenshot({ path: join(SCREENSHOTS, `landing-phone-${language}.png`), fullPage: true });
+      await context.close();
+    }
+  });
+
   for (const size of SIZES)
     for (const colorScheme of ['light', 'dark'] as const)
       it(`fits ${size.width}×${size.height} (${colorScheme}) with no horizontal overflow, and the console link works`, async () => {
