@@ -15,6 +15,7 @@ import {
   userDirectRoles,
   userGroupsAndRoles,
 } from '../store/users.ts';
+import { appliedSecretVariables } from './declarative/secret-variables.ts';
 
 /** A variable the exported file expects, and what to set it to. */
 export interface ExpectedVariable {
@@ -38,30 +39,60 @@ const INTERPOLATION = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  */
 export async function exportDeclarativeConfig(db: Queryable): Promise<ExportedConfig> {
   const variables: ExpectedVariable[] = [];
-  const placeholder = (name: string, holds: string) => {
+  const applied = await appliedSecretVariables(db);
+  // The file's own variable when the secret came from the file (one variable may hold several
+  // secrets); otherwise a name made from the entity, made unique.
+  const placeholder = (name: string, holds: string, fromFile: string | undefined) => {
+    if (fromFile !== undefined) {
+      const known = variables.find((variable) => variable.name === fromFile);
+      if (known) known.holds = `${known.holds}; ${holds}`;
+      else variables.push({ name: fromFile, holds });
+      return `\${${fromFile}}`;
+    }
     let unique = name;
-    for (let n = 2; variables.some((variable) => variable.name === unique); n++) unique = `${name}_${n}`;
+    for (let n = 2; taken(unique); n++) unique = `${name}_${n}`;
     variables.push({ name: unique, holds });
     return `\${${unique}}`;
   };
+  const taken = (name: string) =>
+    variables.some((variable) => variable.name === name) || recordedNames.has(name);
 
   const roles = (await listRoles(db))
     .filter((role) => role.name !== ADMIN_ROLE)
     .map(({ name, description }) => ({ name, ...(description !== undefined && { description }) }));
   const resources = (await listResources(db)).map(({ managedBy: _, ...resource }) => resource);
-  const clients = (await listClients(db)).map(({ managedBy: _, sealedSecret, clientId, ...client }) => ({
+  const storedClients = await listClients(db);
+  const storedConnectors = await listConnectors(db);
+  // Only what the file owns took its secret from the file: an admin's entity has its own.
+  const fromFile = (kind: 'client' | 'connector', id: string, member: string, managedBy: string | null) =>
+    managedBy === 'config' ? applied({ kind, id, member }) : undefined;
+  const recordedNames = new Set([
+    ...storedClients.flatMap((c) => fromFile('client', c.clientId, 'clientSecret', c.managedBy) ?? []),
+    ...storedConnectors.flatMap((c) =>
+      secretPaths(c.config).flatMap((path) => fromFile('connector', c.id, path, c.managedBy) ?? []),
+    ),
+  ]);
+  const clients = storedClients.map(({ managedBy, sealedSecret, clientId, ...client }) => ({
     clientId,
     ...(sealedSecret !== undefined && {
-      clientSecret: placeholder(`CLIENT_${envName(clientId)}_SECRET`, `the secret of client ${clientId}`),
+      clientSecret: placeholder(
+        `CLIENT_${envName(clientId)}_SECRET`,
+        `the secret of client ${clientId}`,
+        fromFile('client', clientId, 'clientSecret', managedBy),
+      ),
     }),
     ...client,
   }));
-  const connectors = (await listConnectors(db)).map(({ id, type, name, config }) => ({
+  const connectors = storedConnectors.map(({ id, type, name, config, managedBy }) => ({
     id,
     type,
     name,
     config: replaceSecrets(config, (path) =>
-      placeholder(`CONNECTOR_${envName(id)}_${envName(path)}`, `${path} of connector ${id}`),
+      placeholder(
+        `CONNECTOR_${envName(id)}_${envName(path)}`,
+        `${path} of connector ${id}`,
+        fromFile('connector', id, path, managedBy),
+      ),
     ),
   }));
   const roleMappings = (await listRoleMappings(db)).map(({ managedBy: _, ...mapping }) => mapping);
@@ -119,6 +150,16 @@ function replaceSecrets(
       return [key, value];
     }),
   );
+}
+
+/** The paths of a stored config's secret members, as replaceSecrets names them. */
+function secretPaths(config: Record<string, unknown>): string[] {
+  const paths: string[] = [];
+  replaceSecrets(config, (path) => {
+    paths.push(path);
+    return '';
+  });
+  return paths;
 }
 
 /** Stored text that the file would read as `${VARIABLE}` is escaped (`$${…}`); placeholders are not. */

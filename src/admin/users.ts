@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { conflict, fieldError, notFound } from '../observability/errors.ts';
+import { conflict, fieldError, invalidInput, notFound } from '../observability/errors.ts';
 import type { LogoutNotice, LogoutTrigger } from '../oidc/backchannel-logout.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
@@ -25,7 +25,9 @@ import {
 } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { keepingAdminSignIn } from './admin-sign-in.ts';
+import { userInputSchema } from './api/schemas.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
+import { parseInput } from './validation.ts';
 
 /**
  * Admin operations on local accounts, shared by the CLI and the admin API. Each is one
@@ -41,6 +43,19 @@ export interface NewAccount {
   groups?: string[];
   roles?: string[];
   disabled?: boolean;
+}
+
+/**
+ * An account as the admin API and `lock users add` take it: the declarative file's user schema,
+ * less passwordHash (hashes come in only through the file). One parser, so the two cannot drift.
+ */
+export function parseNewAccount(input: unknown): NewAccount {
+  if (input !== null && typeof input === 'object' && 'passwordHash' in input)
+    throw invalidInput([
+      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
+    ]);
+  // The schema's fields are NewAccount's (the file's user, less passwordHash).
+  return parseInput(userInputSchema, input) as unknown as NewAccount;
 }
 
 /** A user as the API shows it: groups, the roles granted directly, and all roles the user has now. */
@@ -307,10 +322,6 @@ export async function setAccountDisabled(
 ) {
   const user = await requireUserNamed(pool, username);
   return setAccountDisabledById(pool, user.id, disabled, {}, by);
-}
-
-export async function describeAccount(pool: pg.Pool, user: User) {
-  return { ...user, ...(await userGroupsAndRoles(pool, user.id)) };
 }
 
 async function requireUserNamed(pool: pg.Pool, username: string): Promise<User> {

@@ -9,7 +9,7 @@ import {
   deleteAccount,
   endAccountSessionsById,
   getUser,
-  type NewAccount,
+  parseNewAccount,
   replaceAccount,
   setAccountDisabledById,
   setAccountPassword,
@@ -39,16 +39,6 @@ function decodeCursor(cursor: string): string {
   if (!text.startsWith('user:'))
     throw invalidInput([{ path: 'cursor', message: 'is not a cursor this API gave out' }], 400);
   return text.slice('user:'.length);
-}
-
-/** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
-function parseAccount(body: unknown): NewAccount {
-  if (body !== null && typeof body === 'object' && 'passwordHash' in body)
-    throw invalidInput([
-      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
-    ]);
-  // The schema's fields are NewAccount's (the file's user, less passwordHash).
-  return parseInput(userInputSchema, body) as unknown as NewAccount;
 }
 
 async function list({ deps, query, by }: AdminCall) {
@@ -119,12 +109,12 @@ export const userRoutes: AdminRoute[] = [
     },
     list,
     create: async ({ deps, body, by }) => {
-      const user = await addAccount(deps.pool, parseAccount(body), by);
+      const user = await addAccount(deps.pool, parseNewAccount(body), by);
       return withState(deps, user.id, by);
     },
     read: async ({ deps, params, by }) => withState(deps, params.id!, by),
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { notices } = await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { notices } = await replaceAccount(deps.pool, params.id!, parseNewAccount(body), ifMatch, by);
       deps.runtime.backchannelLogout.notify(notices);
       return withState(deps, params.id!, by);
     },
