@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { listAuditEvents, pruneAuditEvents } from '../../src/store/audit-events.ts';
+import { adminApi, serviceToken } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, appRolesAndApi } from '../helpers/login-fixtures.ts';
@@ -56,6 +58,7 @@ describe('lock config export keeps the variable names the file was applied with'
   let sourceKeys: string;
   let targetKeys: string;
   let copy: RunningLock | undefined;
+  let served: RunningLock | undefined;
   let exported: string;
 
   before(async () => {
@@ -66,6 +69,7 @@ describe('lock config export keeps the variable names the file was applied with'
   });
   after(async () => {
     await copy?.close();
+    await served?.close();
     await source.drop();
     await target.drop();
   });
@@ -131,5 +135,113 @@ describe('lock config export keeps the variable names the file was applied with'
       return { clients, connectors };
     };
     assert.deepEqual(declared(again.stdout), declared(exported), 'and exports the same secrets the same way');
+  });
+
+  it('the names outlive the audit log: with every audit event pruned, the export still says ${MY_LDAP_PW}', async () => {
+    // As if LOCK_AUDIT_RETENTION_DAYS had passed since the apply: every event goes, its config.applied too.
+    assert.ok((await pruneAuditEvents(source.pool, new Date(Date.now() + 60_000))) > 0);
+    assert.deepEqual(await listAuditEvents(source.pool, { type: 'config.applied', limit: 1 }), []);
+
+    const run = await lockCommand(['config', 'export'], {
+      DATABASE_URL: source.url,
+      LOCK_KEYS_DIR: sourceKeys,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const document = parse(run.stdout);
+    const ad = document.connectors.find((connector: { id: string }) => connector.id === 'corp-ad');
+    assert.equal(ad.config.bindPassword, '${MY_LDAP_PW}');
+    for (const client of document.clients) assert.equal(client.clientSecret, '${REPORTS_SECRET}');
+    assert.doesNotMatch(run.stderr, /CONNECTOR_CORP_AD_BIND_PASSWORD|CLIENT_\w+_SECRET/);
+  });
+
+  it('an entity the file removed and an admin re-created through the API gets a generated name', async () => {
+    served = await startLock({ database: source, keysDir: sourceKeys });
+    const automation = { clientId: 'export-automation', secret: 'the automation client secret, long enough' };
+    // The file no longer declares corp-ad or weekly-report (the apply removes them), and adds a
+    // client for the admin API.
+    const file = join(sourceKeys, 'smaller.yaml');
+    await writeFile(
+      file,
+      `${appRolesAndApi()}
+clients:
+  - clientId: nightly-report
+    clientSecret: \${REPORTS_SECRET}
+    grantTypes: [client_credentials]
+    roles: [app_readonly]
+    resources: [${API}]
+  - clientId: ${automation.clientId}
+    clientSecret: \${AUTOMATION_SECRET}
+    grantTypes: [client_credentials]
+    roles: [lock_admin]
+    resources: [${served.issuer}/admin]
+`,
+    );
+    const applied = await lockCommand(['config', 'apply', file], {
+      DATABASE_URL: source.url,
+      LOCK_KEYS_DIR: sourceKeys,
+      LOCK_ISSUER: served.issuer,
+      ...ENVIRONMENT,
+      AUTOMATION_SECRET: automation.secret,
+    });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /removed connector corp-ad/);
+    assert.match(applied.stdout, /removed client weekly-report/);
+
+    // The running Lock hears of the new client through the change feed.
+    let token: string | undefined;
+    for (let attempt = 0; token === undefined; attempt++) {
+      const answer = await postForm(
+        `${served.issuer}/token`,
+        { grant_type: 'client_credentials', resource: `${served.issuer}/admin` },
+        [automation.clientId, automation.secret],
+      );
+      if (answer.status === 200) token = answer.body.access_token as string;
+      else if (attempt > 50) assert.fail(JSON.stringify(answer.body));
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const api = adminApi(served.issuer, token);
+    const connector = await api('POST', '/connectors?test=false', {
+      body: {
+        id: 'corp-ad',
+        type: 'ldap',
+        name: 'Corporate directory',
+        config: {
+          url: 'ldaps://dc.example.com',
+          bindDN: 'CN=svc,DC=example,DC=com',
+          bindPassword: 'an admin’s own bind password',
+          activeDirectory: true,
+          userSearch: { baseDN: 'DC=example,DC=com' },
+        },
+      },
+    });
+    assert.equal(connector.status, 201, connector.text);
+    const client = await api('POST', '/clients', {
+      body: { clientId: 'weekly-report', grantTypes: ['client_credentials'], resources: [API] },
+    });
+    assert.equal(client.status, 201, client.text);
+
+    const run = await lockCommand(['config', 'export'], {
+      DATABASE_URL: source.url,
+      LOCK_KEYS_DIR: sourceKeys,
+      LOCK_ISSUER: served.issuer,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const document = parse(run.stdout);
+    const ad = document.connectors.find((each: { id: string }) => each.id === 'corp-ad');
+    assert.equal(
+      ad.config.bindPassword,
+      '${CONNECTOR_CORP_AD_BIND_PASSWORD}',
+      'not the file’s ${MY_LDAP_PW}',
+    );
+    const secretOf = (clientId: string) =>
+      document.clients.find((each: { clientId: string }) => each.clientId === clientId).clientSecret;
+    assert.equal(secretOf('weekly-report'), '${CLIENT_WEEKLY_REPORT_SECRET}');
+    assert.equal(
+      secretOf('nightly-report'),
+      '${REPORTS_SECRET}',
+      'what the file still declares keeps its name',
+    );
+    assert.equal(secretOf(automation.clientId), '${AUTOMATION_SECRET}');
+    assert.doesNotMatch(run.stderr, /MY_LDAP_PW/);
   });
 });

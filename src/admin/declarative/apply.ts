@@ -135,6 +135,7 @@ async function reconcileAll(
   });
 
   await applyDeclaredUsers(client, config.users, summary);
+  // The declared secrets' variable names (for `lock config export`), and the apply's audit event.
   await recordApplied(client, config, {
     created: summary.created.length,
     updated: summary.updated.length,
