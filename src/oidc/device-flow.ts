@@ -114,7 +114,7 @@ export function deviceFlowFeature(
       }
       // Other errors (oidc-provider's developer text) are logged, and the person told to start again.
       if ((name !== undefined && USER_CODE_ERRORS[name] === undefined) || (name === undefined && out))
-        ctx.state.log?.info?.(
+        (ctx.state as LockState).log.info(
           { error: out?.error ?? name, description: out?.error_description },
           'device sign-in could not be completed',
         );
