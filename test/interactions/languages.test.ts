@@ -7,7 +7,7 @@ import { renderView } from '../../src/interactions/views.ts';
 import { localeOf } from '../../src/web/i18n.ts';
 import { chooseLanguage } from '../../src/web/locale.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { CALLBACK, loginConfig } from '../helpers/login-fixtures.ts';
+import { ALICE_PASSWORD, CALLBACK, loginConfig } from '../helpers/login-fixtures.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
 
 const SHIPPED = ['en', 'de', 'es', 'fr', 'ja'];
@@ -141,6 +141,49 @@ describe('the login page in the person’s language', () => {
     assert.match(page, /<html lang="fr">/);
     assert.match(page, /role="alert">Nom d’utilisateur ou mot de passe incorrect\.<\/div>/);
     assert.match(page, /<title>Erreur : Se connecter à Web App – Lock<\/title>/);
+  });
+
+  it('the consent page follows the sign-in’s ui_locales', async () => {
+    const agent = new UserAgent(lock.issuer);
+    const start = await agent.follow(
+      `${lock.issuer}/auth?${new URLSearchParams({
+        client_id: 'partner-app',
+        response_type: 'code',
+        scope: 'openid email',
+        redirect_uri: 'https://partner.example.com/cb',
+        code_challenge: 'a'.repeat(43),
+        code_challenge_method: 'S256',
+        ui_locales: 'de',
+      })}`,
+      { headers: { 'accept-language': 'ja' } },
+    );
+    const form = readLoginForm(await start.response.text());
+    const consent = await agent.follow(new URL(form.action, lock.issuer).toString(), {
+      form: { csrf: form.csrf, username: 'alice', password: ALICE_PASSWORD },
+      headers: { 'accept-language': 'ja' },
+    });
+    const html = await consent.response.text();
+    assert.match(html, /<html lang="de">/);
+    assert.match(html, /<title>Partner App Zugriff erlauben\? – Lock<\/title>/);
+    assert.match(html, /<span class="permission">Ihre E-Mail-Adresse zu sehen<\/span> <code>email<\/code>/);
+    assert.match(html, /type="submit">Erlauben<\/button>/);
+  });
+
+  it('the sign-out page (oidc-provider’s) follows Accept-Language', async () => {
+    const { agent, html: login } = await loginPage(lock.issuer, {});
+    const form = readLoginForm(login);
+    const signedIn = await agent.follow(new URL(form.action, lock.issuer).toString(), {
+      form: { csrf: form.csrf, username: 'alice', password: ALICE_PASSWORD },
+    });
+    assert.match(signedIn.left ?? '', /^https:\/\/app\.example\.com\/callback\?code=/);
+    const response = await agent.request(`${lock.issuer}/session/end`, {
+      headers: { 'accept-language': 'fr-FR' },
+    });
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.match(html, /<html lang="fr">/);
+    assert.match(html, /<h1>Se déconnecter de Lock \?<\/h1>/);
+    assert.match(html, /value="yes" autofocus>Se déconnecter<\/button>/);
   });
 
   it('the device page (oidc-provider’s) follows Accept-Language', async () => {
