@@ -3,6 +3,7 @@
 // words with a way back, a reference and the developer detail folded away (issue #23).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { renderView } from '../../src/interactions/views.ts';
 import { localeOf } from '../../src/web/i18n.ts';
 import { chooseLanguage } from '../../src/web/locale.ts';
@@ -27,6 +28,18 @@ describe('chooseLanguage', () => {
     assert.equal(choose({ acceptLanguage: 'tlh, ja;q=0.5, fr;q=0.5' }), 'ja');
     assert.equal(choose({ acceptLanguage: 'de;q=0, *;q=0.5' }), 'en');
     assert.equal(choose({ acceptLanguage: 'ES' }), 'es');
+  });
+
+  it('whatever a request sends, answers one of the shipped languages and never throws', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+        fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+        fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+        (uiLocales, acceptLanguage, defaultLanguage) =>
+          SHIPPED.includes(chooseLanguage({ uiLocales, acceptLanguage, defaultLanguage }, SHIPPED)),
+      ),
+    );
   });
 
   it('falls back to the default, then English; garbage is no language', () => {
