@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { renderView, VIEWS_DIR } from '../../src/interactions/views.ts';
-import { ENGLISH, LANGUAGES, LOCALES_DIR, loadCatalogue } from '../../src/web/i18n.ts';
+import { renderView, VIEWS_DIR, type ViewData, type ViewName } from '../../src/interactions/views.ts';
+import { ENGLISH, LANGUAGES, LOCALES_DIR, loadCatalogue, localeOf } from '../../src/web/i18n.ts';
 
 type Messages = { [key: string]: string | Messages };
 
@@ -129,6 +129,67 @@ describe('the message catalogue', () => {
     const unknown = [...used].filter((key) => !english.has(key) && !prefixes.has(key));
     assert.deepEqual(unknown, [], 'keys used but not in en.json');
     assert.ok(used.has('login.title') && used.has('errors.oidc.invalid_redirect_uri'), 'the scan finds keys');
+  });
+});
+
+// One page of each kind, with every optional part present (an error, SSO buttons, codes).
+const SAMPLES: { [N in ViewName]: ViewData[N] } = {
+  login: {
+    clientName: 'Acme',
+    formAction: '/i/login',
+    csrfToken: 'c',
+    error: 'x',
+    ssoConnectors: [{ id: 'okta', name: 'Okta', href: '/i/sso/okta' }],
+  },
+  consent: {
+    clientName: 'Acme',
+    scopes: ['openid', 'profile', 'email', 'phone', 'address', 'offline_access', 'payroll:read'],
+    resources: ['https://api.example.com'],
+    formAction: '/i/confirm',
+    cancelAction: '/i/abort',
+    csrfToken: 'c',
+  },
+  logout: { clientName: 'Acme', formAction: '/session/end/confirm', xsrf: 'x' },
+  'logged-out': { clientName: 'Acme' },
+  error: {
+    title: 'T',
+    message: 'M',
+    requestId: 'r',
+    back: { href: 'https://app.example.com/', name: 'Acme' },
+    details: [{ label: 'L', value: 'V' }],
+  },
+  'totp-enrol': {
+    username: 'alice',
+    qrCode: 'data:image/svg+xml;base64,PHN2Zy8+',
+    secret: 'JBSWY3DPEHPK3PXP',
+    otpauthUri: 'otpauth://totp/Lock:alice?secret=JBSWY3DPEHPK3PXP',
+    formAction: '/i/totp',
+    csrfToken: 'c',
+    restartHref: '/i/totp/restart',
+    error: 'x',
+  },
+  'totp-verify': { username: 'alice', formAction: '/i/totp', csrfToken: 'c', restartHref: '/i/totp/restart' },
+  'totp-recovery-codes': { codes: ['aaaa-bbbb'], formAction: '/i/totp/continue', csrfToken: 'c' },
+  'device-code': { formAction: '/device', xsrf: 'x', error: 'x', notice: 'n' },
+  'device-confirm': { formAction: '/device', xsrf: 'x', userCode: 'BCDF-GHJK', clientName: 'Acme' },
+  'device-approved': { clientName: 'Acme' },
+};
+
+describe('every page in every shipped language', () => {
+  it('renders with lang set and no catalogue key left untranslated', () => {
+    const sections = [...new Set([...catalogueFile(ENGLISH).keys()].map((key) => key.split('.')[0]))].join(
+      '|',
+    );
+    const leftover = new RegExp(`\\b(?:${sections})\\.[a-z_]+(?:\\.[a-z_]+)*`);
+    for (const language of LANGUAGES) {
+      for (const name of Object.keys(SAMPLES) as ViewName[]) {
+        const html = renderView(name, SAMPLES[name] as never, localeOf(language));
+        assert.match(html, new RegExp(`<html lang="${language}">`), `${language} ${name}`);
+        // Visible text and attributes only (the stylesheet link and form actions are ours).
+        const text = html.replace(/<link[^>]*>/g, '').replace(/(?:action|href|src)="[^"]*"/g, '');
+        assert.doesNotMatch(text, leftover, `${language} ${name}: a key shown as text`);
+      }
+    }
   });
 });
 
