@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { loadEnv } from '../../src/config/env.ts';
 import { renderView } from '../../src/interactions/views.ts';
 import { localeOf } from '../../src/web/i18n.ts';
 import { chooseLanguage } from '../../src/web/locale.ts';
@@ -46,6 +47,19 @@ describe('chooseLanguage', () => {
     assert.equal(choose({ acceptLanguage: 'tlh', defaultLanguage: 'fr' }), 'fr');
     assert.equal(choose({ uiLocales: '<script>', acceptLanguage: ';;;,,q=1', defaultLanguage: 'xx' }), 'en');
     assert.equal(choose({ acceptLanguage: `${'a,'.repeat(10_000)}de` }), 'en', 'a long header is cut');
+  });
+});
+
+describe('LOCK_DEFAULT_LOCALE', () => {
+  it('defaults to en, takes a shipped language, and refuses another with a message naming the choices', () => {
+    assert.equal(loadEnv({}).LOCK_DEFAULT_LOCALE, 'en');
+    assert.equal(loadEnv({ LOCK_DEFAULT_LOCALE: 'ja' }).LOCK_DEFAULT_LOCALE, 'ja');
+    assert.throws(
+      () => loadEnv({ LOCK_DEFAULT_LOCALE: 'tlh' }),
+      (error: Error) =>
+        /LOCK_DEFAULT_LOCALE/.test(error.message) &&
+        /must be a language Lock ships: en, de, es, fr, ja/.test(error.message),
+    );
   });
 });
 
