@@ -34,6 +34,7 @@ import {
   BACKCHANNEL_LOGOUT,
   CLAIMS_NOT_OFFERED,
   CLIENT_AUTH_METHODS,
+  DISCOVERY_EXTRAS,
   dpopFeature,
   ENABLED_JWA,
   FEATURES_OFF,
@@ -237,6 +238,7 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     // What discovery advertises follows from these three (protocol-surface.ts).
     clientAuthMethods: CLIENT_AUTH_METHODS,
+    discovery: DISCOVERY_EXTRAS,
     enabledJWA: ENABLED_JWA,
     // private_key_jwt: short-lived assertions; a client's jwksUri fetched (client-assertion-policy.ts, jwks-uri-fetch.ts).
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionClaims,
