@@ -23,6 +23,7 @@ export interface SecondFactorRoutesOptions {
   csrf: ReturnType<typeof createCsrf>;
   details: (ctx: Context) => Promise<Details>;
   finish: (ctx: Context, result: InteractionResults) => Promise<void>;
+  /** The login form again; `error` is a catalogue key (views/locales/en.json). */
   showLogin: (ctx: Context, found: Details, extra: { username?: string; error?: string }) => void;
 }
 
@@ -33,8 +34,8 @@ export interface SecondFactorRoutesOptions {
 export const csrfSubject = (pending: PendingSecondFactor) =>
   `${pending.interactionUid}:second-factor:${pending.userId}`;
 
-// Replayed, wrong and locked-out codes all read the same.
-const WRONG_CODE = 'That code is not right. Check your app and try again.';
+// Replayed, wrong and locked-out codes all read the same. (Messages are catalogue keys.)
+const WRONG_CODE = 'totp.errors.wrong_code';
 
 export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
   const { secondFactor, csrf } = options;
@@ -65,8 +66,8 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
       sendErrorPage(ctx, {
         status: 403,
-        title: 'This sign-in form has expired',
-        message: 'Go back to the application and start signing in again.',
+        title: 'errors.form_expired.title',
+        message: 'errors.start_again',
         uiLocales: found.params.ui_locales,
       });
       return undefined;
@@ -78,7 +79,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     ctx: Context,
     found: Details,
     pending: PendingSecondFactor,
-    extra: { error?: string; codes?: string[] } = {},
+    extra: { error?: string; errorValues?: Record<string, string>; codes?: string[] } = {},
   ): Promise<void> {
     const locale = localeFor(ctx, found.params.ui_locales);
     const csrfToken = csrf.tokenFor(csrfSubject(pending));
@@ -86,7 +87,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     const common = {
       formAction: stepPath(found.uid),
       csrfToken,
-      ...(extra.error !== undefined && { error: extra.error }),
+      ...(extra.error !== undefined && { error: locale.t(extra.error, extra.errorValues) }),
     };
     let body: string;
     if (pending.stage === 'enrol') {
@@ -155,7 +156,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         ctx.status = 401;
         return options.showLogin(ctx, found, {
           username: pending.username,
-          error: 'Too many incorrect codes. Sign in again.',
+          error: 'totp.errors.too_many_codes',
         });
       case 'wrong-code':
         ctx.status = 401;
@@ -174,7 +175,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
       case 'enrolled-elsewhere':
         ctx.status = 409;
         return show(ctx, found, outcome.pending, {
-          error: 'Two-step sign-in was just set up for this account elsewhere. Enter a code from that app.',
+          error: 'totp.errors.enrolled_elsewhere',
         });
       case 'enrolled':
         return show(ctx, found, outcome.pending, { codes: outcome.recoveryCodes });
@@ -191,7 +192,8 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     if (!pending) return false;
     ctx.status = 409;
     await show(ctx, found, pending, {
-      error: `This sign-in is waiting for the second step of ${pending.username}. Finish it, or choose “Sign in as someone else”.`,
+      error: 'totp.errors.waiting_for_other',
+      errorValues: { username: pending.username },
     });
     return true;
   }
@@ -219,7 +221,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         if (pending.stage === 'recovery-codes') return show(ctx, found, pending);
         if (input === '') {
           ctx.status = 400;
-          return show(ctx, found, pending, { error: 'Enter the code.' });
+          return show(ctx, found, pending, { error: 'totp.errors.code_required' });
         }
         if (pending.stage === 'enrol') return confirmEnrolment(ctx, found, pending, input);
         return verify(ctx, found, pending, input);
