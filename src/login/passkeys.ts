@@ -15,6 +15,7 @@ import { recordIdentity } from '../store/identities.ts';
 import {
   type ChallengePurpose,
   consumeChallenge,
+  countPasskeys,
   findPasskeyByCredentialId,
   insertChallenge,
   listPasskeys,
@@ -72,18 +73,18 @@ export class PasskeySignIn {
 
   /** A sign-in's options: any discoverable passkey of this RP, user verification required. */
   async signInOptions(request: SignInRequest): Promise<AssertionOptions> {
-    return this.#options_(request, 'sign-in', undefined, []);
+    return this.#assertionOptions(request, 'sign-in', undefined, []);
   }
 
   /** A second factor's options: only the passkeys of the account whose password was right. */
   async secondFactorOptions(request: SignInRequest, pending: PendingSecondFactor): Promise<AssertionOptions> {
     const passkeys = await listPasskeys(this.#options.pool, pending.userId);
-    return this.#options_(request, 'second-factor', pending.userId, passkeys);
+    return this.#assertionOptions(request, 'second-factor', pending.userId, passkeys);
   }
 
   /** Whether the account has a passkey to offer in its second step. */
   async hasPasskey(userId: string): Promise<boolean> {
-    return (await listPasskeys(this.#options.pool, userId)).length > 0;
+    return (await countPasskeys(this.#options.pool, userId)) > 0;
   }
 
   /**
@@ -202,7 +203,7 @@ export class PasskeySignIn {
     });
   }
 
-  async #options_(
+  async #assertionOptions(
     request: SignInRequest,
     purpose: ChallengePurpose,
     userId: string | undefined,
