@@ -532,3 +532,32 @@ describe('passkeys: LOCK_PASSKEY_REQUIRED_ROLES and LOCK_PASSKEY_AAGUIDS', () =>
     assert.match(invalid.text, /requirePasskey/);
   });
 });
+
+describe('passkeys: the login rate limit', () => {
+  let lock: RunningLock;
+  before(async () => {
+    lock = await startLock({
+      config: loginConfig,
+      env: { LOCK_RATE_LIMIT_LOGIN: '2', LOCK_RATE_LIMIT_WINDOW: '3600' },
+    });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('counts passkey assertions (first and second factor) per address, as password posts', async () => {
+    const agent = new UserAgent(lock.issuer);
+    const page = await agent.follow(
+      `${lock.issuer}/auth?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(CALLBACK)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+    );
+    const uid = /\/interaction\/([\w-]+)/.exec(page.url!)![1]!;
+    const statuses: number[] = [];
+    for (const path of ['passkey/verify', 'totp/passkey/verify', 'passkey/verify', 'totp/passkey/verify'])
+      statuses.push((await agent.request(`${lock.issuer}/interaction/${uid}/${path}`, { json: {} })).status);
+    assert.deepEqual(statuses.slice(2), [429, 429], `statuses: ${statuses.join(', ')}`);
+    // Options are not attempts: they stay available.
+    const options = await agent.request(`${lock.issuer}/interaction/${uid}/passkey/options`, { json: {} });
+    assert.notEqual(options.status, 429);
+  });
+});
