@@ -1,110 +1,183 @@
 // @ts-check
-// APIs (resources): the audiences Lock issues access tokens for. Signing algorithms, token formats
-// and the default lifetime come from the API document.
+// APIs (resources): the audiences Lock issues access tokens for — the list and a new API (#/apis),
+// one API's page to edit or delete it (#/apis/<identifier>). Signing algorithms, token formats and
+// the default lifetime come from the API document; the roles from the roles there are.
 import { api, expectOk } from '../api.js';
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formChecked, formValue, h, list, owner, show, showError, table } from '../dom.js';
-import { confirmDelete, flash, route, setRegion } from '../navigation.js';
+import { field, formChecked, formValue, h, list, owner, show, table } from '../dom.js';
+import { flash, go, route, setRegion } from '../navigation.js';
+import { checkboxPicker, picked } from '../pickers.js';
+import {
+  backLink,
+  deleteEntity,
+  hashOf,
+  notFoundPage,
+  readOnlyNote,
+  saveFailed,
+  showProblems,
+  subPath,
+} from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createResource']['body']} ResourceInput */
+/** @typedef {import('../openapi').Resource} Resource */
 
 const TOKEN_FORMAT_LABELS = { jwt: 'JWT (verified offline with the JWKS)', opaque: 'Opaque (introspected)' };
 
 export async function apisPage() {
-  const [result, schema] = await Promise.all([api('listResources'), requestSchema('createResource')]);
+  const [id] = subPath();
+  return id === undefined ? apiList() : apiDetail(id);
+}
+
+async function resourceChoices() {
+  const [schema, roles] = await Promise.all([requestSchema('createResource'), api('listRoles')]);
+  return {
+    schema,
+    roles: expectOk(roles).items.map(
+      (role) => /** @type {[string, string]} */ ([role.name, role.description ?? role.name]),
+    ),
+  };
+}
+
+/**
+ * @param {Partial<Resource> | null} current
+ * @param {Awaited<ReturnType<typeof resourceChoices>>} choices
+ */
+function resourceFields(current, { schema, roles }) {
+  const r = current ?? {};
+  const signingAlg = schemaAt(schema, 'signingAlg');
+  const accessTokenFormat = schemaAt(schema, 'accessTokenFormat');
+  const grid = h(
+    'div',
+    { class: 'grid' },
+    field('Identifier (audience URL)', 'id', {
+      type: 'url',
+      value: r.id ?? '',
+      path: 'id',
+      placeholder: 'https://api.example.com',
+      required: true,
+      hint: current ? 'Cannot change' : 'Cannot change later',
+    }),
+    field('Scopes', 'scopes', {
+      value: (r.scopes ?? []).join(' '),
+      path: 'scopes',
+      hint: 'Separated by spaces, e.g. read write',
+    }),
+    h(
+      'div',
+      { class: 'field wide' },
+      checkboxPicker('Roles in its tokens', 'roles', roles, r.roles ?? [], {
+        path: 'roles',
+        selectedFirst: true,
+        hint: 'Only these appear in its tokens; the first a caller holds, in this order, is the role claim',
+        empty: 'No roles yet: create one under Roles & mappings.',
+      }),
+    ),
+    field('Role claim (optional)', 'roleClaim', {
+      value: r.roleClaim ?? '',
+      path: 'roleClaim',
+      hint: 'A single-string claim, e.g. role for PostgREST',
+    }),
+    field('Default role', 'defaultRole', {
+      value: r.defaultRole ?? '',
+      path: 'defaultRole',
+      hint: 'The role claim of a caller who holds none of the roles',
+    }),
+    field('Access token lifetime (s)', 'accessTokenTTL', {
+      type: 'number',
+      value: String(r.accessTokenTTL ?? schemaAt(schema, 'accessTokenTTL').default ?? ''),
+      path: 'accessTokenTTL',
+    }),
+    field('Signing algorithm', 'signingAlg', {
+      type: 'select',
+      value: r.signingAlg ?? String(signingAlg.default),
+      path: 'signingAlg',
+      options: optionsOf(signingAlg, {}),
+    }),
+    field('Access token format', 'accessTokenFormat', {
+      type: 'select',
+      value: r.accessTokenFormat ?? String(accessTokenFormat.default),
+      path: 'accessTokenFormat',
+      options: optionsOf(accessTokenFormat, TOKEN_FORMAT_LABELS),
+    }),
+    field('Require DPoP (sender-constrained tokens)', 'requireDpop', {
+      type: 'checkbox',
+      value: r.requireDpop,
+      path: 'requireDpop',
+    }),
+  );
+  /** @type {HTMLInputElement} */ (grid.querySelector('input[name="id"]')).readOnly = current !== null;
+  return grid;
+}
+
+/**
+ * @param {HTMLFormElement} form
+ * @param {Partial<Resource> | null} current members the form does not show are kept
+ * @returns {ResourceInput}
+ */
+function resourceBody(form, current) {
+  const { managedBy: _, roleClaim: _claim, defaultRole: _default, ...kept } = current ?? {};
+  /** @type {ResourceInput} */
+  const body = {
+    ...kept,
+    id: current?.id ?? formValue(form, 'id'),
+    scopes: list(formValue(form, 'scopes').replace(/\s+/g, ',')),
+    roles: picked(form, 'roles'),
+    accessTokenTTL: Number(formValue(form, 'accessTokenTTL')),
+    signingAlg: /** @type {ResourceInput['signingAlg']} */ (formValue(form, 'signingAlg')),
+    accessTokenFormat: /** @type {ResourceInput['accessTokenFormat']} */ (
+      formValue(form, 'accessTokenFormat')
+    ),
+    requireDpop: formChecked(form, 'requireDpop'),
+  };
+  if (formValue(form, 'roleClaim')) body.roleClaim = formValue(form, 'roleClaim');
+  if (formValue(form, 'defaultRole')) body.defaultRole = formValue(form, 'defaultRole');
+  return body;
+}
+
+async function apiList() {
+  const [result, choices] = await Promise.all([api('listResources'), resourceChoices()]);
   const { items } = expectOk(result);
   const region = h('div', { 'aria-live': 'polite' });
   const rows = items.map((r) =>
     h(
       'tr',
       {},
-      h('td', {}, h('code', {}, r.id), ' ', owner(r.managedBy)),
-      h('td', {}, r.scopes.join(' ')),
-      h('td', {}, r.roles.join(', ')),
-      h('td', {}, r.roleClaim ? h('code', {}, r.roleClaim) : ''),
-      h('td', {}, r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg),
-      h('td', {}, `${r.accessTokenTTL} s`),
+      h(
+        'td',
+        { 'data-label': 'Identifier' },
+        h('a', { href: hashOf('apis', r.id) }, h('code', {}, r.id)),
+        ' ',
+        owner(r.managedBy),
+      ),
+      h('td', { 'data-label': 'Scopes' }, r.scopes.join(' ')),
+      h('td', { 'data-label': 'Roles' }, r.roles.join(', ')),
+      h('td', { 'data-label': 'Role claim' }, r.roleClaim ? h('code', {}, r.roleClaim) : ''),
+      h('td', { 'data-label': 'Token' }, r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg),
+      h('td', { 'data-label': 'Token lifetime' }, `${r.accessTokenTTL} s`),
       h(
         'td',
         { class: 'actions' },
-        !r.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete('getResource', 'deleteResource', { id: r.id }, `API ${r.id}`, region),
-            },
-            'Delete',
-          ),
+        h(
+          'a',
+          { class: 'button', href: hashOf('apis', r.id), 'aria-label': `Open API ${r.id}` },
+          r.managedBy ? 'View' : 'Edit',
+        ),
       ),
     ),
   );
-  const signingAlg = schemaAt(schema, 'signingAlg');
-  const accessTokenFormat = schemaAt(schema, 'accessTokenFormat');
+  const formRegion = h('div', { 'aria-live': 'polite' });
   const form = h(
     'form',
-    { class: 'panel', novalidate: true },
-    h('h2', {}, 'New API'),
-    h(
-      'div',
-      { class: 'grid' },
-      field('Identifier (audience URL)', 'id', {
-        type: 'url',
-        path: 'id',
-        placeholder: 'https://api.example.com',
-        required: true,
-      }),
-      field('Scopes', 'scopes', { path: 'scopes', hint: 'Comma-separated' }),
-      field('Roles in its tokens', 'roles', { path: 'roles', hint: 'Comma-separated' }),
-      field('Role claim (optional)', 'roleClaim', {
-        path: 'roleClaim',
-        hint: 'A single-string claim, e.g. role for PostgREST',
-      }),
-      field('Default role', 'defaultRole', { path: 'defaultRole' }),
-      field('Access token lifetime (s)', 'accessTokenTTL', {
-        type: 'number',
-        value: String(schemaAt(schema, 'accessTokenTTL').default ?? ''),
-        path: 'accessTokenTTL',
-      }),
-      field('Signing algorithm', 'signingAlg', {
-        type: 'select',
-        value: String(signingAlg.default),
-        path: 'signingAlg',
-        options: optionsOf(signingAlg, {}),
-      }),
-      field('Access token format', 'accessTokenFormat', {
-        type: 'select',
-        value: String(accessTokenFormat.default),
-        path: 'accessTokenFormat',
-        options: optionsOf(accessTokenFormat, TOKEN_FORMAT_LABELS),
-      }),
-      field('Require DPoP (sender-constrained tokens)', 'requireDpop', {
-        type: 'checkbox',
-        path: 'requireDpop',
-      }),
-    ),
+    { class: 'panel', novalidate: true, 'aria-labelledby': 'new-api' },
+    h('h2', { id: 'new-api' }, 'New API'),
+    resourceFields(null, choices),
+    formRegion,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create API')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    /** @type {ResourceInput} */
-    const body = {
-      id: formValue(form, 'id'),
-      scopes: list(formValue(form, 'scopes')),
-      roles: list(formValue(form, 'roles')),
-      accessTokenTTL: Number(formValue(form, 'accessTokenTTL')),
-      signingAlg: /** @type {ResourceInput['signingAlg']} */ (formValue(form, 'signingAlg')),
-      accessTokenFormat: /** @type {ResourceInput['accessTokenFormat']} */ (
-        formValue(form, 'accessTokenFormat')
-      ),
-      requireDpop: formChecked(form, 'requireDpop'),
-    };
-    if (formValue(form, 'roleClaim')) body.roleClaim = formValue(form, 'roleClaim');
-    if (formValue(form, 'defaultRole')) body.defaultRole = formValue(form, 'defaultRole');
-    const created = await api('createResource', { body });
-    if (!created.ok) return showError(region, form, created);
+    const created = await api('createResource', { body: resourceBody(form, null) });
+    if (!created.ok) return showProblems(formRegion, form, created);
     flash(`API ${created.data.id} created.`);
     await route();
   });
@@ -112,6 +185,67 @@ export async function apisPage() {
     h('h1', {}, 'APIs'),
     region,
     table(['Identifier', 'Scopes', 'Roles', 'Role claim', 'Token', 'Token lifetime', ''], rows),
+    form,
+  );
+  setRegion(region);
+}
+
+/** @param {string} id */
+async function apiDetail(id) {
+  const [result, choices] = await Promise.all([api('getResource', { params: { id } }), resourceChoices()]);
+  if (!result.ok) return notFoundPage(`API ${id}`, result, '#/apis', 'Back to APIs');
+  const resource = result.data;
+  const what = `API ${id}`;
+  const editable = !resource.managedBy;
+  const region = h('div', { 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true, 'aria-label': `Settings of API ${id}` },
+    h('fieldset', { class: 'plain', disabled: !editable }, resourceFields(resource, choices)),
+    region,
+    editable &&
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: () =>
+              deleteEntity(
+                'deleteResource',
+                { id },
+                {
+                  what,
+                  consequences:
+                    'Lock stops issuing tokens for it; tokens already issued stay valid until they expire. Lock refuses while a client still uses it.',
+                  etag: result.etag,
+                  region,
+                  back: '#/apis',
+                },
+              ),
+          },
+          'Delete API',
+        ),
+      ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const saved = await api('replaceResource', {
+      params: { id },
+      body: resourceBody(form, resource),
+      etag: result.etag,
+    });
+    if (!saved.ok) return saveFailed(region, form, saved, what);
+    flash(`Saved ${what}.`);
+    go(hashOf('apis', id));
+  });
+  show(
+    backLink('#/apis', 'APIs'),
+    h('h1', {}, `API ${id}`, ' ', owner(resource.managedBy)),
+    readOnlyNote(resource.managedBy),
     form,
   );
   setRegion(region);

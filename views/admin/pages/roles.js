@@ -1,11 +1,31 @@
 // @ts-check
-// Roles & mappings: roles in priority order (create, delete) and the role mappings.
+// Roles & mappings (#/roles): roles in priority order — moved up or down, created, and each one's
+// page to edit or delete it (#/roles/role/<name>) — and the role mappings (role-mappings.js).
 import { api, expectOk } from '../api.js';
-import { field, formValue, h, owner, show, showError, table } from '../dom.js';
-import { confirmDelete, flash, route, setRegion } from '../navigation.js';
-import { mappingForm, mappingTable } from './role-mappings.js';
+import { field, formValue, h, owner, show, table } from '../dom.js';
+import { flash, flashNow, go, route, setRegion } from '../navigation.js';
+import {
+  backLink,
+  deleteEntity,
+  hashOf,
+  notFoundPage,
+  readOnlyNote,
+  saveFailed,
+  showProblems,
+  subPath,
+} from './entity-detail.js';
+import { mappingDetail, mappingForm, mappingTable } from './role-mappings.js';
+
+/** @typedef {import('../openapi').Role} Role */
 
 export async function rolesPage() {
+  const [kind, ...rest] = subPath();
+  if (kind === 'role' && rest[0] !== undefined) return roleDetail(rest[0]);
+  if (kind === 'mapping' && rest.length === 2) return mappingDetail(rest[0] ?? '', rest[1] ?? '');
+  return roleList();
+}
+
+async function roleList() {
   const [roles, mappings, connectors] = await Promise.all([
     api('listRoles'),
     api('listRoleMappings'),
@@ -13,31 +33,80 @@ export async function rolesPage() {
   ]);
   const roleItems = expectOk(roles).items;
   const region = h('div', { 'aria-live': 'polite' });
-  const roleRows = roleItems.map((r) =>
+  /**
+   * Moves a role one place: PUT with the place it should take (the API closes up the others).
+   * @param {Role} role
+   * @param {number} to
+   */
+  const move = async (role, to) => {
+    const current = await api('getRole', { params: { name: role.name } });
+    if (!current.ok) return showProblems(region, null, current);
+    const { managedBy: _, ...body } = current.data;
+    const moved = await api('replaceRole', {
+      params: { name: role.name },
+      body: { ...body, position: to },
+      etag: current.etag,
+    });
+    if (!moved.ok) return showProblems(region, null, moved);
+    await route();
+    flashNow(`Moved ${role.name} to place ${to + 1}.`);
+    /** @type {HTMLElement | null} */ (
+      document.querySelector(
+        `[data-move="${CSS.escape(`${role.name}:${to < role.position ? 'up' : 'down'}`)}"]`,
+      )
+    )?.focus();
+  };
+  const roleRows = roleItems.map((r, index) =>
     h(
       'tr',
       {},
-      h('td', {}, String(r.position)),
-      h('td', {}, h('code', {}, r.name), ' ', owner(r.managedBy)),
-      h('td', {}, r.description ?? ''),
+      h('td', { 'data-label': 'Place' }, String(index + 1)),
+      h(
+        'td',
+        { 'data-label': 'Name' },
+        h('a', { href: hashOf('roles', 'role', r.name) }, h('code', {}, r.name)),
+        ' ',
+        owner(r.managedBy),
+      ),
+      h('td', { 'data-label': 'Description' }, r.description ?? ''),
       h(
         'td',
         { class: 'actions' },
         !r.managedBy &&
-          r.name !== 'lock_admin' &&
+          index > 0 &&
           h(
             'button',
             {
               type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete('getRole', 'deleteRole', { name: r.name }, `role ${r.name}`, region),
+              class: 'small',
+              'data-move': `${r.name}:up`,
+              'aria-label': `Move ${r.name} up`,
+              onclick: () => move(r, index - 1),
             },
-            'Delete',
+            '↑ Up',
           ),
+        !r.managedBy &&
+          index < roleItems.length - 1 &&
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'small',
+              'data-move': `${r.name}:down`,
+              'aria-label': `Move ${r.name} down`,
+              onclick: () => move(r, index + 1),
+            },
+            '↓ Down',
+          ),
+        h(
+          'a',
+          { class: 'button', href: hashOf('roles', 'role', r.name), 'aria-label': `Open role ${r.name}` },
+          r.managedBy ? 'View' : 'Edit',
+        ),
       ),
     ),
   );
+  const roleRegion = h('div', { 'aria-live': 'polite' });
   const roleForm = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-label': 'New role' },
@@ -48,6 +117,7 @@ export async function rolesPage() {
       field('Role name', 'name', { path: 'name', required: true }),
       field('Description', 'description', { path: 'description' }),
     ),
+    roleRegion,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create role')),
   );
   roleForm.addEventListener('submit', async (event) => {
@@ -56,19 +126,99 @@ export async function rolesPage() {
     const body = { name: formValue(roleForm, 'name') };
     if (formValue(roleForm, 'description')) body.description = formValue(roleForm, 'description');
     const created = await api('createRole', { body });
-    if (!created.ok) return showError(region, roleForm, created);
+    if (!created.ok) return showProblems(roleRegion, roleForm, created);
     flash(`Role ${created.data.name} created.`);
     await route();
   });
   show(
     h('h1', {}, 'Roles & mappings'),
     region,
-    h('h2', {}, 'Roles (in priority order)'),
-    table(['#', 'Name', 'Description', ''], roleRows),
-    h('h2', {}, 'Role mappings'),
-    mappingTable(expectOk(mappings).items, region),
-    mappingForm(expectOk(connectors).items, roleItems, region),
+    h('h2', {}, 'Roles, in priority order'),
+    h(
+      'p',
+      { class: 'muted' },
+      'A person’s roles claim lists their roles in this order. An API orders its own roles (its page), and the first one a caller holds there is its single role claim.',
+    ),
+    table(['Place', 'Name', 'Description', ''], roleRows),
     roleForm,
+    h('h2', {}, 'Role mappings'),
+    mappingTable(expectOk(mappings).items),
+    mappingForm(expectOk(connectors).items, roleItems),
+  );
+  setRegion(region);
+}
+
+/** @param {string} name */
+async function roleDetail(name) {
+  const result = await api('getRole', { params: { name } });
+  if (!result.ok) return notFoundPage(`Role ${name}`, result, '#/roles', 'Back to roles');
+  const role = result.data;
+  const what = `role ${name}`;
+  const editable = !role.managedBy;
+  const region = h('div', { 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true, 'aria-label': `Settings of role ${name}` },
+    h(
+      'fieldset',
+      { class: 'plain', disabled: !editable },
+      h(
+        'div',
+        { class: 'grid' },
+        field('Description', 'description', { value: role.description ?? '', path: 'description' }),
+        field('Place in priority order', 'position', {
+          type: 'number',
+          value: String(role.position + 1),
+          path: 'position',
+          hint: '1 is first',
+        }),
+      ),
+    ),
+    region,
+    editable &&
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
+        name !== 'lock_admin' &&
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              onclick: () =>
+                deleteEntity(
+                  'deleteRole',
+                  { name },
+                  {
+                    what,
+                    consequences:
+                      'Tokens issued from now on no longer carry it. Lock refuses while an API, a client or a role mapping names it.',
+                    etag: result.etag,
+                    region,
+                    back: '#/roles',
+                  },
+                ),
+            },
+            'Delete role',
+          ),
+      ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    /** @type {import('../openapi').Operations['replaceRole']['body']} */
+    const body = { name, position: Math.max(0, Number(formValue(form, 'position')) - 1) };
+    if (formValue(form, 'description')) body.description = formValue(form, 'description');
+    const saved = await api('replaceRole', { params: { name }, body, etag: result.etag });
+    if (!saved.ok) return saveFailed(region, form, saved, what);
+    flash(`Saved ${what}.`);
+    go(hashOf('roles', 'role', name));
+  });
+  show(
+    backLink('#/roles', 'Roles & mappings'),
+    h('h1', {}, `Role ${name}`, ' ', owner(role.managedBy)),
+    readOnlyNote(role.managedBy),
+    form,
   );
   setRegion(region);
 }
