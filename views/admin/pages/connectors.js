@@ -3,7 +3,7 @@
 // the LDAP form shows too.
 import { api, expectOk } from '../api.js';
 import { h, owner, show, showError, table } from '../dom.js';
-import { confirmDelete, go } from '../navigation.js';
+import { go } from '../navigation.js';
 
 /** @typedef {import('../openapi').ConnectionTestReport} ConnectionTestReport */
 /** @typedef {import('../openapi').Connector} Connector */
@@ -30,38 +30,41 @@ function serverOf(c) {
 export async function connectorsPage() {
   const { items } = expectOk(await api('listConnectors'));
   const region = h('div');
-  const rows = items.map((c) =>
-    h(
+  const rows = items.map((c) => {
+    const page = c.type === 'local' ? undefined : `#/connectors/${c.type}/${seg(c.id)}`;
+    return h(
       'tr',
       {},
-      h('td', {}, h('code', {}, c.id)),
-      h('td', {}, c.name, ' ', owner(c.managedBy)),
-      h('td', {}, c.type.toUpperCase()),
-      h('td', {}, serverOf(c)),
+      h(
+        'td',
+        { 'data-label': 'ID' },
+        page ? h('a', { href: page }, h('code', {}, c.id)) : h('code', {}, c.id),
+      ),
+      h('td', { 'data-label': 'Name' }, c.name, ' ', owner(c.managedBy)),
+      h('td', { 'data-label': 'Type' }, c.type.toUpperCase()),
+      h('td', { 'data-label': 'Server / IdP' }, serverOf(c)),
       h(
         'td',
         { class: 'actions' },
-        c.type === 'ldap' &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/ldap/${seg(c.id)}`) }, 'Edit'),
-        c.type === 'saml' &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/saml/${seg(c.id)}`) }, 'Manage'),
-        (String(c.type) === 'oidc' || String(c.type) === 'oauth2') &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/${c.type}/${seg(c.id)}`) }, 'Edit'),
-        c.type !== 'local' && h('button', { type: 'button', onclick: () => testSaved(c.id, region) }, 'Test'),
-        !c.managedBy &&
+        page &&
+          h(
+            'a',
+            { class: 'button', href: page, 'aria-label': `Open connector ${c.id}` },
+            c.managedBy ? 'View' : 'Edit',
+          ),
+        page &&
           h(
             'button',
             {
               type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete('getConnector', 'deleteConnector', { id: c.id }, `connector ${c.id}`, region),
+              'aria-label': `Test connector ${c.id}`,
+              onclick: () => testSaved(c.id, region),
             },
-            'Delete',
+            'Test',
           ),
       ),
-    ),
-  );
+    );
+  });
   show(
     h('h1', {}, 'Connectors'),
     h(
