@@ -169,24 +169,3 @@ export function urls(form, name) {
   }
   return values;
 }
-
-/**
- * The problems the browser can tell before sending: a URL field whose text is not an absolute URL.
- * Same shape as the API's (path and message), so one function shows both.
- * @param {HTMLFormElement} form
- * @returns {Array<{ path: string, message: string }>}
- */
-export function urlProblems(form) {
-  /** @type {Array<{ path: string, message: string }>} */
-  const problems = [];
-  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (
-    form.querySelectorAll('[data-url-list] input[data-path]')
-  )) {
-    if (!URL.canParse(input.value.trim()))
-      problems.push({
-        path: /** @type {string} */ (input.getAttribute('data-path')),
-        message: 'Enter a full URL, such as https://app.example.com/callback.',
-      });
-  }
-  return problems;
-}

@@ -4,7 +4,6 @@
 import { api, expectOk } from '../api.js';
 import { h, owner, show, table } from '../dom.js';
 import { flash, go, route, setRegion } from '../navigation.js';
-import { urlProblems } from '../pickers.js';
 import { clientBody, clientChoices, clientFields } from './client-form.js';
 import {
   backLink,
@@ -75,7 +74,6 @@ async function clientList() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = clientBody(form, null);
-    if (!checkUrls(form, formRegion)) return;
     const created = await api('createClient', { body });
     if (!created.ok) return showProblems(formRegion, form, created);
     flash(`Client ${created.data.clientId} created.`);
@@ -89,24 +87,6 @@ async function clientList() {
     form,
   );
   setRegion(region);
-}
-
-/**
- * Checks the URL fields before sending: a bad one is marked and focused, as the API's would be.
- * @param {HTMLFormElement} form
- * @param {HTMLElement} region
- */
-function checkUrls(form, region) {
-  const problems = urlProblems(form);
-  if (problems.length === 0) return true;
-  showProblems(region, form, {
-    status: 400,
-    data: /** @type {import('../openapi').ProblemDetails} */ ({
-      error: problems.length === 1 ? 'One address is not a full URL.' : 'Some addresses are not full URLs.',
-      problems,
-    }),
-  });
-  return false;
 }
 
 /** @param {string} clientId */
@@ -156,7 +136,6 @@ async function clientDetail(clientId) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = clientBody(form, client);
-    if (!checkUrls(form, region)) return;
     const saved = await api('replaceClient', { params: { clientId }, body, etag });
     if (!saved.ok) return saveFailed(region, form, saved, what);
     flash(`Saved ${what}.`);
