@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
+import type { AccountService } from '../account/account-service.ts';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
+import { accountRoutes } from '../interactions/account/account-routes.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
@@ -29,6 +31,7 @@ const LOCK_PATHS = [
   '/saml',
   '/sso',
   '/admin',
+  '/account',
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
@@ -48,6 +51,8 @@ export interface HttpOptions {
   /** The sign-in library (src/login/) the interaction routes call. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** The account page's library (src/account/): /account is served when it is given. */
+  account?: AccountService;
   now: () => Date;
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
@@ -151,6 +156,15 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  if (options.account) {
+    const account = accountRoutes({
+      issuer: options.issuer,
+      service: options.account,
+      csrfKey: options.csrfKey,
+    });
+    app.use(account.routes());
+    app.use(account.allowedMethods());
+  }
   const lockHandler = app.callback();
   const pinToIssuer = issuerPinning(options.issuer, options.trustProxy);
   // One Koa context per request: Lock's own paths go to Lock's app, everything else straight to
