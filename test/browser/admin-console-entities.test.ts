@@ -49,11 +49,13 @@ describe('admin console entity pages', () => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
-      const dialogs: string[] = [];
-      page.on('dialog', (dialog) => {
-        dialogs.push(dialog.message());
-        return dialog.accept();
-      });
+      /** Answers the console's confirmation dialog with its action, after checking what it says. */
+      const confirmWith = async (action: string, says: RegExp) => {
+        const dialog = page.getByRole('dialog');
+        await dialog.waitFor();
+        assert.match((await dialog.textContent()) ?? '', says);
+        await dialog.getByRole('button', { name: action, exact: true }).click();
+      };
       await signInToConsole(page, lock.issuer, ADMIN_PASSWORD);
       await page.getByRole('heading', { name: 'Connectors' }).waitFor();
 
@@ -135,19 +137,19 @@ describe('admin console entity pages', () => {
       await page.goto(`${lock.issuer}/admin#/clients`);
       await page.getByRole('heading', { name: 'Clients' }).waitFor();
       const form = page.getByRole('form', { name: 'New client' });
-      await form.getByLabel('Redirect URIs 1', { exact: true }).fill('https://shop.example.com/cb');
-      await form.getByRole('button', { name: 'Add a redirect URI' }).click();
-      await form.getByLabel('Redirect URIs 2', { exact: true }).fill('not a url');
+      await form.getByLabel('Redirect URIs, item 1', { exact: true }).fill('https://shop.example.com/cb');
+      await form.getByRole('button', { name: 'Add to Redirect URIs', exact: true }).click();
+      await form.getByLabel('Redirect URIs, item 2', { exact: true }).fill('not a url');
       await form.getByRole('button', { name: 'Create client' }).click();
       const alert = form.getByRole('alert');
       await alert.waitFor();
       assert.match((await alert.textContent()) ?? '', /redirectUris\[1\]/);
       assert.equal(
-        await form.getByLabel('Redirect URIs 2', { exact: true }).getAttribute('aria-invalid'),
+        await form.getByLabel('Redirect URIs, item 2', { exact: true }).getAttribute('aria-invalid'),
         'true',
       );
       assert.equal(
-        await form.getByLabel('Redirect URIs 1', { exact: true }).getAttribute('aria-invalid'),
+        await form.getByLabel('Redirect URIs, item 1', { exact: true }).getAttribute('aria-invalid'),
         null,
       );
       assert.equal(
@@ -160,8 +162,8 @@ describe('admin console entity pages', () => {
       // Now valid: the one-time secret comes in the dialog, with Copy.
       const clientId = `shop-${s}`;
       await form.getByLabel('Client ID', { exact: true }).fill(clientId);
-      await form.getByLabel('Redirect URIs 2', { exact: true }).fill('https://shop.example.com/other');
-      await form.getByRole('button', { name: 'Remove redirect uris 2', exact: true }).click();
+      await form.getByLabel('Redirect URIs, item 2', { exact: true }).fill('https://shop.example.com/other');
+      await form.getByRole('button', { name: 'Remove Redirect URIs, item 2', exact: true }).click();
       await form
         .getByRole('group', { name: 'APIs it gets tokens for' })
         .getByRole('checkbox', { name: apiId })
@@ -169,10 +171,10 @@ describe('admin console entity pages', () => {
       await form.getByRole('button', { name: 'Create client' }).click();
       const dialog = page.getByRole('dialog', { name: `Secret of client ${clientId}` });
       await dialog.waitFor();
-      const firstSecret = (await dialog.locator('#client-secret').textContent()) ?? '';
+      const firstSecret = (await dialog.locator('#one-time-secret').textContent()) ?? '';
       assert.ok(firstSecret.length >= 32, 'the secret is shown once, in the dialog');
       await dialog.getByRole('button', { name: 'Copy' }).click();
-      await dialog.getByText(/Copied|Selected/).waitFor();
+      await dialog.getByText(/Copied to the clipboard|did not allow copying/).waitFor();
       await dialog.getByRole('button', { name: 'Done' }).click();
       await dialog.waitFor({ state: 'detached' });
 
@@ -182,8 +184,8 @@ describe('admin console entity pages', () => {
       const grants = page.getByRole('group', { name: 'Grant types' });
       assert.equal(await grants.getByRole('checkbox', { name: /authorization_code/ }).isChecked(), true);
       await grants.getByRole('checkbox', { name: /client_credentials/ }).check();
-      await page.getByRole('button', { name: 'Add a redirect URI' }).click();
-      await page.getByLabel('Redirect URIs 2', { exact: true }).fill('https://shop.example.com/cb2');
+      await page.getByRole('button', { name: 'Add to Redirect URIs', exact: true }).click();
+      await page.getByLabel('Redirect URIs, item 2', { exact: true }).fill('https://shop.example.com/cb2');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await status(page, `Saved client ${clientId}.`).waitFor();
       await page.reload();
@@ -191,11 +193,11 @@ describe('admin console entity pages', () => {
       assert.equal(await grants.getByRole('checkbox', { name: /client_credentials/ }).isChecked(), true);
       assert.equal(await grants.getByRole('checkbox', { name: /refresh_token/ }).isChecked(), true);
       assert.equal(
-        await page.getByLabel('Redirect URIs 1', { exact: true }).inputValue(),
+        await page.getByLabel('Redirect URIs, item 1', { exact: true }).inputValue(),
         'https://shop.example.com/cb',
       );
       assert.equal(
-        await page.getByLabel('Redirect URIs 2', { exact: true }).inputValue(),
+        await page.getByLabel('Redirect URIs, item 2', { exact: true }).inputValue(),
         'https://shop.example.com/cb2',
       );
       await assertNoOverflow(page, size.width, 'client detail');
@@ -209,9 +211,9 @@ describe('admin console entity pages', () => {
 
       // Regenerate the secret: confirmed, then shown once in the dialog; the old one is gone.
       await page.getByRole('button', { name: 'Regenerate secret' }).click();
-      assert.match(dialogs.at(-1) ?? '', /current secret stops working/);
+      await confirmWith('Regenerate secret', /current secret stops working at once/);
       await dialog.waitFor();
-      const secondSecret = (await dialog.locator('#client-secret').textContent()) ?? '';
+      const secondSecret = (await dialog.locator('#one-time-secret').textContent()) ?? '';
       assert.ok(secondSecret.length >= 32);
       assert.notEqual(secondSecret, firstSecret);
       await dialog.getByRole('button', { name: 'Done' }).click();
@@ -244,7 +246,7 @@ describe('admin console entity pages', () => {
       await page.goto(`${lock.issuer}/admin#/roles/mapping/*/staff-${s}`);
       await page.getByRole('heading', { name: `Mapping of staff-${s}` }).waitFor();
       await page.getByRole('button', { name: 'Delete mapping' }).click();
-      assert.match(dialogs.at(-1) ?? '', new RegExp(`People in staff-${s} no longer get`));
+      await confirmWith(`Delete the mapping of staff-${s}`, new RegExp(`People in staff-${s} no longer get`));
       await status(page, `Deleted the mapping of staff-${s}.`).waitFor();
 
       // SAML: Lock's entity ID, ACS URL and metadata URL before the connector exists.

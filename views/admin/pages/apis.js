@@ -2,11 +2,12 @@
 // APIs (resources): the audiences Lock issues access tokens for — the list and a new API (#/apis),
 // one API's page to edit or delete it (#/apis/<identifier>). Signing algorithms, token formats and
 // the default lifetime come from the API document; the roles from the roles there are.
-import { api, expectOk } from '../api.js';
+import { api } from '../api.js';
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formChecked, formValue, h, list, owner, show, table } from '../dom.js';
-import { flash, go, route, setRegion } from '../navigation.js';
-import { checkboxPicker, picked } from '../pickers.js';
+import { roleChoices, selectedFirst } from '../choices.js';
+import { field, formChecked, formList, formValue, h, list, owner, show, showError } from '../dom.js';
+import { pagedList } from '../lists.js';
+import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
 import {
   backLink,
   deleteEntity,
@@ -14,7 +15,6 @@ import {
   notFoundPage,
   readOnlyNote,
   saveFailed,
-  showProblems,
   subPath,
 } from './entity-detail.js';
 
@@ -28,19 +28,14 @@ export async function apisPage() {
   return id === undefined ? apiList() : apiDetail(id);
 }
 
-async function resourceChoices() {
-  const [schema, roles] = await Promise.all([requestSchema('createResource'), api('listRoles')]);
-  return {
-    schema,
-    roles: expectOk(roles).items.map(
-      (role) => /** @type {[string, string]} */ ([role.name, role.description ?? role.name]),
-    ),
-  };
+async function apiFormChoices() {
+  const [schema, roles] = await Promise.all([requestSchema('createResource'), roleChoices()]);
+  return { schema, roles };
 }
 
 /**
  * @param {Partial<Resource> | null} current
- * @param {Awaited<ReturnType<typeof resourceChoices>>} choices
+ * @param {Awaited<ReturnType<typeof apiFormChoices>>} choices
  */
 function resourceFields(current, { schema, roles }) {
   const r = current ?? {};
@@ -62,16 +57,15 @@ function resourceFields(current, { schema, roles }) {
       path: 'scopes',
       hint: 'Separated by spaces, e.g. read write',
     }),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker('Roles in its tokens', 'roles', roles, r.roles ?? [], {
-        path: 'roles',
-        selectedFirst: true,
-        hint: 'Only these appear in its tokens; the first a caller holds, in this order, is the role claim',
-        empty: 'No roles yet: create one under Roles & mappings.',
-      }),
-    ),
+    field('Roles in its tokens', 'roles', {
+      type: 'picks',
+      value: r.roles ?? [],
+      // Its roles first, in its order: the first a caller holds is its role claim.
+      options: selectedFirst(roles, r.roles ?? []),
+      path: 'roles',
+      wide: true,
+      hint: 'Only these appear in its tokens; the first a caller holds, in this order, is the role claim',
+    }),
     field('Role claim (optional)', 'roleClaim', {
       value: r.roleClaim ?? '',
       path: 'roleClaim',
@@ -121,7 +115,7 @@ function resourceBody(form, current) {
     ...kept,
     id: current?.id ?? formValue(form, 'id'),
     scopes: list(formValue(form, 'scopes').replace(/\s+/g, ',')),
-    roles: picked(form, 'roles'),
+    roles: formList(form, 'roles'),
     accessTokenTTL: Number(formValue(form, 'accessTokenTTL')),
     signingAlg: /** @type {ResourceInput['signingAlg']} */ (formValue(form, 'signingAlg')),
     accessTokenFormat: /** @type {ResourceInput['accessTokenFormat']} */ (
@@ -135,64 +129,64 @@ function resourceBody(form, current) {
 }
 
 async function apiList() {
-  const [result, choices] = await Promise.all([api('listResources'), resourceChoices()]);
-  const { items } = expectOk(result);
+  const choices = await apiFormChoices();
   const region = h('div', { 'aria-live': 'polite' });
-  const rows = items.map((r) =>
-    h(
-      'tr',
-      {},
-      h(
-        'td',
-        { 'data-label': 'Identifier' },
-        h('a', { href: hashOf('apis', r.id) }, h('code', {}, r.id)),
-        ' ',
-        owner(r.managedBy),
-      ),
-      h('td', { 'data-label': 'Scopes' }, r.scopes.join(' ')),
-      h('td', { 'data-label': 'Roles' }, r.roles.join(', ')),
-      h('td', { 'data-label': 'Role claim' }, r.roleClaim ? h('code', {}, r.roleClaim) : ''),
-      h('td', { 'data-label': 'Token' }, r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg),
-      h('td', { 'data-label': 'Token lifetime' }, `${r.accessTokenTTL} s`),
-      h(
-        'td',
-        { class: 'actions' },
-        h(
-          'a',
-          { class: 'button', href: hashOf('apis', r.id), 'aria-label': `Open API ${r.id}` },
-          r.managedBy ? 'View' : 'Edit',
-        ),
-      ),
-    ),
-  );
-  const formRegion = h('div', { 'aria-live': 'polite' });
+  const apis = pagedList({
+    caption: 'APIs',
+    searchLabel: 'Search APIs',
+    q: hashQuery().get('search') ?? '',
+    onSearch: (text) =>
+      history.replaceState(null, '', `#/apis${text ? `?search=${encodeURIComponent(text)}` : ''}`),
+    load: ({ q, cursor, limit }) =>
+      api('listResources', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
+    empty: 'No APIs yet.',
+    noMatch: (q) => `No API matches “${q}”.`,
+    /** @type {Array<import('../lists.js').Column<Resource>>} */
+    columns: [
+      {
+        label: 'Identifier',
+        kind: 'id',
+        cell: (r) => [h('a', { href: hashOf('apis', r.id) }, h('code', {}, r.id)), ' ', owner(r.managedBy)],
+      },
+      { label: 'Scopes', cell: (r) => r.scopes.join(' ') },
+      { label: 'Roles', cell: (r) => r.roles.join(', ') },
+      { label: 'Role claim', cell: (r) => (r.roleClaim ? h('code', {}, r.roleClaim) : '') },
+      { label: 'Token', cell: (r) => (r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg) },
+      { label: 'Token lifetime', cell: (r) => `${r.accessTokenTTL} s` },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (r) =>
+          h(
+            'a',
+            { class: 'button', href: hashOf('apis', r.id), 'aria-label': `Open API ${r.id}` },
+            r.managedBy ? 'View' : 'Edit',
+          ),
+      },
+    ],
+  });
   const form = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-labelledby': 'new-api' },
     h('h2', { id: 'new-api' }, 'New API'),
     resourceFields(null, choices),
-    formRegion,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create API')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const created = await api('createResource', { body: resourceBody(form, null) });
-    if (!created.ok) return showProblems(formRegion, form, created);
+    if (!created.ok) return showError(form, form, created);
     flash(`API ${created.data.id} created.`);
     await route();
   });
-  show(
-    h('h1', {}, 'APIs'),
-    region,
-    table(['Identifier', 'Scopes', 'Roles', 'Role claim', 'Token', 'Token lifetime', ''], rows),
-    form,
-  );
+  show(h('h1', {}, 'APIs'), region, apis, form);
   setRegion(region);
+  await apis.loaded;
 }
 
 /** @param {string} id */
 async function apiDetail(id) {
-  const [result, choices] = await Promise.all([api('getResource', { params: { id } }), resourceChoices()]);
+  const [result, choices] = await Promise.all([api('getResource', { params: { id } }), apiFormChoices()]);
   if (!result.ok) return notFoundPage(`API ${id}`, result, '#/apis', 'Back to APIs');
   const resource = result.data;
   const what = `API ${id}`;

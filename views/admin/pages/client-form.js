@@ -1,10 +1,10 @@
 // @ts-check
 // The client form, one for creating and for editing: grant types, roles and APIs are picked from
-// what the API offers and holds; redirect URIs are a list of fields, one per URI.
-import { api, expectOk } from '../api.js';
+// what the API offers and holds; redirect URIs (and origins) are a list of fields, one per item,
+// each marked on its own when the API refuses it (dom.js: `picks` and `list` fields).
 import { choicesOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formChecked, formValue, h, list } from '../dom.js';
-import { checkboxPicker, picked, urlList, urls } from '../pickers.js';
+import { resourceChoices, roleChoices, withHeld } from '../choices.js';
+import { field, formChecked, formList, formValue, h } from '../dom.js';
 
 /** @typedef {import('../openapi').Operations['createClient']['body']} ClientInput */
 /** @typedef {import('../openapi').Client} Client */
@@ -24,20 +24,19 @@ const GRANT_TYPE_LABELS = /** @type {Record<string, string>} */ ({
 export async function clientChoices() {
   const [schema, roles, resources] = await Promise.all([
     requestSchema('createClient'),
-    api('listRoles'),
-    api('listResources'),
+    roleChoices(),
+    resourceChoices(),
   ]);
   const grantTypes = schemaAt(schema, 'grantTypes');
   return {
-    grantTypes: choicesOf(grantTypes).map(
-      (value) => /** @type {[string, string]} */ ([value, GRANT_TYPE_LABELS[value] ?? value]),
-    ),
+    grantTypes: choicesOf(grantTypes).map((value) => {
+      const label = GRANT_TYPE_LABELS[value];
+      return /** @type {[string, string]} */ ([value, label ? `${label} (${value})` : value]);
+    }),
     defaultGrantTypes: /** @type {string[]} */ (grantTypes.default ?? []),
     authMethods: choicesOf(schemaAt(schema, 'tokenEndpointAuthMethod')),
-    roles: expectOk(roles).items.map(
-      (role) => /** @type {[string, string]} */ ([role.name, role.description ?? role.name]),
-    ),
-    resources: expectOk(resources).items.map((r) => /** @type {[string, string]} */ ([r.id, r.id])),
+    roles,
+    resources,
   };
 }
 
@@ -50,6 +49,19 @@ export async function clientChoices() {
 export function clientFields(current, choices) {
   const c = current ?? {};
   const isNew = current === null;
+  /**
+   * @param {string} label @param {string} name @param {string} path
+   * @param {Array<[string, string]>} offered @param {string[]} held @param {string} [hint]
+   */
+  const picks = (label, name, path, offered, held, hint) =>
+    field(label, name, {
+      type: 'picks',
+      value: held,
+      options: withHeld(offered, held),
+      path,
+      wide: true,
+      hint,
+    });
   const grid = h(
     'div',
     { class: 'grid' },
@@ -67,78 +79,58 @@ export function clientFields(current, choices) {
       value: c.firstParty,
       path: 'firstParty',
     }),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker(
-        'Grant types',
-        'grantTypes',
-        choices.grantTypes,
-        c.grantTypes ?? choices.defaultGrantTypes,
-        {
-          path: 'grantTypes',
-        },
-      ),
+    picks(
+      'Grant types',
+      'grantTypes',
+      'grantTypes',
+      choices.grantTypes,
+      c.grantTypes ?? choices.defaultGrantTypes,
     ),
-    h(
-      'div',
-      { class: 'field wide' },
-      urlList('Redirect URIs', 'redirectUris', c.redirectUris ?? (isNew ? [''] : []), {
-        path: 'redirectUris',
-        placeholder: 'https://app.example.com/callback',
-        addLabel: 'Add a redirect URI',
-        hint: 'Where Lock sends people back after they sign in: exactly as the client sends it',
-      }),
+    field('Redirect URIs', 'redirectUris', {
+      type: 'list',
+      value: c.redirectUris ?? (isNew ? [''] : []),
+      path: 'redirectUris',
+      placeholder: 'https://app.example.com/callback',
+      hint: 'Where Lock sends people back after they sign in, exactly as the client sends it',
+    }),
+    field('Post-logout redirect URIs', 'postLogoutRedirectUris', {
+      type: 'list',
+      value: c.postLogoutRedirectUris ?? [],
+      path: 'postLogoutRedirectUris',
+      placeholder: 'https://app.example.com/',
+    }),
+    picks('APIs it gets tokens for', 'resources', 'resources', choices.resources, c.resources ?? []),
+    picks(
+      'Roles (when it signs in as itself)',
+      'roles',
+      'roles',
+      choices.roles,
+      c.roles ?? [],
+      'Client credentials: the roles its own tokens carry',
     ),
-    h(
-      'div',
-      { class: 'field wide' },
-      urlList('Post-logout redirect URIs', 'postLogoutRedirectUris', c.postLogoutRedirectUris ?? [], {
-        path: 'postLogoutRedirectUris',
-        placeholder: 'https://app.example.com/',
-        addLabel: 'Add a post-logout redirect URI',
-      }),
+    picks(
+      'Introspects tokens of',
+      'introspects',
+      'introspects',
+      choices.resources,
+      c.introspects ?? [],
+      'APIs this client (a gateway) may introspect tokens for',
     ),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker('APIs it gets tokens for', 'resources', choices.resources, c.resources ?? [], {
-        path: 'resources',
-        empty: 'No APIs yet: create one under APIs.',
-      }),
+    picks(
+      'Exchanges tokens meant for',
+      'subjectAudiences',
+      'tokenExchange.subjectAudiences',
+      choices.resources,
+      c.tokenExchange?.subjectAudiences ?? [],
+      "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs",
     ),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker('Roles (when it signs in as itself)', 'roles', choices.roles, c.roles ?? [], {
-        path: 'roles',
-        hint: 'Client credentials: the roles its own tokens carry',
-      }),
-    ),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker('Introspects tokens of', 'introspects', choices.resources, c.introspects ?? [], {
-        path: 'introspects',
-        hint: 'APIs this client (a gateway) may introspect tokens for',
-        empty: 'No APIs yet.',
-      }),
-    ),
-    h(
-      'div',
-      { class: 'field wide' },
-      checkboxPicker(
-        'Exchanges tokens meant for',
-        'subjectAudiences',
-        choices.resources,
-        c.tokenExchange?.subjectAudiences ?? [],
-        {
-          path: 'tokenExchange.subjectAudiences',
-          hint: "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs",
-          empty: 'No APIs yet.',
-        },
-      ),
-    ),
+    field('Allowed origins (CORS)', 'allowedOrigins', {
+      type: 'list',
+      value: c.allowedOrigins ?? [],
+      path: 'allowedOrigins',
+      placeholder: 'https://app.example.com',
+      hint: 'Browser origins that may call the token endpoint',
+    }),
     field('Back-channel logout URI', 'backchannelLogoutUri', {
       type: 'url',
       value: c.backchannelLogoutUri ?? '',
@@ -172,11 +164,6 @@ export function clientFields(current, choices) {
       value: c.jwksUri ?? '',
       path: 'jwksUri',
       hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
-    }),
-    field('Allowed origins (CORS)', 'allowedOrigins', {
-      value: (c.allowedOrigins ?? []).join(' '),
-      path: 'allowedOrigins',
-      hint: 'Browser origins that may call the token endpoint, separated by spaces',
     }),
     field('Require a second factor', 'requireMfa', {
       type: 'checkbox',
@@ -212,13 +199,13 @@ export function clientBody(form, current) {
     clientId: current?.clientId ?? formValue(form, 'clientId'),
     public: formChecked(form, 'public'),
     firstParty: formChecked(form, 'firstParty'),
-    grantTypes: /** @type {NonNullable<ClientInput['grantTypes']>} */ (picked(form, 'grantTypes')),
-    redirectUris: urls(form, 'redirectUris'),
-    postLogoutRedirectUris: urls(form, 'postLogoutRedirectUris'),
-    allowedOrigins: list(formValue(form, 'allowedOrigins').replace(/\s+/g, ',')),
-    roles: picked(form, 'roles'),
-    resources: picked(form, 'resources'),
-    introspects: picked(form, 'introspects'),
+    grantTypes: /** @type {NonNullable<ClientInput['grantTypes']>} */ (formList(form, 'grantTypes')),
+    redirectUris: formList(form, 'redirectUris'),
+    postLogoutRedirectUris: formList(form, 'postLogoutRedirectUris'),
+    allowedOrigins: formList(form, 'allowedOrigins'),
+    roles: formList(form, 'roles'),
+    resources: formList(form, 'resources'),
+    introspects: formList(form, 'introspects'),
     requireMfa: formChecked(form, 'requireMfa'),
     dpopBoundAccessTokens: formChecked(form, 'dpopBoundAccessTokens'),
     requirePushedAuthorizationRequests: formChecked(form, 'requirePushedAuthorizationRequests'),
@@ -228,7 +215,7 @@ export function clientBody(form, current) {
     body.backchannelLogoutUri = formValue(form, 'backchannelLogoutUri');
     body.backchannelLogoutSessionRequired = formChecked(form, 'backchannelLogoutSessionRequired');
   }
-  const subjectAudiences = picked(form, 'subjectAudiences');
+  const subjectAudiences = formList(form, 'subjectAudiences');
   if (subjectAudiences.length > 0) body.tokenExchange = { subjectAudiences };
   const authMethod = formValue(form, 'tokenEndpointAuthMethod');
   if (authMethod)

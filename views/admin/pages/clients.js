@@ -1,9 +1,11 @@
 // @ts-check
 // Clients: the list and a new client (#/clients), one client's page to edit, regenerate its secret
 // or delete it (#/clients/<client id>). A secret is shown once, in the secret dialog.
-import { api, expectOk } from '../api.js';
-import { h, owner, show, table } from '../dom.js';
-import { flash, go, route, setRegion } from '../navigation.js';
+import { api } from '../api.js';
+import { confirmAction, showSecret } from '../dialogs.js';
+import { h, owner, show, showError } from '../dom.js';
+import { pagedList } from '../lists.js';
+import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
 import { clientBody, clientChoices, clientFields } from './client-form.js';
 import {
   backLink,
@@ -12,10 +14,8 @@ import {
   notFoundPage,
   readOnlyNote,
   saveFailed,
-  showProblems,
   subPath,
 } from './entity-detail.js';
-import { showSecretOnce } from './secret-once.js';
 
 /** @typedef {import('../openapi').Client} Client */
 
@@ -32,36 +32,63 @@ const kindOf = (c) =>
       ? 'confidential (keys)'
       : 'confidential';
 
+/**
+ * The one-time secret, in the console's secret dialog.
+ * @param {string} clientId
+ * @param {string} secret
+ */
+const secretOnce = (clientId, secret) =>
+  showSecret({
+    title: `Secret of client ${clientId}`,
+    message: 'Copy it now and store it where the client reads it: Lock shows it only this once.',
+    secret,
+    filename: `${clientId}-secret.txt`,
+  });
+
 async function clientList() {
-  const [result, choices] = await Promise.all([api('listClients'), clientChoices()]);
-  const { items } = expectOk(result);
+  const choices = await clientChoices();
   const region = h('div', { 'aria-live': 'polite' });
-  const rows = items.map((c) =>
-    h(
-      'tr',
-      {},
-      h(
-        'td',
-        { 'data-label': 'Client ID' },
-        h('a', { href: hashOf('clients', c.clientId) }, h('code', {}, c.clientId)),
-        ' ',
-        owner(c.managedBy),
-      ),
-      h('td', { 'data-label': 'Name' }, c.name ?? ''),
-      h('td', { 'data-label': 'Type' }, kindOf(c)),
-      h('td', { 'data-label': 'Grant types' }, c.grantTypes.join(', ')),
-      h('td', { 'data-label': 'Roles' }, c.roles.join(', ')),
-      h(
-        'td',
-        { class: 'actions' },
-        h(
-          'a',
-          { class: 'button', href: hashOf('clients', c.clientId), 'aria-label': `Open client ${c.clientId}` },
-          c.managedBy ? 'View' : 'Edit',
-        ),
-      ),
-    ),
-  );
+  const clients = pagedList({
+    caption: 'Clients',
+    searchLabel: 'Search clients',
+    q: hashQuery().get('search') ?? '',
+    onSearch: (text) =>
+      history.replaceState(null, '', `#/clients${text ? `?search=${encodeURIComponent(text)}` : ''}`),
+    load: ({ q, cursor, limit }) =>
+      api('listClients', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
+    empty: 'No clients yet.',
+    noMatch: (q) => `No client matches “${q}”.`,
+    /** @type {Array<import('../lists.js').Column<Client>>} */
+    columns: [
+      {
+        label: 'Client ID',
+        kind: 'id',
+        cell: (c) => [
+          h('a', { href: hashOf('clients', c.clientId) }, h('code', {}, c.clientId)),
+          ' ',
+          owner(c.managedBy),
+        ],
+      },
+      { label: 'Name', cell: (c) => c.name ?? '' },
+      { label: 'Type', cell: kindOf },
+      { label: 'Grant types', cell: (c) => c.grantTypes.join(', ') },
+      { label: 'Roles', cell: (c) => c.roles.join(', ') },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (c) =>
+          h(
+            'a',
+            {
+              class: 'button',
+              href: hashOf('clients', c.clientId),
+              'aria-label': `Open client ${c.clientId}`,
+            },
+            c.managedBy ? 'View' : 'Edit',
+          ),
+      },
+    ],
+  });
   const form = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-labelledby': 'new-client' },
@@ -69,24 +96,17 @@ async function clientList() {
     clientFields(null, choices),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create client')),
   );
-  const formRegion = h('div', { 'aria-live': 'polite' });
-  form.insertBefore(formRegion, form.lastElementChild);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = clientBody(form, null);
-    const created = await api('createClient', { body });
-    if (!created.ok) return showProblems(formRegion, form, created);
+    const created = await api('createClient', { body: clientBody(form, null) });
+    if (!created.ok) return showError(form, form, created);
     flash(`Client ${created.data.clientId} created.`);
     go(hashOf('clients', created.data.clientId));
-    if (created.data.clientSecret) await showSecretOnce(created.data.clientId, created.data.clientSecret);
+    if (created.data.clientSecret) await secretOnce(created.data.clientId, created.data.clientSecret);
   });
-  show(
-    h('h1', {}, 'Clients'),
-    region,
-    table(['Client ID', 'Name', 'Type', 'Grant types', 'Roles', ''], rows),
-    form,
-  );
+  show(h('h1', {}, 'Clients'), region, clients, form);
   setRegion(region);
+  await clients.loaded;
 }
 
 /** @param {string} clientId */
@@ -140,20 +160,21 @@ async function clientDetail(clientId) {
     if (!saved.ok) return saveFailed(region, form, saved, what);
     flash(`Saved ${what}.`);
     await route();
-    if (saved.data.clientSecret) await showSecretOnce(clientId, saved.data.clientSecret);
+    if (saved.data.clientSecret) await secretOnce(clientId, saved.data.clientSecret);
   });
 
   async function regenerate() {
-    if (
-      !confirm(
-        `Regenerate the secret of ${clientId}?\n\nThe current secret stops working at once: the client gets no tokens until it is given the new one.`,
-      )
-    )
-      return;
+    const confirmed = await confirmAction({
+      title: `Regenerate the secret of ${clientId}?`,
+      message:
+        'The current secret stops working at once: the client gets no tokens until it is given the new one.',
+      action: 'Regenerate secret',
+    });
+    if (!confirmed) return;
     const rotated = await api('rotateClientSecret', { params: { clientId }, etag });
     if (!rotated.ok) return saveFailed(region, form, rotated, what);
     etag = rotated.etag;
-    await showSecretOnce(clientId, rotated.data.clientSecret ?? '');
+    await secretOnce(clientId, rotated.data.clientSecret ?? '');
   }
 
   show(

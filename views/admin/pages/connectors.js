@@ -1,8 +1,10 @@
 // @ts-check
-// Connectors: the list in login order, with test, edit and delete; and the connection test report
-// the LDAP form shows too.
-import { api, expectOk } from '../api.js';
-import { h, owner, show, showError, table } from '../dom.js';
+// Connectors: the list in login order, each opening its page (edit, delete) or tested from its row;
+// and the connection test report the connector forms show too.
+import { api } from '../api.js';
+import { allItems } from '../choices.js';
+import { h, owner, show, showError } from '../dom.js';
+import { dataTable, rowButton } from '../lists.js';
 import { go } from '../navigation.js';
 
 /** @typedef {import('../openapi').ConnectionTestReport} ConnectionTestReport */
@@ -28,43 +30,45 @@ function serverOf(c) {
 }
 
 export async function connectorsPage() {
-  const { items } = expectOk(await api('listConnectors'));
+  // Every connector, not a page of them: their order is the login order this list shows.
+  const items = await allItems('listConnectors');
   const region = h('div');
-  const rows = items.map((c) => {
-    const page = c.type === 'local' ? undefined : `#/connectors/${c.type}/${seg(c.id)}`;
-    return h(
-      'tr',
-      {},
-      h(
-        'td',
-        { 'data-label': 'ID' },
-        page ? h('a', { href: page }, h('code', {}, c.id)) : h('code', {}, c.id),
-      ),
-      h('td', { 'data-label': 'Name' }, c.name, ' ', owner(c.managedBy)),
-      h('td', { 'data-label': 'Type' }, c.type.toUpperCase()),
-      h('td', { 'data-label': 'Server / IdP' }, serverOf(c)),
-      h(
-        'td',
-        { class: 'actions' },
-        page &&
-          h(
-            'a',
-            { class: 'button', href: page, 'aria-label': `Open connector ${c.id}` },
-            c.managedBy ? 'View' : 'Edit',
-          ),
-        page &&
-          h(
-            'button',
-            {
-              type: 'button',
-              'aria-label': `Test connector ${c.id}`,
-              onclick: () => testSaved(c.id, region),
-            },
-            'Test',
-          ),
-      ),
-    );
-  });
+  /** @param {Connector} c */
+  const pageOf = (c) => (c.type === 'local' ? undefined : `#/connectors/${c.type}/${seg(c.id)}`);
+  const list = dataTable(
+    [
+      {
+        label: 'ID',
+        kind: 'id',
+        cell: (c) => {
+          const page = pageOf(c);
+          return page ? h('a', { href: page }, h('code', {}, c.id)) : h('code', {}, c.id);
+        },
+      },
+      { label: 'Name', cell: (c) => [c.name, ' ', owner(c.managedBy)] },
+      { label: 'Type', cell: (c) => c.type.toUpperCase() },
+      { label: 'Server / IdP', kind: 'id', cell: serverOf },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (c) => {
+          const page = pageOf(c);
+          return (
+            page && [
+              h(
+                'a',
+                { class: 'button', href: page, 'aria-label': `Open connector ${c.id}` },
+                c.managedBy ? 'View' : 'Edit',
+              ),
+              ...rowButton('Test', `connector ${c.id}`, () => testSaved(c.id, region)),
+            ]
+          );
+        },
+      },
+    ],
+    items,
+    'Connectors, in login order',
+  );
   show(
     h('h1', {}, 'Connectors'),
     h(
@@ -93,7 +97,7 @@ export async function connectorsPage() {
       ),
     ),
     region,
-    table(['ID', 'Name', 'Type', 'Server / IdP', ''], rows),
+    list,
   );
 }
 

@@ -1,8 +1,10 @@
 // @ts-check
 // What the detail pages of clients, APIs, roles and role mappings share: their place in the hash
 // (#/clients/<id>), saving with the ETag read (a 412 says someone else changed it: reload), deleting
-// after a confirmation that names what follows, and the note on entities the admin cannot change.
+// after a confirmation dialog that names what follows, and the note on entities the admin cannot
+// change. Field errors, dialogs and lists are the console's building blocks (dom.js, dialogs.js, lists.js).
 import { api } from '../api.js';
+import { confirmAction } from '../dialogs.js';
 import { h, show, showError } from '../dom.js';
 import { flash, go, route } from '../navigation.js';
 
@@ -19,26 +21,6 @@ export function subPath() {
 export const hashOf = (...segments) => `#/${segments.map(encodeURIComponent).join('/')}`;
 
 /**
- * Shows the API's (or the browser's) problems beside the form, marks the fields and moves focus to
- * the first one marked (else to the message), so the person sees what to fix where they are.
- * @param {HTMLElement} region
- * @param {HTMLFormElement | null} form
- * @param {{ status: number, data: import('../openapi').ProblemDetails | null }} result
- */
-export function showProblems(region, form, result) {
-  showError(region, form, result);
-  const first = form?.querySelector('[aria-invalid="true"]');
-  const target =
-    first instanceof HTMLFieldSetElement ? first.querySelector('input, select, textarea') : first;
-  if (target instanceof HTMLElement) return target.focus();
-  const alert = region.querySelector('[role="alert"]');
-  if (alert instanceof HTMLElement) {
-    alert.tabIndex = -1;
-    alert.focus();
-  }
-}
-
-/**
  * The answer to a save that failed: a 412 (the entity changed since it was read) offers a reload;
  * anything else is shown beside the form.
  * @param {HTMLElement} region
@@ -47,7 +29,7 @@ export function showProblems(region, form, result) {
  * @param {string} what e.g. "client web-app"
  */
 export function saveFailed(region, form, result, what) {
-  if (result.status !== 412) return showProblems(region, form, result);
+  if (result.status !== 412) return showError(region, form, result);
   region.replaceChildren(
     h(
       'div',
@@ -72,7 +54,8 @@ export function saveFailed(region, form, result, what) {
  * @param {{ what: string, consequences: string, etag: string | null, region: HTMLElement, back: string }} options
  */
 export async function deleteEntity(remove, params, { what, consequences, etag, region, back }) {
-  if (!confirm(`Delete ${what}?\n\n${consequences}`)) return;
+  if (!(await confirmAction({ title: `Delete ${what}?`, message: consequences, action: `Delete ${what}` })))
+    return;
   const result = await api(remove, { params, etag });
   if (!result.ok) {
     if (result.status === 412)

@@ -2,60 +2,60 @@
 // Role mappings: an upstream group (of one connector, or of any: `*`) → Lock roles. The list and a
 // new mapping (on the roles page), one mapping's page (#/roles/mapping/<connector>/<group>) to
 // change its roles or delete it. Connectors and roles are picked from the API.
-import { api, expectOk } from '../api.js';
-import { field, formValue, h, owner, show, table } from '../dom.js';
+import { api } from '../api.js';
+import { allItems, roleChoices, withHeld } from '../choices.js';
+import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
+import { pagedList } from '../lists.js';
 import { flash, go, route, setRegion } from '../navigation.js';
-import { checkboxPicker, picked } from '../pickers.js';
-import {
-  backLink,
-  deleteEntity,
-  hashOf,
-  notFoundPage,
-  readOnlyNote,
-  saveFailed,
-  showProblems,
-} from './entity-detail.js';
+import { backLink, deleteEntity, hashOf, notFoundPage, readOnlyNote, saveFailed } from './entity-detail.js';
 
 /** @typedef {import('../openapi').RoleMapping} RoleMapping */
 /** @typedef {import('../openapi').Role} Role */
 /** @typedef {import('../openapi').Operations['listConnectors']['response']['items']} Connectors */
 
-/** @param {Role[]} roles */
-const roleChoices = (roles) =>
-  roles.map((role) => /** @type {[string, string]} */ ([role.name, role.description ?? role.name]));
-
 /** @param {RoleMapping} m */
 const mappingHash = (m) => hashOf('roles', 'mapping', m.connector, m.group);
 
-/** @param {RoleMapping[]} mappings */
-export function mappingTable(mappings) {
-  const rows = mappings.map((m) =>
-    h(
-      'tr',
-      {},
-      h('td', { 'data-label': 'Connector' }, h('code', {}, m.connector === '*' ? '* (any)' : m.connector)),
-      h('td', { 'data-label': 'Group' }, h('a', { href: mappingHash(m) }, m.group)),
-      h('td', { 'data-label': 'Roles' }, m.roles.join(', '), ' ', owner(m.managedBy)),
-      h(
-        'td',
-        { class: 'actions' },
-        h(
-          'a',
-          { class: 'button', href: mappingHash(m), 'aria-label': `Open the mapping of ${m.group}` },
-          m.managedBy ? 'View' : 'Edit',
-        ),
-      ),
-    ),
-  );
-  return table(['Connector', 'Group', 'Roles', ''], rows, 'No role mappings yet.');
+/** The role mappings, a page at a time, each opening its own page. */
+export function mappingList() {
+  return pagedList({
+    caption: 'Role mappings',
+    searchLabel: 'Search role mappings',
+    load: ({ q, cursor, limit }) =>
+      api('listRoleMappings', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
+    empty: 'No role mappings yet.',
+    noMatch: (q) => `No role mapping matches “${q}”.`,
+    /** @type {Array<import('../lists.js').Column<RoleMapping>>} */
+    columns: [
+      { label: 'Connector', cell: (m) => h('code', {}, m.connector === '*' ? '* (any)' : m.connector) },
+      { label: 'Group', kind: 'id', cell: (m) => h('a', { href: mappingHash(m) }, m.group) },
+      { label: 'Roles', cell: (m) => [m.roles.join(', '), ' ', owner(m.managedBy)] },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (m) =>
+          h(
+            'a',
+            { class: 'button', href: mappingHash(m), 'aria-label': `Open the mapping of ${m.group}` },
+            m.managedBy ? 'View' : 'Edit',
+          ),
+      },
+    ],
+  });
 }
 
-/**
- * @param {Connectors} connectors
- * @param {Role[]} roles
- */
-export function mappingForm(connectors, roles) {
-  const region = h('div', { 'aria-live': 'polite' });
+/** The form of a new mapping: a connector and a local group or roles picked from the API. */
+export async function mappingForm() {
+  const [connectors, roles, groups] = await Promise.all([
+    allItems('listConnectors'),
+    roleChoices(),
+    allItems('listGroups'),
+  ]);
+  const groupList = h(
+    'datalist',
+    { id: 'local-groups' },
+    groups.map((g) => h('option', { value: g.name })),
+  );
   const form = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-label': 'New role mapping' },
@@ -75,26 +75,23 @@ export function mappingForm(connectors, roles) {
       field('Upstream group', 'group', {
         path: 'group',
         required: true,
-        hint: 'The group name as the connector reports it (an LDAP DN, a SAML attribute value)',
+        hint: 'As the connector reports it (an LDAP DN, a SAML attribute value); Lock’s own groups are suggested',
       }),
-      h(
-        'div',
-        { class: 'field wide' },
-        checkboxPicker('Roles', 'roles', roleChoices(roles), [], { path: 'roles' }),
-      ),
+      field('Roles', 'roles', { type: 'picks', value: [], options: roles, path: 'roles', wide: true }),
     ),
-    region,
+    groupList,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create mapping')),
   );
+  /** @type {HTMLInputElement} */ (form.elements.namedItem('group')).setAttribute('list', 'local-groups');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = {
       connector: formValue(form, 'connector'),
       group: formValue(form, 'group'),
-      roles: picked(form, 'roles'),
+      roles: formList(form, 'roles'),
     };
     const created = await api('createRoleMapping', { body });
-    if (!created.ok) return showProblems(region, form, created);
+    if (!created.ok) return showError(form, form, created);
     flash(`Group ${created.data.group} now maps to ${created.data.roles.join(', ')}.`);
     await route();
   });
@@ -108,7 +105,7 @@ export function mappingForm(connectors, roles) {
 export async function mappingDetail(connector, group) {
   const [result, roles] = await Promise.all([
     api('getRoleMapping', { params: { connector, group } }),
-    api('listRoles'),
+    roleChoices(),
   ]);
   if (!result.ok) return notFoundPage(`Mapping of ${group}`, result, '#/roles', 'Back to roles');
   const mapping = result.data;
@@ -124,13 +121,13 @@ export async function mappingDetail(connector, group) {
       h(
         'div',
         { class: 'grid' },
-        h(
-          'div',
-          { class: 'field wide' },
-          checkboxPicker('Roles', 'roles', roleChoices(expectOk(roles).items), mapping.roles, {
-            path: 'roles',
-          }),
-        ),
+        field('Roles', 'roles', {
+          type: 'picks',
+          value: mapping.roles,
+          options: withHeld(roles, mapping.roles),
+          path: 'roles',
+          wide: true,
+        }),
       ),
     ),
     region,
@@ -165,7 +162,7 @@ export async function mappingDetail(connector, group) {
     event.preventDefault();
     const saved = await api('replaceRoleMapping', {
       params: { connector, group },
-      body: { connector, group, roles: picked(form, 'roles') },
+      body: { connector, group, roles: formList(form, 'roles') },
       etag: result.etag,
     });
     if (!saved.ok) return saveFailed(region, form, saved, what);

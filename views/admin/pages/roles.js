@@ -1,8 +1,10 @@
 // @ts-check
 // Roles & mappings (#/roles): roles in priority order — moved up or down, created, and each one's
 // page to edit or delete it (#/roles/role/<name>) — and the role mappings (role-mappings.js).
-import { api, expectOk } from '../api.js';
-import { field, formValue, h, owner, show, table } from '../dom.js';
+import { api } from '../api.js';
+import { allItems } from '../choices.js';
+import { field, formValue, h, owner, show, showError } from '../dom.js';
+import { dataTable } from '../lists.js';
 import { flash, flashNow, go, route, setRegion } from '../navigation.js';
 import {
   backLink,
@@ -11,10 +13,9 @@ import {
   notFoundPage,
   readOnlyNote,
   saveFailed,
-  showProblems,
   subPath,
 } from './entity-detail.js';
-import { mappingDetail, mappingForm, mappingTable } from './role-mappings.js';
+import { mappingDetail, mappingForm, mappingList } from './role-mappings.js';
 
 /** @typedef {import('../openapi').Role} Role */
 
@@ -26,12 +27,8 @@ export async function rolesPage() {
 }
 
 async function roleList() {
-  const [roles, mappings, connectors] = await Promise.all([
-    api('listRoles'),
-    api('listRoleMappings'),
-    api('listConnectors'),
-  ]);
-  const roleItems = expectOk(roles).items;
+  // Every role, not a page of them: their order is what this list shows and changes.
+  const [roleItems, newMapping] = await Promise.all([allItems('listRoles'), mappingForm()]);
   const region = h('div', { 'aria-live': 'polite' });
   /**
    * Moves a role one place: PUT with the place it should take (the API closes up the others).
@@ -40,73 +37,63 @@ async function roleList() {
    */
   const move = async (role, to) => {
     const current = await api('getRole', { params: { name: role.name } });
-    if (!current.ok) return showProblems(region, null, current);
+    if (!current.ok) return showError(region, null, current);
     const { managedBy: _, ...body } = current.data;
     const moved = await api('replaceRole', {
       params: { name: role.name },
       body: { ...body, position: to },
       etag: current.etag,
     });
-    if (!moved.ok) return showProblems(region, null, moved);
+    if (!moved.ok) return showError(region, null, moved);
     await route();
     flashNow(`Moved ${role.name} to place ${to + 1}.`);
+    const direction = to < role.position ? 'up' : 'down';
     /** @type {HTMLElement | null} */ (
-      document.querySelector(
-        `[data-move="${CSS.escape(`${role.name}:${to < role.position ? 'up' : 'down'}`)}"]`,
-      )
+      document.querySelector(`[data-move="${CSS.escape(`${role.name}:${direction}`)}"]`)
     )?.focus();
   };
-  const roleRows = roleItems.map((r, index) =>
+  /** @param {Role} r @param {'up' | 'down'} direction */
+  const moveButton = (r, direction) =>
     h(
-      'tr',
-      {},
-      h('td', { 'data-label': 'Place' }, String(index + 1)),
-      h(
-        'td',
-        { 'data-label': 'Name' },
-        h('a', { href: hashOf('roles', 'role', r.name) }, h('code', {}, r.name)),
-        ' ',
-        owner(r.managedBy),
-      ),
-      h('td', { 'data-label': 'Description' }, r.description ?? ''),
-      h(
-        'td',
-        { class: 'actions' },
-        !r.managedBy &&
-          index > 0 &&
+      'button',
+      {
+        type: 'button',
+        'data-move': `${r.name}:${direction}`,
+        'aria-label': `Move ${r.name} ${direction}`,
+        onclick: () => move(r, r.position + (direction === 'up' ? -1 : 1)),
+      },
+      direction === 'up' ? '↑ Up' : '↓ Down',
+    );
+  const roleTable = dataTable(
+    [
+      { label: 'Place', cell: (r) => String(r.position + 1) },
+      {
+        label: 'Name',
+        cell: (r) => [
+          h('a', { href: hashOf('roles', 'role', r.name) }, h('code', {}, r.name)),
+          ' ',
+          owner(r.managedBy),
+        ],
+      },
+      { label: 'Description', cell: (r) => r.description ?? '' },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (r) => [
+          !r.managedBy && r.position > 0 && moveButton(r, 'up'),
+          !r.managedBy && r.position < roleItems.length - 1 && moveButton(r, 'down'),
           h(
-            'button',
-            {
-              type: 'button',
-              class: 'small',
-              'data-move': `${r.name}:up`,
-              'aria-label': `Move ${r.name} up`,
-              onclick: () => move(r, index - 1),
-            },
-            '↑ Up',
+            'a',
+            { class: 'button', href: hashOf('roles', 'role', r.name), 'aria-label': `Open role ${r.name}` },
+            r.managedBy ? 'View' : 'Edit',
           ),
-        !r.managedBy &&
-          index < roleItems.length - 1 &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'small',
-              'data-move': `${r.name}:down`,
-              'aria-label': `Move ${r.name} down`,
-              onclick: () => move(r, index + 1),
-            },
-            '↓ Down',
-          ),
-        h(
-          'a',
-          { class: 'button', href: hashOf('roles', 'role', r.name), 'aria-label': `Open role ${r.name}` },
-          r.managedBy ? 'View' : 'Edit',
-        ),
-      ),
-    ),
+        ],
+      },
+    ],
+    roleItems,
+    'Roles, in priority order',
   );
-  const roleRegion = h('div', { 'aria-live': 'polite' });
+  const mappings = mappingList();
   const roleForm = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-label': 'New role' },
@@ -117,7 +104,6 @@ async function roleList() {
       field('Role name', 'name', { path: 'name', required: true }),
       field('Description', 'description', { path: 'description' }),
     ),
-    roleRegion,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create role')),
   );
   roleForm.addEventListener('submit', async (event) => {
@@ -126,7 +112,7 @@ async function roleList() {
     const body = { name: formValue(roleForm, 'name') };
     if (formValue(roleForm, 'description')) body.description = formValue(roleForm, 'description');
     const created = await api('createRole', { body });
-    if (!created.ok) return showProblems(roleRegion, roleForm, created);
+    if (!created.ok) return showError(roleForm, roleForm, created);
     flash(`Role ${created.data.name} created.`);
     await route();
   });
@@ -139,13 +125,14 @@ async function roleList() {
       { class: 'muted' },
       'A person’s roles claim lists their roles in this order. An API orders its own roles (its page), and the first one a caller holds there is its single role claim.',
     ),
-    table(['Place', 'Name', 'Description', ''], roleRows),
+    roleTable,
     roleForm,
     h('h2', {}, 'Role mappings'),
-    mappingTable(expectOk(mappings).items),
-    mappingForm(expectOk(connectors).items, roleItems),
+    mappings,
+    newMapping,
   );
   setRegion(region);
+  await mappings.loaded;
 }
 
 /** @param {string} name */

@@ -55,7 +55,7 @@ export async function samlPage(id) {
     ),
     h(
       'dl',
-      { class: 'sp-urls' },
+      { class: 'facts' },
       h('dt', {}, 'Entity ID'),
       h('dd', {}, spUrls.entityId),
       h('dt', {}, 'ACS URL (HTTP-POST)'),
