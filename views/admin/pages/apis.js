@@ -6,15 +6,14 @@ import { api } from '../api.js';
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
 import { roleChoices, selectedFirst } from '../choices.js';
 import { field, formChecked, formList, formValue, h, list, owner, show, showError } from '../dom.js';
-import { pagedList } from '../lists.js';
-import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
+import { flash, route, setRegion } from '../navigation.js';
 import {
-  backLink,
-  deleteEntity,
+  detailForm,
+  entityList,
   hashOf,
   notFoundPage,
-  readOnlyNote,
-  saveFailed,
+  openLink,
+  showDetail,
   subPath,
 } from './entity-detail.js';
 
@@ -131,39 +130,30 @@ function resourceBody(form, current) {
 async function apiList() {
   const choices = await apiFormChoices();
   const region = h('div', { 'aria-live': 'polite' });
-  const apis = pagedList({
+  /** @type {import('./entity-detail.js').EntityListOptions<Resource>['columns']} */
+  const columns = [
+    {
+      label: 'Identifier',
+      kind: 'id',
+      cell: (r) => [h('a', { href: hashOf('apis', r.id) }, h('code', {}, r.id)), ' ', owner(r.managedBy)],
+    },
+    { label: 'Scopes', cell: (r) => r.scopes.join(' ') },
+    { label: 'Roles', cell: (r) => r.roles.join(', ') },
+    { label: 'Role claim', cell: (r) => (r.roleClaim ? h('code', {}, r.roleClaim) : '') },
+    { label: 'Token', cell: (r) => (r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg) },
+    { label: 'Token lifetime', cell: (r) => `${r.accessTokenTTL} s` },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (r) => openLink(hashOf('apis', r.id), `API ${r.id}`, r.managedBy),
+    },
+  ];
+  const apis = entityList({
+    section: 'apis',
+    operation: 'listResources',
     caption: 'APIs',
-    searchLabel: 'Search APIs',
-    q: hashQuery().get('search') ?? '',
-    onSearch: (text) =>
-      history.replaceState(null, '', `#/apis${text ? `?search=${encodeURIComponent(text)}` : ''}`),
-    load: ({ q, cursor, limit }) =>
-      api('listResources', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
-    empty: 'No APIs yet.',
-    noMatch: (q) => `No API matches “${q}”.`,
-    /** @type {Array<import('../lists.js').Column<Resource>>} */
-    columns: [
-      {
-        label: 'Identifier',
-        kind: 'id',
-        cell: (r) => [h('a', { href: hashOf('apis', r.id) }, h('code', {}, r.id)), ' ', owner(r.managedBy)],
-      },
-      { label: 'Scopes', cell: (r) => r.scopes.join(' ') },
-      { label: 'Roles', cell: (r) => r.roles.join(', ') },
-      { label: 'Role claim', cell: (r) => (r.roleClaim ? h('code', {}, r.roleClaim) : '') },
-      { label: 'Token', cell: (r) => (r.accessTokenFormat === 'opaque' ? 'opaque' : r.signingAlg) },
-      { label: 'Token lifetime', cell: (r) => `${r.accessTokenTTL} s` },
-      {
-        label: 'Actions',
-        kind: 'actions',
-        cell: (r) =>
-          h(
-            'a',
-            { class: 'button', href: hashOf('apis', r.id), 'aria-label': `Open API ${r.id}` },
-            r.managedBy ? 'View' : 'Edit',
-          ),
-      },
-    ],
+    noun: 'API',
+    columns,
   });
   const form = h(
     'form',
@@ -192,55 +182,26 @@ async function apiDetail(id) {
   const what = `API ${id}`;
   const editable = !resource.managedBy;
   const region = h('div', { 'aria-live': 'polite' });
-  const form = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-label': `Settings of API ${id}` },
-    h('fieldset', { class: 'plain', disabled: !editable }, resourceFields(resource, choices)),
+  const form = detailForm({
+    label: `Settings of API ${id}`,
+    fields: resourceFields(resource, choices),
+    editable,
     region,
-    editable &&
-      h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: () =>
-              deleteEntity(
-                'deleteResource',
-                { id },
-                {
-                  what,
-                  consequences:
-                    'Lock stops issuing tokens for it; tokens already issued stay valid until they expire. Lock refuses while a client still uses it.',
-                  etag: result.etag,
-                  region,
-                  back: '#/apis',
-                },
-              ),
-          },
-          'Delete API',
-        ),
-      ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const saved = await api('replaceResource', {
+    what,
+    save: (form) =>
+      api('replaceResource', { params: { id }, body: resourceBody(form, resource), etag: result.etag }),
+    remove: {
+      operation: 'deleteResource',
       params: { id },
-      body: resourceBody(form, resource),
-      etag: result.etag,
-    });
-    if (!saved.ok) return saveFailed(region, form, saved, what);
-    flash(`Saved ${what}.`);
-    go(hashOf('apis', id));
+      consequences:
+        'Lock stops issuing tokens for it; tokens already issued stay valid until they expire. Lock refuses while a client still uses it.',
+      etag: () => result.etag,
+      back: '#/apis',
+      label: 'Delete API',
+    },
   });
-  show(
-    backLink('#/apis', 'APIs'),
-    h('h1', {}, `API ${id}`, ' ', owner(resource.managedBy)),
-    readOnlyNote(resource.managedBy),
+  showDetail(
+    { back: '#/apis', backLabel: 'APIs', title: `API ${id}`, managedBy: resource.managedBy, region },
     form,
   );
-  setRegion(region);
 }

@@ -4,16 +4,16 @@
 import { api } from '../api.js';
 import { confirmAction, showSecret } from '../dialogs.js';
 import { h, owner, show, showError } from '../dom.js';
-import { pagedList } from '../lists.js';
-import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
+import { flash, go, route, setRegion } from '../navigation.js';
 import { clientBody, clientChoices, clientFields } from './client-form.js';
 import {
-  backLink,
-  deleteEntity,
+  detailForm,
+  entityList,
   hashOf,
   notFoundPage,
-  readOnlyNote,
+  openLink,
   saveFailed,
+  showDetail,
   subPath,
 } from './entity-detail.js';
 
@@ -48,46 +48,33 @@ const secretOnce = (clientId, secret) =>
 async function clientList() {
   const choices = await clientChoices();
   const region = h('div', { 'aria-live': 'polite' });
-  const clients = pagedList({
+  /** @type {import('./entity-detail.js').EntityListOptions<Client>['columns']} */
+  const columns = [
+    {
+      label: 'Client ID',
+      kind: 'id',
+      cell: (c) => [
+        h('a', { href: hashOf('clients', c.clientId) }, h('code', {}, c.clientId)),
+        ' ',
+        owner(c.managedBy),
+      ],
+    },
+    { label: 'Name', cell: (c) => c.name ?? '' },
+    { label: 'Type', cell: kindOf },
+    { label: 'Grant types', cell: (c) => c.grantTypes.join(', ') },
+    { label: 'Roles', cell: (c) => c.roles.join(', ') },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (c) => openLink(hashOf('clients', c.clientId), `client ${c.clientId}`, c.managedBy),
+    },
+  ];
+  const clients = entityList({
+    section: 'clients',
+    operation: 'listClients',
     caption: 'Clients',
-    searchLabel: 'Search clients',
-    q: hashQuery().get('search') ?? '',
-    onSearch: (text) =>
-      history.replaceState(null, '', `#/clients${text ? `?search=${encodeURIComponent(text)}` : ''}`),
-    load: ({ q, cursor, limit }) =>
-      api('listClients', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
-    empty: 'No clients yet.',
-    noMatch: (q) => `No client matches “${q}”.`,
-    /** @type {Array<import('../lists.js').Column<Client>>} */
-    columns: [
-      {
-        label: 'Client ID',
-        kind: 'id',
-        cell: (c) => [
-          h('a', { href: hashOf('clients', c.clientId) }, h('code', {}, c.clientId)),
-          ' ',
-          owner(c.managedBy),
-        ],
-      },
-      { label: 'Name', cell: (c) => c.name ?? '' },
-      { label: 'Type', cell: kindOf },
-      { label: 'Grant types', cell: (c) => c.grantTypes.join(', ') },
-      { label: 'Roles', cell: (c) => c.roles.join(', ') },
-      {
-        label: 'Actions',
-        kind: 'actions',
-        cell: (c) =>
-          h(
-            'a',
-            {
-              class: 'button',
-              href: hashOf('clients', c.clientId),
-              'aria-label': `Open client ${c.clientId}`,
-            },
-            c.managedBy ? 'View' : 'Edit',
-          ),
-      },
-    ],
+    noun: 'client',
+    columns,
   });
   const form = h(
     'form',
@@ -118,49 +105,31 @@ async function clientDetail(clientId) {
   const what = `client ${clientId}`;
   const region = h('div', { 'aria-live': 'polite' });
   const editable = !client.managedBy;
-  const fields = h('fieldset', { class: 'plain', disabled: !editable }, clientFields(client, choices));
-  const form = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-label': `Settings of client ${clientId}` },
-    fields,
+  const form = detailForm({
+    label: `Settings of client ${clientId}`,
+    fields: clientFields(client, choices),
+    editable,
     region,
-    editable &&
-      h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
-        client.hasSecret && h('button', { type: 'button', onclick: () => regenerate() }, 'Regenerate secret'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: () =>
-              deleteEntity(
-                'deleteClient',
-                { clientId },
-                {
-                  what,
-                  consequences:
-                    'Its secret stops working and every token it holds is refused at once; people signed in through it are not signed out of Lock. Consents given to it are forgotten. This cannot be undone.',
-                  etag,
-                  region,
-                  back: '#/clients',
-                },
-              ),
-          },
-          'Delete client',
-        ),
-      ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const body = clientBody(form, client);
-    const saved = await api('replaceClient', { params: { clientId }, body, etag });
-    if (!saved.ok) return saveFailed(region, form, saved, what);
-    flash(`Saved ${what}.`);
-    await route();
-    if (saved.data.clientSecret) await secretOnce(clientId, saved.data.clientSecret);
+    what,
+    save: (form) => api('replaceClient', { params: { clientId }, body: clientBody(form, client), etag }),
+    saved: async (/** @type {import('../openapi').ClientWithSecret} */ saved) => {
+      flash(`Saved ${what}.`);
+      await route();
+      // A public client made confidential gets its first secret.
+      if (saved.clientSecret) await secretOnce(clientId, saved.clientSecret);
+    },
+    buttons: client.hasSecret
+      ? [h('button', { type: 'button', onclick: () => regenerate() }, 'Regenerate secret')]
+      : [],
+    remove: {
+      operation: 'deleteClient',
+      params: { clientId },
+      consequences:
+        'Its secret stops working and every token it holds is refused at once; people signed in through it are not signed out of Lock. Consents given to it are forgotten. This cannot be undone.',
+      etag: () => etag,
+      back: '#/clients',
+      label: 'Delete client',
+    },
   });
 
   async function regenerate() {
@@ -177,17 +146,20 @@ async function clientDetail(clientId) {
     await secretOnce(clientId, rotated.data.clientSecret ?? '');
   }
 
-  show(
-    backLink('#/clients', 'Clients'),
-    h('h1', {}, `Client ${clientId}`, ' ', owner(client.managedBy)),
+  showDetail(
+    {
+      back: '#/clients',
+      backLabel: 'Clients',
+      title: `Client ${clientId}`,
+      managedBy: client.managedBy,
+      region,
+    },
     h(
       'p',
       { class: 'muted' },
       kindOf(client),
       client.hasSecret ? ' · has a secret (write-only: regenerate to get a new one)' : '',
     ),
-    readOnlyNote(client.managedBy),
     form,
   );
-  setRegion(region);
 }

@@ -5,8 +5,9 @@
 // change. Field errors, dialogs and lists are the console's building blocks (dom.js, dialogs.js, lists.js).
 import { api } from '../api.js';
 import { confirmAction } from '../dialogs.js';
-import { h, show, showError } from '../dom.js';
-import { flash, go, route } from '../navigation.js';
+import { h, owner, show, showError } from '../dom.js';
+import { pagedList } from '../lists.js';
+import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
 
 /** @typedef {import('../api.js').OperationId} OperationId */
 /** @typedef {import('../openapi').Operations} Operations */
@@ -113,3 +114,123 @@ export function notFoundPage(heading, result, back, backLabel) {
  * @param {string} label
  */
 export const backLink = (href, label) => h('p', { class: 'back' }, h('a', { href }, `← ${label}`));
+
+/**
+ * @template T
+ * @typedef {object} EntityListOptions
+ * @property {string} section the hash's section: #/<section>?search=…
+ * @property {'listClients' | 'listResources' | 'listRoleMappings'} operation
+ * @property {string} caption "Clients"
+ * @property {string} noun "client"
+ * @property {Array<import('../lists.js').Column<T>>} columns
+ */
+
+/**
+ * A list of one kind of entity a page at a time, searchable, its search text kept in the hash
+ * (#/clients?search=shop), each row opening the entity's page.
+ * @template T
+ * @param {EntityListOptions<T>} options
+ */
+export function entityList({ section, operation, caption, noun, columns }) {
+  return pagedList({
+    caption,
+    searchLabel: `Search ${caption.toLowerCase()}`,
+    q: hashQuery().get('search') ?? '',
+    onSearch: (text) =>
+      history.replaceState(null, '', `#/${section}${text ? `?search=${encodeURIComponent(text)}` : ''}`),
+    load: ({ q, cursor, limit }) =>
+      /** @type {Promise<import('../api.js').ApiResult<{ items: T[], next?: string | null }>>} */ (
+        api(operation, { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } })
+      ),
+    empty: `No ${caption.toLowerCase()} yet.`,
+    noMatch: (q) => `No ${noun} matches “${q}”.`,
+    columns,
+  });
+}
+
+/**
+ * The link of a row to its entity's page, named for the row ("Open client web-app").
+ * @param {string} href
+ * @param {string} what "client web-app"
+ * @param {'config' | 'builtin' | null} managedBy
+ */
+export const openLink = (href, what, managedBy) =>
+  h('a', { class: 'button', href, 'aria-label': `Open ${what}` }, managedBy ? 'View' : 'Edit');
+
+/**
+ * @template {OperationId} K
+ * @typedef {object} DetailFormOptions
+ * @property {string} label the form's accessible name
+ * @property {Node | Node[]} fields
+ * @property {boolean} editable false: the declarative file or Lock owns it (fields disabled, no buttons)
+ * @property {HTMLElement} region where messages go
+ * @property {string} what "client web-app"
+ * @property {(form: HTMLFormElement) => Promise<{ ok: boolean, status: number, data: any }>} save
+ * @property {(saved: any) => unknown} [saved] after a save (default: "Saved …" and the page again)
+ * @property {Node[]} [buttons] between Save and Delete
+ * @property {{ operation: K, params: Operations[K]['params'], consequences: string, etag: () => string | null, back: string, label: string } | false} remove
+ */
+
+/**
+ * A detail page's form: the fields, Save changes (a 412 offers a reload), other buttons, and Delete
+ * after a confirmation naming what follows.
+ * @template {OperationId} K
+ * @param {DetailFormOptions<K>} options
+ */
+export function detailForm({ label, fields, editable, region, what, save, saved, buttons = [], remove }) {
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true, 'aria-label': label },
+    h('fieldset', { class: 'plain', disabled: !editable }, fields),
+    region,
+    editable &&
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
+        buttons,
+        remove &&
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              onclick: () =>
+                deleteEntity(remove.operation, remove.params, {
+                  what,
+                  consequences: remove.consequences,
+                  etag: remove.etag(),
+                  region,
+                  back: remove.back,
+                }),
+            },
+            remove.label,
+          ),
+      ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const result = await save(form);
+    if (!result.ok) return saveFailed(region, form, result, what);
+    if (saved) return saved(result.data);
+    flash(`Saved ${what}.`);
+    await route();
+  });
+  return form;
+}
+
+/**
+ * Draws a detail page: the way back, the heading with its owner, why it is read-only if it is,
+ * then the content; `region` takes the page's messages.
+ * @param {{ back: string, backLabel: string, title: string, managedBy: 'config' | 'builtin' | null, region: HTMLElement }} page
+ * @param {Array<Node | Node[]>} content
+ */
+export function showDetail({ back, backLabel, title, managedBy, region }, ...content) {
+  show(
+    backLink(back, backLabel),
+    h('h1', {}, title, ' ', owner(managedBy)),
+    readOnlyNote(managedBy),
+    ...content,
+  );
+  setRegion(region);
+}

@@ -3,7 +3,7 @@
 // the upstream, "Test connection" on the draft, save (the server tests again and answers with the
 // report when the test fails). Secrets are write-only: an empty field keeps the stored one.
 import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
-import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { connectorActions, fieldGroup, identityFields, loadConnector, lockIssuer } from './connector-form.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 
@@ -137,46 +137,40 @@ async function federationPage(kind, id) {
         redirectUri,
       ),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Upstream'),
-      h(
-        'div',
-        { class: 'grid' },
-        kind.upstream.map(([member, label, hint]) =>
-          field(label, member, {
-            type: 'url',
-            value: /** @type {string} */ (c[member] ?? ''),
-            path: `config.${member}`,
-            hint,
-            wide: true,
-          }),
-        ),
-        field('Client ID', 'clientId', {
-          value: /** @type {string} */ (c.clientId ?? ''),
-          path: 'config.clientId',
+    fieldGroup(
+      'Upstream',
+      kind.upstream.map(([member, label, hint]) =>
+        field(label, member, {
+          type: 'url',
+          value: /** @type {string} */ (c[member] ?? ''),
+          path: `config.${member}`,
+          hint,
+          wide: true,
         }),
-        field('Client secret', 'clientSecret', {
-          type: 'password',
-          path: 'config.clientSecret',
-          hint: current.setSecrets.includes('clientSecret')
-            ? 'Set — leave empty to keep it (a changed upstream URL needs it again)'
-            : 'Write-only: never shown again',
+      ),
+      field('Client ID', 'clientId', {
+        value: /** @type {string} */ (c.clientId ?? ''),
+        path: 'config.clientId',
+      }),
+      field('Client secret', 'clientSecret', {
+        type: 'password',
+        path: 'config.clientSecret',
+        hint: current.setSecrets.includes('clientSecret')
+          ? 'Set — leave empty to keep it (a changed upstream URL needs it again)'
+          : 'Write-only: never shown again',
+      }),
+      field('Scopes', 'scopes', {
+        value: /** @type {string[]} */ (c.scopes ?? []).join(', '),
+        path: 'config.scopes',
+        hint: kind.scopesHint,
+      }),
+      kind.flags.map(([member, label, hint]) =>
+        field(label, member, {
+          type: 'checkbox',
+          value: c[member] === true,
+          path: `config.${member}`,
+          hint,
         }),
-        field('Scopes', 'scopes', {
-          value: /** @type {string[]} */ (c.scopes ?? []).join(', '),
-          path: 'config.scopes',
-          hint: kind.scopesHint,
-        }),
-        kind.flags.map(([member, label, hint]) =>
-          field(label, member, {
-            type: 'checkbox',
-            value: c[member] === true,
-            path: `config.${member}`,
-            hint,
-          }),
-        ),
       ),
     ),
     h(

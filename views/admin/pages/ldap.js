@@ -4,7 +4,7 @@
 // the API document; what every connector form shares is in connector-form.js.
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
 import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
-import { connectorActions, identityFields, loadConnector } from './connector-form.js';
+import { connectorActions, fieldGroup, identityFields, loadConnector } from './connector-form.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 /** @typedef {Extract<ConnectorInput, { type: 'ldap' }>['config']} LdapConfig */
@@ -34,121 +34,91 @@ export async function ldapPage(id) {
   const form = h(
     'form',
     { class: 'panel', novalidate: true },
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Connector'),
-      h(
-        'div',
-        { class: 'grid' },
-        identityFields(
-          isNew,
-          current,
-          'Letters, digits, _ . : - (appears in tokens as idp)',
-          'What admins and the audit log call it',
-        ),
+    fieldGroup(
+      'Connector',
+      identityFields(
+        isNew,
+        current,
+        'Letters, digits, _ . : - (appears in tokens as idp)',
+        'What admins and the audit log call it',
       ),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Server'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Server URL', 'url', {
-          value: c.url ?? '',
-          path: 'config.url',
-          placeholder: 'ldaps://dc.example.com',
-          hint: 'ldap:// with StartTLS, or ldaps://',
-        }),
-        field('Use StartTLS', 'startTLS', { type: 'checkbox', value: c.startTLS, path: 'config.startTLS' }),
-        field('Active Directory', 'activeDirectory', {
-          type: 'checkbox',
-          value: c.activeDirectory,
-          path: 'config.activeDirectory',
-        }),
-        field('CA certificate file (on the Lock server)', 'caFile', {
-          value: c.caFile ?? '',
-          path: 'config.caFile',
-          hint: 'Optional; or paste the PEM below',
-        }),
-        field('CA certificate (PEM)', 'caCert', {
-          type: 'textarea',
-          value: c.caCert ?? '',
-          path: 'config.caCert',
-          wide: true,
-          rows: 3,
-        }),
-        field('Bind DN', 'bindDN', {
-          value: c.bindDN ?? '',
-          path: 'config.bindDN',
-          placeholder: 'cn=svc-lock,ou=services,dc=example,dc=com',
-        }),
-        field('Bind password', 'bindPassword', {
-          type: 'password',
-          path: 'config.bindPassword',
-          hint: current.setSecrets.includes('bindPassword')
-            ? 'Set — leave empty to keep it'
-            : 'Write-only: never shown again',
-        }),
-      ),
+    fieldGroup(
+      'Server',
+      field('Server URL', 'url', {
+        value: c.url ?? '',
+        path: 'config.url',
+        placeholder: 'ldaps://dc.example.com',
+        hint: 'ldap:// with StartTLS, or ldaps://',
+      }),
+      field('Use StartTLS', 'startTLS', { type: 'checkbox', value: c.startTLS, path: 'config.startTLS' }),
+      field('Active Directory', 'activeDirectory', {
+        type: 'checkbox',
+        value: c.activeDirectory,
+        path: 'config.activeDirectory',
+      }),
+      field('CA certificate file (on the Lock server)', 'caFile', {
+        value: c.caFile ?? '',
+        path: 'config.caFile',
+        hint: 'Optional; or paste the PEM below',
+      }),
+      field('CA certificate (PEM)', 'caCert', {
+        type: 'textarea',
+        value: c.caCert ?? '',
+        path: 'config.caCert',
+        wide: true,
+        rows: 3,
+      }),
+      field('Bind DN', 'bindDN', {
+        value: c.bindDN ?? '',
+        path: 'config.bindDN',
+        placeholder: 'cn=svc-lock,ou=services,dc=example,dc=com',
+      }),
+      field('Bind password', 'bindPassword', {
+        type: 'password',
+        path: 'config.bindPassword',
+        hint: current.setSecrets.includes('bindPassword')
+          ? 'Set — leave empty to keep it'
+          : 'Write-only: never shown again',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'User search'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Base DN', 'userBase', {
-          value: us.baseDN ?? '',
-          path: 'config.userSearch.baseDN',
-          placeholder: 'ou=people,dc=example,dc=com',
-        }),
-        field('Filter', 'userFilter', {
-          value: us.filter ?? '',
-          path: 'config.userSearch.filter',
-          placeholder: '(objectClass=person)',
-        }),
-        field('Username attributes', 'usernameAttributes', {
-          value: (us.usernameAttributes ?? []).join(', '),
-          path: 'config.userSearch.usernameAttributes',
-          hint: 'Comma-separated; empty for the default (uid, mail / sAMAccountName, userPrincipalName)',
-        }),
-      ),
+    fieldGroup(
+      'User search',
+      field('Base DN', 'userBase', {
+        value: us.baseDN ?? '',
+        path: 'config.userSearch.baseDN',
+        placeholder: 'ou=people,dc=example,dc=com',
+      }),
+      field('Filter', 'userFilter', {
+        value: us.filter ?? '',
+        path: 'config.userSearch.filter',
+        placeholder: '(objectClass=person)',
+      }),
+      field('Username attributes', 'usernameAttributes', {
+        value: (us.usernameAttributes ?? []).join(', '),
+        path: 'config.userSearch.usernameAttributes',
+        hint: 'Comma-separated; empty for the default (uid, mail / sAMAccountName, userPrincipalName)',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Group search'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Mode', 'groupMode', {
-          type: 'select',
-          value: c.groupSearch ? (gs.mode ?? '') : 'none',
-          path: 'config.groupSearch.mode',
-          options: [['none', 'No groups'], ...modes],
-        }),
-        field('Base DN', 'groupBase', {
-          value: gs.baseDN ?? '',
-          path: 'config.groupSearch.baseDN',
-          placeholder: 'ou=groups,dc=example,dc=com',
-        }),
-      ),
+    fieldGroup(
+      'Group search',
+      field('Mode', 'groupMode', {
+        type: 'select',
+        value: c.groupSearch ? (gs.mode ?? '') : 'none',
+        path: 'config.groupSearch.mode',
+        options: [['none', 'No groups'], ...modes],
+      }),
+      field('Base DN', 'groupBase', {
+        value: gs.baseDN ?? '',
+        path: 'config.groupSearch.baseDN',
+        placeholder: 'ou=groups,dc=example,dc=com',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Test'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Look up this user (optional)', 'testUser', {
-          hint: 'The test then also searches this user and their groups',
-        }),
-      ),
+    fieldGroup(
+      'Test',
+      field('Look up this user (optional)', 'testUser', {
+        hint: 'The test then also searches this user and their groups',
+      }),
     ),
     region,
   );

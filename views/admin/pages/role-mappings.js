@@ -4,10 +4,9 @@
 // change its roles or delete it. Connectors and roles are picked from the API.
 import { api } from '../api.js';
 import { allItems, roleChoices, withHeld } from '../choices.js';
-import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
-import { pagedList } from '../lists.js';
-import { flash, go, route, setRegion } from '../navigation.js';
-import { backLink, deleteEntity, hashOf, notFoundPage, readOnlyNote, saveFailed } from './entity-detail.js';
+import { field, formList, formValue, h, owner, showError } from '../dom.js';
+import { flash, route } from '../navigation.js';
+import { detailForm, entityList, hashOf, notFoundPage, openLink, showDetail } from './entity-detail.js';
 
 /** @typedef {import('../openapi').RoleMapping} RoleMapping */
 /** @typedef {import('../openapi').Role} Role */
@@ -18,14 +17,12 @@ const mappingHash = (m) => hashOf('roles', 'mapping', m.connector, m.group);
 
 /** The role mappings, a page at a time, each opening its own page. */
 export function mappingList() {
-  return pagedList({
+  return entityList({
+    section: 'roles',
+    operation: 'listRoleMappings',
     caption: 'Role mappings',
-    searchLabel: 'Search role mappings',
-    load: ({ q, cursor, limit }) =>
-      api('listRoleMappings', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
-    empty: 'No role mappings yet.',
-    noMatch: (q) => `No role mapping matches “${q}”.`,
-    /** @type {Array<import('../lists.js').Column<RoleMapping>>} */
+    noun: 'role mapping',
+    /** @type {import('./entity-detail.js').EntityListOptions<RoleMapping>['columns']} */
     columns: [
       { label: 'Connector', cell: (m) => h('code', {}, m.connector === '*' ? '* (any)' : m.connector) },
       { label: 'Group', kind: 'id', cell: (m) => h('a', { href: mappingHash(m) }, m.group) },
@@ -33,12 +30,7 @@ export function mappingList() {
       {
         label: 'Actions',
         kind: 'actions',
-        cell: (m) =>
-          h(
-            'a',
-            { class: 'button', href: mappingHash(m), 'aria-label': `Open the mapping of ${m.group}` },
-            m.managedBy ? 'View' : 'Edit',
-          ),
+        cell: (m) => openLink(mappingHash(m), `the mapping of ${m.group}`, m.managedBy),
       },
     ],
   });
@@ -112,73 +104,50 @@ export async function mappingDetail(connector, group) {
   const what = `the mapping of ${group}`;
   const editable = !mapping.managedBy;
   const region = h('div', { 'aria-live': 'polite' });
-  const form = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-label': `Roles of group ${group}` },
-    h(
-      'fieldset',
-      { class: 'plain', disabled: !editable },
-      h(
-        'div',
-        { class: 'grid' },
-        field('Roles', 'roles', {
-          type: 'picks',
-          value: mapping.roles,
-          options: withHeld(roles, mapping.roles),
-          path: 'roles',
-          wide: true,
-        }),
-      ),
+  const form = detailForm({
+    label: `Roles of group ${group}`,
+    fields: h(
+      'div',
+      { class: 'grid' },
+      field('Roles', 'roles', {
+        type: 'picks',
+        value: mapping.roles,
+        options: withHeld(roles, mapping.roles),
+        path: 'roles',
+        wide: true,
+      }),
     ),
+    editable,
     region,
-    editable &&
-      h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: () =>
-              deleteEntity(
-                'deleteRoleMapping',
-                { connector, group },
-                {
-                  what,
-                  consequences: `People in ${group} no longer get ${mapping.roles.join(', ') || 'its roles'} from it at their next sign-in or token refresh.`,
-                  etag: result.etag,
-                  region,
-                  back: '#/roles',
-                },
-              ),
-          },
-          'Delete mapping',
-        ),
-      ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const saved = await api('replaceRoleMapping', {
+    what,
+    save: (form) =>
+      api('replaceRoleMapping', {
+        params: { connector, group },
+        body: { connector, group, roles: formList(form, 'roles') },
+        etag: result.etag,
+      }),
+    remove: {
+      operation: 'deleteRoleMapping',
       params: { connector, group },
-      body: { connector, group, roles: formList(form, 'roles') },
-      etag: result.etag,
-    });
-    if (!saved.ok) return saveFailed(region, form, saved, what);
-    flash(`Saved ${what}.`);
-    go(mappingHash(saved.data));
+      consequences: `People in ${group} no longer get ${mapping.roles.join(', ') || 'its roles'} from it at their next sign-in or token refresh.`,
+      etag: () => result.etag,
+      back: '#/roles',
+      label: 'Delete mapping',
+    },
   });
-  show(
-    backLink('#/roles', 'Roles & mappings'),
-    h('h1', {}, `Mapping of ${group}`, ' ', owner(mapping.managedBy)),
+  showDetail(
+    {
+      back: '#/roles',
+      backLabel: 'Roles & mappings',
+      title: `Mapping of ${group}`,
+      managedBy: mapping.managedBy,
+      region,
+    },
     h(
       'p',
       { class: 'muted' },
       connector === '*' ? 'From any connector.' : ['From connector ', h('code', {}, connector), '.'],
     ),
-    readOnlyNote(mapping.managedBy),
     form,
   );
-  setRegion(region);
 }

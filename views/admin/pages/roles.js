@@ -5,16 +5,8 @@ import { api } from '../api.js';
 import { allItems } from '../choices.js';
 import { field, formValue, h, owner, show, showError } from '../dom.js';
 import { dataTable } from '../lists.js';
-import { flash, flashNow, go, route, setRegion } from '../navigation.js';
-import {
-  backLink,
-  deleteEntity,
-  hashOf,
-  notFoundPage,
-  readOnlyNote,
-  saveFailed,
-  subPath,
-} from './entity-detail.js';
+import { flash, flashNow, route, setRegion } from '../navigation.js';
+import { detailForm, hashOf, notFoundPage, openLink, showDetail, subPath } from './entity-detail.js';
 import { mappingDetail, mappingForm, mappingList } from './role-mappings.js';
 
 /** @typedef {import('../openapi').Role} Role */
@@ -82,11 +74,7 @@ async function roleList() {
         cell: (r) => [
           !r.managedBy && r.position > 0 && moveButton(r, 'up'),
           !r.managedBy && r.position < roleItems.length - 1 && moveButton(r, 'down'),
-          h(
-            'a',
-            { class: 'button', href: hashOf('roles', 'role', r.name), 'aria-label': `Open role ${r.name}` },
-            r.managedBy ? 'View' : 'Edit',
-          ),
+          openLink(hashOf('roles', 'role', r.name), `role ${r.name}`, r.managedBy),
         ],
       },
     ],
@@ -143,69 +131,46 @@ async function roleDetail(name) {
   const what = `role ${name}`;
   const editable = !role.managedBy;
   const region = h('div', { 'aria-live': 'polite' });
-  const form = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-label': `Settings of role ${name}` },
-    h(
-      'fieldset',
-      { class: 'plain', disabled: !editable },
-      h(
-        'div',
-        { class: 'grid' },
-        field('Description', 'description', { value: role.description ?? '', path: 'description' }),
-        field('Place in priority order', 'position', {
-          type: 'number',
-          value: String(role.position + 1),
-          path: 'position',
-          hint: '1 is first',
-        }),
-      ),
+  const form = detailForm({
+    label: `Settings of role ${name}`,
+    fields: h(
+      'div',
+      { class: 'grid' },
+      field('Description', 'description', { value: role.description ?? '', path: 'description' }),
+      field('Place in priority order', 'position', {
+        type: 'number',
+        value: String(role.position + 1),
+        path: 'position',
+        hint: '1 is first',
+      }),
     ),
+    editable,
     region,
-    editable &&
-      h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
-        name !== 'lock_admin' &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                deleteEntity(
-                  'deleteRole',
-                  { name },
-                  {
-                    what,
-                    consequences:
-                      'Tokens issued from now on no longer carry it. Lock refuses while an API, a client or a role mapping names it.',
-                    etag: result.etag,
-                    region,
-                    back: '#/roles',
-                  },
-                ),
-            },
-            'Delete role',
-          ),
-      ),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    /** @type {import('../openapi').Operations['replaceRole']['body']} */
-    const body = { name, position: Math.max(0, Number(formValue(form, 'position')) - 1) };
-    if (formValue(form, 'description')) body.description = formValue(form, 'description');
-    const saved = await api('replaceRole', { params: { name }, body, etag: result.etag });
-    if (!saved.ok) return saveFailed(region, form, saved, what);
-    flash(`Saved ${what}.`);
-    go(hashOf('roles', 'role', name));
+    what,
+    save: (form) => {
+      /** @type {import('../openapi').Operations['replaceRole']['body']} */
+      const body = { name, position: Math.max(0, Number(formValue(form, 'position')) - 1) };
+      if (formValue(form, 'description')) body.description = formValue(form, 'description');
+      return api('replaceRole', { params: { name }, body, etag: result.etag });
+    },
+    remove: name !== 'lock_admin' && {
+      operation: 'deleteRole',
+      params: { name },
+      consequences:
+        'Tokens issued from now on no longer carry it. Lock refuses while an API, a client or a role mapping names it.',
+      etag: () => result.etag,
+      back: '#/roles',
+      label: 'Delete role',
+    },
   });
-  show(
-    backLink('#/roles', 'Roles & mappings'),
-    h('h1', {}, `Role ${name}`, ' ', owner(role.managedBy)),
-    readOnlyNote(role.managedBy),
+  showDetail(
+    {
+      back: '#/roles',
+      backLabel: 'Roles & mappings',
+      title: `Role ${name}`,
+      managedBy: role.managedBy,
+      region,
+    },
     form,
   );
-  setRegion(region);
 }

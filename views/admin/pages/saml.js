@@ -5,7 +5,7 @@
 // IdP's metadata, download Lock's SP metadata, delete (connector-form.js).
 import { api } from '../api.js';
 import { field, formValue, h, owner, show, showError } from '../dom.js';
-import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { connectorActions, fieldGroup, identityFields, loadConnector, lockIssuer } from './connector-form.js';
 
 /** @typedef {Extract<import('../openapi').Operations['createConnector']['body'], { type: 'saml' }>['config']} SamlConfig */
 
@@ -83,63 +83,45 @@ export async function samlPage(id) {
   const form = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-label': isNew ? 'New SAML connector' : `SAML connector ${id}` },
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Connector'),
-      h(
-        'div',
-        { class: 'grid' },
-        identityFields(
-          isNew,
-          current,
-          'Letters, digits, _ . : - (appears in tokens as idp and in Lock’s URLs)',
-        ),
+    fieldGroup(
+      'Connector',
+      identityFields(
+        isNew,
+        current,
+        'Letters, digits, _ . : - (appears in tokens as idp and in Lock’s URLs)',
       ),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Identity provider'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('IdP metadata URL', 'metadataUrl', {
-          type: 'url',
-          value: c.idpMetadataUrl ?? '',
-          path: 'config.idpMetadataUrl',
-          wide: true,
-          hint: c.idpMetadataXml ? 'Now from imported XML: a URL here replaces it' : 'Re-read every hour',
-        }),
-        field('…or IdP metadata XML', 'metadataXml', {
-          type: 'textarea',
-          path: 'config.idpMetadataXml',
-          wide: true,
-          rows: 4,
-          hint: isNew ? 'Paste the XML when the IdP has no metadata URL' : 'Paste to replace the metadata',
-        }),
-        field('IdP entity ID (optional)', 'idpEntityId', {
-          value: c.idpEntityId ?? '',
-          path: 'config.idpEntityId',
-          hint: 'When set, the metadata must describe this entity',
-        }),
-        field('Lock’s entity ID (optional)', 'spEntityId', {
-          value: c.spEntityId ?? '',
-          path: 'config.spEntityId',
-          hint: 'Empty: Lock’s metadata URL',
-        }),
-      ),
+    fieldGroup(
+      'Identity provider',
+      field('IdP metadata URL', 'metadataUrl', {
+        type: 'url',
+        value: c.idpMetadataUrl ?? '',
+        path: 'config.idpMetadataUrl',
+        wide: true,
+        hint: c.idpMetadataXml ? 'Now from imported XML: a URL here replaces it' : 'Re-read every hour',
+      }),
+      field('…or IdP metadata XML', 'metadataXml', {
+        type: 'textarea',
+        path: 'config.idpMetadataXml',
+        wide: true,
+        rows: 4,
+        hint: isNew ? 'Paste the XML when the IdP has no metadata URL' : 'Paste to replace the metadata',
+      }),
+      field('IdP entity ID (optional)', 'idpEntityId', {
+        value: c.idpEntityId ?? '',
+        path: 'config.idpEntityId',
+        hint: 'When set, the metadata must describe this entity',
+      }),
+      field('Lock’s entity ID (optional)', 'spEntityId', {
+        value: c.spEntityId ?? '',
+        path: 'config.spEntityId',
+        hint: 'Empty: Lock’s metadata URL',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Attributes'),
-      h(
-        'div',
-        { class: 'grid' },
-        ATTRIBUTES.map(([member, label, hint]) =>
-          field(label, member, { value: c[member] ?? '', path: `config.${member}`, hint: hint || undefined }),
-        ),
+    fieldGroup(
+      'Attributes',
+      ATTRIBUTES.map(([member, label, hint]) =>
+        field(label, member, { value: c[member] ?? '', path: `config.${member}`, hint: hint || undefined }),
       ),
     ),
     region,
