@@ -5,6 +5,7 @@
 import { choicesOf, requestSchema, schemaAt } from '../api-document.js';
 import { resourceChoices, roleChoices, withHeld } from '../choices.js';
 import { field, formChecked, formList, formValue, h } from '../dom.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createClient']['body']} ClientInput */
 /** @typedef {import('../openapi').Client} Client */
@@ -64,122 +65,143 @@ export function clientFields(current, choices) {
     });
   const grid = h(
     'div',
-    { class: 'grid' },
-    isNew
-      ? field('Client ID', 'clientId', { path: 'clientId', required: true, hint: 'Cannot change later' })
-      : field('Client ID', 'clientId', { value: c.clientId ?? '', path: 'clientId', hint: 'Cannot change' }),
-    field('Name', 'name', {
-      value: c.name ?? '',
-      path: 'name',
-      hint: 'Shown on the sign-in and consent pages',
-    }),
-    field('Public client (PKCE, no secret)', 'public', { type: 'checkbox', value: c.public, path: 'public' }),
-    field('First-party (no consent screen)', 'firstParty', {
-      type: 'checkbox',
-      value: c.firstParty,
-      path: 'firstParty',
-    }),
-    picks(
-      'Grant types',
-      'grantTypes',
-      'grantTypes',
-      choices.grantTypes,
-      c.grantTypes ?? choices.defaultGrantTypes,
+    {},
+    fieldGroup(
+      'Client',
+      isNew
+        ? field('Client ID', 'clientId', { path: 'clientId', required: true, hint: 'Cannot change later' })
+        : field('Client ID', 'clientId', {
+            value: c.clientId ?? '',
+            path: 'clientId',
+            hint: 'Cannot change',
+          }),
+      field('Name', 'name', {
+        value: c.name ?? '',
+        path: 'name',
+        hint: 'Shown on the sign-in and consent pages',
+      }),
+      field('Public client (PKCE, no secret)', 'public', {
+        type: 'checkbox',
+        value: c.public,
+        path: 'public',
+      }),
+      field('First-party (no consent screen)', 'firstParty', {
+        type: 'checkbox',
+        value: c.firstParty,
+        path: 'firstParty',
+      }),
     ),
-    field('Redirect URIs', 'redirectUris', {
-      type: 'list',
-      value: c.redirectUris ?? (isNew ? [''] : []),
-      path: 'redirectUris',
-      placeholder: 'https://app.example.com/callback',
-      hint: 'Where Lock sends people back after they sign in, exactly as the client sends it',
-    }),
-    field('Post-logout redirect URIs', 'postLogoutRedirectUris', {
-      type: 'list',
-      value: c.postLogoutRedirectUris ?? [],
-      path: 'postLogoutRedirectUris',
-      placeholder: 'https://app.example.com/',
-    }),
-    picks('APIs it gets tokens for', 'resources', 'resources', choices.resources, c.resources ?? []),
-    picks(
-      'Roles (when it signs in as itself)',
-      'roles',
-      'roles',
-      choices.roles,
-      c.roles ?? [],
-      'Client credentials: the roles its own tokens carry',
+    fieldGroup(
+      'Sign-in',
+      picks(
+        'Grant types',
+        'grantTypes',
+        'grantTypes',
+        choices.grantTypes,
+        c.grantTypes ?? choices.defaultGrantTypes,
+      ),
+      field('Redirect URIs', 'redirectUris', {
+        type: 'list',
+        value: c.redirectUris ?? (isNew ? [''] : []),
+        path: 'redirectUris',
+        placeholder: 'https://app.example.com/callback',
+        hint: 'Where Lock sends people back after they sign in, exactly as the client sends it',
+      }),
+      field('Post-logout redirect URIs', 'postLogoutRedirectUris', {
+        type: 'list',
+        value: c.postLogoutRedirectUris ?? [],
+        path: 'postLogoutRedirectUris',
+        placeholder: 'https://app.example.com/',
+      }),
+      field('Allowed origins (CORS)', 'allowedOrigins', {
+        type: 'list',
+        value: c.allowedOrigins ?? [],
+        path: 'allowedOrigins',
+        placeholder: 'https://app.example.com',
+        hint: 'Browser origins that may call the token endpoint',
+      }),
+      field('Back-channel logout URI', 'backchannelLogoutUri', {
+        type: 'url',
+        value: c.backchannelLogoutUri ?? '',
+        path: 'backchannelLogoutUri',
+        hint: 'Lock POSTs a signed logout token here when a session of this client ends',
+      }),
+      field('Logout tokens must carry sid', 'backchannelLogoutSessionRequired', {
+        type: 'checkbox',
+        value: c.backchannelLogoutSessionRequired,
+        path: 'backchannelLogoutSessionRequired',
+      }),
     ),
-    picks(
-      'Introspects tokens of',
-      'introspects',
-      'introspects',
-      choices.resources,
-      c.introspects ?? [],
-      'APIs this client (a gateway) may introspect tokens for',
+    fieldGroup(
+      'APIs and roles',
+      picks('APIs it gets tokens for', 'resources', 'resources', choices.resources, c.resources ?? []),
+      picks(
+        'Roles (when it signs in as itself)',
+        'roles',
+        'roles',
+        choices.roles,
+        c.roles ?? [],
+        'Client credentials: the roles its own tokens carry',
+      ),
+      picks(
+        'Introspects tokens of',
+        'introspects',
+        'introspects',
+        choices.resources,
+        c.introspects ?? [],
+        'APIs this client (a gateway) may introspect tokens for',
+      ),
+      picks(
+        'Exchanges tokens meant for',
+        'subjectAudiences',
+        'tokenExchange.subjectAudiences',
+        choices.resources,
+        c.tokenExchange?.subjectAudiences ?? [],
+        "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs",
+      ),
     ),
-    picks(
-      'Exchanges tokens meant for',
-      'subjectAudiences',
-      'tokenExchange.subjectAudiences',
-      choices.resources,
-      c.tokenExchange?.subjectAudiences ?? [],
-      "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs",
+    fieldGroup(
+      'Security',
+      field('Client authentication', 'tokenEndpointAuthMethod', {
+        type: 'select',
+        value: c.tokenEndpointAuthMethod ?? '',
+        path: 'tokenEndpointAuthMethod',
+        options: [
+          ['', 'Default (Basic secret; none if public)'],
+          ...choices.authMethods.map((m) => /** @type {[string, string]} */ ([m, m])),
+        ],
+        hint: 'private_key_jwt: the client signs assertions with its private key; it gets no secret',
+      }),
+      field('JWK set URL', 'jwksUri', {
+        type: 'url',
+        value: c.jwksUri ?? '',
+        path: 'jwksUri',
+        hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
+      }),
+      field('Public keys (JWK set)', 'jwks', {
+        type: 'textarea',
+        value: c.jwks ? JSON.stringify(c.jwks, null, 2) : '',
+        path: 'jwks',
+        rows: 3,
+        wide: true,
+        hint: 'private_key_jwt: {"keys": [...]} — public keys only, never the private key',
+      }),
+      field('Require a second factor', 'requireMfa', {
+        type: 'checkbox',
+        value: c.requireMfa,
+        path: 'requireMfa',
+      }),
+      field('Require DPoP-bound tokens', 'dpopBoundAccessTokens', {
+        type: 'checkbox',
+        value: c.dpopBoundAccessTokens,
+        path: 'dpopBoundAccessTokens',
+      }),
+      field('Require pushed authorization requests (PAR)', 'requirePushedAuthorizationRequests', {
+        type: 'checkbox',
+        value: c.requirePushedAuthorizationRequests,
+        path: 'requirePushedAuthorizationRequests',
+      }),
     ),
-    field('Allowed origins (CORS)', 'allowedOrigins', {
-      type: 'list',
-      value: c.allowedOrigins ?? [],
-      path: 'allowedOrigins',
-      placeholder: 'https://app.example.com',
-      hint: 'Browser origins that may call the token endpoint',
-    }),
-    field('Back-channel logout URI', 'backchannelLogoutUri', {
-      type: 'url',
-      value: c.backchannelLogoutUri ?? '',
-      path: 'backchannelLogoutUri',
-      hint: 'Lock POSTs a signed logout token here when a session of this client ends',
-    }),
-    field('Logout tokens must carry sid', 'backchannelLogoutSessionRequired', {
-      type: 'checkbox',
-      value: c.backchannelLogoutSessionRequired,
-      path: 'backchannelLogoutSessionRequired',
-    }),
-    field('Client authentication', 'tokenEndpointAuthMethod', {
-      type: 'select',
-      value: c.tokenEndpointAuthMethod ?? '',
-      path: 'tokenEndpointAuthMethod',
-      options: [
-        ['', 'Default (Basic secret; none if public)'],
-        ...choices.authMethods.map((m) => /** @type {[string, string]} */ ([m, m])),
-      ],
-      hint: 'private_key_jwt: the client signs assertions with its private key; it gets no secret',
-    }),
-    field('Public keys (JWK set)', 'jwks', {
-      type: 'textarea',
-      value: c.jwks ? JSON.stringify(c.jwks, null, 2) : '',
-      path: 'jwks',
-      rows: 3,
-      hint: 'private_key_jwt: {"keys": [...]} — public keys only, never the private key',
-    }),
-    field('JWK set URL', 'jwksUri', {
-      type: 'url',
-      value: c.jwksUri ?? '',
-      path: 'jwksUri',
-      hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
-    }),
-    field('Require a second factor', 'requireMfa', {
-      type: 'checkbox',
-      value: c.requireMfa,
-      path: 'requireMfa',
-    }),
-    field('Require DPoP-bound tokens', 'dpopBoundAccessTokens', {
-      type: 'checkbox',
-      value: c.dpopBoundAccessTokens,
-      path: 'dpopBoundAccessTokens',
-    }),
-    field('Require pushed authorization requests (PAR)', 'requirePushedAuthorizationRequests', {
-      type: 'checkbox',
-      value: c.requirePushedAuthorizationRequests,
-      path: 'requirePushedAuthorizationRequests',
-    }),
   );
   const id = /** @type {HTMLInputElement} */ (grid.querySelector('input[name="clientId"]'));
   id.readOnly = !isNew;

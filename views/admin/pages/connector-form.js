@@ -139,11 +139,3 @@ export function connectorActions({ form, region, current, etag, body, test, save
     h('a', { class: 'button', href: '#/connectors' }, 'Cancel'),
   );
 }
-
-/**
- * A titled group of a connector form's fields, laid out in the form's grid.
- * @param {string} legend
- * @param {import('../dom.js').Child[]} fields
- */
-export const fieldGroup = (legend, ...fields) =>
-  h('fieldset', {}, h('legend', {}, legend), h('div', { class: 'grid' }, ...fields));

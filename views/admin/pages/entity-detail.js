@@ -234,3 +234,11 @@ export function showDetail({ back, backLabel, title, managedBy, region }, ...con
   );
   setRegion(region);
 }
+
+/**
+ * A titled group of a form's fields, laid out in the form's grid.
+ * @param {string} legend
+ * @param {import('../dom.js').Child[]} fields
+ */
+export const fieldGroup = (legend, ...fields) =>
+  h('fieldset', {}, h('legend', {}, legend), h('div', { class: 'grid' }, ...fields));

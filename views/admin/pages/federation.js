@@ -3,7 +3,8 @@
 // the upstream, "Test connection" on the draft, save (the server tests again and answers with the
 // report when the test fails). Secrets are write-only: an empty field keeps the stored one.
 import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
-import { connectorActions, fieldGroup, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 

@@ -4,7 +4,8 @@
 // the API document; what every connector form shares is in connector-form.js.
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
 import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
-import { connectorActions, fieldGroup, identityFields, loadConnector } from './connector-form.js';
+import { connectorActions, identityFields, loadConnector } from './connector-form.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 /** @typedef {Extract<ConnectorInput, { type: 'ldap' }>['config']} LdapConfig */

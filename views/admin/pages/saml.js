@@ -5,7 +5,8 @@
 // IdP's metadata, download Lock's SP metadata, delete (connector-form.js).
 import { api } from '../api.js';
 import { field, formValue, h, owner, show, showError } from '../dom.js';
-import { connectorActions, fieldGroup, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {Extract<import('../openapi').Operations['createConnector']['body'], { type: 'saml' }>['config']} SamlConfig */
 
