@@ -201,7 +201,14 @@ async function apiDetail(id) {
     },
   });
   showDetail(
-    { back: '#/apis', backLabel: 'APIs', title: `API ${id}`, managedBy: resource.managedBy, region },
+    {
+      back: '#/apis',
+      backLabel: 'APIs',
+      name: id,
+      title: `API ${id}`,
+      managedBy: resource.managedBy,
+      region,
+    },
     form,
   );
 }

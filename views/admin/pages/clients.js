@@ -150,6 +150,7 @@ async function clientDetail(clientId) {
     {
       back: '#/clients',
       backLabel: 'Clients',
+      name: clientId,
       title: `Client ${clientId}`,
       managedBy: client.managedBy,
       region,

@@ -109,12 +109,13 @@ export function notFoundPage(heading, result, back, backLabel) {
 }
 
 /**
- * The link back to the list, above a detail page's heading.
+ * Where a detail page is, above its heading: the list it belongs to (a link back), then its name.
  * @param {string} href
  * @param {string} label
+ * @param {string} current
  */
-export const backLink = (href, label) => h('p', { class: 'back' }, h('a', { href }, `← ${label}`));
-
+export const backLink = (href, label, current) =>
+  h('p', { class: 'crumbs' }, h('a', { href }, label), ' › ', current);
 /**
  * @template T
  * @typedef {object} EntityListOptions
@@ -222,12 +223,12 @@ export function detailForm({ label, fields, editable, region, what, save, saved,
 /**
  * Draws a detail page: the way back, the heading with its owner, why it is read-only if it is,
  * then the content; `region` takes the page's messages.
- * @param {{ back: string, backLabel: string, title: string, managedBy: 'config' | 'builtin' | null, region: HTMLElement }} page
+ * @param {{ back: string, backLabel: string, name: string, title: string, managedBy: 'config' | 'builtin' | null, region: HTMLElement }} page
  * @param {Array<Node | Node[]>} content
  */
-export function showDetail({ back, backLabel, title, managedBy, region }, ...content) {
+export function showDetail({ back, backLabel, name, title, managedBy, region }, ...content) {
   show(
-    backLink(back, backLabel),
+    backLink(back, backLabel, name),
     h('h1', {}, title, ' ', owner(managedBy)),
     readOnlyNote(managedBy),
     ...content,

@@ -139,6 +139,7 @@ export async function mappingDetail(connector, group) {
     {
       back: '#/roles',
       backLabel: 'Roles & mappings',
+      name: group,
       title: `Mapping of ${group}`,
       managedBy: mapping.managedBy,
       region,

@@ -167,6 +167,7 @@ async function roleDetail(name) {
     {
       back: '#/roles',
       backLabel: 'Roles & mappings',
+      name: name,
       title: `Role ${name}`,
       managedBy: role.managedBy,
       region,
