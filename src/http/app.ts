@@ -139,10 +139,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     registeredClientName: async (clientId) => {
       if (options.runtime.state.catalog.clients.has(clientId)) return undefined;
       const client = await options.runtime.state.provider.Client.find(clientId);
-      return (
-        client &&
-        `${client.clientName ?? 'An application'} (registered itself; not vouched for by your administrator)`
-      );
+      return client && (client.clientName ?? '');
     },
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
