@@ -13,6 +13,8 @@ import { endSessionsByPerson, listOwnSessions } from './lock-sessions.ts';
 import { type PageSessionLimits, PageSessions } from './page-sessions.ts';
 import { changeOwnPassword, type PasswordChange } from './password-change.ts';
 import { findAccountPerson } from './person.ts';
+import { AccountSecondFactor } from './second-factor.ts';
+import { recentSignIns } from './sign-ins.ts';
 
 export interface AccountServiceOptions {
   issuer: string;
@@ -32,11 +34,14 @@ export class AccountService {
   readonly options: AccountServiceOptions;
   readonly signIn: AccountSignIn;
   readonly pageSessions: PageSessions;
+  /** The authenticator app (TOTP) and recovery codes of Lock's own accounts. */
+  readonly secondFactor: AccountSecondFactor;
 
   constructor(options: AccountServiceOptions) {
     this.options = options;
     this.signIn = new AccountSignIn(options);
     this.pageSessions = new PageSessions(options.pool, options.limits, options.now);
+    this.secondFactor = new AccountSecondFactor(options);
   }
 
   get pool(): pg.Pool {
@@ -51,6 +56,10 @@ export class AccountService {
     const outcome = await changeOwnPassword(this.options, person, request, change);
     if (outcome.status === 'changed') this.options.notifyLogout(outcome.notices);
     return outcome;
+  }
+
+  recentSignIns(person: AccountPerson) {
+    return recentSignIns(this.options.pool, person);
   }
 
   listSessions(person: AccountPerson) {

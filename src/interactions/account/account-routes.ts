@@ -15,6 +15,8 @@ import { renderAccountPage } from './account-views.ts';
 import { passwordSection } from './password-section.ts';
 import type { AccountContext, AccountKit, AccountSection, AccountState } from './section.ts';
 import { sessionsSection } from './sessions-section.ts';
+import { signInsSection } from './sign-ins-section.ts';
+import { twoStepSection } from './two-step-section.ts';
 
 export interface AccountRoutesOptions {
   issuer: string;
@@ -26,7 +28,12 @@ export interface AccountRoutesOptions {
 }
 
 /** The overview's sections, in order. A new section is one module and one line here. */
-export const DEFAULT_SECTIONS: AccountSection[] = [passwordSection, sessionsSection];
+export const DEFAULT_SECTIONS: AccountSection[] = [
+  passwordSection,
+  twoStepSection,
+  sessionsSection,
+  signInsSection,
+];
 
 const SESSION_COOKIE = 'lock_account';
 const SIGN_IN_COOKIE = 'lock_account_signin';

@@ -2,10 +2,8 @@
 // current one marked; end one, or all others. A session id in a form only ever names one of the
 // person's own sessions: the store matches it together with their account.
 import { renderAccountFragment } from './account-views.ts';
+import { formatTime } from './format.ts';
 import type { AccountSection } from './section.ts';
-
-const formatTime = (at: Date | undefined) =>
-  at ? `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
 
 /** A short name of a browser from its User-Agent: what a person recognises, not the whole string. */
 export function describeUserAgent(userAgent: string | undefined): string {
