@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
