@@ -133,6 +133,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         metrics,
         httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
         admit: (ctx, path) => rateLimiter.admit(ctx, path),
+        defaultLocale: env.LOCK_DEFAULT_LOCALE,
         clientAuth: new ClientAuthGuard(pool, (clientId) => runtime.state.catalog.clients.has(clientId), {
           now,
         }),

@@ -73,6 +73,8 @@ export const ENV_DEFAULTS = {
   LOCK_REGISTRATION_SCOPES: 'openid,profile,email,offline_access',
   /** A registration unused for 30 days is deleted: MCP clients register freely, and forget. */
   LOCK_REGISTRATION_UNUSED_TTL: 30 * 24 * 3600,
+  /** Pages speak English when neither ui_locales nor Accept-Language names a shipped language. */
+  LOCK_DEFAULT_LOCALE: 'en',
   /**
    * /account changes (password, second factors, sessions) need a sign-in this recent: five minutes
    * is long enough for one errand on the page, short enough that an unattended browser is no key.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGES } from '../web/i18n.ts';
 import { ENV_DEFAULTS } from './defaults.ts';
 import { ConfigError, describeIssues } from './schema-errors.ts';
 
@@ -193,6 +194,13 @@ const envSchema = z
       .int()
       .min(3600)
       .default(ENV_DEFAULTS.LOCK_REGISTRATION_UNUSED_TTL),
+    /** The pages' language when the request names none Lock ships (docs/languages.md). */
+    LOCK_DEFAULT_LOCALE: z
+      .string()
+      .refine((language) => LANGUAGES.includes(language), {
+        message: `must be a language Lock ships: ${LANGUAGES.join(', ')}`,
+      })
+      .default(ENV_DEFAULTS.LOCK_DEFAULT_LOCALE),
   })
   .superRefine((env, ctx) => {
     if ((env.LOCK_TLS_CERT === undefined) !== (env.LOCK_TLS_KEY === undefined))

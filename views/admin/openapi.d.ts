@@ -212,7 +212,13 @@ export interface Operations {
     path: "/roles";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -296,7 +302,13 @@ export interface Operations {
     path: "/resources";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -420,7 +432,13 @@ export interface Operations {
     path: "/clients";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -588,7 +606,13 @@ export interface Operations {
     path: "/connectors";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1197,7 +1221,13 @@ export interface Operations {
     path: "/role-mappings";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1437,7 +1467,13 @@ export interface Operations {
     path: "/groups";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
