@@ -22,6 +22,8 @@ export interface AccountServiceOptions {
   box: SecretBox;
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
+  /** A client's name as people know it (the catalog's), for the applications a session signed in to. */
+  clientName: (clientId: string) => string;
   verifier: PasswordVerifyGate;
   bruteForce: BruteForceGuard;
   limits: PageSessionLimits;
@@ -43,6 +45,9 @@ export class AccountService {
     this.pageSessions = new PageSessions(options.pool, options.limits, options.now);
     this.secondFactor = new AccountSecondFactor(options);
   }
+
+  /** A client's name as people know it. */
+  readonly clientName = (clientId: string): string => this.options.clientName(clientId);
 
   get pool(): pg.Pool {
     return this.options.pool;

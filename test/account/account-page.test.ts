@@ -45,6 +45,15 @@ describe('/account', () => {
     assert.match(changed.url!, /\/account\?done=password\.changed/);
     assert.match(await changed.response.text(), /Your password was changed/);
 
+    // In the person's language (Accept-Language): the same page, in German.
+    const german = await fetch(`${lock.issuer}/account`, {
+      headers: { cookie: `lock_account=${agent.cookie('lock_account')}`, 'accept-language': 'de-CH, en;q=0.5' },
+    });
+    const germanHtml = await german.text();
+    assert.match(germanHtml, /<html lang="de">/);
+    assert.match(germanHtml, /<h1>Ihr Konto<\/h1>/);
+    assert.equal(german.headers.get('content-language'), 'de');
+
     const old = await signIn(new UserAgent(lock.issuer), `${lock.issuer}/account`, 'alice', ALICE_PASSWORD);
     assert.doesNotMatch(old.html, /<h1>Your account<\/h1>/);
     const fresh = await signIn(new UserAgent(lock.issuer), `${lock.issuer}/account`, 'alice', NEW_PASSWORD);

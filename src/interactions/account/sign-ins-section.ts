@@ -1,43 +1,42 @@
 // "Recent sign-ins" on /account: the account's login.* audit events (time, method, result, where
 // from), for everyone — people whose organisation manages their sign-in too.
 import type { SignInEvent } from '../../account/sign-ins.ts';
-import { renderAccountFragment } from './account-views.ts';
+import type { Translate } from '../../web/i18n.ts';
 import { formatTime } from './format.ts';
 import type { AccountSection } from './section.ts';
 import { describeUserAgent } from './sessions-section.ts';
 
-const METHODS: Record<string, string> = {
-  'login.password': 'Password',
-  'login.locked_out': 'Password (locked out)',
-  'login.totp_enrol': 'Set up two-step sign-in',
-  'login.saml': 'SAML single sign-on',
-  'login.oidc': 'OpenID Connect single sign-on',
-  'login.oauth2': 'OAuth 2.0 single sign-on',
+const METHODS = 'account.sign_ins.methods';
+/** login.<type> → its message; the others are named by their type. */
+const METHOD_KEYS: Record<string, string> = {
+  'login.password': 'password',
+  'login.locked_out': 'locked_out',
+  'login.totp_enrol': 'totp_enrol',
+  'login.saml': 'saml',
+  'login.oidc': 'oidc',
+  'login.oauth2': 'oauth2',
+  'login.passkey': 'passkey',
 };
 
-function methodOf(event: SignInEvent): string {
+function methodOf(t: Translate, event: SignInEvent): string {
   if (event.type === 'login.totp')
-    return event.details.method === 'recovery_code' ? 'Recovery code' : 'Authenticator code';
-  return METHODS[event.type] ?? event.type.replace(/^login\./, '').replaceAll('_', ' ');
+    return t(`${METHODS}.${event.details.method === 'recovery_code' ? 'recovery_code' : 'totp'}`);
+  const key = METHOD_KEYS[event.type];
+  return key ? t(`${METHODS}.${key}`) : t(`${METHODS}.other`, { type: event.type.replace(/^login\./, '') });
 }
-
-const OUTCOMES = {
-  success: 'Succeeded',
-  failure: 'Refused',
-  error: 'Failed (Lock could not check)',
-} as const;
 
 export const signInsSection: AccountSection = {
   id: 'sign-ins',
-  title: 'Recent sign-ins',
+  title: 'account.sign_ins.title',
   async render(ctx, kit) {
+    const { t } = kit.locale(ctx);
     const events = await kit.service.recentSignIns(ctx.state.account.person);
-    return renderAccountFragment('sign-ins', {
+    return kit.renderFragment(ctx, 'sign-ins', {
       signIns: events.map((event) => ({
         at: formatTime(event.at),
-        method: methodOf(event),
-        outcome: OUTCOMES[event.outcome],
-        from: [event.ip, event.userAgent ? describeUserAgent(event.userAgent) : undefined]
+        method: methodOf(t, event),
+        outcome: t(`account.sign_ins.outcomes.${event.outcome}`),
+        from: [event.ip, event.userAgent ? describeUserAgent(t, event.userAgent) : undefined]
           .filter(Boolean)
           .join(', '),
       })),

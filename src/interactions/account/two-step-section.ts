@@ -3,7 +3,6 @@
 import { toString as renderQrCode } from 'qrcode';
 import type { AccountPerson } from '../../account/account-context.ts';
 import type { TotpEnrolment } from '../../account/second-factor.ts';
-import { renderAccountFragment } from './account-views.ts';
 import { formatTime } from './format.ts';
 import type { AccountContext, AccountKit, AccountSection } from './section.ts';
 
@@ -16,33 +15,27 @@ type LocalPerson = AccountPerson & { localUserId: string };
 function localPerson(ctx: AccountContext, kit: AccountKit): LocalPerson | undefined {
   const { person } = ctx.state.account;
   if (person.localUserId !== undefined) return person as LocalPerson;
-  kit.refuse(
-    ctx,
-    403,
-    'Managed by your organisation',
-    'Your sign-in methods are managed by your organisation, not here.',
-  );
+  kit.refuse(ctx, 403, 'account.errors.managed.title', 'account.errors.managed.message');
   return undefined;
 }
 
 async function showEnrolment(ctx: AccountContext, kit: AccountKit, enrolment: TotpEnrolment, error?: string) {
   const svg = await renderQrCode(enrolment.otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   kit.renderPage(ctx, 'two-step-enrol', {
-    title: `${error === undefined ? '' : 'Error: '}Set up two-step sign-in`,
+    title: 'account.two_step.set_up',
     username: ctx.state.account.person.username,
     qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
     // Groups of four are easier to type into an app by hand; apps ignore the spaces.
     secretGroups: enrolment.secret.match(/.{1,4}/g) ?? [],
     enrolment: enrolment.sealed,
     csrfToken: kit.csrfToken(ctx),
-    error,
+    error: error && kit.locale(ctx).t(error),
   });
 }
 
 function showRecoveryCodes(ctx: AccountContext, kit: AccountKit, codes: string[], replaced: boolean) {
   kit.renderPage(ctx, 'recovery-codes', {
-    title: 'Save your recovery codes',
-    lead: replaced ? 'These are your new recovery codes.' : 'Two-step sign-in is on.',
+    title: 'account.two_step.codes_title',
     codes,
     replaced,
   });
@@ -50,17 +43,17 @@ function showRecoveryCodes(ctx: AccountContext, kit: AccountKit, codes: string[]
 
 export const twoStepSection: AccountSection = {
   id: 'two-step',
-  title: 'Two-step sign-in',
+  title: 'account.two_step.title',
   shows: (person) => person.localUserId !== undefined,
   notices: {
-    'two-step.removed': 'Two-step sign-in is off. Your authenticator app and recovery codes no longer work.',
-    'two-step.none': 'Two-step sign-in was not on.',
-    'two-step.already': 'Two-step sign-in is already on. Turn it off first to set up another app.',
+    'two-step.removed': 'account.two_step.notices.removed',
+    'two-step.none': 'account.two_step.notices.none',
+    'two-step.already': 'account.two_step.notices.already',
   },
   async render(ctx, kit) {
     const person = ctx.state.account.person as LocalPerson;
     const status = await kit.service.secondFactor.status(person.localUserId);
-    return renderAccountFragment('two-step', {
+    return kit.renderFragment(ctx, 'two-step', {
       enrolled: status.enrolled,
       since: formatTime(status.since),
       recoveryCodesLeft: status.recoveryCodesLeft,
@@ -101,7 +94,7 @@ export const twoStepSection: AccountSection = {
             return ctx.redirect(ENROL_PATH);
           }
           ctx.status = 400;
-          return showEnrolment(ctx, kit, again, 'That code is not right. Check your app and try again.');
+          return showEnrolment(ctx, kit, again, 'account.two_step.errors.wrong_code');
         }
       }
     });
