@@ -47,7 +47,10 @@ describe('/account', () => {
 
     // In the person's language (Accept-Language): the same page, in German.
     const german = await fetch(`${lock.issuer}/account`, {
-      headers: { cookie: `lock_account=${agent.cookie('lock_account')}`, 'accept-language': 'de-CH, en;q=0.5' },
+      headers: {
+        cookie: `lock_account=${agent.cookie('lock_account')}`,
+        'accept-language': 'de-CH, en;q=0.5',
+      },
     });
     const germanHtml = await german.text();
     assert.match(germanHtml, /<html lang="de">/);

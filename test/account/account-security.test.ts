@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
+import {
+  ALICE_PASSWORD,
+  API,
+  BOB_PASSWORD,
+  CALLBACK,
+  loginConfig,
+  signIn,
+  WEB_SECRET,
+} from '../helpers/login-fixtures.ts';
+import { redeem, startAuthorization } from '../helpers/relying-party.ts';
+import { UserAgent } from '../helpers/user-agent.ts';
 import {
   ACCOUNT_COOKIE,
   accountSignIn,
@@ -55,6 +66,42 @@ describe('/account: one person, their own sessions, their own forms', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.outcome, 'failure');
     assert.equal(rows[0]!.details.sessionUid, aliceSessions[0]);
+  });
+
+  it('ending a session ends what was issued in it, offline refresh tokens included', async () => {
+    // Another device signs in to an application for offline access (a refresh token that outlives
+    // the session unless ending the session ends it too).
+    const request = await startAuthorization(
+      lock.issuer,
+      { id: 'web-app', secret: WEB_SECRET },
+      { redirect_uri: CALLBACK, scope: 'openid offline_access', resource: API, prompt: 'consent' },
+    );
+    const device = await signIn(new UserAgent(lock.issuer), request.url.toString(), 'bob', BOB_PASSWORD);
+    const tokens = await redeem(request, new URL(device.landed!));
+    assert.ok(tokens.refresh_token);
+    const { rows } = await lock.database.pool.query<{ payload: Record<string, unknown> }>(
+      "SELECT payload FROM oidc_payloads WHERE model = 'RefreshToken' AND payload ->> 'clientId' = 'web-app'",
+    );
+    assert.equal(rows.length, 1);
+    assert.match(String(rows[0]!.payload.scope), /offline_access/);
+    assert.notEqual(
+      rows[0]!.payload.expiresWithSession,
+      true,
+      'an offline refresh token: not bound to the session',
+    );
+
+    const bob = await accountSignIn(lock.issuer, 'bob', BOB_PASSWORD);
+    const [deviceSession] = listedSessions(bob.html);
+    assert.ok(deviceSession);
+    const ended = await post(bob.agent, lock.issuer, '/account/sessions/end', {
+      csrf: csrfOf(bob.html),
+      session: deviceSession,
+    });
+    assert.equal(ended.headers.get('location'), '/account?done=sessions.ended#sessions');
+    await assert.rejects(
+      oidc.refreshTokenGrant(request.config, tokens.refresh_token),
+      (error: { error?: string }) => error.error === 'invalid_grant',
+    );
   });
 
   it('refuses a form without its CSRF token, or with another page session’s, and changes nothing', async () => {
