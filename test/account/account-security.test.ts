@@ -165,3 +165,29 @@ describe('/account: one person, their own sessions, their own forms', () => {
     assert.ok(rowCount !== null);
   });
 });
+
+describe('/account: form posts are rate-limited per address like login posts', () => {
+  let lock: RunningLock;
+  before(async () => {
+    lock = await startLock({ config: loginConfig, env: { LOCK_RATE_LIMIT_LOGIN: '3' } });
+  });
+  after(async () => {
+    await lock.close();
+    await lock.database.drop();
+  });
+
+  it('answers 429 with Retry-After past LOCK_RATE_LIMIT_LOGIN posts a window', async () => {
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await fetch(`${lock.issuer}/account/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'csrf=x&current_password=guess',
+        redirect: 'manual',
+      });
+      statuses.push(response.status);
+      if (response.status === 429) assert.ok(response.headers.get('retry-after'));
+    }
+    assert.deepEqual(statuses, [303, 303, 303, 429, 429]);
+  });
+});
