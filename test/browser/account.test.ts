@@ -119,7 +119,7 @@ describe('/account in headless Chromium', () => {
     const current = page.locator('.badge');
     assert.equal(await sessions.filter({ has: current }).count(), 1, 'one session is marked as this one');
     const elsewhereItem = sessions.filter({ hasText: 'Web App' }).filter({ hasNot: current });
-    assert.equal(await elsewhereItem.count(), 1, await page.locator('#sessions').innerText());
+    assert.equal(await elsewhereItem.count(), 1, (await page.locator('#sessions').textContent()) ?? '');
     await elsewhereItem.getByRole('button', { name: 'End this session' }).click();
     await page.getByText('The session was ended.').waitFor();
     await assert.rejects(oidc.refreshTokenGrant(elsewhere.config, refreshed.refresh_token!), (error: Error) =>

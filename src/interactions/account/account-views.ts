@@ -4,7 +4,7 @@
 // own (a page, in the layout). Templates are read and compiled once, at import.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Eta } from 'eta/core';
-import { around, type Locale, type MessageValues } from '../../web/i18n.ts';
+import { around, ENGLISH, type Locale, localeOf, type MessageValues } from '../../web/i18n.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from '../views.ts';
 
 const ACCOUNT_VIEWS_DIR = `${VIEWS_DIR}account/`;
@@ -42,7 +42,14 @@ export function renderAccountPage(
   });
 }
 
-/** A section's part of the overview: `views/account/<name>.eta`, without the layout. */
-export function renderAccountFragment(name: string, data: Record<string, unknown>, locale: Locale): string {
+/**
+ * A section's part of the overview: `views/account/<name>.eta`, without the layout. Sections call
+ * `kit.renderFragment`, which passes the person's locale; without one, English.
+ */
+export function renderAccountFragment(
+  name: string,
+  data: Record<string, unknown>,
+  locale: Locale = localeOf(ENGLISH),
+): string {
   return eta.render(`@account/${name}`, { ...data, ...wordsOf(locale) });
 }
