@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
+import {
+  ACCOUNT_COOKIE,
+  accountSignIn,
+  csrfOf,
+  listedSessions,
+  OVERVIEW,
+  post,
+  sentToSignIn,
+} from '../helpers/account-agent.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import {
   ALICE_PASSWORD,
@@ -13,15 +22,6 @@ import {
 } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
-import {
-  ACCOUNT_COOKIE,
-  accountSignIn,
-  csrfOf,
-  listedSessions,
-  OVERVIEW,
-  post,
-  sentToSignIn,
-} from './account-agent.ts';
 
 describe('/account: one person, their own sessions, their own forms', () => {
   let lock: RunningLock;

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
+import { accountSignIn, csrfOf, listedSessions, post } from '../helpers/account-agent.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { BOB_PASSWORD, CALLBACK, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { redeem, startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
-import { accountSignIn, csrfOf, listedSessions, post } from './account-agent.ts';
 
 // A session the person ends on /account is announced to the applications signed in through it
 // (OIDC Back-Channel Logout), with the `sid` they were given.

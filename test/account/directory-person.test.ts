@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { accountSignIn, csrfOf, listedSessions, post } from '../helpers/account-agent.ts';
 import { openLdap, type TestDirectory } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { accountSignIn, csrfOf, listedSessions, post } from './account-agent.ts';
 
 // Someone whose sign-in their organisation manages (here an OpenLDAP directory) sees their sessions
 // and sign-ins on /account, is told who manages the rest, and cannot change it here.

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import {
+  accountSignIn,
+  csrfOf,
+  listedSessions,
+  OVERVIEW,
+  post,
+  sentToSignIn,
+} from '../helpers/account-agent.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 import { totpCode } from '../helpers/second-factor.ts';
 import { readLoginForm } from '../helpers/user-agent.ts';
-import { accountSignIn, csrfOf, listedSessions, OVERVIEW, post, sentToSignIn } from './account-agent.ts';
 
 /**
  * Every change on /account needs a sign-in younger than LOCK_ACCOUNT_REAUTH_SECONDS (300 here, the

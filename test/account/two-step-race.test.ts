@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { accountSignIn, csrfOf, post } from '../helpers/account-agent.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 import { enrolmentSecret, recoveryCodesOf, totpCode } from '../helpers/second-factor.ts';
-import { accountSignIn, csrfOf, post } from './account-agent.ts';
 
 // Two-step sign-in changed from many tabs at once: one authenticator, one set of recovery codes.
 describe('/account: two-step sign-in under concurrency', () => {

@@ -1,7 +1,7 @@
 // A person on /account without a browser: real HTTP through Lock's sign-in (test/helpers/user-agent.ts).
 import assert from 'node:assert/strict';
-import { signIn } from '../helpers/login-fixtures.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { signIn } from './login-fixtures.ts';
+import { UserAgent } from './user-agent.ts';
 
 export const ACCOUNT_COOKIE = 'lock_account';
 
