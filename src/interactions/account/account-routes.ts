@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import type { AccountRequest } from '../../account/account-context.ts';
 import type { AccountService } from '../../account/account-service.ts';
-import { safeReturnPath } from '../../account/account-sign-in.ts';
+import { PENDING_SIGN_IN_SECONDS, safeReturnPath } from '../../account/account-sign-in.ts';
 import { ACCOUNT_CLIENT_ID } from '../../catalog/built-ins.ts';
 import { readForm } from '../../web/form-body.ts';
 import { localeFor } from '../../web/locale.ts';
@@ -64,7 +64,7 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
 
   const toSignIn = (ctx: AccountContext, returnTo: string, fresh: boolean) => {
     const { location, pending } = service.signIn.start(returnTo, fresh);
-    setCookie(ctx, SIGN_IN_COOKIE, pending, 15 * 60);
+    setCookie(ctx, SIGN_IN_COOKIE, pending, PENDING_SIGN_IN_SECONDS);
     ctx.status = 303;
     ctx.redirect(location);
   };
