@@ -8,6 +8,7 @@ import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
 import { accountRoutes } from '../interactions/account/account-routes.ts';
 import { serveAssets } from '../interactions/assets.ts';
+import { landingPage } from '../interactions/landing-page.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
@@ -35,6 +36,8 @@ const LOCK_PATHS = [
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
+/** The landing page: `/` exactly (a query aside); every other path not above is oidc-provider's. */
+const LANDING_PATH = /^\/(?:\?|$)/;
 
 /** What the composition root (src/app.ts) built and hands over: this module only assembles routes. */
 export interface HttpOptions {
@@ -59,6 +62,8 @@ export interface HttpOptions {
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
+  /** LOCK_DOCS_URL: the landing page's documentation link. */
+  docsUrl?: string | undefined;
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -69,6 +74,8 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   // entry), never one the client wrote into the header itself.
   app.maxIpsCount = 1;
   const router = new Router<LockState>();
+
+  router.get('/', landingPage(options.issuer, options.docsUrl));
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -132,10 +139,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     registeredClientName: async (clientId) => {
       if (options.runtime.state.catalog.clients.has(clientId)) return undefined;
       const client = await options.runtime.state.provider.Client.find(clientId);
-      return (
-        client &&
-        `${client.clientName ?? 'An application'} (registered itself; not vouched for by your administrator)`
-      );
+      return client && (client.clientName ?? '');
     },
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
@@ -172,7 +176,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   return (req: IncomingMessage, res: ServerResponse) => {
     pinToIssuer(req);
     const path = req.url ?? '/';
-    if (LOCK_PATH.test(path)) return lockHandler(req, res);
+    if (LOCK_PATH.test(path) || LANDING_PATH.test(path)) return lockHandler(req, res);
     return options.runtime.state.handler(req, res);
   };
 }

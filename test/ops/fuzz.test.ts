@@ -333,6 +333,7 @@ describe('fuzzing the public and admin endpoints', () => {
         fc
           .tuple(
             fc.constantFrom(
+              '/',
               '/.well-known/openid-configuration',
               '/jwks',
               '/healthz',

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
+import type { AdminActor } from '../admin-actor.ts';
+import { soleAdminAccountExists, unlockUser, userState } from '../user-state.ts';
+import { resetTotpById } from '../user-totp.ts';
 import {
   addAccount,
   deleteAccount,
   endAccountSessionsById,
   getUser,
-  type NewAccount,
+  parseNewAccount,
   replaceAccount,
   setAccountDisabledById,
   setAccountPassword,
@@ -14,12 +17,13 @@ import {
 } from '../users.ts';
 import { parseInput } from '../validation.ts';
 import { entityRoutes } from './crud.ts';
-import type { AdminCall, AdminRoute } from './route.ts';
+import type { AdminApiDeps, AdminCall, AdminRoute } from './route.ts';
 import { mergePatchOf, userInputSchema } from './schemas.ts';
 import { userView as userViewSchema } from './views.ts';
 
 const listQuery = z.strictObject({
-  search: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
+  q: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
+  search: z.string().min(1).max(256).optional().describe('the same as q (the older name)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(1400).optional().describe('the `next` of the previous page'),
 });
@@ -37,28 +41,35 @@ function decodeCursor(cursor: string): string {
   return text.slice('user:'.length);
 }
 
-/** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
-function parseAccount(body: unknown): NewAccount {
-  if (body !== null && typeof body === 'object' && 'passwordHash' in body)
-    throw invalidInput([
-      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
-    ]);
-  // The schema's fields are NewAccount's (the file's user, less passwordHash).
-  return parseInput(userInputSchema, body) as unknown as NewAccount;
-}
-
-async function list({ deps, query }: AdminCall) {
+async function list({ deps, query, by }: AdminCall) {
   const limit = query.limit as number;
+  const search = query.q ?? query.search;
   const users = await listUsersPage(deps.pool, {
     limit: limit + 1,
     ...(typeof query.cursor === 'string' && { after: decodeCursor(query.cursor) }),
-    ...(typeof query.search === 'string' && { search: query.search }),
+    ...(typeof search === 'string' && { search }),
   });
   const page = users.slice(0, limit);
+  const soleAdmin = await soleAdminAccountExists(deps.pool);
   const items = [];
-  for (const user of page) items.push(await userView(deps.pool, user));
+  for (const user of page) {
+    const view = await userView(deps.pool, user);
+    items.push({ ...view, ...(await userState(deps.pool, view, by, soleAdmin)) });
+  }
   return { items, next: users.length > limit ? encodeCursor(page.at(-1)!.username) : null };
 }
+
+/** The user as every response shows it: the profile (its ETag) and the state read now. */
+async function withState(deps: AdminApiDeps, id: string, by: AdminActor) {
+  const { user, etag } = await getUser(deps.pool, id);
+  const state = await userState(deps.pool, user, by, await soleAdminAccountExists(deps.pool));
+  return { view: user, etag, extra: { ...state } };
+}
+
+const userReply = async (deps: AdminApiDeps, id: string, by: AdminActor) => {
+  const { view, etag, extra } = await withState(deps, id, by);
+  return { body: { ...view, ...extra }, etag };
+};
 
 const params = { id: 'the user id (uuid)' };
 
@@ -72,7 +83,19 @@ export const userRoutes: AdminRoute[] = [
     params,
     idFields: {},
     reloads: false,
-    readOnly: ['id', 'managedBy', 'hasPassword', 'createdAt', 'updatedAt', 'effectiveRoles'],
+    readOnly: [
+      'id',
+      'managedBy',
+      'hasPassword',
+      'createdAt',
+      'updatedAt',
+      'effectiveRoles',
+      'connector',
+      'lockedUntil',
+      'secondFactor',
+      'you',
+      'lastAdmin',
+    ],
     view: userViewSchema,
     input: userInputSchema,
     patch: mergePatchOf('user'),
@@ -86,19 +109,14 @@ export const userRoutes: AdminRoute[] = [
     },
     list,
     create: async ({ deps, body, by }) => {
-      const user = await addAccount(deps.pool, parseAccount(body), by);
-      const { user: view, etag } = await getUser(deps.pool, user.id);
-      return { view, etag };
+      const user = await addAccount(deps.pool, parseNewAccount(body), by);
+      return withState(deps, user.id, by);
     },
-    read: async ({ deps, params }) => {
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { view: user, etag };
-    },
+    read: async ({ deps, params, by }) => withState(deps, params.id!, by),
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { notices } = await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { notices } = await replaceAccount(deps.pool, params.id!, parseNewAccount(body), ifMatch, by);
       deps.runtime.backchannelLogout.notify(notices);
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { view: user, etag };
+      return withState(deps, params.id!, by);
     },
     remove: async ({ deps, params, ifMatch, by }) => {
       const { notices } = await deleteAccount(deps.pool, params.id!, ifMatch, by);
@@ -127,8 +145,7 @@ export const userRoutes: AdminRoute[] = [
         by,
       );
       deps.runtime.backchannelLogout.notify(notices);
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { body: user, etag };
+      return userReply(deps, params.id!, by);
     },
   },
   {
@@ -145,8 +162,7 @@ export const userRoutes: AdminRoute[] = [
     handle: async ({ deps, params, by }) => {
       const { notices } = await endAccountSessionsById(deps.pool, params.id!, by);
       deps.runtime.backchannelLogout.notify(notices);
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { body: user, etag };
+      return userReply(deps, params.id!, by);
     },
   },
   ...(['disable', 'enable'] as const).map(
@@ -172,9 +188,40 @@ export const userRoutes: AdminRoute[] = [
           by,
         );
         deps.runtime.backchannelLogout.notify(notices);
-        const { user, etag } = await getUser(deps.pool, params.id!);
-        return { body: user, etag };
+        return userReply(deps, params.id!, by);
       },
     }),
   ),
+  {
+    method: 'post',
+    path: '/users/{id}/unlock',
+    operationId: 'unlockUser',
+    summary:
+      'Lift a brute-force lockout: forget the failed sign-ins counted against the account’s name (as `lock users unlock`)',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      await unlockUser(deps.pool, params.id!, by);
+      return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/totp-reset',
+    operationId: 'resetUserTotp',
+    summary:
+      'Forget the account’s authenticator and recovery codes (a lost device): the next sign-in enrols anew where a role requires it',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      await resetTotpById(deps.pool, params.id!, by);
+      return userReply(deps, params.id!, by);
+    },
+  },
 ];
