@@ -232,7 +232,7 @@ export function createProvider(options: ProviderOptions): Provider {
       catalog().clients.get(client.clientId)?.allowedOrigins.includes(origin) ?? false,
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    loadExistingGrant: autoConsentForFirstParty(catalog),
+    loadExistingGrant: autoConsentForFirstParty(catalog, options.pool),
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: signInPolicy(options.sessionLimits, { catalog, connectors: options.connectors }),

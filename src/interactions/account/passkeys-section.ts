@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { PasskeyOwner, PasskeyRegistration } from '../../login/passkey-registration.ts';
 import { readJson } from '../../web/json-body.ts';
 import { contentSecurityPolicy, PASSKEY_SCRIPTS } from '../views.ts';
-import { renderAccountFragment, renderAccountPage } from './account-views.ts';
+import { formatTime } from './format.ts';
+import { refuseUnlessLocal } from './password-section.ts';
 import type { AccountContext, AccountKit, AccountSection } from './section.ts';
 
 const ADD_PATH = '/account/passkeys/add';
@@ -21,9 +22,6 @@ const call = z.object({
   name: z.unknown().optional(),
   response: z.unknown().optional(),
 });
-
-const formatTime = (at: Date | undefined) =>
-  at ? `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
 
 /** The owner of the passkeys: the signed-in local account, in this page session. Undefined for others. */
 function ownerOf(ctx: AccountContext, kit: AccountKit): PasskeyOwner | undefined {
@@ -56,36 +54,37 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
   async function acceptCall(ctx: AccountContext, kit: AccountKit) {
     const owner = ownerOf(ctx, kit);
     const parsed = call.safeParse(await readJson(ctx));
-    if (!owner) return json(ctx, 403, { message: 'Passkeys are managed by your organisation, not here.' });
+    const { t } = kit.locale(ctx);
+    if (!owner) return json(ctx, 403, { message: t('account.errors.managed.message') });
     if (!parsed.success || !csrfMatches(ctx, kit, parsed.data.csrf))
-      return json(ctx, 403, { message: 'This form has expired. Reload the page.' });
+      return json(ctx, 403, { message: t('account.errors.form_expired.message') });
     // The add page asked for a recent sign-in; if it has aged since, sign in again from that page.
     if (!kit.service.pageSessions.isRecent(ctx.state.account.session))
-      return json(ctx, 401, { message: 'Sign in again to add a passkey.', location: ADD_PATH });
+      return json(ctx, 401, { message: t('account.passkeys.errors.sign_in_again'), location: ADD_PATH });
     return { owner, body: parsed.data };
   }
 
   return {
     id: 'passkeys',
-    title: 'Passkeys',
+    title: 'account.passkeys.title',
     shows: (person) => person.localUserId !== undefined,
     notices: {
-      'passkeys.added': 'Your passkey was added. You can now sign in with it.',
-      'passkeys.renamed': 'The passkey was renamed.',
-      'passkeys.removed': 'The passkey was removed. It no longer signs you in.',
-      'passkeys.none': 'That passkey was already removed.',
-      'passkeys.bad-name': 'A passkey name is 1 to 100 characters.',
+      'passkeys.added': 'account.passkeys.notices.added',
+      'passkeys.renamed': 'account.passkeys.notices.renamed',
+      'passkeys.removed': 'account.passkeys.notices.removed',
+      'passkeys.none': 'account.passkeys.notices.none',
+      'passkeys.bad-name': 'account.passkeys.notices.bad_name',
     },
     async render(ctx, kit) {
       const { person } = ctx.state.account;
       const passkeys = person.localUserId === undefined ? [] : await registration.list(person.localUserId);
-      return renderAccountFragment('passkeys', {
+      return kit.renderFragment(ctx, 'passkeys', {
         csrfToken: kit.csrfToken(ctx),
         addHref: ADD_PATH,
         passkeys: passkeys.map((passkey) => ({
           id: passkey.id,
           name: passkey.name,
-          kind: passkey.backupEligible ? 'Synced passkey' : 'Passkey on one device',
+          synced: passkey.backupEligible,
           created: formatTime(passkey.createdAt),
           lastUsed: formatTime(passkey.lastUsedAt),
         })),
@@ -93,25 +92,18 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
     },
     register(router, kit) {
       router.get(ADD_PATH, async (ctx) => {
-        if (!ownerOf(ctx, kit))
-          return kit.refuse(
-            ctx,
-            403,
-            'Managed by your organisation',
-            'Your sign-in methods are managed by your organisation, not here.',
-          );
+        if (refuseUnlessLocal(ctx, kit)) return;
         if (!(await kit.requireRecentAuthentication(ctx, ADD_PATH))) return;
-        // The one /account page that runs a script: Lock's own, from /assets; calls only to Lock.
-        ctx.set('Content-Security-Policy', contentSecurityPolicy([], { scripts: true }));
-        ctx.type = 'html';
-        ctx.body = renderAccountPage('passkey-add', {
-          title: 'Add a passkey',
+        kit.renderPage(ctx, 'passkey-add', {
+          title: 'account.passkeys.add_title',
           csrfToken: kit.csrfToken(ctx),
           optionsUrl: '/account/passkeys/options',
           registerUrl: '/account/passkeys/register',
           scripts: REGISTER_SCRIPTS,
           back: BACK,
         });
+        // The one /account page that runs a script: Lock's own, from /assets; calls only to Lock.
+        ctx.set('Content-Security-Policy', contentSecurityPolicy([], { scripts: true }));
       });
 
       router.post('/account/passkeys/options', async (ctx) => {
@@ -131,9 +123,9 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
           case 'invalid':
             return json(ctx, 400, { message: outcome.message });
           case 'refused':
-            return json(ctx, 400, { message: outcome.message });
+            return json(ctx, 400, { message: kit.locale(ctx).t(outcome.message) });
           case 'added':
-            return json(ctx, 200, { location: `/account?done=passkeys.added#passkeys` });
+            return json(ctx, 200, { location: '/account?done=passkeys.added#passkeys' });
         }
       });
 
@@ -141,7 +133,7 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
         const form = await kit.readCheckedForm(ctx);
         if (!form) return;
         const owner = ownerOf(ctx, kit);
-        if (!owner) return kit.refuse(ctx, 403, 'Managed by your organisation', 'Not here.');
+        if (!owner) return refuseUnlessLocal(ctx, kit);
         if (!(await kit.requireRecentAuthentication(ctx, BACK))) return;
         const renamed = await registration.rename(owner, form.get('passkey') ?? '', form.get('name'));
         kit.done(ctx, renamed ? 'passkeys.renamed' : 'passkeys.bad-name', 'passkeys');
@@ -151,7 +143,7 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
         const form = await kit.readCheckedForm(ctx);
         if (!form) return;
         const owner = ownerOf(ctx, kit);
-        if (!owner) return kit.refuse(ctx, 403, 'Managed by your organisation', 'Not here.');
+        if (!owner) return refuseUnlessLocal(ctx, kit);
         if (!(await kit.requireRecentAuthentication(ctx, BACK))) return;
         const removed = await registration.remove(owner, form.get('passkey') ?? '');
         kit.done(ctx, removed ? 'passkeys.removed' : 'passkeys.none', 'passkeys');
@@ -160,11 +152,12 @@ export function passkeysSection(registration: PasskeyRegistration): AccountSecti
   };
 }
 
-/** The account page's sections with "Passkeys" after "Password" (or first, if there is none). */
+/** The account page's sections with "Passkeys" after the other sign-in methods (password, two-step sign-in). */
 export function withPasskeysSection(
   sections: AccountSection[],
   registration: PasskeyRegistration,
 ): AccountSection[] {
-  const at = sections.findIndex((section) => section.id === 'password') + 1;
+  const methods = ['password', 'two-step'];
+  const at = sections.reduce((last, section, index) => (methods.includes(section.id) ? index + 1 : last), 0);
   return [...sections.slice(0, at), passkeysSection(registration), ...sections.slice(at)];
 }
