@@ -126,7 +126,12 @@ export class PasskeyRegistration {
     }
     const response = asAttestation(parsed.data);
     const refuse = async (reason: string): Promise<RegistrationOutcome> => {
-      await this.#audit(account, 'account.passkey.added', 'failure', { reason, details: { name } });
+      await this.#audit(account, {
+        type: 'account.passkey.added',
+        outcome: 'failure',
+        reason,
+        details: { name },
+      });
       return { status: 'refused', message: REFUSED };
     };
     const presented = presentedChallenge(response.response.clientDataJSON);
@@ -167,7 +172,9 @@ export class PasskeyRegistration {
       name,
     });
     if (!passkey) return refuse('credential id registered already');
-    await this.#audit(account, 'account.passkey.added', 'success', {
+    await this.#audit(account, {
+      type: 'account.passkey.added',
+      outcome: 'success',
       details: { passkey: passkey.id, name, aaguid: passkey.aaguid, backupEligible: passkey.backupEligible },
     });
     return { status: 'added', passkey };
@@ -178,7 +185,11 @@ export class PasskeyRegistration {
     const name = parsePasskeyName(input);
     if (name === undefined || !isUuid(id)) return false;
     if (!(await renamePasskey(this.#options.pool, account.userId, id, name))) return false;
-    await this.#audit(account, 'account.passkey.renamed', 'success', { details: { passkey: id, name } });
+    await this.#audit(account, {
+      type: 'account.passkey.renamed',
+      outcome: 'success',
+      details: { passkey: id, name },
+    });
     return true;
   }
 
@@ -187,7 +198,9 @@ export class PasskeyRegistration {
     if (!isUuid(id)) return false;
     const removed = await deletePasskey(this.#options.pool, account.userId, id);
     if (!removed) return false;
-    await this.#audit(account, 'account.passkey.removed', 'success', {
+    await this.#audit(account, {
+      type: 'account.passkey.removed',
+      outcome: 'success',
       details: { passkey: id, name: removed.name },
     });
     return true;
@@ -195,10 +208,14 @@ export class PasskeyRegistration {
 
   async #audit(
     account: PasskeyOwner,
-    type: string,
-    outcome: 'success' | 'failure',
-    extra: { reason?: string; details?: Record<string, unknown> },
+    event: {
+      type: string;
+      outcome: 'success' | 'failure';
+      reason?: string;
+      details?: Record<string, unknown>;
+    },
   ): Promise<void> {
+    const { type, outcome, ...extra } = event;
     await recordAuditEvent(this.#options.pool, {
       type,
       outcome,
