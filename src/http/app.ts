@@ -6,10 +6,13 @@ import type pg from 'pg';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
 import { serveAssets } from '../interactions/assets.ts';
+import { emailRoutes } from '../interactions/email-routes.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import { PASSWORD_RESET_PATH, type PasswordReset } from '../login/password-reset.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
+import type { Mail } from '../mail/mail.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
@@ -29,6 +32,8 @@ const LOCK_PATHS = [
   '/saml',
   '/sso',
   '/admin',
+  '/reset',
+  '/verify-email',
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
@@ -54,6 +59,8 @@ export interface HttpOptions {
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
+  /** Mail (docs/email.md): with it, the password-reset and email-verification pages; unset, they answer 404. */
+  mail?: { mail: Mail; passwordReset: PasswordReset } | undefined;
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -135,6 +142,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
     secondFactor: options.secondFactor,
+    ...(options.mail && { passwordResetHref: PASSWORD_RESET_PATH }),
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,
@@ -151,6 +159,11 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  if (options.mail) {
+    const email = emailRoutes(options.mail);
+    app.use(email.routes());
+    app.use(email.allowedMethods());
+  }
   const lockHandler = app.callback();
   const pinToIssuer = issuerPinning(options.issuer, options.trustProxy);
   // One Koa context per request: Lock's own paths go to Lock's app, everything else straight to

@@ -16,7 +16,10 @@ export type ViewName =
   | 'totp-recovery-codes'
   | 'device-code'
   | 'device-confirm'
-  | 'device-approved';
+  | 'device-approved'
+  | 'reset-request'
+  | 'reset-password'
+  | 'verify-email';
 
 export interface LoginView {
   clientName: string;
@@ -26,6 +29,8 @@ export interface LoginView {
   error?: string;
   loginHint?: string;
   ssoConnectors: Array<{ id: string; name: string; href: string }>;
+  /** "Forgot your password?" (docs/email.md): only with mail on and Lock's own accounts enabled. */
+  resetHref?: string;
 }
 
 export interface ConsentView {
@@ -105,6 +110,28 @@ export interface DeviceApprovedView {
   clientName: string;
 }
 
+/** The password-reset request form (`/reset`), or its one answer (`sent`), the same for every name. */
+export interface ResetRequestView {
+  formAction: string;
+  sent: boolean;
+  minutes: number;
+  error?: string;
+}
+
+/** The form behind a reset link, or the page after it (`done`). */
+export interface ResetPasswordView {
+  formAction: string;
+  done: boolean;
+  minLength: number;
+  error?: string;
+}
+
+/** The button behind a verification link (a POST: mail scanners that open links confirm nothing). */
+export interface VerifyEmailView {
+  formAction: string;
+  done: boolean;
+}
+
 export interface ViewData {
   login: LoginView;
   consent: ConsentView;
@@ -117,6 +144,9 @@ export interface ViewData {
   'device-code': DeviceCodeView;
   'device-confirm': DeviceConfirmView;
   'device-approved': DeviceApprovedView;
+  'reset-request': ResetRequestView;
+  'reset-password': ResetPasswordView;
+  'verify-email': VerifyEmailView;
 }
 
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
@@ -139,6 +169,9 @@ for (const name of [
   'device-code',
   'device-confirm',
   'device-approved',
+  'reset-request',
+  'reset-password',
+  'verify-email',
 ] satisfies ViewName[]) {
   eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
 }
@@ -174,6 +207,7 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
       // A known username (retyped after an error, or a login_hint) leaves only the password to type.
       focus: username === '' ? 'username' : 'password',
       ssoConnectors: data.ssoConnectors.map((c) => ({ name: c.name, href: safeUrl(c.href) })),
+      resetHref: data.resetHref === undefined ? undefined : safeUrl(data.resetHref),
     };
   },
   consent: (data) => ({
@@ -257,6 +291,31 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
   'device-approved': (data) => ({
     title: 'Device signed in – Lock',
     clientName: data.clientName,
+  }),
+  'reset-request': (data) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: `${error === undefined ? '' : 'Error: '}Reset your password – Lock`,
+      formAction: safeUrl(data.formAction),
+      sent: data.sent,
+      minutes: data.minutes,
+      error,
+    };
+  },
+  'reset-password': (data) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: `${error === undefined ? '' : 'Error: '}${data.done ? 'Password changed' : 'Choose a new password'} – Lock`,
+      formAction: safeUrl(data.formAction),
+      done: data.done,
+      minLength: data.minLength,
+      error,
+    };
+  },
+  'verify-email': (data) => ({
+    title: `${data.done ? 'Email address confirmed' : 'Confirm your email address'} – Lock`,
+    formAction: safeUrl(data.formAction),
+    done: data.done,
   }),
 };
 

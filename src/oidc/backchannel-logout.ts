@@ -13,7 +13,8 @@ export type LogoutTrigger =
   | 'admin.sessions_ended'
   | 'admin.user.disabled'
   | 'admin.user.deleted'
-  | 'admin.user.password_set';
+  | 'admin.user.password_set'
+  | 'account.password.reset';
 
 /** One client to tell that a person's session with it has ended. */
 export interface LogoutNotice {

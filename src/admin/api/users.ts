@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { invalidInput } from '../../observability/errors.ts';
+import { sendEmailVerification } from '../../mail/email-verification.ts';
+import { sendSecurityNotice } from '../../mail/security-notice.ts';
+import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import {
   addAccount,
@@ -72,7 +74,7 @@ export const userRoutes: AdminRoute[] = [
     params,
     idFields: {},
     reloads: false,
-    readOnly: ['id', 'managedBy', 'hasPassword', 'createdAt', 'updatedAt', 'effectiveRoles'],
+    readOnly: ['id', 'managedBy', 'hasPassword', 'emailVerified', 'createdAt', 'updatedAt', 'effectiveRoles'],
     view: userViewSchema,
     input: userInputSchema,
     patch: mergePatchOf('user'),
@@ -87,6 +89,8 @@ export const userRoutes: AdminRoute[] = [
     list,
     create: async ({ deps, body, by }) => {
       const user = await addAccount(deps.pool, parseAccount(body), by);
+      if (user.email !== undefined)
+        await sendEmailVerification(deps.mail?.mail, user, user.email, { actor: by.actor });
       const { user: view, etag } = await getUser(deps.pool, user.id);
       return { view, etag };
     },
@@ -95,9 +99,17 @@ export const userRoutes: AdminRoute[] = [
       return { view: user, etag };
     },
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { notices } = await replaceAccount(deps.pool, params.id!, parseAccount(body), ifMatch, by);
+      const { notices, emailChanged } = await replaceAccount(
+        deps.pool,
+        params.id!,
+        parseAccount(body),
+        ifMatch,
+        by,
+      );
       deps.runtime.backchannelLogout.notify(notices);
       const { user, etag } = await getUser(deps.pool, params.id!);
+      if (emailChanged && user.email !== undefined)
+        await sendEmailVerification(deps.mail?.mail, user, user.email, { actor: by.actor });
       return { view: user, etag };
     },
     remove: async ({ deps, params, ifMatch, by }) => {
@@ -127,7 +139,30 @@ export const userRoutes: AdminRoute[] = [
         by,
       );
       deps.runtime.backchannelLogout.notify(notices);
+      await sendSecurityNotice(deps.mail?.mail, params.id!, 'password_changed', {
+        'Changed by': 'an administrator',
+      });
       const { user, etag } = await getUser(deps.pool, params.id!);
+      return { body: user, etag };
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/verify-email',
+    operationId: 'sendUserEmailVerification',
+    summary:
+      'Mail the account a link that confirms its email address (docs/email.md); 409 without mail configured or without an email',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404, 409],
+    handle: async ({ deps, params, by }) => {
+      const { user, etag } = await getUser(deps.pool, params.id!);
+      if (!deps.mail)
+        throw conflict('mail is not configured (LOCK_SMTP_URL, LOCK_MAIL_FROM): no link can be sent');
+      if (user.email === undefined) throw conflict(`user ${user.username} has no email address`);
+      await sendEmailVerification(deps.mail.mail, user, user.email, { actor: by.actor });
       return { body: user, etag };
     },
   },
