@@ -193,35 +193,43 @@ export class PasswordReset {
       });
       return;
     }
-    for (const { user, passwordHash } of eligible) {
+    for (const { user } of eligible) {
       const now = this.#mail.now();
-      const recent = await countRecentEmailLinks(
-        this.#pool,
-        user.id,
-        'password_reset',
-        new Date(now.getTime() - 3_600_000),
-      );
-      if (recent >= this.#mail.resetMailsPerHour) {
-        await recordAuditEvent(this.#pool, {
-          type: 'account.password.reset_requested',
-          outcome: 'failure',
-          subject: user.username,
-          connector: LOCAL_CONNECTOR_ID,
-          reason: 'rate_limited',
-          ...context,
-          details: { id: user.id, mailsThisHour: recent },
+      // Counted and stored under the account's row lock: concurrent requests cannot both pass the limit.
+      const issued = await tx(this.#pool, async (db) => {
+        const credentials = await lockCredentialsById(db, user.id);
+        if (!credentials?.passwordHash) return undefined;
+        const recent = await countRecentEmailLinks(
+          db,
+          user.id,
+          'password_reset',
+          new Date(now.getTime() - 3_600_000),
+        );
+        if (recent >= this.#mail.resetMailsPerHour) {
+          await recordAuditEvent(db, {
+            type: 'account.password.reset_requested',
+            outcome: 'failure',
+            subject: user.username,
+            connector: LOCAL_CONNECTOR_ID,
+            reason: 'rate_limited',
+            ...context,
+            details: { id: user.id, mailsThisHour: recent },
+          });
+          return undefined;
+        }
+        const { token, hash } = newLinkToken();
+        await insertEmailLink(db, {
+          tokenHash: hash,
+          purpose: 'password_reset',
+          userId: user.id,
+          boundTo: passwordBinding(credentials.passwordHash),
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + this.#mail.resetTtlSeconds * 1000),
         });
-        continue;
-      }
-      const { token, hash } = newLinkToken();
-      await insertEmailLink(this.#pool, {
-        tokenHash: hash,
-        purpose: 'password_reset',
-        userId: user.id,
-        boundTo: passwordBinding(passwordHash!),
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + this.#mail.resetTtlSeconds * 1000),
+        return token;
       });
+      if (issued === undefined) continue;
+      const token = issued;
       const content = passwordResetMail({
         username: user.username,
         url: `${this.#mail.issuer}${PASSWORD_RESET_PATH}/${token}`,

@@ -54,18 +54,24 @@ async function read(file: string): Promise<DeliveredMail> {
   return delivered;
 }
 
-/** The messages to `to` not returned before, oldest first (marked as returned). */
-export async function takeMails(to: string): Promise<DeliveredMail[]> {
+/** Read from the mailbox, to each address, and not returned yet. */
+const backlog = new Map<string, DeliveredMail[]>();
+
+async function readNew(): Promise<void> {
   const files = (await readdir(mailboxDir())).filter((name) => name.endsWith('.eml')).sort();
-  const found: DeliveredMail[] = [];
   for (const file of files) {
     if (taken.has(file)) continue;
+    taken.add(file);
     const mail = await read(file);
-    if (mail.to.includes(to.toLowerCase())) {
-      taken.add(file);
-      found.push(mail);
-    }
+    for (const address of mail.to) backlog.set(address, [...(backlog.get(address) ?? []), mail]);
   }
+}
+
+/** The messages to `to` not returned before, oldest first (marked as returned). */
+export async function takeMails(to: string): Promise<DeliveredMail[]> {
+  await readNew();
+  const found = backlog.get(to.toLowerCase()) ?? [];
+  backlog.delete(to.toLowerCase());
   return found;
 }
 
@@ -74,21 +80,22 @@ export async function waitForMail(
   to: string,
   { subject, timeoutMs = 15_000 }: { subject?: RegExp; timeoutMs?: number } = {},
 ): Promise<DeliveredMail> {
+  const address = to.toLowerCase();
   const deadline = Date.now() + timeoutMs;
-  const pending: DeliveredMail[] = [];
   for (;;) {
-    pending.push(...(await takeMails(to)));
+    await readNew();
+    const pending = backlog.get(address) ?? [];
     const index = pending.findIndex((mail) => subject === undefined || subject.test(mail.subject));
-    if (index >= 0) return pending[index]!;
+    if (index >= 0) return pending.splice(index, 1)[0]!;
     if (Date.now() > deadline)
       throw new Error(
-        `no mail to ${to}${subject ? ` matching ${subject}` : ''} within ${timeoutMs} ms (got: ${pending.map((mail) => mail.subject).join(', ') || 'none'})`,
+        `no mail to ${to}${subject ? ` matching ${subject}` : ''} within ${timeoutMs} ms (waiting: ${pending.map((mail) => mail.subject).join(', ') || 'none'})`,
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/** Fails when a message to `to` arrives within `ms` (for what must not be sent). */
+/** Fails when a message to `to` is waiting or arrives within `ms` (for what must not be sent). */
 export async function assertNoMail(to: string, ms = 1_500): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   const mails = await takeMails(to);
