@@ -273,6 +273,6 @@ describe('password reset by mail (real SMTP)', () => {
     t.diagnostic(`median offsets from their round (ms): ${JSON.stringify(medians)}`);
     // Looking the account up, storing a link and handing a mail to SMTP take several milliseconds:
     // done on the request, they would show here.
-    assert.ok(spread < 2, `median offsets ${JSON.stringify(medians)} spread ${spread.toFixed(2)} ms`);
+    assert.ok(spread < 3, `median offsets ${JSON.stringify(medians)} spread ${spread.toFixed(2)} ms`);
   });
 });
