@@ -7,7 +7,7 @@ const LAYERS = [
   ['store'],
   ['security', 'keys', 'audit', 'catalog', 'roles', 'mail'],
   ['connectors'],
-  ['login', 'oidc'],
+  ['login', 'oidc', 'account'],
   ['interactions', 'admin'],
   ['http'],
   ['app.ts', 'main.ts', 'cli'],

@@ -3,10 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { AccountService } from './account/account-service.ts';
 import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
 import { applyDeclarativeConfig } from './admin/declarative/apply.ts';
 import { loadDeclarativeFile } from './admin/declarative/file.ts';
 import { recordAuditEvent } from './audit/audit.ts';
+import { ACCOUNT_PAGE_DEFAULTS } from './config/defaults.ts';
 import type { Env } from './config/env.ts';
 import { configureSchemaValidation } from './connectors/saml/xml-schema.ts';
 import { createHttpApp } from './http/app.ts';
@@ -140,6 +142,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         metrics,
         httpsIssuer: env.LOCK_ISSUER.startsWith('https:'),
         admit: (ctx, path) => rateLimiter.admit(ctx, path),
+        defaultLocale: env.LOCK_DEFAULT_LOCALE,
         clientAuth: new ClientAuthGuard(pool, (clientId) => runtime.state.catalog.clients.has(clientId), {
           now,
         }),
@@ -271,15 +274,23 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       clientRequiresMfa: (clientId) => runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
       now,
     });
-    const passwordSignIn = new PasswordSignIn({
+    const verifier = new PasswordVerifyGate({
+      concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
+      queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
+    });
+    const passwordSignIn = new PasswordSignIn({ pool, bruteForce, verifier, metrics, secondFactor });
+    // /account: a signed-in person's own password, second factors and sessions (docs/account.md).
+    const account = new AccountService({
+      issuer: env.LOCK_ISSUER,
       pool,
+      box,
+      provider: () => runtime.state.provider,
+      connectors: () => runtime.state.connectors,
+      verifier,
       bruteForce,
-      verifier: new PasswordVerifyGate({
-        concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
-        queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
-      }),
-      metrics,
-      secondFactor,
+      limits: { ...ACCOUNT_PAGE_DEFAULTS, reauthSeconds: env.LOCK_ACCOUNT_REAUTH_SECONDS },
+      notifyLogout: (notices) => runtime.backchannelLogout.notify(notices),
+      now,
     });
 
     // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
@@ -309,6 +320,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
       passwordSignIn,
       secondFactor,
+      account,
       now,
       crossCutting,
       metrics,

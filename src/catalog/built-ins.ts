@@ -1,9 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from '../model/client.ts';
 import type { Resource } from '../model/resource.ts';
 
 /** The admin API's audience: tokens for it carry `lock_admin` when the caller holds it. */
 export const adminResourceId = (issuer: string) => `${issuer}/admin`;
 export const CONSOLE_CLIENT_ID = 'lock-console';
+/** The account page (/account, docs/account.md): Lock's own relying party, served by Lock itself. */
+export const ACCOUNT_CLIENT_ID = 'lock-account';
+export const accountCallbackUrl = (issuer: string) => `${issuer}/account/callback`;
+/**
+ * Lock redeems the account page's codes itself, in the process (src/account/account-sign-in.ts),
+ * never at the token endpoint: the client is confidential with a secret no one is ever told, so
+ * no one can redeem one of its codes there.
+ */
+const ACCOUNT_CLIENT_SECRET = randomBytes(32).toString('base64url');
 
 /**
  * What every Lock has without configuration: the admin API as a resource, and the admin console
@@ -38,6 +48,24 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         requireMfa: false,
         roles: [],
         resources: [admin],
+        introspects: [],
+        backchannelLogoutSessionRequired: false,
+        dpopBoundAccessTokens: false,
+        requirePushedAuthorizationRequests: false,
+      },
+      {
+        clientId: ACCOUNT_CLIENT_ID,
+        name: 'Your Lock account',
+        public: false,
+        clientSecret: ACCOUNT_CLIENT_SECRET,
+        firstParty: true,
+        grantTypes: ['authorization_code'],
+        redirectUris: [accountCallbackUrl(issuer)],
+        postLogoutRedirectUris: [`${issuer}/account`],
+        allowedOrigins: [],
+        requireMfa: false,
+        roles: [],
+        resources: [],
         introspects: [],
         backchannelLogoutSessionRequired: false,
         dpopBoundAccessTokens: false,

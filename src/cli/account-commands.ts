@@ -68,7 +68,7 @@ export async function usersPasswd(args: string[]): Promise<void> {
     const user = await findUserByUsername(session.database.pool, username);
     if (user)
       await withMail(session, (mail) =>
-        sendSecurityNotice(mail, user.id, 'password_changed', { 'Changed by': 'an administrator' }),
+        sendSecurityNotice(mail, user.id, 'password_changed', { by: 'admin' }),
       );
   });
 }

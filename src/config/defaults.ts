@@ -81,6 +81,21 @@ export const ENV_DEFAULTS = {
   LOCK_RATE_LIMIT_PASSWORD_RESET: 10,
   /** Reset mails one account receives per hour at most: a stranger cannot flood a mailbox. */
   LOCK_PASSWORD_RESET_MAILS_PER_HOUR: 3,
+  /** Pages speak English when neither ui_locales nor Accept-Language names a shipped language. */
+  LOCK_DEFAULT_LOCALE: 'en',
+  /**
+   * /account changes (password, second factors, sessions) need a sign-in this recent: five minutes
+   * is long enough for one errand on the page, short enough that an unattended browser is no key.
+   */
+  LOCK_ACCOUNT_REAUTH_SECONDS: 300,
+} as const;
+
+/** The /account page's own session (src/account/page-sessions.ts; docs/account.md). */
+export const ACCOUNT_PAGE_DEFAULTS = {
+  /** Fifteen minutes unused ends it: the page is visited for an errand, not kept open. */
+  idleSeconds: 15 * 60,
+  /** Never longer than a working day, whatever the use (the Lock session's own maximum). */
+  maxAgeSeconds: 12 * 3600,
 } as const;
 
 /** Lifetimes in seconds of what oidc-provider issues (docs/tokens.md lists them). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGES } from '../web/i18n.ts';
 import { ENV_DEFAULTS } from './defaults.ts';
 import { ConfigError, describeIssues } from './schema-errors.ts';
 
@@ -130,6 +131,13 @@ const envSchema = z
     /** A sign-in session ends after this many seconds unused, and after the maximum age in any case. */
     LOCK_SESSION_IDLE_TIMEOUT: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_IDLE_TIMEOUT),
     LOCK_SESSION_MAX_AGE: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_SESSION_MAX_AGE),
+    /** /account changes need a sign-in at most this many seconds old (docs/account.md). */
+    LOCK_ACCOUNT_REAUTH_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(ENV_DEFAULTS.LOCK_ACCOUNT_REAUTH_SECONDS),
     /** Audit events older than this many days are pruned (by the owner: `lock audit prune`, or by Lock when it may). */
     LOCK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(ENV_DEFAULTS.LOCK_AUDIT_RETENTION_DAYS),
     /** `lock serve` forks this many workers (node:cluster); unset: one process. */
@@ -222,6 +230,13 @@ const envSchema = z
       .min(1)
       .max(100)
       .default(ENV_DEFAULTS.LOCK_PASSWORD_RESET_MAILS_PER_HOUR),
+    /** The pages' language when the request names none Lock ships (docs/languages.md). */
+    LOCK_DEFAULT_LOCALE: z
+      .string()
+      .refine((language) => LANGUAGES.includes(language), {
+        message: `must be a language Lock ships: ${LANGUAGES.join(', ')}`,
+      })
+      .default(ENV_DEFAULTS.LOCK_DEFAULT_LOCALE),
   })
   .superRefine((env, ctx) => {
     if ((env.LOCK_TLS_CERT === undefined) !== (env.LOCK_TLS_KEY === undefined))

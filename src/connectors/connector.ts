@@ -18,7 +18,10 @@ export type PasswordLoginResult =
   | { outcome: 'unknown-user' }
   /** The connector knows the user and the password is wrong: the login ends here. */
   | { outcome: 'invalid-credentials' }
-  /** Right password, but the account may not sign in; `message` is safe to show to that user. */
+  /**
+   * Right password, but the account may not sign in; `message` is safe to show to that user: a key
+   * of the message catalogue (views/locales/en.json, `login.errors.*`), shown in the page's language.
+   */
   | { outcome: 'refused'; reason: string; message: string }
   /** The connector found the account, but its attempt was not admitted: the password was not checked. */
   | { outcome: 'locked-out' };

@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
+import type { AccountService } from '../account/account-service.ts';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
+import { accountRoutes } from '../interactions/account/account-routes.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { emailRoutes } from '../interactions/email-routes.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
@@ -34,6 +36,7 @@ const LOCK_PATHS = [
   '/admin',
   '/reset',
   '/verify-email',
+  '/account',
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
@@ -53,6 +56,8 @@ export interface HttpOptions {
   /** The sign-in library (src/login/) the interaction routes call. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** The account page's library (src/account/): /account is served when it is given. */
+  account?: AccountService;
   now: () => Date;
   /** Request id, log, metrics, security headers, rate limits: shared with oidc-provider's requests. */
   crossCutting: Koa.Middleware<LockState>[];
@@ -163,6 +168,15 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     const email = emailRoutes(options.mail);
     app.use(email.routes());
     app.use(email.allowedMethods());
+  }
+  if (options.account) {
+    const account = accountRoutes({
+      issuer: options.issuer,
+      service: options.account,
+      csrfKey: options.csrfKey,
+    });
+    app.use(account.routes());
+    app.use(account.allowedMethods());
   }
   const lockHandler = app.callback();
   const pinToIssuer = issuerPinning(options.issuer, options.trustProxy);

@@ -26,6 +26,7 @@ class RequestState implements LockState {
   heldForm?: boolean;
   claimedClient?: string | null;
   routedPath?: string;
+  defaultLocale?: string;
   readonly #base: Logger;
   #log: Logger | undefined;
 
@@ -52,6 +53,8 @@ export interface RequestEdgeOptions {
   clientAuth?: ClientAuthGuard;
   /** The rate limits: false when the request was answered 429 (see RateLimiter.admit). */
   admit: (ctx: Koa.Context, routedPath: string) => boolean | Promise<boolean>;
+  /** LOCK_DEFAULT_LOCALE, for the pages (ctx.state.defaultLocale). */
+  defaultLocale?: string;
 }
 
 /**
@@ -67,6 +70,7 @@ export function requestEdge({
   httpsIssuer,
   admit,
   clientAuth,
+  defaultLocale,
 }: RequestEdgeOptions): Koa.Middleware<LockState> {
   const securityHeaders = Object.entries({
     'X-Content-Type-Options': 'nosniff',
@@ -80,6 +84,7 @@ export function requestEdge({
     const offered = ctx.get('x-request-id');
     const state = new RequestState(REQUEST_ID.test(offered) ? offered : randomUUID(), log);
     state.routedPath = routed;
+    if (defaultLocale !== undefined) state.defaultLocale = defaultLocale;
     ctx.state = state;
     ctx.set('X-Request-Id', state.requestId);
     for (const [name, value] of securityHeaders) ctx.set(name, value);

@@ -1,6 +1,16 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderPages } from '../oidc/provider.ts';
+import type { Locale } from '../web/i18n.ts';
+import { localeFor } from '../web/locale.ts';
 import { type PageContext, sendErrorPage } from './error-page.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
+
+/** oidc-provider's pages speak the language of the request's `ui_locales` when it has one, else Accept-Language's. */
+function localeOfProviderPage(ctx: KoaContextWithOIDC): Locale {
+  const locale = localeFor(ctx as unknown as PageContext, ctx.oidc?.params?.ui_locales);
+  ctx.set('Content-Language', locale.language);
+  return locale;
+}
 
 /** Lock's pages for oidc-provider's hooks (src/oidc/provider.ts), handed to it by src/app.ts. */
 export const providerPages: ProviderPages = {
@@ -11,29 +21,29 @@ export const providerPages: ProviderPages = {
       contentSecurityPolicy(postLogoutRedirectUri === undefined ? [] : [postLogoutRedirectUri]),
     );
     ctx.type = 'html';
-    ctx.body = renderView('logout', form);
+    ctx.body = renderView('logout', form, localeOfProviderPage(ctx));
   },
   loggedOut(ctx, page) {
     ctx.set('Content-Security-Policy', LOCK_CSP);
     ctx.type = 'html';
-    ctx.body = renderView('logged-out', page);
+    ctx.body = renderView('logged-out', page, localeOfProviderPage(ctx));
   },
   error(ctx, page) {
-    sendErrorPage(ctx, page);
+    sendErrorPage(ctx as unknown as PageContext, { ...page, uiLocales: ctx.oidc?.params?.ui_locales });
   },
   // The device pages' forms post to /device, whose redirects stay at Lock: LOCK_CSP. Never cached.
   deviceUserCode(ctx, page) {
-    devicePage(ctx, renderView('device-code', page));
+    devicePage(ctx, renderView('device-code', page, localeOfProviderPage(ctx)));
   },
   deviceConfirm(ctx, page) {
-    devicePage(ctx, renderView('device-confirm', page));
+    devicePage(ctx, renderView('device-confirm', page, localeOfProviderPage(ctx)));
   },
   deviceApproved(ctx, page) {
-    devicePage(ctx, renderView('device-approved', page));
+    devicePage(ctx, renderView('device-approved', page, localeOfProviderPage(ctx)));
   },
 };
 
-function devicePage(ctx: PageContext, html: string): void {
+function devicePage(ctx: Pick<PageContext, 'set' | 'type' | 'body'>, html: string): void {
   ctx.set('Content-Security-Policy', LOCK_CSP);
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'html';

@@ -12,6 +12,7 @@ import {
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
+import { localeFor } from '../web/locale.ts';
 import type { LockState } from '../web/lock-state.ts';
 import { createCsrf } from './csrf.ts';
 import { sendErrorPage } from './error-page.ts';
@@ -41,12 +42,15 @@ export interface InteractionOptions {
   ) => Promise<InteractionResults | undefined>;
 }
 
-const BUSY = 'Lock is busy checking other sign-ins. Please try again in a few seconds.';
-
+// The form's refusals are keys of the message catalogue (views/locales/), shown in the page's language.
 const loginForm = z.object({
-  username: z.string().trim().min(1, 'Enter your username.').max(256, 'That username is too long.'),
+  username: z
+    .string()
+    .trim()
+    .min(1, 'login.errors.username_required')
+    .max(256, 'login.errors.username_too_long'),
   // Verified exactly as typed: no trimming. Empty is refused before any connector sees it.
-  password: z.string().min(1, 'Enter your password.').max(1024, 'That password is too long.'),
+  password: z.string().min(1, 'login.errors.password_required').max(1024, 'login.errors.password_too_long'),
 });
 
 /** The login, consent and abort steps of oidc-provider's interactions, served by Lock's own pages. */
@@ -66,12 +70,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
         (error as { status?: number }).status !== 400
       )
         throw error;
-      renderError(
-        ctx,
-        400,
-        'This sign-in has expired',
-        'Go back to the application and start signing in again.',
-      );
+      renderError(ctx, 400, 'errors.sign_in_expired.title', 'errors.start_again');
     }
   });
 
@@ -81,11 +80,13 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     return found;
   };
 
+  /** The login form; `error` is a key of the message catalogue (`login.errors.*`). */
   const showLogin = (
     ctx: Koa.ParameterizedContext<LockState>,
     found: Details,
-    extra: { username?: string; error?: string } = {},
+    { error, ...extra }: { username?: string; error?: string } = {},
   ) => {
+    const locale = localeFor(ctx, found.params.ui_locales);
     const hint = found.params.login_hint;
     const ssoConnectors = [...options.connectors().values()].filter(isRedirectConnector).map((connector) => ({
       id: connector.id,
@@ -102,6 +103,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       ssoConnectors,
       ...(typeof hint === 'string' && { loginHint: hint }),
       ...extra,
+      ...(error !== undefined && { error: locale.t(error) }),
     });
   };
 
@@ -150,12 +152,7 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     if (await secondFactor.passwordRefusedWhilePending(ctx, found)) return;
     const form = await readForm(ctx);
     if (!csrf.isValid(found.uid, form.get('csrf'))) {
-      renderError(
-        ctx,
-        403,
-        'This sign-in form has expired',
-        'Go back to the application and start signing in again.',
-      );
+      renderError(ctx, 403, 'errors.form_expired.title', 'errors.start_again', found);
       return;
     }
     const parsed = loginForm.safeParse({
@@ -181,9 +178,9 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
         // Nothing was counted or checked: the same form, to be sent again shortly.
         ctx.status = 503;
         ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-        return showLogin(ctx, found, { username, error: BUSY });
+        return showLogin(ctx, found, { username, error: 'login.errors.busy' });
       case 'interaction-spent':
-        renderError(ctx, 429, 'Too many attempts', 'Go back to the application and start signing in again.');
+        renderError(ctx, 429, 'errors.too_many_attempts.title', 'errors.start_again', found);
         return;
       case 'failed':
       case 'unavailable':
@@ -252,19 +249,23 @@ function renderPage<N extends 'login' | 'consent'>(
   data: Parameters<typeof renderView<N>>[1],
 ) {
   const redirectUri = found.params.redirect_uri;
+  const locale = localeFor(ctx, found.params.ui_locales);
   ctx.set(
     'Content-Security-Policy',
     contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
   );
+  ctx.set('Content-Language', locale.language);
   ctx.type = 'html';
-  ctx.body = renderView(view, data);
+  ctx.body = renderView(view, data, locale);
 }
 
+/** The error page; `title` and `message` are catalogue keys, in the interaction's language when there is one. */
 function renderError(
   ctx: Koa.ParameterizedContext<LockState>,
   status: number,
   title: string,
   message: string,
+  found?: Details,
 ) {
-  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
+  sendErrorPage(ctx, { status, title, message, uiLocales: found?.params.ui_locales });
 }

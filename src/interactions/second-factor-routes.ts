@@ -7,6 +7,7 @@ import type { InteractionResults } from 'oidc-provider';
 import { toString as renderQrCode } from 'qrcode';
 import type { PendingSecondFactor, SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
+import { localeFor } from '../web/locale.ts';
 import type { LockState } from '../web/lock-state.ts';
 import type { createCsrf } from './csrf.ts';
 import { sendErrorPage } from './error-page.ts';
@@ -61,7 +62,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         status: 403,
         title: 'This sign-in form has expired',
         message: 'Go back to the application and start signing in again.',
-        requestId: ctx.state.requestId,
+        uiLocales: found.params.ui_locales,
       });
       return undefined;
     }
@@ -74,6 +75,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     pending: PendingSecondFactor,
     extra: { error?: string; codes?: string[] } = {},
   ): Promise<void> {
+    const locale = localeFor(ctx, found.params.ui_locales);
     const csrfToken = csrf.tokenFor(csrfSubject(pending));
     const restartHref = `${stepPath(found.uid)}/restart?csrf=${encodeURIComponent(csrfToken)}`;
     const common = {
@@ -85,26 +87,38 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     if (pending.stage === 'enrol') {
       const { secret, otpauthUri } = secondFactor.enrolment(pending);
       const svg = await renderQrCode(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-      body = renderView('totp-enrol', {
-        ...common,
-        username: pending.username,
-        qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
-        secret,
-        otpauthUri,
-        restartHref,
-      });
+      body = renderView(
+        'totp-enrol',
+        {
+          ...common,
+          username: pending.username,
+          qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+          secret,
+          otpauthUri,
+          restartHref,
+        },
+        locale,
+      );
     } else if (pending.stage === 'verify') {
-      body = renderView('totp-verify', {
-        ...common,
-        username: pending.username,
-        restartHref,
-      });
+      body = renderView(
+        'totp-verify',
+        {
+          ...common,
+          username: pending.username,
+          restartHref,
+        },
+        locale,
+      );
     } else {
-      body = renderView('totp-recovery-codes', {
-        codes: extra.codes ?? [],
-        formAction: `${stepPath(found.uid)}/continue`,
-        csrfToken: common.csrfToken,
-      });
+      body = renderView(
+        'totp-recovery-codes',
+        {
+          codes: extra.codes ?? [],
+          formAction: `${stepPath(found.uid)}/continue`,
+          csrfToken: common.csrfToken,
+        },
+        locale,
+      );
     }
     // These forms end in a redirect to the client: its origin must be a form-action.
     const redirectUri = found.params.redirect_uri;
@@ -112,6 +126,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
       'Content-Security-Policy',
       contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
     );
+    ctx.set('Content-Language', locale.language);
     ctx.type = 'html';
     ctx.body = body;
   }

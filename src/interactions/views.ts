@@ -1,9 +1,11 @@
 // Server-rendered pages of the login flow: eta templates in views/, one shared layout, every `<%= %>`
 // escaped. Templates are read and compiled once, when this module is imported; rendering is
-// synchronous and touches no file.
+// synchronous and touches no file. Every word a page shows comes from the message catalogue
+// (src/web/i18n.ts, views/locales/) in the locale the caller chose (src/web/locale.ts).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta/core';
+import { around, type Locale, type MessageValues, type Translate } from '../web/i18n.ts';
 
 export type ViewName =
   | 'login'
@@ -176,29 +178,45 @@ for (const name of [
   eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
 }
 
-/** Renders one page of the login flow to a complete HTML document (synchronous). */
-export function renderView(name: 'login', data: LoginView): string;
-export function renderView(name: 'consent', data: ConsentView): string;
-export function renderView(name: 'logout', data: LogoutView): string;
-export function renderView(name: 'logged-out', data: LoggedOutView): string;
-export function renderView(name: 'error', data: ErrorView): string;
-export function renderView(name: 'totp-enrol', data: TotpEnrolView): string;
-export function renderView(name: 'totp-verify', data: TotpVerifyView): string;
-export function renderView(name: 'totp-recovery-codes', data: TotpRecoveryCodesView): string;
-export function renderView<N extends ViewName>(name: N, data: ViewData[N]): string;
-export function renderView(name: ViewName, data: ViewData[ViewName]): string {
-  const prepare = PAGES[name] as (data: ViewData[ViewName]) => { title: string };
-  return eta.render(`@${name}`, { ...prepare(data), stylesheet: STYLESHEET_PATH });
+/**
+ * Renders one page of the login flow to a complete HTML document (synchronous), in `locale`
+ * (`localeFor(ctx, uiLocales)` of src/web/locale.ts). Templates read their words with
+ * `it.t('page.key', { values })`, a message with markup around a value with
+ * `it.around('page.key', 'name', { values })`, and the layout sets `<html lang>` from `it.lang`.
+ */
+export function renderView(name: 'login', data: LoginView, locale: Locale): string;
+export function renderView(name: 'consent', data: ConsentView, locale: Locale): string;
+export function renderView(name: 'logout', data: LogoutView, locale: Locale): string;
+export function renderView(name: 'logged-out', data: LoggedOutView, locale: Locale): string;
+export function renderView(name: 'error', data: ErrorView, locale: Locale): string;
+export function renderView(name: 'totp-enrol', data: TotpEnrolView, locale: Locale): string;
+export function renderView(name: 'totp-verify', data: TotpVerifyView, locale: Locale): string;
+export function renderView(name: 'totp-recovery-codes', data: TotpRecoveryCodesView, locale: Locale): string;
+export function renderView<N extends ViewName>(name: N, data: ViewData[N], locale: Locale): string;
+export function renderView(name: ViewName, data: ViewData[ViewName], locale: Locale): string {
+  const prepare = PAGES[name] as (data: ViewData[ViewName], t: Translate) => { title: string };
+  const { t } = locale;
+  return eta.render(`@${name}`, {
+    ...prepare(data, t),
+    stylesheet: STYLESHEET_PATH,
+    lang: locale.language,
+    t,
+    around: (key: string, placeholder: string, values?: MessageValues) => around(t, key, placeholder, values),
+  });
+}
+
+/** The document's <title>: the page's own, "Error: " first when it shows one (a screen reader hears it at once). */
+function pageTitle(t: Translate, page: string, error?: string): string {
+  return t('layout.title', { page: error === undefined ? page : t('layout.error_title', { page }) });
 }
 
 // What each template receives: the caller's data checked and shaped, plus the page's <title>.
-const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
-  login: (data) => {
+const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: string } } = {
+  login: (data, t) => {
     const username = data.username ?? data.loginHint ?? '';
     const error = nonEmpty(data.error);
     return {
-      // "Error: " first, so that a screen reader hears it as soon as the page loads.
-      title: `${error === undefined ? '' : 'Error: '}Sign in to ${data.clientName} – Lock`,
+      title: pageTitle(t, t('login.title', { client: data.clientName }), error),
       clientName: data.clientName,
       formAction: safeUrl(data.formAction),
       csrfToken: data.csrfToken,
@@ -229,8 +247,8 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
     title: 'Signed out – Lock',
     clientName: nonEmpty(data.clientName),
   }),
-  error: (data) => ({
-    title: `${data.title} – Lock`,
+  error: (data, t) => ({
+    title: pageTitle(t, data.title),
     heading: data.title,
     message: data.message,
     requestId: nonEmpty(data.requestId),
@@ -292,28 +310,28 @@ const PAGES: { [N in ViewName]: (data: ViewData[N]) => { title: string } } = {
     title: 'Device signed in – Lock',
     clientName: data.clientName,
   }),
-  'reset-request': (data) => {
+  'reset-request': (data, t) => {
     const error = nonEmpty(data.error);
     return {
-      title: `${error === undefined ? '' : 'Error: '}Reset your password – Lock`,
+      title: pageTitle(t, t('reset.title'), error),
       formAction: safeUrl(data.formAction),
       sent: data.sent,
       minutes: data.minutes,
       error,
     };
   },
-  'reset-password': (data) => {
+  'reset-password': (data, t) => {
     const error = nonEmpty(data.error);
     return {
-      title: `${error === undefined ? '' : 'Error: '}${data.done ? 'Password changed' : 'Choose a new password'} – Lock`,
+      title: pageTitle(t, t(data.done ? 'reset.done_title' : 'reset.new_title'), error),
       formAction: safeUrl(data.formAction),
       done: data.done,
       minLength: data.minLength,
       error,
     };
   },
-  'verify-email': (data) => ({
-    title: `${data.done ? 'Email address confirmed' : 'Confirm your email address'} – Lock`,
+  'verify-email': (data, t) => ({
+    title: pageTitle(t, t(data.done ? 'verify_email.done_title' : 'verify_email.title')),
     formAction: safeUrl(data.formAction),
     done: data.done,
   }),

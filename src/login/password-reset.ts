@@ -23,6 +23,7 @@ import {
   lockCredentialsById,
   setPasswordHash,
 } from '../store/users.ts';
+import type { Locale } from '../web/i18n.ts';
 
 /** Where the request form lives; a link is `<issuer>/reset/<token>`. */
 export const PASSWORD_RESET_PATH = '/reset';
@@ -70,12 +71,12 @@ export class PasswordReset {
   }
 
   /** Queues the request's work (bounded: beyond the queue it is dropped and logged) and returns at once. */
-  request(identifier: string, context: ResetRequestContext): void {
+  request(identifier: string, context: ResetRequestContext, locale: Locale): void {
     if (this.#running + this.#waiting.length >= MAIL_DELIVERY.queueLimit) {
       this.#mail.log.warn('password-reset requests are arriving faster than they are handled: one dropped');
       return;
     }
-    this.#waiting.push(() => this.#handleRequest(identifier, context));
+    this.#waiting.push(() => this.#handleRequest(identifier, context, locale));
     this.#pump();
   }
 
@@ -151,7 +152,7 @@ export class PasswordReset {
     if (!outcome) return { status: 'refused' };
     this.#notify(outcome.notices);
     await sendSecurityNotice(this.#mail, outcome.user.id, 'password_reset', {
-      ...(context.ip !== undefined && { 'From the address': context.ip }),
+      ...(context.ip !== undefined && { ip: context.ip }),
     });
     return { status: 'reset', username: outcome.user.username };
   }
@@ -173,7 +174,8 @@ export class PasswordReset {
     }
   }
 
-  async #handleRequest(identifier: string, context: ResetRequestContext): Promise<void> {
+  /** The mail speaks the language of the page where the reset was asked. */
+  async #handleRequest(identifier: string, context: ResetRequestContext, locale: Locale): Promise<void> {
     const candidates = await findResetCandidates(
       this.#pool,
       identifier,
@@ -230,13 +232,13 @@ export class PasswordReset {
       });
       if (issued === undefined) continue;
       const token = issued;
-      const content = passwordResetMail({
+      const content = passwordResetMail(locale.t, {
         username: user.username,
         url: `${this.#mail.issuer}${PASSWORD_RESET_PATH}/${token}`,
         minutes: Math.round(this.#mail.resetTtlSeconds / 60),
       });
       this.#mail.mailer.send(
-        { to: user.email!, ...renderMail(content) },
+        { to: user.email!, ...renderMail(locale.t, content) },
         { kind: 'password_reset', userId: user.id, username: user.username },
       );
       await recordAuditEvent(this.#pool, {

@@ -21,8 +21,9 @@ import type { SecondFactor } from './second-factor.ts';
 import { auditFields, type SignedIn, type SignInRequest } from './sign-in-request.ts';
 
 // One message for a wrong password, an unknown user and a lockout: the page never tells which.
-export const WRONG_CREDENTIALS = 'Incorrect username or password.';
-const UPSTREAM_DOWN = 'Sign-in is unavailable right now. Please try again in a moment.';
+// Messages are keys of the catalogue (views/locales/en.json): the page shows them in its language.
+export const WRONG_CREDENTIALS = 'login.errors.invalid_credentials';
+const UPSTREAM_DOWN = 'login.errors.unavailable';
 
 export interface PasswordSignInOptions {
   pool: pg.Pool;
@@ -49,7 +50,10 @@ export type PasswordPostOutcome =
   | { status: 'second-factor' }
   /** Another password of this interaction started its second factor first (two posts racing). */
   | { status: 'another-second-factor-waiting' }
-  /** `message` is what the person is shown (the same for a wrong password, an unknown user and a lockout). */
+  /**
+   * `message` is what the person is shown (the same for a wrong password, an unknown user and a
+   * lockout): a key of the message catalogue (views/locales/en.json, `login.errors.*`).
+   */
   | { status: 'failed' | 'unavailable'; message: string }
   /** This interaction has used its password posts: the person must start again. */
   | { status: 'interaction-spent' }

@@ -35,14 +35,15 @@ export async function sendEmailVerification(
       createdAt: now,
       expiresAt: new Date(now.getTime() + mail.verificationTtlSeconds * 1000),
     });
-    const content = verifyEmailMail({
+    const { t } = mail.defaultLocale;
+    const content = verifyEmailMail(t, {
       username: user.username,
       url: `${mail.issuer}${VERIFY_EMAIL_PATH}/${token}`,
       hours: Math.round(mail.verificationTtlSeconds / 3600),
       change: options.change === true,
     });
     mail.mailer.send(
-      { to: address, ...renderMail(content) },
+      { to: address, ...renderMail(t, content) },
       { kind: purpose, userId: user.id, username: user.username },
     );
     await recordAuditEvent(mail.pool, {
@@ -102,6 +103,6 @@ export async function confirmEmail(
     user.emailVerified &&
     user.email.toLowerCase() !== link.address.toLowerCase()
   )
-    mailSecurityNotice(mail, user, user.email, 'email_changed', {});
+    mailSecurityNotice(mail, user, user.email, 'email_changed', { toOldAddress: true });
   return done ? 'verified' : 'refused';
 }

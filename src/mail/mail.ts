@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
+import { type Locale, localeOf } from '../web/i18n.ts';
 import { Mailer } from './mailer.ts';
 
 /** Lock's mail features, as the composition root builds them when LOCK_SMTP_URL is set. */
@@ -13,6 +14,8 @@ export interface Mail {
   resetTtlSeconds: number;
   verificationTtlSeconds: number;
   resetMailsPerHour: number;
+  /** The language of mails sent without a request to take one from (LOCK_DEFAULT_LOCALE). */
+  defaultLocale: Locale;
 }
 
 export interface MailEnv {
@@ -22,6 +25,7 @@ export interface MailEnv {
   LOCK_PASSWORD_RESET_TTL: number;
   LOCK_EMAIL_VERIFICATION_TTL: number;
   LOCK_PASSWORD_RESET_MAILS_PER_HOUR: number;
+  LOCK_DEFAULT_LOCALE: string;
 }
 
 /** The mail features, or undefined (off) without LOCK_SMTP_URL and LOCK_MAIL_FROM. */
@@ -36,5 +40,6 @@ export function createMail(env: MailEnv, pool: pg.Pool, log: Logger, now: () => 
     resetTtlSeconds: env.LOCK_PASSWORD_RESET_TTL,
     verificationTtlSeconds: env.LOCK_EMAIL_VERIFICATION_TTL,
     resetMailsPerHour: env.LOCK_PASSWORD_RESET_MAILS_PER_HOUR,
+    defaultLocale: localeOf(env.LOCK_DEFAULT_LOCALE),
   };
 }

@@ -1,5 +1,7 @@
-// The mails Lock sends, each as a subject, paragraphs and at most one link: rendered once as text
-// and once as simple HTML (every value escaped). No images, no tracking, nothing remote.
+// The mails Lock sends, each as a subject, paragraphs and at most one link, in the person's
+// language (the `mail.*` keys of views/locales/*.json): rendered once as text and once as simple
+// HTML (every value escaped). No images, no tracking, nothing remote.
+import type { Translate } from '../web/i18n.ts';
 
 export interface MailContent {
   subject: string;
@@ -16,37 +18,34 @@ export interface RenderedMail {
   html: string;
 }
 
-export function passwordResetMail(input: { username: string; url: string; minutes: number }): MailContent {
+export function passwordResetMail(
+  t: Translate,
+  input: { username: string; url: string; minutes: number },
+): MailContent {
   return {
-    subject: 'Reset your Lock password',
+    subject: t('mail.password_reset.subject'),
     paragraphs: [
-      `Someone asked to reset the password of the Lock account “${input.username}”.`,
-      `To choose a new password, open this link within ${input.minutes} minutes. It works once.`,
+      t('mail.password_reset.intro', { username: input.username }),
+      t('mail.password_reset.instructions', { minutes: input.minutes }),
     ],
-    action: { label: 'Choose a new password', url: input.url },
-    footer: [
-      'If you did not ask for this, ignore this mail: your password stays as it is.',
-      'Setting a new password signs you out everywhere.',
-    ],
+    action: { label: t('mail.password_reset.action'), url: input.url },
+    footer: [t('mail.password_reset.ignore'), t('mail.password_reset.signs_out')],
   };
 }
 
-export function verifyEmailMail(input: {
-  username: string;
-  url: string;
-  hours: number;
-  change: boolean;
-}): MailContent {
+export function verifyEmailMail(
+  t: Translate,
+  input: { username: string; url: string; hours: number; change: boolean },
+): MailContent {
+  const kind = input.change ? 'change_email' : 'verify_email';
   return {
-    subject: input.change ? 'Confirm your new email address for Lock' : 'Confirm your email address for Lock',
+    subject: t(`mail.${kind}.subject`),
     paragraphs: [
-      input.change
-        ? `Someone asked to make this the email address of the Lock account “${input.username}”.`
-        : `This address was given for the Lock account “${input.username}”.`,
-      `To confirm that it is yours, open this link within ${input.hours} hours.`,
+      t(`mail.${kind}.intro`, { username: input.username }),
+      t('mail.verify_email.instructions', { hours: input.hours }),
     ],
-    action: { label: 'Confirm this address', url: input.url },
-    footer: ['If this was not you, ignore this mail: nothing changes.'],
+    action: { label: t('mail.verify_email.action'), url: input.url },
+    footer: [t('mail.verify_email.ignore')],
   };
 }
 
@@ -57,49 +56,50 @@ export type SecurityNoticeKind =
   | 'totp_removed'
   | 'email_changed';
 
-const NOTICE_TEXT: Record<SecurityNoticeKind, { subject: string; what: string }> = {
-  password_changed: { subject: 'Your Lock password was changed', what: 'The password was changed' },
-  password_reset: {
-    subject: 'Your Lock password was reset',
-    what: 'The password was reset with a link mailed to this address, and every session was signed out',
-  },
-  passkey_added: { subject: 'A passkey was added to your Lock account', what: 'A passkey was added' },
-  totp_removed: {
-    subject: 'Two-step sign-in was turned off for your Lock account',
-    what: 'The authenticator app (two-step sign-in) was removed',
-  },
-  email_changed: {
-    subject: 'The email address of your Lock account was changed',
-    what: 'The email address was changed',
-  },
-};
+/** What a notice may say about the event besides its kind: never a secret, code or token. */
+export interface SecurityNoticeDetails {
+  /** Who made the change: an administrator, or the person from /account. */
+  by?: 'admin' | 'self';
+  /** The address the request came from. */
+  ip?: string;
+  /** The passkey's name (passkey_added). */
+  passkeyName?: string;
+  /** The mail goes to the address the account had before (email_changed). */
+  toOldAddress?: boolean;
+}
 
-export function securityNoticeMail(input: {
-  username: string;
-  kind: SecurityNoticeKind;
-  at: Date;
-  details: Record<string, string>;
-}): MailContent {
-  const text = NOTICE_TEXT[input.kind];
+export function securityNoticeMail(
+  t: Translate,
+  input: { username: string; kind: SecurityNoticeKind; at: Date; details: SecurityNoticeDetails },
+): MailContent {
+  const { details } = input;
   return {
-    subject: text.subject,
+    subject: t(`mail.notice.${input.kind}.subject`),
     paragraphs: [
-      `${text.what} on the Lock account “${input.username}” at ${input.at.toISOString().replace('T', ' ').slice(0, 16)} UTC.`,
-      ...Object.entries(input.details).map(([name, value]) => `${name}: ${value}`),
+      t('mail.notice.event', {
+        username: input.username,
+        time: input.at.toISOString().replace('T', ' ').slice(0, 16),
+      }),
+      t(`mail.notice.${input.kind}.what`),
+      ...(details.passkeyName !== undefined ? [t('mail.notice.passkey', { name: details.passkeyName })] : []),
+      ...(details.by === 'admin'
+        ? [t('mail.notice.by_admin')]
+        : details.by === 'self'
+          ? [t('mail.notice.by_you')]
+          : []),
+      ...(details.ip !== undefined ? [t('mail.notice.from_address', { ip: details.ip })] : []),
+      ...(details.toOldAddress ? [t('mail.notice.old_address')] : []),
     ],
-    footer: [
-      'If this was you, there is nothing to do.',
-      'If it was not, reset your password at once and tell your administrator.',
-    ],
+    footer: [t('mail.notice.if_you'), t('mail.notice.if_not')],
   };
 }
 
-export function renderMail(content: MailContent): RenderedMail {
+export function renderMail(t: Translate, content: MailContent): RenderedMail {
   const text = [
     ...content.paragraphs,
     ...(content.action ? [`${content.action.label}:\n${content.action.url}`] : []),
     ...content.footer,
-    '— Lock',
+    t('mail.signature'),
   ].join('\n\n');
   const html = [
     '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5; max-width: 36em">',
@@ -111,6 +111,7 @@ export function renderMail(content: MailContent): RenderedMail {
         ]
       : []),
     ...content.footer.map((line) => `<p style="font-size: 0.9em; color: #555555">${escapeHtml(line)}</p>`),
+    `<p>${escapeHtml(t('mail.signature'))}</p>`,
     '</body></html>',
   ].join('\n');
   return { subject: content.subject, text, html };

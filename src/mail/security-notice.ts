@@ -1,21 +1,26 @@
 import { findUserById } from '../store/users.ts';
 import type { Mail } from './mail.ts';
-import { renderMail, type SecurityNoticeKind, securityNoticeMail } from './messages.ts';
+import {
+  renderMail,
+  type SecurityNoticeDetails,
+  type SecurityNoticeKind,
+  securityNoticeMail,
+} from './messages.ts';
 
-export type { SecurityNoticeKind };
+export type { SecurityNoticeDetails, SecurityNoticeKind };
 
 /**
  * Tells a person of a security event on their account (password changed or reset, passkey added,
- * TOTP removed, email changed) by a mail to the account's *verified* address; an account without
- * one gets nothing. Call it after the change has committed: it never throws and never waits for
- * the SMTP server (`mail` undefined — mail off — does nothing). `details` are shown as
- * "name: value" lines (e.g. `{ Passkey: 'YubiKey 5' }`): never a secret, code or token.
+ * TOTP removed, email changed) by a mail to the account's *verified* address, in
+ * LOCK_DEFAULT_LOCALE; an account without a verified address gets nothing. Call it after the
+ * change has committed: it never throws and never waits for the SMTP server (`mail` undefined —
+ * mail off — does nothing). See docs/email.md.
  */
 export async function sendSecurityNotice(
   mail: Mail | undefined,
   accountId: string,
   kind: SecurityNoticeKind,
-  details: Record<string, string> = {},
+  details: SecurityNoticeDetails = {},
 ): Promise<void> {
   if (!mail) return;
   try {
@@ -33,11 +38,12 @@ export function mailSecurityNotice(
   user: { id: string; username: string },
   address: string,
   kind: SecurityNoticeKind,
-  details: Record<string, string>,
+  details: SecurityNoticeDetails,
 ): void {
-  const content = securityNoticeMail({ username: user.username, kind, at: mail.now(), details });
+  const { t } = mail.defaultLocale;
+  const content = securityNoticeMail(t, { username: user.username, kind, at: mail.now(), details });
   mail.mailer.send(
-    { to: address, ...renderMail(content) },
+    { to: address, ...renderMail(t, content) },
     { kind: `security_notice.${kind}`, userId: user.id, username: user.username },
   );
 }

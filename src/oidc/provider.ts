@@ -14,6 +14,7 @@ import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
+import { recordSessionActivity } from '../store/lock-sessions.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import type { LogoutNotice } from './backchannel-logout.ts';
 import { assertClientAssertionClaims } from './client-assertion-policy.ts';
@@ -412,6 +413,19 @@ export function createProvider(options: ProviderOptions): Provider {
   provider.on('server_error', (ctx, error) => {
     ctx.state.serverError = error; // read by requestEdge on the way out (a database outage → 503)
     options.onServerError?.(error);
+  });
+  // oidc-provider's Session keeps no browser or address: /account lists sessions with what was
+  // seen at their last authorization (docs/account.md). Not awaited: the redirect never waits for it.
+  provider.on('authorization.success', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.uid || !session.accountId) return;
+    recordSessionActivity(options.pool, {
+      sessionUid: session.uid,
+      accountId: session.accountId,
+      userAgent: ctx.get('user-agent'),
+      ip: ctx.ip,
+      at: new Date(),
+    }).catch((error) => options.onServerError?.(error));
   });
   if (options.onAuditEvent) {
     const audit = options.onAuditEvent;

@@ -14,4 +14,6 @@ export interface LockState {
   claimedClient?: string | null;
   /** The path as the routers dispatch it (src/http/routed-path.ts): what a rule on a route compares. */
   routedPath?: string;
+  /** LOCK_DEFAULT_LOCALE: the language of a page when the request asks for none Lock ships (src/web/locale.ts). */
+  defaultLocale?: string;
 }

@@ -76,6 +76,11 @@ describe('admin console pages fed by the OpenAPI document', () => {
     const row = page.getByRole('row').filter({ hasText: 'https://orders.example.com' });
     assert.match((await row.textContent()) ?? '', /read write.*ES256.*300 s/);
     await row.getByRole('button', { name: 'Delete' }).click();
+    // The confirmation is a dialog that names what goes.
+    await page
+      .getByRole('dialog', { name: 'Delete API https://orders.example.com?' })
+      .getByRole('button', { name: 'Delete API https://orders.example.com' })
+      .click();
     await page.getByRole('status').filter({ hasText: 'Deleted API https://orders.example.com.' }).waitFor();
     assert.equal(await row.count(), 0);
 

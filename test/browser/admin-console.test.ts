@@ -221,7 +221,7 @@ users:
       .fill(JSON.stringify({ keys: [await exportJWK(privateKey)] }));
     await page.getByRole('button', { name: 'Create client' }).click();
     await page
-      .getByText(/holds private key material/)
+      .getByText(/holds private key material/i)
       .first()
       .waitFor();
     await page

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PasswordLoginResult, UpstreamIdentity } from '../../src/connectors/connector.ts';
 import { LdapConnector } from '../../src/connectors/ldap/ldap-connector.ts';
+import { localeOf } from '../../src/web/i18n.ts';
 import { sambaAd } from '../helpers/directories.ts';
 import { lockConfig, RelyingParty } from './lock-flow.ts';
+
+const english = localeOf('en');
 
 const directory = sambaAd();
 const silent = { warn: () => {}, error: () => {} };
@@ -53,7 +56,8 @@ describe('Active Directory (Samba): the AD preset', () => {
       const result = await ad.login(username, password);
       assert.equal(result.outcome, 'refused', `${username}: ${JSON.stringify(result)}`);
       assert.equal(result.outcome === 'refused' && result.reason, reason);
-      assert.match(result.outcome === 'refused' ? result.message : '', message);
+      // The message is a key of the catalogue: what the page shows its owner, here in English.
+      assert.match(result.outcome === 'refused' ? english.t(result.message) : '', message);
     }
   });
 

@@ -11,7 +11,15 @@ import {
   type LoginView,
   renderView,
   VIEWS_DIR,
+  type ViewData,
+  type ViewName,
 } from '../../src/interactions/views.ts';
+import { localeOf } from '../../src/web/i18n.ts';
+
+/** A page in English, the default language (test/interactions/languages.test.ts covers the others). */
+function render<N extends ViewName>(name: N, data: ViewData[N]): string {
+  return renderView(name, data, localeOf('en'));
+}
 
 // Our templates always double-quote attribute values, and escaping keeps `"` out of them, so a small
 // tag scanner is enough to read what a browser would see.
@@ -63,31 +71,25 @@ const consent: ConsentView = {
 };
 
 const everyPage = (): Array<[string, string]> => [
-  ['login', renderView('login', login)],
+  ['login', render('login', login)],
   [
     'login with error and SSO',
-    renderView('login', {
+    render('login', {
       ...login,
       username: 'jane',
       error: 'Invalid username or password.',
       ssoConnectors: [{ id: 'okta', name: 'Okta', href: '/interaction/uid-1/sso/okta' }],
     }),
   ],
-  ['consent', renderView('consent', consent)],
-  [
-    'logout',
-    renderView('logout', { clientName: 'Acme Payroll', formAction: '/session/end/confirm', xsrf: 'x' }),
-  ],
-  ['logged-out', renderView('logged-out', { clientName: 'Acme Payroll' })],
-  [
-    'error',
-    renderView('error', { title: 'Something went wrong', message: 'Try again.', requestId: 'req-1' }),
-  ],
+  ['consent', render('consent', consent)],
+  ['logout', render('logout', { clientName: 'Acme Payroll', formAction: '/session/end/confirm', xsrf: 'x' })],
+  ['logged-out', render('logged-out', { clientName: 'Acme Payroll' })],
+  ['error', render('error', { title: 'Something went wrong', message: 'Try again.', requestId: 'req-1' })],
 ];
 
 describe('login page', () => {
   test('one POST form with username, password and csrf fields and a "Sign in" button', () => {
-    const html = renderView('login', login);
+    const html = render('login', login);
     const forms = tags(html, 'form');
     assert.equal(forms.length, 1);
     assert.equal(forms[0]!.attrs.get('method'), 'post');
@@ -111,7 +113,7 @@ describe('login page', () => {
   });
 
   test('every visible input has a <label for> bound to its id', () => {
-    const html = renderView('login', login);
+    const html = render('login', login);
     const labels = tags(html, 'label');
     for (const input of tags(html, 'input').filter((t) => t.attrs.get('type') !== 'hidden')) {
       const id = input.attrs.get('id');
@@ -123,7 +125,7 @@ describe('login page', () => {
   });
 
   test('names the client, has a meaningful title and lang="en"', () => {
-    const html = renderView('login', login);
+    const html = render('login', login);
     assert.match(html, /to continue to <strong[^>]*>Acme Payroll<\/strong>/);
     assert.equal(inner(html, tags(html, 'title')[0]!), 'Sign in to Acme Payroll – Lock');
     assert.equal(tags(html, 'html')[0]!.attrs.get('lang'), 'en');
@@ -131,29 +133,29 @@ describe('login page', () => {
   });
 
   test('username starts empty and focused; prefilled from username, else login_hint, then password is focused', () => {
-    const empty = renderView('login', login);
+    const empty = render('login', login);
     assert.equal(only(empty, 'input', 'name', 'username').attrs.get('value'), '');
     assert.ok(only(empty, 'input', 'name', 'username').attrs.has('autofocus'));
     assert.ok(!only(empty, 'input', 'name', 'password').attrs.has('autofocus'));
 
-    const hinted = renderView('login', { ...login, loginHint: 'hint@example.com' });
+    const hinted = render('login', { ...login, loginHint: 'hint@example.com' });
     assert.equal(only(hinted, 'input', 'name', 'username').attrs.get('value'), 'hint@example.com');
     assert.ok(only(hinted, 'input', 'name', 'password').attrs.has('autofocus'));
     assert.ok(!only(hinted, 'input', 'name', 'username').attrs.has('autofocus'));
 
-    const both = renderView('login', { ...login, username: 'typed', loginHint: 'hint@example.com' });
+    const both = render('login', { ...login, username: 'typed', loginHint: 'hint@example.com' });
     assert.equal(only(both, 'input', 'name', 'username').attrs.get('value'), 'typed');
   });
 
   test('the error region exists only with an error, and the inputs point at it', () => {
     for (const error of [undefined, '']) {
-      const html = renderView('login', { ...login, ...(error === undefined ? {} : { error }) });
+      const html = render('login', { ...login, ...(error === undefined ? {} : { error }) });
       assert.doesNotMatch(html, /role="alert"/);
       assert.doesNotMatch(html, /aria-describedby/);
       assert.doesNotMatch(inner(html, tags(html, 'title')[0]!), /Error/);
     }
 
-    const html = renderView('login', { ...login, error: 'Invalid username or password.' });
+    const html = render('login', { ...login, error: 'Invalid username or password.' });
     const alerts = tags(html, 'div').filter((t) => t.attrs.get('role') === 'alert');
     assert.equal(alerts.length, 1);
     const id = alerts[0]!.attrs.get('id');
@@ -166,9 +168,9 @@ describe('login page', () => {
   });
 
   test('one "Sign in with <name>" link per SSO connector, and none without connectors', () => {
-    assert.doesNotMatch(renderView('login', login), /Sign in with/);
+    assert.doesNotMatch(render('login', login), /Sign in with/);
 
-    const html = renderView('login', {
+    const html = render('login', {
       ...login,
       ssoConnectors: [
         { id: 'okta', name: 'Okta', href: '/interaction/uid-1/sso/okta' },
@@ -188,9 +190,9 @@ describe('login page', () => {
 
   test('refuses javascript: URLs for links and form actions', () => {
     assert.throws(() =>
-      renderView('login', { ...login, ssoConnectors: [{ id: 'x', name: 'X', href: 'javascript:alert(1)' }] }),
+      render('login', { ...login, ssoConnectors: [{ id: 'x', name: 'X', href: 'javascript:alert(1)' }] }),
     );
-    assert.throws(() => renderView('login', { ...login, formAction: 'JavaScript:alert(1)' }));
+    assert.throws(() => render('login', { ...login, formAction: 'JavaScript:alert(1)' }));
   });
 });
 
@@ -200,10 +202,10 @@ describe('escaping', () => {
 
   test('a hostile client name is escaped on every page that shows it', () => {
     const pages = [
-      renderView('login', { ...login, clientName: evil }),
-      renderView('consent', { ...consent, clientName: evil }),
-      renderView('logout', { clientName: evil, formAction: '/session/end/confirm', xsrf: 'x' }),
-      renderView('logged-out', { clientName: evil }),
+      render('login', { ...login, clientName: evil }),
+      render('consent', { ...consent, clientName: evil }),
+      render('logout', { clientName: evil, formAction: '/session/end/confirm', xsrf: 'x' }),
+      render('logged-out', { clientName: evil }),
     ];
     for (const html of pages) {
       assert.ok(html.includes(escaped), 'the escaped name is shown');
@@ -215,7 +217,7 @@ describe('escaping', () => {
   test('every other dynamic value is escaped, in text and in attributes', () => {
     const attr = '"><img src=x onerror=alert(1)>';
     const pages = [
-      renderView('login', {
+      render('login', {
         clientName: 'c',
         formAction: `/login?a=${attr}`,
         csrfToken: attr,
@@ -223,7 +225,7 @@ describe('escaping', () => {
         error: evil,
         ssoConnectors: [{ id: 'i', name: evil, href: `/sso?x=${attr}` }],
       }),
-      renderView('consent', {
+      render('consent', {
         clientName: 'c',
         scopes: [evil],
         resources: [evil],
@@ -231,8 +233,8 @@ describe('escaping', () => {
         cancelAction: `/no?${attr}`,
         csrfToken: attr,
       }),
-      renderView('logout', { formAction: `/end?${attr}`, xsrf: attr }),
-      renderView('error', { title: evil, message: evil, requestId: evil }),
+      render('logout', { formAction: `/end?${attr}`, xsrf: attr }),
+      render('error', { title: evil, message: evil, requestId: evil }),
     ];
     const escapedAttr = '&quot;&gt;&lt;img src=x onerror=alert(1)&gt;';
     for (const html of pages) {
@@ -286,7 +288,7 @@ describe('no inline script or style, one stylesheet', () => {
 
 describe('consent, logout, signed-out and error pages', () => {
   test('consent: Allow and Cancel each POST with the csrf token; scopes and APIs are listed', () => {
-    const html = renderView('consent', consent);
+    const html = render('consent', consent);
     const forms = tags(html, 'form');
     assert.deepEqual(
       forms.map((f) => [f.attrs.get('method'), f.attrs.get('action')]),
@@ -317,7 +319,7 @@ describe('consent, logout, signed-out and error pages', () => {
   });
 
   test('logout: one form with xsrf; "Sign out" sends logout=yes, "Stay signed in" sends no logout field', () => {
-    const html = renderView('logout', { formAction: '/session/end/confirm', xsrf: 'secret-1' });
+    const html = render('logout', { formAction: '/session/end/confirm', xsrf: 'secret-1' });
     const forms = tags(html, 'form');
     assert.equal(forms.length, 1);
     assert.equal(forms[0]!.attrs.get('method'), 'post');
@@ -334,15 +336,12 @@ describe('consent, logout, signed-out and error pages', () => {
   });
 
   test('signed out: says so, with or without a client', () => {
-    assert.match(renderView('logged-out', {}), /You are signed out/);
-    assert.match(
-      renderView('logged-out', { clientName: 'Acme' }),
-      /signed out of <strong[^>]*>Acme<\/strong>/,
-    );
+    assert.match(render('logged-out', {}), /You are signed out/);
+    assert.match(render('logged-out', { clientName: 'Acme' }), /signed out of <strong[^>]*>Acme<\/strong>/);
   });
 
   test('error: title, message and the request id for support, only when given', () => {
-    const html = renderView('error', {
+    const html = render('error', {
       title: 'Request expired',
       message: 'Start again.',
       requestId: 'req-42',
@@ -350,7 +349,7 @@ describe('consent, logout, signed-out and error pages', () => {
     assert.equal(inner(html, tags(html, 'h1')[0]!), 'Request expired');
     assert.ok(html.includes('Start again.'));
     assert.ok(html.includes('<code class="reference">req-42</code>'));
-    assert.doesNotMatch(renderView('error', { title: 'T', message: 'M' }), /reference/);
+    assert.doesNotMatch(render('error', { title: 'T', message: 'M' }), /reference/);
   });
 });
 

@@ -98,7 +98,7 @@ describe('the sign-in library (src/login/), without HTTP', () => {
   it('tells a wrong password and an unknown user the same, and audits both as failures', async () => {
     const wrong = await passwords.signIn(request(), post('ada', 'not the password'));
     const unknown = await passwords.signIn(request(), post('nobody-here', 'not the password'));
-    assert.deepEqual(wrong, { status: 'failed', message: 'Incorrect username or password.' });
+    assert.deepEqual(wrong, { status: 'failed', message: 'login.errors.invalid_credentials' });
     assert.deepEqual(unknown, wrong);
     assert.equal(
       await countAuditedAttempts(database.pool, {

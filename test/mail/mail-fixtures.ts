@@ -43,11 +43,15 @@ export async function signInWithEmailScope(issuer: string, username: string, pas
 }
 
 /** Posts a urlencoded form as a browser would; the status and the page. */
-export async function postPage(url: string, form: Record<string, string>) {
+export async function postPage(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(form),
     redirect: 'manual',
   });
@@ -55,7 +59,7 @@ export async function postPage(url: string, form: Record<string, string>) {
   return { status: response.status, html, headers: response.headers, elapsedMs: performance.now() - started };
 }
 
-export async function getPage(url: string) {
-  const response = await fetch(url, { redirect: 'manual' });
+export async function getPage(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { redirect: 'manual', headers });
   return { status: response.status, html: await response.text(), headers: response.headers };
 }

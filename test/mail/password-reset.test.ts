@@ -239,6 +239,26 @@ describe('password reset by mail (real SMTP)', () => {
     );
   });
 
+  it('speaks the browser’s language on the pages and in the reset mail (Accept-Language: de)', async () => {
+    const german = { 'accept-language': 'de-CH, en;q=0.5' };
+    const form = await getPage(resetUrl(), german);
+    assert.match(form.html, /<html lang="de">/);
+    assert.match(form.html, /Passwort zurücksetzen/);
+    const sent = await postPage(resetUrl(), { identifier: gail.username }, german);
+    assert.match(sent.html, /ist ein Link zum Wählen eines neuen Passworts/);
+    const mail = await waitForMail(gail.email, { subject: /Ihr Lock-Passwort zurücksetzen/ });
+    assert.match(mail.text, /innerhalb von 15 Minuten/);
+    const link = linkIn(mail, `${lock.issuer}/reset/`);
+    const mismatch = await postPage(
+      link,
+      { password: 'eins zwei drei vier', confirm: 'vier drei zwei eins' },
+      german,
+    );
+    assert.match(mismatch.html, /Die beiden Passwörter unterscheiden sich/);
+    const refused = await getPage(`${resetUrl()}/${'B'.repeat(43)}`, { 'accept-language': 'ja' });
+    assert.match(refused.html, /このリンクは使用できません/);
+  });
+
   it('answers an unknown name or address exactly as a known one, in time not told apart (medians)', async (t) => {
     const known = await postPage(resetUrl(), { identifier: erin.email });
     const unknown = await postPage(resetUrl(), {

@@ -82,8 +82,17 @@ export async function withEtag(read, change, params) {
  * @returns {T}
  */
 export function expectOk(result) {
-  if (!result.ok) throw new Error(result.data?.error ?? `The request failed (${result.status}).`);
+  if (!result.ok) throw new LoadError(result);
   return result.data;
+}
+
+/** A page could not be read: the shell shows "Couldn't load" with Retry in its place. */
+export class LoadError extends Error {
+  /** @param {{ status: number, data: ApiError | null }} result */
+  constructor(result) {
+    super(result.data?.error ?? `The request failed (${result.status}).`);
+    this.result = result;
+  }
 }
 
 /** @param {OperationId} operationId */

@@ -2,6 +2,8 @@
 // DOM helpers of the admin console: elements are built with DOM APIs only (never innerHTML), so
 // data from the API is never parsed as HTML.
 
+import { listItemOf, pathsToTry, plainMessage } from './problems.js';
+
 /** @typedef {import('./openapi').ProblemDetails} ApiError */
 /** @typedef {string | Node | false | null | undefined | Child[]} Child */
 /** @typedef {Record<string, unknown>} Attributes */
@@ -49,8 +51,10 @@ export function show(...content) {
 
 /**
  * @typedef {object} FieldOptions
- * @property {string} [type]
- * @property {string | boolean | null} [value]
+ * @property {string} [type] text, password, email, url, number, search, checkbox, select, textarea,
+ *   `list` (one input per item: each item is marked on its own, `redirectUris[1]`) or `picks`
+ *   (checkboxes from `options`: the chosen values, in order, are `path[0]`, `path[1]`…)
+ * @property {string | boolean | string[] | null} [value]
  * @property {string} [hint]
  * @property {string} [path] the API's problem path this field answers to
  * @property {boolean} [wide]
@@ -58,21 +62,22 @@ export function show(...content) {
  * @property {string} [placeholder]
  * @property {Array<[string, string]>} [options]
  * @property {number} [rows]
+ * @property {string} [autocomplete]
  */
 
 /**
- * A labelled input; `path` ties it to the API's problem paths.
+ * A labelled input; `path` ties it to the API's problem paths (showError marks it).
  * @param {string} label
  * @param {string} name
  * @param {FieldOptions} [options]
  */
-export function field(
-  label,
-  name,
-  { type = 'text', value = '', hint, path, wide, required, placeholder, options, rows } = {},
-) {
+export function field(label, name, options = {}) {
+  const { type = 'text', value = '', hint, path, wide, required, placeholder, rows } = options;
   const id = `f${++fieldCounter}`;
   const hintId = hint ? `${id}-hint` : undefined;
+  const hintEl = hint && h('span', { class: 'hint', id: hintId }, hint);
+  if (type === 'list') return listField(id, label, name, options, hintEl);
+  if (type === 'picks') return picksField(id, label, name, options, hintEl);
   let control;
   if (type === 'checkbox') {
     control = h('input', {
@@ -88,14 +93,14 @@ export function field(
       { class: `field check${wide ? ' wide' : ''}` },
       control,
       h('label', { for: id }, label),
-      hint && h('span', { class: 'hint', id: hintId }, hint),
+      hintEl,
     );
   }
   if (type === 'select') {
     control = h(
       'select',
       { id, name, 'data-path': path, 'aria-describedby': hintId },
-      (options ?? []).map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
+      (options.options ?? []).map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
     );
   } else if (type === 'textarea') {
     control = h('textarea', {
@@ -112,21 +117,132 @@ export function field(
       type,
       id,
       name,
-      value: value ?? '',
+      value: typeof value === 'string' ? value : '',
       'data-path': path,
       required,
       placeholder,
       'aria-describedby': hintId,
-      autocomplete: type === 'password' ? 'new-password' : 'off',
+      autocomplete: options.autocomplete ?? (type === 'password' ? 'new-password' : 'off'),
     });
   }
+  return h('div', { class: `field${wide ? ' wide' : ''}` }, h('label', { for: id }, label), control, hintEl);
+}
+
+/**
+ * One text input per item, with Add and Remove: a problem at `redirectUris[1]` marks the second.
+ * @param {string} id @param {string} label @param {string} name @param {FieldOptions} options
+ * @param {HTMLElement | undefined | ''} hintEl
+ */
+function listField(id, label, name, { value, path, placeholder, hint }, hintEl) {
+  const items = h('ul', { class: 'list-items' });
+  const addItem = (/** @type {string} */ text) => {
+    const input = h('input', {
+      type: 'text',
+      name,
+      value: text,
+      placeholder,
+      autocomplete: 'off',
+      'aria-describedby': hint ? `${id}-hint` : undefined,
+    });
+    const item = h(
+      'li',
+      { class: 'list-item' },
+      input,
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            item.remove();
+            numberItems();
+            /** @type {HTMLElement} */ (items.querySelector('input') ?? add).focus();
+          },
+        },
+        'Remove',
+      ),
+    );
+    items.append(item);
+    numberItems();
+    return input;
+  };
+  // Labels say which item: "Redirect URIs, item 2"; Remove buttons name the item they remove.
+  const numberItems = () =>
+    items.querySelectorAll('li').forEach((item, i) => {
+      item.querySelector('input')?.setAttribute('aria-label', `${label}, item ${i + 1}`);
+      item.querySelector('button')?.setAttribute('aria-label', `Remove ${label}, item ${i + 1}`);
+    });
+  const add = h('button', { type: 'button', onclick: () => addItem('').focus() }, `Add`);
+  add.setAttribute('aria-label', `Add to ${label}`);
+  for (const text of Array.isArray(value) ? value : []) addItem(text);
   return h(
-    'div',
-    { class: `field${wide ? ' wide' : ''}` },
-    h('label', { for: id }, label),
-    control,
-    hint && h('span', { class: 'hint', id: hintId }, hint),
+    'fieldset',
+    { class: 'field wide list-field', 'data-list-path': path, 'data-name': name, id },
+    h('legend', {}, label),
+    hintEl,
+    items,
+    h('div', {}, add),
   );
+}
+
+/**
+ * Checkboxes to pick values from the API's choices (never a typed list).
+ * @param {string} id @param {string} label @param {string} name @param {FieldOptions} options
+ * @param {HTMLElement | undefined | ''} hintEl
+ */
+function picksField(id, label, name, { value, path, options: choices = [], wide }, hintEl) {
+  const chosen = new Set(Array.isArray(value) ? value : []);
+  return h(
+    'fieldset',
+    {
+      class: `field picks${wide ? ' wide' : ''}`,
+      'data-list-path': path,
+      'data-path': path,
+      'data-name': name,
+      id,
+    },
+    h('legend', {}, label),
+    hintEl,
+    choices.length === 0
+      ? h('span', { class: 'muted' }, 'None to choose from yet.')
+      : h(
+          'div',
+          { class: 'pick-options' },
+          choices.map(([v, text], i) =>
+            h(
+              'label',
+              { class: 'pick' },
+              h('input', { type: 'checkbox', name, value: v, checked: chosen.has(v), id: `${id}-${i}` }),
+              ' ',
+              text,
+            ),
+          ),
+        ),
+  );
+}
+
+/**
+ * The items of a `list` field (blank ones left out) or the chosen values of a `picks` field, in
+ * order. Each sent item gets its problem path (`path[i]`), so the API's answer marks that item.
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ * @returns {string[]}
+ */
+export function formList(form, name) {
+  const container = form.querySelector(`[data-name="${CSS.escape(name)}"]`);
+  const path = container?.getAttribute('data-list-path') ?? '';
+  const picks = container?.classList.contains('picks') ?? false;
+  /** @type {string[]} */
+  const values = [];
+  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (
+    container?.querySelectorAll(`input[name="${CSS.escape(name)}"]`) ?? []
+  )) {
+    input.removeAttribute('data-path');
+    const text = picks ? (input.checked ? input.value : '') : input.value.trim();
+    if (!text) continue;
+    if (path) input.setAttribute('data-path', `${path}[${values.length}]`);
+    values.push(text);
+  }
+  return values;
 }
 
 /**
@@ -167,31 +283,112 @@ export const list = (text) =>
     .filter(Boolean);
 
 /**
- * Shows an API error (and its field paths) in the form's alert region, marking the fields.
+ * Shows an API error where the person is. With a form: each field at fault is marked
+ * (`aria-invalid`, its message beside it and linked by aria-describedby, list items too), a summary
+ * sits above the form's buttons, and focus moves to the first field at fault. Without one (a row
+ * button): the message goes to `region`.
  * @param {HTMLElement} region
  * @param {HTMLFormElement | null} form
  * @param {{ status: number, data: ApiError | null }} result
  */
 export function showError(region, form, result) {
-  for (const el of form?.querySelectorAll('[aria-invalid]') ?? []) el.removeAttribute('aria-invalid');
+  if (form) clearFormErrors(form);
   const problems = result.data?.problems ?? [];
-  for (const problem of problems) {
-    const el = form?.querySelector(`[data-path="${CSS.escape(problem.path)}"]`);
-    if (el) el.setAttribute('aria-invalid', 'true');
-  }
-  region.replaceChildren(
-    h(
-      'div',
-      { class: 'alert error', role: 'alert' },
-      h('strong', {}, result.data?.error ?? `The request failed (${result.status}).`),
-      problems.length > 0 &&
-        h(
-          'ul',
-          {},
-          problems.map((p) => h('li', {}, h('code', {}, p.path || '(body)'), ' ', p.message)),
-        ),
-    ),
+  const heading = result.data?.error ?? `The request failed (${result.status}).`;
+  /** @type {HTMLElement | null} */
+  let first = null;
+  const summary = problems.map((problem) => {
+    const target = form ? markProblem(form, problem) : null;
+    if (target && !first) first = target.control;
+    return h(
+      'li',
+      {},
+      target?.label ? `${target.label}: ` : '',
+      plainMessage(problem.message),
+      ' ',
+      h('code', { class: 'path' }, problem.path || '(body)'),
+    );
+  });
+  const alert = h(
+    'div',
+    { class: 'alert error', role: 'alert' },
+    h('strong', {}, problems.length > 0 ? fixHeading(problems.length) : heading),
+    problems.length > 0 && h('p', { class: 'detail' }, heading),
+    summary.length > 0 && h('ul', {}, summary),
   );
+  if (form) {
+    alert.classList.add('form-errors');
+    const buttons = form.querySelector(':scope > .buttons');
+    if (buttons) buttons.before(alert);
+    else form.append(alert);
+    if (region !== form) region.replaceChildren();
+    if (!first) alert.setAttribute('tabindex', '-1');
+    const target = /** @type {HTMLElement} */ (first ?? alert);
+    target.focus();
+    target.scrollIntoView({ block: 'center' });
+  } else region.replaceChildren(alert);
+}
+
+/** @param {number} count */
+const fixHeading = (count) =>
+  count === 1 ? 'Please correct this field.' : `Please correct these ${count} fields.`;
+
+/** Takes away the marks and messages of an earlier showError. @param {HTMLFormElement} form */
+export function clearFormErrors(form) {
+  for (const el of form.querySelectorAll('.field-error, .form-errors')) el.remove();
+  for (const el of form.querySelectorAll('[aria-invalid]')) {
+    el.removeAttribute('aria-invalid');
+    const kept = el.getAttribute('data-describedby');
+    if (kept === null) continue;
+    if (kept) el.setAttribute('aria-describedby', kept);
+    else el.removeAttribute('aria-describedby');
+    el.removeAttribute('data-describedby');
+  }
+}
+
+/**
+ * Marks the control a problem names (or, failing that, the nearest field above its path) and puts
+ * the message beside it.
+ * @param {HTMLFormElement} form
+ * @param {{ path: string, message: string }} problem
+ * @returns {{ control: HTMLElement, label: string } | null}
+ */
+function markProblem(form, problem) {
+  for (const path of pathsToTry(problem.path)) {
+    const control = /** @type {HTMLElement | null} */ (
+      form.querySelector(`[data-path="${CSS.escape(path)}"]`)
+    );
+    if (!control) continue;
+    const item = path === problem.path ? null : listItemOf(problem.path);
+    // A problem about a list item that has no control of its own (a textarea) names the item.
+    const prefix = item && item.list === path ? `Item ${item.index + 1}: ` : '';
+    const focusable = control.matches('fieldset')
+      ? (control.querySelector('input, select, textarea') ?? control)
+      : control;
+    const id = `e${++fieldCounter}`;
+    const message = h('span', { class: 'field-error', id }, prefix, plainMessage(problem.message));
+    const holder = control.closest('.list-item') ?? control.closest('.field') ?? control;
+    if (holder === control && control.matches('fieldset')) control.querySelector('legend')?.after(message);
+    else if (holder.matches('.list-item')) holder.append(message);
+    else holder.append(message);
+    control.setAttribute('aria-invalid', 'true');
+    if (!control.hasAttribute('data-describedby'))
+      control.setAttribute('data-describedby', control.getAttribute('aria-describedby') ?? '');
+    control.setAttribute(
+      'aria-describedby',
+      [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '),
+    );
+    return { control: /** @type {HTMLElement} */ (focusable), label: labelOf(form, control) };
+  }
+  return null;
+}
+
+/** @param {HTMLFormElement} form @param {HTMLElement} control */
+function labelOf(form, control) {
+  if (control.matches('fieldset')) return control.querySelector('legend')?.textContent ?? '';
+  const own = control.getAttribute('aria-label');
+  if (own) return own;
+  return control.id ? (form.querySelector(`label[for="${CSS.escape(control.id)}"]`)?.textContent ?? '') : '';
 }
 
 /**

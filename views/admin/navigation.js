@@ -2,6 +2,7 @@
 // What pages share: moving between them, the message carried to the next page, and deleting an
 // entity (read for its ETag, then DELETE with If-Match).
 import { withEtag } from './api.js';
+import { confirmAction } from './dialogs.js';
 import { showError, showOk } from './dom.js';
 
 /** @typedef {import('./api.js').OperationId} OperationId */
@@ -33,16 +34,23 @@ export function go(hash) {
 }
 
 /**
- * Deletes after confirming: GET for the ETag, then DELETE with If-Match.
+ * Deletes after confirming in a dialog that says what will happen: GET for the ETag, then DELETE
+ * with If-Match.
  * @template {OperationId} K
  * @param {OperationId} read
  * @param {K} remove
  * @param {import('./openapi').Operations[K]['params']} params
- * @param {string} what
+ * @param {string} what "client web-app"
  * @param {HTMLElement} region
+ * @param {string} [consequence] what deleting it does ("Applications using it can no longer sign in.")
  */
-export async function confirmDelete(read, remove, params, what, region) {
-  if (!confirm(`Delete ${what}?`)) return;
+export async function confirmDelete(read, remove, params, what, region, consequence) {
+  const confirmed = await confirmAction({
+    title: `Delete ${what}?`,
+    message: consequence ?? 'This cannot be undone.',
+    action: `Delete ${what}`,
+  });
+  if (!confirmed) return;
   const result = await withEtag(read, remove, params);
   if (!result.ok) return showError(region, null, result);
   flash(`Deleted ${what}.`);

@@ -214,7 +214,13 @@ export interface Operations {
     path: "/roles";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -298,7 +304,13 @@ export interface Operations {
     path: "/resources";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -422,7 +434,13 @@ export interface Operations {
     path: "/clients";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -590,7 +608,13 @@ export interface Operations {
     path: "/connectors";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1199,7 +1223,13 @@ export interface Operations {
     path: "/role-mappings";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{
@@ -1452,7 +1482,13 @@ export interface Operations {
     path: "/groups";
     status: 200;
     params: Record<string, never>;
-    query: Record<string, never>;
+    query: {
+      /** text that a member of the item contains (any case) */
+      q?: string;
+      limit?: number;
+      /** the `next` of the previous page */
+      cursor?: string;
+    };
     body: undefined;
     response: {
       items: Array<{

@@ -1,8 +1,10 @@
 // @ts-check
 // The console's shell: signs in, checks for lock_admin, shows who is signed in, and draws the page
 // the location hash names (#/connectors, #/connectors/ldap/<id>, #/users?search=…).
+import { LoadError } from './api.js';
 import { completeSignIn, justSignedOut, session, signIn, signOut } from './auth.js';
 import { h, main, show, showOk } from './dom.js';
+import { errorState, loadingState } from './lists.js';
 import { state } from './navigation.js';
 import { apisPage } from './pages/apis.js';
 import { auditPage } from './pages/audit.js';
@@ -30,6 +32,15 @@ const PAGES = {
 /** @type {Record<string, (id: string) => Promise<void>>} */
 const CONNECTOR_PAGES = { ldap: ldapPage, saml: samlPage, oidc: oidcPage, oauth2: oauth2Page };
 
+/** Counts drawings, so that a page still loading when the person moved on does not report. */
+let drawn = 0;
+
+/** @param {string | undefined} section */
+function sectionTitle(section) {
+  const link = [...document.querySelectorAll('nav a')].find((a) => a.getAttribute('href') === `#/${section}`);
+  return link?.textContent ?? 'Lock admin';
+}
+
 async function route() {
   const hash = location.hash.replace(/^#\/?/, '').split('?')[0] || 'connectors';
   const [section, kind, id] = hash.split('/');
@@ -46,7 +57,26 @@ async function route() {
   if (!page) return show(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
   const message = state.flash;
   state.flash = '';
-  await page();
+  // The previous page goes at once: a page that cannot load must not leave the last one on screen.
+  const drawing = ++drawn;
+  show(loadingState());
+  try {
+    await page();
+  } catch (error) {
+    if (drawing !== drawn) return;
+    const result =
+      error instanceof LoadError
+        ? error.result
+        : { status: 0, data: { error: error instanceof Error ? error.message : String(error) } };
+    show(
+      h('h1', {}, sectionTitle(section)),
+      errorState(result, () => route()),
+    );
+    document.title = 'Couldn’t load · Lock admin';
+    main().focus();
+    return;
+  }
+  if (drawing !== drawn) return;
   document.title = `${main().querySelector('h1')?.textContent ?? 'Console'} · Lock admin`;
   if (message) {
     const region = state.region ?? main().querySelector('[aria-live]');

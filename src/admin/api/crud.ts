@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { mergePatch, withoutReadOnly, withPathId } from '../validation.ts';
+import { catalogListQuery, pageOf } from './list-page.ts';
 import type { AdminCall, AdminReply, AdminRoute } from './route.ts';
 import { listOf } from './views.ts';
 
@@ -82,10 +83,14 @@ export function entityRoutes(spec: EntitySpec): AdminRoute[] {
       operationId: `list${capitalised(spec.plural)}`,
       summary: spec.summaries.list,
       tag: spec.tag,
-      ...(spec.listQuery && { query: spec.listQuery }),
+      // Lists without a query of their own are the catalog's, kept whole: paged and searched here.
+      query: spec.listQuery ?? catalogListQuery,
       response: { status: 200, description: `The ${spec.plural}`, schema: listOf(spec.view) },
-      errors: spec.listQuery ? [400, 422] : [],
-      handle: async (call) => ({ body: await spec.list(call) }),
+      errors: [400, 422],
+      handle: async (call) =>
+        spec.listQuery
+          ? { body: await spec.list(call) }
+          : { body: pageOf((await spec.list(call)).items, call.query) },
     },
     {
       method: 'post',

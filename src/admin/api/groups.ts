@@ -1,5 +1,6 @@
 import { listGroups } from '../../store/groups.ts';
 import { createGroup, deleteGroup, getGroup, groupInputSchema, setGroupMembership } from '../groups.ts';
+import { catalogListQuery, pageOf } from './list-page.ts';
 import { type AdminRoute, segment } from './route.ts';
 import { groupSummaryView, groupView, listOf } from './views.ts';
 
@@ -13,9 +14,10 @@ export const groupRoutes: AdminRoute[] = [
     operationId: 'listGroups',
     summary: 'List local accounts’ groups with their member counts',
     tag: 'Groups',
+    query: catalogListQuery,
     response: { status: 200, description: 'The groups', schema: listOf(groupSummaryView) },
-    errors: [],
-    handle: async ({ deps }) => ({ body: { items: await listGroups(deps.pool) } }),
+    errors: [400, 422],
+    handle: async ({ deps, query }) => ({ body: pageOf(await listGroups(deps.pool), query) }),
   },
   {
     method: 'post',

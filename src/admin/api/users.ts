@@ -139,9 +139,7 @@ export const userRoutes: AdminRoute[] = [
         by,
       );
       deps.runtime.backchannelLogout.notify(notices);
-      await sendSecurityNotice(deps.mail?.mail, params.id!, 'password_changed', {
-        'Changed by': 'an administrator',
-      });
+      await sendSecurityNotice(deps.mail?.mail, params.id!, 'password_changed', { by: 'admin' });
       const { user, etag } = await getUser(deps.pool, params.id!);
       return { body: user, etag };
     },

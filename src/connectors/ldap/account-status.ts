@@ -1,6 +1,9 @@
 import type { DirectoryEntry } from './entry.ts';
 
-/** Why an account whose password is right may not sign in; `message` is safe to show its owner. */
+/**
+ * Why an account whose password is right may not sign in; `message` is safe to show its owner: a
+ * key of the message catalogue (views/locales/en.json), shown in the page's language.
+ */
 export interface AccountRestriction {
   reason:
     | 'disabled'
@@ -13,14 +16,12 @@ export interface AccountRestriction {
 }
 
 const RESTRICTIONS: Record<AccountRestriction['reason'], string> = {
-  disabled: 'This account is disabled. Contact your administrator.',
-  expired: 'This account has expired. Contact your administrator.',
-  locked:
-    'This account is locked after too many failed sign-ins. Try again later or contact your administrator.',
-  'password-change-required':
-    'You must change your password before you can sign in. Change it with your organization’s tools, then try again.',
-  'password-expired': 'Your password has expired. Change it with your organization’s tools, then try again.',
-  'logon-restricted': 'This account may not sign in at this time or from here. Contact your administrator.',
+  disabled: 'login.errors.account_disabled',
+  expired: 'login.errors.account_expired',
+  locked: 'login.errors.account_locked',
+  'password-change-required': 'login.errors.password_change_required',
+  'password-expired': 'login.errors.password_expired',
+  'logon-restricted': 'login.errors.logon_restricted',
 };
 
 export const restriction = (reason: AccountRestriction['reason']): AccountRestriction => ({

@@ -42,7 +42,7 @@ export interface LdapConnectorOptions {
   observeUpstream?: UpstreamObserver;
 }
 
-const AMBIGUOUS_MESSAGE = 'Incorrect username or password.';
+const AMBIGUOUS_MESSAGE = 'login.errors.invalid_credentials';
 
 /**
  * A company directory (LDAP, or Active Directory with `activeDirectory: true`): the user is found

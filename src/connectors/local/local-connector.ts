@@ -47,7 +47,7 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
       return {
         outcome: 'refused',
         reason: 'disabled',
-        message: 'This account is disabled. Contact your administrator.',
+        message: 'login.errors.account_disabled',
       };
     if (needsRehash) await setPasswordHash(this.#db, user.id, await hashPassword(password));
     return {

@@ -1,72 +1,61 @@
 // @ts-check
 // Users & groups: local users (search, create, disable/enable) and groups.
 import { api, expectOk } from '../api.js';
-import { field, formValue, h, list, owner, rawValue, show, showError, table } from '../dom.js';
-import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
+import { field, formValue, h, list, owner, rawValue, show, showError } from '../dom.js';
+import { pagedList, rowButton } from '../lists.js';
+import { flash, hashQuery, route, setRegion } from '../navigation.js';
 import { groupForm, groupTable } from './groups.js';
 
 /** @typedef {import('../openapi').Operations['createUser']['body']} UserInput */
+/** @typedef {import('../openapi').User} User */
 
 export async function usersPage() {
   const search = hashQuery().get('search') ?? '';
-  const [users, groups] = await Promise.all([
-    api('listUsers', { query: { limit: 100, ...(search && { search }) } }),
-    api('listGroups'),
-  ]);
+  const groups = expectOk(await api('listGroups'));
   const region = h('div', { 'aria-live': 'polite' });
-  const userRows = expectOk(users).items.map((u) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, h('strong', {}, u.username), ' ', owner(u.managedBy)),
-      h('td', {}, u.name ?? ''),
-      h('td', {}, u.email ?? ''),
-      h('td', {}, u.groups.join(', ')),
-      h('td', {}, u.effectiveRoles.join(', ')),
-      h('td', {}, u.disabled ? h('span', { class: 'fail' }, 'disabled') : 'active'),
-      h(
-        'td',
-        { class: 'actions' },
-        h(
-          'button',
-          {
-            type: 'button',
-            onclick: async () => {
-              const changed = await api(u.disabled ? 'enableUser' : 'disableUser', { params: { id: u.id } });
-              if (!changed.ok) return showError(region, null, changed);
-              flash(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`);
-              await route();
-            },
-          },
-          u.disabled ? 'Enable' : 'Disable',
-        ),
-        h(
-          'button',
-          {
-            type: 'button',
-            title: 'End every session and refresh token; applications with back-channel logout are told',
-            onclick: async () => {
-              const ended = await api('endUserSessions', { params: { id: u.id } });
-              if (!ended.ok) return showError(region, null, ended);
-              flash(`${u.username} is signed out everywhere.`);
-              await route();
-            },
-          },
+  /** @type {Array<import('../lists.js').Column<User>>} */
+  const columns = [
+    { label: 'Username', cell: (u) => [h('strong', {}, u.username), ' ', owner(u.managedBy)] },
+    { label: 'Name', cell: (u) => u.name ?? '' },
+    { label: 'Email', cell: (u) => u.email ?? '', kind: 'id' },
+    { label: 'Groups', cell: (u) => u.groups.join(', ') },
+    { label: 'Roles', cell: (u) => u.effectiveRoles.join(', ') },
+    { label: 'Status', cell: (u) => (u.disabled ? h('span', { class: 'fail' }, 'disabled') : 'active') },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (u) => [
+        ...rowButton(u.disabled ? 'Enable' : 'Disable', u.username, async () => {
+          const changed = await api(u.disabled ? 'enableUser' : 'disableUser', { params: { id: u.id } });
+          if (!changed.ok) return showError(region, null, changed);
+          flash(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`);
+          await route();
+        }),
+        ...rowButton(
           'Sign out everywhere',
+          u.username,
+          async () => {
+            const ended = await api('endUserSessions', { params: { id: u.id } });
+            if (!ended.ok) return showError(region, null, ended);
+            flash(`${u.username} is signed out everywhere.`);
+            await route();
+          },
+          { title: 'End every session and refresh token; applications with back-channel logout are told' },
         ),
-      ),
-    ),
-  );
-  const searchForm = h(
-    'form',
-    { class: 'toolbar', role: 'search' },
-    field('Search users', 'search', { type: 'search', value: search }),
-    h('button', { type: 'submit' }, 'Search'),
-  );
-  searchForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const text = formValue(searchForm, 'search');
-    go(`#/users${text ? `?search=${encodeURIComponent(text)}` : ''}`);
+      ],
+    },
+  ];
+  const users = pagedList({
+    columns,
+    caption: 'Local users',
+    searchLabel: 'Search users',
+    q: search,
+    onSearch: (text) =>
+      history.replaceState(null, '', `#/users${text ? `?search=${encodeURIComponent(text)}` : ''}`),
+    load: ({ q, cursor, limit }) =>
+      api('listUsers', { query: { limit, ...(q && { search: q }), ...(cursor && { cursor }) } }),
+    empty: 'No local users yet.',
+    noMatch: (q) => `No user matches “${q}”.`,
   });
   const userForm = h(
     'form',
@@ -103,12 +92,11 @@ export async function usersPage() {
   show(
     h('h1', {}, 'Users & groups'),
     region,
-    searchForm,
     h('h2', {}, 'Local users'),
-    table(['Username', 'Name', 'Email', 'Groups', 'Roles', 'Status', ''], userRows, 'No users match.'),
+    users,
     userForm,
     h('h2', {}, 'Groups'),
-    groupTable(expectOk(groups).items, region),
+    groupTable(groups.items, region),
     groupForm(region),
   );
   setRegion(region);

@@ -1,0 +1,69 @@
+// The account page's library (docs/account.md): what /account's routes call. It knows no HTTP;
+// the routes (src/interactions/account/) parse, call it, then render or redirect.
+import type Provider from 'oidc-provider';
+import type pg from 'pg';
+import type { ConnectorInfo } from '../connectors/connector.ts';
+import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
+import type { BruteForceGuard } from '../security/brute-force.ts';
+import type { PasswordVerifyGate } from '../security/passwords.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { AccountPerson, AccountRequest, AccountSession } from './account-context.ts';
+import { AccountSignIn } from './account-sign-in.ts';
+import { endSessionsByPerson, listOwnSessions } from './lock-sessions.ts';
+import { type PageSessionLimits, PageSessions } from './page-sessions.ts';
+import { changeOwnPassword, type PasswordChange } from './password-change.ts';
+import { findAccountPerson } from './person.ts';
+
+export interface AccountServiceOptions {
+  issuer: string;
+  pool: pg.Pool;
+  box: SecretBox;
+  provider: () => Provider;
+  connectors: () => ReadonlyMap<string, ConnectorInfo>;
+  verifier: PasswordVerifyGate;
+  bruteForce: BruteForceGuard;
+  limits: PageSessionLimits;
+  /** Hands back-channel logout notices over once their transaction has committed. */
+  notifyLogout: (notices: LogoutNotice[]) => void;
+  now: () => Date;
+}
+
+export class AccountService {
+  readonly options: AccountServiceOptions;
+  readonly signIn: AccountSignIn;
+  readonly pageSessions: PageSessions;
+
+  constructor(options: AccountServiceOptions) {
+    this.options = options;
+    this.signIn = new AccountSignIn(options);
+    this.pageSessions = new PageSessions(options.pool, options.limits, options.now);
+  }
+
+  get pool(): pg.Pool {
+    return this.options.pool;
+  }
+
+  person(session: AccountSession): Promise<AccountPerson | undefined> {
+    return findAccountPerson(this.options.pool, this.options.connectors(), session.sub);
+  }
+
+  async changePassword(person: AccountPerson, request: AccountRequest, change: PasswordChange) {
+    const outcome = await changeOwnPassword(this.options, person, request, change);
+    if (outcome.status === 'changed') this.options.notifyLogout(outcome.notices);
+    return outcome;
+  }
+
+  listSessions(person: AccountPerson) {
+    return listOwnSessions(this.options.pool, person);
+  }
+
+  async endSessions(
+    person: AccountPerson,
+    request: AccountRequest,
+    which: { only: string } | { except: string },
+  ): Promise<number> {
+    const { ended, notices } = await endSessionsByPerson(this.options.pool, person, request, which);
+    this.options.notifyLogout(notices);
+    return ended;
+  }
+}
