@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { AccountService } from '../account/account-service.ts';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
-import { accountRoutes } from '../interactions/account/account-routes.ts';
+import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
+import { emailSection } from '../interactions/account/email-section.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { emailRoutes } from '../interactions/email-routes.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
@@ -174,6 +175,8 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
       issuer: options.issuer,
       service: options.account,
       csrfKey: options.csrfKey,
+      // With mail on, the person's email address and its confirmation (docs/email.md).
+      ...(options.mail && { sections: [...DEFAULT_SECTIONS, emailSection(options.mail.mail)] }),
     });
     app.use(account.routes());
     app.use(account.allowedMethods());

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
+import { CALLBACK, signIn, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { smtpUrl } from '../helpers/mailbox.ts';
 import { startAuthorization } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
@@ -19,9 +19,10 @@ async function loginPage(issuer: string): Promise<string> {
 }
 
 describe('mail off (no LOCK_SMTP_URL)', () => {
+  const kim = mailPerson('kim');
   let lock: RunningLock;
   before(async () => {
-    lock = await startLock({ config: mailConfig([mailPerson('kim')]) });
+    lock = await startLock({ config: mailConfig([kim]) });
   });
   after(async () => {
     await lock?.close();
@@ -36,6 +37,14 @@ describe('mail off (no LOCK_SMTP_URL)', () => {
     assert.equal((await postPage(`${lock.issuer}/reset`, { identifier: 'kim' })).status, 404);
     assert.equal((await getPage(`${lock.issuer}/reset/${'A'.repeat(43)}`)).status, 404);
     assert.equal((await postPage(`${lock.issuer}/verify-email/${'A'.repeat(43)}`, {})).status, 404);
+    const account = await signIn(
+      new UserAgent(lock.issuer),
+      `${lock.issuer}/account`,
+      kim.username,
+      kim.password,
+    );
+    assert.match(account.html, /Your account/);
+    assert.doesNotMatch(account.html, /id="email"|\/account\/email/);
   });
 
   it('is refused at start when only one of LOCK_SMTP_URL and LOCK_MAIL_FROM is set', async () => {

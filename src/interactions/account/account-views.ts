@@ -3,6 +3,7 @@
 // pages of its own (a page, in the layout). Templates are read and compiled once, at import.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Eta } from 'eta/core';
+import { ENGLISH, localeOf } from '../../web/i18n.ts';
 import { STYLESHEET_PATH, VIEWS_DIR } from '../views.ts';
 
 const ACCOUNT_VIEWS_DIR = `${VIEWS_DIR}account/`;
@@ -17,7 +18,11 @@ for (const file of readdirSync(ACCOUNT_VIEWS_DIR).filter((name) => name.endsWith
  * becomes the <title> (" – Lock" is added).
  */
 export function renderAccountPage(name: string, data: { title: string } & Record<string, unknown>): string {
+  // The layout reads its words through `it.t` (docs/languages.md): English unless the page passes its locale's.
+  const english = localeOf(ENGLISH);
   return eta.render(`@account/${name}`, {
+    lang: english.language,
+    t: english.t,
     ...data,
     title: `${data.title} – Lock`,
     stylesheet: STYLESHEET_PATH,
