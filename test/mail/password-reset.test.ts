@@ -30,6 +30,8 @@ describe('password reset by mail (real SMTP)', () => {
   const hugo = mailPerson('hugo');
   let lock: RunningLock;
   let offsetMs = 0;
+  /** finn's verification link, mailed at start: not a reset link. */
+  let finnVerification = '';
 
   before(async () => {
     lock = await startLock({
@@ -44,8 +46,10 @@ describe('password reset by mail (real SMTP)', () => {
       now: () => new Date(Date.now() + offsetMs),
     });
     // The file's accounts got verification mails at start: not what these tests read.
-    for (const person of [dora, erin, finn, gail, hugo])
-      await waitForMail(person.email, { subject: /Confirm/ });
+    for (const person of [dora, erin, finn, gail, hugo]) {
+      const mail = await waitForMail(person.email, { subject: /Confirm/ });
+      if (person === finn) finnVerification = linkIn(mail, `${lock.issuer}/verify-email/`);
+    }
   });
   after(async () => {
     await lock?.close();
@@ -207,6 +211,12 @@ describe('password reset by mail (real SMTP)', () => {
     // A made-up token, and a verification link where a reset link is expected.
     assert.equal((await getPage(`${resetUrl()}/${randomBytes(32).toString('base64url')}`)).status, 400);
     assert.equal((await getPage(`${resetUrl()}/not-a-token`)).status, 400);
+    const verificationToken = finnVerification.slice(finnVerification.lastIndexOf('/') + 1);
+    const crossed = await postPage(`${resetUrl()}/${verificationToken}`, {
+      password: 'through a verification link',
+      confirm: 'through a verification link',
+    });
+    assert.match(crossed.html, REFUSED);
   });
 
   it('sets only the password of the account the link was mailed to', async () => {
@@ -258,10 +268,32 @@ describe('password reset by mail (real SMTP)', () => {
     const refused = await getPage(`${resetUrl()}/${'B'.repeat(43)}`, { 'accept-language': 'ja' });
     assert.match(refused.html, /このリンクは使用できません/);
   });
+});
+
+describe('password reset: the form’s timing (real SMTP)', () => {
+  // An account that is mailed at every request (no per-account limit in the way), so a known name
+  // costs Lock all the work: lookup, link, mail.
+  const nina = mailPerson('nina');
+  let lock: RunningLock;
+  before(async () => {
+    lock = await startLock({
+      config: mailConfig([nina]),
+      env: {
+        LOCK_SMTP_URL: smtpUrl(),
+        LOCK_MAIL_FROM: MAIL_FROM,
+        LOCK_RATE_LIMIT_PASSWORD_RESET: '1000',
+        LOCK_PASSWORD_RESET_MAILS_PER_HOUR: '100',
+      },
+    });
+  });
+  after(async () => {
+    await lock?.close();
+    await lock?.database.drop();
+  });
 
   it('answers an unknown name or address exactly as a known one, in time not told apart (medians)', async (t) => {
-    const known = await postPage(resetUrl(), { identifier: erin.email });
-    const unknown = await postPage(resetUrl(), {
+    const known = await postPage(`${lock.issuer}/reset`, { identifier: nina.email });
+    const unknown = await postPage(`${lock.issuer}/reset`, {
       identifier: `nobody-${randomBytes(4).toString('hex')}@mail.test`,
     });
     assert.equal(unknown.status, known.status);
@@ -270,19 +302,22 @@ describe('password reset by mail (real SMTP)', () => {
     // Rounds of one post of each kind (in alternating order): each compared with its round's mean,
     // so a slow moment of a shared machine slows a whole round, not one kind.
     const kinds: Record<string, () => string> = {
-      'known username': () => erin.username,
-      'known email': () => erin.email,
+      'known username': () => nina.username,
+      'known email': () => nina.email,
       unknown: () => `nobody-${randomBytes(4).toString('hex')}`,
     };
     const offsets: Record<string, number[]> = Object.fromEntries(
       Object.keys(kinds).map((kind) => [kind, []]),
     );
     const names = Object.keys(kinds);
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 45; round++) {
       const order = round % 2 === 0 ? names : [...names].reverse();
       const times: Record<string, number> = {};
-      for (const kind of order)
-        times[kind] = (await postPage(resetUrl(), { identifier: kinds[kind]!() })).elapsedMs;
+      for (const kind of order) {
+        times[kind] = (await postPage(`${lock.issuer}/reset`, { identifier: kinds[kind]!() })).elapsedMs;
+        // What a post queued runs after its answer: let it finish, so that it slows no other post.
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
       const mean = Object.values(times).reduce((sum, value) => sum + value, 0) / names.length;
       for (const kind of names) offsets[kind]!.push(times[kind]! - mean);
     }
@@ -291,8 +326,8 @@ describe('password reset by mail (real SMTP)', () => {
     );
     const spread = Math.max(...Object.values(medians)) - Math.min(...Object.values(medians));
     t.diagnostic(`median offsets from their round (ms): ${JSON.stringify(medians)}`);
-    // Looking the account up, storing a link and handing a mail to SMTP take several milliseconds:
-    // done on the request, they would show here.
-    assert.ok(spread < 3, `median offsets ${JSON.stringify(medians)} spread ${spread.toFixed(2)} ms`);
+    // Looking the account up, storing a link and handing the mail to SMTP: done on the request
+    // (measured by awaiting that work in the route), the known kinds stand out by ~10 ms or more.
+    assert.ok(spread < 5, `median offsets ${JSON.stringify(medians)} spread ${spread.toFixed(2)} ms`);
   });
 });
