@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { AccountService } from './account/account-service.ts';
-import { BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
+import { adminConsoleUrl, BOOTSTRAP_ADMIN, bootstrapAdmin, ensureAdminRole } from './admin/bootstrap.ts';
 import { applyDeclarativeConfig } from './admin/declarative/apply.ts';
 import { loadDeclarativeFile } from './admin/declarative/file.ts';
 import { recordAuditEvent } from './audit/audit.ts';
@@ -103,6 +103,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       const announce = options.announce ?? ((text: string) => process.stderr.write(text));
       announce(
         `\n  Lock created the admin account "${BOOTSTRAP_ADMIN}" with the password:\n\n      ${admin.generatedPassword}\n\n` +
+          `  Sign in to the admin console at ${adminConsoleUrl(env.LOCK_ISSUER)}\n\n` +
           '  It is shown this once and stored only as a hash. Sign in and change it (lock users passwd admin).\n' +
           (env.LOCK_MFA_REQUIRED_ROLES.includes('lock_admin')
             ? '  The first sign-in sets up two-step sign-in: have an authenticator app ready.\n\n'
@@ -326,6 +327,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
       mail: mail && passwordReset && { mail, passwordReset },
+      docsUrl: env.LOCK_DOCS_URL,
     });
     let server: Server | undefined;
 

@@ -19,6 +19,9 @@ import { CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 
 export const BOOTSTRAP_ADMIN = 'admin';
 
+/** Where a person administers Lock: the console the start-up message and the landing page point to. */
+export const adminConsoleUrl = (issuer: string) => `${issuer}/admin`;
+
 /** The role the admin API requires; it exists before the declarative file can refer to it. */
 export async function ensureAdminRole(db: Queryable): Promise<void> {
   await ensureRole(db, ADMIN_ROLE, 'Administers Lock: admin API, console and CLI');

@@ -8,6 +8,10 @@ import {
   listRoleMappings,
   listRoles,
 } from '../store/catalog-repositories.ts';
+import {
+  listDeclarativeSecretVariables,
+  type SecretEntityKind,
+} from '../store/declarative-secret-variables.ts';
 import type { Queryable } from '../store/pool.ts';
 import {
   listPasswordHashesForExport,
@@ -33,35 +37,73 @@ const INTERPOLATION = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /**
  * The database's configuration as a declarative file that `lock config apply` accepts: roles,
  * resources, clients, connectors, role mappings and local users (with their argon2 hashes).
- * Secrets cannot leave in clear: each becomes a `${VARIABLE}` placeholder named after its entity,
- * listed in `variables`. Lock's own role and built-ins are left out: every Lock has them.
+ * Secrets cannot leave in clear: each becomes a `${VARIABLE}` placeholder, listed in `variables`:
+ * the variable the file set it from (recorded by the apply), or else a name made from its entity. Lock's own role and built-ins are left out: every Lock has them.
  */
 export async function exportDeclarativeConfig(db: Queryable): Promise<ExportedConfig> {
   const variables: ExpectedVariable[] = [];
-  const placeholder = (name: string, holds: string) => {
+  // What the file set each of its secrets from: the table keeps names for file-owned entities
+  // only, and an entity's names go with it (a client re-created through the API has none).
+  const applied = new Map(
+    (await listDeclarativeSecretVariables(db)).map((each) => [
+      `${each.kind} ${each.id} ${each.path}`,
+      each.variable,
+    ]),
+  );
+  const fromFile = (kind: SecretEntityKind, id: string, path: string) => applied.get(`${kind} ${id} ${path}`);
+  // The file's own variable when the secret came from the file (one variable may hold several
+  // secrets); otherwise a name made from the entity, made unique.
+  const placeholder = (name: string, holds: string, fileVariable: string | undefined) => {
+    if (fileVariable !== undefined) {
+      const known = variables.find((variable) => variable.name === fileVariable);
+      if (known) known.holds = `${known.holds}; ${holds}`;
+      else variables.push({ name: fileVariable, holds });
+      return `\${${fileVariable}}`;
+    }
     let unique = name;
-    for (let n = 2; variables.some((variable) => variable.name === unique); n++) unique = `${name}_${n}`;
+    for (let n = 2; taken(unique); n++) unique = `${name}_${n}`;
     variables.push({ name: unique, holds });
     return `\${${unique}}`;
   };
+  const taken = (name: string) =>
+    variables.some((variable) => variable.name === name) || recordedNames.has(name);
 
   const roles = (await listRoles(db))
     .filter((role) => role.name !== ADMIN_ROLE)
     .map(({ name, description }) => ({ name, ...(description !== undefined && { description }) }));
   const resources = (await listResources(db)).map(({ managedBy: _, ...resource }) => resource);
-  const clients = (await listClients(db)).map(({ managedBy: _, sealedSecret, clientId, ...client }) => ({
+  const storedClients = await listClients(db);
+  const storedConnectors = await listConnectors(db);
+  // A generated name never takes one of the file's variables (which hold other secrets).
+  const recordedNames = new Set([
+    ...storedClients.flatMap((c) =>
+      c.sealedSecret === undefined ? [] : (fromFile('client', c.clientId, 'clientSecret') ?? []),
+    ),
+    ...storedConnectors.flatMap((c) =>
+      secretPaths(c.config).flatMap((path) => fromFile('connector', c.id, path) ?? []),
+    ),
+  ]);
+  const clients = storedClients.map(({ managedBy: _, sealedSecret, clientId, ...client }) => ({
     clientId,
     ...(sealedSecret !== undefined && {
-      clientSecret: placeholder(`CLIENT_${envName(clientId)}_SECRET`, `the secret of client ${clientId}`),
+      clientSecret: placeholder(
+        `CLIENT_${envName(clientId)}_SECRET`,
+        `the secret of client ${clientId}`,
+        fromFile('client', clientId, 'clientSecret'),
+      ),
     }),
     ...client,
   }));
-  const connectors = (await listConnectors(db)).map(({ id, type, name, config }) => ({
+  const connectors = storedConnectors.map(({ id, type, name, config }) => ({
     id,
     type,
     name,
     config: replaceSecrets(config, (path) =>
-      placeholder(`CONNECTOR_${envName(id)}_${envName(path)}`, `${path} of connector ${id}`),
+      placeholder(
+        `CONNECTOR_${envName(id)}_${envName(path)}`,
+        `${path} of connector ${id}`,
+        fromFile('connector', id, path),
+      ),
     ),
   }));
   const roleMappings = (await listRoleMappings(db)).map(({ managedBy: _, ...mapping }) => mapping);
@@ -119,6 +161,16 @@ function replaceSecrets(
       return [key, value];
     }),
   );
+}
+
+/** The paths of a stored config's secret members, as replaceSecrets names them. */
+function secretPaths(config: Record<string, unknown>): string[] {
+  const paths: string[] = [];
+  replaceSecrets(config, (path) => {
+    paths.push(path);
+    return '';
+  });
+  return paths;
 }
 
 /** Stored text that the file would read as `${VARIABLE}` is escaped (`$${…}`); placeholders are not. */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { notFound } from '../observability/errors.ts';
 import { tx } from '../store/pool.ts';
 import { deleteTotp } from '../store/totp.ts';
-import { findUserByUsername } from '../store/users.ts';
+import { findUserById, findUserByUsername, type User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 
 /**
@@ -16,6 +16,21 @@ export async function resetTotp(
 ): Promise<{ removed: boolean }> {
   const user = await findUserByUsername(pool, username);
   if (!user) throw notFound(`no local user named "${username}"`);
+  return resetUserTotp(pool, user, by);
+}
+
+/** The admin API's TOTP reset, by user id. */
+export async function resetTotpById(
+  pool: pg.Pool,
+  id: string,
+  by: AdminActor,
+): Promise<{ removed: boolean }> {
+  const user = await findUserById(pool, id);
+  if (!user) throw notFound(`user ${id} does not exist`);
+  return resetUserTotp(pool, user, by);
+}
+
+function resetUserTotp(pool: pg.Pool, user: User, by: AdminActor): Promise<{ removed: boolean }> {
   return tx(pool, async (db) => {
     const removed = await deleteTotp(db, user.id);
     await recordAdminChange(db, by, {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { conflict, fieldError, notFound } from '../observability/errors.ts';
+import { conflict, fieldError, invalidInput, notFound } from '../observability/errors.ts';
 import type { LogoutNotice, LogoutTrigger } from '../oidc/backchannel-logout.ts';
 import { endAccountSessions } from '../oidc/end-account-sessions.ts';
 import { checkPasswordPolicy, hashPassword } from '../security/passwords.ts';
@@ -25,7 +25,9 @@ import {
 } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { keepingAdminSignIn } from './admin-sign-in.ts';
+import { userInputSchema } from './api/schemas.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
+import { parseInput } from './validation.ts';
 
 /**
  * Admin operations on local accounts, shared by the CLI and the admin API. Each is one
@@ -43,8 +45,58 @@ export interface NewAccount {
   disabled?: boolean;
 }
 
+/**
+ * An account as the admin API and `lock users add` take it: the declarative file's user schema,
+ * less passwordHash (hashes come in only through the file). One parser, so the two cannot drift.
+ */
+export function parseNewAccount(input: unknown): NewAccount {
+  if (input !== null && typeof input === 'object' && 'passwordHash' in input)
+    throw invalidInput([
+      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
+    ]);
+  // The schema's fields are NewAccount's (the file's user, less passwordHash).
+  return parseInput(userInputSchema, input) as unknown as NewAccount;
+}
+
 /** A user as the API shows it: groups, the roles granted directly, and all roles the user has now. */
 export type UserView = User & { groups: string[]; roles: string[]; effectiveRoles: string[] };
+
+/** Whether `by` is signed in as this local account (a token's sub is one of the account's subjects). */
+export async function isOwnAccount(db: Queryable, userId: string, by: AdminActor): Promise<boolean> {
+  return (
+    by.actor !== CLI_ACTOR.actor && (await subsOfUpstream(db, LOCAL_CONNECTOR_ID, userId)).includes(by.actor)
+  );
+}
+
+/**
+ * Nobody disables or deletes the account they are signed in as: the console would throw them out
+ * mid-task, and only the CLI could bring them back. Another administrator can.
+ */
+async function assertNotOwnAccount(db: Queryable, user: User, by: AdminActor, action: 'disable' | 'delete') {
+  if (await isOwnAccount(db, user.id, by))
+    throw conflict(
+      `refused: you are signed in as ${user.username}, and you cannot ${action} your own account. Ask another administrator to do it.`,
+    );
+}
+
+interface OwnAccountCheck {
+  refuse?: { user: User; action: 'disable' | 'delete' };
+}
+
+/**
+ * keepingAdminSignIn, then the caller's own account: a change that disables or deletes it (the
+ * change sets `own.refuse`) is refused. Checked last, so that the last admin hears that reason.
+ */
+async function keepingAdminsIn<T>(
+  db: Queryable,
+  by: AdminActor,
+  change: (own: OwnAccountCheck) => Promise<T>,
+): Promise<T> {
+  const own: OwnAccountCheck = {};
+  const result = await keepingAdminSignIn(db, () => change(own));
+  if (own.refuse) await assertNotOwnAccount(db, own.refuse.user, by, own.refuse.action);
+  return result;
+}
 
 function assertPassword(password: string): void {
   const policy = checkPasswordPolicy(password);
@@ -119,9 +171,10 @@ export async function replaceAccount(
   const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
   return asInputErrors(() =>
     tx(pool, (db) =>
-      keepingAdminSignIn(db, async () => {
+      keepingAdminsIn(db, by, async (own) => {
         const user = await lockUserById(db, id);
         if (!user) throw notFound(`user ${id} does not exist`);
+        if (account.disabled && !user.disabled) own.refuse = { user, action: 'disable' };
         const before = await userView(db, user);
         assertCurrentVersion(entityTag(before), ifMatch, `user ${user.username}`);
         assertAdminOwned(user);
@@ -161,11 +214,12 @@ export async function deleteAccount(
   by: AdminActor,
 ): Promise<{ notices: LogoutNotice[] }> {
   return tx(pool, (db) =>
-    keepingAdminSignIn(db, async () => {
+    keepingAdminsIn(db, by, async (own) => {
       const user = await lockUserById(db, id);
       if (!user) throw notFound(`user ${id} does not exist`);
       assertCurrentVersion(entityTag(await userView(db, user)), ifMatch, `user ${user.username}`);
       assertAdminOwned(user);
+      own.refuse = { user, action: 'delete' };
       const { count: ended, notices } = await endSessions(db, id, 'admin.user.deleted');
       await deleteStoredUser(db, id);
       await recordAdminChange(db, by, {
@@ -212,8 +266,9 @@ export async function setAccountDisabledById(
   by: AdminActor,
 ): Promise<{ user: User; ended: number; notices: LogoutNotice[] }> {
   return tx(pool, (db) =>
-    keepingAdminSignIn(db, async () => {
+    keepingAdminsIn(db, by, async (own) => {
       const user = await lockedUser(db, id, options.ifMatch);
+      if (disabled) own.refuse = { user, action: 'disable' };
       await setUserDisabled(db, id, disabled);
       const { count: ended, notices } = disabled
         ? await endSessions(db, id, 'admin.user.disabled')
@@ -267,10 +322,6 @@ export async function setAccountDisabled(
 ) {
   const user = await requireUserNamed(pool, username);
   return setAccountDisabledById(pool, user.id, disabled, {}, by);
-}
-
-export async function describeAccount(pool: pg.Pool, user: User) {
-  return { ...user, ...(await userGroupsAndRoles(pool, user.id)) };
 }
 
 async function requireUserNamed(pool: pg.Pool, username: string): Promise<User> {

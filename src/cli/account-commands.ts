@@ -1,15 +1,14 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '../admin/clients.ts';
 import { resetTotp } from '../admin/user-totp.ts';
-import { addAccount, changePassword, describeAccount, setAccountDisabled } from '../admin/users.ts';
+import { addAccount, changePassword, parseNewAccount, setAccountDisabled } from '../admin/users.ts';
 import { sendEmailVerification } from '../mail/email-verification.ts';
 import { createMail, type Mail } from '../mail/mail.ts';
 import { sendSecurityNotice } from '../mail/security-notice.ts';
 import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
 import { sendLogoutNotices } from '../oidc/send-logout-notices.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
-import { listClients } from '../store/catalog-repositories.ts';
-import { findUserByUsername, listUsers } from '../store/users.ts';
+import { findUserByUsername } from '../store/users.ts';
 import { cliLogger, print } from './output.ts';
 import { readSecret } from './prompt.ts';
 import { type Session, withSession } from './session.ts';
@@ -30,17 +29,21 @@ export async function usersAdd(args: string[]): Promise<void> {
   const [username] = positionals;
   if (!username || positionals.length > 1)
     throw new Error('usage: lock users add USERNAME [--email E] [--name N] [--group G]... [--role R]...');
+  // The admin API's parser: an invalid email is refused naming `email`, before a password is asked for.
+  const account = parseNewAccount({
+    username,
+    ...(values.email !== undefined && { email: values.email }),
+    ...(values.name !== undefined && { name: values.name }),
+    groups: values.group ?? [],
+    roles: values.role ?? [],
+  });
   const password = values['no-password'] ? undefined : await readSecret(`password for ${username}: `);
   await withSession(async (session) => {
     const { database } = session;
-    const user = await addAccount(database.pool, {
-      username,
-      ...(password !== undefined && { password }),
-      ...(values.email !== undefined && { email: values.email }),
-      ...(values.name !== undefined && { name: values.name }),
-      groups: values.group ?? [],
-      roles: values.role ?? [],
-    });
+    const user = await addAccount(
+      database.pool,
+      password === undefined ? account : parseNewAccount({ ...account, password }),
+    );
     print(`added user ${user.username} (${user.id})`);
     if (user.email !== undefined)
       await withMail(session, (mail) => sendEmailVerification(mail, user, user.email!, { actor: 'cli' }));
@@ -133,18 +136,6 @@ export async function usersTotpReset(args: string[]): Promise<void> {
   });
 }
 
-export async function usersList(): Promise<void> {
-  await withSession(async ({ database }) => {
-    print('USERNAME             STATUS    GROUPS                ROLES');
-    for (const user of await listUsers(database.pool)) {
-      const { groups, roles } = await describeAccount(database.pool, user);
-      print(
-        `${user.username.padEnd(20)} ${(user.disabled ? 'disabled' : 'active').padEnd(9)} ${groups.join(',').padEnd(21)} ${roles.join(',')}`,
-      );
-    }
-  });
-}
-
 /** `lock clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]… [--grant-type G]… [--role R]… [--resource R]…` */
 export async function clientsAdd(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -181,16 +172,5 @@ export async function clientsAdd(args: string[]): Promise<void> {
     );
     if (secret) print(`client secret (shown once, store it now): ${secret}`);
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
-  });
-}
-
-export async function clientsList(): Promise<void> {
-  await withSession(async ({ database }) => {
-    print('CLIENT ID                 TYPE          GRANT TYPES                              MANAGED BY');
-    for (const client of await listClients(database.pool)) {
-      print(
-        `${client.clientId.padEnd(25)} ${(client.public ? 'public' : 'confidential').padEnd(13)} ${client.grantTypes.join(',').padEnd(40)} ${client.managedBy ?? 'admin'}`,
-      );
-    }
   });
 }

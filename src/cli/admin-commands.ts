@@ -55,18 +55,6 @@ export async function configApplyCommand(file: string): Promise<void> {
   });
 }
 
-export async function keysListCommand(): Promise<void> {
-  await withSession(async (session) => {
-    print('KID                                          ALG    STATE    SINCE                     UNTIL');
-    for (const { key, state, unpublishAt } of await publishedKeys(session)) {
-      const since = state === 'next' ? key.createdAt : key.activatesAt;
-      const until =
-        state === 'next' ? `signs from ${key.activatesAt.toISOString()}` : (unpublishAt?.toISOString() ?? '');
-      print(`${key.kid.padEnd(44)} ${key.alg.padEnd(6)} ${state.padEnd(8)} ${since.toISOString()}  ${until}`);
-    }
-  });
-}
-
 /**
  * `lock keys export --format jwks`: the JWKS as the endpoint serves it (signing, next and retired
  * public keys), for consumers that read keys from a file rather than a URL (PostgREST).

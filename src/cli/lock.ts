@@ -12,7 +12,6 @@ const USAGE = `usage: lock <command>
   config export [-o FILE]    the database as a declarative file (secrets as \${VARIABLE} placeholders)
   admin bootstrap [--reset-password]   create or repair the admin account (enabled, lock_admin)
   audit prune [--days N]     delete audit events older than the retention (LOCK_AUDIT_RETENTION_DAYS)
-  keys list                  list signing keys and their state
   keys rotate [--alg ALG]    add next signing keys, published now, signing after the JWKS cache lifetime
   keys export [--format jwks] [--alg ALG]...   the published public keys as a JWKS file (PostgREST)
   users add NAME [--email E] [--name N] [--group G]... [--role R]...   (password on stdin or prompted)
@@ -20,10 +19,12 @@ const USAGE = `usage: lock <command>
   users disable NAME | users enable NAME
   users unlock NAME          lift a brute-force lockout of the account
   users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
-  users list
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
-  clients list
+  users|clients|roles|resources|apis|role-mappings|connectors|groups|keys list [--json]
+                             a table, or with --json what the admin API lists ({ "items": [...] })
+  audit list [--from T] [--to T] [--actor A] [--type T] [--limit N] [--cursor C] [--json]
+                             the audit log, newest first (the admin API's filters)
 
 Configuration comes from the environment (see docs/configuration.md).`;
 
@@ -40,13 +41,27 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users enable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, false),
   'users unlock': async (args) => (await import('./account-commands.ts')).usersUnlock(args),
   'users totp-reset': async (args) => (await import('./account-commands.ts')).usersTotpReset(args),
-  'users list': async () => (await import('./account-commands.ts')).usersList(),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
-  'clients list': async () => (await import('./account-commands.ts')).clientsList(),
   'audit prune': async (args) => (await import('./admin-commands.ts')).auditPruneCommand(args),
-  'keys list': async () => (await import('./admin-commands.ts')).keysListCommand(),
   'keys rotate': async (args) => (await import('./admin-commands.ts')).keysRotateCommand(args),
   'keys export': async (args) => (await import('./admin-commands.ts')).keysExportCommand(args),
+  ...Object.fromEntries(
+    [
+      'users',
+      'clients',
+      'roles',
+      'resources',
+      'apis',
+      'role-mappings',
+      'connectors',
+      'groups',
+      'keys',
+      'audit',
+    ].map((what) => [
+      `${what} list`,
+      async (args: string[]) => (await import('./listings.ts')).listCommand(what, args),
+    ]),
+  ),
 };
 
 function requireFile(args: string[]): string {

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { ConfigError } from '../config/schema-errors.ts';
+import { LockError } from '../observability/errors.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 
 /** The CLI's own output: plain text for people, on stdout/stderr (not the JSON log). */
@@ -7,10 +8,24 @@ export function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** A JSON document on stdout: what `--json` prints (the admin API's representation). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Exit status 2 for input Lock refuses (a file or an argument that fails its schema: each problem
+ * on a line of its own, naming the field), 1 for anything else.
+ */
 export function exitWithError(error: unknown): never {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`lock: ${message}\n`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
+  const refusedInput =
+    error instanceof LockError && (error.code === 'invalid_input' || error.code === 'invalid_request');
+  const lines =
+    refusedInput && error.problems.length > 0
+      ? error.problems.map((problem) => `${problem.path || '(input)'}: ${problem.message}`)
+      : [error instanceof Error ? error.message : String(error)];
+  for (const line of lines) process.stderr.write(`lock: ${line}\n`);
+  process.exit(error instanceof ConfigError || refusedInput ? 2 : 1);
 }
 
 /**

@@ -36,12 +36,21 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const log = cluster.worker ? baseLog.child({ worker: cluster.worker.id, pid: process.pid }) : baseLog;
   // Imported here, not above: a cluster's primary never loads the server itself.
   const { createLock } = await import('../app.ts');
+  const { adminConsoleUrl } = await import('../admin/bootstrap.ts');
   const started = performance.now();
   let lock: Lock | undefined;
   try {
     lock = await createLock(env, log);
     const port = await lock.listen(env.PORT, env.HOST);
-    log.info({ issuer: env.LOCK_ISSUER, port, ms: Math.round(performance.now() - started) }, 'Lock is ready');
+    log.info(
+      {
+        issuer: env.LOCK_ISSUER,
+        adminConsole: adminConsoleUrl(env.LOCK_ISSUER),
+        port,
+        ms: Math.round(performance.now() - started),
+      },
+      'Lock is ready',
+    );
   } catch (error) {
     log.fatal({ err: { message: (error as Error).message } }, 'Lock could not start');
     await lock?.close().catch(() => {});

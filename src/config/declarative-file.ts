@@ -19,6 +19,22 @@ export async function readDeclarativeFile(
   return parseDeclarativeText(text, path, schema, env);
 }
 
+/** A value the file wrote as exactly `${NAME}` (or `${NAME:-default}`), at its path (`clients[1].clientSecret`). */
+export interface DeclaredVariable {
+  path: string;
+  name: string;
+}
+
+// Beside the parsed file rather than in it: the file's schema (and every comparison of it) stays as it is.
+const declaredVariables = new WeakMap<DeclarativeConfig, DeclaredVariable[]>();
+
+/**
+ * The variables a parsed file took its values from, by path: what applying it records, so that
+ * `lock config export` writes the same `${NAME}` back for the secrets it cannot export.
+ */
+export const variablesOf = (config: DeclarativeConfig): DeclaredVariable[] =>
+  declaredVariables.get(config) ?? [];
+
 export function parseDeclarativeText(
   text: string,
   source: string,
@@ -34,7 +50,8 @@ export function parseDeclarativeText(
     );
   const raw: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
   const unset: string[] = [];
-  const interpolated = interpolate(raw, [], env, unset);
+  const variables: DeclaredVariable[] = [];
+  const interpolated = interpolate(raw, [], env, unset, variables);
   const result = schema.safeParse(interpolated);
   // A value left empty by an unset variable is reported once, as the variable, not again by the schema.
   const unsetPaths = new Set(unset.map((problem) => problem.slice(0, problem.indexOf(': '))));
@@ -49,8 +66,11 @@ export function parseDeclarativeText(
   // Duplicates are looked for in the file as written, so they are listed with the schema's problems.
   problems.push(...findDuplicateIds(interpolated));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  declaredVariables.set(result.data, variables);
   return result.data;
 }
+
+const WHOLE_VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
 
 /** `${NAME}` and `${NAME:-default}` in string values; `$${` writes a literal `${`. */
 function interpolate(
@@ -58,8 +78,11 @@ function interpolate(
   path: PropertyKey[],
   env: NodeJS.ProcessEnv,
   problems: string[],
+  variables: DeclaredVariable[],
 ): unknown {
   if (typeof value === 'string') {
+    const whole = WHOLE_VARIABLE.exec(value);
+    if (whole) variables.push({ path: formatPath(path), name: whole[1]! });
     // Before any query sees it: PostgreSQL refuses NUL, and no field takes other control characters.
     const malformed = describeMalformedText(value);
     if (malformed) problems.push(`${formatPath(path) || '(top level)'}: contains ${malformed}`);
@@ -76,13 +99,13 @@ function interpolate(
     );
   }
   if (Array.isArray(value))
-    return value.map((item, index) => interpolate(item, [...path, index], env, problems));
+    return value.map((item, index) => interpolate(item, [...path, index], env, problems, variables));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => {
         const malformed = describeMalformedText(key);
         if (malformed) problems.push(`${formatPath(path) || '(top level)'}: a key contains ${malformed}`);
-        return [key, interpolate(item, [...path, key], env, problems)];
+        return [key, interpolate(item, [...path, key], env, problems, variables)];
       }),
     );
   }

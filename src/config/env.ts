@@ -43,6 +43,8 @@ const envSchema = z
       .default(ENV_DEFAULTS.LOCK_ISSUER)
       .transform((value) => value.replace(/\/+$/, '')),
     PORT: z.coerce.number().int().min(0).max(65535).default(ENV_DEFAULTS.PORT),
+    /** Where the landing page at / links for documentation (your guides, or Lock's README); unset: no link. */
+    LOCK_DOCS_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
     HOST: z.string().min(1).default(ENV_DEFAULTS.HOST),
     DATABASE_URL: z
       .string()

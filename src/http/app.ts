@@ -10,6 +10,7 @@ import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account
 import { emailSection } from '../interactions/account/email-section.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { emailRoutes } from '../interactions/email-routes.ts';
+import { landingPage } from '../interactions/landing-page.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
 import { PASSWORD_RESET_PATH, type PasswordReset } from '../login/password-reset.ts';
@@ -41,6 +42,8 @@ const LOCK_PATHS = [
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
 const LOCK_PATH = new RegExp(`^(?:${LOCK_PATHS.join('|')})(?:[/?]|$)`);
+/** The landing page: `/` exactly (a query aside); every other path not above is oidc-provider's. */
+const LANDING_PATH = /^\/(?:\?|$)/;
 
 /** What the composition root (src/app.ts) built and hands over: this module only assembles routes. */
 export interface HttpOptions {
@@ -67,6 +70,8 @@ export interface HttpOptions {
   metricsToken?: string | undefined;
   /** Mail (docs/email.md): with it, the password-reset and email-verification pages; unset, they answer 404. */
   mail?: { mail: Mail; passwordReset: PasswordReset } | undefined;
+  /** LOCK_DOCS_URL: the landing page's documentation link. */
+  docsUrl?: string | undefined;
 }
 
 /** Lock's HTTP request listener: its own routes, and oidc-provider for the protocol endpoints. */
@@ -77,6 +82,8 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   // entry), never one the client wrote into the header itself.
   app.maxIpsCount = 1;
   const router = new Router<LockState>();
+
+  router.get('/', landingPage(options.issuer, options.docsUrl));
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -140,10 +147,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     registeredClientName: async (clientId) => {
       if (options.runtime.state.catalog.clients.has(clientId)) return undefined;
       const client = await options.runtime.state.provider.Client.find(clientId);
-      return (
-        client &&
-        `${client.clientName ?? 'An application'} (registered itself; not vouched for by your administrator)`
-      );
+      return client && (client.clientName ?? '');
     },
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
@@ -188,7 +192,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   return (req: IncomingMessage, res: ServerResponse) => {
     pinToIssuer(req);
     const path = req.url ?? '/';
-    if (LOCK_PATH.test(path)) return lockHandler(req, res);
+    if (LOCK_PATH.test(path) || LANDING_PATH.test(path)) return lockHandler(req, res);
     return options.runtime.state.handler(req, res);
   };
 }

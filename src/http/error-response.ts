@@ -3,7 +3,7 @@
 // `error`/`error_description` JSON for everything else (RFC 6749 §5.2, RFC 6750 §3.1).
 import type Koa from 'koa';
 import { ADMIN_API_PREFIX } from '../admin/api/route.ts';
-import { sendErrorPage } from '../interactions/error-page.ts';
+import { type PageContext, sendErrorPage } from '../interactions/error-page.ts';
 import { ERROR_CODES, type LockError } from '../observability/errors.ts';
 
 /** RFC 9457 `type` of a code: a URN, documented in docs/admin-api.md ("Errors"). */
@@ -11,11 +11,24 @@ export const problemType = (code: string) => `urn:lock:problem:${code}`;
 
 const ADMIN_API = new RegExp(`^${ADMIN_API_PREFIX}(?:/|$)`);
 
-/** What the page says besides the error's own message (defaults by status). */
+/**
+ * What the error page says: keys of the message catalogue (views/locales/en.json); by default
+ * chosen by the error's code and status. The error's own message is developer text: the page shows
+ * it (when it may be shown) only in its folded developer detail.
+ */
 export interface PageWording {
   title?: string;
-  /** For an error that may not show its message (a 5xx). */
-  hiddenMessage?: string;
+  message?: string;
+}
+
+/** The page's plain words for an error, by its code (catalogue `errors.<kind>`). */
+function pageKind(error: LockError): string {
+  if (error.code === 'temporarily_unavailable') return 'errors.temporarily_unavailable';
+  if (error.status >= 500) return 'errors.server_error';
+  if (error.code === 'not_found') return 'errors.not_found';
+  if (error.code === 'invalid_request' || error.code === 'payload_too_large')
+    return 'errors.malformed_request';
+  return 'errors.generic';
 }
 
 /** Answers `error` in the form the request's caller reads: problem details, the error page, or OAuth JSON. */
@@ -31,17 +44,14 @@ export function sendError(
   if (ADMIN_API.test(ctx.path)) {
     ctx.body = problemDetails(error, detail);
     ctx.type = 'application/problem+json';
-  } else if (ctx.accepts('json', 'html') === 'html')
-    sendErrorPage(ctx, {
-      title:
-        wording.title ??
-        (error.status >= 500 ? 'Something went wrong' : 'This request could not be completed'),
-      message: error.expose
-        ? error.message
-        : (wording.hiddenMessage ?? 'Lock could not complete the request. Please try again in a moment.'),
-      requestId: ctx.state.requestId,
+  } else if (ctx.accepts('json', 'html') === 'html') {
+    const kind = pageKind(error);
+    sendErrorPage(ctx as unknown as PageContext, {
+      title: wording.title ?? `${kind}.title`,
+      message: wording.message ?? `${kind}.message`,
+      developer: { error: error.code, ...(error.expose && { description: error.message }) },
     });
-  else ctx.body = { error: error.code, error_description: detail };
+  } else ctx.body = { error: error.code, error_description: detail };
 }
 
 /**

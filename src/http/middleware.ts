@@ -232,6 +232,5 @@ function answerDatabaseOutage(ctx: Koa.ParameterizedContext<LockState>): void {
       expose: true,
       headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
     }),
-    { title: 'Temporarily unavailable' },
   );
 }

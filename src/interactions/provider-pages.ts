@@ -2,7 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ProviderPages } from '../oidc/provider.ts';
 import type { Locale } from '../web/i18n.ts';
 import { localeFor } from '../web/locale.ts';
-import { type PageContext, sendErrorPage } from './error-page.ts';
+import { type PageContext, sendErrorPage, sendProtocolErrorPage } from './error-page.ts';
 import { contentSecurityPolicy, LOCK_CSP, renderView } from './views.ts';
 
 /** oidc-provider's pages speak the language of the request's `ui_locales` when it has one, else Accept-Language's. */
@@ -31,15 +31,43 @@ export const providerPages: ProviderPages = {
   error(ctx, page) {
     sendErrorPage(ctx as unknown as PageContext, { ...page, uiLocales: ctx.oidc?.params?.ui_locales });
   },
+  protocolError(ctx, problem) {
+    sendProtocolErrorPage(ctx as unknown as PageContext, problem, ctx.oidc?.params?.ui_locales);
+  },
   // The device pages' forms post to /device, whose redirects stay at Lock: LOCK_CSP. Never cached.
-  deviceUserCode(ctx, page) {
-    devicePage(ctx, renderView('device-code', page, localeOfProviderPage(ctx)));
+  // `error` and `notice` are catalogue keys; a client without a name is "the application".
+  deviceUserCode(ctx, { error, notice, ...page }) {
+    const locale = localeOfProviderPage(ctx);
+    devicePage(
+      ctx,
+      renderView(
+        'device-code',
+        {
+          ...page,
+          ...(error !== undefined && { error: locale.t(error) }),
+          ...(notice !== undefined && { notice: locale.t(notice) }),
+        },
+        locale,
+      ),
+    );
   },
-  deviceConfirm(ctx, page) {
-    devicePage(ctx, renderView('device-confirm', page, localeOfProviderPage(ctx)));
+  deviceConfirm(ctx, { clientName, ...page }) {
+    const locale = localeOfProviderPage(ctx);
+    devicePage(
+      ctx,
+      renderView(
+        'device-confirm',
+        { ...page, clientName: clientName ?? locale.t('common.the_application') },
+        locale,
+      ),
+    );
   },
-  deviceApproved(ctx, page) {
-    devicePage(ctx, renderView('device-approved', page, localeOfProviderPage(ctx)));
+  deviceApproved(ctx, { clientName }) {
+    const locale = localeOfProviderPage(ctx);
+    devicePage(
+      ctx,
+      renderView('device-approved', { clientName: clientName ?? locale.t('common.the_application') }, locale),
+    );
   },
 };
 

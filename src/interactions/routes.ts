@@ -24,7 +24,10 @@ export interface InteractionOptions {
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
   clientName: (clientId: string) => string;
-  /** A dynamically registered client's name as the consent page shows it; undefined for a declared client. */
+  /**
+   * A dynamically registered client's own name ('' when it gave none); undefined for a declared
+   * client. The consent page marks it as registered itself, not vouched for.
+   */
   registeredClientName?: (clientId: string) => Promise<string | undefined>;
   csrfKey: Buffer;
   /** The sign-in library (src/login/): these routes parse, call it, then render or redirect. */
@@ -130,8 +133,13 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     if (found.prompt.name === 'consent') {
       const resourceScopes = (found.prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
       const clientId = String(found.params.client_id);
+      const registered = await options.registeredClientName?.(clientId);
+      const { t } = localeFor(ctx, found.params.ui_locales);
       renderPage(ctx, found, 'consent', {
-        clientName: (await options.registeredClientName?.(clientId)) ?? options.clientName(clientId),
+        clientName:
+          registered === undefined
+            ? options.clientName(clientId)
+            : t('consent.registered_client', { name: registered || t('common.an_application') }),
         scopes: [
           ...((found.prompt.details.missingOIDCScope as string[] | undefined) ?? []),
           ...Object.values(resourceScopes).flat(),

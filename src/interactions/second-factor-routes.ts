@@ -21,11 +21,12 @@ export interface SecondFactorRoutesOptions {
   csrf: ReturnType<typeof createCsrf>;
   details: (ctx: Context) => Promise<Details>;
   finish: (ctx: Context, result: InteractionResults) => Promise<void>;
+  /** The login form again; `error` is a catalogue key (views/locales/en.json). */
   showLogin: (ctx: Context, found: Details, extra: { username?: string; error?: string }) => void;
 }
 
-// Replayed, wrong and locked-out codes all read the same.
-const WRONG_CODE = 'That code is not right. Check your app and try again.';
+// Replayed, wrong and locked-out codes all read the same. (Messages are catalogue keys.)
+const WRONG_CODE = 'totp.errors.wrong_code';
 
 export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
   const { secondFactor, csrf } = options;
@@ -60,8 +61,8 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     if (form && !csrf.isValid(csrfSubject(pending), form.get('csrf'))) {
       sendErrorPage(ctx, {
         status: 403,
-        title: 'This sign-in form has expired',
-        message: 'Go back to the application and start signing in again.',
+        title: 'errors.form_expired.title',
+        message: 'errors.start_again',
         uiLocales: found.params.ui_locales,
       });
       return undefined;
@@ -73,7 +74,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     ctx: Context,
     found: Details,
     pending: PendingSecondFactor,
-    extra: { error?: string; codes?: string[] } = {},
+    extra: { error?: string; errorValues?: Record<string, string>; codes?: string[] } = {},
   ): Promise<void> {
     const locale = localeFor(ctx, found.params.ui_locales);
     const csrfToken = csrf.tokenFor(csrfSubject(pending));
@@ -81,7 +82,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     const common = {
       formAction: stepPath(found.uid),
       csrfToken,
-      ...(extra.error !== undefined && { error: extra.error }),
+      ...(extra.error !== undefined && { error: locale.t(extra.error, extra.errorValues) }),
     };
     let body: string;
     if (pending.stage === 'enrol') {
@@ -142,7 +143,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         ctx.status = 401;
         return options.showLogin(ctx, found, {
           username: pending.username,
-          error: 'Too many incorrect codes. Sign in again.',
+          error: 'totp.errors.too_many_codes',
         });
       case 'wrong-code':
         ctx.status = 401;
@@ -161,7 +162,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
       case 'enrolled-elsewhere':
         ctx.status = 409;
         return show(ctx, found, outcome.pending, {
-          error: 'Two-step sign-in was just set up for this account elsewhere. Enter a code from that app.',
+          error: 'totp.errors.enrolled_elsewhere',
         });
       case 'enrolled':
         return show(ctx, found, outcome.pending, { codes: outcome.recoveryCodes });
@@ -178,7 +179,8 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     if (!pending) return false;
     ctx.status = 409;
     await show(ctx, found, pending, {
-      error: `This sign-in is waiting for the second step of ${pending.username}. Finish it, or choose “Sign in as someone else”.`,
+      error: 'totp.errors.waiting_for_other',
+      errorValues: { username: pending.username },
     });
     return true;
   }
@@ -206,7 +208,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         if (pending.stage === 'recovery-codes') return show(ctx, found, pending);
         if (input === '') {
           ctx.status = 400;
-          return show(ctx, found, pending, { error: 'Enter the code.' });
+          return show(ctx, found, pending, { error: 'totp.errors.code_required' });
         }
         if (pending.stage === 'enrol') return confirmEnrolment(ctx, found, pending, input);
         return verify(ctx, found, pending, input);

@@ -46,7 +46,8 @@ const auditType = (connector: ConnectorInfo) => `login.${connector.type}`;
 const label = (type: string) => type.toUpperCase();
 const responses = (connector: ConnectorInfo) => `${label(connector.type)} responses`;
 
-const START_AGAIN = 'Go back to the application and start signing in again.';
+// The pages' words are catalogue keys (views/locales/en.json, `errors.*`), `{{idp}}` the connector's name.
+const START_AGAIN = 'errors.start_again';
 
 /**
  * Sign-in through an upstream by redirect (RedirectConnector: SAML, upstream OpenID Connect and
@@ -70,7 +71,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       await next();
     } catch (error) {
       if ((error as { name?: string }).name !== 'SessionNotFound') throw error;
-      renderError(ctx, 400, 'This sign-in has expired', START_AGAIN);
+      renderError(ctx, 400, 'errors.sign_in_expired.title', START_AGAIN);
     }
   });
 
@@ -109,7 +110,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
     const found = await options.provider().interactionDetails(ctx.req, ctx.res);
     const connector = redirectConnector(ctx);
     if (found.uid !== ctx.params.uid || found.prompt.name !== 'login' || !connector)
-      return renderError(ctx, 400, 'This sign-in link is not valid', START_AGAIN);
+      return renderError(ctx, 400, 'errors.invalid_link.title', START_AGAIN, found);
     const reasons = found.prompt.reasons ?? [];
     const maxAge = found.params.max_age;
     const maxAgeSeconds = maxAge === undefined ? undefined : Number(maxAge);
@@ -133,12 +134,9 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         reason: error.message,
         clientId: String(found.params.client_id),
       });
-      return renderError(
-        ctx,
-        503,
-        `Sign-in with ${connector.name} is unavailable`,
-        'Please try again in a moment. If it keeps happening, contact your administrator.',
-      );
+      return renderError(ctx, 503, 'errors.sso.unavailable.title', 'errors.sso.unavailable.message', found, {
+        idp: connector.name,
+      });
     }
     ctx.cookies.set(BINDING_COOKIE, started.browserBinding, {
       path: `/interaction/${found.uid}/sso/${connector.id}`,
@@ -155,7 +153,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
   const receive = (types: ReadonlySet<string>, route: CallbackRoute) => async (ctx: Context) => {
     const connector = redirectConnector(ctx);
     if (!connector || !types.has(connector.type))
-      return renderError(ctx, 404, 'Unknown sign-in service', START_AGAIN);
+      return renderError(ctx, 404, 'errors.sso.unknown_service.title', START_AGAIN);
     const params =
       route.method === 'post'
         ? await readForm(ctx, route.formLimit ?? DEFAULT_FORM_LIMIT)
@@ -169,23 +167,24 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       return renderError(
         ctx,
         503,
-        `Sign-in with ${connector.name} is unavailable`,
-        'Please try again in a moment.',
+        'errors.sso.unavailable.title',
+        'errors.sso.unavailable.message',
+        undefined,
+        {
+          idp: connector.name,
+        },
       );
     }
     switch (outcome.kind) {
       case 'malformed':
-        return renderError(ctx, 400, 'Sign-in failed', START_AGAIN);
+        return renderError(ctx, 400, 'errors.sign_in_failed.title', START_AGAIN);
       case 'rejected': {
         const event = auditEvent(ctx, connector, { reason: outcome.reason });
         if (outcome.bulk !== undefined) await bulkRefusals.refused(event, outcome.bulk, responses(connector));
         else await recordAuditEvent(options.pool, event);
-        return renderError(
-          ctx,
-          400,
-          `Sign-in with ${connector.name} failed`,
-          `The answer from ${connector.name} could not be accepted. ${START_AGAIN}`,
-        );
+        return renderError(ctx, 400, 'errors.sso.failed.title', 'errors.sso.answer_refused', undefined, {
+          idp: connector.name,
+        });
       }
       case 'busy':
         await bulkRefusals.refused(
@@ -194,16 +193,15 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
           responses(connector),
         );
         ctx.set('Retry-After', '5');
-        return renderError(
-          ctx,
-          503,
-          `Sign-in with ${connector.name} is busy`,
-          'Too many sign-ins are being checked right now. Please try again in a moment.',
-        );
+        return renderError(ctx, 503, 'errors.sso.busy.title', 'errors.sso.busy.message', undefined, {
+          idp: connector.name,
+        });
       case 'upstream-refused': {
         await audit(ctx, connector, { reason: outcome.reason });
-        const message = refusalMessage(connector.name, outcome.refusal);
-        return renderError(ctx, message.status, message.title, message.text);
+        const message = refusalMessage(outcome.refusal);
+        return renderError(ctx, message.status, message.title, message.text, undefined, {
+          idp: connector.name,
+        });
       }
       case 'unsolicited':
         // Only a connector that accepts them makes this outcome.
@@ -248,7 +246,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
       !connector ||
       typeof requestId !== 'string'
     )
-      return renderError(ctx, 400, 'This sign-in link is not valid', START_AGAIN);
+      return renderError(ctx, 400, 'errors.invalid_link.title', START_AGAIN, found);
     const login = binding
       ? await connector.complete({ requestId, interactionUid: found.uid, browserBinding: binding })
       : undefined;
@@ -258,7 +256,7 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         clientId,
         reason: `completing ${label(connector.type)} request ${requestId}: no answered request for this interaction and browser (${binding ? 'binding cookie does not match' : 'no binding cookie'})`,
       });
-      return renderError(ctx, 400, `Sign-in with ${connector.name} failed`, START_AGAIN);
+      return renderError(ctx, 400, 'errors.sso.failed.title', START_AGAIN, found, { idp: connector.name });
     }
     ctx.cookies.set(BINDING_COOKIE, '', { path: `/interaction/${found.uid}/sso/${connector.id}`, maxAge: 0 });
     const identity = await recordIdentity(options.pool, connector.id, login.identity);
@@ -306,12 +304,9 @@ export function ssoRoutes(options: SsoRouteOptions): Router<LockState> {
         clientId: outcome.clientId,
         reason: `IdP-initiated login refused: idpInitiated.clientId ${outcome.clientId} is ${client ? 'a client without the authorization_code grant' : 'not a client of Lock'}`,
       });
-      return renderError(
-        ctx,
-        503,
-        `Sign-in with ${connector.name} is unavailable`,
-        'Lock cannot send you on to the application. Contact your administrator.',
-      );
+      return renderError(ctx, 503, 'errors.sso.unavailable.title', 'errors.sso.no_client', undefined, {
+        idp: connector.name,
+      });
     }
     const held = await connector.holdUnsolicited(outcome);
     ctx.state.log.info(
@@ -414,36 +409,35 @@ export function callbackRoutes(): Array<{ route: CallbackRoute; types: Set<strin
   return [...routes.values()];
 }
 
-/** What the user can do about an upstream's refusal; no internals. */
-function refusalMessage(
-  idp: string,
-  refusal: UpstreamRefusal,
-): { status: number; title: string; text: string } {
+/** What the user can do about an upstream's refusal (catalogue keys, `{{idp}}`); no internals. */
+function refusalMessage(refusal: UpstreamRefusal): { status: number; title: string; text: string } {
   if (refusal === 'authn-failed')
-    return {
-      status: 401,
-      title: `${idp} could not sign you in`,
-      text: `${idp} did not confirm who you are. ${START_AGAIN} If it keeps happening, contact your administrator.`,
-    };
+    return { status: 401, title: 'errors.sso.not_confirmed.title', text: 'errors.sso.not_confirmed.message' };
   if (refusal === 'denied')
-    return {
-      status: 403,
-      title: `${idp} refused the sign-in`,
-      text: `${idp} did not allow you to sign in to this service. Contact your administrator if you need access.`,
-    };
+    return { status: 403, title: 'errors.sso.denied.title', text: 'errors.sso.denied.message' };
   if (refusal === 'unsupported-context')
     return {
       status: 401,
-      title: `${idp} could not sign you in`,
-      text: `${idp} could not sign you in the way this service asks for. ${START_AGAIN}`,
+      title: 'errors.sso.unsupported_context.title',
+      text: 'errors.sso.unsupported_context.message',
     };
-  return {
-    status: 502,
-    title: `Sign-in with ${idp} failed`,
-    text: `${idp} had a problem signing you in. Please try again later; if it keeps happening, contact your administrator.`,
-  };
+  return { status: 502, title: 'errors.sso.failed.title', text: 'errors.sso.failed.message' };
 }
 
-function renderError(ctx: Context, status: number, title: string, message: string) {
-  sendErrorPage(ctx, { status, title, message, requestId: ctx.state.requestId });
+/** The error page: `title`, `message` catalogue keys; in the sign-in's language when `found` is known. */
+function renderError(
+  ctx: Context,
+  status: number,
+  title: string,
+  message: string,
+  found?: Interaction,
+  values?: Record<string, string>,
+) {
+  sendErrorPage(ctx, {
+    status,
+    title,
+    message,
+    uiLocales: found?.params.ui_locales,
+    ...(values && { values }),
+  });
 }

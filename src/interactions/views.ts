@@ -55,10 +55,15 @@ export interface LoggedOutView {
   clientName?: string;
 }
 
+/** The error page, its words already in the page's language (sendErrorPage, error-page.ts, chooses them). */
 export interface ErrorView {
   title: string;
   message: string;
   requestId?: string;
+  /** A way back: the client's home, when the client is known and vouched for. */
+  back?: { href: string; name: string };
+  /** For the application's developers, in a collapsed block: label and value (error code, client id, …). */
+  details?: Array<{ label: string; value: string }>;
 }
 
 /** Enrolment of an authenticator app: the QR code, the same secret in text, and a code to confirm it. */
@@ -228,23 +233,23 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       resetHref: data.resetHref === undefined ? undefined : safeUrl(data.resetHref),
     };
   },
-  consent: (data) => ({
-    title: `Allow ${data.clientName} access? – Lock`,
+  consent: (data, t) => ({
+    title: pageTitle(t, t('consent.title', { client: data.clientName })),
     clientName: data.clientName,
-    scopes: data.scopes.map(describeScope),
+    scopes: data.scopes.map((scope) => describeScope(t, scope)),
     resources: data.resources,
     formAction: safeUrl(data.formAction),
     cancelAction: safeUrl(data.cancelAction),
     csrfToken: data.csrfToken,
   }),
-  logout: (data) => ({
-    title: 'Sign out of Lock? – Lock',
+  logout: (data, t) => ({
+    title: pageTitle(t, t('logout.title')),
     clientName: nonEmpty(data.clientName),
     formAction: safeUrl(data.formAction),
     xsrf: data.xsrf,
   }),
-  'logged-out': (data) => ({
-    title: 'Signed out – Lock',
+  'logged-out': (data, t) => ({
+    title: pageTitle(t, t('logged_out.title')),
     clientName: nonEmpty(data.clientName),
   }),
   error: (data, t) => ({
@@ -252,14 +257,16 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
     heading: data.title,
     message: data.message,
     requestId: nonEmpty(data.requestId),
+    back: data.back && { href: safeUrl(data.back.href), name: data.back.name },
+    details: data.details ?? [],
   }),
-  'totp-enrol': (data) => {
+  'totp-enrol': (data, t) => {
     const error = nonEmpty(data.error);
     if (!data.qrCode.startsWith('data:image/svg+xml;base64,'))
       throw new TypeError('the QR code must be an SVG data URL');
     if (!data.otpauthUri.startsWith('otpauth://totp/')) throw new TypeError('not an otpauth://totp/ URI');
     return {
-      title: `${error === undefined ? '' : 'Error: '}Set up two-step sign-in – Lock`,
+      title: pageTitle(t, t('totp.enrol.title'), error),
       username: data.username,
       qrCode: data.qrCode,
       // Groups of four are easier to type into an app by hand; apps ignore the spaces.
@@ -271,10 +278,10 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       error,
     };
   },
-  'totp-verify': (data) => {
+  'totp-verify': (data, t) => {
     const error = nonEmpty(data.error);
     return {
-      title: `${error === undefined ? '' : 'Error: '}Enter your code – Lock`,
+      title: pageTitle(t, t('totp.verify.title'), error),
       username: data.username,
       formAction: safeUrl(data.formAction),
       csrfToken: data.csrfToken,
@@ -282,16 +289,16 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       error,
     };
   },
-  'totp-recovery-codes': (data) => ({
-    title: 'Save your recovery codes – Lock',
+  'totp-recovery-codes': (data, t) => ({
+    title: pageTitle(t, t('totp.recovery.title')),
     codes: data.codes,
     formAction: safeUrl(data.formAction),
     csrfToken: data.csrfToken,
   }),
-  'device-code': (data) => {
+  'device-code': (data, t) => {
     const error = nonEmpty(data.error);
     return {
-      title: `${error === undefined ? '' : 'Error: '}Connect a device – Lock`,
+      title: pageTitle(t, t('device.code.title'), error),
       formAction: safeUrl(data.formAction),
       xsrf: data.xsrf,
       userCode: data.userCode ?? '',
@@ -299,15 +306,15 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       notice: nonEmpty(data.notice),
     };
   },
-  'device-confirm': (data) => ({
-    title: `Is this your device? – Lock`,
+  'device-confirm': (data, t) => ({
+    title: pageTitle(t, t('device.confirm.title')),
     formAction: safeUrl(data.formAction),
     xsrf: data.xsrf,
     userCode: data.userCode,
     clientName: data.clientName,
   }),
-  'device-approved': (data) => ({
-    title: 'Device signed in – Lock',
+  'device-approved': (data, t) => ({
+    title: pageTitle(t, t('device.approved.title')),
     clientName: data.clientName,
   }),
   'reset-request': (data, t) => {
@@ -337,18 +344,14 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
   }),
 };
 
-// What the standard OpenID Connect scopes let a client do, in words; other scopes show their name.
-const SCOPE_LABELS: Record<string, string> = {
-  openid: 'Sign you in with your Lock account',
-  profile: 'See your name and basic profile',
-  email: 'See your email address',
-  phone: 'See your phone number',
-  address: 'See your postal address',
-  offline_access: 'Stay connected when you are not using it',
-};
+// What the standard OpenID Connect scopes let a client do, in words (`consent.scopes.*`); other scopes show their name.
+const STANDARD_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'address', 'offline_access']);
 
-function describeScope(scope: string): { name: string; label: string } {
-  return { name: scope, label: SCOPE_LABELS[scope] ?? `Use the “${scope}” permission` };
+function describeScope(t: Translate, scope: string): { name: string; label: string } {
+  return {
+    name: scope,
+    label: STANDARD_SCOPES.has(scope) ? t(`consent.scopes.${scope}`) : t('consent.scopes.other', { scope }),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -18,7 +18,10 @@ import type { LockState } from '../web/lock-state.ts';
  * brute-force budget of user codes, and audit events for approvals and denials.
  */
 
-/** The pages of the user-code routes (`/device`), rendered by the layer above (provider-pages.ts). */
+/**
+ * The pages of the user-code routes (`/device`), rendered by the layer above (provider-pages.ts).
+ * `error`, `notice`, `title` and `message` are keys of the message catalogue (views/locales/en.json).
+ */
 export interface DevicePages {
   /** "Enter the code your device shows": a form that POSTs `xsrf` and `user_code` to `formAction`. */
   deviceUserCode(
@@ -28,20 +31,20 @@ export interface DevicePages {
   /** "Is this your device?": the client and the code; POSTs `confirm=yes` to go on, `abort=yes` to deny. */
   deviceConfirm(
     ctx: KoaContextWithOIDC,
-    page: { formAction: string; xsrf: string; userCode: string; clientName: string },
+    page: { formAction: string; xsrf: string; userCode: string; clientName?: string },
   ): void;
   /** The device is signed in: the person may close the page. */
-  deviceApproved(ctx: KoaContextWithOIDC, page: { clientName: string }): void;
+  deviceApproved(ctx: KoaContextWithOIDC, page: { clientName?: string }): void;
   /** The one error page (a locked-out address). */
   error(ctx: KoaContextWithOIDC, page: { title: string; message: string; requestId?: string }): void;
 }
 
 /** What oidc-provider's user-code errors (its ReRenderError family) mean to the person at the page. */
 const USER_CODE_ERRORS: Record<string, string> = {
-  NoCodeError: 'Enter the code your device shows.',
-  NotFoundError: 'That code is not right. Check the code your device shows and enter it again.',
-  ExpiredError: 'That code has expired. Start again on your device to get a new one.',
-  AlreadyUsedError: 'That code has already been used. Start again on your device to get a new one.',
+  NoCodeError: 'device.errors.code_required',
+  NotFoundError: 'device.errors.code_wrong',
+  ExpiredError: 'device.errors.code_expired',
+  AlreadyUsedError: 'device.errors.code_used',
 };
 /** Wrong guesses: they stay counted against the address (a found code gives its attempt back). */
 const WRONG_CODE = new Set(['NoCodeError', 'NotFoundError']);
@@ -50,8 +53,9 @@ const WRONG_CODE = new Set(['NoCodeError', 'NotFoundError']);
 const routeOf = (ctx: Koa.Context) => (ctx.state as LockState).routedPath ?? ctx.path;
 
 const xsrfOf = (form: string) => /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+/** The client's name, else its id; undefined when none is known (the page then says "the application"). */
 const clientNameOf = (client: { clientId: string; clientName?: string | undefined } | undefined) =>
-  client?.clientName ?? client?.clientId ?? 'the application';
+  client?.clientName ?? client?.clientId;
 
 /**
  * The client of a device sign-in wherever it stops: Deny on "Is this your device?" comes before
@@ -105,16 +109,21 @@ export function deviceFlowFeature(
         return pages.deviceUserCode(ctx, {
           formAction,
           xsrf: xsrfOf(form),
-          notice: 'You denied access. The device is not signed in; you can close this page.',
+          notice: 'device.code.denied',
         });
       }
+      // Other errors (oidc-provider's developer text) are logged, and the person told to start again.
+      if ((name !== undefined && USER_CODE_ERRORS[name] === undefined) || (name === undefined && out))
+        (ctx.state as LockState).log.info(
+          { error: out?.error ?? name, description: out?.error_description },
+          'device sign-in could not be completed',
+        );
       const message =
         name === undefined
           ? out
-            ? `The sign-in could not be completed: ${out.error_description ?? out.error}`
+            ? 'device.errors.not_completed'
             : undefined
-          : (USER_CODE_ERRORS[name] ??
-            `The sign-in could not be completed: ${out?.error_description ?? out?.error ?? name}`);
+          : (USER_CODE_ERRORS[name] ?? 'device.errors.not_completed');
       pages.deviceUserCode(ctx, {
         formAction,
         xsrf: xsrfOf(form),
@@ -177,9 +186,8 @@ export function userCodeBruteForce(attempts: UserCodeAttempts, pages: DevicePage
       ctx.status = 429;
       ctx.set('Cache-Control', 'no-store');
       pages.error(ctx as unknown as KoaContextWithOIDC, {
-        title: 'Too many wrong codes',
-        message: 'Too many wrong codes were entered from your network. Wait a few minutes, then try again.',
-        requestId: String(ctx.get('x-request-id') || ctx.state.requestId || ''),
+        title: 'errors.too_many_codes.title',
+        message: 'errors.too_many_codes.message',
       });
       return;
     }

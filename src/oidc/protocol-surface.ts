@@ -1,5 +1,6 @@
 import type { Configuration } from 'oidc-provider';
 import { CLIENT_ASSERTION_ALGS } from '../model/client-keys.ts';
+import { LANGUAGES } from '../web/i18n.ts';
 
 /**
  * What Lock offers of OAuth 2.0 / OpenID Connect, in one place. oidc-provider builds its
@@ -92,3 +93,12 @@ export const PUSHED_AUTHORIZATION_REQUESTS = {
   requirePushedAuthorizationRequests: false,
   allowUnregisteredRedirectUris: false,
 } as const;
+
+/**
+ * Discovery's informational members: `ui_locales_supported` names the languages of the sign-in
+ * pages (the files of views/locales/, docs/languages.md), which `ui_locales` chooses among.
+ */
+export const DISCOVERY_EXTRAS: Configuration['discovery'] = {
+  claim_types_supported: ['normal'],
+  ui_locales_supported: [...LANGUAGES],
+};

@@ -35,6 +35,7 @@ import {
   BACKCHANNEL_LOGOUT,
   CLAIMS_NOT_OFFERED,
   CLIENT_AUTH_METHODS,
+  DISCOVERY_EXTRAS,
   dpopFeature,
   ENABLED_JWA,
   FEATURES_OFF,
@@ -103,8 +104,22 @@ export interface ProviderPages extends DevicePages {
     form: { formAction: string; xsrf: string; clientName?: string; postLogoutRedirectUri?: string },
   ): void;
   loggedOut(ctx: KoaContextWithOIDC, page: { clientName?: string }): void;
-  /** The error page; oidc-provider has set the status. */
-  error(ctx: KoaContextWithOIDC, page: { title: string; message: string; requestId?: string }): void;
+  /** The error page for a protocol error oidc-provider cannot send back to the client; it has set the status. */
+  protocolError(ctx: KoaContextWithOIDC, problem: ProtocolProblem): void;
+}
+
+/** What went wrong in a request oidc-provider refused in the browser (its renderError), for the error page. */
+export interface ProtocolProblem {
+  /** The OAuth error code (`invalid_redirect_uri`, …), and oidc-provider's description: developer text. */
+  error: string;
+  description?: string;
+  /** oidc-provider's error class (`SessionNotFound`, …). */
+  name?: string;
+  /** What the request named, as sent (shown to developers only). */
+  clientId?: string;
+  redirectUri?: string;
+  /** The client's home, when Lock's catalog declares the client (an administrator vouches for it). */
+  back?: { href: string; name: string };
 }
 
 /** Lifetimes in seconds: config/defaults.ts (docs/tokens.md lists them). */
@@ -224,6 +239,7 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     // What discovery advertises follows from these three (protocol-surface.ts).
     clientAuthMethods: CLIENT_AUTH_METHODS,
+    discovery: DISCOVERY_EXTRAS,
     enabledJWA: ENABLED_JWA,
     // private_key_jwt: short-lived assertions; a client's jwksUri fetched (client-assertion-policy.ts, jwks-uri-fetch.ts).
     assertJwtClientAuthClaimsAndHeader: assertClientAssertionClaims,
@@ -365,13 +381,17 @@ export function createProvider(options: ProviderOptions): Provider {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
     },
     renderError: (ctx, out, error) => {
-      options.pages.error(ctx, {
-        title:
-          out.error === 'invalid_request' || out.error === 'invalid_redirect_uri'
-            ? 'This sign-in link is not valid'
-            : 'Sign-in failed',
-        message: out.error_description ?? String(out.error),
-        ...(error instanceof Error && { requestId: String(ctx.get('x-request-id') || '') }),
+      const params = ctx.oidc?.params;
+      const clientId = typeof params?.client_id === 'string' ? params.client_id : undefined;
+      const redirectUri = typeof params?.redirect_uri === 'string' ? params.redirect_uri : undefined;
+      const back = clientId === undefined ? undefined : clientHome(catalog().clients.get(clientId));
+      options.pages.protocolError(ctx, {
+        error: String(out.error),
+        ...(out.error_description !== undefined && { description: out.error_description }),
+        ...(error instanceof Error && { name: error.name }),
+        ...(clientId !== undefined && { clientId }),
+        ...(redirectUri !== undefined && { redirectUri }),
+        ...(back !== undefined && { back }),
       });
     },
   };
@@ -533,4 +553,18 @@ const DPOP_BINDING_GRANTS = new Set([
 /** The token request carries a DPoP proof (already verified by oidc-provider) for a grant that binds to it. */
 function dpopBound(ctx: KoaContextWithOIDC): boolean {
   return ctx.get('DPoP') !== '' && DPOP_BINDING_GRANTS.has(String(ctx.oidc.params?.grant_type));
+}
+
+/**
+ * Where the error page may send a person back to: the origin of the first registered redirect URI
+ * of a client the catalog declares (never the redirect URI the request sent, which may be anyone's).
+ */
+function clientHome(
+  client: { name?: string | undefined; clientId: string; redirectUris: readonly string[] } | undefined,
+) {
+  const first = client?.redirectUris[0];
+  if (!client || first === undefined) return undefined;
+  const url = URL.parse(first);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
+  return { href: `${url.origin}/`, name: client.name ?? client.clientId };
 }

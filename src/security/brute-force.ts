@@ -4,6 +4,7 @@ import {
   type AttemptCounter,
   clearAccountFailures,
   clearLoginFailures,
+  lockedUntil,
   pruneLoginFailures,
   releaseAttempts,
   reserveAttempts,
@@ -206,6 +207,11 @@ export class BruteForceGuard {
   /** Admin unlock (API and CLI): the typed name `username` and every account whose own name it is. */
   async unlockAccount(username: string): Promise<boolean> {
     return (await clearAccountFailures(this.#db, [nameKey(username)], normaliseUsername(username))) > 0;
+  }
+
+  /** Until when sign-ins as `username` are refused (what an admin sees and unlocks); null when they are not. */
+  async lockedUntil(username: string): Promise<Date | null> {
+    return lockedUntil(this.#db, [nameKey(username)], normaliseUsername(username), this.#now());
   }
 
   #accountCounter(account: ResolvedAccount): AttemptCounter {

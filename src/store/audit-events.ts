@@ -74,12 +74,18 @@ export interface StoredAuditEvent {
   userAgent: string | null;
   requestId: string | null;
   details: Record<string, unknown>;
+  /** The username of the account whose sub is the actor (null when the actor is no account's sub). */
+  actorName: string | null;
+  /** The same for the subject, where it is a sub. */
+  subjectName: string | null;
 }
 
 export interface AuditFilter {
   from?: Date;
   to?: Date;
+  /** The actor as recorded (a sub, a client id, "cli") or the username of the account it is. */
   actor?: string;
+  outcome?: 'success' | 'failure' | 'error';
   /** Exact type, or every type starting with `typePrefix`. */
   type?: string;
   typePrefix?: string;
@@ -104,19 +110,27 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promi
     user_agent: string | null;
     request_id: string | null;
     details: Record<string, unknown>;
+    actor_name: string | null;
+    subject_name: string | null;
   }>(
     // A repeated failure shows how often it happened: details.count and details.lastAt.
-    `SELECT id::text, at, type, outcome, actor, subject, connector, client_id, reason, ip, user_agent, request_id,
-            CASE WHEN r.repeat_key IS NULL THEN details
-                 ELSE details || jsonb_build_object('count', r.attempts, 'lastAt', r.last_at) END AS details
-     FROM audit_events LEFT JOIN audit_event_repeats r USING (repeat_key)
-     WHERE ($1::timestamptz IS NULL OR at >= $1)
-       AND ($2::timestamptz IS NULL OR at < $2)
-       AND ($3::text IS NULL OR actor = $3)
-       AND ($4::text IS NULL OR type = $4)
-       AND ($5::text IS NULL OR starts_with(type, $5))
-       AND ($6::bigint IS NULL OR id < $6)
-     ORDER BY audit_events.id DESC LIMIT $7`,
+    // Names are resolved here, in one query: the console shows usernames, not subs.
+    `SELECT e.id::text, e.at, e.type, e.outcome, e.actor, e.subject, e.connector, e.client_id, e.reason, e.ip,
+            e.user_agent, e.request_id,
+            CASE WHEN r.repeat_key IS NULL THEN e.details
+                 ELSE e.details || jsonb_build_object('count', r.attempts, 'lastAt', r.last_at) END AS details,
+            actor_account.username AS actor_name, subject_account.username AS subject_name
+     FROM audit_events e LEFT JOIN audit_event_repeats r USING (repeat_key)
+       LEFT JOIN identities actor_account ON actor_account.sub = e.actor
+       LEFT JOIN identities subject_account ON subject_account.sub = e.subject
+     WHERE ($1::timestamptz IS NULL OR e.at >= $1)
+       AND ($2::timestamptz IS NULL OR e.at < $2)
+       AND ($3::text IS NULL OR e.actor = $3 OR actor_account.username = $3)
+       AND ($4::text IS NULL OR e.type = $4)
+       AND ($5::text IS NULL OR starts_with(e.type, $5))
+       AND ($6::bigint IS NULL OR e.id < $6)
+       AND ($8::text IS NULL OR e.outcome = $8)
+     ORDER BY e.id DESC LIMIT $7`,
     [
       filter.from ?? null,
       filter.to ?? null,
@@ -125,6 +139,7 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promi
       filter.typePrefix ?? null,
       filter.beforeId ?? null,
       filter.limit,
+      filter.outcome ?? null,
     ],
   );
   return rows.map((row) => ({
@@ -141,9 +156,40 @@ export async function listAuditEvents(db: Queryable, filter: AuditFilter): Promi
     userAgent: row.user_agent,
     requestId: row.request_id,
     details: row.details,
+    actorName: row.actor_name,
+    subjectName: row.subject_name,
   }));
 }
 
+export interface HourlySignIns {
+  hour: Date;
+  successes: number;
+  failures: number;
+}
+
+/**
+ * Sign-ins per hour in [from, to), from the `login.*` events: successes (leaving out `laterSteps`,
+ * the steps after a first factor was accepted, so a sign-in counts once) and failures (failure or
+ * error, of any step but `notAttempts`), a repeated failure counted as often as it happened.
+ * Hours without events are left out.
+ */
+export async function countSignInsByHour(
+  db: Queryable,
+  range: { from: Date; to: Date; laterSteps: readonly string[]; notAttempts: readonly string[] },
+): Promise<HourlySignIns[]> {
+  const { rows } = await db.query<{ hour: Date; successes: number; failures: number }>(
+    `SELECT date_trunc('hour', e.at) AS hour,
+            coalesce(sum(coalesce(r.attempts, 1))
+              FILTER (WHERE e.outcome = 'success' AND NOT e.type = ANY($3)), 0)::int AS successes,
+            coalesce(sum(coalesce(r.attempts, 1))
+              FILTER (WHERE e.outcome <> 'success' AND NOT e.type = ANY($4)), 0)::int AS failures
+     FROM audit_events e LEFT JOIN audit_event_repeats r USING (repeat_key)
+     WHERE e.at >= $1 AND e.at < $2 AND starts_with(e.type, 'login.')
+     GROUP BY 1 ORDER BY 1`,
+    [range.from, range.to, range.laterSteps, range.notAttempts],
+  );
+  return rows;
+}
 /** Deletes events older than `before`, in bounded batches; returns how many went. Needs the owner's rights. */
 export async function pruneAuditEvents(db: Queryable, before: Date, batchSize = 5000): Promise<number> {
   let total = 0;

@@ -135,3 +135,21 @@ export async function pruneLoginFailures(db: Queryable, now: Date): Promise<numb
   );
   return rowCount ?? 0;
 }
+
+/**
+ * Until when sign-ins of an account are refused: the latest lock of the given counters (the typed
+ * name's) and of every account counter recorded under `accountName`; null when none locks now.
+ */
+export async function lockedUntil(
+  db: Queryable,
+  keys: string[],
+  accountName: string,
+  now: Date,
+): Promise<Date | null> {
+  const { rows } = await db.query<{ until: Date | null }>(
+    `SELECT max(locked_until) AS until FROM login_failures
+     WHERE (key = ANY($1) OR account_name = $2) AND locked_until > $3`,
+    [keys, accountName, now],
+  );
+  return rows[0]?.until ?? null;
+}

@@ -37,7 +37,7 @@ export function chooseLanguage(
   },
   languages: readonly string[] = LANGUAGES,
 ): string {
-  const shipped = new Map(languages.map((language) => [language.toLowerCase(), language]));
+  const shipped = lowerCased(languages);
   const first = (ranges: string[]) => {
     for (const range of ranges) {
       const found = matchLanguage(range, shipped);
@@ -51,6 +51,18 @@ export function chooseLanguage(
     (asked.defaultLanguage !== undefined ? matchLanguage(asked.defaultLanguage, shipped) : undefined) ??
     ENGLISH
   );
+}
+
+const LOWER_CASED = new WeakMap<readonly string[], ReadonlyMap<string, string>>();
+
+/** The shipped languages by their lower-cased tag, built once per list. */
+function lowerCased(languages: readonly string[]): ReadonlyMap<string, string> {
+  let map = LOWER_CASED.get(languages);
+  if (!map) {
+    map = new Map(languages.map((language) => [language.toLowerCase(), language]));
+    LOWER_CASED.set(languages, map);
+  }
+  return map;
 }
 
 /** `de-CH` is served by `de-CH` if shipped, else by `de`; `*` and malformed tags by nothing. */

@@ -32,7 +32,7 @@ describe('lock users / lock clients', () => {
 
   it('adds a user whose password is read from stdin, refusing weak passwords', async () => {
     const weak = await lockCommand(['users', 'add', 'dave'], 'password123\n');
-    assert.equal(weak.code, 1);
+    assert.equal(weak.code, 2, 'refused input: exit 2');
     assert.match(weak.stderr, /password: .*common/i);
     const added = await lockCommand(
       ['users', 'add', 'dave', '--email', 'dave@example.com', '--group', 'editors'],

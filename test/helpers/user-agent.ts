@@ -13,8 +13,11 @@ export class UserAgent {
     this.#isClient = isClient;
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
-    const headers: Record<string, string> = {};
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
+    const headers: Record<string, string> = { ...init.headers };
     const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (cookie && new URL(url).origin === this.#origin) headers.cookie = cookie;
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -36,7 +39,10 @@ export class UserAgent {
   }
 
   /** Follows redirects within the issuer; returns the last response and the URL that left it, if any. */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  async follow(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
     let response = await this.request(url, init);
     let current = url;
     for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
@@ -44,7 +50,7 @@ export class UserAgent {
       if (new URL(next).origin !== this.#origin || this.#isClient(new URL(next)))
         return { response, left: next };
       current = next;
-      response = await this.request(next);
+      response = await this.request(next, init.headers ? { headers: init.headers } : {});
     }
     return { response, url: current, left: undefined };
   }

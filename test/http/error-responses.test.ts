@@ -90,7 +90,7 @@ describe('error responses', () => {
     await assertErrorPage(
       await fetch(`${lock.issuer}/auth?client_id=nobody&response_type=code&scope=openid`, { headers: HTML }),
       400,
-      /<h1>Sign-in failed<\/h1>[\s\S]*client is invalid/,
+      /<h1>Unknown application<\/h1>[\s\S]*<details class="developer-details">[\s\S]*client is invalid/,
     );
   });
 

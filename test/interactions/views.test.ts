@@ -351,6 +351,25 @@ describe('consent, logout, signed-out and error pages', () => {
     assert.ok(html.includes('<code class="reference">req-42</code>'));
     assert.doesNotMatch(render('error', { title: 'T', message: 'M' }), /reference/);
   });
+
+  test('error: a way back only as an http(s) link, developer details escaped and folded', () => {
+    const evil = '"><script>alert(1)</script>';
+    const html = render('error', {
+      title: 'T',
+      message: 'M',
+      back: { href: 'https://app.example.com/', name: evil },
+      details: [{ label: 'Redirect URI sent', value: evil }],
+    });
+    assert.ok(!html.includes('<script>'));
+    assert.ok(html.includes('href="https://app.example.com/"'));
+    assert.match(html, /<details class="developer-details">\s*<summary>/);
+    assert.doesNotMatch(html, /<details[^>]* open/, 'folded');
+    assert.throws(
+      () => render('error', { title: 'T', message: 'M', back: { href: 'javascript:alert(1)', name: 'x' } }),
+      /refusing to render a javascript: URL/,
+    );
+    assert.doesNotMatch(render('error', { title: 'T', message: 'M' }), /<details|Back to/);
+  });
 });
 
 describe('Content-Security-Policy', () => {

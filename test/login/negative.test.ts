@@ -80,8 +80,14 @@ describe('authorization code: refusals', () => {
     assert.equal(response.status, 400);
     assert.equal(response.headers.get('location'), null);
     const page = await response.text();
-    assert.match(page, /redirect_uri did not match any of the client&#39;s registered redirect_uris/);
-    assert.doesNotMatch(page, /evil\.example\.com/);
+    // Plain words for the person; oidc-provider's text and the address sent only in the folded
+    // developer detail, as text: never a link, never outside <details>.
+    assert.match(page, /sent you here with an address Lock doesn’t know/);
+    const [outside, details = ''] = page.split('<details class="developer-details">');
+    assert.match(details, /redirect_uri did not match any of the client&#39;s registered redirect_uris/);
+    assert.match(details, /<code>https:\/\/evil\.example\.com\/cb<\/code>/);
+    assert.doesNotMatch(outside!, /evil\.example\.com/);
+    assert.doesNotMatch(page, /href="https:\/\/evil/);
   });
 
   it('a public client without PKCE, or with plain, is refused', async () => {

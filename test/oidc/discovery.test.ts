@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
+import { LANGUAGES } from '../../src/web/i18n.ts';
 import { approveDevice } from '../helpers/device-user.ts';
 import { DpopKey, dpopTokenRequest } from '../helpers/dpop.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
@@ -102,6 +103,8 @@ const PROOF = {
   deviceFlow: 'the device grant: the device polls, alice approves at the device page, the device gets tokens',
   backchannelLogout:
     'back-channel logout: signing out at Lock posts the client a signed logout token with the sid of its ID token',
+  uiLocales:
+    'ui_locales: the sign-in page speaks each language discovery names (more: test/interactions/languages.test.ts)',
 } as const;
 
 /** Every discovery member Lock advertises (`key` for URLs, `key: value` otherwise) → its proof. */
@@ -164,6 +167,8 @@ const ADVERTISED: Record<string, string> = {
   'dpop_signing_alg_values_supported: PS256': PROOF.dpop,
   'dpop_signing_alg_values_supported: EdDSA': PROOF.dpop,
   'request_uri_parameter_supported: false': PROOF.requestUri,
+  // One per file of views/locales/: adding a language advertises it, proven by the same test.
+  ...Object.fromEntries(LANGUAGES.map((language) => [`ui_locales_supported: ${language}`, PROOF.uiLocales])),
 };
 
 /** Members (or `key: value` entries) oidc-provider would advertise for what Lock keeps off → the test that they are off. */
@@ -485,6 +490,27 @@ describe('discovery advertises only what works, each feature proven end to end',
     assert.equal(revoked.status, 200);
     const json = await postForm(endpoint('introspection_endpoint'), { token }, ['service', SECRET]);
     assert.deepEqual(json.body, { active: false });
+  });
+
+  proof(PROOF.uiLocales, async () => {
+    assert.deepEqual(discovery.ui_locales_supported, [...LANGUAGES]);
+    for (const language of LANGUAGES) {
+      const url = new URL(endpoint('authorization_endpoint'));
+      for (const [name, value] of Object.entries({
+        client_id: 'web-app',
+        redirect_uri: CALLBACK,
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: 'a'.repeat(43),
+        code_challenge_method: 'S256',
+        ui_locales: language,
+      }))
+        url.searchParams.set(name, value);
+      const { response } = await new UserAgent(lock.issuer).follow(url.toString());
+      const html = await response.text();
+      assert.match(html, /name="password"/, `${language}: the sign-in page`);
+      assert.match(html, new RegExp(`<html lang="${language}">`));
+    }
   });
 
   proof(PROOF.endSession, async () => {

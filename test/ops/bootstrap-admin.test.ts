@@ -29,6 +29,10 @@ describe('bootstrap admin account', () => {
     assert.equal(messages.length, 1);
     const password = /password:\s+(\S+)/.exec(messages[0]!)?.[1];
     assert.ok(password && password.length >= 20);
+    assert.ok(
+      messages[0]!.includes(`Sign in to the admin console at ${lock.issuer}/admin\n`),
+      'the console is named next to the password',
+    );
     const { rows } = await lock.database.pool.query(
       "SELECT u.username, u.password_hash FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role_name = 'lock_admin'",
     );

@@ -294,6 +294,7 @@ describe('fuzzing the public and admin endpoints', () => {
         fc
           .tuple(
             fc.constantFrom(
+              '/',
               '/.well-known/openid-configuration',
               '/jwks',
               '/healthz',

@@ -58,6 +58,13 @@ describe('start-up and shutdown', () => {
     const jwksA = (await (await fetch(`http://127.0.0.1:${readyA.port}/jwks`)).json()) as { keys: unknown[] };
     const jwksB = (await (await fetch(`http://127.0.0.1:${readyB.port}/jwks`)).json()) as { keys: unknown[] };
     assert.deepEqual(jwksA, jwksB);
+    const banner = `${a.stderr()}${b.stderr()}`;
+    assert.match(banner, /created the admin account "admin" with the password:\s+\S{20,}\s/);
+    assert.match(
+      banner,
+      /Sign in to the admin console at http:\/\/localhost:3000\/admin\n/,
+      'the first start says where the console is, next to the password',
+    );
     const migrations = await database.pool.query('SELECT name FROM lock_migrations');
     const names = migrations.rows.map((row) => row.name);
     assert.equal(new Set(names).size, names.length, 'each migration recorded once');

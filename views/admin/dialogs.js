@@ -9,7 +9,7 @@ import { h } from './dom.js';
  * @param {HTMLDialogElement} dialog
  * @returns {Promise<string>}
  */
-function openModal(dialog) {
+export function openModal(dialog) {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   document.body.append(dialog);
   dialog.showModal();

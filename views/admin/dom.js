@@ -176,7 +176,7 @@ function listField(id, label, name, { value, path, placeholder, hint }, hintEl) 
   for (const text of Array.isArray(value) ? value : []) addItem(text);
   return h(
     'fieldset',
-    { class: 'field wide list-field', 'data-list-path': path, 'data-name': name, id },
+    { class: 'field wide list-field', 'data-list-path': path, 'data-path': path, 'data-name': name, id },
     h('legend', {}, label),
     hintEl,
     items,
@@ -367,9 +367,10 @@ function markProblem(form, problem) {
       : control;
     const id = `e${++fieldCounter}`;
     const message = h('span', { class: 'field-error', id }, prefix, plainMessage(problem.message));
+    // Beside the control: after a list item's input, at the end of its field, or under a group's legend.
     const holder = control.closest('.list-item') ?? control.closest('.field') ?? control;
-    if (holder === control && control.matches('fieldset')) control.querySelector('legend')?.after(message);
-    else if (holder.matches('.list-item')) holder.append(message);
+    const legend = holder === control ? control.querySelector(':scope > legend') : null;
+    if (legend) legend.after(message);
     else holder.append(message);
     control.setAttribute('aria-invalid', 'true');
     if (!control.hasAttribute('data-describedby'))

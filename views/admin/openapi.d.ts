@@ -186,6 +186,19 @@ export type User = {
   roles: Array<string>;
   /** direct and through group mappings, in priority order */
   effectiveRoles: Array<string>;
+  /** read-only: the connector the account signs in through (local) */
+  connector: string;
+  /** read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it */
+  lockedUntil: string | null;
+  /** read-only: whether an authenticator is enrolled, and its unused recovery codes */
+  secondFactor: {
+    totp: boolean;
+    recoveryCodesLeft: number;
+  };
+  /** read-only: the caller is signed in as this account */
+  you: boolean;
+  /** read-only: the only enabled account through which anyone holding lock_admin can sign in */
+  lastAdmin: boolean;
 };
 
 export type Group = {
@@ -195,6 +208,17 @@ export type Group = {
   members: Array<{
     id: string;
     username: string;
+  }>;
+};
+
+export type SignInsPerHour = {
+  from: string;
+  to: string;
+  /** every hour of the range, oldest first */
+  hours: Array<{
+    hour: string;
+    successes: number;
+    failures: number;
   }>;
 };
 
@@ -1319,6 +1343,8 @@ export interface Operations {
     params: Record<string, never>;
     query: {
       /** part of the username, email or name */
+      q?: string;
+      /** the same as q (the older name) */
       search?: string;
       limit?: number;
       /** the `next` of the previous page */
@@ -1344,6 +1370,19 @@ export interface Operations {
         roles: Array<string>;
         /** direct and through group mappings, in priority order */
         effectiveRoles: Array<string>;
+        /** read-only: the connector the account signs in through (local) */
+        connector: string;
+        /** read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it */
+        lockedUntil: string | null;
+        /** read-only: whether an authenticator is enrolled, and its unused recovery codes */
+        secondFactor: {
+          totp: boolean;
+          recoveryCodesLeft: number;
+        };
+        /** read-only: the caller is signed in as this account */
+        you: boolean;
+        /** read-only: the only enabled account through which anyone holding lock_admin can sign in */
+        lastAdmin: boolean;
       }>;
       /** cursor of the next page */
       next?: string | null;
@@ -1469,6 +1508,28 @@ export interface Operations {
   enableUser: {
     method: "post";
     path: "/users/{id}/enable";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: User;
+  };
+  unlockUser: {
+    method: "post";
+    path: "/users/{id}/unlock";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: User;
+  };
+  resetUserTotp: {
+    method: "post";
+    path: "/users/{id}/totp-reset";
     status: 200;
     params: {
       id: string;
@@ -1606,10 +1667,12 @@ export interface Operations {
       from?: string;
       /** events before this instant */
       to?: string;
-      /** who acted: a sub, a client id, "cli", "config" */
+      /** who acted: a sub, a client id, "cli", "config", or the username of the account */
       actor?: string;
       /** an event type (admin.client.created), or a prefix ending in * (admin.*) */
       type?: string;
+      /** only events with this outcome */
+      outcome?: "success" | "failure" | "error";
       limit?: number;
       /** the `next` of the previous page */
       cursor?: string;
@@ -1630,9 +1693,42 @@ export interface Operations {
         userAgent: string | null;
         requestId: string | null;
         details: Record<string, unknown>;
+        /** the username of the account that acted, when the actor is one */
+        actorName: string | null;
+        /** the username of the account the subject is, when it is a sub */
+        subjectName: string | null;
       }>;
       /** cursor of the next page */
       next?: string | null;
     };
+  };
+  exportAuditEvents: {
+    method: "get";
+    path: "/audit-events.csv";
+    status: 200;
+    params: Record<string, never>;
+    query: {
+      /** events at or after this instant */
+      from?: string;
+      /** events before this instant */
+      to?: string;
+      /** who acted: a sub, a client id, "cli", "config", or the username of the account */
+      actor?: string;
+      /** an event type (admin.client.created), or a prefix ending in * (admin.*) */
+      type?: string;
+      /** only events with this outcome */
+      outcome?: "success" | "failure" | "error";
+    };
+    body: undefined;
+    response: string;
+  };
+  signInsPerHour: {
+    method: "get";
+    path: "/audit-events/sign-ins-per-hour";
+    status: 200;
+    params: Record<string, never>;
+    query: Record<string, never>;
+    body: undefined;
+    response: SignInsPerHour;
   };
 }

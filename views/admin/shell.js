@@ -15,6 +15,7 @@ import { keysPage } from './pages/keys.js';
 import { ldapPage } from './pages/ldap.js';
 import { rolesPage } from './pages/roles.js';
 import { samlPage } from './pages/saml.js';
+import { userDetailPage } from './pages/user-detail.js';
 import { usersPage } from './pages/users.js';
 
 /** @type {Record<string, () => Promise<void>>} */
@@ -53,7 +54,9 @@ async function route() {
   const page =
     section === 'connectors' && kind
       ? connectorPage && (() => connectorPage(decodeURIComponent(id ?? 'new')))
-      : PAGES[section ?? ''];
+      : section === 'users' && kind
+        ? () => userDetailPage(decodeURIComponent(kind))
+        : PAGES[section ?? ''];
   if (!page) return show(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
   const message = state.flash;
   state.flash = '';
@@ -73,7 +76,8 @@ async function route() {
       errorState(result, () => route()),
     );
     document.title = 'Couldn’t load · Lock admin';
-    main().focus();
+    main().focus({ preventScroll: true });
+    window.scrollTo(0, 0);
     return;
   }
   if (drawing !== drawn) return;
@@ -83,7 +87,8 @@ async function route() {
     if (region instanceof HTMLElement) showOk(region, message);
     else main().prepend(h('div', { class: 'alert ok', role: 'status' }, message));
   }
-  main().focus();
+  main().focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 /**

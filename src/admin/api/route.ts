@@ -43,6 +43,8 @@ export interface AdminReply {
   /** Relative to the API prefix. */
   location?: string;
   contentType?: string;
+  /** Further response headers (Content-Disposition of a download). */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -87,6 +87,7 @@ function serve(route: AdminRoute, deps: AdminApiDeps): Koa.Middleware<AdminState
       }
     }
     if (reply.location) ctx.set('Location', `${ADMIN_API_PREFIX}${reply.location}`);
+    for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
     ctx.status = reply.status ?? route.response.status;
     if (reply.body === undefined) return;
     ctx.type = reply.contentType ?? 'application/json';

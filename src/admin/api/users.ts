@@ -3,12 +3,15 @@ import { sendEmailVerification } from '../../mail/email-verification.ts';
 import { sendSecurityNotice } from '../../mail/security-notice.ts';
 import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
+import type { AdminActor } from '../admin-actor.ts';
+import { soleAdminAccountExists, unlockUser, userState } from '../user-state.ts';
+import { resetTotpById } from '../user-totp.ts';
 import {
   addAccount,
   deleteAccount,
   endAccountSessionsById,
   getUser,
-  type NewAccount,
+  parseNewAccount,
   replaceAccount,
   setAccountDisabledById,
   setAccountPassword,
@@ -16,12 +19,13 @@ import {
 } from '../users.ts';
 import { parseInput } from '../validation.ts';
 import { entityRoutes } from './crud.ts';
-import type { AdminCall, AdminRoute } from './route.ts';
+import type { AdminApiDeps, AdminCall, AdminRoute } from './route.ts';
 import { mergePatchOf, userInputSchema } from './schemas.ts';
 import { userView as userViewSchema } from './views.ts';
 
 const listQuery = z.strictObject({
-  search: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
+  q: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
+  search: z.string().min(1).max(256).optional().describe('the same as q (the older name)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(1400).optional().describe('the `next` of the previous page'),
 });
@@ -39,28 +43,35 @@ function decodeCursor(cursor: string): string {
   return text.slice('user:'.length);
 }
 
-/** The file's user schema, less passwordHash: hashes come in only through the declarative file. */
-function parseAccount(body: unknown): NewAccount {
-  if (body !== null && typeof body === 'object' && 'passwordHash' in body)
-    throw invalidInput([
-      { path: 'passwordHash', message: 'is accepted only from the declarative file: send password instead' },
-    ]);
-  // The schema's fields are NewAccount's (the file's user, less passwordHash).
-  return parseInput(userInputSchema, body) as unknown as NewAccount;
-}
-
-async function list({ deps, query }: AdminCall) {
+async function list({ deps, query, by }: AdminCall) {
   const limit = query.limit as number;
+  const search = query.q ?? query.search;
   const users = await listUsersPage(deps.pool, {
     limit: limit + 1,
     ...(typeof query.cursor === 'string' && { after: decodeCursor(query.cursor) }),
-    ...(typeof query.search === 'string' && { search: query.search }),
+    ...(typeof search === 'string' && { search }),
   });
   const page = users.slice(0, limit);
+  const soleAdmin = await soleAdminAccountExists(deps.pool);
   const items = [];
-  for (const user of page) items.push(await userView(deps.pool, user));
+  for (const user of page) {
+    const view = await userView(deps.pool, user);
+    items.push({ ...view, ...(await userState(deps.pool, view, by, soleAdmin)) });
+  }
   return { items, next: users.length > limit ? encodeCursor(page.at(-1)!.username) : null };
 }
+
+/** The user as every response shows it: the profile (its ETag) and the state read now. */
+async function withState(deps: AdminApiDeps, id: string, by: AdminActor) {
+  const { user, etag } = await getUser(deps.pool, id);
+  const state = await userState(deps.pool, user, by, await soleAdminAccountExists(deps.pool));
+  return { view: user, etag, extra: { ...state } };
+}
+
+const userReply = async (deps: AdminApiDeps, id: string, by: AdminActor) => {
+  const { view, etag, extra } = await withState(deps, id, by);
+  return { body: { ...view, ...extra }, etag };
+};
 
 const params = { id: 'the user id (uuid)' };
 
@@ -74,7 +85,20 @@ export const userRoutes: AdminRoute[] = [
     params,
     idFields: {},
     reloads: false,
-    readOnly: ['id', 'managedBy', 'hasPassword', 'emailVerified', 'createdAt', 'updatedAt', 'effectiveRoles'],
+    readOnly: [
+      'id',
+      'managedBy',
+      'hasPassword',
+      'emailVerified',
+      'createdAt',
+      'updatedAt',
+      'effectiveRoles',
+      'connector',
+      'lockedUntil',
+      'secondFactor',
+      'you',
+      'lastAdmin',
+    ],
     view: userViewSchema,
     input: userInputSchema,
     patch: mergePatchOf('user'),
@@ -88,29 +112,25 @@ export const userRoutes: AdminRoute[] = [
     },
     list,
     create: async ({ deps, body, by }) => {
-      const user = await addAccount(deps.pool, parseAccount(body), by);
+      const user = await addAccount(deps.pool, parseNewAccount(body), by);
       if (user.email !== undefined)
         await sendEmailVerification(deps.mail?.mail, user, user.email, { actor: by.actor });
-      const { user: view, etag } = await getUser(deps.pool, user.id);
-      return { view, etag };
+      return withState(deps, user.id, by);
     },
-    read: async ({ deps, params }) => {
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { view: user, etag };
-    },
+    read: async ({ deps, params, by }) => withState(deps, params.id!, by),
     replace: async ({ deps, params, ifMatch, by }, body) => {
       const { notices, emailChanged } = await replaceAccount(
         deps.pool,
         params.id!,
-        parseAccount(body),
+        parseNewAccount(body),
         ifMatch,
         by,
       );
       deps.runtime.backchannelLogout.notify(notices);
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      if (emailChanged && user.email !== undefined)
-        await sendEmailVerification(deps.mail?.mail, user, user.email, { actor: by.actor });
-      return { view: user, etag };
+      const reply = await withState(deps, params.id!, by);
+      if (emailChanged && reply.view.email !== undefined)
+        await sendEmailVerification(deps.mail?.mail, reply.view, reply.view.email, { actor: by.actor });
+      return reply;
     },
     remove: async ({ deps, params, ifMatch, by }) => {
       const { notices } = await deleteAccount(deps.pool, params.id!, ifMatch, by);
@@ -140,8 +160,7 @@ export const userRoutes: AdminRoute[] = [
       );
       deps.runtime.backchannelLogout.notify(notices);
       await sendSecurityNotice(deps.mail?.mail, params.id!, 'password_changed', { by: 'admin' });
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { body: user, etag };
+      return userReply(deps, params.id!, by);
     },
   },
   {
@@ -156,12 +175,12 @@ export const userRoutes: AdminRoute[] = [
     response: { status: 200, description: 'The user', schema: userViewSchema },
     errors: [404, 409],
     handle: async ({ deps, params, by }) => {
-      const { user, etag } = await getUser(deps.pool, params.id!);
+      const { user } = await getUser(deps.pool, params.id!);
       if (!deps.mail)
         throw conflict('mail is not configured (LOCK_SMTP_URL, LOCK_MAIL_FROM): no link can be sent');
       if (user.email === undefined) throw conflict(`user ${user.username} has no email address`);
       await sendEmailVerification(deps.mail.mail, user, user.email, { actor: by.actor });
-      return { body: user, etag };
+      return userReply(deps, params.id!, by);
     },
   },
   {
@@ -178,8 +197,7 @@ export const userRoutes: AdminRoute[] = [
     handle: async ({ deps, params, by }) => {
       const { notices } = await endAccountSessionsById(deps.pool, params.id!, by);
       deps.runtime.backchannelLogout.notify(notices);
-      const { user, etag } = await getUser(deps.pool, params.id!);
-      return { body: user, etag };
+      return userReply(deps, params.id!, by);
     },
   },
   ...(['disable', 'enable'] as const).map(
@@ -205,9 +223,40 @@ export const userRoutes: AdminRoute[] = [
           by,
         );
         deps.runtime.backchannelLogout.notify(notices);
-        const { user, etag } = await getUser(deps.pool, params.id!);
-        return { body: user, etag };
+        return userReply(deps, params.id!, by);
       },
     }),
   ),
+  {
+    method: 'post',
+    path: '/users/{id}/unlock',
+    operationId: 'unlockUser',
+    summary:
+      'Lift a brute-force lockout: forget the failed sign-ins counted against the account’s name (as `lock users unlock`)',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      await unlockUser(deps.pool, params.id!, by);
+      return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/totp-reset',
+    operationId: 'resetUserTotp',
+    summary:
+      'Forget the account’s authenticator and recovery codes (a lost device): the next sign-in enrols anew where a role requires it',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      await resetTotpById(deps.pool, params.id!, by);
+      return userReply(deps, params.id!, by);
+    },
+  },
 ];

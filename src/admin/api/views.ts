@@ -152,6 +152,17 @@ export const userView = component(
     groups: z.array(z.string()),
     roles: z.array(z.string()).describe('granted directly'),
     effectiveRoles: z.array(z.string()).describe('direct and through group mappings, in priority order'),
+    connector: z.string().describe('read-only: the connector the account signs in through (local)'),
+    lockedUntil: timestamp
+      .nullable()
+      .describe('read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it'),
+    secondFactor: z
+      .object({ totp: z.boolean(), recoveryCodesLeft: z.int() })
+      .describe('read-only: whether an authenticator is enrolled, and its unused recovery codes'),
+    you: z.boolean().describe('read-only: the caller is signed in as this account'),
+    lastAdmin: z
+      .boolean()
+      .describe('read-only: the only enabled account through which anyone holding lock_admin can sign in'),
   }),
 );
 
@@ -203,5 +214,13 @@ export const auditEventView = component(
     userAgent: z.string().nullable(),
     requestId: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),
+    actorName: z
+      .string()
+      .nullable()
+      .describe('the username of the account that acted, when the actor is one'),
+    subjectName: z
+      .string()
+      .nullable()
+      .describe('the username of the account the subject is, when it is a sub'),
   }),
 );

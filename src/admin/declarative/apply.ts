@@ -14,6 +14,7 @@ import { tx } from '../../store/pool.ts';
 import { AdminLockoutError, keepingAdminSignIn } from '../admin-sign-in.ts';
 import type { ApplySummary } from './apply-summary.ts';
 import { applyDeclaredUsers } from './apply-users.ts';
+import { recordApplied } from './secret-variables.ts';
 
 const CONFIG: repo.ManagedBy = 'config';
 
@@ -134,6 +135,12 @@ async function reconcileAll(
   });
 
   await applyDeclaredUsers(client, config.users, summary);
+  // The declared secrets' variable names (for `lock config export`), and the apply's audit event.
+  await recordApplied(client, config, {
+    created: summary.created.length,
+    updated: summary.updated.length,
+    removed: summary.removed.length,
+  });
 
   if (summary.created.length + summary.updated.length + summary.removed.length > 0)
     await notifyChange(client, 'catalog');
@@ -227,7 +234,10 @@ async function checkReferences(
   config.roleMappings.forEach((mapping, i) => {
     each(mapping.roles, roles, `roleMappings[${i}].roles`, 'role');
     if (mapping.connector !== '*' && !connectors.has(mapping.connector))
-      problems.push(`roleMappings[${i}].connector: unknown connector "${mapping.connector}"`);
+      problems.push(
+        `roleMappings[${i}].connector: unknown connector "${mapping.connector}": declare it under connectors, ` +
+          'or name local (Lock’s own accounts, there without declaring) or * (any connector)',
+      );
   });
   if (problems.length > 0) throw new ConfigError('the declarative configuration', problems);
 }

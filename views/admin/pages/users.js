@@ -1,47 +1,66 @@
 // @ts-check
-// Users & groups: local users (search, create, disable/enable) and groups.
+// Users & groups: local users a page at a time (search, state, safe actions; each opens its own
+// page), a new user with groups and roles picked from the API, and the groups.
 import { api, expectOk } from '../api.js';
-import { field, formValue, h, list, owner, rawValue, show, showError } from '../dom.js';
+import { field, formList, formValue, h, owner, rawValue, show, showError } from '../dom.js';
 import { pagedList, rowButton } from '../lists.js';
-import { flash, hashQuery, route, setRegion } from '../navigation.js';
+import { flash, go, hashQuery, setRegion } from '../navigation.js';
 import { groupForm, groupTable } from './groups.js';
+import {
+  protectedBecause,
+  secondFactorOf,
+  signOutEverywhere,
+  statusOf,
+  toggleDisabled,
+} from './user-actions.js';
 
 /** @typedef {import('../openapi').Operations['createUser']['body']} UserInput */
 /** @typedef {import('../openapi').User} User */
 
+/** The choices of the group and role pickers, from the API (every page of them). */
+export async function pickerChoices() {
+  const [groups, roles] = await Promise.all([
+    api('listGroups', { query: { limit: 500 } }),
+    api('listRoles', { query: { limit: 500 } }),
+  ]);
+  return {
+    groups: expectOk(groups).items,
+    roles: expectOk(roles).items,
+  };
+}
+
 export async function usersPage() {
   const search = hashQuery().get('search') ?? '';
-  const groups = expectOk(await api('listGroups'));
+  const choices = await pickerChoices();
   const region = h('div', { 'aria-live': 'polite' });
   /** @type {Array<import('../lists.js').Column<User>>} */
   const columns = [
-    { label: 'Username', cell: (u) => [h('strong', {}, u.username), ' ', owner(u.managedBy)] },
+    {
+      label: 'Username',
+      cell: (u) => [
+        h('a', { href: `#/users/${encodeURIComponent(u.id)}` }, u.username),
+        ' ',
+        owner(u.managedBy),
+        u.you && h('span', { class: 'badge' }, 'you'),
+      ],
+    },
     { label: 'Name', cell: (u) => u.name ?? '' },
-    { label: 'Email', cell: (u) => u.email ?? '', kind: 'id' },
+    { label: 'Email', kind: 'id', cell: (u) => u.email ?? '' },
     { label: 'Groups', cell: (u) => u.groups.join(', ') },
     { label: 'Roles', cell: (u) => u.effectiveRoles.join(', ') },
-    { label: 'Status', cell: (u) => (u.disabled ? h('span', { class: 'fail' }, 'disabled') : 'active') },
+    { label: 'Status', cell: (u) => statusOf(u) },
+    { label: 'Second factor', cell: (u) => secondFactorOf(u) },
     {
       label: 'Actions',
       kind: 'actions',
       cell: (u) => [
-        ...rowButton(u.disabled ? 'Enable' : 'Disable', u.username, async () => {
-          const changed = await api(u.disabled ? 'enableUser' : 'disableUser', { params: { id: u.id } });
-          if (!changed.ok) return showError(region, null, changed);
-          flash(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`);
-          await route();
+        ...rowButton(u.disabled ? 'Enable' : 'Disable', u.username, () => toggleDisabled(u, region), {
+          danger: !u.disabled,
+          ...(!u.disabled && { disabledWhy: protectedBecause(u) }),
         }),
-        ...rowButton(
-          'Sign out everywhere',
-          u.username,
-          async () => {
-            const ended = await api('endUserSessions', { params: { id: u.id } });
-            if (!ended.ok) return showError(region, null, ended);
-            flash(`${u.username} is signed out everywhere.`);
-            await route();
-          },
-          { title: 'End every session and refresh token; applications with back-channel logout are told' },
-        ),
+        ...rowButton('Sign out everywhere', u.username, () => signOutEverywhere(u, region), {
+          title: 'End every session and refresh token; applications with back-channel logout are told',
+        }),
       ],
     },
   ];
@@ -53,7 +72,7 @@ export async function usersPage() {
     onSearch: (text) =>
       history.replaceState(null, '', `#/users${text ? `?search=${encodeURIComponent(text)}` : ''}`),
     load: ({ q, cursor, limit }) =>
-      api('listUsers', { query: { limit, ...(q && { search: q }), ...(cursor && { cursor }) } }),
+      api('listUsers', { query: { limit, ...(q && { q }), ...(cursor && { cursor }) } }),
     empty: 'No local users yet.',
     noMatch: (q) => `No user matches “${q}”.`,
   });
@@ -67,9 +86,24 @@ export async function usersPage() {
       field('Username', 'username', { path: 'username', required: true }),
       field('Full name', 'name', { path: 'name' }),
       field('Email', 'email', { type: 'email', path: 'email' }),
-      field('Password', 'password', { type: 'password', path: 'password' }),
-      field('Groups', 'groups', { path: 'groups', hint: 'Comma-separated' }),
-      field('Roles', 'roles', { path: 'roles', hint: 'Granted directly; comma-separated' }),
+      field('Password', 'password', {
+        type: 'password',
+        path: 'password',
+        hint: 'Optional: without one, set it later from the user’s page',
+      }),
+      field('Groups', 'groups', {
+        type: 'picks',
+        path: 'groups',
+        wide: true,
+        options: choices.groups.map((g) => /** @type {[string, string]} */ ([g.name, g.name])),
+      }),
+      field('Roles', 'roles', {
+        type: 'picks',
+        path: 'roles',
+        wide: true,
+        hint: 'Granted directly, besides what the groups give',
+        options: choices.roles.map((r) => /** @type {[string, string]} */ ([r.name, r.name])),
+      }),
     ),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create user')),
   );
@@ -78,8 +112,8 @@ export async function usersPage() {
     /** @type {UserInput} */
     const body = {
       username: formValue(userForm, 'username'),
-      groups: list(formValue(userForm, 'groups')),
-      roles: list(formValue(userForm, 'roles')),
+      groups: formList(userForm, 'groups'),
+      roles: formList(userForm, 'roles'),
     };
     if (formValue(userForm, 'name')) body.name = formValue(userForm, 'name');
     if (formValue(userForm, 'email')) body.email = formValue(userForm, 'email');
@@ -87,7 +121,7 @@ export async function usersPage() {
     const created = await api('createUser', { body });
     if (!created.ok) return showError(region, userForm, created);
     flash(`User ${created.data.username} created.`);
-    await route();
+    go(`#/users/${encodeURIComponent(created.data.id)}`);
   });
   show(
     h('h1', {}, 'Users & groups'),
@@ -96,8 +130,9 @@ export async function usersPage() {
     users,
     userForm,
     h('h2', {}, 'Groups'),
-    groupTable(groups.items, region),
+    groupTable(choices.groups, region),
     groupForm(region),
   );
   setRegion(region);
+  await users.loaded;
 }

@@ -1,0 +1,141 @@
+// @ts-check
+// One local user (#/users/<id>): state (lockout, second factor, connector), profile with groups
+// and roles picked from the API, and the actions: password, TOTP reset, unlock, sign out
+// everywhere, disable, delete — those that would lock someone out are disabled with the reason.
+import { api, expectOk } from '../api.js';
+import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
+import { rowButton } from '../lists.js';
+import { flash, route, setRegion } from '../navigation.js';
+import {
+  deleteUser,
+  protectedBecause,
+  resetPassword,
+  resetTotp,
+  secondFactorOf,
+  signOutEverywhere,
+  statusOf,
+  toggleDisabled,
+  unlock,
+} from './user-actions.js';
+import { pickerChoices } from './users.js';
+
+/** @typedef {import('../openapi').User} User */
+/** @typedef {import('../openapi').Operations['replaceUser']['body']} UserInput */
+
+/** @param {string} id */
+export async function userDetailPage(id) {
+  const [read, choices] = await Promise.all([api('getUser', { params: { id } }), pickerChoices()]);
+  const u = expectOk(read);
+  const etag = read.etag;
+  const region = h('div', { 'aria-live': 'polite' });
+  const fromFile = u.managedBy === 'config';
+  /** @param {string[]} values */
+  const options = (values) => values.map((v) => /** @type {[string, string]} */ ([v, v]));
+  // A group or role the user holds that the pickers do not list (removed meanwhile) stays visible.
+  const groupNames = [...new Set([...choices.groups.map((g) => g.name), ...u.groups])];
+  const roleNames = [...new Set([...choices.roles.map((r) => r.name), ...u.roles])];
+
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true, 'aria-label': 'Profile' },
+    h('h2', {}, 'Profile'),
+    fromFile &&
+      h(
+        'p',
+        { class: 'muted' },
+        'Managed by the declarative file (LOCK_CONFIG): change it there and apply it.',
+      ),
+    h(
+      'fieldset',
+      { disabled: fromFile, class: 'plain' },
+      h(
+        'div',
+        { class: 'grid' },
+        field('Username', 'username', { path: 'username', value: u.username, required: true }),
+        field('Full name', 'name', { path: 'name', value: u.name ?? '' }),
+        field('Email', 'email', { type: 'email', path: 'email', value: u.email ?? '' }),
+        field('Groups', 'groups', {
+          type: 'picks',
+          path: 'groups',
+          wide: true,
+          value: u.groups,
+          options: options(groupNames),
+        }),
+        field('Roles', 'roles', {
+          type: 'picks',
+          path: 'roles',
+          wide: true,
+          value: u.roles,
+          hint: 'Granted directly, besides what the groups give',
+          options: options(roleNames),
+        }),
+      ),
+    ),
+    !fromFile &&
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save changes')),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    /** @type {UserInput} */
+    const body = {
+      username: formValue(form, 'username'),
+      groups: formList(form, 'groups'),
+      roles: formList(form, 'roles'),
+      disabled: u.disabled,
+    };
+    if (formValue(form, 'name')) body.name = formValue(form, 'name');
+    if (formValue(form, 'email')) body.email = formValue(form, 'email');
+    const saved = await api('replaceUser', { params: { id }, body, etag });
+    if (!saved.ok) return showError(region, form, saved);
+    flash(`${saved.data.username} saved.`);
+    await route();
+  });
+
+  const why = protectedBecause(u);
+  const actions = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'user-actions' },
+    h('h2', { id: 'user-actions' }, 'Actions'),
+    h(
+      'div',
+      { class: 'buttons actions' },
+      ...rowButton('Set password', u.username, () => resetPassword(u)),
+      u.secondFactor.totp && rowButton('Reset two-step sign-in', u.username, () => resetTotp(u, region)),
+      u.lockedUntil && rowButton('Unlock', u.username, () => unlock(u, region)),
+      ...rowButton('Sign out everywhere', u.username, () => signOutEverywhere(u, region)),
+      ...rowButton(u.disabled ? 'Enable' : 'Disable', u.username, () => toggleDisabled(u, region), {
+        danger: !u.disabled,
+        ...(!u.disabled && { disabledWhy: why }),
+      }),
+      !fromFile &&
+        rowButton('Delete', u.username, () => deleteUser(u, region), { danger: true, disabledWhy: why }),
+    ),
+  );
+
+  show(
+    h('p', { class: 'crumbs' }, h('a', { href: '#/users' }, 'Users & groups'), ' › ', u.username),
+    h('h1', {}, u.username, ' ', owner(u.managedBy), u.you && h('span', { class: 'badge' }, 'you')),
+    region,
+    h(
+      'dl',
+      { class: 'facts panel' },
+      h('dt', {}, 'Status'),
+      h('dd', {}, statusOf(u)),
+      h('dt', {}, 'Second factor'),
+      h('dd', {}, secondFactorOf(u)),
+      h('dt', {}, 'Signs in through'),
+      h('dd', {}, u.connector === 'local' ? 'Lock account (connector local)' : u.connector),
+      h('dt', {}, 'Password'),
+      h('dd', {}, u.hasPassword ? 'set' : 'none yet'),
+      h('dt', {}, 'All roles'),
+      h('dd', {}, u.effectiveRoles.join(', ') || 'none'),
+      h('dt', {}, 'Created'),
+      h('dd', {}, new Date(u.createdAt).toLocaleString()),
+      h('dt', {}, 'ID'),
+      h('dd', {}, h('code', {}, u.id)),
+    ),
+    actions,
+    form,
+  );
+  setRegion(region);
+}
