@@ -25,7 +25,7 @@ clients:
 ${webAppClient()}
 connectors:
   - { id: local, type: local, name: Lock account }
-users:
+users:${people.length === 0 ? ' []' : ''}
 ${people.map((person) => `  - { username: ${person.username}, email: "${person.email}", password: "${person.password}" }`).join('\n')}
 `;
 }
