@@ -18,6 +18,7 @@ import {
 import { subsOfUpstream } from '../store/identities.ts';
 import { tx } from '../store/pool.ts';
 import {
+  findCredentialsById,
   findResetCandidates,
   LOCAL_CONNECTOR_ID,
   lockCredentialsById,
@@ -92,7 +93,7 @@ export class PasswordReset {
     if (!hash) return false;
     const link = await peekEmailLink(this.#pool, hash, ['password_reset'], this.#mail.now());
     if (!link?.boundTo) return false;
-    const credentials = await lockCredentialsById(this.#pool, link.userId);
+    const credentials = await findCredentialsById(this.#pool, link.userId);
     return (
       credentials?.passwordHash != null &&
       !credentials.user.disabled &&

@@ -340,6 +340,17 @@ export async function findResetCandidates(
   return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash }));
 }
 
+/** The account and its password hash, by id (a reset link's page checks the link is still bound). */
+export async function findCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
 /** The account and its password hash, locked until the transaction ends (a reset checks, then sets). */
 export async function lockCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
   if (!isUuid(id)) return undefined;
