@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { type Env, workersSetting } from '../config/env.ts';
 import { ConfigError } from '../config/schema-errors.ts';
 import { serveClusterMetrics } from '../observability/cluster-metrics.ts';
-import type { Logger } from '../observability/logger.ts';
+import { flushLog, type Logger } from '../observability/logger.ts';
 import { type Database, openDatabase } from '../store/database.ts';
 
 /** A crashed worker comes back after 1 s, 2 s, 4 s, … at most 30 s; a minute of running resets it. */
@@ -90,6 +90,7 @@ export async function runCluster(env: Env, count: number, log: Logger): Promise<
     clearTimeout(timer);
     await database?.close();
     log.info('stopped');
+    await flushLog(log);
     process.exit(forced ? 1 : exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
