@@ -3,14 +3,16 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 
 /**
- * The server's log lines go to stdout asynchronously: each write is handed to libuv's thread pool,
- * and the lines logged while one is under way gather and go in the next, so under load the event
- * loop makes one system call per batch, not per request, and never waits for the pipe. An idle
- * server writes each line at once (no minimum batch that would hold "Lock is ready" back). Past
- * this many bytes waiting (stdout stalled), further lines are dropped rather than the memory
- * growing without end. What is still waiting is written on shutdown (`flushLog`) and on a crash
- * (`flushLogSync`); docs/performance.md has the measurements behind the choice.
+ * The server's log lines gather in memory and go to stdout in one write of at least
+ * LOG_BATCH_BYTES (about 20 access-log lines), from libuv's thread pool, or after at most
+ * LOG_FLUSH_MS when fewer came (an idle server's "Lock is ready" is not held back). The event loop
+ * neither makes a system call per request nor waits for the pipe. Past LOG_BACKLOG_BYTES waiting
+ * (stdout stalled), further lines are dropped rather than the memory growing without end. What is
+ * still waiting is written on shutdown (`flushLog`) and on a crash (`flushLogSync`);
+ * docs/performance.md has the measurements behind the choice.
  */
+const LOG_BATCH_BYTES = 4096;
+const LOG_FLUSH_MS = 100;
 const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -38,7 +40,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   };
   return pino(
     options,
-    destination ?? pino.destination({ dest: 1, sync: false, maxLength: LOG_BACKLOG_BYTES }),
+    destination ??
+      pino.destination({
+        dest: 1,
+        sync: false,
+        minLength: LOG_BATCH_BYTES,
+        maxLength: LOG_BACKLOG_BYTES,
+        // sonic-boom's option, missing from pino's type of destination()'s options
+        ...({ periodicFlush: LOG_FLUSH_MS } as object),
+      }),
   );
 }
 
