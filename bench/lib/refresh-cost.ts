@@ -10,6 +10,11 @@ import { signInFlow, tokenRequest } from './user-flows.ts';
 export const REFRESH_LOCK_CPU_TARGET_US = 900;
 export const REFRESH_PG_CPU_TARGET_US = 500;
 export const REFRESH_STATEMENTS_TARGET = 3;
+/**
+ * A statement run fewer times than this share of the refreshes is not part of a refresh: Lock's
+ * once-a-second timers (the rate limiter's sync) run whether anyone refreshes or not.
+ */
+const BACKGROUND_SHARE = 0.1;
 
 export interface RefreshCost {
   refreshes: number;
@@ -18,7 +23,10 @@ export interface RefreshCost {
   lockCpuUs: number | undefined;
   lockEventLoopCpuUs: number | undefined;
   postgresCpuUs: number | undefined;
+  /** Statements per refresh: those run at least once per BACKGROUND_SHARE⁻¹ refreshes. */
   statements: number | undefined;
+  /** Statements run more rarely than that in the window: Lock's timers (rate-limit sync, …), not the refreshes. */
+  backgroundStatements: number;
   top: StatementCount[];
   problems: string[];
 }
@@ -94,7 +102,9 @@ export async function measureRefreshCost(options: {
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   const per = (ms: number | undefined) =>
     ms === undefined || refreshes === 0 ? undefined : (ms * 1000) / refreshes;
-  const statements = counts.reduce((sum, { calls }) => sum + calls, 0);
+  const perRefresh = counts.filter(({ calls }) => calls >= refreshes * BACKGROUND_SHARE);
+  const statements = perRefresh.reduce((sum, { calls }) => sum + calls, 0);
+  const background = counts.reduce((sum, { calls }) => sum + calls, 0) - statements;
   return {
     refreshes,
     perSecond: refreshes / elapsedS,
@@ -105,6 +115,7 @@ export async function measureRefreshCost(options: {
     ),
     postgresCpuUs: per(pgUsed),
     statements: counts.length === 0 || refreshes === 0 ? undefined : statements / refreshes,
+    backgroundStatements: background,
     top: counts.slice(0, 8),
     problems: [...new Set(problems)],
   };
@@ -137,7 +148,7 @@ export function renderRefreshCost(cost: RefreshCost, concurrency: number): strin
     `rotating refresh_token grant: ${cost.refreshes} refreshes, ${fixed(cost.perSecond)}/s here with ${concurrency} in flight (p50 ${cost.latencyMs.p50} ms, p99 ${cost.latencyMs.p99} ms)`,
     `  Lock CPU per refresh:        ${fixed(cost.lockCpuUs)} µs (event loop ${fixed(cost.lockEventLoopCpuUs)} µs)  target ≤ ${REFRESH_LOCK_CPU_TARGET_US} µs ${mark(cost.lockCpuUs, REFRESH_LOCK_CPU_TARGET_US)}`,
     `  PostgreSQL CPU per refresh:  ${fixed(cost.postgresCpuUs)} µs  target ≤ ${REFRESH_PG_CPU_TARGET_US} µs ${mark(cost.postgresCpuUs, REFRESH_PG_CPU_TARGET_US)}`,
-    `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}`,
+    `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}  (besides ${cost.backgroundStatements} of Lock's timers in the window, listed below with fewer than one per ${1 / BACKGROUND_SHARE} refreshes)`,
     `  implied on two dedicated cores (Lock + PostgreSQL, no load generator): 2,000,000 ÷ (Lock + PostgreSQL µs) = ${fixed(implied.cluster)}/s with LOCK_WORKERS=2; one Lock process, also ≤ 1,000,000 ÷ event-loop µs: ${fixed(implied.oneProcess)}/s`,
   ];
   if (cost.top.length > 0) lines.push('  statements seen in the window:');
