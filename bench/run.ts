@@ -132,6 +132,7 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
         databaseUrl: (await postgres.createDatabase()).url,
         stateDir: join(workDir, 'default'),
         clientSecret,
+        name: 'Lock at the default configuration',
         env: Object.fromEntries(DEFAULT_CONFIGURATION.map((name) => [name, String(ENV_DEFAULTS[name])])),
       })
     : undefined;
@@ -144,13 +145,17 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   for (const scenario of scenarios) {
     const withDefault = scenario.alg !== undefined && lockDefault !== undefined;
     const figures = await compare(withDefault ? [lock, bare, lockDefault] : [lock, bare], scenario, settings);
-    if (withDefault)
+    if (withDefault) {
       defaultRows.push({
         name: scenario.name,
         lockDefault: figures[2]!,
         lockTuned: figures[0]!,
         bare: figures[1]!,
       });
+      report.problems.push(
+        ...figures[2]!.problems.map((problem) => `${lockDefault.name}, ${scenario.name}: ${problem}`),
+      );
+    }
     const lockFigures = figures[0]!;
     const bareFigures = figures[1]!;
     report.http.push({

@@ -17,6 +17,8 @@ export interface LockStartOptions {
   workers?: number;
   /** YAML appended to the declarative file (e.g. a `connectors:` block). */
   extraConfig?: string;
+  /** How the reports name it; by default `Lock` (or `Lock, N workers`). */
+  name?: string;
   /** Extra environment, over the defaults below. */
   env?: Record<string, string>;
 }
@@ -29,7 +31,7 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   await writeFile(configFile, lockConfigYaml() + (options.extraConfig ?? ''));
   const port = await findFreePort();
   return startServerProcess({
-    name: options.workers ? `Lock, ${options.workers} workers` : 'Lock',
+    name: options.name ?? (options.workers ? `Lock, ${options.workers} workers` : 'Lock'),
     script: join(repoRoot, 'src/main.ts'),
     // As `npm start` and the Dockerfile run it.
     nodeFlags: SERVER_NODE_FLAGS,
