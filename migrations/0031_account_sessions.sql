@@ -29,3 +29,8 @@ CREATE TABLE session_activity (
 );
 CREATE INDEX session_activity_account ON session_activity (account_id);
 CREATE INDEX session_activity_last_seen ON session_activity (last_seen_at);
+
+-- A person's recent sign-ins on /account: the login.* events they signed in by (actor = their sub)
+-- and those typed with their name at their connector (failures have no actor).
+CREATE INDEX audit_events_login_actor ON audit_events (actor, id DESC) WHERE type LIKE 'login.%';
+CREATE INDEX audit_events_login_subject ON audit_events (lower(subject), connector, id DESC) WHERE type LIKE 'login.%';

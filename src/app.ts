@@ -287,6 +287,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       box,
       provider: () => runtime.state.provider,
       connectors: () => runtime.state.connectors,
+      clientName: (clientId) => runtime.state.catalog.clients.get(clientId)?.name ?? clientId,
       verifier,
       bruteForce,
       limits: { ...ACCOUNT_PAGE_DEFAULTS, reauthSeconds: env.LOCK_ACCOUNT_REAUTH_SECONDS },

@@ -13,6 +13,8 @@ import { endSessionsByPerson, listOwnSessions } from './lock-sessions.ts';
 import { type PageSessionLimits, PageSessions } from './page-sessions.ts';
 import { changeOwnPassword, type PasswordChange } from './password-change.ts';
 import { findAccountPerson } from './person.ts';
+import { AccountSecondFactor } from './second-factor.ts';
+import { recentSignIns } from './sign-ins.ts';
 
 export interface AccountServiceOptions {
   issuer: string;
@@ -20,6 +22,8 @@ export interface AccountServiceOptions {
   box: SecretBox;
   provider: () => Provider;
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
+  /** A client's name as people know it (the catalog's), for the applications a session signed in to. */
+  clientName: (clientId: string) => string;
   verifier: PasswordVerifyGate;
   bruteForce: BruteForceGuard;
   limits: PageSessionLimits;
@@ -32,12 +36,18 @@ export class AccountService {
   readonly options: AccountServiceOptions;
   readonly signIn: AccountSignIn;
   readonly pageSessions: PageSessions;
+  /** The authenticator app (TOTP) and recovery codes of Lock's own accounts. */
+  readonly secondFactor: AccountSecondFactor;
 
   constructor(options: AccountServiceOptions) {
     this.options = options;
     this.signIn = new AccountSignIn(options);
     this.pageSessions = new PageSessions(options.pool, options.limits, options.now);
+    this.secondFactor = new AccountSecondFactor(options);
   }
+
+  /** A client's name as people know it. */
+  readonly clientName = (clientId: string): string => this.options.clientName(clientId);
 
   get pool(): pg.Pool {
     return this.options.pool;
@@ -51,6 +61,10 @@ export class AccountService {
     const outcome = await changeOwnPassword(this.options, person, request, change);
     if (outcome.status === 'changed') this.options.notifyLogout(outcome.notices);
     return outcome;
+  }
+
+  recentSignIns(person: AccountPerson) {
+    return recentSignIns(this.options.pool, person);
   }
 
   listSessions(person: AccountPerson) {

@@ -20,7 +20,8 @@ interface PendingSignIn {
 }
 
 /** A sign-in must come back within this long (the interaction's own limit is longer; people are quicker). */
-const PENDING_TTL_MS = 15 * 60_000;
+export const PENDING_SIGN_IN_SECONDS = 15 * 60;
+const PENDING_TTL_MS = PENDING_SIGN_IN_SECONDS * 1000;
 const SEALING_CONTEXT = 'account sign-in v1';
 
 /** A redeemed code: who signed in, in which Lock session, when and how. */

@@ -13,6 +13,7 @@ import {
   upsertClient,
 } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
+import { forgetConsentsOfClient } from '../store/remembered-consents.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { changeable, changeCatalog, type Owner } from './catalog-change.ts';
 import { changedFields } from './changes.ts';
@@ -227,6 +228,7 @@ export async function deleteClient(
   await changeCatalog(pool, async (db) => {
     changeable(await findVersionedClient(db, issuer, clientId), `client "${clientId}"`, ifMatch);
     await deleteStoredClient(db, clientId);
+    await forgetConsentsOfClient(db, clientId);
     await recordAdminChange(db, by, { type: 'admin.client.deleted', subject: clientId });
   });
 }

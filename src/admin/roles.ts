@@ -11,6 +11,7 @@ import {
   listRoles,
   type Managed,
   nextPosition,
+  setRolePositions,
   upsertRole,
 } from '../store/catalog-repositories.ts';
 import type { Queryable } from '../store/pool.ts';
@@ -20,17 +21,31 @@ import { changedFields } from './changes.ts';
 import { entityTag } from './entity-tag.ts';
 import { parseInput } from './validation.ts';
 
-/** Admin operations on roles. Order (`position`) is priority: the first matching role wins a role claim. */
+/**
+ * Admin operations on roles. Their order is the order of a person's `roles` claim (a resource's
+ * own `roles` list orders its access tokens and picks its single role claim). A role's `position`
+ * as the API shows it is its place in that order, 0 first, with no gaps or ties whatever the stored
+ * numbers are (the declarative file numbers its own roles from 0, admins' roles go after the last).
+ */
 
 export type RoleView = Managed<RoleDecl & { position: number }>;
 
 /** The declarative schema, plus where the role goes in priority order (last when left out). */
 export const roleInputSchema = roleSchema.extend({ position: z.int().min(0).max(1_000_000).optional() });
 
-export const listRoleViews = (db: Queryable): Promise<RoleView[]> => listRoles(db);
+export async function listRoleViews(db: Queryable): Promise<RoleView[]> {
+  return (await listRoles(db)).map((role, position) => ({ ...role, position }));
+}
+
+/** Puts `name` at `position` (0 first; past the end: last) and numbers every role by its place. */
+async function moveRole(db: Queryable, name: string, position: number): Promise<void> {
+  const order = (await listRoles(db)).map((role) => role.name).filter((each) => each !== name);
+  order.splice(Math.min(position, order.length), 0, name);
+  await setRolePositions(db, order);
+}
 
 export async function findRoleView(db: Queryable, name: string): Promise<RoleView | undefined> {
-  return (await listRoles(db)).find((role) => role.name === name);
+  return (await listRoleViews(db)).find((role) => role.name === name);
 }
 
 export async function getRole(db: Queryable, name: string): Promise<{ role: RoleView; etag: string }> {
@@ -44,7 +59,8 @@ export async function createRole(pool: pg.Pool, input: unknown, by: AdminActor) 
   return changeCatalog(pool, async (db) => {
     if (await findRoleView(db, role.name))
       throw fieldError('name', `a role "${role.name}" already exists`, 409);
-    await upsertRole(db, role, position ?? (await nextPosition(db, 'roles')), null);
+    await upsertRole(db, role, await nextPosition(db, 'roles'), null);
+    if (position !== undefined) await moveRole(db, role.name, position);
     await recordAdminChange(db, by, { type: 'admin.role.created', subject: role.name, details: { role } });
     return getRole(db, role.name);
   });
@@ -60,9 +76,11 @@ export async function replaceRole(
   const { position, ...role } = parseInput(roleInputSchema, input);
   return changeCatalog(pool, async (db) => {
     const current = changeable(await findRoleView(db, name), `role "${name}"`, ifMatch);
-    const next = { ...role, position: position ?? current.position };
-    await upsertRole(db, role, next.position, null);
     const { managedBy: _, ...before } = current;
+    const stored = (await listRoles(db)).find((each) => each.name === name)!;
+    await upsertRole(db, role, stored.position, null);
+    const next = { ...role, position: position ?? current.position };
+    if (next.position !== current.position) await moveRole(db, name, next.position);
     await recordAdminChange(db, by, {
       type: 'admin.role.updated',
       subject: name,

@@ -9,7 +9,7 @@ import { countUnusedRecoveryCodes, findTotpCredential } from '../store/totp.ts';
 import { findUserById, LOCAL_CONNECTOR_ID, type User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { adminSignInPaths } from './admin-sign-in.ts';
-import { isOwnAccount, type UserView } from './users.ts';
+import { isOwnAccount, type UserView, userView } from './users.ts';
 
 /**
  * What an admin needs to see of an account beyond its profile: whether sign-ins are locked out,
@@ -51,6 +51,12 @@ export async function userState(
     you: await isOwnAccount(db, user.id, by),
     lastAdmin: soleAdmin && !user.disabled && user.hasPassword && user.effectiveRoles.includes(ADMIN_ROLE),
   };
+}
+
+/** A user as the API and the CLI list it: the profile and its state, read now. */
+export async function userListItem(db: pg.Pool, user: User, by: AdminActor, soleAdmin: boolean) {
+  const view = await userView(db, user);
+  return { ...view, ...(await userState(db, view, by, soleAdmin)) };
 }
 
 /** Lifts a brute-force lockout of a local account (the API's unlock; the CLI's takes any name). */

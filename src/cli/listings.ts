@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CLI_ACTOR } from '../admin/admin-actor.ts';
 import { type AuditQuery, auditQuerySchema, listAuditPage } from '../admin/audit-log.ts';
 import { listClientViews } from '../admin/clients.ts';
 import { listConnectorViews } from '../admin/connectors.ts';
@@ -6,7 +7,7 @@ import { listResourceViews } from '../admin/resources.ts';
 import { listRoleMappingViews } from '../admin/role-mappings.ts';
 import { listRoleViews } from '../admin/roles.ts';
 import { listSigningKeyViews } from '../admin/signing-keys.ts';
-import { userView } from '../admin/users.ts';
+import { soleAdminAccountExists, userListItem } from '../admin/user-state.ts';
 import { parseInput } from '../admin/validation.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { listGroups } from '../store/groups.ts';
@@ -51,13 +52,19 @@ const ownerOrAdmin: Column = { header: 'MANAGED BY', cell: (item) => text(item.m
 export const LISTINGS: Record<string, Listing> = {
   users: {
     async read({ database }) {
+      const soleAdmin = await soleAdminAccountExists(database.pool);
       const items = [];
-      for (const user of await listUsers(database.pool)) items.push(await userView(database.pool, user));
+      for (const user of await listUsers(database.pool))
+        items.push(await userListItem(database.pool, user, CLI_ACTOR, soleAdmin));
       return { items };
     },
     columns: [
       column('USERNAME', 'username'),
-      { header: 'STATUS', cell: (user) => (user.disabled ? 'disabled' : 'active') },
+      {
+        header: 'STATUS',
+        cell: (user) =>
+          user.disabled ? 'disabled' : user.lockedUntil ? `locked out until ${user.lockedUntil}` : 'active',
+      },
       column('GROUPS', 'groups'),
       column('ROLES', 'effectiveRoles'),
     ],

@@ -8,6 +8,7 @@ import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
 import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
 import { emailSection } from '../interactions/account/email-section.ts';
+import type { AccountSection } from '../interactions/account/section.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { emailRoutes } from '../interactions/email-routes.ts';
 import { landingPage } from '../interactions/landing-page.ts';
@@ -180,7 +181,9 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
       service: options.account,
       csrfKey: options.csrfKey,
       // With mail on, the person's email address and its confirmation (docs/email.md).
-      ...(options.mail && { sections: [...DEFAULT_SECTIONS, emailSection(options.mail.mail)] }),
+      ...(options.mail && {
+        sections: withEmailSection(DEFAULT_SECTIONS, emailSection(options.mail.mail)),
+      }),
     });
     app.use(account.routes());
     app.use(account.allowedMethods());
@@ -250,4 +253,10 @@ function bearerMatches(header: string, expected: string): boolean {
 
 function databaseReachable(pool: pg.Pool): Promise<boolean> {
   return databaseAnswers(pool, 2_000);
+}
+
+/** The Email section right after the password's (or last, if there is none). */
+function withEmailSection(sections: readonly AccountSection[], email: AccountSection): AccountSection[] {
+  const at = sections.findIndex((section) => section.id === 'password');
+  return at < 0 ? [...sections, email] : [...sections.slice(0, at + 1), email, ...sections.slice(at + 1)];
 }

@@ -137,7 +137,7 @@ export class PasswordReset {
       const { count, notices } = await endAccountSessions(
         db,
         await subsOfUpstream(db, LOCAL_CONNECTOR_ID, user.id),
-        'account.password.reset',
+        'account.password_reset',
       );
       await recordAuditEvent(db, {
         type: 'account.password.reset',

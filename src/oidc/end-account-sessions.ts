@@ -1,5 +1,6 @@
 import { deletePayloadsOfAccounts } from '../store/oidc-payloads.ts';
 import type { Queryable } from '../store/pool.ts';
+import { forgetConsentsOfAccounts } from '../store/remembered-consents.ts';
 import type { LogoutNotice, LogoutTrigger } from './backchannel-logout.ts';
 
 /**
@@ -8,6 +9,7 @@ import type { LogoutNotice, LogoutTrigger } from './backchannel-logout.ts';
  * TokenOrigin rows carry the accountId and go too). Returns how many rows went and, for
  * back-channel logout, one notice per client signed in to an ended session (with its `sid`), and
  * one without `sid` per client that held only a grant (its session at Lock had already ended).
+ * The consents the subjects gave are withdrawn too: their next sign-in asks again.
  * The caller hands the notices to the runtime once its transaction has committed.
  */
 export async function endAccountSessions(
@@ -17,6 +19,7 @@ export async function endAccountSessions(
 ): Promise<{ count: number; notices: LogoutNotice[] }> {
   if (subs.length === 0) return { count: 0, notices: [] };
   const { count, ended } = await deletePayloadsOfAccounts(db, subs);
+  await forgetConsentsOfAccounts(db, subs);
   const notices: LogoutNotice[] = [];
   const told = new Set<string>();
   for (const session of ended)

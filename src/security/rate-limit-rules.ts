@@ -75,6 +75,13 @@ export function rateLimitRules(
       keyOf: byAddress,
     },
     {
+      // /account's forms (a current password among them) count as login posts do (docs/account.md).
+      name: 'account:address',
+      limit: settings.login,
+      appliesTo: (method, path) => method === 'POST' && path.startsWith('/account/'),
+      keyOf: byAddress,
+    },
+    {
       // Interaction ids are made up for free: a flood of them must cost Lock a 429, not a lookup and a page.
       name: 'interaction:address',
       limit: settings.interaction ?? 0,

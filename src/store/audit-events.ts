@@ -202,3 +202,52 @@ export async function pruneAuditEvents(db: Queryable, before: Date, batchSize = 
     if ((rowCount ?? 0) < batchSize) return total;
   }
 }
+
+/** A sign-in attempt of one person, as /account lists it (docs/account.md). */
+export interface SignInEvent {
+  at: Date;
+  type: string;
+  outcome: 'success' | 'failure' | 'error';
+  ip: string | null;
+  userAgent: string | null;
+  clientId: string | null;
+  details: Record<string, unknown>;
+}
+
+/**
+ * The newest login.* events of one person: those they signed in by (`actor` is their sub) and
+ * those typed with their name at their connector (a failure names no actor). Newest first.
+ */
+export async function listSignInEventsOf(
+  db: Queryable,
+  person: { sub: string; username: string; connector: string },
+  limit: number,
+): Promise<SignInEvent[]> {
+  const { rows } = await db.query<{
+    at: Date;
+    type: string;
+    outcome: SignInEvent['outcome'];
+    ip: string | null;
+    user_agent: string | null;
+    client_id: string | null;
+    details: Record<string, unknown>;
+  }>(
+    `SELECT at, type, outcome, ip, user_agent, client_id, details FROM (
+       (SELECT id, at, type, outcome, ip, user_agent, client_id, details FROM audit_events
+         WHERE type LIKE 'login.%' AND actor = $1 ORDER BY id DESC LIMIT $4)
+       UNION
+       (SELECT id, at, type, outcome, ip, user_agent, client_id, details FROM audit_events
+         WHERE type LIKE 'login.%' AND lower(subject) = lower($2) AND connector = $3 ORDER BY id DESC LIMIT $4)
+     ) AS events ORDER BY id DESC LIMIT $4`,
+    [person.sub, person.username, person.connector, limit],
+  );
+  return rows.map((row) => ({
+    at: row.at,
+    type: row.type,
+    outcome: row.outcome,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    clientId: row.client_id,
+    details: row.details,
+  }));
+}

@@ -51,6 +51,16 @@ export async function ensureRole(db: Queryable, name: string, description: strin
   );
 }
 
+/** Numbers the roles 0, 1, 2… in the order given (a role left out keeps its number). */
+export async function setRolePositions(db: Queryable, names: string[]): Promise<void> {
+  await db.query(
+    `UPDATE roles SET position = ordered.ordinality - 1
+       FROM unnest($1::text[]) WITH ORDINALITY AS ordered(name, ordinality)
+      WHERE roles.name = ordered.name AND roles.position <> ordered.ordinality - 1`,
+    [names],
+  );
+}
+
 export async function deleteRole(db: Queryable, name: string): Promise<void> {
   await db.query('DELETE FROM roles WHERE name = $1', [name]);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import { ADVISORY_LOCKS, tryTransactionLock } from './advisory-locks.ts';
 import { tx } from './pool.ts';
 
@@ -36,6 +37,13 @@ const TABLES = [
   { table: 'device_code_polls', expired: 'expires_at <= $1::timestamptz' },
   // Kept a day past expiry: the per-account limit of reset mails counts the recent ones.
   { table: 'email_links', expired: "expires_at <= $1::timestamptz - interval '1 day'" },
+  // /account (migration 0031): page sessions past their timeout, and what was seen of browsers
+  // whose sessions cannot live any more (no session outlives oidc-provider's Session lifetime).
+  { table: 'account_sessions', expired: 'expires_at <= $1::timestamptz' },
+  {
+    table: 'session_activity',
+    expired: 'last_seen_at < $1::timestamptz - make_interval(secs => $3::float8)',
+  },
   {
     table: 'login_failures',
     expired:
@@ -59,6 +67,7 @@ export async function pruneExpiredRows(
     // Two windows: the current one and the one just closed are still read.
     rate_limit_counters: 2 * settings.rateLimitWindowSeconds,
     audit_event_repeats: settings.auditRetentionDays * 86_400,
+    session_activity: TOKEN_LIFETIMES.Session,
   };
   return tx(pool, async (client) => {
     if (!(await tryTransactionLock(client, PRUNE_LOCK_KEY))) return undefined;

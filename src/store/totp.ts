@@ -245,3 +245,8 @@ export async function consumePendingSecondFactor(
   );
   return rows[0] && toPending(rows[0]);
 }
+
+/** Locks the user's authenticator row for the transaction; rowCount 0 when there is none. */
+export function lockTotpCredential(db: Queryable, userId: string) {
+  return db.query('SELECT user_id FROM totp_credentials WHERE user_id = $1 FOR UPDATE', [userId]);
+}

@@ -1,5 +1,6 @@
 import { LockError } from '../observability/errors.ts';
 import type { ManagedBy } from './catalog-repositories.ts';
+import { type IdentityRow, type StoredIdentity, toIdentity } from './identities.ts';
 import { ConflictError, isUniqueViolation, type Queryable } from './pool.ts';
 
 /** The connector id under which local accounts' groups are mapped to roles. */
@@ -213,18 +214,22 @@ export async function setUserRoles(db: Queryable, userId: string, roles: string[
  */
 /**
  * The user's groups and their roles (direct, and mapped from the groups for the local connector),
- * roles in priority order, as two array columns for the user whose id is `$1`.
+ * roles in priority order, as two array columns for the user whose id is `user` (an SQL
+ * expression: a parameter or a column) and the local connector's id `connector` (a parameter).
  */
-const GROUPS_AND_ROLES = `
-  ARRAY(SELECT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name) AS groups,
+const groupsAndRoles = (user: string, connector: string) => `
+  ARRAY(SELECT group_name FROM user_groups WHERE user_id = ${user} ORDER BY group_name) AS groups,
   ARRAY(SELECT role.name FROM roles AS role
         WHERE role.name IN (
-          SELECT role_name FROM user_roles WHERE user_id = $1
+          SELECT role_name FROM user_roles WHERE user_id = ${user}
           UNION
           SELECT unnest(mapping.roles) FROM role_mappings AS mapping
-          WHERE mapping.connector IN ($2, '*')
-            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = $1))
+          WHERE mapping.connector IN (${connector}, '*')
+            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = ${user}))
         ORDER BY role.position, role.name) AS roles`;
+
+/** For the user whose id is `$1`, the local connector's id being `$2`. */
+const GROUPS_AND_ROLES = groupsAndRoles('$1', '$2');
 
 export async function userGroupsAndRoles(
   db: Queryable,
@@ -250,6 +255,45 @@ export async function findUserWithGroupsAndRoles(
   );
   const row = rows[0];
   return row && { user: toUser(row), groups: row.groups, roles: row.roles };
+}
+
+/** A local account with its groups and roles, as the refresh path re-checks it. */
+export interface AccountWithGroupsAndRoles {
+  user: User;
+  groups: string[];
+  roles: string[];
+}
+
+/**
+ * The identity behind `sub` and, when it is one of Lock's own accounts, that account with its
+ * groups and roles — in one statement, as every refresh and code redemption reads both. `local` is
+ * undefined for another connector's identity and null when the local account is gone.
+ */
+export async function findIdentityWithLocalAccount(
+  db: Queryable,
+  sub: string,
+): Promise<{ identity: StoredIdentity; local: AccountWithGroupsAndRoles | null | undefined } | undefined> {
+  const { rows } = await db.query<
+    { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & { groups: string[]; roles: string[] }
+  >(
+    `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+              'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
+              'claims', i.claims) AS identity,
+            i.connector = $2 AS is_local, account.*
+       FROM identities AS i
+       LEFT JOIN LATERAL (
+         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', '$2')} FROM users
+          WHERE users.id = CASE WHEN i.connector = $2 AND i.upstream_id ~* $3 THEN i.upstream_id::uuid END
+       ) AS account ON true
+      WHERE i.sub = $1`,
+    [sub, LOCAL_CONNECTOR_ID, UUID.source],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const identity = toIdentity(row.identity);
+  if (!row.is_local) return { identity, local: undefined };
+  if (row.id === null || row.id === undefined) return { identity, local: null };
+  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles } };
 }
 
 /** Marks who owns the account: `config` when the declarative file declares it. */

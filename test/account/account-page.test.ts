@@ -34,6 +34,40 @@ describe('/account', () => {
     const form = await agent.follow(`${lock.issuer}/account/password`);
     const html = await form.response.text();
     const csrf = formOf(html, '/account/password');
+
+    // Refusals a person can act on: the page again, with the reason; a wrong current password audited.
+    for (const [fields, message] of [
+      [
+        { current_password: 'not my password', new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD },
+        /Your current password is not right\./,
+      ],
+      [
+        { current_password: ALICE_PASSWORD, new_password: 'password', confirm_password: 'password' },
+        /one of the most commonly used passwords/,
+      ],
+      [
+        { current_password: ALICE_PASSWORD, new_password: 'short', confirm_password: 'short' },
+        /too short: use at least 8 characters/,
+      ],
+      [
+        { current_password: ALICE_PASSWORD, new_password: NEW_PASSWORD, confirm_password: 'something else' },
+        /do not match/,
+      ],
+    ] as const) {
+      const refused = await agent.request(`${lock.issuer}/account/password`, { form: { csrf, ...fields } });
+      assert.equal(refused.status, 400);
+      const page = await refused.text();
+      assert.match(page, message);
+      assert.match(page, /<title>Error: Change your password – Lock<\/title>/);
+    }
+    const { rows } = await lock.database.pool.query<{ outcome: string; reason: string; actor: string }>(
+      "SELECT outcome, reason, actor FROM audit_events WHERE type = 'account.password.changed'",
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.outcome, row.reason]),
+      [['failure', 'wrong current password']],
+    );
+
     const changed = await agent.follow(`${lock.issuer}/account/password`, {
       form: {
         csrf,
@@ -44,6 +78,18 @@ describe('/account', () => {
     });
     assert.match(changed.url!, /\/account\?done=password\.changed/);
     assert.match(await changed.response.text(), /Your password was changed/);
+
+    // In the person's language (Accept-Language): the same page, in German.
+    const german = await fetch(`${lock.issuer}/account`, {
+      headers: {
+        cookie: `lock_account=${agent.cookie('lock_account')}`,
+        'accept-language': 'de-CH, en;q=0.5',
+      },
+    });
+    const germanHtml = await german.text();
+    assert.match(germanHtml, /<html lang="de">/);
+    assert.match(germanHtml, /<h1>Ihr Konto<\/h1>/);
+    assert.equal(german.headers.get('content-language'), 'de');
 
     const old = await signIn(new UserAgent(lock.issuer), `${lock.issuer}/account`, 'alice', ALICE_PASSWORD);
     assert.doesNotMatch(old.html, /<h1>Your account<\/h1>/);

@@ -82,6 +82,50 @@ describe('admin API: roles, resources, clients and role mappings', () => {
     assert.equal((await api('GET', '/roles/orders_reader')).status, 404);
   });
 
+  it('numbers roles by their place in priority order (no ties, no gaps) and moves one up or down', async () => {
+    const order = async () =>
+      (await api('GET', '/roles')).body.items.map((role: { name: string; position: number }) => [
+        role.name,
+        role.position,
+      ]);
+    const initial = await order();
+    assert.deepEqual(
+      initial.map(([, position]: [string, number]) => position),
+      initial.map((_: unknown, index: number) => index),
+      'positions are 0, 1, 2… whatever the declarative file and the bootstrap stored',
+    );
+    await api('POST', '/roles', { body: { name: 'mover_a' } });
+    await api('POST', '/roles', { body: { name: 'mover_b' } });
+    const b = await api('GET', '/roles/mover_b');
+    const unchanged = await api('PUT', '/roles/mover_b', { body: b.body, ifMatch: b.etag! });
+    assert.equal(unchanged.etag, b.etag, 'sending the position back as read moves nothing');
+    const moved = await api('PATCH', '/roles/mover_b', {
+      body: { position: b.body.position - 1 },
+      ifMatch: b.etag!,
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    assert.equal(moved.status, 200);
+    const after = await order();
+    assert.deepEqual(after.slice(-2), [
+      ['mover_b', after.length - 2],
+      ['mover_a', after.length - 1],
+    ]);
+    const first = await api('PATCH', '/roles/mover_a', {
+      body: { position: 0 },
+      ifMatch: (await api('GET', '/roles/mover_a')).etag!,
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    assert.equal(first.body.position, 0);
+    const top = await order();
+    assert.deepEqual(top[0], ['mover_a', 0]);
+    assert.deepEqual(
+      top.map(([, position]: [string, number]) => position),
+      top.map((_: unknown, index: number) => index),
+    );
+    for (const name of ['mover_a', 'mover_b'])
+      await api('DELETE', `/roles/${name}`, { ifMatch: (await api('GET', `/roles/${name}`)).etag! });
+  });
+
   it('refuses a stale If-Match (412) and a change without one (428), and keeps the other admin’s change', async () => {
     const created = await api('POST', '/roles', { body: { name: 'contested' } });
     const first = await api('PUT', '/roles/contested', {

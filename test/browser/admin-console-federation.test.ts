@@ -90,7 +90,7 @@ describe('admin console: OpenID Connect and OAuth 2.0 connectors', () => {
     await page.getByRole('button', { name: 'Save connector' }).click();
     await page
       .getByRole('alert')
-      .filter({ hasText: /config\.clientSecret.*required again: issuer/ })
+      .filter({ hasText: /required again: issuer.*config\.clientSecret/i })
       .waitFor();
 
     await page.getByRole('link', { name: 'Connectors' }).click();

@@ -75,21 +75,34 @@ describe('admin console pages fed by the OpenAPI document', () => {
     await page.getByRole('status').filter({ hasText: 'API https://orders.example.com created.' }).waitFor();
     const row = page.getByRole('row').filter({ hasText: 'https://orders.example.com' });
     assert.match((await row.textContent()) ?? '', /read write.*ES256.*300 s/);
-    await row.getByRole('button', { name: 'Delete' }).click();
-    // The confirmation is a dialog that names what goes.
-    await page
-      .getByRole('dialog', { name: 'Delete API https://orders.example.com?' })
-      .getByRole('button', { name: 'Delete API https://orders.example.com' })
-      .click();
+    // Deleting happens on the API's page, after a confirmation dialog that names what follows.
+    await row.getByRole('link', { name: 'Open API https://orders.example.com' }).click();
+    await page.getByRole('heading', { name: 'API https://orders.example.com' }).waitFor();
+    await page.getByRole('button', { name: 'Delete API' }).click();
+    const confirmation = page.getByRole('dialog', { name: 'Delete API https://orders.example.com?' });
+    assert.match((await confirmation.textContent()) ?? '', /stops issuing tokens for it/);
+    await confirmation.getByRole('button', { name: 'Delete API https://orders.example.com' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted API https://orders.example.com.' }).waitFor();
+    await page.getByRole('heading', { name: 'APIs', exact: true }).waitFor();
     assert.equal(await row.count(), 0);
 
+    // Grant types are picked from the API document's choices, its default ticked.
     await page.getByRole('link', { name: 'Clients' }).click();
     await page.getByRole('heading', { name: 'Clients' }).waitFor();
-    assert.equal(await page.getByLabel('Grant types').inputValue(), 'authorization_code, refresh_token');
-    assert.match(
-      (await page.locator('.field', { has: page.getByLabel('Grant types') }).textContent()) ?? '',
-      /client_credentials, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code/,
+    const grants = page.getByRole('group', { name: 'Grant types' });
+    const boxes = grants.getByRole('checkbox');
+    assert.deepEqual(await boxes.evaluateAll((els) => els.map((el) => (el as HTMLInputElement).value)), [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:device_code',
+    ]);
+    assert.deepEqual(
+      await boxes.evaluateAll((els) =>
+        els.filter((el) => (el as HTMLInputElement).checked).map((el) => (el as HTMLInputElement).value),
+      ),
+      ['authorization_code', 'refresh_token'],
     );
 
     await page.goto(`${lock.issuer}/admin#/connectors/saml/new`);

@@ -58,6 +58,11 @@ export class UserAgent {
   hasCookie(name: string): boolean {
     return this.#cookies.has(name);
   }
+
+  /** A cookie's value as this agent holds it (undefined: none). */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
 }
 
 /** The login form's action and CSRF token from a rendered login page. */

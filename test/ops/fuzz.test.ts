@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ADMIN_ROUTES } from '../../src/admin/api/router.ts';
 import { ADMIN_PASSWORD, consoleToken } from '../admin/admin-api.ts';
+import { accountSignIn, csrfOf } from '../helpers/account-agent.ts';
 import { SECRET } from '../helpers/fixtures.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { ALICE_PASSWORD, CALLBACK, loginConfig } from '../helpers/login-fixtures.ts';
+import { ALICE_PASSWORD, BOB_PASSWORD, CALLBACK, loginConfig } from '../helpers/login-fixtures.ts';
 import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
 
 /**
@@ -248,6 +249,44 @@ describe('fuzzing the public and admin endpoints', () => {
         })),
       150,
       interaction.cookie,
+    );
+  });
+
+  it('the account page: its forms, its sign-in and its callback', async () => {
+    const { agent, html } = await accountSignIn(lock.issuer, 'bob', BOB_PASSWORD);
+    const page = await (await agent.follow(`${lock.issuer}/account/password`)).response.text();
+    const csrf = csrfOf(page);
+    const cookie = `lock_account=${agent.cookie('lock_account')}`;
+    assert.match(html, /Your account/);
+    const form = (path: string, valid: Record<string, string>) =>
+      fc
+        .tuple(withFuzzed(valid, Object.keys(valid)), fc.constantFrom(...CONTENT_TYPES.slice(0, 4)))
+        .map(([body, contentType]) => ({ method: 'POST', path, body, contentType }));
+    await noServerError(
+      fc.oneof(
+        form('/account/password', {
+          csrf,
+          current_password: 'wrong',
+          new_password: 'a long new password',
+          confirm_password: 'a long new password',
+          end_other_sessions: 'yes',
+        }),
+        form('/account/sessions/end', { csrf, session: 'x' }),
+        form('/account/two-step/enrol', { csrf, enrolment: 'v1:x', code: '123456' }),
+        form('/account/two-step/recovery-codes', { csrf }),
+        withFuzzed({ code: 'x', state: 'y' }, ['code', 'state', 'error']).map((query) => ({
+          method: 'GET',
+          path: '/account/callback',
+          query,
+        })),
+        withFuzzed({ return: '/account/password', fresh: '1' }, ['return', 'fresh']).map((query) => ({
+          method: 'GET',
+          path: '/account/login',
+          query,
+        })),
+      ),
+      120,
+      cookie,
     );
   });
 

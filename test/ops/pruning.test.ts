@@ -94,6 +94,20 @@ describe('pruning expired rows', () => {
       `login:now-${Math.random()}`,
       ago(10_000),
     ]);
+    for (const [id, expiresAt] of [
+      ['expired', ago(1000)],
+      ['live', ahead(HOUR)],
+    ] as const)
+      await q(
+        `INSERT INTO account_sessions (id_hash, sub, session_uid, auth_time, created_at, expires_at)
+         VALUES ($1, 'sub', 'uid', $2, $2, $3)`,
+        [`${id}-${Math.random()}`, ago(HOUR), expiresAt],
+      );
+    await q(
+      `INSERT INTO session_activity (session_uid, account_id, first_seen_at, last_seen_at)
+       VALUES ($1, 'sub', $2, $2), ($3, 'sub', $4, $4)`,
+      [`old-${Math.random()}`, ago(15 * 24 * HOUR), `new-${Math.random()}`, ago(HOUR)],
+    );
     await q(
       `INSERT INTO audit_event_repeats (repeat_key, attempts, last_at) VALUES ($1, 3, $2), ($3, 3, $4)`,
       [`old-${Math.random()}`, ago(400 * 24 * HOUR), `new-${Math.random()}`, ago(HOUR)],
@@ -110,6 +124,8 @@ describe('pruning expired rows', () => {
       ['upstream_requests', 'expires_at <= $1'],
       ['upstream_logins', 'expires_at <= $1'],
       ['device_code_polls', 'expires_at <= $1'],
+      ['account_sessions', 'expires_at <= $1'],
+      ['session_activity', `last_seen_at < $1::timestamptz - interval '14 days'`],
       ['login_failures', `last_failure_at < $1::timestamptz - interval '12 hours' AND locked_until IS NULL`],
       ['rate_limit_counters', `window_start < $1::timestamptz - interval '2 minutes'`],
       ['audit_event_repeats', `last_at < $1::timestamptz - interval '365 days'`],

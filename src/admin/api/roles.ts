@@ -17,9 +17,10 @@ export const roleRoutes: AdminRoute[] = entityRoutes({
   input: roleInputSchema,
   patch: roleInputSchema.partial(),
   summaries: {
-    list: 'List roles in priority order (the first a caller holds wins a single role claim)',
+    list: 'List roles in priority order (the order of a person’s roles claim); `position` is the place in it, 0 first',
     create: 'Create a role (last in priority unless `position` says otherwise)',
-    replace: 'Replace a role (its description and position)',
+    replace:
+      'Replace a role (its description and position: another position moves it there, the others close up)',
     remove: 'Delete a role that no resource, client or role mapping uses',
   },
   list: async ({ deps }) => ({ items: await listRoleViews(deps.pool) }),

@@ -4,7 +4,7 @@ import { sendSecurityNotice } from '../../mail/security-notice.ts';
 import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import type { AdminActor } from '../admin-actor.ts';
-import { soleAdminAccountExists, unlockUser, userState } from '../user-state.ts';
+import { soleAdminAccountExists, unlockUser, userListItem, userState } from '../user-state.ts';
 import { resetTotpById } from '../user-totp.ts';
 import {
   addAccount,
@@ -54,10 +54,7 @@ async function list({ deps, query, by }: AdminCall) {
   const page = users.slice(0, limit);
   const soleAdmin = await soleAdminAccountExists(deps.pool);
   const items = [];
-  for (const user of page) {
-    const view = await userView(deps.pool, user);
-    items.push({ ...view, ...(await userState(deps.pool, view, by, soleAdmin)) });
-  }
+  for (const user of page) items.push(await userListItem(deps.pool, user, by, soleAdmin));
   return { items, next: users.length > limit ? encodeCursor(page.at(-1)!.username) : null };
 }
 

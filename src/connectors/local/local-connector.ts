@@ -1,6 +1,7 @@
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
+  type AccountWithGroupsAndRoles,
   findCredentials,
   findUserWithGroupsAndRoles,
   setPasswordHash,
@@ -57,7 +58,11 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
   }
 
   async refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined> {
-    const found = await findUserWithGroupsAndRoles(this.#db, identity.upstreamId);
+    return this.identityOf((await findUserWithGroupsAndRoles(this.#db, identity.upstreamId)) ?? null);
+  }
+
+  /** What `refresh` answers, for an account already read (findIdentityWithLocalAccount): no query. */
+  identityOf(found: AccountWithGroupsAndRoles | null): UpstreamIdentity | undefined {
     if (!found || found.user.disabled) return undefined;
     return toIdentity(found.user, found);
   }

@@ -5,16 +5,19 @@
 import Router from '@koa/router';
 import type { AccountRequest } from '../../account/account-context.ts';
 import type { AccountService } from '../../account/account-service.ts';
-import { safeReturnPath } from '../../account/account-sign-in.ts';
+import { PENDING_SIGN_IN_SECONDS, safeReturnPath } from '../../account/account-sign-in.ts';
 import { ACCOUNT_CLIENT_ID } from '../../catalog/built-ins.ts';
 import { readForm } from '../../web/form-body.ts';
+import { localeFor } from '../../web/locale.ts';
 import { createCsrf } from '../csrf.ts';
 import { sendErrorPage } from '../error-page.ts';
 import { LOCK_CSP } from '../views.ts';
-import { renderAccountPage } from './account-views.ts';
+import { renderAccountFragment, renderAccountPage } from './account-views.ts';
 import { passwordSection } from './password-section.ts';
 import type { AccountContext, AccountKit, AccountSection, AccountState } from './section.ts';
 import { sessionsSection } from './sessions-section.ts';
+import { signInsSection } from './sign-ins-section.ts';
+import { twoStepSection } from './two-step-section.ts';
 
 export interface AccountRoutesOptions {
   issuer: string;
@@ -26,7 +29,12 @@ export interface AccountRoutesOptions {
 }
 
 /** The overview's sections, in order. A new section is one module and one line here. */
-export const DEFAULT_SECTIONS: AccountSection[] = [passwordSection, sessionsSection];
+export const DEFAULT_SECTIONS: AccountSection[] = [
+  passwordSection,
+  twoStepSection,
+  sessionsSection,
+  signInsSection,
+];
 
 const SESSION_COOKIE = 'lock_account';
 const SIGN_IN_COOKIE = 'lock_account_signin';
@@ -56,7 +64,7 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
 
   const toSignIn = (ctx: AccountContext, returnTo: string, fresh: boolean) => {
     const { location, pending } = service.signIn.start(returnTo, fresh);
-    setCookie(ctx, SIGN_IN_COOKIE, pending, 15 * 60);
+    setCookie(ctx, SIGN_IN_COOKIE, pending, PENDING_SIGN_IN_SECONDS);
     ctx.status = 303;
     ctx.redirect(location);
   };
@@ -74,7 +82,7 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
     async readCheckedForm(ctx) {
       const form = await readForm(ctx);
       if (csrf.isValid(csrfSubject(ctx), form.get('csrf'))) return form;
-      kit.refuse(ctx, 403, 'This form has expired', 'Go back to your account page and try again.');
+      kit.refuse(ctx, 403, 'account.errors.form_expired.title', 'account.errors.form_expired.message');
       return undefined;
     },
     request: (ctx): AccountRequest => ({
@@ -82,11 +90,15 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
       userAgent: ctx.get('user-agent'),
       requestId: ctx.state.requestId,
     }),
+    locale: (ctx) => localeFor(ctx),
     renderPage(ctx, view, data) {
+      const locale = localeFor(ctx);
       ctx.set('Content-Security-Policy', LOCK_CSP);
+      ctx.set('Content-Language', locale.language);
       ctx.type = 'html';
-      ctx.body = renderAccountPage(view, data);
+      ctx.body = renderAccountPage(view, data, locale);
     },
+    renderFragment: (ctx, view, data) => renderAccountFragment(view, data, localeFor(ctx)),
     done(ctx, notice, anchor) {
       ctx.status = 303;
       ctx.redirect(`/account?done=${encodeURIComponent(notice)}${anchor ? `#${anchor}` : ''}`);
@@ -121,12 +133,17 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
       return kit.refuse(
         ctx,
         403,
-        'You are not signed in',
-        'The sign-in was cancelled or refused. Open your account page to sign in again.',
+        'account.errors.not_signed_in.title',
+        'account.errors.not_signed_in.message',
       );
     if (outcome.status === 'refused') {
       ctx.state.log.info({ reason: outcome.reason }, 'account sign-in refused');
-      return kit.refuse(ctx, 400, 'This sign-in has expired', 'Open your account page to sign in again.');
+      return kit.refuse(
+        ctx,
+        400,
+        'account.errors.sign_in_expired.title',
+        'account.errors.sign_in_expired.message',
+      );
     }
     // A fresh id at every sign-in: a page session id is never carried across one.
     await service.pageSessions.close(ctx.cookies.get(SESSION_COOKIE));
@@ -139,17 +156,18 @@ export function accountRoutes(options: AccountRoutesOptions): Router<AccountStat
     const { person } = ctx.state.account;
     const shown = sections.filter((section) => section.shows?.(person) ?? true);
     const doneKey = typeof ctx.query.done === 'string' ? ctx.query.done : '';
-    const notice = shown.map((section) => section.notices?.[doneKey]).find((text) => text !== undefined);
+    const locale = kit.locale(ctx);
+    const notice = shown.map((section) => section.notices?.[doneKey]).find((key) => key !== undefined);
     kit.renderPage(ctx, 'overview', {
-      title: 'Your account',
+      title: 'account.title',
       username: person.username,
       connectorName: service.options.connectors().get(person.connector)?.name ?? person.connector,
       managedElsewhere: person.localUserId === undefined,
-      notice,
+      notice: notice && locale.t(notice),
       sections: await Promise.all(
         shown.map(async (section) => ({
           id: section.id,
-          title: section.title,
+          title: locale.t(section.title),
           html: await section.render(ctx, kit),
         })),
       ),

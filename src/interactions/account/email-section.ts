@@ -10,8 +10,6 @@ import { sendEmailVerification } from '../../mail/email-verification.ts';
 import type { Mail } from '../../mail/mail.ts';
 import { countRecentEmailLinks } from '../../store/email-links.ts';
 import { findUserById } from '../../store/users.ts';
-import { localeFor } from '../../web/locale.ts';
-import { renderAccountFragment } from './account-views.ts';
 import type { AccountContext, AccountKit, AccountSection } from './section.ts';
 
 const FORM_PATH = '/account/email';
@@ -28,14 +26,11 @@ export function emailSection(mail: Mail): AccountSection {
   };
 
   const showForm = (ctx: AccountContext, kit: AccountKit, error?: string, value = '') => {
-    const { t, language } = localeFor(ctx);
     kit.renderPage(ctx, 'email-form', {
-      lang: language,
-      title: `${error === undefined ? '' : 'Error: '}${t('account_email.change_title')}`,
+      title: 'account_email.change_title',
       csrfToken: kit.csrfToken(ctx),
       value,
       error,
-      t,
     });
   };
 
@@ -57,7 +52,7 @@ export function emailSection(mail: Mail): AccountSection {
 
   return {
     id: 'email',
-    title: 'Email',
+    title: 'account_email.title',
     shows: (person) => person.localUserId !== undefined,
     notices: {
       'email.sent':
@@ -67,8 +62,7 @@ export function emailSection(mail: Mail): AccountSection {
     },
     async render(ctx, kit) {
       const user = await userOf(ctx);
-      return renderAccountFragment('email', {
-        t: localeFor(ctx).t,
+      return kit.renderFragment(ctx, 'email', {
         email: user?.email,
         verified: user?.emailVerified === true,
         csrfToken: kit.csrfToken(ctx),
@@ -88,7 +82,7 @@ export function emailSection(mail: Mail): AccountSection {
         const form = await kit.readCheckedForm(ctx);
         if (!form) return;
         if (!(await kit.requireRecentAuthentication(ctx, FORM_PATH))) return;
-        const { t } = localeFor(ctx);
+        const { t } = kit.locale(ctx);
         const typed = (form.get('email') ?? '').trim();
         const parsed = newAddress.safeParse(typed);
         if (!parsed.success) {

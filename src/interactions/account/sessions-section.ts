@@ -1,15 +1,13 @@
 // "Sessions" on /account: where the person is signed in to Lock (browser, address, when), the
 // current one marked; end one, or all others. A session id in a form only ever names one of the
 // person's own sessions: the store matches it together with their account.
-import { renderAccountFragment } from './account-views.ts';
+import type { Translate } from '../../web/i18n.ts';
+import { formatTime } from './format.ts';
 import type { AccountSection } from './section.ts';
 
-const formatTime = (at: Date | undefined) =>
-  at ? `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
-
 /** A short name of a browser from its User-Agent: what a person recognises, not the whole string. */
-export function describeUserAgent(userAgent: string | undefined): string {
-  if (!userAgent) return 'Unknown browser';
+export function describeUserAgent(t: Translate, userAgent: string | undefined): string {
+  if (!userAgent) return t('account.sessions.unknown_device');
   const browser = /Edg\//.test(userAgent)
     ? 'Edge'
     : /Firefox\//.test(userAgent)
@@ -30,32 +28,50 @@ export function describeUserAgent(userAgent: string | undefined): string {
           : /Linux/.test(userAgent)
             ? 'Linux'
             : undefined;
-  if (browser && system) return `${browser} on ${system}`;
+  if (browser && system) return t('account.sessions.device', { browser, system });
   return browser ?? system ?? userAgent.slice(0, 60);
 }
 
+/** A session id as oidc-provider makes them (nanoid); anything else names none. */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export const sessionsSection: AccountSection = {
   id: 'sessions',
-  title: 'Sessions',
+  title: 'account.sessions.title',
   notices: {
-    'sessions.ended': 'The session was ended.',
-    'sessions.ended-others': 'Your other sessions were ended.',
-    'sessions.none': 'That session had already ended.',
+    'sessions.ended': 'account.sessions.notices.ended',
+    'sessions.ended-others': 'account.sessions.notices.ended_others',
+    'sessions.none': 'account.sessions.notices.none',
   },
   async render(ctx, kit) {
     const { person, session } = ctx.state.account;
+    const { t } = kit.locale(ctx);
     const sessions = await kit.service.listSessions(person);
-    return renderAccountFragment('sessions', {
+    return kit.renderFragment(ctx, 'sessions', {
       csrfToken: kit.csrfToken(ctx),
-      sessions: sessions.map((each) => ({
-        id: each.uid,
-        current: each.uid === session.sessionUid,
-        device: describeUserAgent(each.userAgent),
-        ip: each.ip,
-        started: formatTime(each.firstSeenAt ?? each.loginTs) ?? 'unknown',
-        lastUsed: formatTime(each.lastSeenAt),
-        clients: each.clients,
-      })),
+      sessions: sessions.map((each) => {
+        const started = formatTime(each.firstSeenAt ?? each.loginTs);
+        const lastUsed = formatTime(each.lastSeenAt);
+        return {
+          id: each.uid,
+          current: each.uid === session.sessionUid,
+          device: describeUserAgent(t, each.userAgent),
+          details: [
+            ...(each.ip ? [t('account.sessions.from', { ip: each.ip })] : []),
+            started
+              ? t('account.sessions.started', { time: started })
+              : t('account.sessions.started_unknown'),
+            ...(lastUsed ? [t('account.sessions.last_used', { time: lastUsed })] : []),
+            ...(each.clients.length > 0
+              ? [
+                  t('account.sessions.signed_in_to', {
+                    clients: each.clients.map(kit.service.clientName).join(', '),
+                  }),
+                ]
+              : []),
+          ],
+        };
+      }),
     });
   },
   register(router, kit) {
@@ -64,12 +80,20 @@ export const sessionsSection: AccountSection = {
       if (!form) return;
       if (!(await kit.requireRecentAuthentication(ctx, '/account#sessions'))) return;
       const uid = form.get('session') ?? '';
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(uid)) {
-        ctx.status = 400;
-        return kit.refuse(ctx, 400, 'No such session', 'field "session": not a session id.');
-      }
+      if (!SESSION_ID.test(uid))
+        return kit.refuse(
+          ctx,
+          400,
+          'account.errors.no_such_session.title',
+          'account.errors.no_such_session.message',
+        );
       if (uid === ctx.state.account.session.sessionUid)
-        return kit.refuse(ctx, 400, 'This is your current session', 'To end it, sign out.');
+        return kit.refuse(
+          ctx,
+          400,
+          'account.errors.current_session.title',
+          'account.errors.current_session.message',
+        );
       const ended = await kit.service.endSessions(ctx.state.account.person, kit.request(ctx), { only: uid });
       kit.done(ctx, ended > 0 ? 'sessions.ended' : 'sessions.none', 'sessions');
     });

@@ -1,229 +1,166 @@
 // @ts-check
-// Clients: list, create (the secret is shown once), rotate the secret, delete. The grant types on
-// offer and the default come from the API document.
-import { api, expectOk, withEtag } from '../api.js';
-import { choicesOf, requestSchema, schemaAt } from '../api-document.js';
+// Clients: the list and a new client (#/clients), one client's page to edit, regenerate its secret
+// or delete it (#/clients/<client id>). A secret is shown once, in the secret dialog.
+import { api } from '../api.js';
+import { confirmAction, showSecret } from '../dialogs.js';
+import { h, owner, show, showError } from '../dom.js';
+import { flash, go, route, setRegion } from '../navigation.js';
+import { clientBody, clientChoices, clientFields } from './client-form.js';
 import {
-  codes,
-  field,
-  formChecked,
-  formValue,
-  h,
-  list,
-  owner,
-  show,
-  showError,
-  showOk,
-  table,
-} from '../dom.js';
-import { confirmDelete, flashNow, setRegion, state } from '../navigation.js';
+  detailForm,
+  entityList,
+  hashOf,
+  notFoundPage,
+  openLink,
+  saveFailed,
+  showDetail,
+  subPath,
+} from './entity-detail.js';
 
-/** @typedef {import('../openapi').Operations['createClient']['body']} ClientInput */
+/** @typedef {import('../openapi').Client} Client */
 
 export async function clientsPage() {
-  const [result, schema] = await Promise.all([api('listClients'), requestSchema('createClient')]);
-  const { items } = expectOk(result);
-  const grantTypes = schemaAt(schema, 'grantTypes');
-  const authMethods = choicesOf(schemaAt(schema, 'tokenEndpointAuthMethod'));
+  const [clientId] = subPath();
+  return clientId === undefined ? clientList() : clientDetail(clientId);
+}
+
+/** @param {Client} c */
+const kindOf = (c) =>
+  c.public
+    ? 'public'
+    : c.tokenEndpointAuthMethod === 'private_key_jwt'
+      ? 'confidential (keys)'
+      : 'confidential';
+
+/**
+ * The one-time secret, in the console's secret dialog.
+ * @param {string} clientId
+ * @param {string} secret
+ */
+const secretOnce = (clientId, secret) =>
+  showSecret({
+    title: `Secret of client ${clientId}`,
+    message: 'Copy it now and store it where the client reads it: Lock shows it only this once.',
+    secret,
+    filename: `${clientId}-secret.txt`,
+  });
+
+async function clientList() {
+  const choices = await clientChoices();
   const region = h('div', { 'aria-live': 'polite' });
-  /** @param {string} clientId @param {string} secret @param {HTMLElement} [where] */
-  const showSecret = (clientId, secret, where = region) =>
-    showOk(
-      where,
-      'Secret of ',
-      h('code', {}, clientId),
-      ' — copy it now, it is not shown again: ',
-      h('span', { class: 'secret', id: 'client-secret' }, secret),
-    );
-  const rows = items.map((c) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, h('code', {}, c.clientId), ' ', owner(c.managedBy)),
-      h('td', {}, c.name ?? ''),
-      h(
-        'td',
-        {},
-        c.public ? 'public' : 'confidential',
-        c.tokenEndpointAuthMethod === 'private_key_jwt' ? ' (keys)' : '',
-      ),
-      h('td', {}, c.grantTypes.join(', ')),
-      h('td', {}, codes(c.redirectUris)),
-      h('td', {}, c.roles.join(', ')),
-      h(
-        'td',
-        { class: 'actions' },
-        c.hasSecret &&
-          !c.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              onclick: async () => {
-                if (!confirm(`Rotate the secret of ${c.clientId}? The old one stops working at once.`))
-                  return;
-                const rotated = await withEtag('getClient', 'rotateClientSecret', { clientId: c.clientId });
-                if (!rotated.ok) return showError(region, null, rotated);
-                showSecret(c.clientId, rotated.data.clientSecret ?? '');
-              },
-            },
-            'Rotate secret',
-          ),
-        !c.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete(
-                  'getClient',
-                  'deleteClient',
-                  { clientId: c.clientId },
-                  `client ${c.clientId}`,
-                  region,
-                ),
-            },
-            'Delete',
-          ),
-      ),
-    ),
-  );
+  /** @type {import('./entity-detail.js').EntityListOptions<Client>['columns']} */
+  const columns = [
+    {
+      label: 'Client ID',
+      kind: 'id',
+      cell: (c) => [
+        h('a', { href: hashOf('clients', c.clientId) }, h('code', {}, c.clientId)),
+        ' ',
+        owner(c.managedBy),
+      ],
+    },
+    { label: 'Name', cell: (c) => c.name ?? '' },
+    { label: 'Type', cell: kindOf },
+    { label: 'Grant types', cell: (c) => c.grantTypes.join(', ') },
+    { label: 'Roles', cell: (c) => c.roles.join(', ') },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (c) => openLink(hashOf('clients', c.clientId), `client ${c.clientId}`, c.managedBy),
+    },
+  ];
+  const clients = entityList({
+    section: 'clients',
+    operation: 'listClients',
+    caption: 'Clients',
+    noun: 'client',
+    columns,
+  });
   const form = h(
     'form',
-    { class: 'panel', novalidate: true },
-    h('h2', {}, 'New client'),
-    h(
-      'div',
-      { class: 'grid' },
-      field('Client ID', 'clientId', { path: 'clientId', required: true }),
-      field('Name', 'name', { path: 'name' }),
-      field('Public client (PKCE, no secret)', 'public', { type: 'checkbox', path: 'public' }),
-      field('First-party (no consent screen)', 'firstParty', { type: 'checkbox', path: 'firstParty' }),
-      field('Grant types', 'grantTypes', {
-        value: /** @type {string[]} */ (grantTypes.default ?? []).join(', '),
-        path: 'grantTypes',
-        hint: choicesOf(grantTypes).join(', '),
-      }),
-      field('Roles (client credentials)', 'roles', { path: 'roles', hint: 'Comma-separated' }),
-      field('Redirect URIs', 'redirectUris', {
-        type: 'textarea',
-        path: 'redirectUris',
-        hint: 'One per line',
-        rows: 2,
-      }),
-      field('Post-logout redirect URIs', 'postLogoutRedirectUris', {
-        type: 'textarea',
-        path: 'postLogoutRedirectUris',
-        rows: 2,
-      }),
-      field('Back-channel logout URI', 'backchannelLogoutUri', {
-        path: 'backchannelLogoutUri',
-        hint: 'Lock POSTs a signed logout token here when a session of this client ends',
-      }),
-      field('Logout tokens must carry sid', 'backchannelLogoutSessionRequired', {
-        type: 'checkbox',
-        path: 'backchannelLogoutSessionRequired',
-      }),
-      field('APIs (resources)', 'resources', {
-        type: 'textarea',
-        path: 'resources',
-        rows: 2,
-        hint: 'One per line',
-      }),
-      field('Introspects tokens of', 'introspects', {
-        type: 'textarea',
-        path: 'introspects',
-        rows: 2,
-        hint: 'APIs this client (a gateway) may introspect tokens for; one per line',
-      }),
-      field('Exchanges tokens meant for', 'subjectAudiences', {
-        type: 'textarea',
-        path: 'tokenExchange',
-        rows: 2,
-        hint: "Token exchange (RFC 8693): the audiences of callers' tokens it may swap for its APIs; one per line",
-      }),
-      field('Client authentication', 'tokenEndpointAuthMethod', {
-        type: 'select',
-        path: 'tokenEndpointAuthMethod',
-        options: [
-          ['', 'Default (Basic secret; none if public)'],
-          ...authMethods.map((m) => /** @type {[string, string]} */ ([m, m])),
-        ],
-        hint: 'private_key_jwt: the client signs assertions with its private key; it gets no secret',
-      }),
-      field('Public keys (JWK set)', 'jwks', {
-        type: 'textarea',
-        path: 'jwks',
-        rows: 3,
-        hint: 'private_key_jwt: {"keys": [...]} — public keys only, never the private key',
-      }),
-      field('JWK set URL', 'jwksUri', {
-        path: 'jwksUri',
-        hint: 'private_key_jwt, instead of inline keys: https URL where the client publishes its keys',
-      }),
-      field('Require DPoP-bound tokens', 'dpopBoundAccessTokens', {
-        type: 'checkbox',
-        path: 'dpopBoundAccessTokens',
-      }),
-      field('Require pushed authorization requests (PAR)', 'requirePushedAuthorizationRequests', {
-        type: 'checkbox',
-        path: 'requirePushedAuthorizationRequests',
-      }),
-    ),
+    { class: 'panel', novalidate: true, 'aria-labelledby': 'new-client' },
+    h('h2', { id: 'new-client' }, 'New client'),
+    clientFields(null, choices),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create client')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    /** @type {ClientInput} */
-    const body = {
-      clientId: formValue(form, 'clientId'),
-      public: formChecked(form, 'public'),
-      firstParty: formChecked(form, 'firstParty'),
-      grantTypes: /** @type {NonNullable<ClientInput['grantTypes']>} */ (list(formValue(form, 'grantTypes'))),
-      redirectUris: list(formValue(form, 'redirectUris')),
-      postLogoutRedirectUris: list(formValue(form, 'postLogoutRedirectUris')),
-      roles: list(formValue(form, 'roles')),
-      resources: list(formValue(form, 'resources')),
-      introspects: list(formValue(form, 'introspects')),
-      dpopBoundAccessTokens: formChecked(form, 'dpopBoundAccessTokens'),
-      requirePushedAuthorizationRequests: formChecked(form, 'requirePushedAuthorizationRequests'),
-    };
-    if (formValue(form, 'name')) body.name = formValue(form, 'name');
-    if (formValue(form, 'backchannelLogoutUri')) {
-      body.backchannelLogoutUri = formValue(form, 'backchannelLogoutUri');
-      body.backchannelLogoutSessionRequired = formChecked(form, 'backchannelLogoutSessionRequired');
-    }
-    const subjectAudiences = list(formValue(form, 'subjectAudiences'));
-    if (subjectAudiences.length > 0) body.tokenExchange = { subjectAudiences };
-    const authMethod = formValue(form, 'tokenEndpointAuthMethod');
-    if (authMethod)
-      body.tokenEndpointAuthMethod = /** @type {ClientInput['tokenEndpointAuthMethod']} */ (authMethod);
-    const jwks = formValue(form, 'jwks');
-    // Sent as typed: text that is not JSON comes back as the API's problem naming jwks.
-    if (jwks) body.jwks = /** @type {ClientInput['jwks']} */ (parseJson(jwks));
-    if (formValue(form, 'jwksUri')) body.jwksUri = formValue(form, 'jwksUri');
-    const created = await api('createClient', { body });
-    if (!created.ok) return showError(region, form, created);
-    await clientsPage();
-    if (created.data.clientSecret && state.region)
-      showSecret(created.data.clientId, created.data.clientSecret, state.region);
-    else flashNow(`Client ${created.data.clientId} created.`);
+    const created = await api('createClient', { body: clientBody(form, null) });
+    if (!created.ok) return showError(form, form, created);
+    flash(`Client ${created.data.clientId} created.`);
+    go(hashOf('clients', created.data.clientId));
+    if (created.data.clientSecret) await secretOnce(created.data.clientId, created.data.clientSecret);
   });
-  show(
-    h('h1', {}, 'Clients'),
-    region,
-    table(['Client ID', 'Name', 'Type', 'Grant types', 'Redirect URIs', 'Roles', ''], rows),
-    form,
-  );
+  show(h('h1', {}, 'Clients'), region, clients, form);
   setRegion(region);
+  await clients.loaded;
 }
 
-/** @param {string} text @returns {unknown} */
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+/** @param {string} clientId */
+async function clientDetail(clientId) {
+  const [result, choices] = await Promise.all([api('getClient', { params: { clientId } }), clientChoices()]);
+  if (!result.ok) return notFoundPage(`Client ${clientId}`, result, '#/clients', 'Back to clients');
+  const client = result.data;
+  let etag = result.etag;
+  const what = `client ${clientId}`;
+  const region = h('div', { 'aria-live': 'polite' });
+  const editable = !client.managedBy;
+  const form = detailForm({
+    label: `Settings of client ${clientId}`,
+    fields: clientFields(client, choices),
+    editable,
+    region,
+    what,
+    save: (form) => api('replaceClient', { params: { clientId }, body: clientBody(form, client), etag }),
+    saved: async (/** @type {import('../openapi').ClientWithSecret} */ saved) => {
+      flash(`Saved ${what}.`);
+      await route();
+      // A public client made confidential gets its first secret.
+      if (saved.clientSecret) await secretOnce(clientId, saved.clientSecret);
+    },
+    buttons: client.hasSecret
+      ? [h('button', { type: 'button', onclick: () => regenerate() }, 'Regenerate secret')]
+      : [],
+    remove: {
+      operation: 'deleteClient',
+      params: { clientId },
+      consequences:
+        'Its secret stops working and every token it holds is refused at once; people signed in through it are not signed out of Lock. Consents given to it are forgotten. This cannot be undone.',
+      etag: () => etag,
+      back: '#/clients',
+      label: 'Delete client',
+    },
+  });
+
+  async function regenerate() {
+    const confirmed = await confirmAction({
+      title: `Regenerate the secret of ${clientId}?`,
+      message:
+        'The current secret stops working at once: the client gets no tokens until it is given the new one.',
+      action: 'Regenerate secret',
+    });
+    if (!confirmed) return;
+    const rotated = await api('rotateClientSecret', { params: { clientId }, etag });
+    if (!rotated.ok) return saveFailed(region, form, rotated, what);
+    etag = rotated.etag;
+    await secretOnce(clientId, rotated.data.clientSecret ?? '');
   }
+
+  showDetail(
+    {
+      back: '#/clients',
+      backLabel: 'Clients',
+      name: clientId,
+      title: `Client ${clientId}`,
+      managedBy: client.managedBy,
+      region,
+    },
+    h(
+      'p',
+      { class: 'muted' },
+      kindOf(client),
+      client.hasSecret ? ' · has a secret (write-only: regenerate to get a new one)' : '',
+    ),
+    form,
+  );
 }

@@ -1,9 +1,11 @@
 // @ts-check
-// Connectors: the list in login order, with test, edit and delete; and the connection test report
-// the LDAP form shows too.
-import { api, expectOk } from '../api.js';
-import { h, owner, show, showError, table } from '../dom.js';
-import { confirmDelete, go } from '../navigation.js';
+// Connectors: the list in login order, each opening its page (edit, delete) or tested from its row;
+// and the connection test report the connector forms show too.
+import { api } from '../api.js';
+import { allItems } from '../choices.js';
+import { h, owner, show, showError } from '../dom.js';
+import { dataTable, rowButton } from '../lists.js';
+import { go } from '../navigation.js';
 
 /** @typedef {import('../openapi').ConnectionTestReport} ConnectionTestReport */
 /** @typedef {import('../openapi').Connector} Connector */
@@ -28,39 +30,44 @@ function serverOf(c) {
 }
 
 export async function connectorsPage() {
-  const { items } = expectOk(await api('listConnectors'));
+  // Every connector, not a page of them: their order is the login order this list shows.
+  const items = await allItems('listConnectors');
   const region = h('div');
-  const rows = items.map((c) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, h('code', {}, c.id)),
-      h('td', {}, c.name, ' ', owner(c.managedBy)),
-      h('td', {}, c.type.toUpperCase()),
-      h('td', {}, serverOf(c)),
-      h(
-        'td',
-        { class: 'actions' },
-        c.type === 'ldap' &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/ldap/${seg(c.id)}`) }, 'Edit'),
-        c.type === 'saml' &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/saml/${seg(c.id)}`) }, 'Manage'),
-        (String(c.type) === 'oidc' || String(c.type) === 'oauth2') &&
-          h('button', { type: 'button', onclick: () => go(`#/connectors/${c.type}/${seg(c.id)}`) }, 'Edit'),
-        c.type !== 'local' && h('button', { type: 'button', onclick: () => testSaved(c.id, region) }, 'Test'),
-        !c.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete('getConnector', 'deleteConnector', { id: c.id }, `connector ${c.id}`, region),
-            },
-            'Delete',
-          ),
-      ),
-    ),
+  /** @param {Connector} c */
+  const pageOf = (c) => (c.type === 'local' ? undefined : `#/connectors/${c.type}/${seg(c.id)}`);
+  const list = dataTable(
+    [
+      {
+        label: 'ID',
+        kind: 'id',
+        cell: (c) => {
+          const page = pageOf(c);
+          return page ? h('a', { href: page }, h('code', {}, c.id)) : h('code', {}, c.id);
+        },
+      },
+      { label: 'Name', cell: (c) => [c.name, ' ', owner(c.managedBy)] },
+      { label: 'Type', cell: (c) => c.type.toUpperCase() },
+      { label: 'Server / IdP', kind: 'id', cell: serverOf },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (c) => {
+          const page = pageOf(c);
+          return (
+            page && [
+              h(
+                'a',
+                { class: 'button', href: page, 'aria-label': `Open connector ${c.id}` },
+                c.managedBy ? 'View' : 'Edit',
+              ),
+              ...rowButton('Test', `connector ${c.id}`, () => testSaved(c.id, region)),
+            ]
+          );
+        },
+      },
+    ],
+    items,
+    'Connectors, in login order',
   );
   show(
     h('h1', {}, 'Connectors'),
@@ -90,7 +97,7 @@ export async function connectorsPage() {
       ),
     ),
     region,
-    table(['ID', 'Name', 'Type', 'Server / IdP', ''], rows),
+    list,
   );
 }
 

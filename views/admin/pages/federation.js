@@ -2,10 +2,9 @@
 // The OpenID Connect and OAuth 2.0 connector forms: create or edit, the redirect URI to register at
 // the upstream, "Test connection" on the draft, save (the server tests again and answers with the
 // report when the test fails). Secrets are write-only: an empty field keeps the stored one.
-import { api } from '../api.js';
-import { field, formChecked, formValue, h, list, rawValue, show, showError } from '../dom.js';
-import { flash, go } from '../navigation.js';
-import { testReport } from './connectors.js';
+import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
+import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 
@@ -93,9 +92,6 @@ const OAUTH2 = {
   ],
 };
 
-/** Lock's issuer as the console sees it: the console is served at <issuer>/admin. */
-const issuer = () => `${location.origin}${location.pathname.replace(/\/admin\/?$/, '')}`;
-
 /** @param {string} id the connector's id, or `new` */
 export const oidcPage = (id) => federationPage(OIDC, id);
 
@@ -108,36 +104,16 @@ export const oauth2Page = (id) => federationPage(OAUTH2, id);
  */
 async function federationPage(kind, id) {
   const isNew = id === 'new';
-  let current = {
-    id: '',
-    name: '',
-    config: /** @type {Record<string, unknown>} */ ({}),
-    setSecrets: /** @type {string[]} */ ([]),
-    redirectUri: /** @type {string | undefined} */ (undefined),
-  };
-  /** @type {string | null | undefined} */
-  let etag;
-  if (!isNew) {
-    const result = await api('getConnector', { params: { id } });
-    if (!result.ok)
-      return show(
-        h('h1', {}, 'Connector'),
-        h('p', { class: 'alert error', role: 'alert' }, result.data?.error ?? 'Not found'),
-      );
-    current = {
-      ...result.data,
-      config: /** @type {Record<string, unknown>} */ (result.data.config),
-      redirectUri: result.data.redirectUri,
-    };
-    etag = result.etag;
-  }
+  const loaded = await loadConnector(id, {});
+  if (!loaded) return;
+  const { current, etag } = loaded;
   const c = current.config;
   const claims = /** @type {Record<string, string>} */ (c.claims ?? {});
   const region = h('div', { 'aria-live': 'polite' });
   const redirectUri = h(
     'code',
     { id: 'redirect-uri' },
-    current.redirectUri ?? `${issuer()}/sso/<connector id>/callback`,
+    current.redirectUri ?? `${lockIssuer()}/sso/<connector id>/callback`,
   );
   const form = h(
     'form',
@@ -149,19 +125,11 @@ async function federationPage(kind, id) {
       h(
         'div',
         { class: 'grid' },
-        isNew
-          ? field('ID', 'id', {
-              path: 'id',
-              hint: 'Letters, digits, _ . : - (appears in tokens as idp and in the redirect URI)',
-              required: true,
-            })
-          : field('ID', 'id', { value: current.id, path: 'id', hint: 'cannot change' }),
-        field('Display name', 'name', {
-          value: current.name,
-          path: 'name',
-          required: true,
-          hint: 'The login page shows “Sign in with <name>”',
-        }),
+        identityFields(
+          isNew,
+          current,
+          'Letters, digits, _ . : - (appears in tokens as idp and in the redirect URI)',
+        ),
       ),
       h(
         'p',
@@ -170,46 +138,40 @@ async function federationPage(kind, id) {
         redirectUri,
       ),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Upstream'),
-      h(
-        'div',
-        { class: 'grid' },
-        kind.upstream.map(([member, label, hint]) =>
-          field(label, member, {
-            type: 'url',
-            value: /** @type {string} */ (c[member] ?? ''),
-            path: `config.${member}`,
-            hint,
-            wide: true,
-          }),
-        ),
-        field('Client ID', 'clientId', {
-          value: /** @type {string} */ (c.clientId ?? ''),
-          path: 'config.clientId',
+    fieldGroup(
+      'Upstream',
+      kind.upstream.map(([member, label, hint]) =>
+        field(label, member, {
+          type: 'url',
+          value: /** @type {string} */ (c[member] ?? ''),
+          path: `config.${member}`,
+          hint,
+          wide: true,
         }),
-        field('Client secret', 'clientSecret', {
-          type: 'password',
-          path: 'config.clientSecret',
-          hint: current.setSecrets.includes('clientSecret')
-            ? 'Set — leave empty to keep it (a changed upstream URL needs it again)'
-            : 'Write-only: never shown again',
+      ),
+      field('Client ID', 'clientId', {
+        value: /** @type {string} */ (c.clientId ?? ''),
+        path: 'config.clientId',
+      }),
+      field('Client secret', 'clientSecret', {
+        type: 'password',
+        path: 'config.clientSecret',
+        hint: current.setSecrets.includes('clientSecret')
+          ? 'Set — leave empty to keep it (a changed upstream URL needs it again)'
+          : 'Write-only: never shown again',
+      }),
+      field('Scopes', 'scopes', {
+        value: /** @type {string[]} */ (c.scopes ?? []).join(', '),
+        path: 'config.scopes',
+        hint: kind.scopesHint,
+      }),
+      kind.flags.map(([member, label, hint]) =>
+        field(label, member, {
+          type: 'checkbox',
+          value: c[member] === true,
+          path: `config.${member}`,
+          hint,
         }),
-        field('Scopes', 'scopes', {
-          value: /** @type {string[]} */ (c.scopes ?? []).join(', '),
-          path: 'config.scopes',
-          hint: kind.scopesHint,
-        }),
-        kind.flags.map(([member, label, hint]) =>
-          field(label, member, {
-            type: 'checkbox',
-            value: c[member] === true,
-            path: `config.${member}`,
-            hint,
-          }),
-        ),
       ),
     ),
     h(
@@ -234,18 +196,11 @@ async function federationPage(kind, id) {
       ),
     ),
     region,
-    h(
-      'div',
-      { class: 'buttons' },
-      h('button', { type: 'submit', class: 'primary' }, isNew ? 'Create connector' : 'Save connector'),
-      h('button', { type: 'button', id: 'test-connection', onclick: () => runTest() }, 'Test connection'),
-      h('a', { class: 'button', href: '#/connectors' }, 'Cancel'),
-    ),
   );
   if (isNew) {
     const idInput = /** @type {HTMLInputElement} */ (form.elements.namedItem('id'));
     idInput.addEventListener('input', () => {
-      redirectUri.textContent = `${issuer()}/sso/${encodeURIComponent(idInput.value.trim() || '<connector id>')}/callback`;
+      redirectUri.textContent = `${lockIssuer()}/sso/${encodeURIComponent(idInput.value.trim() || '<connector id>')}/callback`;
     });
   }
 
@@ -282,29 +237,19 @@ async function federationPage(kind, id) {
     );
   };
 
-  async function runTest() {
-    const button = /** @type {HTMLButtonElement} */ (form.querySelector('#test-connection'));
-    button.disabled = true;
-    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing the connection…'));
-    const result = await api('testConnectorDraft', { query: {}, body: body() });
-    button.disabled = false;
-    if (!result.ok) return showError(region, form, result);
-    region.replaceChildren(testReport(result.data));
-  }
-
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing and saving…'));
-    const result = isNew
-      ? await api('createConnector', { body: body() })
-      : await api('replaceConnector', { params: { id: current.id }, body: body(), etag });
-    if (!result.ok) {
-      showError(region, form, result);
-      if (result.data?.test) region.append(testReport(result.data.test));
-      return;
-    }
-    flash(`Connector ${result.data.id} saved. Register its redirect URI at the upstream.`);
-    go(`#/connectors/${kind.type}/${encodeURIComponent(result.data.id)}`);
-  });
+  form.append(
+    connectorActions({
+      form,
+      region,
+      current,
+      etag,
+      body,
+      test: () => ({}),
+      saved: (connector) => ({
+        message: `Connector ${connector.id} saved. Register its redirect URI at the upstream.`,
+        next: `#/connectors/${kind.type}/${encodeURIComponent(connector.id)}`,
+      }),
+    }),
+  );
   show(h('h1', {}, isNew ? `New ${kind.title}` : `${kind.title} ${current.id}`), form);
 }

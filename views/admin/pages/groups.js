@@ -1,7 +1,8 @@
 // @ts-check
 // Groups of local users: list, create, delete.
 import { api } from '../api.js';
-import { field, formValue, h, owner, showError, table } from '../dom.js';
+import { field, formValue, h, owner, showError } from '../dom.js';
+import { dataTable, rowButton } from '../lists.js';
 import { confirmDelete, flash, route } from '../navigation.js';
 
 /**
@@ -9,30 +10,35 @@ import { confirmDelete, flash, route } from '../navigation.js';
  * @param {HTMLElement} region
  */
 export function groupTable(groups, region) {
-  const rows = groups.map((g) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, g.name, ' ', owner(g.managedBy)),
-      h('td', {}, String(g.memberCount)),
-      h(
-        'td',
-        { class: 'actions' },
-        !g.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete('getGroup', 'deleteGroup', { name: g.name }, `group ${g.name}`, region),
-            },
+  if (groups.length === 0) return h('p', { class: 'empty' }, 'No groups yet.');
+  return dataTable(
+    [
+      { label: 'Name', cell: (g) => [g.name, ' ', owner(g.managedBy)] },
+      { label: 'Members', cell: (g) => String(g.memberCount) },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (g) =>
+          !g.managedBy &&
+          rowButton(
             'Delete',
+            `group ${g.name}`,
+            () =>
+              confirmDelete(
+                'getGroup',
+                'deleteGroup',
+                { name: g.name },
+                `group ${g.name}`,
+                region,
+                `Its ${g.memberCount} members leave it, and from their next sign-in or token refresh lose the roles its role mappings gave them.`,
+              ),
+            { danger: true },
           ),
-      ),
-    ),
+      },
+    ],
+    groups,
+    'Groups',
   );
-  return table(['Name', 'Members', ''], rows, 'No groups yet.');
 }
 
 /** @param {HTMLElement} region */

@@ -1,12 +1,11 @@
 // @ts-check
 // The LDAP connector form: create or edit, "Test connection" on the draft, save (the server tests
-// again and answers with the report when the test fails). The group search modes come from the API
-// document.
-import { api } from '../api.js';
+// again and answers with the report when the test fails), delete. The group search modes come from
+// the API document; what every connector form shares is in connector-form.js.
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formChecked, formValue, h, list, rawValue, show, showError } from '../dom.js';
-import { flash, go } from '../navigation.js';
-import { testReport } from './connectors.js';
+import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
+import { connectorActions, identityFields, loadConnector } from './connector-form.js';
+import { fieldGroup } from './entity-detail.js';
 
 /** @typedef {import('../openapi').Operations['createConnector']['body']} ConnectorInput */
 /** @typedef {Extract<ConnectorInput, { type: 'ldap' }>['config']} LdapConfig */
@@ -22,26 +21,13 @@ const GROUP_MODE_LABELS = {
 /** @param {string} id the connector's id, or `new` */
 export async function ldapPage(id) {
   const isNew = id === 'new';
-  let current = {
-    id: '',
-    name: '',
-    config: /** @type {Partial<LdapConfig>} */ ({ startTLS: true, userSearch: {}, groupSearch: {} }),
-    setSecrets: /** @type {string[]} */ ([]),
-  };
-  /** @type {string | null | undefined} */
-  let etag;
-  const schema = await requestSchema('createConnector');
-  if (!isNew) {
-    const result = await api('getConnector', { params: { id } });
-    if (!result.ok)
-      return show(
-        h('h1', {}, 'Connector'),
-        h('p', { class: 'alert error', role: 'alert' }, result.data?.error ?? 'Not found'),
-      );
-    current = { ...result.data, config: /** @type {Partial<LdapConfig>} */ (result.data.config) };
-    etag = result.etag;
-  }
-  const c = current.config;
+  const [loaded, schema] = await Promise.all([
+    loadConnector(id, { config: { startTLS: true, userSearch: {}, groupSearch: {} } }),
+    requestSchema('createConnector'),
+  ]);
+  if (!loaded) return;
+  const { current, etag } = loaded;
+  const c = /** @type {Partial<LdapConfig>} */ (current.config);
   const us = c.userSearch ?? /** @type {Partial<LdapConfig['userSearch']>} */ ({});
   const gs = c.groupSearch ?? /** @type {GroupSearch} */ ({});
   const modes = optionsOf(schemaAt(schema, 'type=ldap', 'config', 'groupSearch', 'mode'), GROUP_MODE_LABELS);
@@ -49,132 +35,93 @@ export async function ldapPage(id) {
   const form = h(
     'form',
     { class: 'panel', novalidate: true },
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Connector'),
-      h(
-        'div',
-        { class: 'grid' },
-        isNew
-          ? field('ID', 'id', {
-              path: 'id',
-              hint: 'Letters, digits, _ . : - (appears in tokens as idp)',
-              required: true,
-            })
-          : field('ID', 'id', { value: current.id, path: 'id', hint: 'cannot change' }),
-        field('Display name', 'name', { value: current.name, path: 'name', required: true }),
+    fieldGroup(
+      'Connector',
+      identityFields(
+        isNew,
+        current,
+        'Letters, digits, _ . : - (appears in tokens as idp)',
+        'What admins and the audit log call it',
       ),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Server'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Server URL', 'url', {
-          value: c.url ?? '',
-          path: 'config.url',
-          placeholder: 'ldaps://dc.example.com',
-          hint: 'ldap:// with StartTLS, or ldaps://',
-        }),
-        field('Use StartTLS', 'startTLS', { type: 'checkbox', value: c.startTLS, path: 'config.startTLS' }),
-        field('Active Directory', 'activeDirectory', {
-          type: 'checkbox',
-          value: c.activeDirectory,
-          path: 'config.activeDirectory',
-        }),
-        field('CA certificate file (on the Lock server)', 'caFile', {
-          value: c.caFile ?? '',
-          path: 'config.caFile',
-          hint: 'Optional; or paste the PEM below',
-        }),
-        field('CA certificate (PEM)', 'caCert', {
-          type: 'textarea',
-          value: c.caCert ?? '',
-          path: 'config.caCert',
-          wide: true,
-          rows: 3,
-        }),
-        field('Bind DN', 'bindDN', {
-          value: c.bindDN ?? '',
-          path: 'config.bindDN',
-          placeholder: 'cn=svc-lock,ou=services,dc=example,dc=com',
-        }),
-        field('Bind password', 'bindPassword', {
-          type: 'password',
-          path: 'config.bindPassword',
-          hint: current.setSecrets.includes('bindPassword')
-            ? 'Set — leave empty to keep it'
-            : 'Write-only: never shown again',
-        }),
-      ),
+    fieldGroup(
+      'Server',
+      field('Server URL', 'url', {
+        value: c.url ?? '',
+        path: 'config.url',
+        placeholder: 'ldaps://dc.example.com',
+        hint: 'ldap:// with StartTLS, or ldaps://',
+      }),
+      field('Use StartTLS', 'startTLS', { type: 'checkbox', value: c.startTLS, path: 'config.startTLS' }),
+      field('Active Directory', 'activeDirectory', {
+        type: 'checkbox',
+        value: c.activeDirectory,
+        path: 'config.activeDirectory',
+      }),
+      field('CA certificate file (on the Lock server)', 'caFile', {
+        value: c.caFile ?? '',
+        path: 'config.caFile',
+        hint: 'Optional; or paste the PEM below',
+      }),
+      field('CA certificate (PEM)', 'caCert', {
+        type: 'textarea',
+        value: c.caCert ?? '',
+        path: 'config.caCert',
+        wide: true,
+        rows: 3,
+      }),
+      field('Bind DN', 'bindDN', {
+        value: c.bindDN ?? '',
+        path: 'config.bindDN',
+        placeholder: 'cn=svc-lock,ou=services,dc=example,dc=com',
+      }),
+      field('Bind password', 'bindPassword', {
+        type: 'password',
+        path: 'config.bindPassword',
+        hint: current.setSecrets.includes('bindPassword')
+          ? 'Set — leave empty to keep it'
+          : 'Write-only: never shown again',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'User search'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Base DN', 'userBase', {
-          value: us.baseDN ?? '',
-          path: 'config.userSearch.baseDN',
-          placeholder: 'ou=people,dc=example,dc=com',
-        }),
-        field('Filter', 'userFilter', {
-          value: us.filter ?? '',
-          path: 'config.userSearch.filter',
-          placeholder: '(objectClass=person)',
-        }),
-        field('Username attributes', 'usernameAttributes', {
-          value: (us.usernameAttributes ?? []).join(', '),
-          path: 'config.userSearch.usernameAttributes',
-          hint: 'Comma-separated; empty for the default (uid, mail / sAMAccountName, userPrincipalName)',
-        }),
-      ),
+    fieldGroup(
+      'User search',
+      field('Base DN', 'userBase', {
+        value: us.baseDN ?? '',
+        path: 'config.userSearch.baseDN',
+        placeholder: 'ou=people,dc=example,dc=com',
+      }),
+      field('Filter', 'userFilter', {
+        value: us.filter ?? '',
+        path: 'config.userSearch.filter',
+        placeholder: '(objectClass=person)',
+      }),
+      field('Username attributes', 'usernameAttributes', {
+        value: (us.usernameAttributes ?? []).join(', '),
+        path: 'config.userSearch.usernameAttributes',
+        hint: 'Comma-separated; empty for the default (uid, mail / sAMAccountName, userPrincipalName)',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Group search'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Mode', 'groupMode', {
-          type: 'select',
-          value: c.groupSearch ? (gs.mode ?? '') : 'none',
-          path: 'config.groupSearch.mode',
-          options: [['none', 'No groups'], ...modes],
-        }),
-        field('Base DN', 'groupBase', {
-          value: gs.baseDN ?? '',
-          path: 'config.groupSearch.baseDN',
-          placeholder: 'ou=groups,dc=example,dc=com',
-        }),
-      ),
+    fieldGroup(
+      'Group search',
+      field('Mode', 'groupMode', {
+        type: 'select',
+        value: c.groupSearch ? (gs.mode ?? '') : 'none',
+        path: 'config.groupSearch.mode',
+        options: [['none', 'No groups'], ...modes],
+      }),
+      field('Base DN', 'groupBase', {
+        value: gs.baseDN ?? '',
+        path: 'config.groupSearch.baseDN',
+        placeholder: 'ou=groups,dc=example,dc=com',
+      }),
     ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, 'Test'),
-      h(
-        'div',
-        { class: 'grid' },
-        field('Look up this user (optional)', 'testUser', {
-          hint: 'The test then also searches this user and their groups',
-        }),
-      ),
+    fieldGroup(
+      'Test',
+      field('Look up this user (optional)', 'testUser', {
+        hint: 'The test then also searches this user and their groups',
+      }),
     ),
     region,
-    h(
-      'div',
-      { class: 'buttons' },
-      h('button', { type: 'submit', class: 'primary' }, isNew ? 'Create connector' : 'Save connector'),
-      h('button', { type: 'button', id: 'test-connection', onclick: () => runTest() }, 'Test connection'),
-      h('a', { class: 'button', href: '#/connectors' }, 'Cancel'),
-    ),
   );
 
   /** @returns {Extract<ConnectorInput, { type: 'ldap' }>} */
@@ -213,37 +160,23 @@ export async function ldapPage(id) {
       config.groupSearch = groupSearch;
     }
     return {
-      id: isNew ? formValue(form, 'id') : current.id,
+      id: isNew ? formValue(form, 'id') : (current.id ?? ''),
       type: 'ldap',
       name: formValue(form, 'name'),
       config: /** @type {LdapConfig} */ (config),
     };
   };
 
-  async function runTest() {
-    const button = /** @type {HTMLButtonElement} */ (form.querySelector('#test-connection'));
-    button.disabled = true;
-    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing the connection…'));
-    const user = formValue(form, 'testUser');
-    const result = await api('testConnectorDraft', { query: user ? { username: user } : {}, body: body() });
-    button.disabled = false;
-    if (!result.ok) return showError(region, form, result);
-    region.replaceChildren(testReport(result.data));
-  }
-
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    region.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Testing and saving…'));
-    const result = isNew
-      ? await api('createConnector', { body: body() })
-      : await api('replaceConnector', { params: { id: current.id }, body: body(), etag });
-    if (!result.ok) {
-      showError(region, form, result);
-      if (result.data?.test) region.append(testReport(result.data.test));
-      return;
-    }
-    flash(`Connector ${result.data.id} saved.`);
-    go('#/connectors');
-  });
+  form.append(
+    connectorActions({
+      form,
+      region,
+      current,
+      etag,
+      body,
+      test: () => (formValue(form, 'testUser') ? { username: formValue(form, 'testUser') } : {}),
+      saved: (connector) => ({ message: `Connector ${connector.id} saved.`, next: '#/connectors' }),
+    }),
+  );
   show(h('h1', {}, isNew ? 'New LDAP connector' : `LDAP connector ${current.id}`), form);
 }

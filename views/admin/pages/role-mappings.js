@@ -1,57 +1,53 @@
 // @ts-check
-// Role mappings: an upstream group (of one connector, or of any: `*`) → Lock roles.
+// Role mappings: an upstream group (of one connector, or of any: `*`) → Lock roles. The list and a
+// new mapping (on the roles page), one mapping's page (#/roles/mapping/<connector>/<group>) to
+// change its roles or delete it. Connectors and roles are picked from the API.
 import { api } from '../api.js';
-import { field, formValue, h, list, owner, showError, table } from '../dom.js';
-import { confirmDelete, flash, route } from '../navigation.js';
+import { allItems, roleChoices, withHeld } from '../choices.js';
+import { field, formList, formValue, h, owner, showError } from '../dom.js';
+import { flash, route } from '../navigation.js';
+import { detailForm, entityList, hashOf, notFoundPage, openLink, showDetail } from './entity-detail.js';
 
 /** @typedef {import('../openapi').RoleMapping} RoleMapping */
 /** @typedef {import('../openapi').Role} Role */
 /** @typedef {import('../openapi').Operations['listConnectors']['response']['items']} Connectors */
 
-/**
- * @param {RoleMapping[]} mappings
- * @param {HTMLElement} region
- */
-export function mappingTable(mappings, region) {
-  const rows = mappings.map((m) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, h('code', {}, m.connector)),
-      h('td', {}, m.group),
-      h('td', {}, m.roles.join(', '), ' ', owner(m.managedBy)),
-      h(
-        'td',
-        { class: 'actions' },
-        !m.managedBy &&
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'danger',
-              onclick: () =>
-                confirmDelete(
-                  'getRoleMapping',
-                  'deleteRoleMapping',
-                  { connector: m.connector, group: m.group },
-                  `mapping of ${m.group}`,
-                  region,
-                ),
-            },
-            'Delete',
-          ),
-      ),
-    ),
-  );
-  return table(['Connector', 'Group', 'Roles', ''], rows, 'No role mappings yet.');
+/** @param {RoleMapping} m */
+const mappingHash = (m) => hashOf('roles', 'mapping', m.connector, m.group);
+
+/** The role mappings, a page at a time, each opening its own page. */
+export function mappingList() {
+  return entityList({
+    section: 'roles',
+    operation: 'listRoleMappings',
+    caption: 'Role mappings',
+    noun: 'role mapping',
+    /** @type {import('./entity-detail.js').EntityListOptions<RoleMapping>['columns']} */
+    columns: [
+      { label: 'Connector', cell: (m) => h('code', {}, m.connector === '*' ? '* (any)' : m.connector) },
+      { label: 'Group', kind: 'id', cell: (m) => h('a', { href: mappingHash(m) }, m.group) },
+      { label: 'Roles', cell: (m) => [m.roles.join(', '), ' ', owner(m.managedBy)] },
+      {
+        label: 'Actions',
+        kind: 'actions',
+        cell: (m) => openLink(mappingHash(m), `the mapping of ${m.group}`, m.managedBy),
+      },
+    ],
+  });
 }
 
-/**
- * @param {Connectors} connectors
- * @param {Role[]} roles
- * @param {HTMLElement} region
- */
-export function mappingForm(connectors, roles, region) {
+/** The form of a new mapping: a connector and a local group or roles picked from the API. */
+export async function mappingForm() {
+  const [connectors, roles, groups] = await Promise.all([
+    allItems('listConnectors'),
+    roleChoices(),
+    allItems('listGroups'),
+  ]);
+  const groupList = h(
+    'datalist',
+    { id: 'local-groups' },
+    groups.map((g) => h('option', { value: g.name })),
+  );
   const form = h(
     'form',
     { class: 'panel', novalidate: true, 'aria-label': 'New role mapping' },
@@ -71,26 +67,88 @@ export function mappingForm(connectors, roles, region) {
       field('Upstream group', 'group', {
         path: 'group',
         required: true,
-        hint: 'The group name as the connector reports it',
+        hint: 'As the connector reports it (an LDAP DN, a SAML attribute value); Lock’s own groups are suggested',
       }),
-      field('Roles', 'roles', {
-        path: 'roles',
-        hint: `Comma-separated: ${roles.map((r) => r.name).join(', ')}`,
-      }),
+      field('Roles', 'roles', { type: 'picks', value: [], options: roles, path: 'roles', wide: true }),
     ),
+    groupList,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Create mapping')),
   );
+  /** @type {HTMLInputElement} */ (form.elements.namedItem('group')).setAttribute('list', 'local-groups');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = {
       connector: formValue(form, 'connector'),
       group: formValue(form, 'group'),
-      roles: list(formValue(form, 'roles')),
+      roles: formList(form, 'roles'),
     };
     const created = await api('createRoleMapping', { body });
-    if (!created.ok) return showError(region, form, created);
+    if (!created.ok) return showError(form, form, created);
     flash(`Group ${created.data.group} now maps to ${created.data.roles.join(', ')}.`);
     await route();
   });
   return form;
+}
+
+/**
+ * @param {string} connector
+ * @param {string} group
+ */
+export async function mappingDetail(connector, group) {
+  const [result, roles] = await Promise.all([
+    api('getRoleMapping', { params: { connector, group } }),
+    roleChoices(),
+  ]);
+  if (!result.ok) return notFoundPage(`Mapping of ${group}`, result, '#/roles', 'Back to roles');
+  const mapping = result.data;
+  const what = `the mapping of ${group}`;
+  const editable = !mapping.managedBy;
+  const region = h('div', { 'aria-live': 'polite' });
+  const form = detailForm({
+    label: `Roles of group ${group}`,
+    fields: h(
+      'div',
+      { class: 'grid' },
+      field('Roles', 'roles', {
+        type: 'picks',
+        value: mapping.roles,
+        options: withHeld(roles, mapping.roles),
+        path: 'roles',
+        wide: true,
+      }),
+    ),
+    editable,
+    region,
+    what,
+    save: (form) =>
+      api('replaceRoleMapping', {
+        params: { connector, group },
+        body: { connector, group, roles: formList(form, 'roles') },
+        etag: result.etag,
+      }),
+    remove: {
+      operation: 'deleteRoleMapping',
+      params: { connector, group },
+      consequences: `People in ${group} no longer get ${mapping.roles.join(', ') || 'its roles'} from it at their next sign-in or token refresh.`,
+      etag: () => result.etag,
+      back: '#/roles',
+      label: 'Delete mapping',
+    },
+  });
+  showDetail(
+    {
+      back: '#/roles',
+      backLabel: 'Roles & mappings',
+      name: group,
+      title: `Mapping of ${group}`,
+      managedBy: mapping.managedBy,
+      region,
+    },
+    h(
+      'p',
+      { class: 'muted' },
+      connector === '*' ? 'From any connector.' : ['From connector ', h('code', {}, connector), '.'],
+    ),
+    form,
+  );
 }
