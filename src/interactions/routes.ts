@@ -33,6 +33,8 @@ export interface InteractionOptions {
   /** The sign-in library (src/login/): these routes parse, call it, then render or redirect. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** The password-reset page (docs/email.md), offered under the form when Lock's own accounts are on. */
+  passwordResetHref?: string;
   /**
    * A login that already happened for this browser and this interaction's client (an IdP-initiated
    * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
@@ -94,8 +96,11 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       name: connector.name,
       href: `/interaction/${found.uid}/sso/${connector.id}`,
     }));
+    const localAccounts = [...options.connectors().values()].some((connector) => connector.type === 'local');
     renderPage(ctx, found, 'login', {
       clientName: options.clientName(String(found.params.client_id)),
+      ...(options.passwordResetHref !== undefined &&
+        localAccounts && { resetHref: options.passwordResetHref }),
       formAction: `/interaction/${found.uid}/login`,
       csrfToken: csrf.tokenFor(found.uid),
       ssoConnectors,

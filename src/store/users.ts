@@ -11,6 +11,8 @@ export interface User {
   id: string;
   username: string;
   email?: string;
+  /** The person proved they read `email` (a verification link); any change of the address un-verifies it. */
+  emailVerified: boolean;
   name?: string;
   disabled: boolean;
   hasPassword: boolean;
@@ -45,6 +47,7 @@ interface UserRow {
   id: string;
   username: string;
   email: string | null;
+  email_verified: boolean;
   name: string | null;
   disabled: boolean;
   has_password: boolean;
@@ -54,12 +57,13 @@ interface UserRow {
 }
 
 const USER_COLUMNS =
-  'id, username, email, name, disabled, password_hash IS NOT NULL AS has_password, managed_by, created_at, updated_at';
+  'id, username, email, coalesce(lower(email) = lower(email_verified_address), false) AS email_verified, name, disabled, password_hash IS NOT NULL AS has_password, managed_by, created_at, updated_at';
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
   username: row.username,
   ...(row.email !== null && { email: row.email }),
+  emailVerified: row.email_verified,
   ...(row.name !== null && { name: row.name }),
   disabled: row.disabled,
   hasPassword: row.has_password,
@@ -360,4 +364,76 @@ export async function listPasswordHashesForExport(db: Queryable): Promise<Map<st
     'SELECT id, password_hash FROM users WHERE password_hash IS NOT NULL',
   );
   return new Map(rows.map((row) => [row.id, row.password_hash]));
+}
+
+/**
+ * The accounts a password-reset request names: by username or by email (ignoring case; an email
+ * may be on several accounts), each with its password hash. At most `limit`.
+ */
+export async function findResetCandidates(
+  db: Queryable,
+  identifier: string,
+  limit: number,
+): Promise<UserCredentials[]> {
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users
+     WHERE lower(username) = lower($1) OR lower(email) = lower($1)
+     ORDER BY lower(username) = lower($1) DESC, lower(username) LIMIT $2`,
+    [identifier, limit],
+  );
+  return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash }));
+}
+
+/** The account and its password hash, by id (a reset link's page checks the link is still bound). */
+export async function findCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+/** The account and its password hash, locked until the transaction ends (a reset checks, then sets). */
+export async function lockCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+/** Marks `address` verified, if it is still the account's email; false when it no longer is. */
+export async function markEmailVerified(
+  db: Queryable,
+  id: string,
+  address: string,
+  at: Date,
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    `UPDATE users SET email_verified_address = email, email_verified_at = $3
+     WHERE id = $1 AND lower(email) = lower($2)`,
+    [id, address, at],
+  );
+  return rowCount === 1;
+}
+
+/** Makes a verified `address` the account's email (a change of address confirmed from its mailbox). */
+export async function replaceWithVerifiedEmail(
+  db: Queryable,
+  id: string,
+  address: string,
+  at: Date,
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    `UPDATE users SET email = $2, email_verified_address = $2, email_verified_at = $3, updated_at = now()
+     WHERE id = $1`,
+    [id, address, at],
+  );
+  return rowCount === 1;
 }

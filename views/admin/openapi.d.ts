@@ -172,6 +172,8 @@ export type User = {
   id: string;
   username: string;
   email?: string;
+  /** the person confirmed `email` from its mailbox (docs/email.md); a new email is unverified */
+  emailVerified: boolean;
   name?: string;
   disabled: boolean;
   hasPassword: boolean;
@@ -1354,6 +1356,8 @@ export interface Operations {
         id: string;
         username: string;
         email?: string;
+        /** the person confirmed `email` from its mailbox (docs/email.md); a new email is unverified */
+        emailVerified: boolean;
         name?: string;
         disabled: boolean;
         hasPassword: boolean;
@@ -1466,6 +1470,17 @@ export interface Operations {
       /** sign the user out everywhere (e.g. after a compromise) */
       endSessions?: boolean;
     };
+    response: User;
+  };
+  sendUserEmailVerification: {
+    method: "post";
+    path: "/users/{id}/verify-email";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
     response: User;
   };
   endUserSessions: {

@@ -72,14 +72,14 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
 const UNGUARDED: PasswordAttempt = { admit: async () => true, verifyPassword };
 
 function toIdentity(
-  user: { id: string; username: string; email?: string; name?: string },
+  user: { id: string; username: string; email?: string; emailVerified: boolean; name?: string },
   { groups, roles }: { groups: string[]; roles: string[] },
 ): UpstreamIdentity {
   return {
     roles,
     upstreamId: user.id,
     username: user.username,
-    ...(user.email !== undefined && { email: user.email }),
+    ...(user.email !== undefined && { email: user.email, claims: { email_verified: user.emailVerified } }),
     ...(user.name !== undefined && { name: user.name }),
     groups,
   };
