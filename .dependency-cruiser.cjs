@@ -5,7 +5,7 @@ const LAYERS = [
   ['model', 'observability', 'web'],
   ['config'],
   ['store'],
-  ['security', 'keys', 'audit', 'catalog', 'roles'],
+  ['security', 'keys', 'audit', 'catalog', 'roles', 'mail'],
   ['connectors'],
   ['login', 'oidc', 'account'],
   ['interactions', 'admin'],

@@ -12,18 +12,20 @@ import { hashPassword, verifyPassword } from '../src/security/passwords.ts';
 import { measureAcsFlood, renderAcsFlood } from './lib/acs-flood.ts';
 import { measureCpuRate } from './lib/cpu-rate.ts';
 import { DatabaseActivity, measureDbWorkPerRequest, startIdleBaseline } from './lib/db-activity.ts';
+import { type DefaultConfigRow, renderDefaultConfig } from './lib/default-config.ts';
 import { compareHttp, sendRequests } from './lib/http-load.ts';
 import { measureInteractionFlood } from './lib/interaction-flood.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs, rssMiB } from './lib/process-usage.ts';
+import { measureRefreshCost, renderRefreshCost } from './lib/refresh-cost.ts';
 import { type BenchReport, renderReport, type StartupFigure, writeReport } from './lib/report.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
-import { type BenchSettings, loadSettings } from './lib/settings.ts';
+import { type BenchSettings, loadSettings, runs } from './lib/settings.ts';
 import { measureSigninAttacks } from './lib/signin-attacks.ts';
 import { checkAccessToken } from './lib/token-check.ts';
-import { measureLoginFlows, measureRefreshes } from './lib/user-flows.ts';
+import { measureLoginFlows } from './lib/user-flows.ts';
 import {
   clientCredentialsRequest,
   type HttpRequestSpec,
@@ -49,15 +51,15 @@ interface HttpScenario {
 
 const progress = (line: string) => process.stdout.write(`${line}\n`);
 
-function httpScenarios(clientSecret: string): HttpScenario[] {
+function httpScenarios(clientSecret: string, settings: BenchSettings): HttpScenario[] {
   return [
-    ...SIGNING_ALGS.map((alg) => ({
+    ...(runs(settings, 'client-credentials') ? SIGNING_ALGS : []).map((alg) => ({
       name: `client credentials ${alg}`,
       spec: clientCredentialsRequest(alg, clientSecret),
       targetRatio: CLIENT_CREDENTIALS_TARGET_RATIO,
       alg,
     })),
-    { name: 'GET /jwks', spec: jwksRequest },
+    ...(runs(settings, 'jwks') ? [{ name: 'GET /jwks', spec: jwksRequest }] : []),
   ];
 }
 
@@ -121,11 +123,39 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   defer(() => bare.stop());
   report.startup.push(startupFigure('bare oidc-provider', bare));
 
-  const scenarios = httpScenarios(clientSecret);
+  const scenarios = httpScenarios(clientSecret, settings);
   await checkTokens(lock, scenarios);
   await checkTokens(bare, scenarios);
+  // Lock as people run it (bench/lib/default-config.ts), on a database of its own.
+  const lockDefault = scenarios.some((scenario) => scenario.alg)
+    ? await startLock({
+        databaseUrl: (await postgres.createDatabase()).url,
+        stateDir: join(workDir, 'default'),
+        clientSecret,
+        name: 'Lock at the default configuration',
+        env: Object.fromEntries(DEFAULT_CONFIGURATION.map((name) => [name, String(ENV_DEFAULTS[name])])),
+      })
+    : undefined;
+  if (lockDefault) {
+    defer(() => lockDefault.stop());
+    await checkTokens(lockDefault, scenarios);
+    report.startup.push(startupFigure('Lock at the default configuration, first start', lockDefault));
+  }
+  const defaultRows: DefaultConfigRow[] = [];
   for (const scenario of scenarios) {
-    const figures = await compare([lock, bare], scenario, settings);
+    const withDefault = scenario.alg !== undefined && lockDefault !== undefined;
+    const figures = await compare(withDefault ? [lock, bare, lockDefault] : [lock, bare], scenario, settings);
+    if (withDefault) {
+      defaultRows.push({
+        name: scenario.name,
+        lockDefault: figures[2]!,
+        lockTuned: figures[0]!,
+        bare: figures[1]!,
+      });
+      report.problems.push(
+        ...figures[2]!.problems.map((problem) => `${lockDefault.name}, ${scenario.name}: ${problem}`),
+      );
+    }
     const lockFigures = figures[0]!;
     const bareFigures = figures[1]!;
     report.http.push({
@@ -144,18 +174,84 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
       );
   }
   await bare.stop();
+  await lockDefault?.stop();
+  if (defaultRows.length > 0) report.defaultConfig = defaultRows;
 
-  const workersScenario = scenarios.find((scenario) => scenario.alg === WORKERS_ALG)!;
-  await measureWorkers(
-    report,
-    lock,
-    workersScenario,
-    () => startLock({ ...lockOptions, workers: WORKERS }),
-    defer,
-  );
+  if (runs(settings, 'workers'))
+    await measureWorkers(
+      report,
+      lock,
+      httpScenarios(clientSecret, { ...settings, only: ['client-credentials'] }).find(
+        (scenario) => scenario.alg === WORKERS_ALG,
+      )!,
+      () => startLock({ ...lockOptions, workers: WORKERS }),
+      defer,
+    );
 
   await measureUserFlows(report, lock, clientSecret, database.url, settings);
 
+  if (runs(settings, 'refresh')) {
+    progress(
+      `measuring refresh-token grants: CPU of Lock and PostgreSQL, statements (${settings.durationS} s)…`,
+    );
+    const refresh = await measureRefreshCost({
+      lock,
+      secret: clientSecret,
+      password: clientSecret,
+      activity,
+      postmasterPid: postgres.postmasterPid(),
+      durationS: settings.durationS,
+      concurrency: REFRESH_CONCURRENCY,
+    });
+    report.refresh = refresh;
+    report.problems.push(...refresh.problems.map((problem) => `refresh: ${problem}`));
+    report.flows.push({
+      name: 'refresh_token grant (rotating)',
+      perSecond: refresh.perSecond,
+      latencyMs: refresh.latencyMs,
+      concurrency: REFRESH_CONCURRENCY,
+      target: `≥ ${REFRESH_TARGET_PER_SECOND}/s`,
+      met: refresh.perSecond >= REFRESH_TARGET_PER_SECOND,
+    });
+  }
+
+  if (runs(settings, 'interaction-flood')) await measureFlood(report, postgres, workDir, clientSecret, defer);
+
+  // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
+  if (runs(settings, 'db-count') || runs(settings, 'jose'))
+    await measureInProcessAndDbCount(report, lock, activity, clientSecret);
+
+  if (runs(settings, 'acs-flood')) {
+    progress(
+      `measuring Lock while its SAML ACS is flooded (${settings.durationS} s before, ${settings.durationS} s during)…`,
+    );
+    const acsFlood = await measureAcsFlood({
+      databaseUrl: (await postgres.createDatabase()).url,
+      clientSecret,
+      durationS: settings.durationS,
+    });
+    report.acsFlood = acsFlood;
+    report.problems.push(...acsFlood.problems);
+  }
+}
+
+/** What the default Lock keeps at its defaults that the tuned one (startLock's) sets otherwise. */
+const DEFAULT_CONFIGURATION = [
+  'LOG_LEVEL',
+  'LOCK_RATE_LIMIT_TOKEN',
+  'LOCK_RATE_LIMIT_AUTHORIZATION',
+  'LOCK_RATE_LIMIT_LOGIN',
+] as const;
+const REFRESH_CONCURRENCY = 16;
+
+async function measureFlood(
+  report: BenchReport,
+  postgres: Awaited<ReturnType<typeof startBenchPostgres>>,
+  workDir: string,
+  clientSecret: string,
+  defer: (cleanup: () => Promise<unknown>) => void,
+) {
+  const { settings } = report;
   progress(
     `measuring a sign-in during a flood of /interaction GETs and login POSTs (2 × ${settings.durationS} s)…`,
   );
@@ -182,10 +278,17 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   await floodTarget.stop();
   report.flows.push(...flood.rows);
   report.problems.push(...flood.problems.map((problem) => `interaction flood: ${problem}`));
+}
 
-  // Lock idles from here on: learn its database's idle noise while jose is measured in-process.
+async function measureInProcessAndDbCount(
+  report: BenchReport,
+  lock: ServerProcess,
+  activity: DatabaseActivity,
+  clientSecret: string,
+) {
+  const { settings } = report;
   const idle = startIdleBaseline(activity);
-  for (const alg of SIGNING_ALGS) {
+  for (const alg of runs(settings, 'jose') ? SIGNING_ALGS : []) {
     progress(`measuring jose SignJWT ${alg} in-process (${settings.joseDurationMs / 1000} s)…`);
     report.cpu.push({
       name: `jose SignJWT ${alg} at+jwt`,
@@ -194,8 +297,9 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
   }
   progress("measuring the database's idle noise…");
   const idleRate = await idle.finish();
+  if (!runs(settings, 'db-count')) return;
 
-  const tokenScenarios = scenarios.filter((scenario) => scenario.alg);
+  const tokenScenarios = httpScenarios(clientSecret, { ...settings, only: ['client-credentials'] });
   const perScenario = Math.ceil(settings.dbCountedRequests / tokenScenarios.length);
   const counted = perScenario * tokenScenarios.length;
   progress(`counting Lock's database work over ${counted} token requests…`);
@@ -208,17 +312,6 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
     }
   });
   report.db = { ...dbWork, idle: idleRate };
-
-  progress(
-    `measuring Lock while its SAML ACS is flooded (${settings.durationS} s before, ${settings.durationS} s during)…`,
-  );
-  const acsFlood = await measureAcsFlood({
-    databaseUrl: (await postgres.createDatabase()).url,
-    clientSecret,
-    durationS: settings.durationS,
-  });
-  report.acsFlood = acsFlood;
-  report.problems.push(...acsFlood.problems);
 }
 
 const WORKERS = 2;
@@ -277,6 +370,7 @@ async function measureUserFlows(
   databaseUrl: string,
   settings: BenchSettings,
 ) {
+  if (!runs(settings, 'login') && !runs(settings, 'signin-attacks')) return;
   progress(
     `measuring argon2id verify with the shipped parameters in-process (${settings.joseDurationMs / 1000} s)…`,
   );
@@ -297,18 +391,7 @@ async function measureUserFlows(
     met: logins.perSecond >= loginTarget,
   });
 
-  progress(`measuring refresh-token grants (${settings.durationS} s)…`);
-  const refreshes = await measureRefreshes(lock, secret, secret, settings.durationS, 16);
-  report.problems.push(...refreshes.problems.map((problem) => `refresh: ${problem}`));
-  report.flows.push({
-    name: 'refresh_token grant (rotating)',
-    perSecond: refreshes.perSecond,
-    latencyMs: refreshes.latencyMs,
-    concurrency: 16,
-    target: `≥ ${REFRESH_TARGET_PER_SECOND}/s`,
-    met: refreshes.perSecond >= REFRESH_TARGET_PER_SECOND,
-  });
-
+  if (!runs(settings, 'signin-attacks')) return;
   await measureSigninAttacks(
     report,
     lock,
@@ -352,6 +435,8 @@ try {
 progress('');
 progress(renderReport(report));
 if (report.acsFlood) progress(`\n${renderAcsFlood(report.acsFlood)}`);
+if (report.defaultConfig) progress(`\n${renderDefaultConfig(report.defaultConfig)}`);
+if (report.refresh) progress(`\n${renderRefreshCost(report.refresh, REFRESH_CONCURRENCY)}`);
 const resultsDir = resolve(import.meta.dirname, 'results');
 const written = await writeReport(report, resultsDir);
 progress(`\nfigures written to ${relative(process.cwd(), written)}`);

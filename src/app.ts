@@ -18,9 +18,12 @@ import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
 import { PasskeyRegistration } from './login/passkey-registration.ts';
 import { PasskeySignIn } from './login/passkeys.ts';
+import { PasswordReset } from './login/password-reset.ts';
 import { PasswordSignIn } from './login/password-sign-in.ts';
 import { SecondFactor } from './login/second-factor.ts';
 import { relyingPartyOf } from './login/webauthn.ts';
+import { sendEmailVerification } from './mail/email-verification.ts';
+import { createMail } from './mail/mail.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
@@ -36,6 +39,7 @@ import { ChangeFeed } from './store/change-feed.ts';
 import { type Database, openDatabase } from './store/database.ts';
 import { migrateAs } from './store/migrate.ts';
 import { PRUNE_INTERVAL_MS, pruneExpiredRows } from './store/pruning.ts';
+import { findUserByUsername } from './store/users.ts';
 
 export interface Lock {
   database: Database;
@@ -80,6 +84,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     if (created.length > 0) log.info({ kids: created }, 'generated signing keys');
 
     await ensureAdminRole(pool);
+    // Accounts the file created just now: with mail on, each with an email gets a verification mail.
+    const createdByFile: string[] = [];
     if (env.LOCK_CONFIG) {
       const summary = await applyDeclarativeConfig(
         pool,
@@ -88,6 +94,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         env.LOCK_ISSUER,
       );
       const { warnings, ...changes } = summary;
+      for (const created of summary.created)
+        if (created.startsWith('user ')) createdByFile.push(created.slice('user '.length));
       log.info({ file: env.LOCK_CONFIG, ...changes }, 'declarative configuration applied');
       for (const warning of warnings) log.warn({ file: env.LOCK_CONFIG }, warning);
     }
@@ -123,6 +131,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
           saml: env.LOCK_RATE_LIMIT_SAML,
           device: env.LOCK_RATE_LIMIT_DEVICE,
           registration: env.LOCK_RATE_LIMIT_REGISTRATION,
+          passwordReset: env.LOCK_RATE_LIMIT_PASSWORD_RESET,
         },
         (clientId) => runtime.state.catalog.clients.has(clientId),
       ),
@@ -308,6 +317,22 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       now,
     });
 
+    // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
+    const mail = createMail(env, pool, log, now);
+    const passwordReset =
+      mail &&
+      new PasswordReset({ mail, pool, notify: (notices) => runtime.backchannelLogout.notify(notices) });
+    for (const username of mail ? createdByFile : []) {
+      const user = await findUserByUsername(pool, username);
+      if (user?.email !== undefined) await sendEmailVerification(mail, user, user.email);
+    }
+    if (mail)
+      closers.push(async () => {
+        await passwordReset?.idle();
+        await mail.mailer.idle();
+        mail.mailer.close();
+      });
+
     const app = createHttpApp({
       issuer: env.LOCK_ISSUER,
       pool,
@@ -326,6 +351,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       crossCutting,
       metrics,
       metricsToken: env.LOCK_METRICS_TOKEN,
+      mail: mail && passwordReset && { mail, passwordReset },
       docsUrl: env.LOCK_DOCS_URL,
     });
     let server: Server | undefined;

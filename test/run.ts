@@ -6,6 +6,7 @@ import type { Peer } from './peers/peer.ts';
 import { startPostgresPeer } from './peers/postgres.ts';
 import { startSambaAdPeer } from './peers/samba-ad.ts';
 import { startSimpleSamlPhpPeer } from './peers/simplesamlphp.ts';
+import { startSmtpPeer } from './peers/smtp.ts';
 import { startUpstreamOidcPeer } from './peers/upstream-oidc.ts';
 
 /** Each peer starts once per run; its `env` reaches every test file. Add a peer with one line here. */
@@ -15,6 +16,7 @@ const PEER_STARTERS: Array<() => Promise<Peer>> = [
   startOpenLdapPeer,
   startSambaAdPeer,
   startUpstreamOidcPeer,
+  startSmtpPeer,
 ];
 
 const peers: Peer[] = [];

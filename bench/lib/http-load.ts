@@ -24,6 +24,10 @@ export interface HttpFigures {
   serverCpuMsPerRequest: number | undefined;
   /** The same for the main threads alone (the event loops): what bounds one process's rate. */
   eventLoopCpuMsPerRequest: number | undefined;
+  /** The load generator's (this process's) CPU time per answered request over the same slices. */
+  loadGeneratorCpuMsPerRequest: number | undefined;
+  /** Cores the server and the load generator kept busy on average over its slices (CPU s ÷ wall s). */
+  coresUsed: { server: number | undefined; loadGenerator: number };
   /** Everything that makes the figures untrustworthy: any non-2xx, error or timeout. */
   problems: string[];
 }
@@ -35,6 +39,7 @@ interface Slices {
   runs: RawResult[];
   cpuMs: number | undefined;
   eventLoopCpuMs: number | undefined;
+  loadGeneratorCpuMs: number;
   seconds: number;
 }
 
@@ -58,7 +63,9 @@ export async function compareHttp(
 
     const rounds = Math.max(1, Math.round(settings.durationS / SLICE_S));
     const sliceS = settings.durationS / rounds;
-    const slices = servers.map((): Slices => ({ runs: [], cpuMs: 0, eventLoopCpuMs: 0, seconds: 0 }));
+    const slices = servers.map(
+      (): Slices => ({ runs: [], cpuMs: 0, eventLoopCpuMs: 0, loadGeneratorCpuMs: 0, seconds: 0 }),
+    );
     for (let round = 0; round < rounds; round++) {
       const order = [...servers.keys()];
       if (round % 2 === 1) order.reverse();
@@ -67,16 +74,19 @@ export async function compareHttp(
         const own = slices[index]!;
         const cpuBefore = summed(server.processIds(), cpuTimeMs);
         const loopBefore = summed(server.processIds(), eventLoopCpuTimeMs);
+        const ownBefore = process.cpuUsage();
         const run = await autocannon({
           ...requestOptions(server, spec),
           connections: settings.connections,
           duration: sliceS,
           skipAggregateResult: true,
         });
+        const ownUsed = process.cpuUsage(ownBefore);
         const cpuAfter = summed(server.processIds(), cpuTimeMs);
         const loopAfter = summed(server.processIds(), eventLoopCpuTimeMs);
         own.runs.push(run);
         own.seconds += run.duration;
+        own.loadGeneratorCpuMs += (ownUsed.user + ownUsed.system) / 1000;
         own.cpuMs = added(own.cpuMs, cpuBefore, cpuAfter);
         own.eventLoopCpuMs = added(own.eventLoopCpuMs, loopBefore, loopAfter);
       }
@@ -100,6 +110,11 @@ export async function compareHttp(
         peakRssMiB: rss[index]!.stop(),
         serverCpuMsPerRequest: perRequest(own.cpuMs, answered),
         eventLoopCpuMsPerRequest: perRequest(own.eventLoopCpuMs, answered),
+        loadGeneratorCpuMsPerRequest: perRequest(own.loadGeneratorCpuMs, answered),
+        coresUsed: {
+          server: own.cpuMs === undefined ? undefined : own.cpuMs / 1000 / own.seconds,
+          loadGenerator: own.loadGeneratorCpuMs / 1000 / own.seconds,
+        },
         problems: [...problemsOf('warm-up', warmups[index]!), ...problemsOf('measurement', result)].concat(
           server.exited() ? [`${server.name} exited:\n${server.output()}`] : [],
         ),

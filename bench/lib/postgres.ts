@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 
@@ -9,6 +11,8 @@ export interface BenchPostgres {
   /** Whether pg_stat_statements is loaded, so that statements can be counted per database. */
   statementsTracked: boolean;
   createDatabase(): Promise<{ name: string; url: string }>;
+  /** The postmaster's pid (postmaster.pid's first line): its children are the backends. */
+  postmasterPid(): number;
   stop(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startBenchPostgres(dataDir: string): Promise<BenchPostgres
         url.pathname = `/${name}`;
         return { name, url: url.toString() };
       },
+      postmasterPid: () => Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]),
       stop: () => cluster.stop(),
     };
   } catch (error) {

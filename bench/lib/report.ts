@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { AcsFloodFigures } from './acs-flood.ts';
 import type { CpuRate } from './cpu-rate.ts';
 import type { DbWorkPerRequest, IdleRate, WorkCount } from './db-activity.ts';
+import type { DefaultConfigRow } from './default-config.ts';
 import type { HttpFigures } from './http-load.ts';
+import type { RefreshCost } from './refresh-cost.ts';
 import type { BenchSettings } from './settings.ts';
 import { formatCount, formatFixed, renderTable } from './table.ts';
 
@@ -74,6 +76,10 @@ export interface BenchReport {
   flows: FlowRow[];
   /** bench/lib/acs-flood.ts: Lock's RSS and latency while its SAML ACS is flooded. */
   acsFlood?: AcsFloodFigures;
+  /** bench/lib/default-config.ts: client credentials at the default configuration, CPU per token. */
+  defaultConfig?: DefaultConfigRow[];
+  /** bench/lib/refresh-cost.ts: the rotating refresh grant's CPU (Lock, PostgreSQL) and statements. */
+  refresh?: RefreshCost;
   /** Anything that makes the run a failure: the figures above are not to be trusted. */
   problems: string[];
 }

@@ -29,6 +29,8 @@ export interface ServerProcessOptions {
   readyPath: string;
   env: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Node's own flags before the script (V8's, say). */
+  nodeFlags?: readonly string[];
   /** A cluster: ready once this many worker processes run beside the primary. */
   workers?: number;
 }
@@ -50,7 +52,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   };
   const started = performance.now();
   // A minimal environment: only what is named here, so the figures do not depend on the caller's shell.
-  const child = spawn(process.execPath, [options.script], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { CLIENT_SECRET_ENV, lockConfigYaml, USER_PASSWORD_ENV } from './workload.ts';
@@ -16,6 +17,8 @@ export interface LockStartOptions {
   workers?: number;
   /** YAML appended to the declarative file (e.g. a `connectors:` block). */
   extraConfig?: string;
+  /** How the reports name it; by default `Lock` (or `Lock, N workers`). */
+  name?: string;
   /** Extra environment, over the defaults below. */
   env?: Record<string, string>;
 }
@@ -28,8 +31,10 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   await writeFile(configFile, lockConfigYaml() + (options.extraConfig ?? ''));
   const port = await findFreePort();
   return startServerProcess({
-    name: options.workers ? `Lock, ${options.workers} workers` : 'Lock',
+    name: options.name ?? (options.workers ? `Lock, ${options.workers} workers` : 'Lock'),
     script: join(repoRoot, 'src/main.ts'),
+    // As `npm start` and the Dockerfile run it.
+    nodeFlags: SERVER_NODE_FLAGS,
     port,
     readyPath: '/readyz',
     ...(options.workers && { workers: options.workers }),
@@ -60,6 +65,8 @@ export async function startBareProvider(clientSecret: string): Promise<ServerPro
   return startServerProcess({
     name: 'bare oidc-provider',
     script: join(repoRoot, 'bench/bare-provider.ts'),
+    // The same runtime settings as Lock's: only the code differs.
+    nodeFlags: SERVER_NODE_FLAGS,
     port,
     readyPath: '/jwks',
     env: { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, [CLIENT_SECRET_ENV]: clientSecret },

@@ -5,6 +5,34 @@ export interface BenchSettings extends LoadSettings {
   dbCountedRequests: number;
   /** Per algorithm, for the raw jose signing rate. */
   joseDurationMs: number;
+  /** BENCH_ONLY: the parts to run (see BENCH_PARTS); all when unset. */
+  only: readonly BenchPart[];
+}
+
+/** What BENCH_ONLY may name, comma-separated: `BENCH_ONLY=client-credentials,refresh npm run bench`. */
+export const BENCH_PARTS = [
+  'client-credentials',
+  'jwks',
+  'workers',
+  'login',
+  'refresh',
+  'signin-attacks',
+  'interaction-flood',
+  'jose',
+  'db-count',
+  'acs-flood',
+] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+export const runs = (settings: BenchSettings, part: BenchPart) => settings.only.includes(part);
+
+function onlyParts(raw: string | undefined): BenchPart[] {
+  if (raw === undefined || raw.trim() === '') return [...BENCH_PARTS];
+  const named = raw.split(',').map((part) => part.trim());
+  const unknown = named.filter((part) => !(BENCH_PARTS as readonly string[]).includes(part));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown part ${unknown.join(', ')}; known: ${BENCH_PARTS.join(', ')}`);
+  return named as BenchPart[];
 }
 
 /** Defaults keep a whole run to about seven minutes on two cores. */
@@ -15,6 +43,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     connections: positive(env, 'BENCH_CONNECTIONS', 20),
     dbCountedRequests: 2100,
     joseDurationMs: 2000,
+    only: onlyParts(env.BENCH_ONLY),
   };
 }
 

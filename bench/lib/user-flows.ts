@@ -13,7 +13,7 @@ export interface FlowFigures {
 const basic = (secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(WEB_CLIENT_ID)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-async function tokenRequest(server: ServerProcess, secret: string, form: Record<string, string>) {
+export async function tokenRequest(server: ServerProcess, secret: string, form: Record<string, string>) {
   const response = await fetch(`${server.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(secret) },
@@ -104,23 +104,5 @@ export function measureLoginFlows(
 ) {
   return loop(durationS, concurrency, async () => async () => {
     await signInFlow(server, secret, password);
-  });
-}
-
-/** Each loop signs in once, then refreshes its way along the rotating refresh tokens. */
-export function measureRefreshes(
-  server: ServerProcess,
-  secret: string,
-  password: string,
-  durationS: number,
-  concurrency: number,
-) {
-  return loop(durationS, concurrency, async () => {
-    let refreshToken = (await signInFlow(server, secret, password)).refresh_token!;
-    return async () => {
-      refreshToken = (
-        await tokenRequest(server, secret, { grant_type: 'refresh_token', refresh_token: refreshToken })
-      ).refresh_token!;
-    };
   });
 }

@@ -24,7 +24,7 @@ export async function testConnector(
 ): Promise<ConnectionTestReport> {
   let connector: ConnectorInfo | undefined;
   try {
-    connector = buildConnectors([stored], deps).get(stored.id);
+    connector = (await buildConnectors([stored], deps)).get(stored.id);
   } catch (error) {
     return failed('configuration', (error as Error).message);
   }

@@ -376,7 +376,7 @@ export async function importIdpMetadata(
 export async function spMetadata(services: ConnectorServices, id: string): Promise<string> {
   const stored = await findStored(services.pool, id);
   if (!stored) throw notFound(`connector "${id}" does not exist`);
-  const connector = buildConnectors([stored], services.connectorDeps).get(id);
+  const connector = (await buildConnectors([stored], services.connectorDeps)).get(id);
   if (!isMetadataConnector(connector))
     throw notFound(`connector "${id}" is ${stored.type}: only SAML connectors have SP metadata`);
   return connector.metadata().body;

@@ -166,7 +166,7 @@ export async function replaceAccount(
   account: NewAccount,
   ifMatch: string | undefined,
   by: AdminActor,
-): Promise<{ notices: LogoutNotice[] }> {
+): Promise<{ notices: LogoutNotice[]; emailChanged: boolean }> {
   if (account.password !== undefined) assertPassword(account.password);
   const passwordHash = account.password === undefined ? undefined : await hashPassword(account.password);
   return asInputErrors(() =>
@@ -201,7 +201,7 @@ export async function replaceAccount(
             ...(ended > 0 && { endedSessions: ended }),
           },
         });
-        return { notices };
+        return { notices, emailChanged: after.email !== undefined && after.email !== before.email };
       }),
     ),
   );

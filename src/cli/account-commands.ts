@@ -2,10 +2,14 @@ import { parseArgs } from 'node:util';
 import { createClient } from '../admin/clients.ts';
 import { resetTotp } from '../admin/user-totp.ts';
 import { addAccount, changePassword, parseNewAccount, setAccountDisabled } from '../admin/users.ts';
+import { sendEmailVerification } from '../mail/email-verification.ts';
+import { createMail, type Mail } from '../mail/mail.ts';
+import { sendSecurityNotice } from '../mail/security-notice.ts';
 import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
 import { sendLogoutNotices } from '../oidc/send-logout-notices.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
-import { print } from './output.ts';
+import { findUserByUsername } from '../store/users.ts';
+import { cliLogger, print } from './output.ts';
 import { readSecret } from './prompt.ts';
 import { type Session, withSession } from './session.ts';
 
@@ -34,12 +38,15 @@ export async function usersAdd(args: string[]): Promise<void> {
     roles: values.role ?? [],
   });
   const password = values['no-password'] ? undefined : await readSecret(`password for ${username}: `);
-  await withSession(async ({ database }) => {
+  await withSession(async (session) => {
+    const { database } = session;
     const user = await addAccount(
       database.pool,
       password === undefined ? account : parseNewAccount({ ...account, password }),
     );
     print(`added user ${user.username} (${user.id})`);
+    if (user.email !== undefined)
+      await withMail(session, (mail) => sendEmailVerification(mail, user, user.email!, { actor: 'cli' }));
   });
 }
 
@@ -61,6 +68,11 @@ export async function usersPasswd(args: string[]): Promise<void> {
       `password of ${username} changed${values['end-sessions'] ? `; ended ${ended} sessions and tokens` : ''}`,
     );
     await tellClients(session, notices);
+    const user = await findUserByUsername(session.database.pool, username);
+    if (user)
+      await withMail(session, (mail) =>
+        sendSecurityNotice(mail, user.id, 'password_changed', { by: 'admin' }),
+      );
   });
 }
 
@@ -73,6 +85,18 @@ export async function usersSetDisabled(args: string[], disabled: boolean): Promi
     print(disabled ? `disabled ${username}; ended ${ended} sessions and tokens` : `enabled ${username}`);
     await tellClients(session, notices);
   });
+}
+
+/** Mail from the CLI (when LOCK_SMTP_URL is set): sent before the command exits, each tried once. */
+async function withMail(session: Session, send: (mail: Mail) => Promise<void>): Promise<void> {
+  const mail = createMail(session.env, session.database.pool, cliLogger(), () => new Date());
+  if (!mail) return;
+  try {
+    await send(mail);
+    await mail.mailer.idle();
+  } finally {
+    mail.mailer.close();
+  }
 }
 
 /** Back-channel logout from the CLI: sent before the command exits (bounded by the delivery's attempts). */

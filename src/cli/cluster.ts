@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os';
 import { type Env, workersSetting } from '../config/env.ts';
 import { ConfigError } from '../config/schema-errors.ts';
 import { serveClusterMetrics } from '../observability/cluster-metrics.ts';
-import type { Logger } from '../observability/logger.ts';
+import { flushLog, type Logger } from '../observability/logger.ts';
 import { type Database, openDatabase } from '../store/database.ts';
+import { withServerNodeFlags } from './node-flags.ts';
 
 /** A crashed worker comes back after 1 s, 2 s, 4 s, … at most 30 s; a minute of running resets it. */
 const FIRST_RESTART_DELAY_MS = 1_000;
@@ -59,6 +60,8 @@ export async function runCluster(env: Env, count: number, log: Logger): Promise<
   let serving = false;
   let stopping = false;
 
+  // Workers run with the server's V8 flags even when the primary was started without them.
+  cluster.setupPrimary({ execArgv: withServerNodeFlags(process.execArgv) });
   const fork = (slot: Slot, applyConfig: boolean): Worker => {
     const worker = cluster.fork({ ...workerEnv, ...(!applyConfig && { LOCK_CONFIG: '' }) });
     slot.worker = worker;
@@ -90,6 +93,7 @@ export async function runCluster(env: Env, count: number, log: Logger): Promise<
     clearTimeout(timer);
     await database?.close();
     log.info('stopped');
+    await flushLog(log);
     process.exit(forced ? 1 : exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import type { Lock } from '../app.ts';
 import { loadEnv } from '../config/env.ts';
-import { createLogger } from '../observability/logger.ts';
+import { createLogger, flushLog, flushLogSync, type Logger } from '../observability/logger.ts';
 import { runCluster, workerCount } from './cluster.ts';
 import { exitWithError } from './output.ts';
 
@@ -29,6 +29,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     return exitWithError(error);
   }
   const baseLog = createLogger(env.LOG_LEVEL);
+  exitOnCrash(baseLog);
   if (workers !== undefined)
     return runCluster(env, workers, baseLog.child({ cluster: 'primary', pid: process.pid })).catch(
       exitWithError,
@@ -54,6 +55,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   } catch (error) {
     log.fatal({ err: { message: (error as Error).message } }, 'Lock could not start');
     await lock?.close().catch(() => {});
+    await flushLog(log);
     return exitWithError(error);
   }
   const running = lock;
@@ -64,8 +66,25 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     log.info({ signal }, 'shutting down');
     await running.close().catch((error) => log.error({ err: error }, 'shutdown failed'));
     log.info('stopped');
+    // The log is written asynchronously: the last requests' lines are still in its buffer.
+    await flushLog(log);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * An error nothing caught ends the process, as Node would, but only after the fatal line and every
+ * line before it (buffered: see createLogger) are written: synchronously, as nothing asynchronous
+ * is trustworthy any more.
+ */
+function exitOnCrash(log: Logger): void {
+  const crash = (error: unknown, origin: string) => {
+    log.fatal({ err: error, origin }, 'Lock crashed');
+    flushLogSync(log);
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
 }

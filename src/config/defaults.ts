@@ -73,6 +73,14 @@ export const ENV_DEFAULTS = {
   LOCK_REGISTRATION_SCOPES: 'openid,profile,email,offline_access',
   /** A registration unused for 30 days is deleted: MCP clients register freely, and forget. */
   LOCK_REGISTRATION_UNUSED_TTL: 30 * 24 * 3600,
+  /** A password-reset link lives 15 minutes: read at once, and useless in a mailbox read later. */
+  LOCK_PASSWORD_RESET_TTL: 15 * 60,
+  /** A verification link lives a day: people confirm an address when they next read their mail. */
+  LOCK_EMAIL_VERIFICATION_TTL: 24 * 3600,
+  /** Ten password-reset requests per window per address: people forget once, a script asks often. */
+  LOCK_RATE_LIMIT_PASSWORD_RESET: 10,
+  /** Reset mails one account receives per hour at most: a stranger cannot flood a mailbox. */
+  LOCK_PASSWORD_RESET_MAILS_PER_HOUR: 3,
   /** Pages speak English when neither ui_locales nor Accept-Language names a shipped language. */
   LOCK_DEFAULT_LOCALE: 'en',
   /**
@@ -165,4 +173,20 @@ export const BACKCHANNEL_LOGOUT_DELIVERY = {
   queueLimit: 1000,
   /** A logout token is valid two minutes (oidc-provider's choice): long enough for one delivery. */
   tokenLifetimeSeconds: 120,
+} as const;
+
+/** Sending mail (src/mail/mailer.ts; docs/email.md): bounded, off the request, never retried forever. */
+export const MAIL_DELIVERY = {
+  /** Each SMTP step waits this long at most: a dead server costs a send seconds, never a request. */
+  connectionTimeoutMs: 10_000,
+  greetingTimeoutMs: 10_000,
+  socketTimeoutMs: 20_000,
+  /** Messages sent at once per process. */
+  concurrency: 2,
+  /** Queued and sending messages per process; beyond, a message is dropped (logged and audited). */
+  queueLimit: 500,
+  /** Password-reset requests looked up at once per process, off the request (the same answer for all). */
+  resetWorkConcurrency: 2,
+  /** Accounts one reset request may name (an email shared by several accounts mails each). */
+  accountsPerResetRequest: 5,
 } as const;

@@ -208,6 +208,42 @@ const envSchema = z
       .int()
       .min(3600)
       .default(ENV_DEFAULTS.LOCK_REGISTRATION_UNUSED_TTL),
+    /** Mail (docs/email.md): smtp:// or smtps:// (credentials may be in it); unset, the mail features are off. */
+    LOCK_SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/[^/\s]+\/?(\?\S*)?$/, 'must be smtp://[user:password@]host[:port] or smtps://…')
+      .optional(),
+    /** The sender of Lock's mails: `lock@example.com` or `Lock <lock@example.com>`. */
+    LOCK_MAIL_FROM: z
+      .string()
+      .regex(
+        /^(?:[^<>\r\n]{0,100}<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/,
+        'must be an address, e.g. lock@example.com or "Lock <lock@example.com>"',
+      )
+      .optional(),
+    LOCK_PASSWORD_RESET_TTL: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .default(ENV_DEFAULTS.LOCK_PASSWORD_RESET_TTL),
+    LOCK_EMAIL_VERIFICATION_TTL: z.coerce
+      .number()
+      .int()
+      .min(300)
+      .max(30 * 86_400)
+      .default(ENV_DEFAULTS.LOCK_EMAIL_VERIFICATION_TTL),
+    LOCK_RATE_LIMIT_PASSWORD_RESET: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(ENV_DEFAULTS.LOCK_RATE_LIMIT_PASSWORD_RESET),
+    LOCK_PASSWORD_RESET_MAILS_PER_HOUR: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(ENV_DEFAULTS.LOCK_PASSWORD_RESET_MAILS_PER_HOUR),
     /** The pages' language when the request names none Lock ships (docs/languages.md). */
     LOCK_DEFAULT_LOCALE: z
       .string()
@@ -222,6 +258,12 @@ const envSchema = z
         code: 'custom',
         path: ['LOCK_TLS_KEY'],
         message: 'LOCK_TLS_CERT and LOCK_TLS_KEY go together',
+      });
+    if ((env.LOCK_SMTP_URL === undefined) !== (env.LOCK_MAIL_FROM === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOCK_MAIL_FROM'],
+        message: 'LOCK_SMTP_URL and LOCK_MAIL_FROM go together (both unset: the mail features are off)',
       });
     if (env.LOCK_REGISTRATION === 'token' && env.LOCK_REGISTRATION_INITIAL_ACCESS_TOKEN === undefined)
       ctx.addIssue({

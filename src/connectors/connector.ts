@@ -219,7 +219,15 @@ export interface ConnectorTypeModule<Type extends string = string, Schema extend
   type: Type;
   /** `connectors[].config` of this type: the declarative file, the admin API and the CLI parse with it. */
   configSchema: Schema;
-  /** Builds a connector from its row; `config` arrives with its secrets opened, as stored (parse it). */
+  /**
+   * Loads what `create` needs that is heavy (XML, LDAP, OpenID client libraries): a type's code is
+   * loaded only once a connector of that type exists. Idempotent; the registry awaits it first.
+   */
+  load?(): Promise<void>;
+  /**
+   * Builds a connector from its row; `config` arrives with its secrets opened, as stored (parse it).
+   * Only after `load()` resolved (buildConnectors sees to it).
+   */
   create(
     stored: { id: string; name: string; config: Record<string, unknown> },
     context: ConnectorContext,
@@ -246,6 +254,13 @@ export interface ConnectorTypeModule<Type extends string = string, Schema extend
       source: { url?: string | undefined; xml?: string | undefined },
     ): Record<string, unknown>;
   };
+}
+
+/** A type's implementation, once its `load()` ran; a programming error (create before load) otherwise. */
+export function loadedImplementation<T>(type: string, implementation: T | undefined): T {
+  if (implementation === undefined)
+    throw new Error(`connector type ${type}: create() before load() (use the registry's buildConnectors)`);
+  return implementation;
 }
 
 /** The upstream failed (unreachable, timed out, misconfigured): not the user's fault. */

@@ -71,11 +71,11 @@ export function connectorsInEffect(stored: readonly StoredConnector[]): StoredCo
 }
 
 /** Exactly the connectors given (one to test, say), in order; see rebuildConnectors for a running process. */
-export function buildConnectors(
+export async function buildConnectors(
   stored: readonly StoredConnector[],
   deps: ConnectorDependencies,
-): Map<string, ConnectorInfo> {
-  return new Map([...buildEach(stored, deps)].map(([id, { connector }]) => [id, connector]));
+): Promise<Map<string, ConnectorInfo>> {
+  return new Map([...(await buildEach(stored, deps))].map(([id, { connector }]) => [id, connector]));
 }
 
 /** Connectors built from stored rows, with the row each came from so an unchanged one can be kept. */
@@ -87,12 +87,12 @@ export type ConnectorSet = Map<string, { connector: ConnectorInfo; source: strin
  * `previous` is kept as it is (an LDAP connector keeps its pool of directory connections); one
  * that changed or went away is closed.
  */
-export function rebuildConnectors(
+export async function rebuildConnectors(
   stored: readonly StoredConnector[],
   deps: ConnectorDependencies,
   previous: ConnectorSet = new Map(),
-): ConnectorSet {
-  const connectors = buildEach(connectorsInEffect(stored), deps, previous);
+): Promise<ConnectorSet> {
+  const connectors = await buildEach(connectorsInEffect(stored), deps, previous);
   for (const [id, { connector }] of previous) {
     if (connectors.get(id)?.connector === connector) continue;
     void (connector as Partial<{ close(): Promise<void> }>).close?.().catch(() => {});
@@ -100,11 +100,15 @@ export function rebuildConnectors(
   return connectors;
 }
 
-function buildEach(
+/**
+ * Each type's heavy code (SAML's XML libraries, ldapts, openid-client) is loaded here, when the
+ * first connector of the type is built: a Lock without such a connector never holds it in memory.
+ */
+async function buildEach(
   stored: readonly StoredConnector[],
   deps: ConnectorDependencies,
   previous: ConnectorSet = new Map(),
-): ConnectorSet {
+): Promise<ConnectorSet> {
   const connectors: ConnectorSet = new Map();
   for (const connector of stored) {
     const module = connectorTypeModule(connector.type);
@@ -122,6 +126,7 @@ function buildEach(
       continue;
     }
     const config = sealConnectorSecrets.open(connector.config, deps.box, connector.id);
+    await module.load?.();
     const built = module.create(
       { id: connector.id, name: connector.name, config },
       {

@@ -7,15 +7,20 @@ import type { AccountService } from '../account/account-service.ts';
 import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
 import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
+import { emailSection } from '../interactions/account/email-section.ts';
 import { withPasskeysSection } from '../interactions/account/passkeys-section.ts';
+import type { AccountSection } from '../interactions/account/section.ts';
 import { serveAssets } from '../interactions/assets.ts';
+import { emailRoutes } from '../interactions/email-routes.ts';
 import { landingPage } from '../interactions/landing-page.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
 import type { PasskeyRegistration } from '../login/passkey-registration.ts';
 import type { PasskeySignIn } from '../login/passkeys.ts';
+import { PASSWORD_RESET_PATH, type PasswordReset } from '../login/password-reset.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
+import type { Mail } from '../mail/mail.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { OidcRuntime } from '../oidc/runtime.ts';
@@ -35,6 +40,8 @@ const LOCK_PATHS = [
   '/saml',
   '/sso',
   '/admin',
+  '/reset',
+  '/verify-email',
   '/account',
 ];
 /** One of LOCK_PATHS, exactly or followed by `/` or `?`: matched once per request, with no allocation. */
@@ -69,6 +76,8 @@ export interface HttpOptions {
   metrics: Metrics;
   /** When set, /metrics wants `Authorization: Bearer <this>`; unset, it answers loopback only. */
   metricsToken?: string | undefined;
+  /** Mail (docs/email.md): with it, the password-reset and email-verification pages; unset, they answer 404. */
+  mail?: { mail: Mail; passwordReset: PasswordReset } | undefined;
   /** LOCK_DOCS_URL: the landing page's documentation link. */
   docsUrl?: string | undefined;
 }
@@ -152,6 +161,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     passwordSignIn: options.passwordSignIn,
     secondFactor: options.secondFactor,
     ...(options.passkeys && { passkeys: options.passkeys }),
+    ...(options.mail && { passwordResetHref: PASSWORD_RESET_PATH }),
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
       connectors: () => options.runtime.state.connectors,
@@ -168,14 +178,22 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(sso.allowedMethods());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  if (options.mail) {
+    const email = emailRoutes(options.mail);
+    app.use(email.routes());
+    app.use(email.allowedMethods());
+  }
   if (options.account) {
+    // With mail on, the person's email address and its confirmation (docs/email.md); passkeys (docs/passkeys.md).
+    let accountSections: AccountSection[] = [...DEFAULT_SECTIONS];
+    if (options.mail) accountSections = withEmailSection(accountSections, emailSection(options.mail.mail));
+    if (options.passkeyRegistration)
+      accountSections = withPasskeysSection(accountSections, options.passkeyRegistration);
     const account = accountRoutes({
       issuer: options.issuer,
       service: options.account,
       csrfKey: options.csrfKey,
-      ...(options.passkeyRegistration && {
-        sections: withPasskeysSection(DEFAULT_SECTIONS, options.passkeyRegistration),
-      }),
+      sections: accountSections,
     });
     app.use(account.routes());
     app.use(account.allowedMethods());
@@ -245,4 +263,10 @@ function bearerMatches(header: string, expected: string): boolean {
 
 function databaseReachable(pool: pg.Pool): Promise<boolean> {
   return databaseAnswers(pool, 2_000);
+}
+
+/** The Email section right after the password's (or last, if there is none). */
+function withEmailSection(sections: readonly AccountSection[], email: AccountSection): AccountSection[] {
+  const at = sections.findIndex((section) => section.id === 'password');
+  return at < 0 ? [...sections, email] : [...sections.slice(0, at + 1), email, ...sections.slice(at + 1)];
 }

@@ -122,12 +122,21 @@ export function requestEdge({
       metrics.observeRequest(routeLabel(routed), ctx.method, status, seconds);
       if (log.isLevelEnabled('info'))
         state.log.info(
-          { method: ctx.method, path: ctx.path, status, ms: Math.round(seconds * 10_000) / 10 },
+          {
+            method: ctx.method,
+            path: withoutLinkToken(ctx.path),
+            status,
+            ms: Math.round(seconds * 10_000) / 10,
+          },
           'request',
         );
     }
   };
 }
+
+/** A mailed link's token is in its path (docs/email.md): the log writes the path without it. */
+const LINK_TOKEN_PATH = /^(\/reset|\/verify-email)\/[^/]+/i;
+const withoutLinkToken = (path: string) => path.replace(LINK_TOKEN_PATH, '$1/…');
 
 /**
  * Path, query string and a form or JSON body, read before any route or query: a control character

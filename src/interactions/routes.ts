@@ -37,6 +37,8 @@ export interface InteractionOptions {
   secondFactor: SecondFactor;
   /** Passkey sign-in (docs/passkeys.md): offered on the login page when the local connector serves it. */
   passkeys?: PasskeySignIn;
+  /** The password-reset page (docs/email.md), offered under the form when Lock's own accounts are on. */
+  passwordResetHref?: string;
   /**
    * A login that already happened for this browser and this interaction's client (an IdP-initiated
    * SAML login, see sso-routes.ts): when it gives one, the login step finishes with it, no page.
@@ -101,8 +103,11 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
     const passkey =
       options.passkeys !== undefined &&
       localAccountsOf(options.connectors(), found.params.connector) !== undefined;
+    const localAccounts = [...options.connectors().values()].some((connector) => connector.type === 'local');
     renderPage(ctx, found, 'login', {
       clientName: options.clientName(String(found.params.client_id)),
+      ...(options.passwordResetHref !== undefined &&
+        localAccounts && { resetHref: options.passwordResetHref }),
       formAction: `/interaction/${found.uid}/login`,
       csrfToken: csrf.tokenFor(found.uid),
       ssoConnectors,

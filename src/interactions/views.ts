@@ -18,7 +18,10 @@ export type ViewName =
   | 'totp-recovery-codes'
   | 'device-code'
   | 'device-confirm'
-  | 'device-approved';
+  | 'device-approved'
+  | 'reset-request'
+  | 'reset-password'
+  | 'verify-email';
 
 export interface LoginView {
   clientName: string;
@@ -28,6 +31,8 @@ export interface LoginView {
   error?: string;
   loginHint?: string;
   ssoConnectors: Array<{ id: string; name: string; href: string }>;
+  /** "Forgot your password?" (docs/email.md): only with mail on and Lock's own accounts enabled. */
+  resetHref?: string;
   /** "Sign in with a passkey" and the username field's autofill (docs/passkeys.md): its JSON endpoints. */
   passkey?: PasskeyEndpoints;
 }
@@ -124,6 +129,28 @@ export interface DeviceApprovedView {
   clientName: string;
 }
 
+/** The password-reset request form (`/reset`), or its one answer (`sent`), the same for every name. */
+export interface ResetRequestView {
+  formAction: string;
+  sent: boolean;
+  minutes: number;
+  error?: string;
+}
+
+/** The form behind a reset link, or the page after it (`done`). */
+export interface ResetPasswordView {
+  formAction: string;
+  done: boolean;
+  minLength: number;
+  error?: string;
+}
+
+/** The button behind a verification link (a POST: mail scanners that open links confirm nothing). */
+export interface VerifyEmailView {
+  formAction: string;
+  done: boolean;
+}
+
 export interface ViewData {
   login: LoginView;
   consent: ConsentView;
@@ -136,6 +163,9 @@ export interface ViewData {
   'device-code': DeviceCodeView;
   'device-confirm': DeviceConfirmView;
   'device-approved': DeviceApprovedView;
+  'reset-request': ResetRequestView;
+  'reset-password': ResetPasswordView;
+  'verify-email': VerifyEmailView;
 }
 
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
@@ -158,6 +188,9 @@ for (const name of [
   'device-code',
   'device-confirm',
   'device-approved',
+  'reset-request',
+  'reset-password',
+  'verify-email',
 ] satisfies ViewName[]) {
   eta.loadTemplate(`@${name}`, readFileSync(`${VIEWS_DIR}${name}.eta`, 'utf8'));
 }
@@ -211,6 +244,7 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       ssoConnectors: data.ssoConnectors.map((c) => ({ name: c.name, href: safeUrl(c.href) })),
       passkey: passkeyOf(data.passkey),
       passkeyScripts: PASSKEY_SCRIPTS,
+      resetHref: data.resetHref === undefined ? undefined : safeUrl(data.resetHref),
     };
   },
   consent: (data, t) => ({
@@ -301,6 +335,31 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
   'device-approved': (data, t) => ({
     title: pageTitle(t, t('device.approved.title')),
     clientName: data.clientName,
+  }),
+  'reset-request': (data, t) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: pageTitle(t, t('reset.title'), error),
+      formAction: safeUrl(data.formAction),
+      sent: data.sent,
+      minutes: data.minutes,
+      error,
+    };
+  },
+  'reset-password': (data, t) => {
+    const error = nonEmpty(data.error);
+    return {
+      title: pageTitle(t, t(data.done ? 'reset.done_title' : 'reset.new_title'), error),
+      formAction: safeUrl(data.formAction),
+      done: data.done,
+      minLength: data.minLength,
+      error,
+    };
+  },
+  'verify-email': (data, t) => ({
+    title: pageTitle(t, t(data.done ? 'verify_email.done_title' : 'verify_email.title')),
+    formAction: safeUrl(data.formAction),
+    done: data.done,
   }),
 };
 

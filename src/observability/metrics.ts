@@ -189,6 +189,9 @@ export function routeLabel(routed: string): string {
   }
   if (/^\/auth\/[^/]+$/.test(routed)) return '/auth/:uid';
   if (routed.startsWith('/assets/')) return '/assets';
+  if (/^\/(reset|verify-email)\/[^/]+$/.test(routed))
+    return routed.startsWith('/reset') ? '/reset/:token' : '/verify-email/:token';
+  if (routed === '/reset') return '/reset';
   if (routed.startsWith('/admin/api/')) return '/admin/api';
   if (routed.startsWith('/admin/')) return '/admin';
   return 'other';

@@ -1,8 +1,10 @@
 import type { Account, AccountClaims, KoaContextWithOIDC } from 'oidc-provider';
 import { type ConnectorInfo, isRefreshConnector } from '../connectors/connector.ts';
+import { LocalConnector } from '../connectors/local/local-connector.ts';
 import { mapGroupsToRoles } from '../roles/role-mappings.ts';
-import { findIdentity, recordIdentity, type StoredIdentity } from '../store/identities.ts';
+import { recordIdentity, type StoredIdentity } from '../store/identities.ts';
 import type { Queryable } from '../store/pool.ts';
+import { findIdentityWithLocalAccount } from '../store/users.ts';
 
 export interface LockAccount extends Account {
   identity: StoredIdentity;
@@ -20,12 +22,17 @@ export async function findLockAccount(
   sub: string,
   recheckUpstream: boolean,
 ): Promise<LockAccount | undefined> {
-  let identity = await findIdentity(db, sub);
-  if (!identity) return undefined;
+  // One statement for the identity and, for Lock's own accounts, the account's current state.
+  const found = await findIdentityWithLocalAccount(db, sub);
+  if (!found) return undefined;
+  let identity = found.identity;
   const connector = connectors.get(identity.connector);
   if (!connector) return undefined;
   if ((recheckUpstream || connector.type === 'local') && isRefreshConnector(connector)) {
-    const current = await connector.refresh(identity);
+    const current =
+      connector instanceof LocalConnector && found.local !== undefined
+        ? connector.identityOf(found.local)
+        : await connector.refresh(identity);
     if (!current) return undefined;
     if (connector.type !== 'local') identity = await recordIdentity(db, identity.connector, current);
     else identity = { ...identity, ...current };

@@ -14,6 +14,7 @@ export type LogoutTrigger =
   | 'admin.user.disabled'
   | 'admin.user.deleted'
   | 'admin.user.password_set'
+  | 'account.password_reset'
   | 'account.session_ended';
 
 /** One client to tell that a person's session with it has ended. */

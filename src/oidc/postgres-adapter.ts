@@ -1,6 +1,7 @@
 import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
 import {
+  consumeAndInsertSuccessor,
   consumePayloadOnce,
   deleteGrantAndItsTokens,
   deletePayload,
@@ -48,6 +49,18 @@ function forgetReadAhead(): void {
   const ctx = Provider.ctx;
   if (ctx) readAhead.delete(ctx);
 }
+
+/**
+ * A refresh token's rotation: oidc-provider consumes the old token and, next and in the same
+ * request, saves its successor. The consume waits here (request → old token id) and goes with the
+ * successor's write in one statement (consumeAndInsertSuccessor): one round trip instead of two,
+ * with the same single-use guarantee. Should the successor never be written, nothing was consumed
+ * and nothing issued.
+ */
+const pendingRotation = new WeakMap<object, string>();
+
+const isRotation = (ctx: KoaContextWithOIDC | undefined) =>
+  ctx?.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'refresh_token';
 
 /** oidc-provider's own words for a second use, so a lost race reads like any other reuse. */
 const REUSE_MESSAGES: Record<string, string> = {
@@ -97,6 +110,14 @@ export class PostgresAdapter implements Adapter {
         throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
       return;
     }
+    const ctx = Provider.ctx;
+    const rotated = this.#model === 'RefreshToken' && ctx ? pendingRotation.get(ctx) : undefined;
+    if (rotated !== undefined) {
+      pendingRotation.delete(ctx!);
+      const outcome = await consumeAndInsertSuccessor(this.#pool, rotated, row);
+      if (!outcome.consumed) await this.#answerReuse(outcome.grantId);
+      return;
+    }
     await upsertPayload(this.#pool, row);
   }
 
@@ -142,12 +163,21 @@ export class PostgresAdapter implements Adapter {
    */
   async consume(id: string): Promise<void> {
     forgetReadAhead();
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    if (this.#model === 'RefreshToken' && ctx && isRotation(ctx)) {
+      pendingRotation.set(ctx, id); // decided with the successor's write: see pendingRotation
+      return;
+    }
     const outcome = await consumePayloadOnce(this.#pool, this.#model, id);
-    if (outcome.consumed) return;
+    if (!outcome.consumed) await this.#answerReuse(outcome.grantId);
+  }
+
+  /** A lost consume is a reuse: the grant and its tokens go, and the request fails invalid_grant. */
+  async #answerReuse(grantId: string | undefined): Promise<never> {
     // Of several losers, the one that removes the grant tells (the audit log records one reuse).
-    if (outcome.grantId !== undefined && (await deleteGrantAndItsTokens(this.#pool, outcome.grantId))) {
+    if (grantId !== undefined && (await deleteGrantAndItsTokens(this.#pool, grantId))) {
       const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-      ctx?.oidc.provider.emit('grant.revoked', ctx, outcome.grantId);
+      ctx?.oidc.provider.emit('grant.revoked', ctx, grantId);
     }
     throw new errors.InvalidGrant(REUSE_MESSAGES[this.#model] ?? `${this.#model} already consumed`);
   }

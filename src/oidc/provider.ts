@@ -48,7 +48,7 @@ import {
   type RegistrationPolicy,
 } from './registration-policy.ts';
 import { type SessionLimits, sessionTtl, signInPolicy } from './session-policy.ts';
-import { claimsOfExchangedToken, registerTokenExchange } from './token-exchange.ts';
+import { claimsOfExchangedToken, exchangeableAudiences, registerTokenExchange } from './token-exchange.ts';
 import { recordTokenOrigin } from './token-origins.ts';
 
 export interface ProviderOptions {
@@ -332,9 +332,14 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     formats: {
       customizers: {
-        // A user's JWT access token is not stored; where it comes from is, for token exchange.
+        // A user's JWT access token is not stored; where it comes from is, for token exchange —
+        // when a gateway may exchange tokens for its audience at all.
         jwt: async (_ctx, token) => {
           if (token.kind !== 'AccessToken' || !token.grantId || !token.accountId) return;
+          const audiences = exchangeableAudiences(catalog());
+          const server = token.resourceServer;
+          if (!server || !(audiences.has(server.identifier()) || audiences.has(server.audience ?? '')))
+            return;
           await recordTokenOrigin(
             options.pool,
             token.jti,

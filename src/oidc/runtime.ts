@@ -172,7 +172,7 @@ export class OidcRuntime {
       authorizationPost: this.#options.authorizationPost === true,
       customClaims: customClaimNames(catalog.connectors),
     });
-    const connectorSet = rebuildConnectors(
+    const connectorSet = await rebuildConnectors(
       catalog.connectors,
       {
         db: pool,

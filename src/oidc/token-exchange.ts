@@ -58,6 +58,24 @@ export function claimsOfExchangedToken(token: object): Record<string, unknown> |
 }
 
 const INVALID_SUBJECT = 'subject_token is not a valid access token of this issuer';
+
+const exchangeable = new WeakMap<Catalog, ReadonlySet<string>>();
+
+/**
+ * The audiences some client's token-exchange policy accepts (`tokenExchange.subjectAudiences`):
+ * only a token for one of them can ever be a subject token, so only such tokens need their origin
+ * recorded (an INSERT per token otherwise). A policy added later applies to tokens issued after it.
+ */
+export function exchangeableAudiences(catalog: Catalog): ReadonlySet<string> {
+  let audiences = exchangeable.get(catalog);
+  if (!audiences) {
+    audiences = new Set(
+      [...catalog.clients.values()].flatMap((client) => client.tokenExchange?.subjectAudiences ?? []),
+    );
+    exchangeable.set(catalog, audiences);
+  }
+  return audiences;
+}
 const REVOKED_SUBJECT = 'subject_token has been revoked';
 
 /**

@@ -19,6 +19,8 @@ export interface RateLimitSettings {
   device?: number;
   /** Per address, on POST /reg (dynamic client registration); optional: 0 when absent. */
   registration?: number;
+  /** Per address, on the password-reset and email-verification posts (docs/email.md); optional: 0 when absent. */
+  passwordReset?: number;
 }
 
 /** The client a request names (Basic, form body, client assertion: see claimedClient), else the query's `client_id`. */
@@ -34,6 +36,7 @@ const byAddress = (ctx: Koa.Context) => ctx.ip;
 const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp|passkey\/verify|totp\/passkey\/verify)$/;
 const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
 const DEVICE_ENDPOINT = /^\/device(\/auth)?$/;
+const MAIL_LINK_POST = /^\/(reset|verify-email)(\/[^/]+)?$/;
 
 /**
  * The rules of docs/operations.md; a limit of 0 turns a rule off. Only clients that exist are
@@ -105,6 +108,13 @@ export function rateLimitRules(
       name: 'registration:address',
       limit: settings.registration ?? 0,
       appliesTo: (method, path) => method === 'POST' && path === '/reg',
+      keyOf: byAddress,
+    },
+    {
+      // Each request may mail someone: one address must not make Lock send mail after mail.
+      name: 'password-reset:address',
+      limit: settings.passwordReset ?? 0,
+      appliesTo: (method, path) => method === 'POST' && MAIL_LINK_POST.test(path) && path !== '/verify-email',
       keyOf: byAddress,
     },
   ];

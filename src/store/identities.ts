@@ -7,7 +7,7 @@ export interface StoredIdentity extends UpstreamIdentity {
   connector: string;
 }
 
-interface IdentityRow {
+export interface IdentityRow {
   sub: string;
   connector: string;
   upstream_id: string;
@@ -18,7 +18,7 @@ interface IdentityRow {
   claims: Record<string, unknown>;
 }
 
-const toIdentity = (row: IdentityRow): StoredIdentity => ({
+export const toIdentity = (row: IdentityRow): StoredIdentity => ({
   sub: row.sub,
   connector: row.connector,
   upstreamId: row.upstream_id,

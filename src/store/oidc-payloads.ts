@@ -58,6 +58,39 @@ export async function insertPayloadOnce(db: Queryable, row: PayloadWrite): Promi
   return rowCount === 1;
 }
 
+/**
+ * A rotation in one statement: consumes the token `consumedId` of `row.model` if nobody has yet and,
+ * only then, writes `row` (its successor). Of several at once exactly one wins (the UPDATE's row
+ * lock decides, as in consumePayloadOnce); a loser writes nothing and learns the grant to revoke.
+ */
+export async function consumeAndInsertSuccessor(
+  db: Queryable,
+  consumedId: string,
+  row: PayloadWrite,
+): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
+    `WITH won AS (
+       UPDATE oidc_payloads SET consumed_at = now()
+        WHERE model = $1 AND id = $8 AND consumed_at IS NULL
+        RETURNING grant_id
+     ), successor AS (
+       INSERT INTO oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
+       SELECT $1::text, $2::text, $3::jsonb, $4::text, $5::text, $6::text,
+              CASE WHEN $7::int > 0 THEN now() + make_interval(secs => $7::int) END
+        WHERE EXISTS (SELECT FROM won)
+       ON CONFLICT (model, id) DO UPDATE SET payload = $3, grant_id = $4, user_code = $5, uid = $6,
+         expires_at = EXCLUDED.expires_at
+     )
+     SELECT true AS won, grant_id FROM won
+     UNION ALL
+     SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $8 AND NOT EXISTS (SELECT FROM won)`,
+    [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn, consumedId],
+  );
+  const first = rows[0];
+  if (first?.won) return { consumed: true };
+  return { consumed: false, grantId: first?.grant_id ?? undefined };
+}
+
 export async function findPayload(db: Queryable, model: string, id: string): Promise<PayloadRow | undefined> {
   const { rows } = await db.query<PayloadRow>(
     `SELECT payload, consumed_at FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${LIVE}`,

@@ -1,5 +1,6 @@
 import { LockError } from '../observability/errors.ts';
 import type { ManagedBy } from './catalog-repositories.ts';
+import { type IdentityRow, type StoredIdentity, toIdentity } from './identities.ts';
 import { ConflictError, isUniqueViolation, type Queryable } from './pool.ts';
 
 /** The connector id under which local accounts' groups are mapped to roles. */
@@ -10,6 +11,8 @@ export interface User {
   id: string;
   username: string;
   email?: string;
+  /** The person proved they read `email` (a verification link); any change of the address un-verifies it. */
+  emailVerified: boolean;
   name?: string;
   disabled: boolean;
   hasPassword: boolean;
@@ -44,6 +47,7 @@ interface UserRow {
   id: string;
   username: string;
   email: string | null;
+  email_verified: boolean;
   name: string | null;
   disabled: boolean;
   has_password: boolean;
@@ -53,12 +57,13 @@ interface UserRow {
 }
 
 const USER_COLUMNS =
-  'id, username, email, name, disabled, password_hash IS NOT NULL AS has_password, managed_by, created_at, updated_at';
+  'id, username, email, coalesce(lower(email) = lower(email_verified_address), false) AS email_verified, name, disabled, password_hash IS NOT NULL AS has_password, managed_by, created_at, updated_at';
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
   username: row.username,
   ...(row.email !== null && { email: row.email }),
+  emailVerified: row.email_verified,
   ...(row.name !== null && { name: row.name }),
   disabled: row.disabled,
   hasPassword: row.has_password,
@@ -209,18 +214,22 @@ export async function setUserRoles(db: Queryable, userId: string, roles: string[
  */
 /**
  * The user's groups and their roles (direct, and mapped from the groups for the local connector),
- * roles in priority order, as two array columns for the user whose id is `$1`.
+ * roles in priority order, as two array columns for the user whose id is `user` (an SQL
+ * expression: a parameter or a column) and the local connector's id `connector` (a parameter).
  */
-const GROUPS_AND_ROLES = `
-  ARRAY(SELECT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name) AS groups,
+const groupsAndRoles = (user: string, connector: string) => `
+  ARRAY(SELECT group_name FROM user_groups WHERE user_id = ${user} ORDER BY group_name) AS groups,
   ARRAY(SELECT role.name FROM roles AS role
         WHERE role.name IN (
-          SELECT role_name FROM user_roles WHERE user_id = $1
+          SELECT role_name FROM user_roles WHERE user_id = ${user}
           UNION
           SELECT unnest(mapping.roles) FROM role_mappings AS mapping
-          WHERE mapping.connector IN ($2, '*')
-            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = $1))
+          WHERE mapping.connector IN (${connector}, '*')
+            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = ${user}))
         ORDER BY role.position, role.name) AS roles`;
+
+/** For the user whose id is `$1`, the local connector's id being `$2`. */
+const GROUPS_AND_ROLES = groupsAndRoles('$1', '$2');
 
 export async function userGroupsAndRoles(
   db: Queryable,
@@ -246,6 +255,45 @@ export async function findUserWithGroupsAndRoles(
   );
   const row = rows[0];
   return row && { user: toUser(row), groups: row.groups, roles: row.roles };
+}
+
+/** A local account with its groups and roles, as the refresh path re-checks it. */
+export interface AccountWithGroupsAndRoles {
+  user: User;
+  groups: string[];
+  roles: string[];
+}
+
+/**
+ * The identity behind `sub` and, when it is one of Lock's own accounts, that account with its
+ * groups and roles — in one statement, as every refresh and code redemption reads both. `local` is
+ * undefined for another connector's identity and null when the local account is gone.
+ */
+export async function findIdentityWithLocalAccount(
+  db: Queryable,
+  sub: string,
+): Promise<{ identity: StoredIdentity; local: AccountWithGroupsAndRoles | null | undefined } | undefined> {
+  const { rows } = await db.query<
+    { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & { groups: string[]; roles: string[] }
+  >(
+    `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+              'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
+              'claims', i.claims) AS identity,
+            i.connector = $2 AS is_local, account.*
+       FROM identities AS i
+       LEFT JOIN LATERAL (
+         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', '$2')} FROM users
+          WHERE users.id = CASE WHEN i.connector = $2 AND i.upstream_id ~* $3 THEN i.upstream_id::uuid END
+       ) AS account ON true
+      WHERE i.sub = $1`,
+    [sub, LOCAL_CONNECTOR_ID, UUID.source],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const identity = toIdentity(row.identity);
+  if (!row.is_local) return { identity, local: undefined };
+  if (row.id === null || row.id === undefined) return { identity, local: null };
+  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles } };
 }
 
 /** Marks who owns the account: `config` when the declarative file declares it. */
@@ -316,4 +364,76 @@ export async function listPasswordHashesForExport(db: Queryable): Promise<Map<st
     'SELECT id, password_hash FROM users WHERE password_hash IS NOT NULL',
   );
   return new Map(rows.map((row) => [row.id, row.password_hash]));
+}
+
+/**
+ * The accounts a password-reset request names: by username or by email (ignoring case; an email
+ * may be on several accounts), each with its password hash. At most `limit`.
+ */
+export async function findResetCandidates(
+  db: Queryable,
+  identifier: string,
+  limit: number,
+): Promise<UserCredentials[]> {
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users
+     WHERE lower(username) = lower($1) OR lower(email) = lower($1)
+     ORDER BY lower(username) = lower($1) DESC, lower(username) LIMIT $2`,
+    [identifier, limit],
+  );
+  return rows.map((row) => ({ user: toUser(row), passwordHash: row.password_hash }));
+}
+
+/** The account and its password hash, by id (a reset link's page checks the link is still bound). */
+export async function findCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+/** The account and its password hash, locked until the transaction ends (a reset checks, then sets). */
+export async function lockCredentialsById(db: Queryable, id: string): Promise<UserCredentials | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<UserRow & { password_hash: string | null }>(
+    `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+/** Marks `address` verified, if it is still the account's email; false when it no longer is. */
+export async function markEmailVerified(
+  db: Queryable,
+  id: string,
+  address: string,
+  at: Date,
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    `UPDATE users SET email_verified_address = email, email_verified_at = $3
+     WHERE id = $1 AND lower(email) = lower($2)`,
+    [id, address, at],
+  );
+  return rowCount === 1;
+}
+
+/** Makes a verified `address` the account's email (a change of address confirmed from its mailbox). */
+export async function replaceWithVerifiedEmail(
+  db: Queryable,
+  id: string,
+  address: string,
+  at: Date,
+): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query(
+    `UPDATE users SET email = $2, email_verified_address = $2, email_verified_at = $3, updated_at = now()
+     WHERE id = $1`,
+    [id, address, at],
+  );
+  return rowCount === 1;
 }

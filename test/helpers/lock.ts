@@ -27,6 +27,8 @@ export interface StartOptions {
   hostname?: 'localhost' | '127.0.0.1';
   /** Receives the one-time bootstrap admin message (silenced by default). */
   announce?: (text: string) => void;
+  /** Where the log goes (with LOG_LEVEL in `env`), e.g. to read what Lock logged. */
+  logDestination?: { write(line: string): void };
 }
 
 /** A Lock in this process on a fresh database and port, as `npm start` would build it. */
@@ -47,7 +49,7 @@ export async function startLock(options: StartOptions = {}): Promise<RunningLock
     await writeFile(file, options.config);
     env.LOCK_CONFIG = file;
   }
-  const lock = await createLock(loadEnv(env), createLogger(env.LOG_LEVEL!), {
+  const lock = await createLock(loadEnv(env), createLogger(env.LOG_LEVEL!, options.logDestination), {
     ...(options.now && { now: options.now }),
     announce: options.announce ?? (() => {}),
   });

@@ -144,6 +144,7 @@ const SAMPLES: { [N in ViewName]: ViewData[N] } = {
     csrfToken: 'c',
     error: 'x',
     ssoConnectors: [{ id: 'okta', name: 'Okta', href: '/i/sso/okta' }],
+    resetHref: '/reset',
   },
   consent: {
     clientName: 'Acme',
@@ -177,6 +178,9 @@ const SAMPLES: { [N in ViewName]: ViewData[N] } = {
   'device-code': { formAction: '/device', xsrf: 'x', error: 'x', notice: 'n' },
   'device-confirm': { formAction: '/device', xsrf: 'x', userCode: 'BCDF-GHJK', clientName: 'Acme' },
   'device-approved': { clientName: 'Acme' },
+  'reset-request': { formAction: '/reset', sent: false, minutes: 15, error: 'x' },
+  'reset-password': { formAction: '/reset/t', done: false, minLength: 8, error: 'x' },
+  'verify-email': { formAction: '/verify-email/t', done: false },
 };
 
 describe('every page in every shipped language', () => {

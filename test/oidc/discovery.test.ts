@@ -151,6 +151,8 @@ const ADVERTISED: Record<string, string> = {
   'claims_supported: name': PROOF.idToken,
   'claims_supported: preferred_username': PROOF.idToken,
   'claims_supported: email': PROOF.idToken,
+  // Set by a verification link (test/mail/email-verification.test.ts).
+  'claims_supported: email_verified': PROOF.idToken,
   'claims_supported: groups': PROOF.idToken,
   'claims_supported: auth_time': PROOF.idToken,
   'claims_supported: iss': PROOF.idToken,
@@ -392,9 +394,10 @@ describe('discovery advertises only what works, each feature proven end to end',
     assert.equal(payload.name, 'Alice Liddell', 'profile');
     assert.equal(payload.preferred_username, 'alice', 'profile');
     assert.equal(payload.email, 'alice@example.com', 'email');
+    assert.equal(payload.email_verified, false, 'email: alice never confirmed it (docs/email.md)');
     assert.deepEqual(payload.groups, ['editors'], 'groups');
     const bare = decodeJwt((await userTokens('openid')).id_token);
-    for (const claim of ['name', 'preferred_username', 'email', 'groups'])
+    for (const claim of ['name', 'preferred_username', 'email', 'email_verified', 'groups'])
       assert.equal(bare[claim], undefined, `${claim} only with its scope`);
   });
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { parseDeclarative } from '../../src/admin/declarative/file.ts';
 import { MAX_ACT_DEPTH } from '../../src/oidc/token-exchange.ts';
+import { findTokenOrigin } from '../../src/oidc/token-origins.ts';
 import { findUserByUsername, setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { CALLBACK, signIn } from '../helpers/login-fixtures.ts';
@@ -16,6 +17,8 @@ const ORDERS = 'https://orders.example.com';
 const BILLING = 'https://billing.example.com';
 const EDGE = 'https://edge.example.com';
 const RELAY = 'https://relay.example.com';
+/** An API whose tokens no gateway may exchange. */
+const REPORTS = 'https://reports.example.com';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -36,12 +39,13 @@ resources:
   - { id: ${BILLING}, scopes: [read], roles: [app_readonly] }
   - { id: ${EDGE}, scopes: [read], roles: [app_readwrite], accessTokenFormat: opaque }
   - { id: ${RELAY}, scopes: [read], roles: [app_readwrite] }
+  - { id: ${REPORTS}, scopes: [read], roles: [app_readwrite] }
 clients:
   - clientId: web-app
     clientSecret: ${SECRET}
     firstParty: true
     redirectUris: [${CALLBACK}]
-    resources: [${GATEWAY}, ${EDGE}, ${RELAY}]
+    resources: [${GATEWAY}, ${EDGE}, ${RELAY}, ${REPORTS}]
   - clientId: api-gateway
     clientSecret: ${SECRET}
     grantTypes: [${TOKEN_EXCHANGE}]
@@ -143,6 +147,25 @@ describe('token exchange (RFC 8693) for gateways', () => {
     assert.deepEqual(await audited(), [
       { actor: 'api-gateway', subject: subject.sub, details: { audience: ORDERS, scope: 'read' } },
     ]);
+  });
+
+  it("records a user JWT's origin only when some gateway may exchange tokens for its audience", async () => {
+    const gatewayToken = (await jwtVerify(await userToken('read'), jwks)).payload;
+    const origin = await findTokenOrigin(lock.database.pool, gatewayToken.jti as string);
+    assert.ok(
+      origin && 'grantId' in origin,
+      'a token for the gateway (a subjectAudience) has its origin recorded',
+    );
+    assert.equal(origin.accountId, gatewayToken.sub);
+    const reportsToken = await userToken('read', REPORTS);
+    const reports = (await jwtVerify(reportsToken, jwks, { audience: REPORTS })).payload;
+    assert.equal(
+      await findTokenOrigin(lock.database.pool, reports.jti as string),
+      undefined,
+      'a token no gateway may exchange is not recorded',
+    );
+    const refused = await exchange({ subject_token: reportsToken, resource: ORDERS });
+    assert.equal(refused.status, 400, 'and it cannot be exchanged');
   });
 
   it('lists the grant in discovery while a client is configured for it', async () => {

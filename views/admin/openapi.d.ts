@@ -176,6 +176,8 @@ export type User = {
   id: string;
   username: string;
   email?: string;
+  /** the person confirmed `email` from its mailbox (docs/email.md); a new email is unverified */
+  emailVerified: boolean;
   name?: string;
   disabled: boolean;
   hasPassword: boolean;
@@ -1362,6 +1364,8 @@ export interface Operations {
         id: string;
         username: string;
         email?: string;
+        /** the person confirmed `email` from its mailbox (docs/email.md); a new email is unverified */
+        emailVerified: boolean;
         name?: string;
         disabled: boolean;
         hasPassword: boolean;
@@ -1474,6 +1478,17 @@ export interface Operations {
       /** sign the user out everywhere (e.g. after a compromise) */
       endSessions?: boolean;
     };
+    response: User;
+  };
+  sendUserEmailVerification: {
+    method: "post";
+    path: "/users/{id}/verify-email";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
     response: User;
   };
   endUserSessions: {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { z } from 'zod';
+import type { Mail } from '../../mail/mail.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { OidcRuntime } from '../../oidc/runtime.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
@@ -16,6 +17,8 @@ export interface AdminApiDeps {
   /** JWKS cache lifetime: new keys are published this long before they sign. */
   jwksMaxAge: number;
   now: () => Date;
+  /** Mail (docs/email.md), when configured: verification mails and security notices. */
+  mail?: { mail: Mail } | undefined;
 }
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';

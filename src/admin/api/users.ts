@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { invalidInput } from '../../observability/errors.ts';
+import { sendEmailVerification } from '../../mail/email-verification.ts';
+import { sendSecurityNotice } from '../../mail/security-notice.ts';
+import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import type { AdminActor } from '../admin-actor.ts';
 import { soleAdminAccountExists, unlockUser, userListItem, userState } from '../user-state.ts';
@@ -84,6 +86,7 @@ export const userRoutes: AdminRoute[] = [
       'id',
       'managedBy',
       'hasPassword',
+      'emailVerified',
       'createdAt',
       'updatedAt',
       'effectiveRoles',
@@ -107,13 +110,24 @@ export const userRoutes: AdminRoute[] = [
     list,
     create: async ({ deps, body, by }) => {
       const user = await addAccount(deps.pool, parseNewAccount(body), by);
+      if (user.email !== undefined)
+        await sendEmailVerification(deps.mail?.mail, user, user.email, { actor: by.actor });
       return withState(deps, user.id, by);
     },
     read: async ({ deps, params, by }) => withState(deps, params.id!, by),
     replace: async ({ deps, params, ifMatch, by }, body) => {
-      const { notices } = await replaceAccount(deps.pool, params.id!, parseNewAccount(body), ifMatch, by);
+      const { notices, emailChanged } = await replaceAccount(
+        deps.pool,
+        params.id!,
+        parseNewAccount(body),
+        ifMatch,
+        by,
+      );
       deps.runtime.backchannelLogout.notify(notices);
-      return withState(deps, params.id!, by);
+      const reply = await withState(deps, params.id!, by);
+      if (emailChanged && reply.view.email !== undefined)
+        await sendEmailVerification(deps.mail?.mail, reply.view, reply.view.email, { actor: by.actor });
+      return reply;
     },
     remove: async ({ deps, params, ifMatch, by }) => {
       const { notices } = await deleteAccount(deps.pool, params.id!, ifMatch, by);
@@ -142,6 +156,27 @@ export const userRoutes: AdminRoute[] = [
         by,
       );
       deps.runtime.backchannelLogout.notify(notices);
+      await sendSecurityNotice(deps.mail?.mail, params.id!, 'password_changed', { by: 'admin' });
+      return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/verify-email',
+    operationId: 'sendUserEmailVerification',
+    summary:
+      'Mail the account a link that confirms its email address (docs/email.md); 409 without mail configured or without an email',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404, 409],
+    handle: async ({ deps, params, by }) => {
+      const { user } = await getUser(deps.pool, params.id!);
+      if (!deps.mail)
+        throw conflict('mail is not configured (LOCK_SMTP_URL, LOCK_MAIL_FROM): no link can be sent');
+      if (user.email === undefined) throw conflict(`user ${user.username} has no email address`);
+      await sendEmailVerification(deps.mail.mail, user, user.email, { actor: by.actor });
       return userReply(deps, params.id!, by);
     },
   },

@@ -141,6 +141,9 @@ export const userView = component(
     id: z.uuid(),
     username: z.string(),
     email: z.string().optional(),
+    emailVerified: z
+      .boolean()
+      .describe('the person confirmed `email` from its mailbox (docs/email.md); a new email is unverified'),
     name: z.string().optional(),
     disabled: z.boolean(),
     hasPassword: z.boolean(),

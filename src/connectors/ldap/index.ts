@@ -1,13 +1,18 @@
-import type { ConnectorTypeModule } from '../connector.ts';
+import { type ConnectorTypeModule, loadedImplementation } from '../connector.ts';
 import { ldapClaimNames, ldapConfigSchema } from './config.ts';
-import { LdapConnector } from './ldap-connector.ts';
+import type * as Implementation from './ldap-connector.ts';
+
+let implementation: typeof Implementation | undefined;
 
 /** A directory: OpenLDAP, Active Directory. */
 export const ldap = {
   type: 'ldap',
   configSchema: ldapConfigSchema,
+  load: async () => {
+    implementation ??= await import('./ldap-connector.ts');
+  },
   create: (stored, context) =>
-    new LdapConnector({
+    new (loadedImplementation('ldap', implementation).LdapConnector)({
       id: stored.id,
       name: stored.name,
       config: stored.config,

@@ -8,4 +8,6 @@ export const local = {
   configSchema: localConfigSchema,
   create: (stored, context) => new LocalConnector({ id: stored.id, name: stored.name, db: context.db }),
   upstreamSecrets: { target: [], secrets: [] },
+  // Whether the person confirmed the account's email from its mailbox (docs/email.md), with scope email.
+  claimNames: () => ['email_verified'],
 } satisfies ConnectorTypeModule<'local', typeof localConfigSchema>;

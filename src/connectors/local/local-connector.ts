@@ -1,6 +1,7 @@
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../../security/passwords.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
+  type AccountWithGroupsAndRoles,
   findCredentials,
   findUserWithGroupsAndRoles,
   setPasswordHash,
@@ -57,7 +58,11 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
   }
 
   async refresh(identity: UpstreamIdentity): Promise<UpstreamIdentity | undefined> {
-    const found = await findUserWithGroupsAndRoles(this.#db, identity.upstreamId);
+    return this.identityOf((await findUserWithGroupsAndRoles(this.#db, identity.upstreamId)) ?? null);
+  }
+
+  /** What `refresh` answers, for an account already read (findIdentityWithLocalAccount): no query. */
+  identityOf(found: AccountWithGroupsAndRoles | null): UpstreamIdentity | undefined {
     if (!found || found.user.disabled) return undefined;
     return toIdentity(found.user, found);
   }
@@ -67,14 +72,14 @@ export class LocalConnector implements PasswordConnector, RefreshConnector {
 const UNGUARDED: PasswordAttempt = { admit: async () => true, verifyPassword };
 
 function toIdentity(
-  user: { id: string; username: string; email?: string; name?: string },
+  user: { id: string; username: string; email?: string; emailVerified: boolean; name?: string },
   { groups, roles }: { groups: string[]; roles: string[] },
 ): UpstreamIdentity {
   return {
     roles,
     upstreamId: user.id,
     username: user.username,
-    ...(user.email !== undefined && { email: user.email }),
+    ...(user.email !== undefined && { email: user.email, claims: { email_verified: user.emailVerified } }),
     ...(user.name !== undefined && { name: user.name }),
     groups,
   };

@@ -1,14 +1,19 @@
-import type { ConnectorTypeModule } from '../connector.ts';
+import { type ConnectorTypeModule, loadedImplementation } from '../connector.ts';
 import { SSO_CALLBACK_ROUTE } from '../federation/callback-route.ts';
 import { oauth2ConfigSchema } from './config.ts';
-import { OAuth2Connector } from './oauth2-connector.ts';
+import type * as Implementation from './oauth2-connector.ts';
+
+let implementation: typeof Implementation | undefined;
 
 /** Sign-in through a plain OAuth 2.0 provider (no ID token): GitHub, GitLab, … */
 export const oauth2 = {
   type: 'oauth2',
   configSchema: oauth2ConfigSchema,
+  load: async () => {
+    implementation ??= await import('./oauth2-connector.ts');
+  },
   create: (stored, context) =>
-    new OAuth2Connector({
+    new (loadedImplementation('oauth2', implementation).OAuth2Connector)({
       id: stored.id,
       name: stored.name,
       config: stored.config,

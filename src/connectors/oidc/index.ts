@@ -1,15 +1,20 @@
-import type { ConnectorTypeModule } from '../connector.ts';
+import { type ConnectorTypeModule, loadedImplementation } from '../connector.ts';
 import { SSO_CALLBACK_ROUTE } from '../federation/callback-route.ts';
 import { oidcConfigSchema } from './config.ts';
 import { EMAIL_VERIFIED_CLAIM } from './identity.ts';
-import { OidcConnector } from './oidc-connector.ts';
+import type * as Implementation from './oidc-connector.ts';
+
+let implementation: typeof Implementation | undefined;
 
 /** Sign-in through an upstream OpenID Connect provider (Entra ID, Google, Okta, another Lock). */
 export const oidc = {
   type: 'oidc',
   configSchema: oidcConfigSchema,
+  load: async () => {
+    implementation ??= await import('./oidc-connector.ts');
+  },
   create: (stored, context) =>
-    new OidcConnector({
+    new (loadedImplementation('oidc', implementation).OidcConnector)({
       id: stored.id,
       name: stored.name,
       config: stored.config,

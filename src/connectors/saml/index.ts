@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { ConnectorTypeModule } from '../connector.ts';
+import { type ConnectorTypeModule, loadedImplementation } from '../connector.ts';
 import { samlClaimNames, samlConfigSchema } from './config.ts';
-import { SamlConnector } from './saml-connector.ts';
+import type * as Implementation from './saml-connector.ts';
+
+let implementation: typeof Implementation | undefined;
 
 /** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
 const idpMetadataImportSchema = z
@@ -15,8 +17,11 @@ const idpMetadataImportSchema = z
 export const saml = {
   type: 'saml',
   configSchema: samlConfigSchema,
+  load: async () => {
+    implementation ??= await import('./saml-connector.ts');
+  },
   create: (stored, context) =>
-    new SamlConnector({
+    new (loadedImplementation('saml', implementation).SamlConnector)({
       id: stored.id,
       name: stored.name,
       config: stored.config,

@@ -1,0 +1,160 @@
+// The rotating refresh_token grant's cost, as CPU time: Lock's (all its threads, and its event
+// loop alone) and PostgreSQL's (every process of the cluster, as backends, WAL writer and the like
+// all work for it), per refresh, and the statements PostgreSQL ran per refresh
+// (pg_stat_statements). Sign-ins come first and are not counted.
+import type { DatabaseActivity, StatementCount } from './db-activity.ts';
+import { childPids, cpuTimeMs, eventLoopCpuTimeMs, summed } from './process-usage.ts';
+import type { ServerProcess } from './server-process.ts';
+import { signInFlow, tokenRequest } from './user-flows.ts';
+
+export const REFRESH_LOCK_CPU_TARGET_US = 900;
+export const REFRESH_PG_CPU_TARGET_US = 500;
+export const REFRESH_STATEMENTS_TARGET = 3;
+/**
+ * A statement run fewer times than this share of the refreshes is not part of a refresh: Lock's
+ * once-a-second timers (the rate limiter's sync) run whether anyone refreshes or not.
+ */
+const BACKGROUND_SHARE = 0.1;
+
+export interface RefreshCost {
+  refreshes: number;
+  perSecond: number;
+  latencyMs: { p50: number; p99: number };
+  lockCpuUs: number | undefined;
+  lockEventLoopCpuUs: number | undefined;
+  postgresCpuUs: number | undefined;
+  /** Statements per refresh: those run at least once per BACKGROUND_SHARE⁻¹ refreshes. */
+  statements: number | undefined;
+  /** Statements run more rarely than that in the window: Lock's timers (rate-limit sync, …), not the refreshes. */
+  backgroundStatements: number;
+  top: StatementCount[];
+  problems: string[];
+}
+
+/** CPU time of the cluster's processes now, by pid (processes gone since are not counted). */
+function postgresCpu(postmaster: number): Map<number, number> {
+  const readings = new Map<number, number>();
+  for (const pid of [postmaster, ...childPids(postmaster)]) {
+    const ms = cpuTimeMs(pid);
+    if (ms !== undefined) readings.set(pid, ms);
+  }
+  return readings;
+}
+
+/** CPU used between two readings: processes started in between count from zero. */
+function postgresCpuUsed(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, ms] of after) used += ms - (before.get(pid) ?? 0);
+  return used;
+}
+
+export async function measureRefreshCost(options: {
+  lock: ServerProcess;
+  secret: string;
+  password: string;
+  activity: DatabaseActivity;
+  postmasterPid: number;
+  durationS: number;
+  concurrency: number;
+}): Promise<RefreshCost> {
+  const { lock, secret, activity } = options;
+  const problems: string[] = [];
+  const tokens = await Promise.all(
+    Array.from(
+      { length: options.concurrency },
+      async () => (await signInFlow(lock, secret, options.password)).refresh_token!,
+    ),
+  );
+  // One refresh each before counting: the first use of each connection and statement is warm-up.
+  for (const [index, token] of tokens.entries())
+    tokens[index] = (await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }))
+      .refresh_token!;
+
+  await activity.resetStatements();
+  const lockBefore = summed(lock.processIds(), cpuTimeMs);
+  const loopBefore = summed(lock.processIds(), eventLoopCpuTimeMs);
+  const pgBefore = postgresCpu(options.postmasterPid);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    tokens.map(async (first) => {
+      let token = first;
+      while (performance.now() - started < options.durationS * 1000 && problems.length < 5) {
+        const t0 = performance.now();
+        try {
+          token = (await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }))
+            .refresh_token!;
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          problems.push((error as Error).message);
+          return;
+        }
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - started) / 1000;
+  const lockAfter = summed(lock.processIds(), cpuTimeMs);
+  const loopAfter = summed(lock.processIds(), eventLoopCpuTimeMs);
+  const pgUsed = postgresCpuUsed(pgBefore, postgresCpu(options.postmasterPid));
+  const counts = await activity.statementCounts();
+  const refreshes = latencies.length;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const per = (ms: number | undefined) =>
+    ms === undefined || refreshes === 0 ? undefined : (ms * 1000) / refreshes;
+  const perRefresh = counts.filter(({ calls }) => calls >= refreshes * BACKGROUND_SHARE);
+  const statements = perRefresh.reduce((sum, { calls }) => sum + calls, 0);
+  const background = counts.reduce((sum, { calls }) => sum + calls, 0) - statements;
+  return {
+    refreshes,
+    perSecond: refreshes / elapsedS,
+    latencyMs: { p50: Math.round(at(0.5)), p99: Math.round(at(0.99)) },
+    lockCpuUs: per(lockBefore === undefined || lockAfter === undefined ? undefined : lockAfter - lockBefore),
+    lockEventLoopCpuUs: per(
+      loopBefore === undefined || loopAfter === undefined ? undefined : loopAfter - loopBefore,
+    ),
+    postgresCpuUs: per(pgUsed),
+    statements: counts.length === 0 || refreshes === 0 ? undefined : statements / refreshes,
+    backgroundStatements: background,
+    top: counts.slice(0, 8),
+    problems: [...new Set(problems)],
+  };
+}
+
+const fixed = (value: number | undefined, digits = 0) =>
+  value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+const mark = (value: number | undefined, target: number) =>
+  value === undefined ? '' : value <= target ? 'ok' : 'MISSED';
+
+/**
+ * Two dedicated cores running Lock and PostgreSQL: each refresh takes (Lock + PostgreSQL) µs of
+ * CPU, and two cores give 2,000,000 µs a second. That ceiling needs Lock to use both cores
+ * (LOCK_WORKERS=2); one Lock process is also bound by its event loop: 1,000,000 ÷ loop µs.
+ */
+export function impliedOnTwoCores(cost: RefreshCost): { cluster?: number; oneProcess?: number } {
+  if (cost.lockCpuUs === undefined || cost.postgresCpuUs === undefined) return {};
+  const cluster = 2e6 / (cost.lockCpuUs + cost.postgresCpuUs);
+  return {
+    cluster,
+    ...(cost.lockEventLoopCpuUs !== undefined && {
+      oneProcess: Math.min(cluster, 1e6 / cost.lockEventLoopCpuUs),
+    }),
+  };
+}
+
+export function renderRefreshCost(cost: RefreshCost, concurrency: number): string {
+  const implied = impliedOnTwoCores(cost);
+  const lines = [
+    `rotating refresh_token grant: ${cost.refreshes} refreshes, ${fixed(cost.perSecond)}/s here with ${concurrency} in flight (p50 ${cost.latencyMs.p50} ms, p99 ${cost.latencyMs.p99} ms)`,
+    `  Lock CPU per refresh:        ${fixed(cost.lockCpuUs)} µs (event loop ${fixed(cost.lockEventLoopCpuUs)} µs)  target ≤ ${REFRESH_LOCK_CPU_TARGET_US} µs ${mark(cost.lockCpuUs, REFRESH_LOCK_CPU_TARGET_US)}`,
+    `  PostgreSQL CPU per refresh:  ${fixed(cost.postgresCpuUs)} µs  target ≤ ${REFRESH_PG_CPU_TARGET_US} µs ${mark(cost.postgresCpuUs, REFRESH_PG_CPU_TARGET_US)}`,
+    `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}  (besides ${cost.backgroundStatements} of Lock's timers in the window, listed below with fewer than one per ${1 / BACKGROUND_SHARE} refreshes)`,
+    `  implied on two dedicated cores (Lock + PostgreSQL, no load generator): 2,000,000 ÷ (Lock + PostgreSQL µs) = ${fixed(implied.cluster)}/s with LOCK_WORKERS=2; one Lock process, also ≤ 1,000,000 ÷ event-loop µs: ${fixed(implied.oneProcess)}/s`,
+  ];
+  if (cost.top.length > 0) lines.push('  statements seen in the window:');
+  for (const { query, calls } of cost.top)
+    lines.push(
+      `    ${String(calls).padStart(6)} × ${query.length > 110 ? `${query.slice(0, 109)}…` : query}`,
+    );
+  return lines.join('\n');
+}
