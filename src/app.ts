@@ -302,6 +302,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
     });
     const passwordSignIn = new PasswordSignIn({ pool, bruteForce, verifier, metrics, secondFactor });
+    // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
+    const mail = createMail(env, pool, log, now);
     // /account: a signed-in person's own password, second factors and sessions (docs/account.md).
     const account = new AccountService({
       issuer: env.LOCK_ISSUER,
@@ -314,11 +316,10 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       bruteForce,
       limits: { ...ACCOUNT_PAGE_DEFAULTS, reauthSeconds: env.LOCK_ACCOUNT_REAUTH_SECONDS },
       notifyLogout: (notices) => runtime.backchannelLogout.notify(notices),
+      mail,
       now,
     });
 
-    // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
-    const mail = createMail(env, pool, log, now);
     const passwordReset =
       mail &&
       new PasswordReset({ mail, pool, notify: (notices) => runtime.backchannelLogout.notify(notices) });

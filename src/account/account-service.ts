@@ -3,6 +3,8 @@
 import type Provider from 'oidc-provider';
 import type pg from 'pg';
 import type { ConnectorInfo } from '../connectors/connector.ts';
+import type { Mail } from '../mail/mail.ts';
+import { type SecurityNoticeKind, sendSecurityNotice } from '../mail/security-notice.ts';
 import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
 import type { BruteForceGuard } from '../security/brute-force.ts';
 import type { PasswordVerifyGate } from '../security/passwords.ts';
@@ -29,6 +31,8 @@ export interface AccountServiceOptions {
   limits: PageSessionLimits;
   /** Hands back-channel logout notices over once their transaction has committed. */
   notifyLogout: (notices: LogoutNotice[]) => void;
+  /** Mails security notices to the account's verified address (docs/email.md); undefined: mail is off. */
+  mail?: Mail | undefined;
   now: () => Date;
 }
 
@@ -59,8 +63,27 @@ export class AccountService {
 
   async changePassword(person: AccountPerson, request: AccountRequest, change: PasswordChange) {
     const outcome = await changeOwnPassword(this.options, person, request, change);
-    if (outcome.status === 'changed') this.options.notifyLogout(outcome.notices);
+    if (outcome.status === 'changed') {
+      this.options.notifyLogout(outcome.notices);
+      await this.#notify(person, request, 'password_changed');
+    }
     return outcome;
+  }
+
+  /** Removes the authenticator app and its recovery codes; false when there was none. */
+  async removeTotp(
+    person: AccountPerson & { localUserId: string },
+    request: AccountRequest,
+  ): Promise<boolean> {
+    const removed = await this.secondFactor.remove(person, request);
+    if (removed) await this.#notify(person, request, 'totp_removed');
+    return removed;
+  }
+
+  /** Tells the person's verified address of a change they made here (after it committed). */
+  async #notify(person: AccountPerson, request: AccountRequest, kind: SecurityNoticeKind): Promise<void> {
+    if (person.localUserId === undefined) return;
+    await sendSecurityNotice(this.options.mail, person.localUserId, kind, { by: 'self', ip: request.ip });
   }
 
   recentSignIns(person: AccountPerson) {

@@ -15,12 +15,13 @@ const csrfOf = (html: string) => {
 
 describe('/account: email address (real SMTP)', () => {
   const mia = mailPerson('mia');
+  const noa = mailPerson('noa');
   let lock: RunningLock;
   let offsetMs = 0;
 
   before(async () => {
     lock = await startLock({
-      config: mailConfig([mia]),
+      config: mailConfig([mia, noa]),
       env: { LOCK_SMTP_URL: smtpUrl(), LOCK_MAIL_FROM: MAIL_FROM },
       now: () => new Date(Date.now() + offsetMs),
     });
@@ -103,5 +104,28 @@ describe('/account: email address (real SMTP)', () => {
     } finally {
       offsetMs = 0;
     }
+  });
+
+  it('tells the verified address when the password is changed on the page', async () => {
+    const confirm = linkIn(
+      await waitForMail(noa.email, { subject: /Confirm your email/ }),
+      `${lock.issuer}/verify-email/`,
+    );
+    assert.equal((await postPage(confirm, {})).status, 200);
+    const agent = new UserAgent(lock.issuer);
+    await signIn(agent, `${lock.issuer}/account`, noa.username, noa.password);
+    const csrf = csrfOf(await (await agent.follow(`${lock.issuer}/account/password`)).response.text());
+    const newPassword = `${noa.password} and more`;
+    const changed = await agent.follow(`${lock.issuer}/account/password`, {
+      form: {
+        csrf,
+        current_password: noa.password,
+        new_password: newPassword,
+        confirm_password: newPassword,
+      },
+    });
+    assert.equal(changed.response.status, 200);
+    const notice = await waitForMail(noa.email, { subject: /Your Lock password was changed/ });
+    assert.doesNotMatch(notice.text, new RegExp(newPassword), 'a notice never carries the password');
   });
 });

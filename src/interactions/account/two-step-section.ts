@@ -105,7 +105,7 @@ export const twoStepSection: AccountSection = {
       const form = await kit.readCheckedForm(ctx);
       if (!form) return;
       if (!(await kit.requireRecentAuthentication(ctx, OVERVIEW))) return;
-      const removed = await kit.service.secondFactor.remove(person, kit.request(ctx));
+      const removed = await kit.service.removeTotp(person, kit.request(ctx));
       kit.done(ctx, removed ? 'two-step.removed' : 'two-step.none', 'two-step');
     });
 
