@@ -24,6 +24,7 @@ import { SecondFactor } from './login/second-factor.ts';
 import { relyingPartyOf } from './login/webauthn.ts';
 import { sendEmailVerification } from './mail/email-verification.ts';
 import { createMail } from './mail/mail.ts';
+import { sendSecurityNotice } from './mail/security-notice.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
@@ -291,12 +292,6 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       secondFactor,
       now,
     });
-    const passkeyRegistration = new PasskeyRegistration({
-      pool,
-      rp: relyingPartyOf(env.LOCK_ISSUER),
-      aaguidAllowlist: env.LOCK_PASSKEY_AAGUIDS ?? [],
-      now,
-    });
     const verifier = new PasswordVerifyGate({
       concurrency: env.LOCK_PASSWORD_VERIFY_CONCURRENCY,
       queue: env.LOCK_PASSWORD_VERIFY_QUEUE,
@@ -304,6 +299,19 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     const passwordSignIn = new PasswordSignIn({ pool, bruteForce, verifier, metrics, secondFactor });
     // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
     const mail = createMail(env, pool, log, now);
+    const passkeyRegistration = new PasskeyRegistration({
+      pool,
+      rp: relyingPartyOf(env.LOCK_ISSUER),
+      aaguidAllowlist: env.LOCK_PASSKEY_AAGUIDS ?? [],
+      now,
+      // The account's verified address hears of every passkey added (docs/email.md).
+      onAdded: (owner, passkey) =>
+        sendSecurityNotice(mail, owner.userId, 'passkey_added', {
+          by: 'self',
+          ip: owner.ip,
+          passkeyName: passkey.name,
+        }),
+    });
     // /account: a signed-in person's own password, second factors and sessions (docs/account.md).
     const account = new AccountService({
       issuer: env.LOCK_ISSUER,

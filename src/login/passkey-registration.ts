@@ -30,6 +30,8 @@ export interface PasskeyRegistrationOptions {
   /** AAGUIDs (lower-case, with dashes) of the authenticator models allowed; empty: any. */
   aaguidAllowlist: readonly string[];
   now: () => Date;
+  /** After a passkey was added and audited (the composition root sends the security notice). */
+  onAdded?: (owner: PasskeyOwner, passkey: StoredPasskey) => Promise<void>;
 }
 
 /** Whose passkeys, from which session and request: for the challenge's binding and the audit. */
@@ -177,6 +179,7 @@ export class PasskeyRegistration {
       outcome: 'success',
       details: { passkey: passkey.id, name, aaguid: passkey.aaguid, backupEligible: passkey.backupEligible },
     });
+    await this.#options.onAdded?.(account, passkey);
     return { status: 'added', passkey };
   }
 
