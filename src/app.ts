@@ -16,11 +16,15 @@ import { EdgeRequest } from './http/held-body.ts';
 import { requestEdge } from './http/middleware.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { assertKeyEncryptionKeyMatches, ensureSigningKeys, rotateIfDue } from './keys/signing-keys.ts';
+import { PasskeyRegistration } from './login/passkey-registration.ts';
+import { PasskeySignIn } from './login/passkeys.ts';
 import { PasswordReset } from './login/password-reset.ts';
 import { PasswordSignIn } from './login/password-sign-in.ts';
 import { SecondFactor } from './login/second-factor.ts';
+import { relyingPartyOf } from './login/webauthn.ts';
 import { sendEmailVerification } from './mail/email-verification.ts';
 import { createMail } from './mail/mail.ts';
+import { sendSecurityNotice } from './mail/security-notice.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { OidcRuntime } from './oidc/runtime.ts';
@@ -172,6 +176,7 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
         idleSeconds: env.LOCK_SESSION_IDLE_TIMEOUT,
         maxAgeSeconds: env.LOCK_SESSION_MAX_AGE,
         mfaRequiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
+        passkeyRequiredRoles: env.LOCK_PASSKEY_REQUIRED_ROLES ?? [],
       },
       onTokenIssued: (grantType, resource) => metrics.tokenIssued(grantType, resource),
       onBackchannelLogout: (outcome) => metrics.backchannelLogouts.inc({ outcome }),
@@ -273,6 +278,18 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       metrics,
       requiredRoles: env.LOCK_MFA_REQUIRED_ROLES,
       clientRequiresMfa: (clientId) => runtime.state.catalog.clients.get(clientId)?.requireMfa ?? false,
+      passkeyRequiredRoles: env.LOCK_PASSKEY_REQUIRED_ROLES ?? [],
+      clientRequiresPasskey: (clientId) =>
+        runtime.state.catalog.clients.get(clientId)?.requirePasskey ?? false,
+      now,
+    });
+    // Passkeys (docs/passkeys.md): the relying party is the issuer (its host, its origin).
+    const passkeys = new PasskeySignIn({
+      pool,
+      rp: relyingPartyOf(env.LOCK_ISSUER),
+      bruteForce,
+      metrics,
+      secondFactor,
       now,
     });
     const verifier = new PasswordVerifyGate({
@@ -282,6 +299,19 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
     const passwordSignIn = new PasswordSignIn({ pool, bruteForce, verifier, metrics, secondFactor });
     // Mail (docs/email.md): off without LOCK_SMTP_URL; sends off the request, bounded.
     const mail = createMail(env, pool, log, now);
+    const passkeyRegistration = new PasskeyRegistration({
+      pool,
+      rp: relyingPartyOf(env.LOCK_ISSUER),
+      aaguidAllowlist: env.LOCK_PASSKEY_AAGUIDS ?? [],
+      now,
+      // The account's verified address hears of every passkey added (docs/email.md).
+      onAdded: (owner, passkey) =>
+        sendSecurityNotice(mail, owner.userId, 'passkey_added', {
+          by: 'self',
+          ip: owner.ip,
+          passkeyName: passkey.name,
+        }),
+    });
     // /account: a signed-in person's own password, second factors and sessions (docs/account.md).
     const account = new AccountService({
       issuer: env.LOCK_ISSUER,
@@ -323,6 +353,8 @@ export async function createLock(env: Env, log: Logger, options: LockOptions = {
       csrfKey: deriveKey(kek.key, 'interaction csrf v1'),
       passwordSignIn,
       secondFactor,
+      passkeys,
+      passkeyRegistration,
       account,
       now,
       crossCutting,

@@ -46,6 +46,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         // The console (served by Lock at /admin) redeems its code with fetch() from Lock's own origin.
         allowedOrigins: [new URL(issuer).origin],
         requireMfa: false,
+        requirePasskey: false,
         roles: [],
         resources: [admin],
         introspects: [],
@@ -64,6 +65,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         postLogoutRedirectUris: [`${issuer}/account`],
         allowedOrigins: [],
         requireMfa: false,
+        requirePasskey: false,
         roles: [],
         resources: [],
         introspects: [],

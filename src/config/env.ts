@@ -174,6 +174,18 @@ const envSchema = z
               .map((role) => role.trim())
               .filter((role) => role !== ''),
       ),
+    /** Local accounts holding any of these roles (comma-separated) must sign in with a passkey: docs/passkeys.md. */
+    LOCK_PASSKEY_REQUIRED_ROLES: commaList(z.string().regex(/^[\w.:-]+$/, 'must be a role name')).optional(),
+    /** Authenticator models (AAGUIDs, comma-separated) a passkey may be registered on; unset: any. */
+    LOCK_PASSKEY_AAGUIDS: commaList(
+      z
+        .string()
+        .regex(
+          /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+          'must be an AAGUID',
+        )
+        .transform((aaguid) => aaguid.toLowerCase()),
+    ).optional(),
     /** Dynamic client registration (docs/mcp.md): `off`, `open` (public clients freely), `token` (initial access token only). */
     LOCK_REGISTRATION: z.enum(['off', 'open', 'token']).default(ENV_DEFAULTS.LOCK_REGISTRATION),
     /** The initial access token an administrator hands out for confidential (or, in `token` mode, any) registrations. */

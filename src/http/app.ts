@@ -8,12 +8,15 @@ import { adminApiRouter } from '../admin/api/router.ts';
 import { adminConsole } from '../admin/console.ts';
 import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
 import { emailSection } from '../interactions/account/email-section.ts';
+import { withPasskeysSection } from '../interactions/account/passkeys-section.ts';
 import type { AccountSection } from '../interactions/account/section.ts';
 import { serveAssets } from '../interactions/assets.ts';
 import { emailRoutes } from '../interactions/email-routes.ts';
 import { landingPage } from '../interactions/landing-page.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { idpInitiatedLogin, ssoRoutes } from '../interactions/sso-routes.ts';
+import type { PasskeyRegistration } from '../login/passkey-registration.ts';
+import type { PasskeySignIn } from '../login/passkeys.ts';
 import { PASSWORD_RESET_PATH, type PasswordReset } from '../login/password-reset.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
@@ -61,6 +64,10 @@ export interface HttpOptions {
   /** The sign-in library (src/login/) the interaction routes call. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** Passkey sign-in (first and second factor). */
+  passkeys?: PasskeySignIn;
+  /** A person's own passkeys: the "Passkeys" section of /account. */
+  passkeyRegistration?: PasskeyRegistration;
   /** The account page's library (src/account/): /account is served when it is given. */
   account?: AccountService;
   now: () => Date;
@@ -153,6 +160,7 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     csrfKey: options.csrfKey,
     passwordSignIn: options.passwordSignIn,
     secondFactor: options.secondFactor,
+    ...(options.passkeys && { passkeys: options.passkeys }),
     ...(options.mail && { passwordResetHref: PASSWORD_RESET_PATH }),
     pendingLogin: idpInitiatedLogin({
       pool: options.pool,
@@ -176,14 +184,16 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
     app.use(email.allowedMethods());
   }
   if (options.account) {
+    // With mail on, the person's email address and its confirmation (docs/email.md); passkeys (docs/passkeys.md).
+    let accountSections: AccountSection[] = [...DEFAULT_SECTIONS];
+    if (options.mail) accountSections = withEmailSection(accountSections, emailSection(options.mail.mail));
+    if (options.passkeyRegistration)
+      accountSections = withPasskeysSection(accountSections, options.passkeyRegistration);
     const account = accountRoutes({
       issuer: options.issuer,
       service: options.account,
       csrfKey: options.csrfKey,
-      // With mail on, the person's email address and its confirmation (docs/email.md).
-      ...(options.mail && {
-        sections: withEmailSection(DEFAULT_SECTIONS, emailSection(options.mail.mail)),
-      }),
+      sections: accountSections,
     });
     app.use(account.routes());
     app.use(account.allowedMethods());

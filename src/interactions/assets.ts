@@ -3,6 +3,8 @@
 // cheaply. Nothing else lives under /assets.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type Koa from 'koa';
 import { notFound } from '../observability/errors.ts';
 import { refusedUnlessReading } from '../web/read-only.ts';
@@ -14,12 +16,33 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   [STYLESHEET_PATH]: { file: 'lock.css', type: 'text/css; charset=utf-8' },
   '/assets/admin.css': { file: 'admin.css', type: 'text/css; charset=utf-8' },
   '/assets/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/passkey.js': { file: 'passkey.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/passkey-register.js': { file: 'passkey-register.js', type: 'text/javascript; charset=utf-8' },
+};
+
+/** Files of @simplewebauthn/browser's package, served as installed (the browser side of the passkey ceremonies). */
+const PACKAGE_ASSETS: Record<string, { file: string; type: string }> = {
+  '/assets/simplewebauthn-browser.js': {
+    file: 'dist/bundle/index.umd.min.js',
+    type: 'text/javascript; charset=utf-8',
+  },
 };
 
 export function serveAssets(): Koa.Middleware {
+  const require = createRequire(import.meta.url);
+  const files = [
+    ...Object.entries(ASSETS).map(
+      ([path, { file, type }]) => [path, `${VIEWS_DIR}assets/${file}`, type] as const,
+    ),
+    // The package exports only its modules: its bundle is found beside them (script/index.js → ../dist/…).
+    ...Object.entries(PACKAGE_ASSETS).map(
+      ([path, { file, type }]) =>
+        [path, join(dirname(require.resolve('@simplewebauthn/browser')), '..', file), type] as const,
+    ),
+  ];
   const loaded = new Map(
-    Object.entries(ASSETS).map(([path, { file, type }]) => {
-      const body = readFileSync(`${VIEWS_DIR}assets/${file}`);
+    files.map(([path, location, type]) => {
+      const body = readFileSync(location);
       const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
       return [path, { body, type, etag }];
     }),

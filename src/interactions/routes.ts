@@ -9,6 +9,7 @@ import {
   isRedirectConnector,
   type PasswordConnector,
 } from '../connectors/connector.ts';
+import type { PasskeySignIn } from '../login/passkeys.ts';
 import type { PasswordSignIn } from '../login/password-sign-in.ts';
 import type { SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
@@ -17,6 +18,7 @@ import type { LockState } from '../web/lock-state.ts';
 import { createCsrf } from './csrf.ts';
 import { sendErrorPage } from './error-page.ts';
 import { type Details, signInRequest } from './interaction-request.ts';
+import { localAccountsOf, registerPasskeyRoutes } from './passkey-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 import { contentSecurityPolicy, renderView } from './views.ts';
 
@@ -33,6 +35,8 @@ export interface InteractionOptions {
   /** The sign-in library (src/login/): these routes parse, call it, then render or redirect. */
   passwordSignIn: PasswordSignIn;
   secondFactor: SecondFactor;
+  /** Passkey sign-in (docs/passkeys.md): offered on the login page when the local connector serves it. */
+  passkeys?: PasskeySignIn;
   /** The password-reset page (docs/email.md), offered under the form when Lock's own accounts are on. */
   passwordResetHref?: string;
   /**
@@ -96,6 +100,9 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       name: connector.name,
       href: `/interaction/${found.uid}/sso/${connector.id}`,
     }));
+    const passkey =
+      options.passkeys !== undefined &&
+      localAccountsOf(options.connectors(), found.params.connector) !== undefined;
     const localAccounts = [...options.connectors().values()].some((connector) => connector.type === 'local');
     renderPage(ctx, found, 'login', {
       clientName: options.clientName(String(found.params.client_id)),
@@ -104,6 +111,12 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
       formAction: `/interaction/${found.uid}/login`,
       csrfToken: csrf.tokenFor(found.uid),
       ssoConnectors,
+      ...(passkey && {
+        passkey: {
+          optionsUrl: `/interaction/${found.uid}/passkey/options`,
+          verifyUrl: `/interaction/${found.uid}/passkey/verify`,
+        },
+      }),
       ...(typeof hint === 'string' && { loginHint: hint }),
       ...extra,
       ...(error !== undefined && { error: locale.t(error) }),
@@ -112,12 +125,23 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
 
   const secondFactor = secondFactorRoutes({
     secondFactor: options.secondFactor,
+    ...(options.passkeys && { hasPasskey: options.passkeys.hasPasskey.bind(options.passkeys) }),
     csrf,
     details,
     finish,
     showLogin,
   });
   secondFactor.register(router);
+  if (options.passkeys)
+    registerPasskeyRoutes(router, {
+      passkeys: options.passkeys,
+      secondFactor: options.secondFactor,
+      connectors: options.connectors,
+      csrf,
+      details,
+      resultLocation: (ctx, result) =>
+        options.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
+    });
 
   router.get('/', async (ctx) => {
     const found = await details(ctx);
@@ -196,6 +220,9 @@ export function interactionRoutes(options: InteractionOptions): Router<LockState
         return showLogin(ctx, found, { username, error: outcome.message });
       case 'second-factor':
         return secondFactor.toStep(ctx, found.uid);
+      case 'passkey-required':
+        ctx.status = 403;
+        return showLogin(ctx, found, { username, error: outcome.message });
       case 'another-second-factor-waiting':
         if (!(await secondFactor.passwordRefusedWhilePending(ctx, found)))
           secondFactor.toLogin(ctx, found.uid);
@@ -258,9 +285,12 @@ function renderPage<N extends 'login' | 'consent'>(
 ) {
   const redirectUri = found.params.redirect_uri;
   const locale = localeFor(ctx, found.params.ui_locales);
+  // The login page's passkey script is Lock's own, from /assets.
   ctx.set(
     'Content-Security-Policy',
-    contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
+    contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : [], {
+      scripts: view === 'login',
+    }),
   );
   ctx.set('Content-Language', locale.language);
   ctx.type = 'html';

@@ -18,6 +18,8 @@ type Context = Koa.ParameterizedContext<LockState>;
 
 export interface SecondFactorRoutesOptions {
   secondFactor: SecondFactor;
+  /** Offers the account's passkeys on the step's page (src/interactions/passkey-routes.ts answers them). */
+  hasPasskey?: (userId: string) => Promise<boolean>;
   csrf: ReturnType<typeof createCsrf>;
   details: (ctx: Context) => Promise<Details>;
   finish: (ctx: Context, result: InteractionResults) => Promise<void>;
@@ -25,16 +27,19 @@ export interface SecondFactorRoutesOptions {
   showLogin: (ctx: Context, found: Details, extra: { username?: string; error?: string }) => void;
 }
 
+/**
+ * The step's forms (and its passkey calls) carry a token bound to the interaction and the account:
+ * a form shown for one account's step is refused once the interaction waits for another's.
+ */
+export const csrfSubject = (pending: PendingSecondFactor) =>
+  `${pending.interactionUid}:second-factor:${pending.userId}`;
+
 // Replayed, wrong and locked-out codes all read the same. (Messages are catalogue keys.)
 const WRONG_CODE = 'totp.errors.wrong_code';
 
 export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
   const { secondFactor, csrf } = options;
   const stepPath = (uid: string) => `/interaction/${uid}/totp`;
-  // The step's forms carry a token bound to the interaction and the account: a form shown for one
-  // account's step is refused once the interaction waits for another's.
-  const csrfSubject = (pending: PendingSecondFactor) =>
-    `${pending.interactionUid}:second-factor:${pending.userId}`;
 
   const toLogin = (ctx: Context, uid: string) => {
     ctx.status = 303;
@@ -101,12 +106,20 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
         locale,
       );
     } else if (pending.stage === 'verify') {
+      const passkey = (await options.hasPasskey?.(pending.userId)) ?? false;
       body = renderView(
         'totp-verify',
         {
           ...common,
           username: pending.username,
           restartHref,
+          codes: !pending.passkeyOnly && (await secondFactor.hasAuthenticatorApp(pending.userId)),
+          ...(passkey && {
+            passkey: {
+              optionsUrl: `${stepPath(found.uid)}/passkey/options`,
+              verifyUrl: `${stepPath(found.uid)}/passkey/verify`,
+            },
+          }),
         },
         locale,
       );
@@ -125,7 +138,7 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     const redirectUri = found.params.redirect_uri;
     ctx.set(
       'Content-Security-Policy',
-      contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : []),
+      contentSecurityPolicy(typeof redirectUri === 'string' ? [redirectUri] : [], { scripts: true }),
     );
     ctx.set('Content-Language', locale.language);
     ctx.type = 'html';

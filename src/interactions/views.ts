@@ -33,6 +33,14 @@ export interface LoginView {
   ssoConnectors: Array<{ id: string; name: string; href: string }>;
   /** "Forgot your password?" (docs/email.md): only with mail on and Lock's own accounts enabled. */
   resetHref?: string;
+  /** "Sign in with a passkey" and the username field's autofill (docs/passkeys.md): its JSON endpoints. */
+  passkey?: PasskeyEndpoints;
+}
+
+/** Where a page's passkey script fetches its options and sends its assertion (with the page's CSRF token). */
+export interface PasskeyEndpoints {
+  optionsUrl: string;
+  verifyUrl: string;
 }
 
 export interface ConsentView {
@@ -80,13 +88,17 @@ export interface TotpEnrolView {
   error?: string;
 }
 
-/** The second step of a sign-in: a code from the app, or a recovery code. */
+/** The second step of a sign-in: a code from the app, or a recovery code, or a passkey. */
 export interface TotpVerifyView {
   username: string;
   formAction: string;
   csrfToken: string;
   restartHref: string;
   error?: string;
+  /** Offered when the account has a passkey. */
+  passkey?: PasskeyEndpoints;
+  /** Whether a code is taken (false: the account has no app, or only a passkey may finish). Default true. */
+  codes?: boolean;
 }
 
 /** The recovery codes, shown once (`codes` empty when the page is shown again). */
@@ -230,6 +242,8 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
       // A known username (retyped after an error, or a login_hint) leaves only the password to type.
       focus: username === '' ? 'username' : 'password',
       ssoConnectors: data.ssoConnectors.map((c) => ({ name: c.name, href: safeUrl(c.href) })),
+      passkey: passkeyOf(data.passkey),
+      passkeyScripts: PASSKEY_SCRIPTS,
       resetHref: data.resetHref === undefined ? undefined : safeUrl(data.resetHref),
     };
   },
@@ -280,8 +294,13 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
   },
   'totp-verify': (data, t) => {
     const error = nonEmpty(data.error);
+    const codes = data.codes ?? true;
     return {
-      title: pageTitle(t, t('totp.verify.title'), error),
+      title: pageTitle(t, codes ? t('totp.verify.title') : t('passkey.step.heading'), error),
+      heading: codes ? t('totp.verify.heading') : t('passkey.step.heading'),
+      codes,
+      passkey: passkeyOf(data.passkey),
+      passkeyScripts: PASSKEY_SCRIPTS,
       username: data.username,
       formAction: safeUrl(data.formAction),
       csrfToken: data.csrfToken,
@@ -354,6 +373,13 @@ function describeScope(t: Translate, scope: string): { name: string; label: stri
   };
 }
 
+/** The browser library (@simplewebauthn/browser's bundle) and Lock's script that drives it; serveAssets() answers both. */
+export const PASSKEY_SCRIPTS = ['/assets/simplewebauthn-browser.js', '/assets/passkey.js'] as const;
+
+function passkeyOf(endpoints: PasskeyEndpoints | undefined): PasskeyEndpoints | undefined {
+  return endpoints && { optionsUrl: safeUrl(endpoints.optionsUrl), verifyUrl: safeUrl(endpoints.verifyUrl) };
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
@@ -401,10 +427,15 @@ const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'filesystem:', 
  * <base>, forms only to Lock itself plus the places `extraFormActions` (full URLs: redirect_uri,
  * post_logout_redirect_uri) may send the browser after a submission.
  */
-export function contentSecurityPolicy(extraFormActions: readonly string[]): string {
+export function contentSecurityPolicy(
+  extraFormActions: readonly string[],
+  options: { scripts?: boolean } = {},
+): string {
   const formAction = ["'self'", ...new Set(extraFormActions.map(formActionSource))];
   return [
     "default-src 'none'",
+    // Pages that offer a passkey run Lock's own scripts from /assets (never inline) and call Lock.
+    ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
     "style-src 'self'",
     "img-src 'self' data:",
     `form-action ${formAction.join(' ')}`,

@@ -23,6 +23,7 @@ import { auditFields, type SignedIn, type SignInRequest } from './sign-in-reques
 // One message for a wrong password, an unknown user and a lockout: the page never tells which.
 // Messages are keys of the catalogue (views/locales/en.json): the page shows them in its language.
 export const WRONG_CREDENTIALS = 'login.errors.invalid_credentials';
+export const PASSKEY_REQUIRED = 'passkey.errors.required';
 const UPSTREAM_DOWN = 'login.errors.unavailable';
 
 export interface PasswordSignInOptions {
@@ -50,6 +51,8 @@ export type PasswordPostOutcome =
   | { status: 'second-factor' }
   /** Another password of this interaction started its second factor first (two posts racing). */
   | { status: 'another-second-factor-waiting' }
+  /** The client or a role requires a passkey, and the account has none (registered on /account); `message` a catalogue key. */
+  | { status: 'passkey-required'; message: string }
   /**
    * `message` is what the person is shown (the same for a wrong password, an unknown user and a
    * lockout): a key of the message catalogue (views/locales/en.json, `login.errors.*`).
@@ -128,6 +131,19 @@ export class PasswordSignIn {
       address: request.ip,
     };
     const step = await secondFactor.begin(request, { ...outcome, sub: identity.sub });
+    if (step === 'passkey-missing') {
+      await bruteForce.releaseAttempt(success);
+      await recordAuditEvent(pool, {
+        ...audit,
+        type: 'login.passkey',
+        outcome: 'failure',
+        actor: identity.sub,
+        connector: outcome.connector.id,
+        reason: 'a passkey is required and the account has none',
+      });
+      metrics.logins.inc({ connector: outcome.connector.id, outcome: 'failed' });
+      return { status: 'passkey-required', message: PASSKEY_REQUIRED };
+    }
     // The right password gives its attempt back; the account's count is forgotten only once the
     // second factor, if any, is right too. A password that lost the race to another's step
     // finishes nothing either.

@@ -20,6 +20,7 @@ import {
   parseTotpCode,
   totpSecretContext,
 } from '../security/totp.ts';
+import { countPasskeys } from '../store/passkeys.ts';
 import { tx } from '../store/pool.ts';
 import {
   acceptTotpStep,
@@ -50,6 +51,10 @@ export interface SecondFactorOptions {
   requiredRoles: readonly string[];
   /** Whether a client requires a second factor of everyone signing in to it (`requireMfa`). */
   clientRequiresMfa: (clientId: string) => boolean;
+  /** Local accounts holding one of these roles must finish with a passkey (LOCK_PASSKEY_REQUIRED_ROLES). */
+  passkeyRequiredRoles?: readonly string[];
+  /** Whether a client requires a passkey of everyone signing in to it (`requirePasskey`). */
+  clientRequiresPasskey?: (clientId: string) => boolean;
   now: () => Date;
 }
 
@@ -60,8 +65,11 @@ const MAX_CODE_FAILURES = 5;
 /** RFC 8176: a password, then a one-time password (an app code or a recovery code). */
 const AMR_WITH_OTP = ['pwd', 'otp'];
 
-/** After the right password: no step needed, a step started, or another password's step already waits. */
-export type SecondFactorStart = 'not-required' | 'started' | 'another-waiting';
+/**
+ * After the right password: no step needed, a step started, or another password's step already
+ * waits; `passkey-missing` when a passkey is required of this sign-in and the account has none.
+ */
+export type SecondFactorStart = 'not-required' | 'started' | 'another-waiting' | 'passkey-missing';
 
 /** The step ended or changed meanwhile (another request of this interaction): start again from it. */
 type StepEnded = { status: 'step-ended' };
@@ -84,6 +92,14 @@ export type EnrolmentOutcome =
   | { status: 'step-changed' };
 
 type CodeCheck = { ok: true; method: 'totp' | 'recovery_code' } | { ok: false; reason: string };
+
+/**
+ * What a second factor's own check found (a TOTP code, a passkey assertion): on success the RFC 8176
+ * methods of the whole sign-in and the audit event's details.
+ */
+export type FactorCheck =
+  | { ok: true; amr: string[]; details?: Record<string, unknown> }
+  | { ok: false; reason: string };
 
 /** The row's identity for a conditional change: this interaction, this account, the stage seen. */
 const keyOf = (pending: PendingSecondFactor): PendingKey => ({
@@ -128,11 +144,21 @@ export class SecondFactor {
     const { pool, box } = this.#options;
     if (login.connector.type !== 'local') return 'not-required';
     const userId = login.identity.upstreamId;
-    const enrolled = (await findTotpCredential(pool, userId)) !== undefined;
+    const roles = login.identity.roles ?? [];
+    const totpEnrolled = (await findTotpCredential(pool, userId)) !== undefined;
+    const passkeys = await countPasskeys(pool, userId);
+    const passkeyOnly =
+      (this.#options.clientRequiresPasskey?.(request.clientId) ?? false) ||
+      roles.some((role) => this.#options.passkeyRequiredRoles?.includes(role));
+    // Passkeys are registered on /account, never in the middle of a sign-in.
+    if (passkeyOnly && passkeys === 0) return 'passkey-missing';
+    // An account with a second factor of its own (an app or a passkey) always uses it.
+    const enrolled = totpEnrolled || passkeys > 0;
     const required =
       enrolled ||
+      passkeyOnly ||
       this.#options.clientRequiresMfa(request.clientId) ||
-      (login.identity.roles ?? []).some((role) => this.#options.requiredRoles.includes(role));
+      roles.some((role) => this.#options.requiredRoles.includes(role));
     if (!required) return 'not-required';
     const now = this.#options.now();
     const started = await startPendingSecondFactor(
@@ -145,6 +171,7 @@ export class SecondFactor {
         username: login.identity.username,
         stage: enrolled ? 'verify' : 'enrol',
         ...(!enrolled && { enrolSecretSealed: box.seal(generateTotpSecret(), totpSecretContext(userId)) }),
+        passkeyOnly,
         expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
       },
       now,
@@ -157,6 +184,11 @@ export class SecondFactor {
     return findPendingSecondFactor(this.#options.pool, interaction, this.#options.now());
   }
 
+  /** Whether the account has an authenticator app (else its step is a passkey's). */
+  async hasAuthenticatorApp(userId: string): Promise<boolean> {
+    return (await findTotpCredential(this.#options.pool, userId)) !== undefined;
+  }
+
   /** The secret an enrolling person types into their app, and its otpauth:// URI (for the QR code). */
   enrolment(pending: PendingSecondFactor): { secret: string; otpauthUri: string } {
     const secret = this.#options.box.open(pending.enrolSecretSealed!, totpSecretContext(pending.userId));
@@ -165,6 +197,35 @@ export class SecondFactor {
 
   /** A code (app or recovery) for an enrolled account: its attempts are reserved before it is looked at. */
   async verify(request: SignInRequest, pending: PendingSecondFactor, input: string): Promise<CodeOutcome> {
+    return this.verifyFactor(request, pending, 'login.totp', async () => {
+      // A sign-in that must end with a passkey takes no code (not even a right one).
+      if (pending.passkeyOnly) return { ok: false, reason: 'a passkey is required: codes are not taken' };
+      const check = await this.#checkCode(pending.userId, input);
+      if (!check.ok) return check;
+      return {
+        ok: true,
+        amr: AMR_WITH_OTP,
+        details: {
+          method: check.method,
+          ...(check.method === 'recovery_code' && {
+            recoveryCodesLeft: await countUnusedRecoveryCodes(this.#options.pool, pending.userId),
+          }),
+        },
+      };
+    });
+  }
+
+  /**
+   * One attempt at the step's second factor, whichever it is (`check`: a code, a passkey): the
+   * account's and the step's budgets are reserved before `check` runs, the outcome is audited as
+   * `auditType`, and a success ends the step with the methods `check` names.
+   */
+  async verifyFactor(
+    request: SignInRequest,
+    pending: PendingSecondFactor,
+    auditType: string,
+    check: () => Promise<FactorCheck>,
+  ): Promise<CodeOutcome> {
     const { pool, bruteForce, metrics } = this.#options;
     // Reserved before the code is looked at, so concurrent guesses cannot outrun the budget.
     const lockout = await bruteForce.reserveForAccount({
@@ -177,32 +238,27 @@ export class SecondFactor {
     const attempts = await reservePendingAttempt(pool, keyOf(pending));
     if (attempts === undefined) return { status: 'step-ended' };
     // A locked-out account is told what a wrong code is told, and its code is not even looked at.
-    const check: CodeCheck = !lockout.admitted
+    const checked: FactorCheck = !lockout.admitted
       ? { ok: false, reason: `${lockout.scope} locked out after repeated attempts` }
       : attempts > MAX_CODE_FAILURES
         ? { ok: false, reason: 'too many codes tried in this sign-in' }
-        : await this.#checkCode(pending.userId, input);
+        : await check();
     const audit = auditOf(request, pending);
-    if (check.ok) {
+    if (checked.ok) {
       await recordAuditEvent(pool, {
         ...audit,
-        type: 'login.totp',
+        type: auditType,
         outcome: 'success',
         actor: pending.sub,
-        details: {
-          method: check.method,
-          ...(check.method === 'recovery_code' && {
-            recoveryCodesLeft: await countUnusedRecoveryCodes(pool, pending.userId),
-          }),
-        },
+        ...(checked.details && { details: checked.details }),
       });
-      return this.complete(request, pending);
+      return this.complete(request, pending, checked.amr);
     }
     await recordAuditEvent(pool, {
       ...audit,
-      type: locked ? 'login.locked_out' : 'login.totp',
+      type: locked ? 'login.locked_out' : auditType,
       outcome: 'failure',
-      reason: check.reason,
+      reason: checked.reason,
     });
     metrics.logins.inc({ connector: pending.connector, outcome: locked ? 'locked_out' : 'failed' });
     if (attempts >= MAX_CODE_FAILURES) {
@@ -284,6 +340,7 @@ export class SecondFactor {
   async complete(
     request: SignInRequest,
     seen: PendingSecondFactor,
+    amr: string[] = AMR_WITH_OTP,
   ): Promise<{ status: 'signed-in'; login: SignedIn } | StepEnded> {
     const pending = await consumePendingSecondFactor(this.#options.pool, keyOf(seen), this.#options.now());
     if (!pending) return { status: 'step-ended' };
@@ -293,7 +350,7 @@ export class SecondFactor {
       address: request.ip,
     });
     this.#options.metrics.logins.inc({ connector: pending.connector, outcome: 'success' });
-    return { status: 'signed-in', login: { accountId: pending.sub, amr: AMR_WITH_OTP } };
+    return { status: 'signed-in', login: { accountId: pending.sub, amr } };
   }
 
   /** "Sign in as someone else": ends the waiting step, so that the login form takes a password again. */

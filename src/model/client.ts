@@ -47,6 +47,8 @@ export const clientSchema = z
     backchannelLogoutSessionRequired: z.boolean().default(false),
     /** Everyone signing in to this client must use a second factor (TOTP for local accounts). */
     requireMfa: z.boolean().default(false),
+    /** Everyone signing in to this client must use a passkey (phishing-resistant; local accounts): docs/passkeys.md. */
+    requirePasskey: z.boolean().default(false),
     roles: unique(entityName, 'roles').default([]),
     resources: unique(absoluteUrl, 'resources').default([]),
     /** APIs whose tokens this client may introspect besides its own (a gateway in front of them). */

@@ -13,6 +13,11 @@ export interface SessionLimits {
    * (LOCK_MFA_REQUIRED_ROLES): a session without one is asked to sign in again (step-up).
    */
   mfaRequiredRoles?: readonly string[];
+  /**
+   * Local accounts holding one of these roles need a passkey in their session
+   * (LOCK_PASSKEY_REQUIRED_ROLES): a session without one is asked to sign in again.
+   */
+  passkeyRequiredRoles?: readonly string[];
 }
 
 /** What the step-up check looks up: a client's `requireMfa`, an account's connector type. */
@@ -21,8 +26,14 @@ export interface StepUpLookups {
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
 }
 
-/** RFC 8176 values that say a sign-in had a second factor: Lock's TOTP (`otp`), an IdP's `mfa`. */
-const SECOND_FACTOR_AMR = ['otp', 'mfa'];
+/**
+ * RFC 8176 values that say a sign-in had a second factor: Lock's TOTP (`otp`), an IdP's `mfa`, and
+ * a passkey (`hwk`/`swk`): Lock requires user verification of every passkey, so a passkey alone is
+ * something held and something known or been (docs/passkeys.md).
+ */
+const SECOND_FACTOR_AMR = ['otp', 'mfa', 'hwk', 'swk'];
+/** RFC 8176 values that say a sign-in used a passkey (phishing-resistant: bound to Lock's origin). */
+const PASSKEY_AMR = ['hwk', 'swk'];
 
 const epoch = () => Math.floor(Date.now() / 1000);
 
@@ -70,6 +81,21 @@ export function signInPolicy(limits: SessionLimits, stepUp: StepUpLookups) {
       },
     ),
   );
+  login.checks.add(
+    new Check(
+      'passkey_required',
+      'this client or account requires a passkey, which the session lacks',
+      'login_required',
+      (ctx) => {
+        if (!lacksRequiredPasskey(ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
+        if (ctx.oidc.result?.login)
+          throw new errors.AccessDenied(
+            'this client or account requires a passkey, which this sign-in did not use',
+          );
+        return Check.REQUEST_PROMPT;
+      },
+    ),
+  );
   return policy;
 }
 
@@ -83,15 +109,34 @@ function lacksRequiredSecondFactor(
   limits: SessionLimits,
   stepUp: StepUpLookups,
 ): boolean {
+  const local = localSession(ctx, stepUp);
+  if (!local) return false;
+  const required =
+    (stepUp.catalog().clients.get(local.clientId)?.requireMfa ?? false) ||
+    local.account.roles.some((role) => limits.mfaRequiredRoles?.includes(role));
+  return required && !local.amr.some((method) => SECOND_FACTOR_AMR.includes(method));
+}
+
+/** True when the session's local account must have used a passkey here (requirePasskey, the roles) and did not. */
+function lacksRequiredPasskey(
+  ctx: KoaContextWithOIDC,
+  limits: SessionLimits,
+  stepUp: StepUpLookups,
+): boolean {
+  const local = localSession(ctx, stepUp);
+  if (!local) return false;
+  const required =
+    (stepUp.catalog().clients.get(local.clientId)?.requirePasskey ?? false) ||
+    local.account.roles.some((role) => limits.passkeyRequiredRoles?.includes(role));
+  return required && !local.amr.some((method) => PASSKEY_AMR.includes(method));
+}
+
+/** The session's account, client and methods when the account is one of Lock's own (local). */
+function localSession(ctx: KoaContextWithOIDC, stepUp: StepUpLookups) {
   const session = ctx.oidc.session;
   // loadAccount ran before the checks: this is findLockAccount's answer for the session's sub.
   const account = ctx.oidc.account as LockAccount | undefined;
-  if (!session?.accountId || !account || !ctx.oidc.client) return false;
-  if (stepUp.connectors().get(account.identity.connector)?.type !== 'local') return false;
-  const required =
-    (stepUp.catalog().clients.get(ctx.oidc.client.clientId)?.requireMfa ?? false) ||
-    account.roles.some((role) => limits.mfaRequiredRoles?.includes(role));
-  if (!required) return false;
-  const amr = session.amr ?? [];
-  return !amr.some((method) => SECOND_FACTOR_AMR.includes(method));
+  if (!session?.accountId || !account || !ctx.oidc.client) return undefined;
+  if (stepUp.connectors().get(account.identity.connector)?.type !== 'local') return undefined;
+  return { account, clientId: ctx.oidc.client.clientId, amr: session.amr ?? [] };
 }

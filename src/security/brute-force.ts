@@ -135,6 +135,28 @@ export class BruteForceGuard {
   }
 
   /**
+   * A passkey assertion on the login page, before its credential names an account: counted for the
+   * address and the interaction (the same budgets as password posts), then per account by
+   * `reserveAccount` once the credential is looked up.
+   */
+  async reserveAssertion(attempt: { address: string; interaction: string }): Promise<Admission> {
+    const interaction = interactionKey(attempt.interaction);
+    const allowed = await this.#reserve([
+      this.#counter(addressKey(attempt.address), this.#policy.addressThreshold),
+      {
+        key: interaction,
+        threshold: this.#policy.attemptsPerInteraction,
+        waitIncrementSeconds: INTERACTION_WINDOW_SECONDS,
+        maxWaitSeconds: INTERACTION_WINDOW_SECONDS,
+        resetAfterSeconds: INTERACTION_WINDOW_SECONDS,
+      },
+    ]);
+    if (!allowed.get(interaction)) return { admitted: false, scope: 'interaction' };
+    if (!allowed.get(addressKey(attempt.address))) return { admitted: false, scope: 'address' };
+    return { admitted: true };
+  }
+
+  /**
    * A user code typed on the device page (RFC 8628 §5.1), reserved before it is looked up, per
    * address: its own budget (DEVICE_FLOW_DEFAULTS), so that guessing codes locks no sign-in.
    */

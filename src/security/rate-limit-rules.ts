@@ -32,7 +32,8 @@ function namedClient(ctx: Koa.Context): string | undefined {
 }
 
 const byAddress = (ctx: Koa.Context) => ctx.ip;
-const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp)$/;
+// Password posts, second-factor codes and passkey assertions: one budget for every try at a credential.
+const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp|passkey\/verify|totp\/passkey\/verify)$/;
 const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
 const DEVICE_ENDPOINT = /^\/device(\/auth)?$/;
 const MAIL_LINK_POST = /^\/(reset|verify-email)(\/[^/]+)?$/;

@@ -150,6 +150,7 @@ interface ClientRow {
   post_logout_redirect_uris: string[];
   allowed_origins: string[];
   require_mfa: boolean;
+  require_passkey: boolean;
   roles: string[];
   resources: string[];
   introspects: string[];
@@ -167,7 +168,7 @@ interface ClientRow {
 export async function listClients(db: Queryable): Promise<StoredClient[]> {
   const { rows } = await db.query<ClientRow>(
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
-            post_logout_redirect_uris, allowed_origins, require_mfa, roles, resources, introspects,
+            post_logout_redirect_uris, allowed_origins, require_mfa, require_passkey, roles, resources, introspects,
             token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri, backchannel_logout_uri, backchannel_logout_session_required,
             dpop_bound_access_tokens, require_pushed_authorization_requests
      FROM clients ORDER BY client_id`,
@@ -183,6 +184,7 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     allowedOrigins: row.allowed_origins,
     requireMfa: row.require_mfa,
+    requirePasskey: row.require_passkey,
     roles: row.roles,
     resources: row.resources,
     introspects: row.introspects,
@@ -206,14 +208,14 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
                           post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
                           introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri,
                           backchannel_logout_uri, backchannel_logout_session_required,
-                          dpop_bound_access_tokens, require_pushed_authorization_requests)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                          dpop_bound_access_tokens, require_pushed_authorization_requests, require_passkey)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
        managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15,
        token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18,
        backchannel_logout_uri = $19, backchannel_logout_session_required = $20,
-       dpop_bound_access_tokens = $21, require_pushed_authorization_requests = $22`,
+       dpop_bound_access_tokens = $21, require_pushed_authorization_requests = $22, require_passkey = $23`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -237,6 +239,7 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.backchannelLogoutSessionRequired,
       client.dpopBoundAccessTokens,
       client.requirePushedAuthorizationRequests,
+      client.requirePasskey,
     ],
   );
 }

@@ -35,6 +35,7 @@ const TABLES = [
   { table: 'upstream_requests', expired: 'expires_at <= $1::timestamptz' },
   { table: 'upstream_logins', expired: 'expires_at <= $1::timestamptz' },
   { table: 'device_code_polls', expired: 'expires_at <= $1::timestamptz' },
+  { table: 'webauthn_challenges', expired: 'expires_at <= $1::timestamptz' },
   // Kept a day past expiry: the per-account limit of reset mails counts the recent ones.
   { table: 'email_links', expired: "expires_at <= $1::timestamptz - interval '1 day'" },
   // /account (migration 0031): page sessions past their timeout, and what was seen of browsers

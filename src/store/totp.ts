@@ -112,6 +112,8 @@ export interface PendingSecondFactor {
   stage: PendingStage;
   /** The secret shown for enrolment, sealed (stage `enrol` only). */
   enrolSecretSealed?: string;
+  /** Only a passkey may finish this step (the client or a role requires one): no code is taken. */
+  passkeyOnly: boolean;
   failures: number;
   expiresAt: Date;
 }
@@ -124,12 +126,13 @@ interface PendingRow {
   username: string;
   stage: PendingStage;
   enrol_secret_sealed: string | null;
+  passkey_only: boolean;
   failures: number;
   expires_at: Date;
 }
 
 const PENDING_COLUMNS =
-  'interaction_uid, user_id, sub, connector, username, stage, enrol_secret_sealed, failures, expires_at';
+  'interaction_uid, user_id, sub, connector, username, stage, enrol_secret_sealed, failures, expires_at, passkey_only';
 
 const toPending = (row: PendingRow): PendingSecondFactor => ({
   interactionUid: row.interaction_uid,
@@ -139,6 +142,7 @@ const toPending = (row: PendingRow): PendingSecondFactor => ({
   username: row.username,
   stage: row.stage,
   ...(row.enrol_secret_sealed !== null && { enrolSecretSealed: row.enrol_secret_sealed }),
+  passkeyOnly: row.passkey_only,
   failures: row.failures,
   expiresAt: row.expires_at,
 });
@@ -171,7 +175,7 @@ export async function startPendingSecondFactor(
   await db.query('DELETE FROM pending_second_factors WHERE expires_at <= $1', [now]);
   const { rows } = await db.query(
     `INSERT INTO pending_second_factors (${PENDING_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)
      ON CONFLICT (interaction_uid) DO NOTHING RETURNING interaction_uid`,
     [
       pending.interactionUid,
@@ -182,6 +186,7 @@ export async function startPendingSecondFactor(
       pending.stage,
       pending.enrolSecretSealed ?? null,
       pending.expiresAt,
+      pending.passkeyOnly,
     ],
   );
   return rows.length === 1;

@@ -36,7 +36,7 @@ describe('/account in headless Chromium', () => {
     await page.goto(`${lock.issuer}/account`);
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     if (code) {
       await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
       await page.getByLabel(/Authentication code/).fill(code());
@@ -78,10 +78,10 @@ describe('/account in headless Chromium', () => {
     await other.goto(`${lock.issuer}/account`);
     await other.getByLabel('Username').fill('alice');
     await other.getByLabel('Password').fill(ALICE_PASSWORD);
-    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
     await other.getByText('Incorrect username or password.').waitFor();
     await other.getByLabel('Password').fill(NEW_PASSWORD);
-    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click();
     await other.getByRole('heading', { name: 'Your account' }).waitFor();
     await other.context().close();
 

@@ -186,10 +186,12 @@ describe('admin console entity pages', () => {
       await grants.getByRole('checkbox', { name: /client_credentials/ }).check();
       await page.getByRole('button', { name: 'Add to Redirect URIs', exact: true }).click();
       await page.getByLabel('Redirect URIs, item 2', { exact: true }).fill('https://shop.example.com/cb2');
+      await page.getByRole('checkbox', { name: /Require a passkey/ }).check();
       await page.getByRole('button', { name: 'Save changes' }).click();
       await status(page, `Saved client ${clientId}.`).waitFor();
       await page.reload();
       await page.getByRole('heading', { name: `Client ${clientId}` }).waitFor();
+      assert.equal(await page.getByRole('checkbox', { name: /Require a passkey/ }).isChecked(), true);
       assert.equal(await grants.getByRole('checkbox', { name: /client_credentials/ }).isChecked(), true);
       assert.equal(await grants.getByRole('checkbox', { name: /refresh_token/ }).isChecked(), true);
       assert.equal(

@@ -28,7 +28,7 @@ describe('admin console pages fed by the OpenAPI document', () => {
     await page.goto(`${lock.issuer}/admin`);
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/admin' || url.pathname.endsWith('/totp'));
     if (await page.getByRole('heading', { name: 'Set up two-step sign-in' }).isVisible()) {
       const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');

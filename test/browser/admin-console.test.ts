@@ -57,7 +57,7 @@ users:
     await page.goto(`${lock.issuer}/admin`);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/admin' || url.pathname.endsWith('/totp'));
     // lock_admin must use a second factor (LOCK_MFA_REQUIRED_ROLES): the admin enrols on first sign-in.
     if (await page.getByRole('heading', { name: 'Set up two-step sign-in' }).isVisible()) {
@@ -286,7 +286,7 @@ users:
     await page.goto(url.toString());
     await page.getByLabel('Username').fill(directory.alice.username);
     await page.getByLabel('Password').fill(directory.alice.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
 
     const landed = app.lastCallback()!;

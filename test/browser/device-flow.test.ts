@@ -74,7 +74,7 @@ users:
 
       await page.getByLabel('Username').fill('alice');
       await page.getByLabel('Password').fill(ALICE_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
       await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
       const approval = (await page.locator('main').textContent()) ?? '';
@@ -114,7 +114,7 @@ users:
       await page.getByRole('button', { name: 'Continue' }).click();
       await page.getByLabel('Username').fill('alice');
       await page.getByLabel('Password').fill(ALICE_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
       await page.getByRole('button', { name: 'Cancel' }).click();
       await page.getByText('You denied access').waitFor();

@@ -57,7 +57,7 @@ users:
     assert.ok(await page.getByText('um mit Web App fortzufahren').isVisible());
     assert.ok(await page.getByLabel('Benutzername').isVisible());
     assert.ok(await page.getByLabel('Passwort').isVisible());
-    assert.ok(await page.getByRole('button', { name: 'Anmelden' }).isVisible());
+    assert.ok(await page.getByRole('button', { name: 'Anmelden', exact: true }).isVisible());
 
     const file = join(screenshots, 'login-de.png');
     await page.screenshot({ path: file, fullPage: true });
@@ -68,13 +68,13 @@ users:
 
     await page.getByLabel('Benutzername').fill('alice');
     await page.getByLabel('Passwort').fill('a wrong password');
-    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
     await page.waitForLoadState();
     assert.equal(await page.getByRole('alert').innerText(), 'Benutzername oder Passwort ist falsch.');
     assert.match(await page.title(), /^Fehler: Bei Web App anmelden/);
 
     await page.getByLabel('Passwort').fill(ALICE_PASSWORD);
-    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     const tokens = await redeem(request, app.lastCallback()!);
     assert.equal(tokens.claims()?.preferred_username, 'alice');

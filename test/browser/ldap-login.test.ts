@@ -58,13 +58,13 @@ roleMappings:
 
     await page.getByLabel('Username').fill('mallory');
     await page.getByLabel('Password').fill('Mallory-Passw0rd!');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForLoadState();
     assert.match((await page.getByRole('alert').textContent()) ?? '', /This account is disabled/);
 
     await page.getByLabel('Username').fill('zoe@example.test');
     await page.getByLabel('Password').fill('Zoe-Passw0rd!');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     assert.equal(await page.locator('#done').textContent(), 'Signed in');
 

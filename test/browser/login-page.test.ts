@@ -51,13 +51,13 @@ users:
 
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill('a wrong password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForLoadState();
     assert.match(await page.getByRole('alert').innerText(), /Incorrect username or password/);
     assert.equal(await page.getByLabel('Username').inputValue(), 'alice', 'the username is kept');
 
     await page.getByLabel('Password').fill(ALICE_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     assert.equal(await page.locator('#done').innerText(), 'Signed in');
 

@@ -63,7 +63,7 @@ describe('upstream OpenID Connect login in headless Chromium', () => {
       await page.waitForURL((at) => at.origin === upstreamOidc().issuer);
       await page.locator('input[name="username"]').fill(person.username);
       await page.locator('input[name="password"]').fill(person.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.waitForURL((landed) => landed.toString().startsWith(app.url), { timeout: 15_000 });
       assert.equal(await page.locator('#done').textContent(), 'Signed in');
       return redeem(request, app.lastCallback()!);

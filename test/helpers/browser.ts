@@ -32,7 +32,7 @@ export async function signInToConsole(page: Page, issuer: string, password: stri
   await page.goto(`${issuer}/admin`);
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/admin' || url.pathname.endsWith('/totp'));
   if (await page.getByRole('heading', { name: 'Set up two-step sign-in' }).isVisible()) {
     const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');

@@ -23,6 +23,8 @@ export interface StartOptions {
   database?: TestDatabase;
   keysDir?: string;
   now?: () => Date;
+  /** The issuer's host (default 127.0.0.1): `localhost` where a browser needs a domain (WebAuthn's RP ID). */
+  hostname?: 'localhost' | '127.0.0.1';
   /** Receives the one-time bootstrap admin message (silenced by default). */
   announce?: (text: string) => void;
   /** Where the log goes (with LOG_LEVEL in `env`), e.g. to read what Lock logged. */
@@ -34,7 +36,7 @@ export async function startLock(options: StartOptions = {}): Promise<RunningLock
   const database = options.database ?? (await createTestDatabase({ migrated: false }));
   const keysDir = options.keysDir ?? (await mkdtemp(join(tmpdir(), 'lock-test-keys-')));
   const port = await findFreePort();
-  const issuer = `${options.env?.LOCK_TLS_CERT ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const issuer = `${options.env?.LOCK_TLS_CERT ? 'https' : 'http'}://${options.hostname ?? '127.0.0.1'}:${port}`;
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     LOCK_ISSUER: issuer,

@@ -13,19 +13,27 @@ export class UserAgent {
     this.#isClient = isClient;
   }
 
+  /** `json`: a page script's call (a JSON body), e.g. the passkey endpoints. */
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      json?: unknown;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     const headers: Record<string, string> = { ...init.headers };
     const cookie = [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (cookie && new URL(url).origin === this.#origin) headers.cookie = cookie;
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(url, {
-      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      method: init.method ?? (init.form || init.json !== undefined ? 'POST' : 'GET'),
       headers,
       redirect: 'manual',
       ...(init.form && { body: new URLSearchParams(init.form) }),
+      ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');

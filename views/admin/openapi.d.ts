@@ -67,6 +67,8 @@ export type ClientWithSecret = {
   postLogoutRedirectUris: Array<string>;
   allowedOrigins: Array<string>;
   requireMfa: boolean;
+  /** local accounts must sign in with a passkey (docs/passkeys.md) */
+  requirePasskey: boolean;
   roles: Array<string>;
   resources: Array<string>;
   introspects: Array<string>;
@@ -102,6 +104,8 @@ export type Client = {
   postLogoutRedirectUris: Array<string>;
   allowedOrigins: Array<string>;
   requireMfa: boolean;
+  /** local accounts must sign in with a passkey (docs/passkeys.md) */
+  requirePasskey: boolean;
   roles: Array<string>;
   resources: Array<string>;
   introspects: Array<string>;
@@ -477,6 +481,8 @@ export interface Operations {
         postLogoutRedirectUris: Array<string>;
         allowedOrigins: Array<string>;
         requireMfa: boolean;
+        /** local accounts must sign in with a passkey (docs/passkeys.md) */
+        requirePasskey: boolean;
         roles: Array<string>;
         resources: Array<string>;
         introspects: Array<string>;
@@ -519,6 +525,7 @@ export interface Operations {
       backchannelLogoutUri?: string;
       backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
+      requirePasskey?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
       introspects?: Array<string>;
@@ -572,6 +579,7 @@ export interface Operations {
       backchannelLogoutUri?: string;
       backchannelLogoutSessionRequired?: boolean;
       requireMfa?: boolean;
+      requirePasskey?: boolean;
       roles?: Array<string>;
       resources?: Array<string>;
       introspects?: Array<string>;

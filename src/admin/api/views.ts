@@ -82,6 +82,7 @@ export const clientView = component(
     postLogoutRedirectUris: z.array(z.string()),
     allowedOrigins: z.array(z.string()),
     requireMfa: z.boolean(),
+    requirePasskey: z.boolean().describe('local accounts must sign in with a passkey (docs/passkeys.md)'),
     roles: z.array(z.string()),
     resources: z.array(z.string()),
     introspects: z.array(z.string()),

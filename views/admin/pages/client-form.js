@@ -191,6 +191,12 @@ export function clientFields(current, choices) {
         value: c.requireMfa,
         path: 'requireMfa',
       }),
+      field('Require a passkey', 'requirePasskey', {
+        type: 'checkbox',
+        value: c.requirePasskey,
+        path: 'requirePasskey',
+        hint: 'local accounts sign in with a passkey (phishing-resistant): docs/passkeys.md',
+      }),
       field('Require DPoP-bound tokens', 'dpopBoundAccessTokens', {
         type: 'checkbox',
         value: c.dpopBoundAccessTokens,
@@ -229,6 +235,7 @@ export function clientBody(form, current) {
     resources: formList(form, 'resources'),
     introspects: formList(form, 'introspects'),
     requireMfa: formChecked(form, 'requireMfa'),
+    requirePasskey: formChecked(form, 'requirePasskey'),
     dpopBoundAccessTokens: formChecked(form, 'dpopBoundAccessTokens'),
     requirePushedAuthorizationRequests: formChecked(form, 'requirePushedAuthorizationRequests'),
   };
