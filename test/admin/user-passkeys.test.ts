@@ -92,7 +92,9 @@ describe('admin: a person’s passkeys (list, remove one, remove all; API and CL
     api = adminApi(lock.issuer, await consoleToken(lock.issuer, 'admin', ADMIN_PASSWORD));
     for (const user of (await api('GET', '/users?limit=200')).body.items) ids[user.username] = user.id;
     assert.ok(await markEmailVerified(lock.database.pool, ids.pia!, pia.email, new Date()));
+    assert.ok(await markEmailVerified(lock.database.pool, ids.ole!, ole.email, new Date()));
     await waitForMail(pia.email, { subject: /Confirm your email/ });
+    await waitForMail(ole.email, { subject: /Confirm your email/ });
   });
   after(async () => {
     await lock?.close();
@@ -187,7 +189,13 @@ describe('admin: a person’s passkeys (list, remove one, remove all; API and CL
     const key = await enrol('ole', 'Ole’s second key');
     const run = (args: string[]) =>
       execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
-        env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
+        env: {
+          ...process.env,
+          DATABASE_URL: lock.database.url,
+          LOCK_KEYS_DIR: lock.keysDir,
+          LOCK_SMTP_URL: smtpUrl(),
+          LOCK_MAIL_FROM: MAIL_FROM,
+        },
       }).then(
         ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
         (error: { code: number; stdout: string; stderr: string }) => error,
@@ -196,11 +204,14 @@ describe('admin: a person’s passkeys (list, remove one, remove all; API and CL
     assert.equal(reset.code, 0, reset.stderr);
     assert.equal(reset.stdout.trim(), 'removed 2 passkeys of ole');
     assert.equal(await passkeySignIn(key), 401);
+    const notice = await waitForMail(ole.email, { subject: /A passkey was removed from your Lock account/ });
+    assert.match(notice.text, /done by an administrator/);
     assert.equal((await api('GET', `/users/${ids.ole}`)).body.secondFactor.passkeys, 0);
     const [event] = await auditOf('admin.user.passkeys_reset');
     assert.equal(event.subject, 'ole');
     assert.equal(event.actor, 'cli');
     assert.equal((await run(['users', 'passkeys-reset', 'ole'])).stdout.trim(), 'ole had no passkeys');
+    await assertNoMail(ole.email);
     const unknown = await run(['users', 'passkeys-reset', 'nobody']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /no local user named "nobody"/);
