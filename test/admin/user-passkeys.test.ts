@@ -134,6 +134,14 @@ describe('admin: a person’s passkeys (list, remove one, remove all; API and CL
     for (const authenticator of [laptop, phone])
       assert.ok(!list.text.includes(authenticator.credentials[0]!.id), 'no credential id in the answer');
     assert.equal((await api('GET', `/users/${NO_SUCH}/passkeys`)).status, 404);
+    const anonymous = adminApi(lock.issuer);
+    for (const [method, path] of [
+      ['GET', `/users/${ids.pia}/passkeys`],
+      ['DELETE', `/users/${ids.pia}/passkeys/${first.id}`],
+      ['POST', `/users/${ids.pia}/passkeys/reset`],
+    ] as const)
+      assert.equal((await anonymous(method, path)).status, 401, `${method} ${path} without a token`);
+    assert.equal((await api('GET', `/users/${ids.pia}/passkeys`)).body.items.length, 2, 'nothing removed');
   });
 
   it('removes one passkey: it signs nobody in afterwards, the other still does; audited and mailed', async () => {
