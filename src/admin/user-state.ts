@@ -3,6 +3,7 @@ import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { notFound } from '../observability/errors.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { countLocalAccountsHoldingRole } from '../store/admin-sign-in.ts';
+import { countPasskeys } from '../store/passkeys.ts';
 import type { Queryable } from '../store/pool.ts';
 import { tx } from '../store/pool.ts';
 import { countUnusedRecoveryCodes, findTotpCredential } from '../store/totp.ts';
@@ -13,14 +14,14 @@ import { isOwnAccount, type UserView, userView } from './users.ts';
 
 /**
  * What an admin needs to see of an account beyond its profile: whether sign-ins are locked out,
- * its second factor, and whether the caller may disable or delete it (their own account, or the
+ * its second factors (TOTP, passkeys), and whether the caller may disable or delete it (their own account, or the
  * last way anyone holding lock_admin signs in). Read per request, never part of the ETag: a lockout
  * coming or going must not make an edit fail with 412.
  */
 export interface UserState {
   connector: string;
   lockedUntil: string | null;
-  secondFactor: { totp: boolean; recoveryCodesLeft: number };
+  secondFactor: { totp: boolean; recoveryCodesLeft: number; passkeys: number };
   /** The account the caller is signed in as. */
   you: boolean;
   /** The only enabled account through which anyone holding lock_admin can sign in. */
@@ -47,6 +48,7 @@ export async function userState(
     secondFactor: {
       totp: totp !== undefined,
       recoveryCodesLeft: totp ? await countUnusedRecoveryCodes(db, user.id) : 0,
+      passkeys: await countPasskeys(db, user.id),
     },
     you: await isOwnAccount(db, user.id, by),
     lastAdmin: soleAdmin && !user.disabled && user.hasPassword && user.effectiveRoles.includes(ADMIN_ROLE),

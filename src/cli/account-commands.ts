@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '../admin/clients.ts';
+import { resetPasskeys } from '../admin/user-passkeys.ts';
 import { resetTotp } from '../admin/user-totp.ts';
 import { addAccount, changePassword, parseNewAccount, setAccountDisabled } from '../admin/users.ts';
 import { sendEmailVerification } from '../mail/email-verification.ts';
@@ -132,6 +133,24 @@ export async function usersTotpReset(args: string[]): Promise<void> {
       removed
         ? `removed the authenticator and recovery codes of ${username}`
         : `${username} had no authenticator enrolled`,
+    );
+  });
+}
+
+/** `lock users passkeys-reset NAME`: removes every passkey of the account (lost devices). */
+export async function usersPasskeysReset(args: string[]): Promise<void> {
+  const [username] = args;
+  if (!username || args.length > 1) throw new Error('usage: lock users passkeys-reset USERNAME');
+  await withSession(async (session) => {
+    const { user, removed } = await resetPasskeys(session.database.pool, username);
+    if (removed > 0)
+      await withMail(session, (mail) =>
+        sendSecurityNotice(mail, user.id, 'passkey_removed', { by: 'admin' }),
+      );
+    print(
+      removed > 0
+        ? `removed ${removed} ${removed === 1 ? 'passkey' : 'passkeys'} of ${username}`
+        : `${username} had no passkeys`,
     );
   });
 }

@@ -19,6 +19,7 @@ const USAGE = `usage: lock <command>
   users disable NAME | users enable NAME
   users unlock NAME          lift a brute-force lockout of the account
   users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
+  users passkeys-reset NAME  remove every passkey of the account (lost devices)
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
   users|clients|roles|resources|apis|role-mappings|connectors|groups|keys list [--json]
@@ -41,6 +42,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users enable': async (args) => (await import('./account-commands.ts')).usersSetDisabled(args, false),
   'users unlock': async (args) => (await import('./account-commands.ts')).usersUnlock(args),
   'users totp-reset': async (args) => (await import('./account-commands.ts')).usersTotpReset(args),
+  'users passkeys-reset': async (args) => (await import('./account-commands.ts')).usersPasskeysReset(args),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
   'audit prune': async (args) => (await import('./admin-commands.ts')).auditPruneCommand(args),
   'keys rotate': async (args) => (await import('./admin-commands.ts')).keysRotateCommand(args),

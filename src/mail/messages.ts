@@ -53,6 +53,7 @@ export type SecurityNoticeKind =
   | 'password_changed'
   | 'password_reset'
   | 'passkey_added'
+  | 'passkey_removed'
   | 'totp_removed'
   | 'email_changed';
 
@@ -62,7 +63,7 @@ export interface SecurityNoticeDetails {
   by?: 'admin' | 'self';
   /** The address the request came from. */
   ip?: string;
-  /** The passkey's name (passkey_added). */
+  /** The passkey's name (passkey_added, passkey_removed of one passkey). */
   passkeyName?: string;
   /** The mail goes to the address the account had before (email_changed). */
   toOldAddress?: boolean;

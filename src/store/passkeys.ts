@@ -137,17 +137,30 @@ export async function renamePasskey(
   return rowCount === 1;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Removes one of `userId`'s passkeys: the removed row, or undefined when it has none with that id. */
 export async function deletePasskey(
   db: Queryable,
   userId: string,
   id: string,
 ): Promise<StoredPasskey | undefined> {
+  // An id from a URL that is no uuid names no passkey (rather than a PostgreSQL cast error).
+  if (!UUID.test(id)) return undefined;
   const { rows } = await db.query<PasskeyRow>(
     `DELETE FROM passkeys WHERE user_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
     [userId, id],
   );
   return rows[0] && toPasskey(rows[0]);
+}
+
+/** Removes every passkey of `userId` (an admin's reset): the names of those removed. */
+export async function deleteAllPasskeys(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    'DELETE FROM passkeys WHERE user_id = $1 RETURNING name',
+    [userId],
+  );
+  return rows.map((row) => row.name);
 }
 
 export type ChallengePurpose = 'sign-in' | 'second-factor' | 'registration';

@@ -123,7 +123,7 @@ describe('admin API: safe user actions and what the console shows of an account'
     assert.equal((await api('GET', `/users/${ids.bea}`)).body.secondFactor.totp, true);
     const reset = await api('POST', `/users/${ids.bea}/totp-reset`);
     assert.equal(reset.status, 200, reset.text);
-    assert.deepEqual(reset.body.secondFactor, { totp: false, recoveryCodesLeft: 0 });
+    assert.deepEqual(reset.body.secondFactor, { totp: false, recoveryCodesLeft: 0, passkeys: 0 });
     assert.equal((await api('POST', '/users/00000000-0000-4000-8000-000000000000/totp-reset')).status, 404);
   });
 

@@ -1,7 +1,7 @@
 // The console's user and audit pages and its building blocks, in headless Chromium at desktop
 // (1280×800) and phone (390×844) sizes: the self-disable guard, a form with errors (focus on the
 // first, list items marked), the one-time secret dialog (Copy), editing a user, lockout shown and
-// lifted, the audit filters, CSV export and chart, no horizontal overflow on a phone, and the
+// lifted, passkeys shown and removed, the audit filters, CSV export and chart, no horizontal overflow on a phone, and the
 // "Couldn't load — Retry" state while the database is down.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
+import { PasskeyRegistration } from '../../src/login/passkey-registration.ts';
+import { relyingPartyOf } from '../../src/login/webauthn.ts';
 import { BruteForceGuard } from '../../src/security/brute-force.ts';
 import {
   type EmbeddedDatabase,
@@ -17,11 +19,13 @@ import {
   startEmbeddedPostgres,
 } from '../../src/store/embedded-postgres.ts';
 import { createPool } from '../../src/store/pool.ts';
+import { findUserByUsername } from '../../src/store/users.ts';
 import { ADMIN_PASSWORD, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { launchBrowser, signInToConsole } from '../helpers/browser.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { loginConfig } from '../helpers/login-fixtures.ts';
 import { postOnce } from '../helpers/sign-in-attempts.ts';
+import { SoftwareAuthenticator } from '../helpers/webauthn.ts';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -220,6 +224,68 @@ describe('admin console: users, audit log and building blocks in Chromium', () =
     await page.getByRole('button', { name: 'Unlock frank' }).click();
     await page.getByRole('status').filter({ hasText: 'frank can sign in again.' }).waitFor();
     assert.match((await page.locator('dl.facts').textContent()) ?? '', /Status\s*active/);
+  });
+
+  it('a user’s passkeys show in the list and on their page; removing one, then all, asks first and updates the page', async () => {
+    const registration = new PasskeyRegistration({
+      pool: lock.database.pool,
+      rp: relyingPartyOf(lock.issuer),
+      aaguidAllowlist: [],
+      now: () => new Date(),
+    });
+    const bob = (await findUserByUsername(lock.database.pool, 'bob'))!;
+    const owner = {
+      userId: bob.id,
+      username: 'bob',
+      sub: 'bob',
+      session: 's-bob',
+      ip: '127.0.0.1',
+      userAgent: 'test',
+      requestId: 't',
+    };
+    for (const [name, synced] of [
+      ['Bob’s laptop', false],
+      ['Bob’s phone', true],
+    ] as const) {
+      const response = new SoftwareAuthenticator(lock.issuer, { synced }).register(
+        await registration.options(owner),
+      );
+      assert.equal((await registration.register(owner, { name, response })).status, 'added');
+    }
+    await openUsers();
+    const row = page.getByRole('row').filter({ hasText: 'bob' });
+    assert.match((await row.textContent()) ?? '', /2 passkeys/);
+    await row.getByRole('link', { name: 'bob' }).click();
+    const list = page.getByRole('region', { name: 'Passkeys' });
+    await list.getByRole('row').filter({ hasText: 'Bob’s laptop' }).waitFor();
+    assert.match(
+      (await list.textContent()) ?? '',
+      /Bob’s laptop\s*Passkey on one device.*Bob’s phone\s*Synced passkey/s,
+    );
+    assert.match((await page.locator('dl.facts').textContent()) ?? '', /Second factor\s*2 passkeys/);
+
+    await page.setViewportSize(PHONE);
+    assert.ok((await scrollWidth(page)) <= PHONE.width, 'the passkey table stacks on a phone');
+    await page.setViewportSize(DESKTOP);
+
+    await list.getByRole('button', { name: 'Remove passkey Bob’s laptop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove the passkey “Bob’s laptop” of bob?' });
+    assert.match((await dialog.textContent()) ?? '', /stops signing bob in at once/);
+    await dialog.getByRole('button', { name: 'Remove passkey Bob’s laptop' }).click();
+    await page.getByRole('status').filter({ hasText: 'Passkey “Bob’s laptop” of bob removed.' }).waitFor();
+    assert.equal(await list.getByRole('row').filter({ hasText: 'Bob’s laptop' }).count(), 0);
+    assert.match((await page.locator('dl.facts').textContent()) ?? '', /Second factor\s*1 passkey(?!s)/);
+
+    await page.getByRole('button', { name: 'Remove all passkeys of bob' }).click();
+    const all = page.getByRole('dialog', { name: 'Remove all passkeys of bob?' });
+    assert.match((await all.textContent()) ?? '', /sign in with their password/);
+    await all.getByRole('button', { name: 'Remove all passkeys of bob' }).click();
+    await page.getByRole('status').filter({ hasText: 'All passkeys of bob removed.' }).waitFor();
+    await list.getByText('No passkeys').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Remove all passkeys of bob' }).count(), 0);
+    const api = adminApi(lock.issuer, await consoleToken(lock.issuer, 'admin', ADMIN_PASSWORD));
+    assert.deepEqual((await api('GET', `/users/${bob.id}/passkeys`)).body.items, []);
+    assert.equal((await api('GET', '/audit-events?type=admin.user.passkey*')).body.items.length, 2);
   });
 
   it('a generated password is shown once in a dialog; Copy puts it on the clipboard, and it signs in', async () => {

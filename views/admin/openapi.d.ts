@@ -194,10 +194,11 @@ export type User = {
   connector: string;
   /** read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it */
   lockedUntil: string | null;
-  /** read-only: whether an authenticator is enrolled, and its unused recovery codes */
+  /** read-only: whether an authenticator is enrolled, its unused recovery codes, and how many passkeys the account has */
   secondFactor: {
     totp: boolean;
     recoveryCodesLeft: number;
+    passkeys: number;
   };
   /** read-only: the caller is signed in as this account */
   you: boolean;
@@ -1382,10 +1383,11 @@ export interface Operations {
         connector: string;
         /** read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it */
         lockedUntil: string | null;
-        /** read-only: whether an authenticator is enrolled, and its unused recovery codes */
+        /** read-only: whether an authenticator is enrolled, its unused recovery codes, and how many passkeys the account has */
         secondFactor: {
           totp: boolean;
           recoveryCodesLeft: number;
+          passkeys: number;
         };
         /** read-only: the caller is signed in as this account */
         you: boolean;
@@ -1538,6 +1540,55 @@ export interface Operations {
   resetUserTotp: {
     method: "post";
     path: "/users/{id}/totp-reset";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: User;
+  };
+  listUserPasskeys: {
+    method: "get";
+    path: "/users/{id}/passkeys";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: {
+      items: Array<{
+        id: string;
+        /** the name the person gave it */
+        name: string;
+        createdAt: string;
+        /** its last sign-in; null if never used */
+        lastUsedAt: string | null;
+        /** backup eligible: a passkey provider may sync it between devices; false: bound to one device */
+        synced: boolean;
+        /** backed up, as the authenticator last said */
+        backedUp: boolean;
+        /** the authenticator model; all zeros when it did not say */
+        aaguid: string;
+      }>;
+    };
+  };
+  removeUserPasskey: {
+    method: "delete";
+    path: "/users/{id}/passkeys/{passkeyId}";
+    status: 200;
+    params: {
+      id: string;
+      passkeyId: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: User;
+  };
+  resetUserPasskeys: {
+    method: "post";
+    path: "/users/{id}/passkeys/reset";
     status: 200;
     params: {
       id: string;

@@ -4,6 +4,7 @@ import { sendSecurityNotice } from '../../mail/security-notice.ts';
 import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import type { AdminActor } from '../admin-actor.ts';
+import { listUserPasskeys, removeUserPasskey, resetPasskeysById } from '../user-passkeys.ts';
 import { soleAdminAccountExists, unlockUser, userListItem, userState } from '../user-state.ts';
 import { resetTotpById } from '../user-totp.ts';
 import {
@@ -21,7 +22,7 @@ import { parseInput } from '../validation.ts';
 import { entityRoutes } from './crud.ts';
 import type { AdminApiDeps, AdminCall, AdminRoute } from './route.ts';
 import { mergePatchOf, userInputSchema } from './schemas.ts';
-import { userView as userViewSchema } from './views.ts';
+import { userPasskeyView, userView as userViewSchema } from './views.ts';
 
 const listQuery = z.strictObject({
   q: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
@@ -253,6 +254,60 @@ export const userRoutes: AdminRoute[] = [
     errors: [404],
     handle: async ({ deps, params, by }) => {
       await resetTotpById(deps.pool, params.id!, by);
+      return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'get',
+    path: '/users/{id}/passkeys',
+    operationId: 'listUserPasskeys',
+    summary:
+      'The account’s passkeys: name, created, last used, synced or bound to one device, authenticator model (never a key or credential id)',
+    tag: 'Users',
+    params,
+    response: {
+      status: 200,
+      description: 'The passkeys, oldest first',
+      schema: z.object({ items: z.array(userPasskeyView) }),
+    },
+    errors: [404],
+    handle: async ({ deps, params }) => ({ body: { items: await listUserPasskeys(deps.pool, params.id!) } }),
+  },
+  {
+    method: 'delete',
+    path: '/users/{id}/passkeys/{passkeyId}',
+    operationId: 'removeUserPasskey',
+    summary:
+      'Remove one passkey of the account (a lost device): it signs nobody in afterwards; the person is mailed a security notice',
+    tag: 'Users',
+    params: { ...params, passkeyId: 'the passkey id (uuid), as the list gives it' },
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      const { name } = await removeUserPasskey(deps.pool, params.id!, params.passkeyId!, by);
+      await sendSecurityNotice(deps.mail?.mail, params.id!, 'passkey_removed', {
+        by: 'admin',
+        passkeyName: name,
+      });
+      return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'post',
+    path: '/users/{id}/passkeys/reset',
+    operationId: 'resetUserPasskeys',
+    summary:
+      'Remove every passkey of the account (as `lock users passkeys-reset NAME`): the person signs in with the password, and adds a passkey again on /account',
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      const { removed } = await resetPasskeysById(deps.pool, params.id!, by);
+      if (removed > 0)
+        await sendSecurityNotice(deps.mail?.mail, params.id!, 'passkey_removed', { by: 'admin' });
       return userReply(deps, params.id!, by);
     },
   },

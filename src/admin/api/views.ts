@@ -158,12 +158,31 @@ export const userView = component(
       .nullable()
       .describe('read-only: sign-ins are refused until then (too many failed attempts); unlock lifts it'),
     secondFactor: z
-      .object({ totp: z.boolean(), recoveryCodesLeft: z.int() })
-      .describe('read-only: whether an authenticator is enrolled, and its unused recovery codes'),
+      .object({ totp: z.boolean(), recoveryCodesLeft: z.int(), passkeys: z.int() })
+      .describe(
+        'read-only: whether an authenticator is enrolled, its unused recovery codes, and how many passkeys the account has',
+      ),
     you: z.boolean().describe('read-only: the caller is signed in as this account'),
     lastAdmin: z
       .boolean()
       .describe('read-only: the only enabled account through which anyone holding lock_admin can sign in'),
+  }),
+);
+
+export const userPasskeyView = component(
+  'UserPasskey',
+  z.object({
+    id: z.uuid(),
+    name: z.string().describe('the name the person gave it'),
+    createdAt: timestamp,
+    lastUsedAt: timestamp.nullable().describe('its last sign-in; null if never used'),
+    synced: z
+      .boolean()
+      .describe(
+        'backup eligible: a passkey provider may sync it between devices; false: bound to one device',
+      ),
+    backedUp: z.boolean().describe('backed up, as the authenticator last said'),
+    aaguid: z.string().describe('the authenticator model; all zeros when it did not say'),
   }),
 );
 

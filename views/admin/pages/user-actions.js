@@ -1,12 +1,14 @@
 // @ts-check
 // What the user list and the user page share: an account's state in words, why it may not be
-// disabled or deleted, and the actions that ask first (disable, delete, TOTP reset, password).
+// disabled or deleted, and the actions that ask first (disable, delete, TOTP reset, passkey
+// removal, password).
 import { api, withEtag } from '../api.js';
 import { confirmAction, openModal, showSecret } from '../dialogs.js';
 import { field, h, showError } from '../dom.js';
 import { flash, go, route } from '../navigation.js';
 
 /** @typedef {import('../openapi').User} User */
+/** @typedef {import('../openapi').Operations['listUserPasskeys']['response']['items'][number]} UserPasskey */
 
 /** "locked out until 14:05", "disabled", "active": a locked-out account is never "active". */
 export function statusOf(/** @type {User} */ u) {
@@ -21,11 +23,15 @@ export function statusOf(/** @type {User} */ u) {
   return h('span', {}, 'active');
 }
 
-/** @param {User} u */
-export const secondFactorOf = (u) =>
-  u.secondFactor.totp
-    ? `TOTP (${u.secondFactor.recoveryCodesLeft} recovery ${u.secondFactor.recoveryCodesLeft === 1 ? 'code' : 'codes'} left)`
-    : 'none';
+/** "TOTP (8 recovery codes left), 2 passkeys", or "none". @param {User} u */
+export function secondFactorOf(u) {
+  const { totp, recoveryCodesLeft, passkeys } = u.secondFactor;
+  const factors = [
+    totp && `TOTP (${recoveryCodesLeft} recovery ${recoveryCodesLeft === 1 ? 'code' : 'codes'} left)`,
+    passkeys > 0 && `${passkeys} ${passkeys === 1 ? 'passkey' : 'passkeys'}`,
+  ].filter(Boolean);
+  return factors.length > 0 ? factors.join(', ') : 'none';
+}
 
 /**
  * Why the caller may not disable or delete this account, or undefined when they may.
@@ -86,6 +92,35 @@ export async function resetTotp(u, region) {
   const reset = await api('resetUserTotp', { params: { id: u.id } });
   if (!reset.ok) return showError(region, null, reset);
   flash(`Two-step sign-in of ${u.username} reset.`);
+  await route();
+}
+
+/** @param {User} u @param {UserPasskey} passkey @param {HTMLElement} region */
+export async function removePasskey(u, passkey, region) {
+  const ok = await confirmAction({
+    title: `Remove the passkey “${passkey.name}” of ${u.username}?`,
+    message: `That passkey stops signing ${u.username} in at once, on every device it is on. Their other passkeys, their password and their sessions stay; they can add a passkey again on their account page.`,
+    action: `Remove passkey ${passkey.name}`,
+  });
+  if (!ok) return;
+  const removed = await api('removeUserPasskey', { params: { id: u.id, passkeyId: passkey.id } });
+  if (!removed.ok) return showError(region, null, removed);
+  flash(`Passkey “${passkey.name}” of ${u.username} removed.`);
+  await route();
+}
+
+/** @param {User} u @param {HTMLElement} region */
+export async function resetPasskeys(u, region) {
+  const count = u.secondFactor.passkeys;
+  const ok = await confirmAction({
+    title: `Remove all passkeys of ${u.username}?`,
+    message: `${count === 1 ? 'Their passkey stops' : `All ${count} of their passkeys stop`} signing ${u.username} in at once. They sign in with their password (and their authenticator app, if they have one), and can add a passkey again on their account page. Where a role or an application requires a passkey, they cannot sign in there until they do.`,
+    action: `Remove all passkeys of ${u.username}`,
+  });
+  if (!ok) return;
+  const reset = await api('resetUserPasskeys', { params: { id: u.id } });
+  if (!reset.ok) return showError(region, null, reset);
+  flash(`All passkeys of ${u.username} removed.`);
   await route();
 }
 

@@ -1,14 +1,17 @@
 // @ts-check
 // One local user (#/users/<id>): state (lockout, second factor, connector), profile with groups
-// and roles picked from the API, and the actions: password, TOTP reset, unlock, sign out
-// everywhere, disable, delete — those that would lock someone out are disabled with the reason.
+// and roles picked from the API, its passkeys, and the actions: password, TOTP reset, passkey
+// removal, unlock, sign out everywhere, disable, delete — those that would lock someone out are
+// disabled with the reason.
 import { api, expectOk } from '../api.js';
 import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
-import { rowButton } from '../lists.js';
+import { dataTable, rowButton } from '../lists.js';
 import { flash, route, setRegion } from '../navigation.js';
 import {
   deleteUser,
   protectedBecause,
+  removePasskey,
+  resetPasskeys,
   resetPassword,
   resetTotp,
   secondFactorOf,
@@ -20,11 +23,16 @@ import {
 import { pickerChoices } from './users.js';
 
 /** @typedef {import('../openapi').User} User */
+/** @typedef {import('./user-actions.js').UserPasskey} UserPasskey */
 /** @typedef {import('../openapi').Operations['replaceUser']['body']} UserInput */
 
 /** @param {string} id */
 export async function userDetailPage(id) {
-  const [read, choices] = await Promise.all([api('getUser', { params: { id } }), pickerChoices()]);
+  const [read, choices, passkeys] = await Promise.all([
+    api('getUser', { params: { id } }),
+    pickerChoices(),
+    api('listUserPasskeys', { params: { id } }),
+  ]);
   const u = expectOk(read);
   const etag = read.etag;
   const region = h('div', { 'aria-live': 'polite' });
@@ -101,6 +109,10 @@ export async function userDetailPage(id) {
       { class: 'buttons actions' },
       ...rowButton('Set password', u.username, () => resetPassword(u)),
       u.secondFactor.totp && rowButton('Reset two-step sign-in', u.username, () => resetTotp(u, region)),
+      u.secondFactor.passkeys > 0 &&
+        rowButton('Remove all passkeys', `of ${u.username}`, () => resetPasskeys(u, region), {
+          danger: true,
+        }),
       u.lockedUntil && rowButton('Unlock', u.username, () => unlock(u, region)),
       ...rowButton('Sign out everywhere', u.username, () => signOutEverywhere(u, region)),
       ...rowButton(u.disabled ? 'Enable' : 'Disable', u.username, () => toggleDisabled(u, region), {
@@ -110,6 +122,29 @@ export async function userDetailPage(id) {
       !fromFile &&
         rowButton('Delete', u.username, () => deleteUser(u, region), { danger: true, disabledWhy: why }),
     ),
+  );
+
+  const passkeyItems = expectOk(passkeys).items;
+  /** @type {Array<import('../lists.js').Column<UserPasskey>>} */
+  const passkeyColumns = [
+    { label: 'Name', cell: (p) => p.name },
+    { label: 'Kind', cell: (p) => (p.synced ? 'Synced passkey' : 'Passkey on one device') },
+    { label: 'Added', cell: (p) => new Date(p.createdAt).toLocaleString() },
+    { label: 'Last used', cell: (p) => (p.lastUsedAt ? new Date(p.lastUsedAt).toLocaleString() : 'never') },
+    { label: 'Model (AAGUID)', kind: 'id', cell: (p) => h('code', {}, p.aaguid) },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (p) => rowButton('Remove passkey', p.name, () => removePasskey(u, p, region), { danger: true }),
+    },
+  ];
+  const passkeyList = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'user-passkeys' },
+    h('h2', { id: 'user-passkeys' }, 'Passkeys'),
+    passkeyItems.length > 0
+      ? dataTable(passkeyColumns, passkeyItems, `Passkeys of ${u.username}`)
+      : h('p', { class: 'muted' }, 'No passkeys: this account signs in without one.'),
   );
 
   show(
@@ -135,6 +170,7 @@ export async function userDetailPage(id) {
       h('dd', {}, h('code', {}, u.id)),
     ),
     actions,
+    passkeyList,
     form,
   );
   setRegion(region);
