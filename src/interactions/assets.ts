@@ -1,4 +1,4 @@
-// The static assets under /assets: the login pages' stylesheet and the admin console's script and
+// The static assets under /assets: the login pages' stylesheet and script (lock.js), and the admin console's script and
 // stylesheet, read once at startup and served with a validator so that a browser revalidates them
 // cheaply. Nothing else lives under /assets.
 import { createHash } from 'node:crypto';
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type Koa from 'koa';
 import { notFound } from '../observability/errors.ts';
 import { refusedUnlessReading } from '../web/read-only.ts';
-import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
+import { SCRIPT_PATH, STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
 const ASSETS_PREFIX = '/assets/';
 
@@ -14,6 +14,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   [STYLESHEET_PATH]: { file: 'lock.css', type: 'text/css; charset=utf-8' },
   '/assets/admin.css': { file: 'admin.css', type: 'text/css; charset=utf-8' },
   '/assets/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
+  [SCRIPT_PATH]: { file: 'lock.js', type: 'text/javascript; charset=utf-8' },
 };
 
 export function serveAssets(): Koa.Middleware {

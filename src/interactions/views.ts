@@ -159,6 +159,9 @@ export interface ViewData {
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
 export const STYLESHEET_PATH = '/assets/lock.css';
 
+/** The pages' one script (show-password, copy/download of recovery codes): the layout loads it with `defer`. */
+export const SCRIPT_PATH = '/assets/lock.js';
+
 /** The views directory (templates and views/assets/). */
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
@@ -397,7 +400,7 @@ export function formActionSource(uri: string): string {
 const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'filesystem:', 'file:', 'about:']);
 
 /**
- * The page policy: nothing but our stylesheet (and images from us or data: URLs), no framing, no
+ * The page policy: nothing but our stylesheet and script (and images from us or data: URLs), no framing, no
  * <base>, forms only to Lock itself plus the places `extraFormActions` (full URLs: redirect_uri,
  * post_logout_redirect_uri) may send the browser after a submission.
  */
@@ -405,6 +408,7 @@ export function contentSecurityPolicy(extraFormActions: readonly string[]): stri
   const formAction = ["'self'", ...new Set(extraFormActions.map(formActionSource))];
   return [
     "default-src 'none'",
+    "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
     `form-action ${formAction.join(' ')}`,
