@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, signInToConsole } from '../helpers/browser.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { totpCode } from '../helpers/second-factor.ts';
 
 const ADMIN_PASSWORD = 'the bootstrap admin passphrase';
 
@@ -16,7 +17,7 @@ describe('admin console: paging, row button names, role places', () => {
 
   before(async () => {
     lock = await startLock({
-      env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, LOCK_MFA_REQUIRED_ROLES: 'lock_admin,app_admin' },
       config: `
 roles:
   - { name: app_admin }
@@ -32,6 +33,7 @@ connectors:
 roleMappings:
   - { connector: local, group: staff, roles: [app_reader] }
 users:
+  - { username: enrolled, password: "enrolled has a passphrase", roles: [app_admin] }
   - { username: user001, groups: [staff] }
   - { username: user002, groups: [staff] }
   - { username: user003, groups: [staff] }
@@ -151,7 +153,7 @@ users:
 
   const usernamesShown = async () =>
     (await page.getByRole('table', { name: 'Local users' }).locator('tbody tr').allTextContents()).map(
-      (row) => /user\d{3}|admin/.exec(row)?.[0],
+      (row) => /user\d{3}|enrolled|admin/.exec(row)?.[0],
     );
 
   it('lists users past 100 a page at a time, with Next and Previous, and finds one by search', async () => {
@@ -173,7 +175,7 @@ users:
       );
       for (const name of await usernamesShown()) seen.add(name);
     }
-    assert.equal(seen.size, 106, 'a hundred and five users and the admin, each once');
+    assert.equal(seen.size, 107, 'a hundred and five users, enrolled and the admin, each once');
     assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true, 'the last page');
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.getByRole('searchbox', { name: 'Search users' }).fill('user042');
@@ -193,7 +195,9 @@ users:
       await page.goto(`${lock.issuer}/admin#/${section}`);
       await page.locator('main h1').waitFor();
       await page.locator('main table tbody tr').first().waitFor();
-      await page.waitForLoadState('networkidle'); // the section's lists have all loaded
+      if (section === 'users')
+        await page.getByRole('table', { name: 'Local users' }).locator('tbody tr').first().waitFor();
+      await page.waitForLoadState('networkidle'); // the section's other lists have loaded too
       const names = await page
         .locator('main table tbody tr button')
         .evaluateAll((elements) =>
@@ -216,5 +220,44 @@ users:
       places.map((place) => Number(place.replace(/\D/g, ''))),
       places.map((_, i) => i + 1),
     );
+  });
+
+  it('shows a user’s second factor, resets it after a confirmation, and deletes the user', async () => {
+    // enrolled sets up an authenticator app at their first sign-in to /account (their role requires one).
+    const theirs = await (await browser.browser.newContext()).newPage();
+    await theirs.goto(`${lock.issuer}/account`);
+    await theirs.getByLabel('Username').fill('enrolled');
+    await theirs.getByLabel('Password').fill('enrolled has a passphrase');
+    await theirs.getByRole('button', { name: 'Sign in' }).click();
+    const secret = ((await theirs.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
+    await theirs.getByLabel('Enter the 6-digit code the app shows').fill(totpCode(secret));
+    await theirs.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await theirs.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    await theirs.context().close();
+
+    await page.goto(`${lock.issuer}/admin#/users?search=enrolled`);
+    await page.getByRole('link', { name: 'enrolled', exact: true }).click();
+    const facts = page.locator('dl.facts');
+    await facts.waitFor();
+    const secondFactor = facts.locator('dt:text-is("Second factor") + dd');
+    assert.doesNotMatch((await secondFactor.textContent()) ?? '', /none|off/i);
+    await page.getByRole('button', { name: 'Reset two-step sign-in enrolled' }).click();
+    const ask = page.getByRole('dialog', { name: 'Reset two-step sign-in of enrolled?' });
+    assert.match((await ask.textContent()) ?? '', /recovery codes stop working/);
+    await ask.getByRole('button', { name: 'Reset two-step sign-in of enrolled' }).click();
+    await page.getByRole('status').filter({ hasText: 'Two-step sign-in of enrolled reset.' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Reset two-step sign-in enrolled' }).count(), 0);
+
+    // A user made in the console (the file's users are the file's to remove): deleted after a confirmation.
+    await page.goto(`${lock.issuer}/admin#/users`);
+    const form = page.getByRole('form', { name: 'New user' });
+    await form.getByLabel('Username').fill('leaving');
+    await form.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: /^leaving/ }).waitFor();
+    await page.getByRole('button', { name: 'Delete leaving' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete leaving' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted leaving.' }).waitFor();
+    const gone = await lock.database.pool.query(`SELECT 1 FROM users WHERE username = 'leaving'`);
+    assert.equal(gone.rowCount, 0);
   });
 });
