@@ -152,6 +152,7 @@ users:
 
   it('fits every person-facing page into a 390 px wide phone screen', async () => {
     const overflowing: string[] = [];
+    const blocked: string[] = [];
     const visited: string[] = [];
     const fits = async (page: Page, name: string) => {
       await page.waitForLoadState();
@@ -190,6 +191,7 @@ users:
     await page.getByRole('button', { name: /sign out/i }).click();
     await page.waitForLoadState();
     await fits(page, 'logged out');
+    blocked.push(...anonymous.violations);
     await anonymous.close();
 
     // The reset link's page.
@@ -206,6 +208,7 @@ users:
     await resetting.page.getByLabel('New password', { exact: true }).waitFor();
     await fits(resetting.page, 'reset password');
     assert.equal(await resetting.page.getByRole('button', { name: 'Show', pressed: false }).count(), 2);
+    blocked.push(...resetting.violations);
     await resetting.close();
 
     // The login flow's second-factor pages: enrolment, recovery codes, then code entry.
@@ -221,6 +224,7 @@ users:
     await second.page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
     await second.page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     await fits(second.page, 'TOTP recovery codes');
+    blocked.push(...second.violations);
     await second.close();
     const verify = await freshPage(PHONE);
     await verify.page.goto(await loginPageOf());
@@ -229,6 +233,7 @@ users:
     await verify.page.getByRole('button', { name: 'Sign in' }).click();
     await verify.page.getByRole('heading', { name: 'Enter your code' }).waitFor();
     await fits(verify.page, 'TOTP code entry');
+    blocked.push(...verify.violations);
     await verify.close();
 
     // /account and its pages, the recovery codes among them.
@@ -256,9 +261,11 @@ users:
     await me.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
     assert.ok(await me.getByRole('button', { name: 'Download codes' }).isVisible());
     await fits(me, 'account recovery codes');
+    blocked.push(...account.violations);
     await account.close();
 
     assert.equal(visited.length, 16, visited.join(', '));
     assert.deepEqual(overflowing, [], 'no page scrolls sideways at 390 px');
+    assert.deepEqual(blocked, [], 'lock.js runs under every page’s CSP');
   });
 });
