@@ -1,4 +1,4 @@
-// The static assets under /assets: the login pages' stylesheet and the admin console's script and
+// The static assets under /assets: the login pages' stylesheet and script (lock.js), and the admin console's script and
 // stylesheet, read once at startup and served with a validator so that a browser revalidates them
 // cheaply. Nothing else lives under /assets.
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type Koa from 'koa';
 import { notFound } from '../observability/errors.ts';
 import { refusedUnlessReading } from '../web/read-only.ts';
-import { STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
+import { SCRIPT_PATH, STYLESHEET_PATH, VIEWS_DIR } from './views.ts';
 
 const ASSETS_PREFIX = '/assets/';
 
@@ -18,6 +18,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
   '/assets/passkey.js': { file: 'passkey.js', type: 'text/javascript; charset=utf-8' },
   '/assets/passkey-register.js': { file: 'passkey-register.js', type: 'text/javascript; charset=utf-8' },
+  [SCRIPT_PATH]: { file: 'lock.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** Files of @simplewebauthn/browser's package, served as installed (the browser side of the passkey ceremonies). */

@@ -171,6 +171,9 @@ export interface ViewData {
 /** Where the layout links the stylesheet; `serveAssets()` answers it. */
 export const STYLESHEET_PATH = '/assets/lock.css';
 
+/** The pages' one script (show-password, copy/download of recovery codes): the layout loads it with `defer`. */
+export const SCRIPT_PATH = '/assets/lock.js';
+
 /** The views directory (templates and views/assets/). */
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
@@ -423,7 +426,7 @@ export function formActionSource(uri: string): string {
 const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'filesystem:', 'file:', 'about:']);
 
 /**
- * The page policy: nothing but our stylesheet (and images from us or data: URLs), no framing, no
+ * The page policy: nothing but our stylesheet and script (and images from us or data: URLs), no framing, no
  * <base>, forms only to Lock itself plus the places `extraFormActions` (full URLs: redirect_uri,
  * post_logout_redirect_uri) may send the browser after a submission.
  */
@@ -434,8 +437,9 @@ export function contentSecurityPolicy(
   const formAction = ["'self'", ...new Set(extraFormActions.map(formActionSource))];
   return [
     "default-src 'none'",
-    // Pages that offer a passkey run Lock's own scripts from /assets (never inline) and call Lock.
-    ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
+    // Every page runs Lock's own scripts from /assets (never inline); pages that offer a passkey also call Lock.
+    "script-src 'self'",
+    ...(options.scripts ? ["connect-src 'self'"] : []),
     "style-src 'self'",
     "img-src 'self' data:",
     `form-action ${formAction.join(' ')}`,

@@ -288,6 +288,30 @@ describe('admin console: users, audit log and building blocks in Chromium', () =
     assert.equal((await api('GET', '/audit-events?type=admin.user.passkey*')).body.items.length, 2);
   });
 
+  it('a typed password can be shown and hidden again: the create form and the set-password dialog', async () => {
+    await openUsers();
+    const form = page.getByRole('form', { name: 'New user' });
+    const typed = form.getByLabel('Password', { exact: true });
+    await typed.fill('typed by the admin');
+    const show = form.getByRole('button', { name: 'Show', pressed: false });
+    assert.equal(await show.getAttribute('aria-controls'), await typed.getAttribute('id'));
+    await show.click();
+    assert.equal(await typed.getAttribute('type'), 'text');
+    await form.getByRole('button', { name: 'Hide', pressed: true }).click();
+    assert.equal(await typed.getAttribute('type'), 'password');
+    await typed.fill('');
+
+    await page.getByRole('row').filter({ hasText: 'alice' }).getByRole('link', { name: 'alice' }).click();
+    await page.getByRole('button', { name: 'Set password alice' }).click();
+    const ask = page.getByRole('dialog', { name: 'Set a new password for alice' });
+    const field = ask.getByLabel('New password');
+    await field.fill('another typed one');
+    await field.press('Tab');
+    await page.keyboard.press('Space');
+    assert.equal(await field.getAttribute('type'), 'text', 'Show, reached by keyboard');
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('a generated password is shown once in a dialog; Copy puts it on the clipboard, and it signs in', async () => {
     await openUsers();
     await page.getByRole('row').filter({ hasText: 'alice' }).getByRole('link', { name: 'alice' }).click();

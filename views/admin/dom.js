@@ -125,7 +125,26 @@ export function field(label, name, options = {}) {
       autocomplete: options.autocomplete ?? (type === 'password' ? 'new-password' : 'off'),
     });
   }
-  return h('div', { class: `field${wide ? ' wide' : ''}` }, h('label', { for: id }, label), control, hintEl);
+  const shown = type === 'password' ? revealable(/** @type {HTMLInputElement} */ (control)) : control;
+  return h('div', { class: `field${wide ? ' wide' : ''}` }, h('label', { for: id }, label), shown, hintEl);
+}
+
+/**
+ * A password input with a Show/Hide button beside it that switches its type (aria-pressed says
+ * which); a submitted form hides it again.
+ * @param {HTMLInputElement} input
+ */
+function revealable(input) {
+  const toggle = h('button', { type: 'button', class: 'reveal-toggle', 'aria-controls': input.id });
+  const set = (/** @type {boolean} */ shown) => {
+    input.type = shown ? 'text' : 'password';
+    toggle.textContent = shown ? 'Hide' : 'Show';
+    toggle.setAttribute('aria-pressed', String(shown));
+  };
+  set(false);
+  toggle.addEventListener('click', () => set(input.type === 'password'));
+  queueMicrotask(() => input.form?.addEventListener('submit', () => set(false)));
+  return h('div', { class: 'reveal' }, input, toggle);
 }
 
 /**
