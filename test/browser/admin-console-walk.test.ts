@@ -228,7 +228,7 @@ users:
     await theirs.goto(`${lock.issuer}/account`);
     await theirs.getByLabel('Username').fill('enrolled');
     await theirs.getByLabel('Password').fill('enrolled has a passphrase');
-    await theirs.getByRole('button', { name: 'Sign in' }).click();
+    await theirs.getByRole('button', { name: 'Sign in', exact: true }).click();
     const secret = ((await theirs.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
     await theirs.getByLabel('Enter the 6-digit code the app shows').fill(totpCode(secret));
     await theirs.getByRole('button', { name: 'Turn on two-step sign-in' }).click();

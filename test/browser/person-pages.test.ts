@@ -102,7 +102,7 @@ users:
 
     // Shown when submitted: still signs in, and the field goes back to a password field first.
     await toggle.click();
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((landed) => landed.toString().startsWith(app.url));
     assert.equal(await page.locator('#done').innerText(), 'Signed in');
     assert.deepEqual(violations, []);
@@ -123,7 +123,7 @@ users:
     await page.goto(await loginPageOf());
     await page.getByLabel('Username').fill(TOTTY.username);
     await page.getByLabel('Password').fill(TOTTY.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
     await page.getByLabel('Enter the 6-digit code the app shows').fill(totpCode(secret));
     await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
@@ -176,11 +176,11 @@ users:
     await page.goto(await loginPageOf('partner-app'));
     await page.getByLabel('Username').fill(ALICE.username);
     await page.getByLabel('Password').fill('not the password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').waitFor();
     await fits(page, 'login with an error');
     await page.getByLabel('Password').fill(ALICE.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page
       .getByRole('button', { name: /allow|continue/i })
       .first()
@@ -216,7 +216,7 @@ users:
     await second.page.goto(await loginPageOf());
     await second.page.getByLabel('Username').fill(TINA.username);
     await second.page.getByLabel('Password').fill(TINA.password);
-    await second.page.getByRole('button', { name: 'Sign in' }).click();
+    await second.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await second.page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
     await fits(second.page, 'TOTP enrolment');
     const tinaSecret = ((await second.page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
@@ -230,7 +230,7 @@ users:
     await verify.page.goto(await loginPageOf());
     await verify.page.getByLabel('Username').fill(TINA.username);
     await verify.page.getByLabel('Password').fill(TINA.password);
-    await verify.page.getByRole('button', { name: 'Sign in' }).click();
+    await verify.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await verify.page.getByRole('heading', { name: 'Enter your code' }).waitFor();
     await fits(verify.page, 'TOTP code entry');
     blocked.push(...verify.violations);
@@ -242,7 +242,7 @@ users:
     await me.goto(`${lock.issuer}/account`);
     await me.getByLabel('Username').fill(ALICE.username);
     await me.getByLabel('Password').fill(ALICE.password);
-    await me.getByRole('button', { name: 'Sign in' }).click();
+    await me.getByRole('button', { name: 'Sign in', exact: true }).click();
     await me.getByRole('heading', { name: 'Your account' }).waitFor();
     await fits(me, 'account');
     await me.goto(`${lock.issuer}/account/password`);
