@@ -68,8 +68,10 @@ export async function consumeAndInsertSuccessor(
   consumedId: string,
   row: PayloadWrite,
 ): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
-  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
-    `WITH won AS (
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
+    name: 'oidc-payloads-consume-and-insert-successor',
+    text: `WITH won AS (
        UPDATE oidc_payloads SET consumed_at = now()
         WHERE model = $1 AND id = $8 AND consumed_at IS NULL
         RETURNING grant_id
@@ -84,8 +86,8 @@ export async function consumeAndInsertSuccessor(
      SELECT true AS won, grant_id FROM won
      UNION ALL
      SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $8 AND NOT EXISTS (SELECT FROM won)`,
-    [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn, consumedId],
-  );
+    values: [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn, consumedId],
+  });
   const first = rows[0];
   if (first?.won) return { consumed: true };
   return { consumed: false, grantId: first?.grant_id ?? undefined };
@@ -105,8 +107,10 @@ export async function findPayloadWithGrantAndSession(
   model: string,
   id: string,
 ): Promise<{ source?: PayloadRow; grant?: PayloadRow; session?: PayloadRow }> {
-  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>(
-    `WITH source AS (
+  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
+    name: 'oidc-payloads-find-with-grant-and-session',
+    text: `WITH source AS (
        SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
      )
      SELECT 'source' AS kind, payload, consumed_at FROM source
@@ -116,8 +120,8 @@ export async function findPayloadWithGrantAndSession(
      UNION ALL
      SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
        ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
-    [model, id],
-  );
+    values: [model, id],
+  });
   const kind = (name: string) => rows.find((row) => row.kind === name);
   return { source: kind('source'), grant: kind('Grant'), session: kind('Session') };
 }
@@ -157,8 +161,10 @@ export async function consumePayloadOnce(
   model: string,
   id: string,
 ): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
-  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
-    `WITH won AS (
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every code redemption runs it).
+    name: 'oidc-payloads-consume-once',
+    text: `WITH won AS (
        UPDATE oidc_payloads SET consumed_at = now()
         WHERE model = $1 AND id = $2 AND consumed_at IS NULL
         RETURNING grant_id
@@ -166,8 +172,8 @@ export async function consumePayloadOnce(
      SELECT true AS won, grant_id FROM won
      UNION ALL
      SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $2 AND NOT EXISTS (SELECT FROM won)`,
-    [model, id],
-  );
+    values: [model, id],
+  });
   const row = rows[0];
   if (row?.won) return { consumed: true };
   return { consumed: false, grantId: row?.grant_id ?? undefined };

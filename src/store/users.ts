@@ -271,8 +271,10 @@ export async function findIdentityWithLocalAccount(
 ): Promise<{ identity: StoredIdentity; local: AccountWithGroupsAndRoles | null | undefined } | undefined> {
   const { rows } = await db.query<
     { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & { groups: string[]; roles: string[] }
-  >(
-    `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+  >({
+    // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
+    name: 'users-find-identity-with-local-account',
+    text: `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
               'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
               'claims', i.claims) AS identity,
             i.connector = $2 AS is_local, account.*
@@ -282,8 +284,8 @@ export async function findIdentityWithLocalAccount(
           WHERE users.id = CASE WHEN i.connector = $2 AND i.upstream_id ~* $3 THEN i.upstream_id::uuid END
        ) AS account ON true
       WHERE i.sub = $1`,
-    [sub, LOCAL_CONNECTOR_ID, UUID.source],
-  );
+    values: [sub, LOCAL_CONNECTOR_ID, UUID.source],
+  });
   const row = rows[0];
   if (!row) return undefined;
   const identity = toIdentity(row.identity);
