@@ -45,7 +45,7 @@ try {
     });
     const us = (ms: number | undefined) => (ms === undefined ? '–' : (ms * 1000).toFixed(0));
     console.log(
-      `${alg}: this ${us(figures[0]!.serverCpuMsPerRequest)} µs (loop ${us(figures[0]!.eventLoopCpuMsPerRequest)}), other ${us(figures[1]!.serverCpuMsPerRequest)} µs (loop ${us(figures[1]!.eventLoopCpuMsPerRequest)}) per token; problems: ${figures.flatMap((f) => f.problems).length}`,
+      `${alg}: this ${us(figures[0]!.serverCpuMsPerRequest)} µs (loop ${us(figures[0]!.eventLoopCpuMsPerRequest)}), other ${us(figures[1]!.serverCpuMsPerRequest)} µs (loop ${us(figures[1]!.eventLoopCpuMsPerRequest)}) per token; peak RSS ${figures[0]!.peakRssMiB?.toFixed(0)} vs ${figures[1]!.peakRssMiB?.toFixed(0)} MiB; problems: ${figures.flatMap((f) => f.problems).length}`,
     );
   }
   console.log(`load average at end: ${loadavg()[0]!.toFixed(1)}`);
