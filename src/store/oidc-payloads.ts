@@ -1,4 +1,11 @@
 import type { Queryable } from './pool.ts';
+import {
+  type IdentityWithLocalAccount,
+  identityWithLocalAccountFromJson,
+  identityWithLocalAccountSql,
+  LOCAL_CONNECTOR_ID,
+  UUID_PATTERN,
+} from './users.ts';
 
 /** One stored oidc-provider model instance (a session, grant, code, token, …) as read. */
 export interface PayloadRow {
@@ -101,15 +108,25 @@ export async function findPayload(db: Queryable, model: string, id: string): Pro
   return rows[0];
 }
 
-/** A code or refresh token with, in the same statement, its grant and the session it is bound to. */
-export async function findPayloadWithGrantAndSession(
+/**
+ * A code or refresh token with, in the same statement, its grant, the session it is bound to and
+ * the identity (with its local account) it was issued to: everything its redemption reads before
+ * it writes. `account` is absent when the token names no account, `{ found: undefined }` when the
+ * identity is gone.
+ */
+export async function findGrantSource(
   db: Queryable,
   model: string,
   id: string,
-): Promise<{ source?: PayloadRow; grant?: PayloadRow; session?: PayloadRow }> {
-  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>({
+): Promise<{
+  source?: PayloadRow;
+  grant?: PayloadRow;
+  session?: PayloadRow;
+  account?: { found: IdentityWithLocalAccount | undefined };
+}> {
+  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' | 'Account' }>({
     // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
-    name: 'oidc-payloads-find-with-grant-and-session',
+    name: 'oidc-payloads-find-grant-source',
     text: `WITH source AS (
        SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
      )
@@ -119,11 +136,22 @@ export async function findPayloadWithGrantAndSession(
        ON g.model = 'Grant' AND g.id = source.grant_id AND ${live('g')}
      UNION ALL
      SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
-       ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
-    values: [model, id],
+       ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}
+     UNION ALL
+     SELECT 'Account', (SELECT to_jsonb(found) FROM (${identityWithLocalAccountSql("source.payload->>'accountId'", '$3', '$4')}) AS found), NULL
+       FROM source WHERE source.payload ? 'accountId'`,
+    values: [model, id, LOCAL_CONNECTOR_ID, UUID_PATTERN],
   });
   const kind = (name: string) => rows.find((row) => row.kind === name);
-  return { source: kind('source'), grant: kind('Grant'), session: kind('Session') };
+  const account = kind('Account');
+  return {
+    source: kind('source'),
+    grant: kind('Grant'),
+    session: kind('Session'),
+    ...(account && {
+      account: { found: account.payload ? identityWithLocalAccountFromJson(account.payload) : undefined },
+    }),
+  };
 }
 
 export async function findPayloadByUserCode(
