@@ -4,7 +4,7 @@
  * configuration, taking turns in the same slices on client credentials: CPU µs per token of each.
  * BENCH_DURATION, BENCH_WARMUP as for the bench.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENV_DEFAULTS } from '../src/config/defaults.ts';
@@ -19,7 +19,8 @@ const durationS = Number(process.env.BENCH_DURATION ?? 10);
 const warmupS = Number(process.env.BENCH_WARMUP ?? 3);
 const secret = newClientSecret();
 const work = await mkdtemp(join(tmpdir(), 'lock-compare-'));
-const postgres = await startBenchPostgres(await mkdtemp(join(tmpdir(), 'lock-compare-pg-')));
+const postgresDir = await mkdtemp(join(tmpdir(), 'lock-compare-pg-'));
+const postgres = await startBenchPostgres(postgresDir);
 const env = Object.fromEntries(
   (
     ['LOG_LEVEL', 'LOCK_RATE_LIMIT_TOKEN', 'LOCK_RATE_LIMIT_AUTHORIZATION', 'LOCK_RATE_LIMIT_LOGIN'] as const
@@ -52,4 +53,6 @@ try {
   for (const server of servers) await server.stop();
 } finally {
   await postgres.stop();
+  await rm(work, { recursive: true, force: true });
+  await rm(postgresDir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * Lock runs at the default configuration (LOG_LEVEL=info, default rate limits, audit); `tuned`:
  * as bench/run.ts's tuned Lock (LOG_LEVEL=warn, rate limits out of reach).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -81,4 +81,6 @@ try {
   await server.stop();
 } finally {
   await postgres?.stop();
+  await rm(work, { recursive: true, force: true });
+  await rm(postgresDir, { recursive: true, force: true });
 }
