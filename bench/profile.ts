@@ -23,8 +23,8 @@ const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, '--max-semi-space-s
 const secret = newClientSecret();
 const work = await mkdtemp(join(tmpdir(), 'lock-prof-'));
 
-const postgres =
-  what === 'bare' ? undefined : await startBenchPostgres(await mkdtemp(join(tmpdir(), 'lock-prof-pg-')));
+const postgresDir = await mkdtemp(join(tmpdir(), 'lock-prof-pg-'));
+const postgres = what === 'bare' ? undefined : await startBenchPostgres(postgresDir);
 try {
   const server =
     what === 'bare'
