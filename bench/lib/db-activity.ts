@@ -19,6 +19,8 @@ export interface ActivityReading {
 export interface StatementCount {
   query: string;
   calls: number;
+  /** Mean execution time in ms (pg_stat_statements; planning is not tracked by default). */
+  meanMs: number;
 }
 
 /** Reads one database's activity from another connection (to a different database, so it counts nothing itself). */
@@ -53,13 +55,17 @@ export class DatabaseActivity {
   /** The statements run since the last reset, most frequent first; parameters are placeholders. */
   async statementCounts(): Promise<StatementCount[]> {
     if (!this.#statementsTracked) return [];
-    const { rows } = await this.#client.query<{ query: string; calls: string }>(
-      `SELECT query, calls FROM pg_stat_statements
+    const { rows } = await this.#client.query<{ query: string; calls: string; mean_exec_time: number }>(
+      `SELECT query, calls, mean_exec_time FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
         ORDER BY calls DESC`,
       [this.#database],
     );
-    return rows.map((row) => ({ query: row.query.replace(/\s+/g, ' ').trim(), calls: Number(row.calls) }));
+    return rows.map((row) => ({
+      query: row.query.replace(/\s+/g, ' ').trim(),
+      calls: Number(row.calls),
+      meanMs: row.mean_exec_time,
+    }));
   }
 }
 

@@ -151,10 +151,10 @@ export function renderRefreshCost(cost: RefreshCost, concurrency: number): strin
     `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}  (besides ${cost.backgroundStatements} of Lock's timers in the window, listed below with fewer than one per ${1 / BACKGROUND_SHARE} refreshes)`,
     `  implied on two dedicated cores (Lock + PostgreSQL, no load generator): 2,000,000 ÷ (Lock + PostgreSQL µs) = ${fixed(implied.cluster)}/s with LOCK_WORKERS=2; one Lock process, also ≤ 1,000,000 ÷ event-loop µs: ${fixed(implied.oneProcess)}/s`,
   ];
-  if (cost.top.length > 0) lines.push('  statements seen in the window:');
-  for (const { query, calls } of cost.top)
+  if (cost.top.length > 0) lines.push('  statements seen in the window (calls × mean execution time):');
+  for (const { query, calls, meanMs } of cost.top)
     lines.push(
-      `    ${String(calls).padStart(6)} × ${query.length > 110 ? `${query.slice(0, 109)}…` : query}`,
+      `    ${String(calls).padStart(6)} × ${(meanMs * 1000).toFixed(0).padStart(5)} µs  ${query.length > 100 ? `${query.slice(0, 99)}…` : query}`,
     );
   return lines.join('\n');
 }

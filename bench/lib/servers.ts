@@ -21,6 +21,10 @@ export interface LockStartOptions {
   name?: string;
   /** Extra environment, over the defaults below. */
   env?: Record<string, string>;
+  /** Another checkout's root, to run its src/main.ts (a before/after comparison: bench/compare.ts). */
+  root?: string;
+  /** Node's flags, instead of the server's own (bench/profile.ts adds --cpu-prof). */
+  nodeFlags?: readonly string[];
 }
 
 /** `node src/main.ts` as production runs it, against an external (to Lock) database. */
@@ -32,9 +36,9 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
   const port = await findFreePort();
   return startServerProcess({
     name: options.name ?? (options.workers ? `Lock, ${options.workers} workers` : 'Lock'),
-    script: join(repoRoot, 'src/main.ts'),
+    script: join(options.root ?? repoRoot, 'src/main.ts'),
     // As `npm start` and the Dockerfile run it.
-    nodeFlags: SERVER_NODE_FLAGS,
+    nodeFlags: options.nodeFlags ?? SERVER_NODE_FLAGS,
     port,
     readyPath: '/readyz',
     ...(options.workers && { workers: options.workers }),
@@ -60,13 +64,16 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
 }
 
 /** bench/bare-provider.ts: oidc-provider alone, the ceiling for Lock's token path. */
-export async function startBareProvider(clientSecret: string): Promise<ServerProcess> {
+export async function startBareProvider(
+  clientSecret: string,
+  nodeFlags: readonly string[] = SERVER_NODE_FLAGS,
+): Promise<ServerProcess> {
   const port = await findFreePort();
   return startServerProcess({
     name: 'bare oidc-provider',
     script: join(repoRoot, 'bench/bare-provider.ts'),
     // The same runtime settings as Lock's: only the code differs.
-    nodeFlags: SERVER_NODE_FLAGS,
+    nodeFlags,
     port,
     readyPath: '/jwks',
     env: { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, [CLIENT_SECRET_ENV]: clientSecret },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { asLockError, LockError, notFound } from '../observability/errors.ts';
-import type { Logger } from '../observability/logger.ts';
+import { accessLogger, type Logger } from '../observability/logger.ts';
 import { type Metrics, routeLabel } from '../observability/metrics.ts';
 import {
   CLIENT_AUTH_PATHS,
@@ -78,6 +78,7 @@ export function requestEdge({
     'X-Frame-Options': 'DENY',
     ...(httpsIssuer && { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' }),
   });
+  const writeAccessLine = accessLogger(log);
   return async (ctx, next) => {
     const started = performance.now();
     const routed = routedPath(ctx.path);
@@ -120,16 +121,13 @@ export function requestEdge({
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       const seconds = (performance.now() - started) / 1000;
       metrics.observeRequest(routeLabel(routed), ctx.method, status, seconds);
-      if (log.isLevelEnabled('info'))
-        state.log.info(
-          {
-            method: ctx.method,
-            path: withoutLinkToken(ctx.path),
-            status,
-            ms: Math.round(seconds * 10_000) / 10,
-          },
-          'request',
-        );
+      writeAccessLine({
+        requestId: state.requestId,
+        method: ctx.method,
+        path: withoutLinkToken(ctx.path),
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+      });
     }
   };
 }

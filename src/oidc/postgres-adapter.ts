@@ -6,15 +6,16 @@ import {
   deleteGrantAndItsTokens,
   deletePayload,
   deletePayloadsOfGrant,
+  findGrantSource,
   findPayload,
   findPayloadByUid,
   findPayloadByUserCode,
-  findPayloadWithGrantAndSession,
   insertPayloadOnce,
   type PayloadRow,
   sweepExpiredPayloads,
   upsertPayload,
 } from '../store/oidc-payloads.ts';
+import type { IdentityWithLocalAccount } from '../store/users.ts';
 
 const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
   if (!row) return undefined;
@@ -25,8 +26,8 @@ const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
 
 /**
  * Grant sources — a refresh token or an authorization code — are always followed, in the same
- * request, by a read of their grant and (when bound to it) their session. Their find reads all
- * three in one statement and keeps the other two for the request at hand (oidc-provider's
+ * request, by a read of their grant, (when bound to it) their session and their account. Their
+ * find reads all four in one statement and keeps the other three for the request at hand (oidc-provider's
  * context), where the next find or findByUid takes them once instead of querying again.
  */
 const GRANT_SOURCES = new Set(['RefreshToken', 'AuthorizationCode']);
@@ -44,10 +45,33 @@ function takeReadAhead(key: string): { payload: AdapterPayload | undefined } | u
   return { payload };
 }
 
+/**
+ * The identity (with its local account) a grant source was issued to, read with it: the
+ * redemption's findAccount comes next, before any write (src/oidc/accounts.ts takes it once).
+ */
+const accountReadAhead = new WeakMap<object, { sub: string; found: IdentityWithLocalAccount | undefined }>();
+
+/**
+ * What this request's grant source read along for `sub`, taken once: `{ found }` (found is
+ * undefined when the identity is gone), or undefined when nothing was read ahead for it.
+ */
+export function takeAccountReadAhead(
+  sub: string,
+): { found: IdentityWithLocalAccount | undefined } | undefined {
+  const ctx = Provider.ctx;
+  const ahead = ctx && accountReadAhead.get(ctx);
+  if (!ahead || ahead.sub !== sub) return undefined;
+  accountReadAhead.delete(ctx);
+  return { found: ahead.found };
+}
+
 /** Any write by the request makes what it read ahead possibly stale: forget all of it. */
 function forgetReadAhead(): void {
   const ctx = Provider.ctx;
-  if (ctx) readAhead.delete(ctx);
+  if (ctx) {
+    readAhead.delete(ctx);
+    accountReadAhead.delete(ctx);
+  }
 }
 
 /**
@@ -130,9 +154,11 @@ export class PostgresAdapter implements Adapter {
   }
 
   async #findGrantSource(ctx: object, id: string): Promise<AdapterPayload | undefined> {
-    const rows = await findPayloadWithGrantAndSession(this.#pool, this.#model, id);
+    const rows = await findGrantSource(this.#pool, this.#model, id);
     const source = toPayload(rows.source);
     if (!source) return undefined;
+    if (rows.account && typeof source.accountId === 'string')
+      accountReadAhead.set(ctx, { sub: source.accountId, found: rows.account.found });
     const ahead = new Map<string, AdapterPayload | undefined>();
     // A grant or session that is gone is remembered as gone: the follow-up find answers undefined.
     if (typeof source.grantId === 'string') ahead.set(grantKey(source.grantId), toPayload(rows.grant));

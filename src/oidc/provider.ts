@@ -30,7 +30,7 @@ import {
 } from './device-flow.ts';
 import { autoConsentForFirstParty } from './first-party-consent.ts';
 import { jwksUriFetch } from './jwks-uri-fetch.ts';
-import { PostgresAdapter } from './postgres-adapter.ts';
+import { PostgresAdapter, takeAccountReadAhead } from './postgres-adapter.ts';
 import {
   BACKCHANNEL_LOGOUT,
   CLAIMS_NOT_OFFERED,
@@ -204,7 +204,15 @@ export function createProvider(options: ProviderOptions): Provider {
       ...(options.authorizationPost && { long: { sameSite: 'none' } }),
     },
     enableHttpPostMethods: options.authorizationPost === true,
-    findAccount: (ctx, sub) => findLockAccount(options.pool, options.connectors(), sub, isRefreshGrant(ctx)),
+    // A code's or refresh token's redemption read the account along with the token (postgres-adapter.ts).
+    findAccount: (ctx, sub) =>
+      findLockAccount(
+        options.pool,
+        options.connectors(),
+        sub,
+        isRefreshGrant(ctx),
+        takeAccountReadAhead(sub),
+      ),
     claims: {
       // amr: how the user signed in (`pwd`, `otp`), in every ID token as in access tokens.
       openid: ['sub', 'roles', 'idp', 'amr'],

@@ -1,4 +1,11 @@
 import type { Queryable } from './pool.ts';
+import {
+  type IdentityWithLocalAccount,
+  identityWithLocalAccountFromJson,
+  identityWithLocalAccountSql,
+  LOCAL_CONNECTOR_ID,
+  UUID_PATTERN,
+} from './users.ts';
 
 /** One stored oidc-provider model instance (a session, grant, code, token, …) as read. */
 export interface PayloadRow {
@@ -68,8 +75,10 @@ export async function consumeAndInsertSuccessor(
   consumedId: string,
   row: PayloadWrite,
 ): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
-  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
-    `WITH won AS (
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
+    name: 'oidc-payloads-consume-and-insert-successor',
+    text: `WITH won AS (
        UPDATE oidc_payloads SET consumed_at = now()
         WHERE model = $1 AND id = $8 AND consumed_at IS NULL
         RETURNING grant_id
@@ -84,8 +93,8 @@ export async function consumeAndInsertSuccessor(
      SELECT true AS won, grant_id FROM won
      UNION ALL
      SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $8 AND NOT EXISTS (SELECT FROM won)`,
-    [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn, consumedId],
-  );
+    values: [row.model, row.id, row.payload, row.grantId, row.userCode, row.uid, row.expiresIn, consumedId],
+  });
   const first = rows[0];
   if (first?.won) return { consumed: true };
   return { consumed: false, grantId: first?.grant_id ?? undefined };
@@ -99,14 +108,26 @@ export async function findPayload(db: Queryable, model: string, id: string): Pro
   return rows[0];
 }
 
-/** A code or refresh token with, in the same statement, its grant and the session it is bound to. */
-export async function findPayloadWithGrantAndSession(
+/**
+ * A code or refresh token with, in the same statement, its grant, the session it is bound to and
+ * the identity (with its local account) it was issued to: everything its redemption reads before
+ * it writes. `account` is absent when the token names no account, `{ found: undefined }` when the
+ * identity is gone.
+ */
+export async function findGrantSource(
   db: Queryable,
   model: string,
   id: string,
-): Promise<{ source?: PayloadRow; grant?: PayloadRow; session?: PayloadRow }> {
-  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' }>(
-    `WITH source AS (
+): Promise<{
+  source?: PayloadRow;
+  grant?: PayloadRow;
+  session?: PayloadRow;
+  account?: { found: IdentityWithLocalAccount | undefined };
+}> {
+  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' | 'Account' }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
+    name: 'oidc-payloads-find-grant-source',
+    text: `WITH source AS (
        SELECT payload, consumed_at, grant_id FROM oidc_payloads AS s WHERE model = $1 AND id = $2 AND ${live('s')}
      )
      SELECT 'source' AS kind, payload, consumed_at FROM source
@@ -115,11 +136,22 @@ export async function findPayloadWithGrantAndSession(
        ON g.model = 'Grant' AND g.id = source.grant_id AND ${live('g')}
      UNION ALL
      SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
-       ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}`,
-    [model, id],
-  );
+       ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}
+     UNION ALL
+     SELECT 'Account', (SELECT to_jsonb(found) FROM (${identityWithLocalAccountSql("source.payload->>'accountId'", '$3', '$4')}) AS found), NULL
+       FROM source WHERE source.payload ? 'accountId'`,
+    values: [model, id, LOCAL_CONNECTOR_ID, UUID_PATTERN],
+  });
   const kind = (name: string) => rows.find((row) => row.kind === name);
-  return { source: kind('source'), grant: kind('Grant'), session: kind('Session') };
+  const account = kind('Account');
+  return {
+    source: kind('source'),
+    grant: kind('Grant'),
+    session: kind('Session'),
+    ...(account && {
+      account: { found: account.payload ? identityWithLocalAccountFromJson(account.payload) : undefined },
+    }),
+  };
 }
 
 export async function findPayloadByUserCode(
@@ -157,8 +189,10 @@ export async function consumePayloadOnce(
   model: string,
   id: string,
 ): Promise<{ consumed: true } | { consumed: false; grantId: string | undefined }> {
-  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>(
-    `WITH won AS (
+  const { rows } = await db.query<{ won: boolean; grant_id: string | null }>({
+    // Named: each connection has PostgreSQL parse and plan it once (every code redemption runs it).
+    name: 'oidc-payloads-consume-once',
+    text: `WITH won AS (
        UPDATE oidc_payloads SET consumed_at = now()
         WHERE model = $1 AND id = $2 AND consumed_at IS NULL
         RETURNING grant_id
@@ -166,8 +200,8 @@ export async function consumePayloadOnce(
      SELECT true AS won, grant_id FROM won
      UNION ALL
      SELECT false, grant_id FROM oidc_payloads WHERE model = $1 AND id = $2 AND NOT EXISTS (SELECT FROM won)`,
-    [model, id],
-  );
+    values: [model, id],
+  });
   const row = rows[0];
   if (row?.won) return { consumed: true };
   return { consumed: false, grantId: row?.grant_id ?? undefined };

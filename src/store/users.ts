@@ -264,6 +264,58 @@ export interface AccountWithGroupsAndRoles {
   roles: string[];
 }
 
+/** The identity behind a `sub` and, for a local account, that account (see findIdentityWithLocalAccount). */
+export interface IdentityWithLocalAccount {
+  identity: StoredIdentity;
+  /** Undefined for another connector's identity, null when the local account is gone. */
+  local: AccountWithGroupsAndRoles | null | undefined;
+}
+
+type IdentityWithAccountRow = { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & {
+    groups: string[];
+    roles: string[];
+  };
+
+/**
+ * The statement behind findIdentityWithLocalAccount, for the `sub` that the SQL expression `sub`
+ * gives; `$connector` and `$pattern` are the parameters holding LOCAL_CONNECTOR_ID and
+ * UUID_PATTERN. One row, or none when there is no such identity.
+ */
+export const identityWithLocalAccountSql = (sub: string, connector: string, pattern: string) =>
+  `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+              'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
+              'claims', i.claims) AS identity,
+            i.connector = ${connector} AS is_local, account.*
+       FROM identities AS i
+       LEFT JOIN LATERAL (
+         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', connector)} FROM users
+          WHERE users.id = CASE WHEN i.connector = ${connector} AND i.upstream_id ~* ${pattern} THEN i.upstream_id::uuid END
+       ) AS account ON true
+      WHERE i.sub = ${sub}`;
+
+/** The parameter value for identityWithLocalAccountSql's `pattern`. */
+export const UUID_PATTERN = UUID.source;
+
+function toIdentityWithLocalAccount(row: IdentityWithAccountRow): IdentityWithLocalAccount {
+  const identity = toIdentity(row.identity);
+  if (!row.is_local) return { identity, local: undefined };
+  if (row.id === null || row.id === undefined) return { identity, local: null };
+  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles } };
+}
+
+/**
+ * identityWithLocalAccountSql's row read as one `jsonb` value (`to_jsonb(row)`, by a statement
+ * that reads it along with something else): timestamps arrive as text.
+ */
+export function identityWithLocalAccountFromJson(value: Record<string, unknown>): IdentityWithLocalAccount {
+  const row = value as unknown as IdentityWithAccountRow & { created_at?: string; updated_at?: string };
+  return toIdentityWithLocalAccount({
+    ...row,
+    ...(typeof row.created_at === 'string' && { created_at: new Date(row.created_at) }),
+    ...(typeof row.updated_at === 'string' && { updated_at: new Date(row.updated_at) }),
+  } as IdentityWithAccountRow);
+}
+
 /**
  * The identity behind `sub` and, when it is one of Lock's own accounts, that account with its
  * groups and roles — in one statement, as every refresh and code redemption reads both. `local` is
@@ -272,28 +324,15 @@ export interface AccountWithGroupsAndRoles {
 export async function findIdentityWithLocalAccount(
   db: Queryable,
   sub: string,
-): Promise<{ identity: StoredIdentity; local: AccountWithGroupsAndRoles | null | undefined } | undefined> {
-  const { rows } = await db.query<
-    { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & { groups: string[]; roles: string[] }
-  >(
-    `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
-              'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
-              'claims', i.claims) AS identity,
-            i.connector = $2 AS is_local, account.*
-       FROM identities AS i
-       LEFT JOIN LATERAL (
-         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', '$2')} FROM users
-          WHERE users.id = CASE WHEN i.connector = $2 AND i.upstream_id ~* $3 THEN i.upstream_id::uuid END
-       ) AS account ON true
-      WHERE i.sub = $1`,
-    [sub, LOCAL_CONNECTOR_ID, UUID.source],
-  );
+): Promise<IdentityWithLocalAccount | undefined> {
+  const { rows } = await db.query<IdentityWithAccountRow>({
+    // Named: each connection has PostgreSQL parse and plan it once.
+    name: 'users-find-identity-with-local-account',
+    text: identityWithLocalAccountSql('$1', '$2', '$3'),
+    values: [sub, LOCAL_CONNECTOR_ID, UUID.source],
+  });
   const row = rows[0];
-  if (!row) return undefined;
-  const identity = toIdentity(row.identity);
-  if (!row.is_local) return { identity, local: undefined };
-  if (row.id === null || row.id === undefined) return { identity, local: null };
-  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles } };
+  return row && toIdentityWithLocalAccount(row);
 }
 
 /** Marks who owns the account: `config` when the declarative file declares it. */

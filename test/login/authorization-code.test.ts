@@ -122,6 +122,46 @@ describe('authorization code + PKCE with openid-client as the relying party', ()
     assert.match(after.left!, /error=login_required/, 'the session ended with the logout');
   });
 
+  // A refresh reads the account along with the token (one statement): what it reads must be the
+  // account as it is at that moment, not as it was at sign-in or at an earlier refresh.
+  it('each refresh reads the account as it is now: a role taken away, then a disabled account with its tokens kept', async () => {
+    const agent = new UserAgent(lock.issuer);
+    const request = await authorize(web, CALLBACK);
+    const { landed } = await signIn(agent, request.url, 'alice', ALICE_PASSWORD);
+    const tokens = await oidc.authorizationCodeGrant(web, new URL(landed!), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+    });
+    const first = await oidc.refreshTokenGrant(web, tokens.refresh_token!, { resource: API });
+    assert.deepEqual((await jwtVerify(first.access_token, jwks, { audience: API })).payload.roles, [
+      'app_admin',
+      'app_readwrite',
+    ]);
+    const pool = lock.database.pool;
+    await pool.query(
+      "DELETE FROM user_roles WHERE role_name = 'app_admin' AND user_id = (SELECT id FROM users WHERE username = 'alice')",
+    );
+    try {
+      const second = await oidc.refreshTokenGrant(web, first.refresh_token!, { resource: API });
+      const access = await jwtVerify(second.access_token, jwks, { audience: API });
+      assert.deepEqual(access.payload.roles, ['app_readwrite'], 'the direct role is gone at once');
+      // Disabled behind Lock's back: its refresh tokens stay in the table, only the account says no.
+      await pool.query("UPDATE users SET disabled = true WHERE username = 'alice'");
+      await assert.rejects(
+        oidc.refreshTokenGrant(web, second.refresh_token!, { resource: API }),
+        (error: oidc.ResponseBodyError) => {
+          assert.equal(error.error, 'invalid_grant');
+          return true;
+        },
+      );
+    } finally {
+      await pool.query("UPDATE users SET disabled = false WHERE username = 'alice'");
+      await pool.query(
+        "INSERT INTO user_roles (user_id, role_name) SELECT id, 'app_admin' FROM users WHERE username = 'alice' ON CONFLICT DO NOTHING",
+      );
+    }
+  });
+
   it('a refresh token bound to the session stops working when the user signs out', async () => {
     const agent = new UserAgent(lock.issuer);
     const request = await authorize(web, CALLBACK);
