@@ -25,8 +25,6 @@ interface Row {
   expires_at: Date;
 }
 
-const COLUMNS = 'id_hash, sub, session_uid, auth_time, amr, created_at, expires_at';
-
 const toSession = (row: Row): AccountSession => ({
   idHash: row.id_hash,
   sub: row.sub,
@@ -38,15 +36,19 @@ const toSession = (row: Row): AccountSession => ({
 });
 
 export async function insertAccountSession(db: Queryable, session: AccountSession): Promise<void> {
-  await db.query(`INSERT INTO account_sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-    session.idHash,
-    session.sub,
-    session.sessionUid,
-    session.authTime,
-    session.amr,
-    session.createdAt,
-    session.expiresAt,
-  ]);
+  await db.query(
+    `INSERT INTO account_sessions (id_hash, sub, session_uid, auth_time, amr, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      session.idHash,
+      session.sub,
+      session.sessionUid,
+      session.authTime,
+      session.amr,
+      session.createdAt,
+      session.expiresAt,
+    ],
+  );
 }
 
 /**
@@ -70,9 +72,7 @@ export async function touchAccountSession(
                      WHERE s.model = 'Session' AND s.uid = a.session_uid
                        AND (s.expires_at IS NULL OR s.expires_at > now())
                        AND s.payload ->> 'accountId' = a.sub)
-      RETURNING ${COLUMNS.split(', ')
-        .map((column) => `a.${column}`)
-        .join(', ')}`,
+      RETURNING a.id_hash, a.sub, a.session_uid, a.auth_time, a.amr, a.created_at, a.expires_at`,
     [idHash, now, idleSeconds, maxAgeSeconds],
   );
   if (rows[0]) return toSession(rows[0]);
