@@ -65,36 +65,35 @@ export function signInPolicy(limits: SessionLimits, stepUp: StepUpLookups) {
         : Check.NO_NEED_TO_PROMPT;
     }),
   );
-  login.checks.add(
+  // The session lacks what the client or account requires: prompt; if this very sign-in could not
+  // give it, prompting again would loop, so refuse.
+  const requirement = (
+    name: string,
+    lacks: typeof lacksRequiredSecondFactor,
+    what: string,
+    refusal: string,
+  ) =>
     new Check(
-      'second_factor_required',
-      'this client or account requires a second factor, which the session lacks',
+      name,
+      `this client or account requires ${what}, which the session lacks`,
       'login_required',
       (ctx) => {
-        if (!lacksRequiredSecondFactor(ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
-        // Signed in just now in this interaction and still without it: prompting again would loop.
+        if (!lacks(ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
         if (ctx.oidc.result?.login)
-          throw new errors.AccessDenied(
-            'this client or account requires a second factor, which this sign-in could not give',
-          );
+          throw new errors.AccessDenied(`this client or account requires ${what}, ${refusal}`);
         return Check.REQUEST_PROMPT;
       },
+    );
+  login.checks.add(
+    requirement(
+      'second_factor_required',
+      lacksRequiredSecondFactor,
+      'a second factor',
+      'which this sign-in could not give',
     ),
   );
   login.checks.add(
-    new Check(
-      'passkey_required',
-      'this client or account requires a passkey, which the session lacks',
-      'login_required',
-      (ctx) => {
-        if (!lacksRequiredPasskey(ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
-        if (ctx.oidc.result?.login)
-          throw new errors.AccessDenied(
-            'this client or account requires a passkey, which this sign-in did not use',
-          );
-        return Check.REQUEST_PROMPT;
-      },
-    ),
+    requirement('passkey_required', lacksRequiredPasskey, 'a passkey', 'which this sign-in did not use'),
   );
   return policy;
 }
