@@ -59,7 +59,7 @@ export interface ProviderOptions {
   /** The catalog's clients when this provider is built (a catalog change builds a new provider). */
   clients: readonly Client[];
   connectors: () => ReadonlyMap<string, ConnectorInfo>;
-  /** Private JWKs, signing keys first: oidc-provider signs with the first key of an algorithm. */
+  /** The signing keys (signing-key.ts), current ones first: oidc-provider signs with the first key of an algorithm. */
   jwks: JWKS;
   /** The same keys' public members, to verify Lock's own tokens (token exchange). */
   publicJwks: JSONWebKeySet;
@@ -269,6 +269,9 @@ export function createProvider(options: ProviderOptions): Provider {
         registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
       }),
       clientCredentials: { enabled: true },
+      // Lock's keys sign through node:crypto (signing-key.ts). The version is acknowledged: an
+      // oidc-provider that changes this experimental interface refuses to start instead.
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       introspection: {
         enabled: true,
         allowedPolicy: (_ctx, client, token) => mayIntrospect(catalog(), client.clientId, token),

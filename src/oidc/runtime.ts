@@ -16,6 +16,7 @@ import type { UserCodeAttempts } from './device-flow.ts';
 import { createProvider, type ProviderPages } from './provider.ts';
 import type { RegistrationPolicy } from './registration-policy.ts';
 import type { SessionLimits } from './session-policy.ts';
+import { LockSigningKey } from './signing-key.ts';
 
 export interface RuntimeOptions {
   issuer: string;
@@ -66,6 +67,7 @@ export class OidcRuntime {
   readonly #options: RuntimeOptions;
   readonly #now: () => Date;
   readonly #privateJwks = new Map<string, JWK>();
+  readonly #signingKeys = new Map<string, LockSigningKey>();
   #state: State | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
@@ -135,13 +137,15 @@ export class OidcRuntime {
     ]);
     const now = this.#now();
     const keySet = computeKeySet(storedKeys, now, catalog.longestTokenTtl + jwksMaxAge);
-    const privateJwks = keySet.published.map(({ key }) => {
-      let jwk = this.#privateJwks.get(key.kid);
-      if (!jwk) {
-        jwk = openPrivateJwk(key, box, kekSource);
+    const signingKeys = keySet.published.map(({ key }) => {
+      let signingKey = this.#signingKeys.get(key.kid);
+      if (!signingKey) {
+        const jwk = openPrivateJwk(key, box, kekSource);
         this.#privateJwks.set(key.kid, jwk);
+        signingKey = new LockSigningKey({ ...jwk, kid: key.kid, alg: key.alg });
+        this.#signingKeys.set(key.kid, signingKey);
       }
-      return jwk;
+      return signingKey;
     });
     const publicJwks = { keys: keySet.published.map(({ key }) => key.publicJwk) };
     const provider = createProvider({
@@ -163,7 +167,7 @@ export class OidcRuntime {
       onBackchannelLogout: (notice) => this.backchannelLogout.notify([notice]),
       clients: [...catalog.clients.values()],
       connectors: () => this.state.connectors,
-      jwks: { keys: privateJwks as never },
+      jwks: { keys: signingKeys },
       publicJwks,
       signingKid: (alg) => this.state.keySet.signing.get(alg as never)?.kid,
       cookieKey: this.#options.cookieKey,
@@ -193,11 +197,16 @@ export class OidcRuntime {
       provider,
       handler: provider.callback(),
     };
-    if (keySet.expired.length > 0)
+    if (keySet.expired.length > 0) {
       await deleteSigningKeys(
         pool,
         keySet.expired.map((key) => key.kid),
       );
+      for (const { kid } of keySet.expired) {
+        this.#privateJwks.delete(kid);
+        this.#signingKeys.delete(kid);
+      }
+    }
     this.#schedule(keySet.changesAt, now);
   }
 
