@@ -4,11 +4,11 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { InteractionResults } from 'oidc-provider';
-import { toString as renderQrCode } from 'qrcode';
 import type { PendingSecondFactor, SecondFactor } from '../login/second-factor.ts';
 import { readForm } from '../web/form-body.ts';
 import { localeFor } from '../web/locale.ts';
 import type { LockState } from '../web/lock-state.ts';
+import { qrCodeDataUri } from '../web/qr-code.ts';
 import type { createCsrf } from './csrf.ts';
 import { sendErrorPage } from './error-page.ts';
 import { type Details, signInRequest } from './interaction-request.ts';
@@ -92,13 +92,12 @@ export function secondFactorRoutes(options: SecondFactorRoutesOptions) {
     let body: string;
     if (pending.stage === 'enrol') {
       const { secret, otpauthUri } = secondFactor.enrolment(pending);
-      const svg = await renderQrCode(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       body = renderView(
         'totp-enrol',
         {
           ...common,
           username: pending.username,
-          qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+          qrCode: await qrCodeDataUri(otpauthUri),
           secret,
           otpauthUri,
           restartHref,

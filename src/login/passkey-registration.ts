@@ -2,7 +2,7 @@
 // session), renaming and removing them. Every change is audited (`account.passkey.*`). The account
 // page (src/interactions/) checks the session and the recent authentication; this module the rest.
 import { randomBytes } from 'node:crypto';
-import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
 import {
@@ -22,6 +22,7 @@ import {
   CHALLENGE_TTL_MS,
   presentedChallenge,
   type RelyingParty,
+  simpleWebAuthn,
 } from './webauthn.ts';
 
 export interface PasskeyRegistrationOptions {
@@ -93,6 +94,7 @@ export class PasskeyRegistration {
       expiresAt: new Date(now().getTime() + CHALLENGE_TTL_MS),
     });
     const existing = await listPasskeys(pool, account.userId);
+    const { generateRegistrationOptions } = await simpleWebAuthn();
     return generateRegistrationOptions({
       rpName: rp.name,
       rpID: rp.id,
@@ -145,6 +147,7 @@ export class PasskeyRegistration {
         now(),
       ));
     if (!taken) return refuse('unknown, spent or expired challenge');
+    const { verifyRegistrationResponse } = await simpleWebAuthn();
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verified = await verifyRegistrationResponse({

@@ -5,7 +5,7 @@
 // brute-force budgets as a password post before it is looked at; every outcome is audited as
 // `login.passkey`. Outcomes are values; the routes (src/interactions/passkey-routes.ts) render them.
 import { randomBytes } from 'node:crypto';
-import { generateAuthenticationOptions } from '@simplewebauthn/server';
+import type { generateAuthenticationOptions } from '@simplewebauthn/server';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
 import type { ConnectorInfo, RefreshConnector } from '../connectors/connector.ts';
@@ -33,6 +33,7 @@ import {
   passkeyAmr,
   presentedChallenge,
   type RelyingParty,
+  simpleWebAuthn,
 } from './webauthn.ts';
 
 export interface PasskeySignInOptions {
@@ -220,6 +221,7 @@ export class PasskeySignIn {
       ...(userId !== undefined && { userId }),
       expiresAt: new Date(now().getTime() + CHALLENGE_TTL_MS),
     });
+    const { generateAuthenticationOptions } = await simpleWebAuthn();
     return generateAuthenticationOptions({
       rpID: rp.id,
       challenge: new Uint8Array(bytes),

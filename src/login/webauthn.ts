@@ -1,14 +1,25 @@
 // What every passkey ceremony of Lock shares: the relying party (RP ID = the issuer's host, the one
 // expected origin = the issuer's origin), the shape of what a browser sends back, the check of an
 // assertion against a stored passkey, and the RFC 8176 methods a passkey stands for.
-import {
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
 } from '@simplewebauthn/server';
-import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
 import type { StoredPasskey } from '../store/passkeys.ts';
+
+let loading: Promise<typeof import('@simplewebauthn/server')> | undefined;
+
+/**
+ * @simplewebauthn/server, loaded on the first passkey ceremony rather than at start: with its
+ * ASN.1, X.509 and CBOR libraries it is about 1 MB of code and 4 MiB of heap that a Lock whose
+ * people never use a passkey would carry (and mark on every full GC) for nothing.
+ */
+export function simpleWebAuthn(): Promise<typeof import('@simplewebauthn/server')> {
+  loading ??= import('@simplewebauthn/server');
+  return loading;
+}
 
 /** How long a challenge may wait for its answer: WebAuthn's own default timeout, plus a margin. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -70,7 +81,12 @@ export const asAttestation = (parsed: z.output<typeof attestationSchema>) =>
 /** The challenge the browser signed over, as it wrote it into clientDataJSON; undefined if unreadable. */
 export function presentedChallenge(clientDataJSON: string): string | undefined {
   try {
-    const challenge = decodeClientDataJSON(clientDataJSON).challenge;
+    // base64url-encoded JSON (WebAuthn §5.8.1): what @simplewebauthn's decodeClientDataJSON reads.
+    const challenge = (
+      JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as {
+        challenge?: unknown;
+      }
+    ).challenge;
     return typeof challenge === 'string' && challenge.length > 0 && challenge.length <= 512
       ? challenge
       : undefined;
@@ -94,6 +110,7 @@ export async function checkAssertion(
   response: AuthenticationResponseJSON,
   challenge: string,
 ): Promise<AssertionCheck> {
+  const { verifyAuthenticationResponse } = await simpleWebAuthn();
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
     verified = await verifyAuthenticationResponse({

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
 import { MAIL_DELIVERY } from '../config/defaults.ts';
@@ -37,7 +37,9 @@ export interface MailerOptions {
  * `mail.failed`: the person sees the same page either way, and nothing retries forever.
  */
 export class Mailer {
-  readonly #transport: Transporter;
+  readonly #smtpUrl: string;
+  /** nodemailer and its SMTP client are loaded with the first mail, not at start (docs/performance.md). */
+  #transport: Promise<Transporter> | undefined;
   readonly #from: string;
   readonly #pool: pg.Pool;
   readonly #log: Logger;
@@ -49,7 +51,7 @@ export class Mailer {
   readonly #idle = new Set<() => void>();
 
   constructor(options: MailerOptions) {
-    this.#transport = nodemailer.createTransport(smtpTransportOptions(options.smtpUrl));
+    this.#smtpUrl = options.smtpUrl;
     this.#from = options.from;
     this.#pool = options.pool;
     this.#log = options.log;
@@ -77,7 +79,7 @@ export class Mailer {
 
   close(): void {
     this.#waiting.length = 0;
-    this.#transport.close();
+    void this.#transport?.then((transport) => transport.close()).catch(() => {});
   }
 
   #pump(): void {
@@ -97,7 +99,11 @@ export class Mailer {
 
   async #deliver(message: MailMessage, context: MailContext): Promise<void> {
     try {
-      await this.#transport.sendMail({
+      this.#transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+        nodemailer.createTransport(smtpTransportOptions(this.#smtpUrl)),
+      );
+      const transport = await this.#transport;
+      await transport.sendMail({
         from: this.#from,
         to: message.to,
         subject: message.subject,

@@ -1,8 +1,8 @@
 // "Two-step sign-in" on /account: Lock's own accounts set up an authenticator app (TOTP, QR code
 // as at the sign-in's enrolment), turn it off, or replace their recovery codes.
-import { toString as renderQrCode } from 'qrcode';
 import type { AccountPerson } from '../../account/account-context.ts';
 import type { TotpEnrolment } from '../../account/second-factor.ts';
+import { qrCodeDataUri } from '../../web/qr-code.ts';
 import { formatTime } from './format.ts';
 import type { AccountContext, AccountKit, AccountSection } from './section.ts';
 
@@ -20,11 +20,10 @@ function localPerson(ctx: AccountContext, kit: AccountKit): LocalPerson | undefi
 }
 
 async function showEnrolment(ctx: AccountContext, kit: AccountKit, enrolment: TotpEnrolment, error?: string) {
-  const svg = await renderQrCode(enrolment.otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   kit.renderPage(ctx, 'two-step-enrol', {
     title: 'account.two_step.set_up',
     username: ctx.state.account.person.username,
-    qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+    qrCode: await qrCodeDataUri(enrolment.otpauthUri),
     // Groups of four are easier to type into an app by hand; apps ignore the spaces.
     secretGroups: enrolment.secret.match(/.{1,4}/g) ?? [],
     enrolment: enrolment.sealed,
