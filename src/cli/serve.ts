@@ -79,7 +79,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
  * line before it (buffered: see createLogger) are written: synchronously, as nothing asynchronous
  * is trustworthy any more.
  */
-function exitOnCrash(log: Logger): void {
+export function exitOnCrash(log: Logger): void {
   const crash = (error: unknown, origin: string) => {
     log.fatal({ err: error, origin }, 'Lock crashed');
     flushLogSync(log);
