@@ -7,7 +7,8 @@ FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     LOCK_DATA_DIR=/var/lib/lock/data \
-    LOCK_KEYS_DIR=/var/lib/lock/keys
+    LOCK_KEYS_DIR=/var/lib/lock/keys \
+    NODE_COMPILE_CACHE=/app/node_modules/.cache/lock
 
 WORKDIR /app
 
@@ -20,6 +21,10 @@ COPY src ./src
 COPY views ./views
 COPY migrations ./migrations
 COPY LICENSE README.md ./
+# Compiled here, read at every start; the first start adds src/main.ts itself. With every module
+# in the cache Node never loads its TypeScript stripper (src/cli/node-flags.ts, COMPILE_CACHE_DIR).
+RUN node --input-type=module -e "await import('./src/app.ts'); await import('./src/cli/serve.ts')" \
+ && chown -R node:node node_modules/.cache
 
 # The image's own unprivileged user; it owns only the state directory, not the code.
 RUN mkdir -p /var/lib/lock/data /var/lib/lock/keys \

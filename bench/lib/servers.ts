@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
+import { COMPILE_CACHE_DIR, SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { CLIENT_SECRET_ENV, lockConfigYaml, USER_PASSWORD_ENV } from './workload.ts';
@@ -44,6 +44,8 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
     ...(options.workers && { workers: options.workers }),
     env: {
       ...(options.workers && { LOCK_WORKERS: String(options.workers) }),
+      // As `npm start` runs it (package.json).
+      NODE_COMPILE_CACHE: join(options.root ?? repoRoot, COMPILE_CACHE_DIR),
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
