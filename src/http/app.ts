@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type pg from 'pg';
 import type { AccountService } from '../account/account-service.ts';
-import { adminApiRouter } from '../admin/api/router.ts';
+import { ADMIN_API_PREFIX } from '../admin/api/route.ts';
 import { adminConsole } from '../admin/console.ts';
 import { accountRoutes, DEFAULT_SECTIONS } from '../interactions/account/account-routes.ts';
 import { emailSection } from '../interactions/account/email-section.ts';
@@ -28,6 +28,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import { databaseAnswers } from '../store/pool.ts';
 import { bearerToken } from '../verify/bearer.ts';
 import { errorHandler, type LockState } from './middleware.ts';
+import { onFirstRequest } from './on-first-request.ts';
 
 /** Paths (and everything below them) that Lock's own app serves; oidc-provider serves the rest. */
 const LOCK_PATHS = [
@@ -144,8 +145,12 @@ export function createHttpApp(options: HttpOptions): (req: IncomingMessage, res:
   app.use(serveAssets());
   app.use(router.routes());
   app.use(router.allowedMethods());
-  const adminApi = adminApiRouter(options);
-  app.use(adminApi.routes());
+  app.use(
+    onFirstRequest(ADMIN_API_PREFIX, async () => {
+      const { adminApiRouter } = await import('../admin/api/router.ts');
+      return adminApiRouter(options).routes() as unknown as Koa.Middleware<LockState>;
+    }),
+  );
   app.use(adminConsole());
   const interactions = interactionRoutes({
     provider: () => options.runtime.state.provider,
