@@ -8,7 +8,8 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     LOCK_DATA_DIR=/var/lib/lock/data \
     LOCK_KEYS_DIR=/var/lib/lock/keys \
-    NODE_COMPILE_CACHE=/app/node_modules/.cache/lock
+    NODE_COMPILE_CACHE=/app/node_modules/.cache/lock \
+    MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 

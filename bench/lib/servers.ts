@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { COMPILE_CACHE_DIR, SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
+import { COMPILE_CACHE_DIR, SERVER_ENV, SERVER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { CLIENT_SECRET_ENV, lockConfigYaml, USER_PASSWORD_ENV } from './workload.ts';
@@ -45,6 +45,7 @@ export async function startLock(options: LockStartOptions): Promise<ServerProces
     env: {
       ...(options.workers && { LOCK_WORKERS: String(options.workers) }),
       // As `npm start` runs it (package.json).
+      ...SERVER_ENV,
       NODE_COMPILE_CACHE: join(options.root ?? repoRoot, COMPILE_CACHE_DIR),
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
@@ -78,6 +79,11 @@ export async function startBareProvider(
     nodeFlags,
     port,
     readyPath: '/jwks',
-    env: { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, [CLIENT_SECRET_ENV]: clientSecret },
+    env: {
+      ...SERVER_ENV,
+      PORT: String(port),
+      ISSUER: `http://127.0.0.1:${port}`,
+      [CLIENT_SECRET_ENV]: clientSecret,
+    },
   });
 }

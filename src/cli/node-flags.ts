@@ -27,3 +27,12 @@ export function withServerNodeFlags(execArgv: readonly string[]): string[] {
  * starts about a third faster. Entries are keyed by content: a changed file is compiled again.
  */
 export const COMPILE_CACHE_DIR = 'node_modules/.cache/lock';
+
+/**
+ * The environment the server starts with, beside NODE_COMPILE_CACHE (`npm start` and the Dockerfile
+ * set both; bench/lib/servers.ts too). `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates
+ * (libuv's pool signing tokens and writing the log, V8's GC helpers) an arena of its own, and memory
+ * freed in one is not reused by another; two arenas keep RSS under load lower (measured in
+ * docs/performance.md, "Memory") at no measurable CPU cost. glibc reads it only at start.
+ */
+export const SERVER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
