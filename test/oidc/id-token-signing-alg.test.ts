@@ -211,6 +211,21 @@ describe('per-client ID token signing algorithm', () => {
     await assertSignedBy(tokens.id_token, 'api-plain', 'ES256');
   });
 
+  it('the clients table itself refuses an algorithm outside the three (CHECK), and defaults to RS256', async () => {
+    await assert.rejects(
+      lock.database.pool.query(
+        "UPDATE clients SET id_token_signing_alg = 'HS256' WHERE client_id = 'es-app'",
+      ),
+      /check constraint/,
+    );
+    const { rows } = await lock.database.pool.query(
+      `INSERT INTO clients (client_id, grant_types) VALUES ('raw-row', '{client_credentials}')
+       RETURNING id_token_signing_alg`,
+    );
+    assert.equal(rows[0]?.id_token_signing_alg, 'RS256');
+    await lock.database.pool.query("DELETE FROM clients WHERE client_id = 'raw-row'");
+  });
+
   it('dynamic registration takes id_token_signed_response_alg among RS256, ES256 and EdDSA, and refuses any other', async () => {
     const register = async (alg: string) => {
       const response = await fetch(`${lock.issuer}/reg`, {
