@@ -53,6 +53,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         backchannelLogoutSessionRequired: false,
         dpopBoundAccessTokens: false,
         requirePushedAuthorizationRequests: false,
+        idTokenSigningAlg: 'RS256',
       },
       {
         clientId: ACCOUNT_CLIENT_ID,
@@ -72,6 +73,7 @@ export function builtInCatalog(issuer: string): { resources: Resource[]; clients
         backchannelLogoutSessionRequired: false,
         dpopBoundAccessTokens: false,
         requirePushedAuthorizationRequests: false,
+        idTokenSigningAlg: 'RS256',
       },
     ],
   };

@@ -169,6 +169,7 @@ export async function clientsAdd(args: string[]): Promise<void> {
       'grant-type': { type: 'string', multiple: true },
       role: { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
+      'id-token-signing-alg': { type: 'string' },
     },
   });
   const [clientId] = positionals;
@@ -185,6 +186,9 @@ export async function clientsAdd(args: string[]): Promise<void> {
       postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
       roles: values.role ?? [],
       resources: values.resource ?? [],
+      ...(values['id-token-signing-alg'] !== undefined && {
+        idTokenSigningAlg: values['id-token-signing-alg'],
+      }),
     });
     print(
       `added ${client.public ? 'public' : 'confidential'} client ${client.clientId} (${client.grantTypes.join(', ')})`,

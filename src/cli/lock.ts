@@ -21,7 +21,8 @@ const USAGE = `usage: lock <command>
   users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
   users passkeys-reset NAME  remove every passkey of the account (lost devices)
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
-                 [--role R]... [--resource URL]...   (a confidential client's secret is printed once)
+                 [--role R]... [--resource URL]... [--id-token-signing-alg RS256|ES256|EdDSA]
+                             (a confidential client's secret is printed once)
   users|clients|roles|resources|apis|role-mappings|connectors|groups|keys list [--json]
                              a table, or with --json what the admin API lists ({ "items": [...] })
   audit list [--from T] [--to T] [--actor A] [--type T] [--limit N] [--cursor C] [--json]

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CLIENT_AUTH_METHODS, clientJwksSchema, jwksUriSchema } from './client-keys.ts';
 import { redirectUriSchema } from './redirect-uri.ts';
 import { absoluteUrl, entityName, evenWithOtherProblems, partial, unique } from './schema-checks.ts';
+import { SIGNING_ALGS } from './signing-alg.ts';
 
 /** RFC 8693: a gateway swaps a caller's access token for a narrower one for the API behind it. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -66,6 +67,8 @@ export const clientSchema = z
     dpopBoundAccessTokens: z.boolean().default(false),
     /** RFC 9126: authorization requests only through the PAR endpoint (a plain one is refused). */
     requirePushedAuthorizationRequests: z.boolean().default(false),
+    /** The JWS algorithm of its ID tokens (OIDC Registration's id_token_signed_response_alg); RS256 unless it asks. */
+    idTokenSigningAlg: z.enum(SIGNING_ALGS).default('RS256'),
   })
   .superRefine((parsed, ctx) => {
     // Runs even when a field failed (see evenWithOtherProblems), so each rule reads only fields that parsed.

@@ -32,6 +32,8 @@ export function toClientMetadata(client: Client): ClientMetadata {
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
     dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     require_pushed_authorization_requests: client.requirePushedAuthorizationRequests,
+    // Userinfo and introspection answers stay RS256 (ENABLED_JWA): only the ID token follows the client.
+    id_token_signed_response_alg: client.idTokenSigningAlg,
     ...(client.backchannelLogoutUri !== undefined && {
       backchannel_logout_uri: client.backchannelLogoutUri,
       backchannel_logout_session_required: client.backchannelLogoutSessionRequired,

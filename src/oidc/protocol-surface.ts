@@ -1,5 +1,6 @@
 import type { Configuration } from 'oidc-provider';
 import { CLIENT_ASSERTION_ALGS } from '../model/client-keys.ts';
+import { SIGNING_ALGS } from '../model/signing-alg.ts';
 import { LANGUAGES } from '../web/i18n.ts';
 
 /**
@@ -29,7 +30,8 @@ export const DPOP_ALGS = ['ES256', 'PS256', 'EdDSA'] as const;
 
 /** The only signing algorithms a client is given (client-metadata.ts names no other). */
 export const ENABLED_JWA: Configuration['enabledJWA'] = {
-  idTokenSigningAlgValues: ['RS256'],
+  // A client's idTokenSigningAlg (RS256 unless it asks: ES256 and EdDSA sign several times cheaper).
+  idTokenSigningAlgValues: [...SIGNING_ALGS],
   introspectionSigningAlgValues: ['RS256'],
   // private_key_jwt assertions: asymmetric algorithms only (an HS256 one is refused, whatever its key).
   clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],

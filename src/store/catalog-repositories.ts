@@ -159,6 +159,7 @@ interface ClientRow {
   backchannel_logout_session_required: boolean;
   dpop_bound_access_tokens: boolean;
   require_pushed_authorization_requests: boolean;
+  id_token_signing_alg: ClientDecl['idTokenSigningAlg'];
   managed_by: ManagedBy;
   token_endpoint_auth_method: ClientDecl['tokenEndpointAuthMethod'] | null;
   jwks: ClientDecl['jwks'] | null;
@@ -170,7 +171,7 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     `SELECT client_id, client_secret, public, first_party, name, grant_types, redirect_uris,
             post_logout_redirect_uris, allowed_origins, require_mfa, require_passkey, roles, resources, introspects,
             token_exchange, managed_by, token_endpoint_auth_method, jwks, jwks_uri, backchannel_logout_uri, backchannel_logout_session_required,
-            dpop_bound_access_tokens, require_pushed_authorization_requests
+            dpop_bound_access_tokens, require_pushed_authorization_requests, id_token_signing_alg
      FROM clients ORDER BY client_id`,
   );
   return rows.map((row) => ({
@@ -193,6 +194,7 @@ export async function listClients(db: Queryable): Promise<StoredClient[]> {
     backchannelLogoutSessionRequired: row.backchannel_logout_session_required,
     dpopBoundAccessTokens: row.dpop_bound_access_tokens,
     requirePushedAuthorizationRequests: row.require_pushed_authorization_requests,
+    idTokenSigningAlg: row.id_token_signing_alg,
     managedBy: row.managed_by,
     ...(row.token_endpoint_auth_method !== null && {
       tokenEndpointAuthMethod: row.token_endpoint_auth_method,
@@ -208,14 +210,17 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
                           post_logout_redirect_uris, roles, resources, managed_by, allowed_origins, require_mfa,
                           introspects, token_exchange, token_endpoint_auth_method, jwks, jwks_uri,
                           backchannel_logout_uri, backchannel_logout_session_required,
-                          dpop_bound_access_tokens, require_pushed_authorization_requests, require_passkey)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                          dpop_bound_access_tokens, require_pushed_authorization_requests, require_passkey,
+                          id_token_signing_alg)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+             $24)
      ON CONFLICT (client_id) DO UPDATE SET client_secret = $2, public = $3, first_party = $4, name = $5,
        grant_types = $6, redirect_uris = $7, post_logout_redirect_uris = $8, roles = $9, resources = $10,
        managed_by = $11, allowed_origins = $12, require_mfa = $13, introspects = $14, token_exchange = $15,
        token_endpoint_auth_method = $16, jwks = $17, jwks_uri = $18,
        backchannel_logout_uri = $19, backchannel_logout_session_required = $20,
-       dpop_bound_access_tokens = $21, require_pushed_authorization_requests = $22, require_passkey = $23`,
+       dpop_bound_access_tokens = $21, require_pushed_authorization_requests = $22, require_passkey = $23,
+       id_token_signing_alg = $24`,
     [
       client.clientId,
       client.sealedSecret ?? null,
@@ -240,6 +245,7 @@ export async function upsertClient(db: Queryable, client: StoredClient): Promise
       client.dpopBoundAccessTokens,
       client.requirePushedAuthorizationRequests,
       client.requirePasskey,
+      client.idTokenSigningAlg,
     ],
   );
 }

@@ -206,6 +206,7 @@ users:
     };
     await page.getByLabel('Client ID').fill('reporting');
     await page.getByLabel('Require pushed authorization requests (PAR)').check();
+    await page.getByLabel('ID token signing algorithm').selectOption('EdDSA');
     await pickServiceClient();
     await page
       .getByRole('group', { name: 'Roles (when it signs in as itself)' })
@@ -222,10 +223,11 @@ users:
     await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { name: 'Client reporting' }).waitFor();
     const reporting = await lock.database.pool.query(
-      'SELECT require_pushed_authorization_requests FROM clients WHERE client_id = $1',
+      'SELECT require_pushed_authorization_requests, id_token_signing_alg FROM clients WHERE client_id = $1',
       ['reporting'],
     );
     assert.equal(reporting.rows[0]?.require_pushed_authorization_requests, true);
+    assert.equal(reporting.rows[0]?.id_token_signing_alg, 'EdDSA', 'the select reaches the stored client');
     await shoot(page, 'clients');
 
     // A key-based client (private_key_jwt): a private key in the form is refused, the public key

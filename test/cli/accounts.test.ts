@@ -104,4 +104,32 @@ describe('lock users / lock clients', () => {
     const bad = await lockCommand(['clients', 'add', 'broken', '--grant-type', 'password']);
     assert.match(bad.stderr, /grantTypes\[0\]: must be one of/);
   });
+
+  it('adds a client with its ID token signing algorithm, and refuses one Lock does not sign with', async () => {
+    const added = await lockCommand([
+      'clients',
+      'add',
+      'es-web',
+      '--redirect-uri',
+      'https://es.example.com/callback',
+      '--id-token-signing-alg',
+      'ES256',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const list = await lockCommand(['clients', 'list', '--json']);
+    const items = JSON.parse(list.stdout).items as Array<{ clientId: string; idTokenSigningAlg: string }>;
+    assert.equal(items.find((client) => client.clientId === 'es-web')?.idTokenSigningAlg, 'ES256');
+    assert.equal(items.find((client) => client.clientId === 'nightly-report')?.idTokenSigningAlg, 'RS256');
+    const bad = await lockCommand([
+      'clients',
+      'add',
+      'hs-web',
+      '--redirect-uri',
+      'https://hs.example.com/callback',
+      '--id-token-signing-alg',
+      'HS256',
+    ]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /idTokenSigningAlg: must be one of "RS256", "ES256", "EdDSA"/);
+  });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { parse } from 'yaml';
 import { setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from '../admin/admin-api.ts';
@@ -36,7 +36,13 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
   let exported: { code: number; stdout: string; stderr: string };
 
   before(async () => {
-    source = await startLock({ config: loginConfig, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+    // web-app asks for EdDSA ID tokens: the export keeps the choice, and the copy honours it.
+    const config = loginConfig.replace(
+      '    name: Web App\n',
+      '    name: Web App\n    idTokenSigningAlg: EdDSA\n',
+    );
+    assert.notEqual(config, loginConfig);
+    source = await startLock({ config, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
     api = adminApi(source.issuer, await consoleToken(source.issuer, 'admin', ADMIN_PASSWORD));
     await api('POST', '/roles', { body: { name: 'export_reader', description: 'Reads ${NOT_A_VARIABLE}' } });
     await api('PATCH', `/resources/${encodeURIComponent(API)}`, { body: {}, ifMatch: '*' });
@@ -93,10 +99,10 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
       assert.ok(!exported.stdout.includes(secret), 'no secret in clear');
     const job = file.clients.find((client: { clientId: string }) => client.clientId === 'export-job');
     assert.equal(job.clientSecret, '${CLIENT_EXPORT_JOB_SECRET}');
-    assert.equal(
-      file.clients.find((client: { clientId: string }) => client.clientId === 'web-app').clientSecret,
-      '${CLIENT_WEB_APP_SECRET}',
-    );
+    const webApp = file.clients.find((client: { clientId: string }) => client.clientId === 'web-app');
+    assert.equal(webApp.clientSecret, '${CLIENT_WEB_APP_SECRET}');
+    assert.equal(webApp.idTokenSigningAlg, 'EdDSA');
+    assert.equal(job.idTokenSigningAlg, 'RS256', 'the default, written out');
     const ad = file.connectors.find((connector: { id: string }) => connector.id === 'corp-ad');
     assert.equal(ad.config.bindPassword, '${CONNECTOR_CORP_AD_BIND_PASSWORD}');
     const frank = file.users.find((user: { username: string }) => user.username === 'frank');
@@ -167,6 +173,7 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
 
     const { tokens, html } = await signInToWebApp(copy.issuer, 'frank', FRANK_PASSWORD);
     assert.ok(tokens, `frank signs in with the password whose hash was exported: ${html}`);
+    assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'EdDSA', 'web-app’s ID token algorithm');
     assert.deepEqual(decodeJwt(tokens.access_token).roles, ['app_readwrite'], 'editors → app_readwrite');
 
     const copyApi = adminApi(copy.issuer, await consoleToken(copy.issuer, 'admin', ADMIN_PASSWORD));

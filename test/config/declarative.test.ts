@@ -35,6 +35,10 @@ clients:
   - clientId: b
     clientSecret: 0123456789abcdef
     grantTypes: [client_credentials, password]
+  - clientId: c
+    clientSecret: 0123456789abcdef
+    redirectUris: [https://app.example.com/cb]
+    idTokenSigningAlg: HS256
 resources:
   - id: not a url
     signingAlg: HS256
@@ -53,6 +57,10 @@ resources:
     );
     assert.ok(
       problems.some((p) => /^resources\[0\]\.signingAlg: must be one of "RS256", "ES256", "EdDSA"$/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.includes('clients[2].idTokenSigningAlg: must be one of "RS256", "ES256", "EdDSA"'),
       problems.join('\n'),
     );
   });

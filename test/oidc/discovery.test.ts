@@ -45,6 +45,8 @@ clients:
     public: true
     firstParty: true
     redirectUris: [${CLI_CALLBACK}]
+  - { clientId: es-app, clientSecret: ${SECRET}, firstParty: true, redirectUris: [${CALLBACK}], idTokenSigningAlg: ES256 }
+  - { clientId: ed-app, clientSecret: ${SECRET}, firstParty: true, redirectUris: [${CALLBACK}], idTokenSigningAlg: EdDSA }
   - clientId: service
     clientSecret: ${SECRET}
     grantTypes: [client_credentials]
@@ -81,6 +83,8 @@ const PROOF = {
   formPost: 'response_mode=form_post posts the code to the client, redeemed with client_secret_post',
   fragment: 'response_mode=fragment returns the code in the fragment to a public client (none + PKCE)',
   idToken: 'the ID token is signed RS256 and carries the claims of each scope',
+  idTokenAlgs:
+    'a client that chooses ES256 or EdDSA gets ID tokens signed so, by a key of jwks_uri (more: id-token-signing-alg.test.ts)',
   publicSubject: 'sub is the same for every client (public subject type)',
   refresh: 'offline_access and refresh_token: the refresh token rotates and gives new tokens',
   clientCredentials: 'client_credentials gives a service a token for its API',
@@ -138,6 +142,8 @@ const ADVERTISED: Record<string, string> = {
   'token_endpoint_auth_signing_alg_values_supported: ES256': PROOF.privateKeyJwt,
   'token_endpoint_auth_signing_alg_values_supported: EdDSA': PROOF.privateKeyJwt,
   'id_token_signing_alg_values_supported: RS256': PROOF.idToken,
+  'id_token_signing_alg_values_supported: ES256': PROOF.idTokenAlgs,
+  'id_token_signing_alg_values_supported: EdDSA': PROOF.idTokenAlgs,
   'introspection_signing_alg_values_supported: RS256': PROOF.introspection,
   'scopes_supported: openid': PROOF.idToken,
   'scopes_supported: profile': PROOF.idToken,
@@ -399,6 +405,33 @@ describe('discovery advertises only what works, each feature proven end to end',
     const bare = decodeJwt((await userTokens('openid')).id_token);
     for (const claim of ['name', 'preferred_username', 'email', 'email_verified', 'groups'])
       assert.equal(bare[claim], undefined, `${claim} only with its scope`);
+  });
+
+  proof(PROOF.idTokenAlgs, async () => {
+    for (const [clientId, alg] of [
+      ['es-app', 'ES256'],
+      ['ed-app', 'EdDSA'],
+    ] as const) {
+      const { landed, verifier } = await authorize({ client_id: clientId });
+      assert.ok(landed, `alice lands on the callback of ${clientId}`);
+      const tokens = await postForm(
+        endpoint('token_endpoint'),
+        {
+          grant_type: 'authorization_code',
+          code: new URL(landed).searchParams.get('code')!,
+          redirect_uri: CALLBACK,
+          code_verifier: verifier,
+        },
+        [clientId, SECRET],
+      );
+      assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+      const { protectedHeader } = await jwtVerify(tokens.body.id_token as string, jwks, {
+        issuer: lock.issuer,
+        audience: clientId,
+        algorithms: [alg],
+      });
+      assert.equal(protectedHeader.alg, alg);
+    }
   });
 
   proof(PROOF.publicSubject, async () => {

@@ -85,6 +85,8 @@ export type ClientWithSecret = {
   backchannelLogoutSessionRequired: boolean;
   dpopBoundAccessTokens: boolean;
   requirePushedAuthorizationRequests: boolean;
+  /** the JWS algorithm of its ID tokens (docs/tokens.md) */
+  idTokenSigningAlg: "RS256" | "ES256" | "EdDSA";
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -122,6 +124,8 @@ export type Client = {
   backchannelLogoutSessionRequired: boolean;
   dpopBoundAccessTokens: boolean;
   requirePushedAuthorizationRequests: boolean;
+  /** the JWS algorithm of its ID tokens (docs/tokens.md) */
+  idTokenSigningAlg: "RS256" | "ES256" | "EdDSA";
   hasSecret: boolean;
   /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
   managedBy: ("config" | "builtin") | null;
@@ -500,6 +504,8 @@ export interface Operations {
         backchannelLogoutSessionRequired: boolean;
         dpopBoundAccessTokens: boolean;
         requirePushedAuthorizationRequests: boolean;
+        /** the JWS algorithm of its ID tokens (docs/tokens.md) */
+        idTokenSigningAlg: "RS256" | "ES256" | "EdDSA";
         hasSecret: boolean;
         /** config: the declarative file owns it (change it there); builtin: part of Lock; null: admins */
         managedBy: ("config" | "builtin") | null;
@@ -546,6 +552,7 @@ export interface Operations {
       jwksUri?: string;
       dpopBoundAccessTokens?: boolean;
       requirePushedAuthorizationRequests?: boolean;
+      idTokenSigningAlg?: "RS256" | "ES256" | "EdDSA";
     };
     response: ClientWithSecret;
   };
@@ -600,6 +607,7 @@ export interface Operations {
       jwksUri?: string;
       dpopBoundAccessTokens?: boolean;
       requirePushedAuthorizationRequests?: boolean;
+      idTokenSigningAlg?: "RS256" | "ES256" | "EdDSA";
     };
     response: ClientWithSecret;
   };

@@ -97,6 +97,7 @@ export const clientView = component(
     backchannelLogoutSessionRequired: z.boolean(),
     dpopBoundAccessTokens: z.boolean(),
     requirePushedAuthorizationRequests: z.boolean(),
+    idTokenSigningAlg: z.enum(SIGNING_ALGS).describe('the JWS algorithm of its ID tokens (docs/tokens.md)'),
     hasSecret: z.boolean(),
     managedBy: owner,
   }),
