@@ -216,16 +216,18 @@ export async function setUserRoles(db: Queryable, userId: string, roles: string[
  * The user's groups and their roles (direct, and mapped from the groups for the local connector),
  * roles in priority order, as two array columns for the user whose id is `user` (an SQL
  * expression: a parameter or a column) and the local connector's id `connector` (a parameter).
+ * The roles are those whose name is in the direct and the mapped names concatenated (`= ANY` of
+ * two arrays: a name listed twice matches once), not an `IN (… UNION …)`: the same set with no
+ * sort-and-unique step, which every refresh paid for (docs/performance.md, "Third pass").
  */
 const groupsAndRoles = (user: string, connector: string) => `
   ARRAY(SELECT group_name FROM user_groups WHERE user_id = ${user} ORDER BY group_name) AS groups,
   ARRAY(SELECT role.name FROM roles AS role
-        WHERE role.name IN (
-          SELECT role_name FROM user_roles WHERE user_id = ${user}
-          UNION
-          SELECT unnest(mapping.roles) FROM role_mappings AS mapping
-          WHERE mapping.connector IN (${connector}, '*')
-            AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = ${user}))
+        WHERE role.name = ANY (
+          ARRAY(SELECT role_name FROM user_roles WHERE user_id = ${user})
+          || ARRAY(SELECT unnest(mapping.roles) FROM role_mappings AS mapping
+                   WHERE mapping.connector IN (${connector}, '*')
+                     AND mapping.group_name IN (SELECT group_name FROM user_groups WHERE user_id = ${user})))
         ORDER BY role.position, role.name) AS roles`;
 
 /** For the user whose id is `$1`, the local connector's id being `$2`. */
@@ -279,10 +281,11 @@ type IdentityWithAccountRow = { identity: IdentityRow; is_local: boolean } & Par
 /**
  * The statement behind findIdentityWithLocalAccount, for the `sub` that the SQL expression `sub`
  * gives; `$connector` and `$pattern` are the parameters holding LOCAL_CONNECTOR_ID and
- * UUID_PATTERN. One row, or none when there is no such identity.
+ * UUID_PATTERN. One row, or none when there is no such identity. The identity is built as jsonb:
+ * findGrantSource reads the row as one to_jsonb value, which would otherwise re-parse json text.
  */
 export const identityWithLocalAccountSql = (sub: string, connector: string, pattern: string) =>
-  `SELECT json_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+  `SELECT jsonb_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
               'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
               'claims', i.claims) AS identity,
             i.connector = ${connector} AS is_local, account.*
