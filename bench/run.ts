@@ -33,6 +33,8 @@ import {
   newClientSecret,
   SIGNING_ALGS,
   type SigningAlg,
+  WEB_CLIENT_ID,
+  WEB_ES256_CLIENT_ID,
 } from './lib/workload.ts';
 
 const READY_TARGET_MS = 1500;
@@ -133,7 +135,7 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
         stateDir: join(workDir, 'default'),
         clientSecret,
         name: 'Lock at the default configuration',
-        env: Object.fromEntries(DEFAULT_CONFIGURATION.map((name) => [name, String(ENV_DEFAULTS[name])])),
+        env: defaultConfigurationEnv(),
       })
     : undefined;
   if (lockDefault) {
@@ -192,19 +194,37 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
 
   if (runs(settings, 'refresh')) {
     progress(
-      `measuring refresh-token grants: CPU of Lock and PostgreSQL, statements (${settings.durationS} s)…`,
+      `measuring refresh-token grants on Lock at the default configuration: CPU of Lock and PostgreSQL, statements (${settings.durationS} s each, RS256 and ES256 ID tokens)…`,
     );
-    const refresh = await measureRefreshCost({
-      lock,
-      secret: clientSecret,
-      password: clientSecret,
-      activity,
-      postmasterPid: postgres.postmasterPid(),
-      durationS: settings.durationS,
-      concurrency: REFRESH_CONCURRENCY,
+    // As people run it (LOG_LEVEL=info, default limits), on a database of its own.
+    const refreshDatabase = await postgres.createDatabase();
+    const refreshLock = await startLock({
+      databaseUrl: refreshDatabase.url,
+      stateDir: join(workDir, 'refresh'),
+      clientSecret,
+      name: 'Lock at the default configuration (refresh)',
+      env: defaultConfigurationEnv(),
     });
+    defer(() => refreshLock.stop());
+    const measure = (clientId: string) =>
+      measureRefreshCost({
+        lock: refreshLock,
+        secret: clientSecret,
+        password: clientSecret,
+        activity: new DatabaseActivity(stats, refreshDatabase.name, postgres.statementsTracked),
+        postmasterPid: postgres.postmasterPid(),
+        durationS: settings.durationS,
+        concurrency: REFRESH_CONCURRENCY,
+        clientId,
+      });
+    const refresh = await measure(WEB_CLIENT_ID);
     report.refresh = refresh;
-    report.problems.push(...refresh.problems.map((problem) => `refresh: ${problem}`));
+    report.refreshEs256IdTokens = await measure(WEB_ES256_CLIENT_ID);
+    for (const [name, cost] of [
+      ['refresh', refresh],
+      ['refresh, ES256 ID tokens', report.refreshEs256IdTokens],
+    ] as const)
+      report.problems.push(...cost.problems.map((problem) => `${name}: ${problem}`));
     report.flows.push({
       name: 'refresh_token grant (rotating)',
       perSecond: refresh.perSecond,
@@ -242,6 +262,8 @@ const DEFAULT_CONFIGURATION = [
   'LOCK_RATE_LIMIT_AUTHORIZATION',
   'LOCK_RATE_LIMIT_LOGIN',
 ] as const;
+const defaultConfigurationEnv = () =>
+  Object.fromEntries(DEFAULT_CONFIGURATION.map((name) => [name, String(ENV_DEFAULTS[name])]));
 const REFRESH_CONCURRENCY = 16;
 
 async function measureFlood(
@@ -436,7 +458,14 @@ progress('');
 progress(renderReport(report));
 if (report.acsFlood) progress(`\n${renderAcsFlood(report.acsFlood)}`);
 if (report.defaultConfig) progress(`\n${renderDefaultConfig(report.defaultConfig)}`);
-if (report.refresh) progress(`\n${renderRefreshCost(report.refresh, REFRESH_CONCURRENCY)}`);
+if (report.refresh)
+  progress(
+    `\n${renderRefreshCost(report.refresh, REFRESH_CONCURRENCY, "the default client (RS256 ID tokens: OpenID Connect's default)")}`,
+  );
+if (report.refreshEs256IdTokens)
+  progress(
+    `\n${renderRefreshCost(report.refreshEs256IdTokens, REFRESH_CONCURRENCY, 'a client with idTokenSigningAlg: ES256')}`,
+  );
 const resultsDir = resolve(import.meta.dirname, 'results');
 const written = await writeReport(report, resultsDir);
 progress(`\nfigures written to ${relative(process.cwd(), written)}`);

@@ -56,19 +56,22 @@ export async function measureRefreshCost(options: {
   postmasterPid: number;
   durationS: number;
   concurrency: number;
+  /** The web client signing in (its ID tokens' algorithm is the client's setting). */
+  clientId?: string;
 }): Promise<RefreshCost> {
-  const { lock, secret, activity } = options;
+  const { lock, secret, activity, clientId } = options;
   const problems: string[] = [];
   const tokens = await Promise.all(
     Array.from(
       { length: options.concurrency },
-      async () => (await signInFlow(lock, secret, options.password)).refresh_token!,
+      async () => (await signInFlow(lock, secret, options.password, clientId)).refresh_token!,
     ),
   );
   // One refresh each before counting: the first use of each connection and statement is warm-up.
   for (const [index, token] of tokens.entries())
-    tokens[index] = (await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }))
-      .refresh_token!;
+    tokens[index] = (
+      await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }, clientId)
+    ).refresh_token!;
 
   await activity.resetStatements();
   const lockBefore = summed(lock.processIds(), cpuTimeMs);
@@ -82,8 +85,9 @@ export async function measureRefreshCost(options: {
       while (performance.now() - started < options.durationS * 1000 && problems.length < 5) {
         const t0 = performance.now();
         try {
-          token = (await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }))
-            .refresh_token!;
+          token = (
+            await tokenRequest(lock, secret, { grant_type: 'refresh_token', refresh_token: token }, clientId)
+          ).refresh_token!;
           latencies.push(performance.now() - t0);
         } catch (error) {
           problems.push((error as Error).message);
@@ -142,10 +146,10 @@ export function impliedOnTwoCores(cost: RefreshCost): { cluster?: number; onePro
   };
 }
 
-export function renderRefreshCost(cost: RefreshCost, concurrency: number): string {
+export function renderRefreshCost(cost: RefreshCost, concurrency: number, client: string): string {
   const implied = impliedOnTwoCores(cost);
   const lines = [
-    `rotating refresh_token grant: ${cost.refreshes} refreshes, ${fixed(cost.perSecond)}/s here with ${concurrency} in flight (p50 ${cost.latencyMs.p50} ms, p99 ${cost.latencyMs.p99} ms)`,
+    `rotating refresh_token grant, ${client}: ${cost.refreshes} refreshes, ${fixed(cost.perSecond)}/s here with ${concurrency} in flight (p50 ${cost.latencyMs.p50} ms, p99 ${cost.latencyMs.p99} ms)`,
     `  Lock CPU per refresh:        ${fixed(cost.lockCpuUs)} µs (event loop ${fixed(cost.lockEventLoopCpuUs)} µs)  target ≤ ${REFRESH_LOCK_CPU_TARGET_US} µs ${mark(cost.lockCpuUs, REFRESH_LOCK_CPU_TARGET_US)}`,
     `  PostgreSQL CPU per refresh:  ${fixed(cost.postgresCpuUs)} µs  target ≤ ${REFRESH_PG_CPU_TARGET_US} µs ${mark(cost.postgresCpuUs, REFRESH_PG_CPU_TARGET_US)}`,
     `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}  (besides ${cost.backgroundStatements} of Lock's timers in the window, listed below with fewer than one per ${1 / BACKGROUND_SHARE} refreshes)`,

@@ -80,6 +80,8 @@ export interface BenchReport {
   defaultConfig?: DefaultConfigRow[];
   /** bench/lib/refresh-cost.ts: the rotating refresh grant's CPU (Lock, PostgreSQL) and statements. */
   refresh?: RefreshCost;
+  /** The same with a client whose ID tokens are ES256 (`idTokenSigningAlg`). */
+  refreshEs256IdTokens?: RefreshCost;
   /** Anything that makes the run a failure: the figures above are not to be trusted. */
   problems: string[];
 }

@@ -10,13 +10,18 @@ export interface FlowFigures {
   problems: string[];
 }
 
-const basic = (secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(WEB_CLIENT_ID)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (clientId: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-export async function tokenRequest(server: ServerProcess, secret: string, form: Record<string, string>) {
+export async function tokenRequest(
+  server: ServerProcess,
+  secret: string,
+  form: Record<string, string>,
+  clientId: string = WEB_CLIENT_ID,
+) {
   const response = await fetch(`${server.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(secret) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
     body: new URLSearchParams(form),
   });
   const body = (await response.json()) as Record<string, string>;
@@ -29,12 +34,13 @@ export async function signInFlow(
   server: ServerProcess,
   secret: string,
   password: string,
+  clientId: string = WEB_CLIENT_ID,
 ): Promise<Record<string, string>> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const url = new URL(`${server.url}/auth`);
   for (const [name, value] of Object.entries({
-    client_id: WEB_CLIENT_ID,
+    client_id: clientId,
     response_type: 'code',
     scope: 'openid',
     redirect_uri: WEB_REDIRECT_URI,
@@ -52,12 +58,12 @@ export async function signInFlow(
   const code = submitted.left ? new URL(submitted.left).searchParams.get('code') : null;
   if (!code)
     throw new Error(`the sign-in did not end at the callback with a code (${submitted.response.status})`);
-  return tokenRequest(server, secret, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: WEB_REDIRECT_URI,
-    code_verifier: verifier,
-  });
+  return tokenRequest(
+    server,
+    secret,
+    { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT_URI, code_verifier: verifier },
+    clientId,
+  );
 }
 
 /** Runs `concurrency` loops of `step` for `durationS` seconds and reports completions per second. */

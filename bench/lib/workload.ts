@@ -25,6 +25,8 @@ export const CLIENT_SECRET_ENV = 'BENCH_CLIENT_SECRET';
 /** The login-flow workload: a first-party web app and one local user (password from the environment). */
 export const WEB_CLIENT_ID = 'bench-web';
 export const WEB_REDIRECT_URI = 'https://app.bench.example/callback';
+/** The same web app registered with ES256 ID tokens (the client setting `idTokenSigningAlg`). */
+export const WEB_ES256_CLIENT_ID = 'bench-web-es256';
 export const USERNAME = 'bench-user';
 export const USER_PASSWORD_ENV = 'BENCH_USER_PASSWORD';
 
@@ -54,6 +56,13 @@ clients:
     redirectUris: [${WEB_REDIRECT_URI}]
     grantTypes: [authorization_code, refresh_token]
     resources: [${resourceFor('ES256')}]
+  - clientId: ${WEB_ES256_CLIENT_ID}
+    clientSecret: \${${CLIENT_SECRET_ENV}}
+    firstParty: true
+    redirectUris: [${WEB_REDIRECT_URI}]
+    grantTypes: [authorization_code, refresh_token]
+    resources: [${resourceFor('ES256')}]
+    idTokenSigningAlg: ES256
 users:
   - { username: ${USERNAME}, password: "\${${USER_PASSWORD_ENV}}", roles: [app_readwrite] }
 `;
