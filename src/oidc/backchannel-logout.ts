@@ -3,6 +3,7 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import type pg from 'pg';
 import { recordAuditEvent } from '../audit/audit.ts';
 import { BACKCHANNEL_LOGOUT_DELIVERY } from '../config/defaults.ts';
+import type { SigningAlg } from '../model/signing-alg.ts';
 
 /** OIDC Back-Channel Logout 1.0 §2.4: the one event a logout token carries. */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -37,11 +38,17 @@ export const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'refu
 
 export interface LogoutEndpoint {
   backchannelLogoutUri?: string | undefined;
+  /** The client's ID token algorithm: its logout tokens are signed alike (RS256 when unset). */
+  idTokenSigningAlg?: SigningAlg | undefined;
 }
 
-/** The key logout tokens are signed with: the one that signs ID tokens (RS256, protocol-surface.ts). */
+/**
+ * The key a client's logout tokens are signed with: the one that signs its ID tokens (Back-Channel
+ * Logout 1.0 §2.4 — the RP verifies both with the same keys, as it registered them).
+ */
 export interface SigningKey {
   kid: string;
+  alg: SigningAlg;
   privateJwk: JWK;
 }
 
@@ -49,7 +56,8 @@ export interface BackchannelLogoutOptions {
   issuer: string;
   /** The client as the catalog knows it now (undefined: gone). */
   client: (clientId: string) => LogoutEndpoint | undefined;
-  signingKey: () => SigningKey | undefined;
+  /** The current signing key of an algorithm. */
+  signingKey: (alg: SigningAlg) => SigningKey | undefined;
   onOutcome: (
     notice: LogoutNotice,
     outcome: DeliveryOutcome,
@@ -72,7 +80,7 @@ export async function signLogoutToken(
 ): Promise<string> {
   let imported = importedKeys.get(key.kid);
   if (!imported) {
-    imported = importJWK(key.privateJwk, 'RS256');
+    imported = importJWK(key.privateJwk, key.alg);
     importedKeys.set(key.kid, imported);
   }
   return new SignJWT({
@@ -80,7 +88,7 @@ export async function signLogoutToken(
     ...(notice.sid !== undefined && { sid: notice.sid }),
     events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
   })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'logout+jwt' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
     .setIssuer(issuer)
     .setAudience(notice.clientId)
     .setIssuedAt()
@@ -170,9 +178,10 @@ export class BackchannelLogout {
   async #attempt(
     notice: LogoutNotice,
   ): Promise<{ kind: 'delivered'; reason?: undefined } | { kind: 'refused' | 'retry'; reason: string }> {
-    const uri = this.#options.client(notice.clientId)?.backchannelLogoutUri;
+    const client = this.#options.client(notice.clientId);
+    const uri = client?.backchannelLogoutUri;
     if (!uri) return { kind: 'refused', reason: 'the client no longer has a back-channel logout URI' };
-    const key = this.#options.signingKey();
+    const key = this.#options.signingKey(client.idTokenSigningAlg ?? 'RS256');
     if (!key) return { kind: 'retry', reason: 'no signing key loaded' };
     try {
       const token = await signLogoutToken(

@@ -81,10 +81,10 @@ export class OidcRuntime {
     this.backchannelLogout = new BackchannelLogout({
       issuer: options.issuer,
       client: (clientId) => this.#state?.catalog.clients.get(clientId),
-      signingKey: () => {
-        const key = this.#state?.keySet.signing.get('RS256');
+      signingKey: (alg) => {
+        const key = this.#state?.keySet.signing.get(alg);
         const privateJwk = key && this.#privateJwks.get(key.kid);
-        return key && privateJwk ? { kid: key.kid, privateJwk } : undefined;
+        return key && privateJwk ? { kid: key.kid, alg, privateJwk } : undefined;
       },
       onOutcome: (notice, outcome, detail) => {
         options.onBackchannelLogout?.(outcome);

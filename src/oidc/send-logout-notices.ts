@@ -28,13 +28,15 @@ export async function sendLogoutNotices(
     loadCatalog(pool, box, options.issuer),
     listSigningKeys(pool),
   ]);
-  const key = computeKeySet(storedKeys, new Date(), 0).signing.get('RS256');
-  const signingKey = key && { kid: key.kid, privateJwk: openPrivateJwk(key, box, options.kekSource) };
+  const signing = computeKeySet(storedKeys, new Date(), 0).signing;
   const audits: Promise<void>[] = [];
   const queue = new BackchannelLogout({
     issuer: options.issuer,
     client: (clientId) => catalog.clients.get(clientId),
-    signingKey: () => signingKey,
+    signingKey: (alg) => {
+      const key = signing.get(alg);
+      return key && { kid: key.kid, alg, privateJwk: openPrivateJwk(key, box, options.kekSource) };
+    },
     onOutcome: (notice, outcome, detail) => {
       counts[outcome]++;
       audits.push(recordDeliveryOutcome(pool, notice, outcome, detail));

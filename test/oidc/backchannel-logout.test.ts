@@ -6,7 +6,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, type JWTPayload, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
 import { BackchannelLogout, type DeliveryOutcome } from '../../src/oidc/backchannel-logout.ts';
 import { findFreePort } from '../../src/store/embedded-postgres.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, eventually } from '../admin/admin-api.ts';
@@ -22,6 +30,8 @@ const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'henry
 
 interface Received {
   clientId: string;
+  /** The logout token's `alg`: the client's ID token algorithm. */
+  alg: string;
   payload: JWTPayload & { sid?: string; events?: Record<string, unknown> };
 }
 
@@ -100,14 +110,17 @@ class RelyingParty {
         maxTokenAge: '2 minutes',
         requiredClaims: ['iat', 'exp', 'jti', 'events'],
       });
-      assert.equal(protectedHeader.alg, 'RS256');
       const events = payload.events as Record<string, unknown>;
       assert.deepEqual(events[EVENT], {}, 'the back-channel logout event');
       assert.ok(!('nonce' in payload), 'a logout token has no nonce');
       assert.ok(typeof payload.sub === 'string' || typeof payload.sid === 'string', 'sub or sid');
       assert.ok(!this.#seenJti.has(payload.jti!), 'a jti is never reused');
       this.#seenJti.add(payload.jti!);
-      this.received.push({ clientId: clientId!, payload: payload as Received['payload'] });
+      this.received.push({
+        clientId: clientId!,
+        alg: protectedHeader.alg,
+        payload: payload as Received['payload'],
+      });
       response.writeHead(200, { 'cache-control': 'no-store' }).end();
     } catch (error) {
       this.rejected.push(`${clientId}: ${(error as Error).message}`);
@@ -123,19 +136,20 @@ describe('OIDC Back-Channel Logout: relying parties receive signed logout tokens
   let api: AdminApi;
   const userIds = new Map<string, string>();
 
-  const client = (id: string, logoutUri: string, sessionRequired = false) => `
+  const client = (id: string, logoutUri: string, sessionRequired = false, idTokenSigningAlg = 'RS256') => `
   - clientId: ${id}
     clientSecret: ${SECRET}
     firstParty: true
     redirectUris: [${CALLBACK}]
     backchannelLogoutUri: ${logoutUri}
-    backchannelLogoutSessionRequired: ${sessionRequired}`;
+    backchannelLogoutSessionRequired: ${sessionRequired}
+    idTokenSigningAlg: ${idTokenSigningAlg}`;
 
   before(async () => {
     await rp.start();
     deadPort = await findFreePort();
     const config = `
-clients:${client('web-app', rp.uri('bcl', 'web-app'), true)}${client('second-app', rp.uri('bcl', 'second-app'))}${client(
+clients:${client('web-app', rp.uri('bcl', 'web-app'), true)}${client('second-app', rp.uri('bcl', 'second-app'), false, 'EdDSA')}${client(
       'dead-app',
       `http://127.0.0.1:${deadPort}/logout`,
     )}${client('hang-app', rp.uri('hang', 'hang-app'))}${client('flaky-app', rp.uri('flaky', 'flaky-app'))}${client('reject-app', rp.uri('reject', 'reject-app'))}
@@ -214,6 +228,9 @@ ${USERS.map((name) => `  - { username: ${name}, email: ${name}@example.com, pass
         5000,
       );
       assert.equal(token!.payload.sub, idToken.sub);
+      // Signed as the client's ID tokens are (second-app chose EdDSA), with a key from /jwks.
+      assert.equal(token!.alg, decodeProtectedHeader(signedIn.raw.get(clientId)!).alg);
+      assert.equal(token!.alg, clientId === 'second-app' ? 'EdDSA' : 'RS256');
       assert.equal(typeof token!.payload.sid, 'string', 'the session is named');
       // web-app requires sid (backchannelLogoutSessionRequired): its ID token carries the same one.
       if (clientId === 'web-app') assert.equal(token!.payload.sid, idToken.sid);
@@ -440,7 +457,7 @@ describe('the delivery queue is bounded', () => {
     const queue = new BackchannelLogout({
       issuer: 'https://lock.example.com',
       client: () => ({ backchannelLogoutUri: rp.uri('hang', 'slow-app') }),
-      signingKey: () => ({ kid, privateJwk }),
+      signingKey: () => ({ kid, alg: 'RS256', privateJwk }),
       onOutcome: (_notice, outcome) => outcomes.push(outcome),
       delivery: { queueLimit: 2, concurrency: 1, attempts: 2, backoffMs: 10, timeoutMs: 200 },
     });
