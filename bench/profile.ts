@@ -14,9 +14,11 @@ import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs } from './lib/process-usage.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
 import { signInFlow, tokenRequest } from './lib/user-flows.ts';
-import { clientCredentialsRequest, newClientSecret } from './lib/workload.ts';
+import { clientCredentialsRequest, newClientSecret, WEB_CLIENT_ID } from './lib/workload.ts';
 
 const what = process.argv[2] ?? 'lock';
+/** `refresh`: the web client signing in; PROFILE_CLIENT=bench-web-es256 for ES256 ID tokens. */
+const client = process.env.PROFILE_CLIENT ?? WEB_CLIENT_ID;
 const seconds = Number(process.argv[3] ?? 20);
 const profileDir = process.env.PROFILE_DIR ?? '/tmp/lock-prof';
 const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, '--max-semi-space-size=8'];
@@ -50,15 +52,19 @@ try {
   let answered = 0;
   if (what === 'refresh') {
     const tokens = await Promise.all(
-      Array.from({ length: 16 }, async () => (await signInFlow(server, secret, secret)).refresh_token!),
+      Array.from(
+        { length: 16 },
+        async () => (await signInFlow(server, secret, secret, client)).refresh_token!,
+      ),
     );
     const started = performance.now();
     await Promise.all(
       tokens.map(async (first) => {
         let token = first;
         while (performance.now() - started < seconds * 1000) {
-          token = (await tokenRequest(server, secret, { grant_type: 'refresh_token', refresh_token: token }))
-            .refresh_token!;
+          token = (
+            await tokenRequest(server, secret, { grant_type: 'refresh_token', refresh_token: token }, client)
+          ).refresh_token!;
           answered++;
         }
       }),
