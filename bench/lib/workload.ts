@@ -30,6 +30,14 @@ export const WEB_ES256_CLIENT_ID = 'bench-web-es256';
 export const USERNAME = 'bench-user';
 export const USER_PASSWORD_ENV = 'BENCH_USER_PASSWORD';
 
+/** The web app, as a client of the declarative file (its ID tokens RS256, the default, unless named). */
+const webClient = (clientId: string, idTokenSigningAlg?: SigningAlg) => `  - clientId: ${clientId}
+    clientSecret: \${${CLIENT_SECRET_ENV}}
+    firstParty: true
+    redirectUris: [${WEB_REDIRECT_URI}]
+    grantTypes: [authorization_code, refresh_token]
+    resources: [${resourceFor('ES256')}]${idTokenSigningAlg ? `\n    idTokenSigningAlg: ${idTokenSigningAlg}` : ''}`;
+
 /** Lock's declarative file, in the shape of test/helpers/fixtures.ts; the secret stays off disk. */
 export function lockConfigYaml(): string {
   const resources = SIGNING_ALGS.map(
@@ -50,19 +58,8 @@ clients:
     grantTypes: [client_credentials]
     roles: [${CLIENT_ROLES.join(', ')}]
     resources: [${SIGNING_ALGS.map(resourceFor).join(', ')}]
-  - clientId: ${WEB_CLIENT_ID}
-    clientSecret: \${${CLIENT_SECRET_ENV}}
-    firstParty: true
-    redirectUris: [${WEB_REDIRECT_URI}]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${resourceFor('ES256')}]
-  - clientId: ${WEB_ES256_CLIENT_ID}
-    clientSecret: \${${CLIENT_SECRET_ENV}}
-    firstParty: true
-    redirectUris: [${WEB_REDIRECT_URI}]
-    grantTypes: [authorization_code, refresh_token]
-    resources: [${resourceFor('ES256')}]
-    idTokenSigningAlg: ES256
+${webClient(WEB_CLIENT_ID)}
+${webClient(WEB_ES256_CLIENT_ID, 'ES256')}
 users:
   - { username: ${USERNAME}, password: "\${${USER_PASSWORD_ENV}}", roles: [app_readwrite] }
 `;
