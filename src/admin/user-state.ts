@@ -45,14 +45,13 @@ export async function userStates(
 ): Promise<UserState[]> {
   if (users.length === 0) return [];
   const ids = users.map((user) => user.id);
-  const [locks, factors, own] = [
-    await new BruteForceGuard(db).lockedUntilOf(users.map((user) => user.username)),
-    await secondFactorsOfUsers(db, ids),
-    // The CLI is no account: it is nobody's own.
+  const locks = await new BruteForceGuard(db).lockedUntilOf(users.map((user) => user.username));
+  const factors = await secondFactorsOfUsers(db, ids);
+  // The CLI is no account: it is nobody's own.
+  const own =
     by.actor === CLI_ACTOR.actor
       ? new Set<string>()
-      : await accountsOfSub(db, LOCAL_CONNECTOR_ID, ids, by.actor),
-  ];
+      : await accountsOfSub(db, LOCAL_CONNECTOR_ID, ids, by.actor);
   return users.map((user) => {
     const until = locks.get(user.username);
     const factor = factors.get(user.id);
