@@ -2,15 +2,14 @@ import type pg from 'pg';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
 import { notFound } from '../observability/errors.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
+import { accountsOfSub, secondFactorsOfUsers } from '../store/account-factors.ts';
 import { countLocalAccountsHoldingRole } from '../store/admin-sign-in.ts';
-import { countPasskeys } from '../store/passkeys.ts';
 import type { Queryable } from '../store/pool.ts';
 import { tx } from '../store/pool.ts';
-import { countUnusedRecoveryCodes, findTotpCredential } from '../store/totp.ts';
 import { findUserById, LOCAL_CONNECTOR_ID, type User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { adminSignInPaths } from './admin-sign-in.ts';
-import { isOwnAccount, type UserView, userView } from './users.ts';
+import { type UserView, userViews } from './users.ts';
 
 /**
  * What an admin needs to see of an account beyond its profile: whether sign-ins are locked out,
@@ -34,31 +33,60 @@ export async function soleAdminAccountExists(db: Queryable): Promise<boolean> {
   return paths.length === 1 && (await countLocalAccountsHoldingRole(db, ADMIN_ROLE)) === 1;
 }
 
+/**
+ * The state of each of `users` (same order), read in a fixed number of statements whatever their
+ * number: one per concern (lockouts, second factors, the caller's own account), never one per user.
+ */
+export async function userStates(
+  db: Queryable,
+  users: UserView[],
+  by: AdminActor,
+  soleAdmin: boolean,
+): Promise<UserState[]> {
+  if (users.length === 0) return [];
+  const ids = users.map((user) => user.id);
+  const locks = await new BruteForceGuard(db).lockedUntilOf(users.map((user) => user.username));
+  const factors = await secondFactorsOfUsers(db, ids);
+  // The CLI is no account: it is nobody's own.
+  const own =
+    by.actor === CLI_ACTOR.actor
+      ? new Set<string>()
+      : await accountsOfSub(db, LOCAL_CONNECTOR_ID, ids, by.actor);
+  return users.map((user) => {
+    const until = locks.get(user.username);
+    const factor = factors.get(user.id);
+    return {
+      connector: LOCAL_CONNECTOR_ID,
+      lockedUntil: until ? until.toISOString() : null,
+      secondFactor: {
+        totp: factor?.totp ?? false,
+        recoveryCodesLeft: factor?.totp ? factor.unusedRecoveryCodes : 0,
+        passkeys: factor?.passkeys ?? 0,
+      },
+      you: own.has(user.id),
+      lastAdmin: soleAdmin && !user.disabled && user.hasPassword && user.effectiveRoles.includes(ADMIN_ROLE),
+    };
+  });
+}
+
+/** One user's state (a user's own reply): userStates of that one user. */
 export async function userState(
-  db: pg.Pool,
+  db: Queryable,
   user: UserView,
   by: AdminActor,
   soleAdmin: boolean,
 ): Promise<UserState> {
-  const until = await new BruteForceGuard(db).lockedUntil(user.username);
-  const totp = await findTotpCredential(db, user.id);
-  return {
-    connector: LOCAL_CONNECTOR_ID,
-    lockedUntil: until ? until.toISOString() : null,
-    secondFactor: {
-      totp: totp !== undefined,
-      recoveryCodesLeft: totp ? await countUnusedRecoveryCodes(db, user.id) : 0,
-      passkeys: await countPasskeys(db, user.id),
-    },
-    you: await isOwnAccount(db, user.id, by),
-    lastAdmin: soleAdmin && !user.disabled && user.hasPassword && user.effectiveRoles.includes(ADMIN_ROLE),
-  };
+  return (await userStates(db, [user], by, soleAdmin))[0]!;
 }
 
-/** A user as the API and the CLI list it: the profile and its state, read now. */
-export async function userListItem(db: pg.Pool, user: User, by: AdminActor, soleAdmin: boolean) {
-  const view = await userView(db, user);
-  return { ...view, ...(await userState(db, view, by, soleAdmin)) };
+/**
+ * Users as the API and the CLI list them, in the given order: each profile (userView) and its state,
+ * read now, in a fixed number of statements for the whole page.
+ */
+export async function userListItems(db: Queryable, users: User[], by: AdminActor, soleAdmin: boolean) {
+  const views = await userViews(db, users);
+  const states = await userStates(db, views, by, soleAdmin);
+  return views.map((view, index) => ({ ...view, ...states[index]! }));
 }
 
 /** Lifts a brute-force lockout of a local account (the API's unlock; the CLI's takes any name). */

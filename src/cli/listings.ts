@@ -7,7 +7,7 @@ import { listResourceViews } from '../admin/resources.ts';
 import { listRoleMappingViews } from '../admin/role-mappings.ts';
 import { listRoleViews } from '../admin/roles.ts';
 import { listSigningKeyViews } from '../admin/signing-keys.ts';
-import { soleAdminAccountExists, userListItem } from '../admin/user-state.ts';
+import { soleAdminAccountExists, userListItems } from '../admin/user-state.ts';
 import { parseInput } from '../admin/validation.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { listGroups } from '../store/groups.ts';
@@ -53,10 +53,9 @@ export const LISTINGS: Record<string, Listing> = {
   users: {
     async read({ database }) {
       const soleAdmin = await soleAdminAccountExists(database.pool);
-      const items = [];
-      for (const user of await listUsers(database.pool))
-        items.push(await userListItem(database.pool, user, CLI_ACTOR, soleAdmin));
-      return { items };
+      return {
+        items: await userListItems(database.pool, await listUsers(database.pool), CLI_ACTOR, soleAdmin),
+      };
     },
     columns: [
       column('USERNAME', 'username'),

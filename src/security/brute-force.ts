@@ -4,7 +4,7 @@ import {
   type AttemptCounter,
   clearAccountFailures,
   clearLoginFailures,
-  lockedUntil,
+  lockedUntilOfAccounts,
   pruneLoginFailures,
   releaseAttempts,
   reserveAttempts,
@@ -233,7 +233,22 @@ export class BruteForceGuard {
 
   /** Until when sign-ins as `username` are refused (what an admin sees and unlocks); null when they are not. */
   async lockedUntil(username: string): Promise<Date | null> {
-    return lockedUntil(this.#db, [nameKey(username)], normaliseUsername(username), this.#now());
+    return (await this.lockedUntilOf([username])).get(username) ?? null;
+  }
+
+  /** lockedUntil for many accounts in one statement (the admin user list's page): username → until, locked ones only. */
+  async lockedUntilOf(usernames: string[]): Promise<Map<string, Date>> {
+    const locks = await lockedUntilOfAccounts(
+      this.#db,
+      usernames.map((username) => ({ key: nameKey(username), accountName: normaliseUsername(username) })),
+      this.#now(),
+    );
+    const locked = new Map<string, Date>();
+    for (const username of usernames) {
+      const until = locks.get(normaliseUsername(username));
+      if (until) locked.set(username, until);
+    }
+    return locked;
   }
 
   #accountCounter(account: ResolvedAccount): AttemptCounter {

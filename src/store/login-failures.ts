@@ -136,20 +136,31 @@ export async function pruneLoginFailures(db: Queryable, now: Date): Promise<numb
   return rowCount ?? 0;
 }
 
+/** An account as its lockout is read: the typed name's counter key and the account's own name. */
+export interface LockoutKey {
+  key: string;
+  accountName: string;
+}
+
 /**
- * Until when sign-ins of an account are refused: the latest lock of the given counters (the typed
- * name's) and of every account counter recorded under `accountName`; null when none locks now.
+ * Until when sign-ins of each account are refused: the latest lock of its counter `key` (the typed
+ * name's) and of every account counter recorded under its `accountName`; an account no counter
+ * locks now is absent from the map (keyed by accountName). One statement for any number of
+ * accounts: the admin user list reads a whole page at once.
  */
-export async function lockedUntil(
+export async function lockedUntilOfAccounts(
   db: Queryable,
-  keys: string[],
-  accountName: string,
+  accounts: LockoutKey[],
   now: Date,
-): Promise<Date | null> {
-  const { rows } = await db.query<{ until: Date | null }>(
-    `SELECT max(locked_until) AS until FROM login_failures
-     WHERE (key = ANY($1) OR account_name = $2) AND locked_until > $3`,
-    [keys, accountName, now],
+): Promise<Map<string, Date>> {
+  if (accounts.length === 0) return new Map();
+  const { rows } = await db.query<{ account_name: string; until: Date }>(
+    `SELECT account.name AS account_name, max(failure.locked_until) AS until
+     FROM unnest($1::text[], $2::text[]) AS account (key, name)
+     JOIN login_failures AS failure ON failure.key = account.key OR failure.account_name = account.name
+     WHERE failure.locked_until > $3
+     GROUP BY account.name`,
+    [accounts.map((account) => account.key), accounts.map((account) => account.accountName), now],
   );
-  return rows[0]?.until ?? null;
+  return new Map(rows.map((row) => [row.account_name, row.until]));
 }

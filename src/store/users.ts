@@ -259,6 +259,34 @@ export async function findUserWithGroupsAndRoles(
   return row && { user: toUser(row), groups: row.groups, roles: row.roles };
 }
 
+/** A user's memberships as the admin API shows them: groups, roles granted directly, all roles. */
+export interface UserMemberships {
+  groups: string[];
+  directRoles: string[];
+  roles: string[];
+}
+
+/**
+ * userGroupsAndRoles and userDirectRoles for many users in one statement (the admin user list's
+ * page), by user id; every given id is in the map (a user with none has empty lists).
+ */
+export async function membershipsOfUsers(
+  db: Queryable,
+  userIds: string[],
+): Promise<Map<string, UserMemberships>> {
+  const ids = userIds.filter(isUuid);
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; groups: string[]; roles: string[]; direct_roles: string[] }>(
+    `SELECT account.id, ${groupsAndRoles('account.id', '$2')},
+       ARRAY(SELECT role_name FROM user_roles WHERE user_id = account.id ORDER BY role_name) AS direct_roles
+     FROM unnest($1::uuid[]) AS account (id)`,
+    [ids, LOCAL_CONNECTOR_ID],
+  );
+  return new Map(
+    rows.map((row) => [row.id, { groups: row.groups, directRoles: row.direct_roles, roles: row.roles }]),
+  );
+}
+
 /** A local account with its groups and roles, as the refresh path re-checks it. */
 export interface AccountWithGroupsAndRoles {
   user: User;

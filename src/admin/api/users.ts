@@ -5,7 +5,7 @@ import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import type { AdminActor } from '../admin-actor.ts';
 import { listUserPasskeys, removeUserPasskey, resetPasskeysById } from '../user-passkeys.ts';
-import { soleAdminAccountExists, unlockUser, userListItem, userState } from '../user-state.ts';
+import { soleAdminAccountExists, unlockUser, userListItems, userState } from '../user-state.ts';
 import { resetTotpById } from '../user-totp.ts';
 import {
   addAccount,
@@ -54,8 +54,7 @@ async function list({ deps, query, by }: AdminCall) {
   });
   const page = users.slice(0, limit);
   const soleAdmin = await soleAdminAccountExists(deps.pool);
-  const items = [];
-  for (const user of page) items.push(await userListItem(deps.pool, user, by, soleAdmin));
+  const items = await userListItems(deps.pool, page, by, soleAdmin);
   return { items, next: users.length > limit ? encodeCursor(page.at(-1)!.username) : null };
 }
 
