@@ -24,6 +24,17 @@ const us = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1000
 export const cpuRatio = (row: DefaultConfigRow) =>
   ratio(row.lockDefault.serverCpuMsPerRequest, row.bare.serverCpuMsPerRequest);
 
+/**
+ * Lock ÷ bare per round of slices (the two loaded in turn, seconds apart): the lowest and highest,
+ * so a reader sees how far one run's ratio can be trusted on this machine.
+ */
+export function cpuRatioRange(row: DefaultConfigRow): { low: number; high: number } | undefined {
+  const lock = row.lockDefault.serverCpuMsPerRequestBySlice;
+  const bare = row.bare.serverCpuMsPerRequestBySlice;
+  const ratios = lock.slice(0, bare.length).map((value, round) => value / bare[round]!);
+  return ratios.length === 0 ? undefined : { low: Math.min(...ratios), high: Math.max(...ratios) };
+}
+
 /** The access log's CPU per request: the default Lock's CPU per token less the tuned one's, in µs. */
 export const accessLogCostUs = (row: DefaultConfigRow) =>
   row.lockDefault.serverCpuMsPerRequest === undefined || row.lockTuned.serverCpuMsPerRequest === undefined
@@ -39,6 +50,9 @@ export function peakRssUnderLoad(rows: readonly DefaultConfigRow[]): number | un
   return peaks.length === 0 ? undefined : Math.max(...peaks);
 }
 
+const rangeOf = (range: { low: number; high: number } | undefined) =>
+  range === undefined ? '–' : `${range.low.toFixed(2)}–${range.high.toFixed(2)}`;
+
 const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'ok' : 'MISSED');
 
 export function renderDefaultConfig(rows: readonly DefaultConfigRow[]): string {
@@ -48,6 +62,7 @@ export function renderDefaultConfig(rows: readonly DefaultConfigRow[]): string {
       { title: 'Lock default µs' },
       { title: 'bare µs' },
       { title: 'Lock/bare' },
+      { title: 'per 2 s round', align: 'left' },
       { title: 'target', align: 'left' },
       { title: 'Lock tuned µs' },
       { title: 'access log µs' },
@@ -64,6 +79,7 @@ export function renderDefaultConfig(rows: readonly DefaultConfigRow[]): string {
         formatFixed(us(row.lockDefault.serverCpuMsPerRequest), 0),
         formatFixed(us(row.bare.serverCpuMsPerRequest), 0),
         formatFixed(r, 2),
+        rangeOf(cpuRatioRange(row)),
         `≤ ${DEFAULT_CPU_RATIO_TARGET.toFixed(2)} ${mark(r === undefined ? undefined : r <= DEFAULT_CPU_RATIO_TARGET)}`,
         formatFixed(us(row.lockTuned.serverCpuMsPerRequest), 0),
         formatFixed(accessLogCostUs(row), 0),

@@ -22,6 +22,8 @@ export interface HttpFigures {
   peakRssMiB: number | undefined;
   /** Server CPU time (all threads, all its processes) per answered request during the measurement. */
   serverCpuMsPerRequest: number | undefined;
+  /** The same per 2 s slice, in round order: servers compared slice by slice show the noise. */
+  serverCpuMsPerRequestBySlice: number[];
   /** The same for the main threads alone (the event loops): what bounds one process's rate. */
   eventLoopCpuMsPerRequest: number | undefined;
   /** The load generator's (this process's) CPU time per answered request over the same slices. */
@@ -37,6 +39,7 @@ const SLICE_S = 2;
 
 interface Slices {
   runs: RawResult[];
+  cpuMsPerRequestBySlice: number[];
   cpuMs: number | undefined;
   eventLoopCpuMs: number | undefined;
   loadGeneratorCpuMs: number;
@@ -64,7 +67,14 @@ export async function compareHttp(
     const rounds = Math.max(1, Math.round(settings.durationS / SLICE_S));
     const sliceS = settings.durationS / rounds;
     const slices = servers.map(
-      (): Slices => ({ runs: [], cpuMs: 0, eventLoopCpuMs: 0, loadGeneratorCpuMs: 0, seconds: 0 }),
+      (): Slices => ({
+        runs: [],
+        cpuMs: 0,
+        eventLoopCpuMs: 0,
+        loadGeneratorCpuMs: 0,
+        seconds: 0,
+        cpuMsPerRequestBySlice: [],
+      }),
     );
     for (let round = 0; round < rounds; round++) {
       const order = [...servers.keys()];
@@ -88,6 +98,10 @@ export async function compareHttp(
         own.seconds += run.duration;
         own.loadGeneratorCpuMs += (ownUsed.user + ownUsed.system) / 1000;
         own.cpuMs = added(own.cpuMs, cpuBefore, cpuAfter);
+        const sliceCpuMs = added(0, cpuBefore, cpuAfter);
+        const sliceAnswered = run['2xx'] + run.non2xx;
+        if (sliceCpuMs !== undefined && sliceAnswered > 0)
+          own.cpuMsPerRequestBySlice.push(sliceCpuMs / sliceAnswered);
         own.eventLoopCpuMs = added(own.eventLoopCpuMs, loopBefore, loopAfter);
       }
     }
@@ -109,6 +123,7 @@ export async function compareHttp(
         statusCodes: statusCodes(result),
         peakRssMiB: rss[index]!.stop(),
         serverCpuMsPerRequest: perRequest(own.cpuMs, answered),
+        serverCpuMsPerRequestBySlice: own.cpuMsPerRequestBySlice,
         eventLoopCpuMsPerRequest: perRequest(own.eventLoopCpuMs, answered),
         loadGeneratorCpuMsPerRequest: perRequest(own.loadGeneratorCpuMs, answered),
         coresUsed: {
