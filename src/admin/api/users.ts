@@ -16,7 +16,6 @@ import {
   replaceAccount,
   setAccountDisabledById,
   setAccountPassword,
-  userView,
 } from '../users.ts';
 import { parseInput } from '../validation.ts';
 import { entityRoutes } from './crud.ts';
@@ -71,6 +70,33 @@ const userReply = async (deps: AdminApiDeps, id: string, by: AdminActor) => {
 };
 
 const params = { id: 'the user id (uuid)' };
+
+/**
+ * `POST /users/{id}/…` that acts on the account and answers it as it is now (404 when it is gone):
+ * unlock, reset a second factor, end its sessions.
+ */
+function userAction(action: {
+  path: string;
+  operationId: string;
+  summary: string;
+  act: (call: AdminCall) => Promise<unknown>;
+}): AdminRoute {
+  return {
+    method: 'post',
+    path: action.path,
+    operationId: action.operationId,
+    summary: action.summary,
+    tag: 'Users',
+    params,
+    etag: 'read',
+    response: { status: 200, description: 'The user', schema: userViewSchema },
+    errors: [404],
+    handle: async (call) => {
+      await action.act(call);
+      return userReply(call.deps, call.params.id!, call.by);
+    },
+  };
+}
 
 export const userRoutes: AdminRoute[] = [
   ...entityRoutes({
@@ -180,23 +206,16 @@ export const userRoutes: AdminRoute[] = [
       return userReply(deps, params.id!, by);
     },
   },
-  {
-    method: 'post',
+  userAction({
     path: '/users/{id}/end-sessions',
     operationId: 'endUserSessions',
     summary:
       'Sign the user out everywhere: sessions, grants and refresh tokens end, and clients with a back-channel logout URI are told',
-    tag: 'Users',
-    params,
-    etag: 'read',
-    response: { status: 200, description: 'The user', schema: userViewSchema },
-    errors: [404],
-    handle: async ({ deps, params, by }) => {
+    act: async ({ deps, params, by }) => {
       const { notices } = await endAccountSessionsById(deps.pool, params.id!, by);
       deps.runtime.backchannelLogout.notify(notices);
-      return userReply(deps, params.id!, by);
     },
-  },
+  }),
   ...(['disable', 'enable'] as const).map(
     (action): AdminRoute => ({
       method: 'post',
@@ -224,38 +243,20 @@ export const userRoutes: AdminRoute[] = [
       },
     }),
   ),
-  {
-    method: 'post',
+  userAction({
     path: '/users/{id}/unlock',
     operationId: 'unlockUser',
     summary:
       'Lift a brute-force lockout: forget the failed sign-ins counted against the account’s name (as `lock users unlock`)',
-    tag: 'Users',
-    params,
-    etag: 'read',
-    response: { status: 200, description: 'The user', schema: userViewSchema },
-    errors: [404],
-    handle: async ({ deps, params, by }) => {
-      await unlockUser(deps.pool, params.id!, by);
-      return userReply(deps, params.id!, by);
-    },
-  },
-  {
-    method: 'post',
+    act: ({ deps, params, by }) => unlockUser(deps.pool, params.id!, by),
+  }),
+  userAction({
     path: '/users/{id}/totp-reset',
     operationId: 'resetUserTotp',
     summary:
       'Forget the account’s authenticator and recovery codes (a lost device): the next sign-in enrols anew where a role requires it',
-    tag: 'Users',
-    params,
-    etag: 'read',
-    response: { status: 200, description: 'The user', schema: userViewSchema },
-    errors: [404],
-    handle: async ({ deps, params, by }) => {
-      await resetTotpById(deps.pool, params.id!, by);
-      return userReply(deps, params.id!, by);
-    },
-  },
+    act: ({ deps, params, by }) => resetTotpById(deps.pool, params.id!, by),
+  }),
   {
     method: 'get',
     path: '/users/{id}/passkeys',
@@ -292,22 +293,15 @@ export const userRoutes: AdminRoute[] = [
       return userReply(deps, params.id!, by);
     },
   },
-  {
-    method: 'post',
+  userAction({
     path: '/users/{id}/passkeys/reset',
     operationId: 'resetUserPasskeys',
     summary:
       'Remove every passkey of the account (as `lock users passkeys-reset NAME`): the person signs in with the password, and adds a passkey again on /account',
-    tag: 'Users',
-    params,
-    etag: 'read',
-    response: { status: 200, description: 'The user', schema: userViewSchema },
-    errors: [404],
-    handle: async ({ deps, params, by }) => {
+    act: async ({ deps, params, by }) => {
       const { removed } = await resetPasskeysById(deps.pool, params.id!, by);
       if (removed > 0)
         await sendSecurityNotice(deps.mail?.mail, params.id!, 'passkey_removed', { by: 'admin' });
-      return userReply(deps, params.id!, by);
     },
-  },
+  }),
 ];
