@@ -19,6 +19,8 @@ export interface ClientAuthFailureRow {
  * Adds one failure to each counter (afresh when its first failure is older than the reset window)
  * and, at or past the threshold, locks it for increment × (failures − threshold + 1) seconds, capped
  * at the maximum. Returns every counter's new state: the process that counted learns the lock.
+ * Counters are taken in key order, as clearClientAuthFailures takes them: concurrent failures and
+ * successes of one client from one address never wait on each other's rows.
  */
 export async function recordClientAuthFailures(
   db: Queryable,
@@ -34,6 +36,7 @@ export async function recordClientAuthFailures(
      SELECT c.key, c.threshold, 1, $1::timestamptz,
             CASE WHEN c.threshold <= 1 THEN $1::timestamptz + make_interval(secs => $3::float8) END
      FROM unnest($5::text[], $6::int[]) AS c (key, threshold)
+     ORDER BY c.key
      ON CONFLICT (key) DO UPDATE SET
        threshold = EXCLUDED.threshold,
        failures = CASE WHEN f.first_failure_at < $1::timestamptz - make_interval(secs => $2::float8)
@@ -65,7 +68,11 @@ export async function recordClientAuthFailures(
 }
 
 export async function clearClientAuthFailures(db: Queryable, keys: string[]): Promise<void> {
-  await db.query('DELETE FROM client_auth_failures WHERE key = ANY($1)', [keys]);
+  await db.query(
+    `DELETE FROM client_auth_failures
+     WHERE key IN (SELECT key FROM client_auth_failures WHERE key = ANY($1) ORDER BY key FOR UPDATE)`,
+    [keys],
+  );
 }
 
 /** Forgets counts whose window has passed and whose lock has ended. */

@@ -8,6 +8,15 @@ import type { Queryable } from './pool.ts';
  */
 const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
 
+/**
+ * The counters a statement below changes, locked in key order first, as reserveAttempts takes
+ * them. Concurrent sign-ins of one account from one address write the same rows; a statement that
+ * took them in the order they lie on disk could hold one row while waiting for another that a
+ * reservation holds while waiting for the first, and PostgreSQL would abort one as a deadlock.
+ */
+const inKeyOrder = (where: string, skipLocked = false) =>
+  `key IN (SELECT key FROM login_failures WHERE ${where} ORDER BY key FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''})`;
+
 /** One counter of sign-in attempts and the policy it is counted under. */
 export interface AttemptCounter {
   key: string;
@@ -99,14 +108,14 @@ export async function releaseAttempts(db: Queryable, keys: string[]): Promise<vo
        failures = greatest(failures - 1, 0),
        locked_until = CASE WHEN failures - 1 < threshold THEN NULL ELSE locked_until END
      FROM ${ASYNC_COMMIT}
-     WHERE key = ANY($1)`,
+     WHERE ${inKeyOrder('key = ANY($1)')}`,
     [keys],
   );
 }
 
 export async function clearLoginFailures(db: Queryable, keys: string[]): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE key = ANY($1)`,
+    `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE ${inKeyOrder('key = ANY($1)')}`,
     [keys],
   );
   return rowCount ?? 0;
@@ -118,19 +127,25 @@ export async function clearAccountFailures(
   keys: string[],
   accountName: string,
 ): Promise<number> {
-  const { rowCount } = await db.query('DELETE FROM login_failures WHERE key = ANY($1) OR account_name = $2', [
-    keys,
-    accountName,
-  ]);
+  const { rowCount } = await db.query(
+    `DELETE FROM login_failures WHERE ${inKeyOrder('key = ANY($1) OR account_name = $2')}`,
+    [keys, accountName],
+  );
   return rowCount ?? 0;
 }
 
-/** Forgets counters whose window has passed and which lock nothing (one row per sign-in interaction otherwise stays). */
+/**
+ * Forgets counters whose window has passed and which lock nothing (one row per sign-in interaction
+ * otherwise stays). A counter a sign-in is writing right now is left for the next pass.
+ */
 export async function pruneLoginFailures(db: Queryable, now: Date): Promise<number> {
   const { rowCount } = await db.query(
     `DELETE FROM login_failures
-     WHERE last_failure_at < $1::timestamptz - make_interval(secs => reset_after_seconds)
-       AND (locked_until IS NULL OR locked_until <= $1::timestamptz)`,
+     WHERE ${inKeyOrder(
+       `last_failure_at < $1::timestamptz - make_interval(secs => reset_after_seconds)
+        AND (locked_until IS NULL OR locked_until <= $1::timestamptz)`,
+       true,
+     )}`,
     [now],
   );
   return rowCount ?? 0;

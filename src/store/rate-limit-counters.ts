@@ -1,6 +1,9 @@
 import type { Queryable } from './pool.ts';
 
-/** Adds each delta (0 reads only) to its window's counter and returns the totals of every process. */
+/**
+ * Adds each delta (0 reads only) to its window's counter and returns the totals of every process.
+ * Counters are taken in key order: concurrent requests that share two counters never wait on each other's rows.
+ */
 export async function addRateLimitCounts(
   db: Queryable,
   windowStart: Date,
@@ -9,7 +12,7 @@ export async function addRateLimitCounts(
   if (deltas.length === 0) return new Map();
   const { rows } = await db.query<{ key: string; count: number }>(
     `INSERT INTO rate_limit_counters AS c (key, window_start, count)
-     SELECT key, $1, delta FROM unnest($2::text[], $3::int[]) AS d (key, delta)
+     SELECT key, $1, delta FROM unnest($2::text[], $3::int[]) AS d (key, delta) ORDER BY key
      ON CONFLICT (key, window_start) DO UPDATE SET count = c.count + EXCLUDED.count
      RETURNING key, count`,
     [windowStart, deltas.map((d) => d.key), deltas.map((d) => d.delta)],
