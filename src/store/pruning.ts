@@ -75,9 +75,12 @@ export async function pruneExpiredRows(
     const summary = {} as PruneSummary;
     for (const { table, expired } of TABLES) {
       const age = ages[table];
-      // Table names come from the fixed list above, never from input.
+      // Table names come from the fixed list above, never from input. A row a request is writing
+      // right now is left for the next run: waiting for it, while holding the rows taken before,
+      // could close a cycle with a request that takes several rows (and one would fail as a deadlock).
       const { rowCount } = await client.query(
-        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${expired} LIMIT $2)`,
+        `DELETE FROM ${table}
+         WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${expired} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
         age === undefined ? [settings.now, batchSize] : [settings.now, batchSize, age],
       );
       summary[table] = rowCount ?? 0;

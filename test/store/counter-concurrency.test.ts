@@ -15,6 +15,7 @@ import {
   reserveAttempts,
 } from '../../src/store/login-failures.ts';
 import { createPool, type Pool } from '../../src/store/pool.ts';
+import { pruneExpiredRows } from '../../src/store/pruning.ts';
 import { addRateLimitCounts } from '../../src/store/rate-limit-counters.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -22,6 +23,15 @@ const RACERS = 40;
 const ROUNDS = 60;
 /** Keys listed against their sorted order, as the first requests leave them on disk. */
 const KEYS = ['name:alice', 'interaction:x', 'address:127.0.0.1', 'account:local/alice'];
+
+const counter = (key: string): AttemptCounter => ({
+  key,
+  threshold: 1_000,
+  waitIncrementSeconds: 1,
+  maxWaitSeconds: 60,
+  resetAfterSeconds: 1,
+  accountName: 'alice',
+});
 
 /** Every racer's statement, `ROUNDS` times over; the messages of those that failed. */
 async function race(statement: (index: number, keys: string[]) => Promise<unknown>): Promise<string[]> {
@@ -49,15 +59,7 @@ describe('counters written by concurrent requests of one account, client and add
     await database.drop();
   });
 
-  it('sign-in attempts reserved, given back, cleared and pruned at once: none fails', async () => {
-    const counter = (key: string): AttemptCounter => ({
-      key,
-      threshold: 1_000,
-      waitIncrementSeconds: 1,
-      maxWaitSeconds: 60,
-      resetAfterSeconds: 1,
-      accountName: 'alice',
-    });
+  it('sign-in attempts reserved, given back, cleared and pruned (alone and with every table) at once: none fails', async () => {
     for (const key of KEYS) await reserveAttempts(pool, new Date(), [counter(key)]);
     const failures = await race((index, keys) => {
       switch (index % 5) {
@@ -70,12 +72,44 @@ describe('counters written by concurrent requests of one account, client and add
           return index % 2
             ? clearLoginFailures(pool, keys.slice(0, 2))
             : clearAccountFailures(pool, [], 'alice');
-        default:
+        default: {
           // Counters are a second old by then, past their one-second window.
-          return pruneLoginFailures(pool, new Date(Date.now() + 2_000));
+          const later = new Date(Date.now() + 2_000);
+          return index % 2
+            ? pruneLoginFailures(pool, later)
+            : pruneExpiredRows(pool, { now: later, rateLimitWindowSeconds: 60, auditRetentionDays: 1 });
+        }
       }
     });
     assert.deepEqual(failures, []);
+  });
+
+  it('a pruning run passes over the counters a request holds, so it cannot close a cycle with it', async () => {
+    // Two expired counters, on disk against their key order. A request takes `a` (key order), and
+    // wants `b` next; a run that deleted `b` (disk order) and waited for `a` would be a deadlock.
+    await pool.query('DELETE FROM login_failures');
+    const long = new Date(Date.now() - 3_600_000);
+    for (const key of ['b', 'a'])
+      await reserveAttempts(pool, long, [{ ...counter(key), resetAfterSeconds: 60 }]);
+    const request = await pool.connect();
+    try {
+      await request.query('BEGIN');
+      await request.query("SELECT key FROM login_failures WHERE key = 'a' FOR UPDATE");
+      const run = pruneExpiredRows(pool, {
+        now: new Date(),
+        rateLimitWindowSeconds: 60,
+        auditRetentionDays: 1,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const taken = await request.query("UPDATE login_failures SET failures = failures + 1 WHERE key = 'b'");
+      await request.query('COMMIT');
+      assert.equal((await run)?.login_failures, 1, 'the run deleted the counter nobody held');
+      assert.equal(taken.rowCount, 0, 'and the request found it gone');
+    } finally {
+      request.release();
+    }
+    const { rows } = await pool.query('SELECT key FROM login_failures');
+    assert.deepEqual(rows, [{ key: 'a' }], 'the held counter waits for the next run');
   });
 
   it('client authentication failures counted and cleared at once: none fails', async () => {
