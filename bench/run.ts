@@ -18,7 +18,7 @@ import { measureInteractionFlood } from './lib/interaction-flood.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs, rssMiB } from './lib/process-usage.ts';
-import { measureRefreshCost, renderRefreshCost } from './lib/refresh-cost.ts';
+import { measureRefreshCost, REFRESH_WARMUP_S, renderRefreshCost } from './lib/refresh-cost.ts';
 import { type BenchReport, renderReport, type StartupFigure, writeReport } from './lib/report.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
@@ -197,7 +197,7 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
 
   if (runs(settings, 'refresh')) {
     progress(
-      `measuring refresh-token grants on Lock at the default configuration: CPU of Lock and PostgreSQL, statements (${settings.durationS} s each, RS256 and ES256 ID tokens)…`,
+      `measuring refresh-token grants on Lock at the default configuration: CPU of Lock and PostgreSQL, statements (${Math.max(settings.warmupS, REFRESH_WARMUP_S)} s warm-up + ${settings.durationS} s each, RS256 and ES256 ID tokens)…`,
     );
     // As people run it (LOG_LEVEL=info, default limits), on a database of its own.
     const refreshDatabase = await postgres.createDatabase();
@@ -216,6 +216,7 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
         password: clientSecret,
         activity: new DatabaseActivity(stats, refreshDatabase.name, postgres.statementsTracked),
         postmasterPid: postgres.postmasterPid(),
+        warmupS: settings.warmupS,
         durationS: settings.durationS,
         concurrency: REFRESH_CONCURRENCY,
         clientId,
