@@ -11,6 +11,7 @@ import type { PasswordVerifyGate } from '../security/passwords.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { AccountPerson, AccountRequest, AccountSession } from './account-context.ts';
 import { AccountSignIn } from './account-sign-in.ts';
+import { appsWithAccess, removeAppAccess } from './apps.ts';
 import { endSessionsByPerson, listOwnSessions } from './lock-sessions.ts';
 import { type PageSessionLimits, PageSessions } from './page-sessions.ts';
 import { changeOwnPassword, type PasswordChange } from './password-change.ts';
@@ -88,6 +89,16 @@ export class AccountService {
 
   recentSignIns(person: AccountPerson) {
     return recentSignIns(this.options.pool, person);
+  }
+
+  /** The applications with access to the person's account (docs/account.md, "Apps with access"). */
+  appsWithAccess(person: AccountPerson) {
+    return appsWithAccess(this.options.pool, person);
+  }
+
+  /** Takes back one application's access: false when it had none. */
+  removeAppAccess(person: AccountPerson, request: AccountRequest, clientId: string): Promise<boolean> {
+    return removeAppAccess(this.options.pool, person, request, clientId);
   }
 
   listSessions(person: AccountPerson) {

@@ -369,7 +369,7 @@ const PAGES: { [N in ViewName]: (data: ViewData[N], t: Translate) => { title: st
 // What the standard OpenID Connect scopes let a client do, in words (`consent.scopes.*`); other scopes show their name.
 const STANDARD_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'address', 'offline_access']);
 
-function describeScope(t: Translate, scope: string): { name: string; label: string } {
+export function describeScope(t: Translate, scope: string): { name: string; label: string } {
   return {
     name: scope,
     label: STANDARD_SCOPES.has(scope) ? t(`consent.scopes.${scope}`) : t('consent.scopes.other', { scope }),

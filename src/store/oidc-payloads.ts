@@ -229,6 +229,68 @@ export async function deleteGrantAndItsTokens(db: Queryable, grantId: string): P
   return rows.some((row) => row.model === 'Grant');
 }
 
+/** A live grant of one account: the client it was given to and what it holds. */
+export interface GrantOfAccount {
+  clientId: string;
+  /** The OpenID scopes granted (space-separated; empty when none). */
+  openidScope: string;
+  /** Resource indicator → the scopes granted on it (space-separated). */
+  resourceScopes: Record<string, string>;
+  /** When it was granted (oidc-provider's `iat`). */
+  issuedAt: Date;
+}
+
+/** The account's live grants, oldest first (through the index on the payload's accountId). */
+export async function grantsOfAccount(db: Queryable, accountId: string): Promise<GrantOfAccount[]> {
+  const { rows } = await db.query<{
+    client_id: string;
+    openid_scope: string | null;
+    resources: Record<string, string> | null;
+    iat: string | null;
+  }>(
+    `SELECT payload ->> 'clientId' AS client_id, payload -> 'openid' ->> 'scope' AS openid_scope,
+            payload -> 'resources' AS resources, payload ->> 'iat' AS iat
+       FROM oidc_payloads
+      WHERE payload ? 'accountId' AND payload ->> 'accountId' = $1 AND model = 'Grant' AND ${LIVE}
+      ORDER BY (payload ->> 'iat')::bigint, id`,
+    [accountId],
+  );
+  return rows.map((row) => ({
+    clientId: row.client_id,
+    openidScope: row.openid_scope ?? '',
+    resourceScopes: Object.fromEntries(
+      Object.entries(row.resources ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    ),
+    issuedAt: new Date(Number(row.iat ?? 0) * 1000),
+  }));
+}
+
+/**
+ * Revokes every grant the account gave one client, with every code and token issued under them,
+ * in one statement: how many grants went.
+ */
+export async function deleteGrantsOfAccountForClient(
+  db: Queryable,
+  accountId: string,
+  clientId: string,
+): Promise<number> {
+  const { rows } = await db.query<{ model: string }>(
+    `WITH grants AS (
+       SELECT id FROM oidc_payloads
+        WHERE payload ? 'accountId' AND payload ->> 'accountId' = $1 AND model = 'Grant'
+          AND payload ->> 'clientId' = $2
+     )
+     DELETE FROM oidc_payloads
+      WHERE (model = 'Grant' AND id IN (SELECT id FROM grants))
+         OR (grant_id IN (SELECT id FROM grants) AND model = ANY($3))
+      RETURNING model`,
+    [accountId, clientId, GRANT_MODELS],
+  );
+  return rows.filter((row) => row.model === 'Grant').length;
+}
+
 /** Whether a grant is alive (present and unexpired). */
 export async function grantIsLive(db: Queryable, grantId: string): Promise<boolean> {
   const { rowCount } = await db.query(

@@ -48,6 +48,43 @@ export async function recallConsent(
   );
 }
 
+/** One client's remembered consent, as the person's list of apps shows it. */
+export interface ConsentOfAccount extends RememberedConsent {
+  clientId: string;
+  grantedAt: Date;
+}
+
+/** What the account consented to, per client, most recent first. */
+export async function consentsOfAccount(db: Queryable, accountId: string): Promise<ConsentOfAccount[]> {
+  const { rows } = await db.query<{
+    client_id: string;
+    openid_scope: string;
+    openid_claims: string[];
+    resource_scopes: Record<string, string>;
+    granted_at: Date;
+  }>(
+    `SELECT client_id, openid_scope, openid_claims, resource_scopes, granted_at FROM remembered_consents
+      WHERE account_id = $1 ORDER BY granted_at DESC, client_id`,
+    [accountId],
+  );
+  return rows.map((row) => ({
+    clientId: row.client_id,
+    openidScope: row.openid_scope,
+    openidClaims: row.openid_claims,
+    resourceScopes: row.resource_scopes,
+    grantedAt: row.granted_at,
+  }));
+}
+
+/** The person withdraws their consent to one client: true when there was one. */
+export async function forgetConsent(db: Queryable, accountId: string, clientId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'DELETE FROM remembered_consents WHERE account_id = $1 AND client_id = $2',
+    [accountId, clientId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** Withdraws the consents the accounts gave (their sessions were ended by an admin). */
 export async function forgetConsentsOfAccounts(db: Queryable, accountIds: string[]): Promise<number> {
   const { rowCount } = await db.query('DELETE FROM remembered_consents WHERE account_id = ANY($1)', [

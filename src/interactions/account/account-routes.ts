@@ -13,6 +13,7 @@ import { createCsrf } from '../csrf.ts';
 import { sendErrorPage } from '../error-page.ts';
 import { LOCK_CSP } from '../views.ts';
 import { renderAccountFragment, renderAccountPage } from './account-views.ts';
+import { appsSection } from './apps-section.ts';
 import { passwordSection } from './password-section.ts';
 import type { AccountContext, AccountKit, AccountSection, AccountState } from './section.ts';
 import { sessionsSection } from './sessions-section.ts';
@@ -33,6 +34,7 @@ export const DEFAULT_SECTIONS: AccountSection[] = [
   passwordSection,
   twoStepSection,
   sessionsSection,
+  appsSection,
   signInsSection,
 ];
 
