@@ -169,7 +169,10 @@ describe('/account: one person, their own sessions, their own forms', () => {
 describe('/account: form posts are rate-limited per address like login posts', () => {
   let lock: RunningLock;
   before(async () => {
-    lock = await startLock({ config: loginConfig, env: { LOCK_RATE_LIMIT_LOGIN: '3' } });
+    lock = await startLock({
+      config: loginConfig,
+      env: { LOCK_RATE_LIMIT_LOGIN: '3', LOCK_RATE_LIMIT_WINDOW: '3600' },
+    });
   });
   after(async () => {
     await lock.close();

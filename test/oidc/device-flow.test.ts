@@ -316,7 +316,7 @@ describe('device authorization grant (RFC 8628)', () => {
 describe('device endpoints: the per-address rate limit', () => {
   let lock: RunningLock;
   before(async () => {
-    lock = await startLock({ config, env: { LOCK_RATE_LIMIT_DEVICE: '5' } });
+    lock = await startLock({ config, env: { LOCK_RATE_LIMIT_DEVICE: '5', LOCK_RATE_LIMIT_WINDOW: '3600' } });
   });
   after(async () => {
     await lock.close();

@@ -71,6 +71,8 @@ users:
         LOCK_REGISTRATION_RESOURCES: apiUrl,
         LOCK_REGISTRATION_UNUSED_TTL: String(UNUSED_TTL),
         LOCK_RATE_LIMIT_REGISTRATION: String(REGISTRATION_LIMIT),
+        // An hour's window: a file that straddled a minute's boundary would see its count start over.
+        LOCK_RATE_LIMIT_WINDOW: '3600',
       },
     });
     api = await startApi({

@@ -120,7 +120,7 @@ describe('behind a reverse proxy (LOCK_TRUST_PROXY)', () => {
   it('counts the address the proxy saw: prepending to X-Forwarded-For does not escape a per-address limit', async () => {
     const lock = await startLock({
       config: tokenConfig,
-      env: { LOCK_TRUST_PROXY: 'true', LOCK_RATE_LIMIT_AUTHORIZATION: '2' },
+      env: { LOCK_TRUST_PROXY: 'true', LOCK_RATE_LIMIT_AUTHORIZATION: '2', LOCK_RATE_LIMIT_WINDOW: '3600' },
     });
     try {
       const authorize = (forwardedFor: string) =>
