@@ -20,8 +20,6 @@ export interface AppAccess {
   apis: { indicator: string; scopes: string[] }[];
   /** The earliest it was given access that still stands. */
   since: Date;
-  /** Whether the person consented on a consent page (remembered), rather than a grant alone. */
-  consented: boolean;
 }
 
 const words = (text: string) => text.split(' ').filter(Boolean);
@@ -35,30 +33,16 @@ export async function appsWithAccess(db: Queryable, person: AccountPerson): Prom
     consentsOfAccount(db, person.sub),
     grantsOfAccount(db, person.sub),
   ]);
-  const apps = new Map<
-    string,
-    { scopes: Set<string>; apis: Map<string, Set<string>>; since: Date; consented: boolean }
-  >();
-  const entry = (clientId: string, since: Date, consented: boolean) => {
-    const found = apps.get(clientId);
-    if (found) {
-      if (since < found.since) found.since = since;
-      found.consented ||= consented;
-      return found;
-    }
-    const created = { scopes: new Set<string>(), apis: new Map<string, Set<string>>(), since, consented };
-    apps.set(clientId, created);
-    return created;
-  };
-  const add = (
-    clientId: string,
-    since: Date,
-    consented: boolean,
-    openid: string,
-    resources: Record<string, string>,
-  ) => {
+  const apps = new Map<string, { scopes: Set<string>; apis: Map<string, Set<string>>; since: Date }>();
+  const add = (clientId: string, since: Date, openid: string, resources: Record<string, string>) => {
     if (clientId === ACCOUNT_CLIENT_ID) return;
-    const app = entry(clientId, since, consented);
+    const app = apps.get(clientId) ?? {
+      scopes: new Set<string>(),
+      apis: new Map<string, Set<string>>(),
+      since,
+    };
+    apps.set(clientId, app);
+    if (since < app.since) app.since = since;
     for (const scope of words(openid)) app.scopes.add(scope);
     for (const [indicator, scopes] of Object.entries(resources)) {
       const api = app.apis.get(indicator) ?? new Set<string>();
@@ -67,16 +51,14 @@ export async function appsWithAccess(db: Queryable, person: AccountPerson): Prom
     }
   };
   for (const consent of consents)
-    add(consent.clientId, consent.grantedAt, true, consent.openidScope, consent.resourceScopes);
-  for (const grant of grants)
-    add(grant.clientId, grant.issuedAt, false, grant.openidScope, grant.resourceScopes);
+    add(consent.clientId, consent.grantedAt, consent.openidScope, consent.resourceScopes);
+  for (const grant of grants) add(grant.clientId, grant.issuedAt, grant.openidScope, grant.resourceScopes);
   return [...apps]
     .map(([clientId, app]) => ({
       clientId,
       openidScopes: [...app.scopes],
       apis: [...app.apis].map(([indicator, scopes]) => ({ indicator, scopes: [...scopes] })),
       since: app.since,
-      consented: app.consented,
     }))
     .sort((a, b) => b.since.getTime() - a.since.getTime() || a.clientId.localeCompare(b.clientId));
 }
@@ -92,10 +74,11 @@ export async function removeAppAccess(
   request: AccountRequest,
   clientId: string,
 ): Promise<boolean> {
+  // /account's own access is the page itself, ended by signing out: not an app to remove here.
+  const ownPage = clientId === ACCOUNT_CLIENT_ID;
   return tx(pool, async (db) => {
-    const consent = clientId !== ACCOUNT_CLIENT_ID && (await forgetConsent(db, person.sub, clientId));
-    const grants =
-      clientId === ACCOUNT_CLIENT_ID ? 0 : await deleteGrantsOfAccountForClient(db, person.sub, clientId);
+    const consent = !ownPage && (await forgetConsent(db, person.sub, clientId));
+    const grants = ownPage ? 0 : await deleteGrantsOfAccountForClient(db, person.sub, clientId);
     const removed = consent || grants > 0;
     await recordAuditEvent(db, {
       ...accountAudit(person, request),
