@@ -93,7 +93,7 @@ export class AccountService {
 
   /** The applications with access to the person's account (docs/account.md, "Apps with access"). */
   appsWithAccess(person: AccountPerson) {
-    return appsWithAccess(this.options.pool, person);
+    return appsWithAccess(this.options.pool, person.sub);
   }
 
   /** Takes back one application's access: false when it had none. */

@@ -28,11 +28,8 @@ const words = (text: string) => text.split(' ').filter(Boolean);
  * The applications with access, most recent first: a remembered consent and the live grants of
  * one client make one entry. /account's own client is not listed: it is the page itself.
  */
-export async function appsWithAccess(db: Queryable, person: AccountPerson): Promise<AppAccess[]> {
-  const [consents, grants] = await Promise.all([
-    consentsOfAccount(db, person.sub),
-    grantsOfAccount(db, person.sub),
-  ]);
+export async function appsWithAccess(db: Queryable, sub: string): Promise<AppAccess[]> {
+  const [consents, grants] = await Promise.all([consentsOfAccount(db, sub), grantsOfAccount(db, sub)]);
   const apps = new Map<string, { scopes: Set<string>; apis: Map<string, Set<string>>; since: Date }>();
   const add = (clientId: string, since: Date, openid: string, resources: Record<string, string>) => {
     if (clientId === ACCOUNT_CLIENT_ID) return;
@@ -64,9 +61,24 @@ export async function appsWithAccess(db: Queryable, person: AccountPerson): Prom
 }
 
 /**
- * The person takes back one application's access: its remembered consent and every grant they gave
- * it (with its codes and tokens), in one transaction, audited. False when the application had none
- * (another client's id, or access already taken back): nothing changed, and the refusal is audited.
+ * Takes back one application's access to the account `sub`, inside `db`'s transaction: its
+ * remembered consent and every grant given to it (with its codes and tokens). /account's own access
+ * is the page itself, ended by signing out: it is not an app, and nothing is removed for it.
+ */
+export async function revokeAppAccess(
+  db: Queryable,
+  sub: string,
+  clientId: string,
+): Promise<{ consent: boolean; grants: number }> {
+  if (clientId === ACCOUNT_CLIENT_ID) return { consent: false, grants: 0 };
+  const consent = await forgetConsent(db, sub, clientId);
+  return { consent, grants: await deleteGrantsOfAccountForClient(db, sub, clientId) };
+}
+
+/**
+ * The person takes back one application's access, in one transaction, audited. False when the
+ * application had none (another client's id, or access already taken back): nothing changed, and
+ * the refusal is audited.
  */
 export async function removeAppAccess(
   pool: pg.Pool,
@@ -74,11 +86,8 @@ export async function removeAppAccess(
   request: AccountRequest,
   clientId: string,
 ): Promise<boolean> {
-  // /account's own access is the page itself, ended by signing out: not an app to remove here.
-  const ownPage = clientId === ACCOUNT_CLIENT_ID;
   return tx(pool, async (db) => {
-    const consent = !ownPage && (await forgetConsent(db, person.sub, clientId));
-    const grants = ownPage ? 0 : await deleteGrantsOfAccountForClient(db, person.sub, clientId);
+    const { consent, grants } = await revokeAppAccess(db, person.sub, clientId);
     const removed = consent || grants > 0;
     await recordAuditEvent(db, {
       ...accountAudit(person, request),

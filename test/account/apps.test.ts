@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
 import { accountSignIn, csrfOf, post, sentToSignIn } from '../helpers/account-agent.ts';
+import { refreshes, signInForOffline } from '../helpers/app-access.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import {
-  ALICE_PASSWORD,
-  API,
-  BOB_PASSWORD,
-  CALLBACK,
-  loginConfig,
-  signIn,
-  WEB_SECRET,
-} from '../helpers/login-fixtures.ts';
-import { redeem, startAuthorization } from '../helpers/relying-party.ts';
-import { readLoginForm, UserAgent } from '../helpers/user-agent.ts';
-
-const PARTNER_CALLBACK = 'https://partner.example.com/cb';
+import { ALICE_PASSWORD, API, BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 
 /** The "Remove access" forms of a page: the client ids they name. */
 const listedApps = (html: string) => [...html.matchAll(/name="client" value="([^"]+)"/g)].map((m) => m[1]!);
@@ -42,41 +30,8 @@ describe('/account: apps with access', () => {
     await lock.database.drop();
   });
 
-  /** `username` signs in to `client` for offline access to the API: whether a consent page came, and the tokens. */
-  async function signInTo(client: 'partner-app' | 'web-app', username: string, password: string) {
-    const request = await startAuthorization(
-      lock.issuer,
-      { id: client, secret: WEB_SECRET },
-      {
-        redirect_uri: client === 'web-app' ? CALLBACK : PARTNER_CALLBACK,
-        scope: 'openid profile offline_access read',
-        resource: API,
-        prompt: 'consent',
-      },
-    );
-    const agent = new UserAgent(lock.issuer);
-    const page = await agent.follow(request.url.toString());
-    const form = readLoginForm(await page.response.text());
-    const step = await agent.follow(new URL(form.action, page.url).toString(), {
-      form: { csrf: form.csrf, username, password },
-    });
-    const consentAsked = !step.left && /Allow access\?/.test(await step.response.clone().text());
-    const landed = consentAsked
-      ? (await signIn(agent, request.url.toString(), username, password)).landed
-      : step.left;
-    assert.ok(landed?.includes('code='), `landed on ${landed}`);
-    const tokens = await redeem(request, new URL(landed!));
-    return { consentAsked, refreshToken: tokens.refresh_token!, config: request.config };
-  }
-
-  const refreshes = async (signedIn: Awaited<ReturnType<typeof signInTo>>) =>
-    oidc
-      .refreshTokenGrant(signedIn.config, signedIn.refreshToken, { resource: API })
-      .then((tokens) => {
-        signedIn.refreshToken = tokens.refresh_token!;
-        return true;
-      })
-      .catch((error: oidc.ResponseBodyError) => error.error);
+  const signInTo = (client: 'partner-app' | 'web-app', username: string, password: string) =>
+    signInForOffline(lock.issuer, client, username, password);
 
   it('lists what each app holds, and removing one ends its refresh tokens and asks again next time', async () => {
     const partner = await signInTo('partner-app', 'alice', ALICE_PASSWORD);

@@ -1594,6 +1594,57 @@ export interface Operations {
     body: undefined;
     response: User;
   };
+  listUserApps: {
+    method: "get";
+    path: "/users/{id}/apps";
+    status: 200;
+    params: {
+      id: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: {
+      items: Array<{
+        /** the client holding access */
+        clientId: string;
+        /** the OpenID scopes it holds (openid, profile, email, offline_access, …) */
+        openidScopes: Array<string>;
+        /** the APIs (resource indicators) it may call for the person, with the scopes on each */
+        apis: Array<{
+          indicator: string;
+          scopes: Array<string>;
+        }>;
+        /** the earliest access of it that still stands */
+        since: string;
+      }>;
+    };
+  };
+  removeUserAppAccess: {
+    method: "delete";
+    path: "/users/{id}/apps/{clientId}";
+    status: 200;
+    params: {
+      id: string;
+      clientId: string;
+    };
+    query: Record<string, never>;
+    body: undefined;
+    response: {
+      items: Array<{
+        /** the client holding access */
+        clientId: string;
+        /** the OpenID scopes it holds (openid, profile, email, offline_access, …) */
+        openidScopes: Array<string>;
+        /** the APIs (resource indicators) it may call for the person, with the scopes on each */
+        apis: Array<{
+          indicator: string;
+          scopes: Array<string>;
+        }>;
+        /** the earliest access of it that still stands */
+        since: string;
+      }>;
+    };
+  };
   resetUserPasskeys: {
     method: "post";
     path: "/users/{id}/passkeys/reset";

@@ -4,6 +4,7 @@ import { sendSecurityNotice } from '../../mail/security-notice.ts';
 import { conflict, invalidInput } from '../../observability/errors.ts';
 import { listUsersPage } from '../../store/users.ts';
 import type { AdminActor } from '../admin-actor.ts';
+import { listUserApps, removeUserAppAccess } from '../user-apps.ts';
 import { listUserPasskeys, removeUserPasskey, resetPasskeysById } from '../user-passkeys.ts';
 import { soleAdminAccountExists, unlockUser, userListItems, userState } from '../user-state.ts';
 import { resetTotpById } from '../user-totp.ts';
@@ -21,7 +22,7 @@ import { parseInput } from '../validation.ts';
 import { entityRoutes } from './crud.ts';
 import type { AdminApiDeps, AdminCall, AdminRoute } from './route.ts';
 import { mergePatchOf, userInputSchema } from './schemas.ts';
-import { userPasskeyView, userView as userViewSchema } from './views.ts';
+import { userAppView, userPasskeyView, userView as userViewSchema } from './views.ts';
 
 const listQuery = z.strictObject({
   q: z.string().min(1).max(256).optional().describe('part of the username, email or name'),
@@ -291,6 +292,41 @@ export const userRoutes: AdminRoute[] = [
         passkeyName: name,
       });
       return userReply(deps, params.id!, by);
+    },
+  },
+  {
+    method: 'get',
+    path: '/users/{id}/apps',
+    operationId: 'listUserApps',
+    summary:
+      'The applications holding access to the account (what the person sees under “Apps with access” on /account): remembered consents and live grants',
+    tag: 'Users',
+    params,
+    response: {
+      status: 200,
+      description: 'The applications, most recent first',
+      schema: z.object({ items: z.array(userAppView) }),
+    },
+    errors: [404],
+    handle: async ({ deps, params }) => ({ body: { items: await listUserApps(deps.pool, params.id!) } }),
+  },
+  {
+    method: 'delete',
+    path: '/users/{id}/apps/{clientId}',
+    operationId: 'removeUserAppAccess',
+    summary:
+      'Take back one application’s access to the account: its remembered consent and every grant given to it end, with their codes and refresh tokens; its next sign-in asks again',
+    tag: 'Users',
+    params: { ...params, clientId: 'the client id, as the list gives it' },
+    response: {
+      status: 200,
+      description: 'The applications still holding access',
+      schema: z.object({ items: z.array(userAppView) }),
+    },
+    errors: [404],
+    handle: async ({ deps, params, by }) => {
+      await removeUserAppAccess(deps.pool, params.id!, params.clientId!, by);
+      return { body: { items: await listUserApps(deps.pool, params.id!) } };
     },
   },
   userAction({

@@ -170,6 +170,20 @@ export const userView = component(
   }),
 );
 
+export const userAppView = component(
+  'UserApp',
+  z.object({
+    clientId: z.string().describe('the client holding access'),
+    openidScopes: z
+      .array(z.string())
+      .describe('the OpenID scopes it holds (openid, profile, email, offline_access, …)'),
+    apis: z
+      .array(z.object({ indicator: z.string(), scopes: z.array(z.string()) }))
+      .describe('the APIs (resource indicators) it may call for the person, with the scopes on each'),
+    since: timestamp.describe('the earliest access of it that still stands'),
+  }),
+);
+
 export const userPasskeyView = component(
   'UserPasskey',
   z.object({
