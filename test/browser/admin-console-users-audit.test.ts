@@ -1,7 +1,7 @@
 // The console's user and audit pages and its building blocks, in headless Chromium at desktop
 // (1280×800) and phone (390×844) sizes: the self-disable guard, a form with errors (focus on the
 // first, list items marked), the one-time secret dialog (Copy), editing a user, lockout shown and
-// lifted, passkeys shown and removed, the audit filters, CSV export and chart, no horizontal overflow on a phone, and the
+// lifted, passkeys shown and removed, an application's access removed, the audit filters, CSV export and chart, no horizontal overflow on a phone, and the
 // "Couldn't load — Retry" state while the database is down.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -21,9 +21,10 @@ import {
 import { createPool } from '../../src/store/pool.ts';
 import { findUserByUsername } from '../../src/store/users.ts';
 import { ADMIN_PASSWORD, adminApi, consoleToken } from '../admin/admin-api.ts';
+import { refreshes, signInForOffline } from '../helpers/app-access.ts';
 import { launchBrowser, signInToConsole } from '../helpers/browser.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
-import { loginConfig } from '../helpers/login-fixtures.ts';
+import { BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 import { postOnce } from '../helpers/sign-in-attempts.ts';
 import { SoftwareAuthenticator } from '../helpers/webauthn.ts';
 
@@ -286,6 +287,34 @@ describe('admin console: users, audit log and building blocks in Chromium', () =
     const api = adminApi(lock.issuer, await consoleToken(lock.issuer, 'admin', ADMIN_PASSWORD));
     assert.deepEqual((await api('GET', `/users/${bob.id}/passkeys`)).body.items, []);
     assert.equal((await api('GET', '/audit-events?type=admin.user.passkey*')).body.items.length, 2);
+  });
+
+  it('the applications with access to a user show on their page; removing one asks first and ends its tokens', async () => {
+    const partner = await signInForOffline(lock.issuer, 'partner-app', 'bob', BOB_PASSWORD);
+    await signInForOffline(lock.issuer, 'web-app', 'bob', BOB_PASSWORD);
+    await openUsers();
+    await page.getByRole('row').filter({ hasText: 'bob' }).getByRole('link', { name: 'bob' }).click();
+    const list = page.getByRole('region', { name: 'Apps with access' });
+    await list.getByRole('row').filter({ hasText: 'partner-app' }).waitFor();
+    assert.match(
+      (await list.getByRole('row').filter({ hasText: 'partner-app' }).textContent()) ?? '',
+      /openid profile offline_access.*https:\/\/db-api\.example\.com \(read\)/s,
+    );
+    await page.setViewportSize(PHONE);
+    assert.ok((await scrollWidth(page)) <= PHONE.width, 'the table stacks on a phone');
+    await page.setViewportSize(DESKTOP);
+
+    await list.getByRole('button', { name: 'Remove access partner-app' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove the access of partner-app to bob’s account?' });
+    assert.match((await dialog.textContent()) ?? '', /can no longer refresh its tokens/);
+    await dialog.getByRole('button', { name: 'Remove access of partner-app' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'The access of partner-app to bob’s account was removed.' })
+      .waitFor();
+    assert.equal(await list.getByRole('row').filter({ hasText: 'partner-app' }).count(), 0);
+    assert.equal(await list.getByRole('row').filter({ hasText: 'web-app' }).count(), 1);
+    assert.equal(await refreshes(partner), 'invalid_grant');
   });
 
   it('a typed password can be shown and hidden again: the create form and the set-password dialog', async () => {

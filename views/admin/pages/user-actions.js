@@ -9,6 +9,7 @@ import { flash, go, route } from '../navigation.js';
 
 /** @typedef {import('../openapi').User} User */
 /** @typedef {import('../openapi').Operations['listUserPasskeys']['response']['items'][number]} UserPasskey */
+/** @typedef {import('../openapi').Operations['listUserApps']['response']['items'][number]} UserApp */
 
 /** "locked out until 14:05", "disabled", "active": a locked-out account is never "active". */
 export function statusOf(/** @type {User} */ u) {
@@ -106,6 +107,20 @@ export async function removePasskey(u, passkey, region) {
   const removed = await api('removeUserPasskey', { params: { id: u.id, passkeyId: passkey.id } });
   if (!removed.ok) return showError(region, null, removed);
   flash(`Passkey “${passkey.name}” of ${u.username} removed.`);
+  await route();
+}
+
+/** @param {User} u @param {UserApp} app @param {HTMLElement} region */
+export async function removeAppAccess(u, app, region) {
+  const ok = await confirmAction({
+    title: `Remove the access of ${app.clientId} to ${u.username}’s account?`,
+    message: `${app.clientId} can no longer refresh its tokens for ${u.username} (offline access included), and what ${u.username} consented to is forgotten: their next sign-in to it asks again. Tokens it already holds end within their short lifetime. Their other applications and their sessions stay.`,
+    action: `Remove access of ${app.clientId}`,
+  });
+  if (!ok) return;
+  const removed = await api('removeUserAppAccess', { params: { id: u.id, clientId: app.clientId } });
+  if (!removed.ok) return showError(region, null, removed);
+  flash(`The access of ${app.clientId} to ${u.username}’s account was removed.`);
   await route();
 }
 

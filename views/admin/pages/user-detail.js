@@ -1,8 +1,9 @@
 // @ts-check
 // One local user (#/users/<id>): state (lockout, second factor, connector), profile with groups
-// and roles picked from the API, its passkeys, and the actions: password, TOTP reset, passkey
-// removal, unlock, sign out everywhere, disable, delete — those that would lock someone out are
-// disabled with the reason.
+// and roles picked from the API, its passkeys, the applications with access to the account, and
+// the actions: password, TOTP reset, passkey removal, an application's access removed, unlock,
+// sign out everywhere, disable, delete — those that would lock someone out are disabled with the
+// reason.
 import { api, expectOk } from '../api.js';
 import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
 import { dataTable, rowButton } from '../lists.js';
@@ -10,6 +11,7 @@ import { flash, route, setRegion } from '../navigation.js';
 import {
   deleteUser,
   protectedBecause,
+  removeAppAccess,
   removePasskey,
   resetPasskeys,
   resetPassword,
@@ -24,14 +26,16 @@ import { pickerChoices } from './users.js';
 
 /** @typedef {import('../openapi').User} User */
 /** @typedef {import('./user-actions.js').UserPasskey} UserPasskey */
+/** @typedef {import('./user-actions.js').UserApp} UserApp */
 /** @typedef {import('../openapi').Operations['replaceUser']['body']} UserInput */
 
 /** @param {string} id */
 export async function userDetailPage(id) {
-  const [read, choices, passkeys] = await Promise.all([
+  const [read, choices, passkeys, apps] = await Promise.all([
     api('getUser', { params: { id } }),
     pickerChoices(),
     api('listUserPasskeys', { params: { id } }),
+    api('listUserApps', { params: { id } }),
   ]);
   const u = expectOk(read);
   const etag = read.etag;
@@ -147,6 +151,37 @@ export async function userDetailPage(id) {
       : h('p', { class: 'muted' }, 'No passkeys: this account signs in without one.'),
   );
 
+  const appItems = expectOk(apps).items;
+  /** @type {Array<import('../lists.js').Column<UserApp>>} */
+  const appColumns = [
+    { label: 'Application', kind: 'id', cell: (a) => h('code', {}, a.clientId) },
+    { label: 'Scopes', cell: (a) => a.openidScopes.join(' ') || '–' },
+    {
+      label: 'APIs',
+      cell: (a) =>
+        a.apis
+          .map((api) =>
+            api.scopes.length > 0 ? `${api.indicator} (${api.scopes.join(' ')})` : api.indicator,
+          )
+          .join(', ') || '–',
+    },
+    { label: 'Since', cell: (a) => new Date(a.since).toLocaleString() },
+    {
+      label: 'Actions',
+      kind: 'actions',
+      cell: (a) =>
+        rowButton('Remove access', a.clientId, () => removeAppAccess(u, a, region), { danger: true }),
+    },
+  ];
+  const appList = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'user-apps' },
+    h('h2', { id: 'user-apps' }, 'Apps with access'),
+    appItems.length > 0
+      ? dataTable(appColumns, appItems, `Applications with access to ${u.username}’s account`)
+      : h('p', { class: 'muted' }, 'No application holds access to this account.'),
+  );
+
   show(
     h('p', { class: 'crumbs' }, h('a', { href: '#/users' }, 'Users & groups'), ' › ', u.username),
     h('h1', {}, u.username, ' ', owner(u.managedBy), u.you && h('span', { class: 'badge' }, 'you')),
@@ -171,6 +206,7 @@ export async function userDetailPage(id) {
     ),
     actions,
     passkeyList,
+    appList,
     form,
   );
   setRegion(region);
