@@ -7,8 +7,9 @@ import { type AppAccess, appsWithAccess, revokeAppAccess } from '../account/apps
 import { notFound } from '../observability/errors.ts';
 import { subsOfUpstream } from '../store/identities.ts';
 import { tx } from '../store/pool.ts';
-import { findUserById, LOCAL_CONNECTOR_ID, type User } from '../store/users.ts';
+import { LOCAL_CONNECTOR_ID } from '../store/users.ts';
 import { type AdminActor, recordAdminChange } from './admin-actor.ts';
+import { existingUser } from './existing-user.ts';
 
 export interface AdminAppView {
   clientId: string;
@@ -24,15 +25,9 @@ const appView = (app: AppAccess): AdminAppView => ({
   since: app.since.toISOString(),
 });
 
-async function userOf(pool: pg.Pool, id: string): Promise<User> {
-  const user = await findUserById(pool, id);
-  if (!user) throw notFound(`user ${id} does not exist`);
-  return user;
-}
-
 /** The applications with access to the account, most recent first. */
 export async function listUserApps(pool: pg.Pool, id: string): Promise<AdminAppView[]> {
-  const user = await userOf(pool, id);
+  const user = await existingUser(pool, id);
   const subs = await subsOfUpstream(pool, LOCAL_CONNECTOR_ID, user.id);
   const apps = (await Promise.all(subs.map((sub) => appsWithAccess(pool, sub)))).flat();
   return apps.sort((a, b) => b.since.getTime() - a.since.getTime()).map(appView);
@@ -45,7 +40,7 @@ export async function removeUserAppAccess(
   clientId: string,
   by: AdminActor,
 ): Promise<void> {
-  const user = await userOf(pool, id);
+  const user = await existingUser(pool, id);
   await tx(pool, async (db) => {
     let consent = false;
     let grants = 0;

@@ -2,8 +2,9 @@ import type pg from 'pg';
 import { notFound } from '../observability/errors.ts';
 import { deleteAllPasskeys, deletePasskey, listPasskeys, type StoredPasskey } from '../store/passkeys.ts';
 import { tx } from '../store/pool.ts';
-import { findUserById, findUserByUsername, type User } from '../store/users.ts';
+import { findUserByUsername, type User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
+import { existingUser } from './existing-user.ts';
 
 /**
  * What an admin sees of a person's passkeys: enough to tell them apart and to decide which one
@@ -33,14 +34,8 @@ const passkeyView = (passkey: StoredPasskey): AdminPasskeyView => ({
   aaguid: passkey.aaguid,
 });
 
-async function userOf(pool: pg.Pool, id: string): Promise<User> {
-  const user = await findUserById(pool, id);
-  if (!user) throw notFound(`user ${id} does not exist`);
-  return user;
-}
-
 export async function listUserPasskeys(pool: pg.Pool, id: string): Promise<AdminPasskeyView[]> {
-  const user = await userOf(pool, id);
+  const user = await existingUser(pool, id);
   return (await listPasskeys(pool, user.id)).map(passkeyView);
 }
 
@@ -51,7 +46,7 @@ export async function removeUserPasskey(
   passkeyId: string,
   by: AdminActor,
 ): Promise<{ user: User; name: string }> {
-  const user = await userOf(pool, id);
+  const user = await existingUser(pool, id);
   return tx(pool, async (db) => {
     const removed = await deletePasskey(db, user.id, passkeyId);
     if (!removed) throw notFound(`user ${user.username} has no passkey ${passkeyId}`);
@@ -81,7 +76,7 @@ export async function resetPasskeysById(
   id: string,
   by: AdminActor,
 ): Promise<{ user: User; removed: number }> {
-  return resetUserPasskeys(pool, await userOf(pool, id), by);
+  return resetUserPasskeys(pool, await existingUser(pool, id), by);
 }
 
 function resetUserPasskeys(pool: pg.Pool, user: User, by: AdminActor) {

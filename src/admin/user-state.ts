@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { ADMIN_ROLE } from '../model/admin-role.ts';
-import { notFound } from '../observability/errors.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { accountsOfSub, secondFactorsOfUsers } from '../store/account-factors.ts';
 import { countLocalAccountsHoldingRole } from '../store/admin-sign-in.ts';
 import type { Queryable } from '../store/pool.ts';
 import { tx } from '../store/pool.ts';
-import { findUserById, LOCAL_CONNECTOR_ID, type User } from '../store/users.ts';
+import { LOCAL_CONNECTOR_ID, type User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
 import { adminSignInPaths } from './admin-sign-in.ts';
+import { existingUser } from './existing-user.ts';
 import { type UserView, userViews } from './users.ts';
 
 /**
@@ -91,8 +91,7 @@ export async function userListItems(db: Queryable, users: User[], by: AdminActor
 
 /** Lifts a brute-force lockout of a local account (the API's unlock; the CLI's takes any name). */
 export async function unlockUser(pool: pg.Pool, id: string, by: AdminActor = CLI_ACTOR): Promise<User> {
-  const user = await findUserById(pool, id);
-  if (!user) throw notFound(`user ${id} does not exist`);
+  const user = await existingUser(pool, id);
   const cleared = await new BruteForceGuard(pool).unlockAccount(user.username);
   await tx(pool, (db) =>
     recordAdminChange(db, by, {

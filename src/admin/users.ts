@@ -26,6 +26,7 @@ import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts'
 import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { userInputSchema } from './api/schemas.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
+import { existingUser } from './existing-user.ts';
 import { parseInput } from './validation.ts';
 
 /**
@@ -134,9 +135,7 @@ export async function userViews(db: Queryable, users: User[]): Promise<UserView[
 }
 
 export async function getUser(db: Queryable, id: string): Promise<{ user: UserView; etag: string }> {
-  const user = await findUserById(db, id);
-  if (!user) throw notFound(`user ${id} does not exist`);
-  const view = await userView(db, user);
+  const view = await userView(db, await existingUser(db, id));
   return { user: view, etag: entityTag(view) };
 }
 
