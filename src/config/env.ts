@@ -71,7 +71,7 @@ const envSchema = z
       .int()
       .min(0)
       .default(ENV_DEFAULTS.LOCK_KEY_ROTATION_INTERVAL),
-    /** Fixed window of the rate limits, and the requests allowed per window (0: no limit). */
+    /** The sliding window of the rate limits, and the requests allowed per window (0: no limit). */
     LOCK_RATE_LIMIT_WINDOW: z.coerce
       .number()
       .int()

@@ -1,6 +1,10 @@
 import type Koa from 'koa';
 import type pg from 'pg';
-import { addRateLimitCounts, deleteRateLimitWindowsBefore } from '../store/rate-limit-counters.ts';
+import {
+  addRateLimitCounts,
+  deleteRateLimitWindowsBefore,
+  readRateLimitTotals,
+} from '../store/rate-limit-counters.ts';
 
 export interface RateLimitRule {
   /** e.g. `token:client` — also the prefix of its counters. */
@@ -21,15 +25,22 @@ interface Counter {
   shared: number;
   /** What this process counted since. */
   unsynced: number;
-  /** While the shared total of a key first seen in this window is being read. */
+  /** The key's total in the window before (every process's, as last known). */
+  previous: number;
+  /** While the shared totals of a key first seen in this window are being read. */
   learning?: Promise<void> | undefined;
 }
 
 /**
- * Fixed-window rate limits shared across processes without a query per request: each process
- * counts locally and, about once a second, adds its counts to PostgreSQL and reads the totals back
- * (and reads them once when a key first appears in a window). A burst spread over processes can
- * overshoot by at most what they admit in one sync interval.
+ * Rate limits over a sliding window, shared across processes without a query per request: each
+ * process counts locally and, about once a second, adds its counts to PostgreSQL and reads the
+ * totals back (and reads them once when a key first appears in a window). A burst spread over
+ * processes can overshoot by at most what they admit in one sync interval.
+ *
+ * The window slides: a request is admitted while this window's count plus the previous window's,
+ * weighted by how much of the previous window the last `window` seconds still cover, is under the
+ * limit. Fixed windows alone would let a burst at the end of one window and another at the start
+ * of the next through: twice the limit within a second.
  */
 export class RateLimiter {
   readonly #db: pg.Pool;
@@ -38,6 +49,8 @@ export class RateLimiter {
   readonly #now: () => Date;
   /** Per rule, by key: no string is built per request to find a counter. */
   readonly #counters = new Map<RateLimitRule, Map<string, Counter>>();
+  /** Counts of counters replaced by a new window before the sync added them: the next sync adds them. */
+  #leftovers: Array<{ counter: Counter; delta: number }> = [];
   #timer: NodeJS.Timeout | undefined;
   #syncing = false;
 
@@ -77,7 +90,16 @@ export class RateLimiter {
       const counters = this.#counters.get(rule)!;
       let counter = counters.get(key);
       if (!counter || counter.windowStart !== windowStart) {
-        counter = { key: `${rule.name}:${key}`, windowStart, shared: 0, unsynced: 0 };
+        const before = counter;
+        if (before && before.unsynced > 0) this.#leftovers.push({ counter: before, delta: before.unsynced });
+        counter = {
+          key: `${rule.name}:${key}`,
+          windowStart,
+          shared: 0,
+          unsynced: 0,
+          previous:
+            before?.windowStart === windowStart - this.#windowMs ? before.shared + before.unsynced : 0,
+        };
         counter.learning = this.#learnShared(counter);
         counters.set(key, counter);
       }
@@ -97,8 +119,9 @@ export class RateLimiter {
     now: number,
   ): boolean {
     for (const { rule, counter } of applicable) {
-      if (counter.shared + counter.unsynced >= rule.limit) {
-        const retryAfter = Math.max(1, Math.ceil((counter.windowStart + this.#windowMs - now) / 1000));
+      const covered = 1 - (now - counter.windowStart) / this.#windowMs;
+      if (counter.previous * covered + counter.shared + counter.unsynced >= rule.limit) {
+        const retryAfter = this.#secondsUntilAdmitted(rule.limit, counter, now);
         ctx.status = 429;
         ctx.set('Retry-After', String(retryAfter));
         ctx.body = {
@@ -112,11 +135,27 @@ export class RateLimiter {
     return true;
   }
 
+  /** How long, with no more requests, until the key's estimate is under the limit again. */
+  #secondsUntilAdmitted(limit: number, counter: Counter, now: number): number {
+    const window = this.#windowMs;
+    const elapsed = now - counter.windowStart;
+    const current = counter.shared + counter.unsynced;
+    const waitMs =
+      current < limit
+        ? // the previous window's share falls below what is left: previous × (1 − t/W) < limit − current
+          window * (1 - (limit - current) / counter.previous) - elapsed
+        : // into the next window, where this one's count is the previous: current × (1 − t/W) < limit
+          window - elapsed + window * (1 - limit / current);
+    return Math.max(1, Math.ceil(waitMs / 1000));
+  }
+
   /** Never rejects: with the database away the key counts locally, and the next sync tries again. */
   #learnShared(counter: Counter): Promise<void> {
-    return addRateLimitCounts(this.#db, new Date(counter.windowStart), [{ key: counter.key, delta: 0 }])
-      .then((totals) => {
-        counter.shared = Math.max(counter.shared, totals.get(counter.key) ?? 0);
+    const windows = [new Date(counter.windowStart), new Date(counter.windowStart - this.#windowMs)];
+    return readRateLimitTotals(this.#db, counter.key, windows)
+      .then(([current, previous]) => {
+        counter.shared = Math.max(counter.shared, current!);
+        counter.previous = Math.max(counter.previous, previous!);
       })
       .catch(() => {})
       .finally(() => {
@@ -124,29 +163,46 @@ export class RateLimiter {
       });
   }
 
-  /** Adds this process's counts to the shared ones and learns the totals; drops old windows. */
+  /**
+   * Adds this process's counts to the shared ones and learns the totals: the current window's, and
+   * what the last window still had to add (it weighs on the current one). Drops older windows.
+   */
   async sync(): Promise<void> {
     if (this.#syncing) return;
     this.#syncing = true;
     try {
       const now = this.#now().getTime();
       const currentWindow = now - (now % this.#windowMs);
-      const entries: Array<{ counter: Counter; delta: number }> = [];
+      const byWindow = new Map<number, Array<{ counter: Counter; delta: number }>>();
+      const add = (entry: { counter: Counter; delta: number }) => {
+        const entries = byWindow.get(entry.counter.windowStart) ?? [];
+        entries.push(entry);
+        byWindow.set(entry.counter.windowStart, entries);
+      };
+      for (const leftover of this.#leftovers.splice(0)) add(leftover);
       for (const counters of this.#counters.values())
-        for (const [key, counter] of counters)
-          if (counter.windowStart < currentWindow) counters.delete(key);
-          else entries.push({ counter, delta: counter.unsynced });
-      if (entries.length === 0) return;
-      const totals = await addRateLimitCounts(
-        this.#db,
-        new Date(currentWindow),
-        entries.map(({ counter, delta }) => ({ key: counter.key, delta })),
-      );
-      for (const { counter, delta } of entries) {
-        counter.unsynced -= delta;
-        counter.shared = totals.get(counter.key) ?? counter.shared;
+        for (const [key, counter] of counters) {
+          if (counter.windowStart >= currentWindow) add({ counter, delta: counter.unsynced });
+          else {
+            if (counter.unsynced > 0) add({ counter, delta: counter.unsynced });
+            // The last window's counter stays, so that the key's next request weighs it at once.
+            if (counter.windowStart < currentWindow - this.#windowMs) counters.delete(key);
+          }
+        }
+      for (const [windowStart, entries] of byWindow) {
+        if (windowStart < currentWindow - this.#windowMs) continue; // weighs on no window any more
+        const totals = await addRateLimitCounts(
+          this.#db,
+          new Date(windowStart),
+          entries.map(({ counter, delta }) => ({ key: counter.key, delta })),
+        );
+        for (const { counter, delta } of entries) {
+          counter.unsynced -= delta;
+          counter.shared = totals.get(counter.key) ?? counter.shared;
+        }
       }
-      await deleteRateLimitWindowsBefore(this.#db, new Date(currentWindow - this.#windowMs));
+      if (byWindow.size > 0)
+        await deleteRateLimitWindowsBefore(this.#db, new Date(currentWindow - this.#windowMs));
     } finally {
       this.#syncing = false;
     }

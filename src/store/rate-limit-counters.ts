@@ -20,6 +20,21 @@ export async function addRateLimitCounts(
   return new Map(rows.map((row) => [row.key, row.count]));
 }
 
+/** One key's totals of every process in the windows starting at `windowStarts` (0 where none). */
+export async function readRateLimitTotals(
+  db: Queryable,
+  key: string,
+  windowStarts: readonly Date[],
+): Promise<number[]> {
+  const { rows } = await db.query<{ window_start: Date; count: number }>(
+    'SELECT window_start, count FROM rate_limit_counters WHERE key = $1 AND window_start = ANY($2::timestamptz[])',
+    [key, windowStarts],
+  );
+  return windowStarts.map(
+    (start) => rows.find((row) => row.window_start.getTime() === start.getTime())?.count ?? 0,
+  );
+}
+
 export async function deleteRateLimitWindowsBefore(db: Queryable, before: Date): Promise<void> {
   await db.query('DELETE FROM rate_limit_counters WHERE window_start < $1', [before]);
 }
