@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
+import { CLI_ACTOR } from '../admin/admin-actor.ts';
 import { createClient } from '../admin/clients.ts';
+import { listUserApps, removeUserAppAccess } from '../admin/user-apps.ts';
 import { resetPasskeys } from '../admin/user-passkeys.ts';
 import { resetTotp } from '../admin/user-totp.ts';
 import { addAccount, changePassword, parseNewAccount, setAccountDisabled } from '../admin/users.ts';
 import { sendEmailVerification } from '../mail/email-verification.ts';
 import { createMail, type Mail } from '../mail/mail.ts';
 import { sendSecurityNotice } from '../mail/security-notice.ts';
+import { notFound } from '../observability/errors.ts';
 import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
 import { sendLogoutNotices } from '../oidc/send-logout-notices.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
 import { findUserByUsername } from '../store/users.ts';
-import { cliLogger, print } from './output.ts';
+import { cliLogger, print, printJson } from './output.ts';
 import { readSecret } from './prompt.ts';
 import { type Session, withSession } from './session.ts';
 
@@ -152,6 +155,45 @@ export async function usersPasskeysReset(args: string[]): Promise<void> {
         ? `removed ${removed} ${removed === 1 ? 'passkey' : 'passkeys'} of ${username}`
         : `${username} had no passkeys`,
     );
+  });
+}
+
+/** The local account named `username`, or the error naming it. */
+async function localUser(session: Session, username: string) {
+  const user = await findUserByUsername(session.database.pool, username);
+  if (!user) throw notFound(`no local user named "${username}"`);
+  return user;
+}
+
+/** `lock users apps NAME [--json]`: the applications with access to the account (what /account lists). */
+export async function usersApps(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' } },
+  });
+  const [username] = positionals;
+  if (!username || positionals.length > 1) throw new Error('usage: lock users apps USERNAME [--json]');
+  await withSession(async (session) => {
+    const apps = await listUserApps(session.database.pool, (await localUser(session, username)).id);
+    if (values.json) return printJson({ items: apps });
+    if (apps.length === 0) return print(`no application holds access to ${username}'s account`);
+    for (const app of apps) {
+      const apis = app.apis.map((api) => `${api.indicator} (${api.scopes.join(' ')})`).join(', ');
+      print([app.clientId, app.openidScopes.join(' ') || '-', apis || '-', app.since].join('\t'));
+    }
+  });
+}
+
+/** `lock users app-remove NAME CLIENT`: takes back one application's access to the account. */
+export async function usersAppRemove(args: string[]): Promise<void> {
+  const [username, clientId] = args;
+  if (!username || !clientId || args.length > 2)
+    throw new Error('usage: lock users app-remove USERNAME CLIENT');
+  await withSession(async (session) => {
+    const user = await localUser(session, username);
+    await removeUserAppAccess(session.database.pool, user.id, clientId, CLI_ACTOR);
+    print(`removed the access of ${clientId} to ${username}'s account`);
   });
 }
 

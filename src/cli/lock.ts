@@ -20,6 +20,8 @@ const USAGE = `usage: lock <command>
   users unlock NAME          lift a brute-force lockout of the account
   users totp-reset NAME      remove the account's TOTP authenticator and recovery codes (a lost device)
   users passkeys-reset NAME  remove every passkey of the account (lost devices)
+  users apps NAME [--json]   the applications with access to the account (what /account lists)
+  users app-remove NAME CLIENT   take back one application's access: its tokens end, its next sign-in asks again
   clients add ID [--public] [--first-party] [--name N] [--redirect-uri U]... [--grant-type G]...
                  [--role R]... [--resource URL]... [--id-token-signing-alg RS256|ES256|EdDSA]
                              (a confidential client's secret is printed once)
@@ -44,6 +46,8 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'users unlock': async (args) => (await import('./account-commands.ts')).usersUnlock(args),
   'users totp-reset': async (args) => (await import('./account-commands.ts')).usersTotpReset(args),
   'users passkeys-reset': async (args) => (await import('./account-commands.ts')).usersPasskeysReset(args),
+  'users apps': async (args) => (await import('./account-commands.ts')).usersApps(args),
+  'users app-remove': async (args) => (await import('./account-commands.ts')).usersAppRemove(args),
   'clients add': async (args) => (await import('./account-commands.ts')).clientsAdd(args),
   'audit prune': async (args) => (await import('./admin-commands.ts')).auditPruneCommand(args),
   'keys rotate': async (args) => (await import('./admin-commands.ts')).keysRotateCommand(args),

@@ -2,13 +2,16 @@
 // (GET /users/{id}/apps, DELETE /users/{id}/apps/{clientId}): its refresh tokens stop working, the
 // next sign-in asks again, other applications and other people keep theirs, and it is audited.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { refreshes, signInForOffline } from '../helpers/app-access.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
 import { ALICE_PASSWORD, API, BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from './admin-api.ts';
 
 const NO_SUCH = '00000000-0000-4000-8000-000000000000';
+const execFileAsync = promisify(execFile);
 
 describe('admin: the applications with access to a person’s account', () => {
   let lock: RunningLock;
@@ -84,5 +87,43 @@ describe('admin: the applications with access to a person’s account', () => {
       bobs.body.items.some((app: { clientId: string }) => app.clientId === 'web-app'),
       'nothing of his was removed',
     );
+  });
+
+  it('lock users apps NAME and lock users app-remove NAME CLIENT do the same from the command line', async () => {
+    const web = await signInForOffline(lock.issuer, 'web-app', 'alice', ALICE_PASSWORD);
+    const run = (args: string[]) =>
+      execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
+        env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
+      }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const listed = await run(['users', 'apps', 'alice', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(
+      JSON.parse(listed.stdout).items,
+      (await api('GET', `/users/${ids.alice}/apps`)).body.items,
+      'what the admin API lists',
+    );
+    assert.match(
+      (await run(['users', 'apps', 'alice'])).stdout,
+      /^web-app\topenid profile offline_access\t/m,
+    );
+
+    const removed = await run(['users', 'app-remove', 'alice', 'web-app']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stdout.trim(), "removed the access of web-app to alice's account");
+    assert.equal(await refreshes(web), 'invalid_grant');
+    const { rows } = await lock.database.pool.query<{ actor: string }>(
+      "SELECT actor FROM audit_events WHERE type = 'admin.user.app_access_removed' ORDER BY id DESC LIMIT 1",
+    );
+    assert.equal(rows[0]!.actor, 'cli');
+
+    const again = await run(['users', 'app-remove', 'alice', 'web-app']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /gave web-app no access/);
+    const unknown = await run(['users', 'apps', 'nobody']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no local user named "nobody"/);
   });
 });
