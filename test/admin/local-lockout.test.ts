@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { openLdapEnv as ldap, openLdapConsoleConfig } from '../helpers/directories.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { ALICE_PASSWORD, loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken, serviceToken } from './admin-api.ts';
-
-const run = promisify(execFile);
 
 /** The login fixtures without any connector: Lock's own accounts are there only implicitly. */
 const withoutConnectors = loginConfig
@@ -23,13 +20,7 @@ const LOCKOUT = /no one holding lock_admin could sign in/;
 describe('admin API: saving a connector never locks the admins out', () => {
   let lock: RunningLock;
   let api: AdminApi;
-  const lockCommand = (args: string[]) =>
-    run(process.execPath, ['src/cli/lock.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
-    }).then(
-      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+  const lockCli = (args: string[]) => lockCommand(args, { env: commandEnv(lock) });
   const adminId = async () =>
     (await api('GET', '/users?limit=200')).body.items.find(
       (user: { username: string }) => user.username === 'admin',
@@ -99,13 +90,13 @@ describe('admin API: saving a connector never locks the admins out', () => {
     assert.equal(demoted.status, 409, demoted.text);
     assert.deepEqual((await api('GET', `/users/${id}`)).body.roles, admin.roles);
 
-    const cli = await lockCommand(['users', 'disable', 'admin']);
+    const cli = await lockCli(['users', 'disable', 'admin']);
     assert.notEqual(cli.code, 0);
     assert.match(cli.stderr, LOCKOUT);
 
     const file = join(lock.keysDir, 'local-off.yaml');
     await writeFile(file, `connectors:\n  - ${JSON.stringify(LOCAL_OFF)}\n`);
-    const applied = await lockCommand(['config', 'apply', file]);
+    const applied = await lockCli(['config', 'apply', file]);
     assert.notEqual(applied.code, 0);
     assert.match(applied.stderr, LOCKOUT);
 

@@ -2,16 +2,14 @@
 // (GET /users/{id}/apps, DELETE /users/{id}/apps/{clientId}): its refresh tokens stop working, the
 // next sign-in asks again, other applications and other people keep theirs, and it is audited.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { refreshes, signInForOffline } from '../helpers/app-access.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { ALICE_PASSWORD, API, BOB_PASSWORD, loginConfig } from '../helpers/login-fixtures.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from './admin-api.ts';
 
 const NO_SUCH = '00000000-0000-4000-8000-000000000000';
-const execFileAsync = promisify(execFile);
 
 describe('admin: the applications with access to a person’s account', () => {
   let lock: RunningLock;
@@ -91,13 +89,7 @@ describe('admin: the applications with access to a person’s account', () => {
 
   it('lock users apps NAME and lock users app-remove NAME CLIENT do the same from the command line', async () => {
     const web = await signInForOffline(lock.issuer, 'web-app', 'alice', ALICE_PASSWORD);
-    const run = (args: string[]) =>
-      execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
-        env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
-      }).then(
-        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
+    const run = (args: string[]) => lockCommand(args, { env: commandEnv(lock) });
     const listed = await run(['users', 'apps', 'alice', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(

@@ -2,13 +2,12 @@
 // and `lock users passkeys-reset`: a removed passkey signs nobody in afterwards (a software
 // authenticator at the real login page), each removal is audited, and the person is mailed.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { type PasskeyOwner, PasskeyRegistration } from '../../src/login/passkey-registration.ts';
 import { relyingPartyOf } from '../../src/login/webauthn.ts';
 import { findUserByUsername, markEmailVerified } from '../../src/store/users.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { CALLBACK, WEB_SECRET } from '../helpers/login-fixtures.ts';
 import { assertNoMail, smtpUrl, waitForMail } from '../helpers/mailbox.ts';
 import { startAuthorization } from '../helpers/relying-party.ts';
@@ -17,7 +16,6 @@ import { SoftwareAuthenticator } from '../helpers/webauthn.ts';
 import { MAIL_FROM, mailConfig, mailPerson } from '../mail/mail-fixtures.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from './admin-api.ts';
 
-const execFileAsync = promisify(execFile);
 const NO_SUCH = '00000000-0000-4000-8000-000000000000';
 const KEY_MODEL = '11111111-2222-3333-4444-555555555555';
 
@@ -196,18 +194,7 @@ describe('admin: a person’s passkeys (list, remove one, remove all; API and CL
   it('lock users passkeys-reset NAME removes them from the command line (audited as the CLI)', async () => {
     const key = await enrol('ole', 'Ole’s second key');
     const run = (args: string[]) =>
-      execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
-        env: {
-          ...process.env,
-          DATABASE_URL: lock.database.url,
-          LOCK_KEYS_DIR: lock.keysDir,
-          LOCK_SMTP_URL: smtpUrl(),
-          LOCK_MAIL_FROM: MAIL_FROM,
-        },
-      }).then(
-        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
+      lockCommand(args, { env: commandEnv(lock, { LOCK_SMTP_URL: smtpUrl(), LOCK_MAIL_FROM: MAIL_FROM }) });
     const reset = await run(['users', 'passkeys-reset', 'ole']);
     assert.equal(reset.code, 0, reset.stderr);
     assert.equal(reset.stdout.trim(), 'removed 2 passkeys of ole');

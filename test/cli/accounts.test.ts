@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { ALICE_PASSWORD, API, loginConfig, signInToWebApp } from '../helpers/login-fixtures.ts';
-
-const execFileAsync = promisify(execFile);
 
 describe('lock users / lock clients', () => {
   let lock: RunningLock;
-  const lockCommand = async (args: string[], stdin?: string) => {
-    const child = execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: lock.database.url, LOCK_KEYS_DIR: lock.keysDir },
-    });
-    child.child.stdin!.end(stdin ?? '');
-    return child.then(
-      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-  };
+  const run = (args: string[], stdin?: string) =>
+    lockCommand(args, { env: commandEnv(lock), ...(stdin !== undefined && { stdin }) });
   const signInAs = (username: string, password: string) => signInToWebApp(lock.issuer, username, password);
 
   before(async () => {
@@ -31,17 +20,17 @@ describe('lock users / lock clients', () => {
   });
 
   it('adds a user whose password is read from stdin, refusing weak passwords', async () => {
-    const weak = await lockCommand(['users', 'add', 'dave'], 'password123\n');
+    const weak = await run(['users', 'add', 'dave'], 'password123\n');
     assert.equal(weak.code, 2, 'refused input: exit 2');
     assert.match(weak.stderr, /password: .*common/i);
-    const added = await lockCommand(
+    const added = await run(
       ['users', 'add', 'dave', '--email', 'dave@example.com', '--group', 'editors'],
       'a sturdy passphrase for dave\n',
     );
     assert.equal(added.code, 0, added.stderr);
-    const duplicate = await lockCommand(['users', 'add', 'DAVE'], 'another sturdy passphrase\n');
+    const duplicate = await run(['users', 'add', 'DAVE'], 'another sturdy passphrase\n');
     assert.match(duplicate.stderr, /already exists/);
-    const list = await lockCommand(['users', 'list']);
+    const list = await run(['users', 'list']);
     assert.match(list.stdout, /dave\s+active\s+editors\s+app_readwrite/);
     const { tokens } = await signInAs('dave', 'a sturdy passphrase for dave');
     assert.ok(tokens?.access_token);
@@ -50,7 +39,7 @@ describe('lock users / lock clients', () => {
   it('disabling a user ends their sessions and refresh tokens', async () => {
     const { tokens, config } = await signInAs('alice', ALICE_PASSWORD);
     assert.ok(tokens?.refresh_token);
-    const disabled = await lockCommand(['users', 'disable', 'alice']);
+    const disabled = await run(['users', 'disable', 'alice']);
     assert.match(disabled.stdout, /disabled alice; ended [1-9]\d* sessions and tokens/);
     await assert.rejects(
       oidc.refreshTokenGrant(config!, tokens.refresh_token),
@@ -58,13 +47,13 @@ describe('lock users / lock clients', () => {
     );
     const again = await signInAs('alice', ALICE_PASSWORD);
     assert.match(again.html, /This account is disabled/);
-    await lockCommand(['users', 'enable', 'alice']);
+    await run(['users', 'enable', 'alice']);
     assert.ok((await signInAs('alice', ALICE_PASSWORD)).tokens);
   });
 
   it('a password change can end the other sessions', async () => {
     const { tokens, config } = await signInAs('bob', 'Tr0ub4dor&3-but-longer');
-    const changed = await lockCommand(
+    const changed = await run(
       ['users', 'passwd', 'bob', '--end-sessions'],
       'a brand new passphrase for bob\n',
     );
@@ -75,7 +64,7 @@ describe('lock users / lock clients', () => {
   });
 
   it('adds a service client whose secret is shown once and works at once', async () => {
-    const added = await lockCommand([
+    const added = await run([
       'clients',
       'add',
       'nightly-report',
@@ -98,15 +87,15 @@ describe('lock users / lock clients', () => {
       if (token.status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(token?.status, 200, 'the running Lock picks the new client up without a restart');
-    const list = await lockCommand(['clients', 'list']);
+    const list = await run(['clients', 'list']);
     assert.match(list.stdout, /nightly-report\s+confidential\s+client_credentials\s+admin/);
     assert.doesNotMatch(list.stdout, new RegExp(secret));
-    const bad = await lockCommand(['clients', 'add', 'broken', '--grant-type', 'password']);
+    const bad = await run(['clients', 'add', 'broken', '--grant-type', 'password']);
     assert.match(bad.stderr, /grantTypes\[0\]: must be one of/);
   });
 
   it('adds a client with its ID token signing algorithm, and refuses one Lock does not sign with', async () => {
-    const added = await lockCommand([
+    const added = await run([
       'clients',
       'add',
       'es-web',
@@ -116,11 +105,11 @@ describe('lock users / lock clients', () => {
       'ES256',
     ]);
     assert.equal(added.code, 0, added.stderr);
-    const list = await lockCommand(['clients', 'list', '--json']);
+    const list = await run(['clients', 'list', '--json']);
     const items = JSON.parse(list.stdout).items as Array<{ clientId: string; idTokenSigningAlg: string }>;
     assert.equal(items.find((client) => client.clientId === 'es-web')?.idTokenSigningAlg, 'ES256');
     assert.equal(items.find((client) => client.clientId === 'nightly-report')?.idTokenSigningAlg, 'RS256');
-    const bad = await lockCommand([
+    const bad = await run([
       'clients',
       'add',
       'hs-web',

@@ -2,12 +2,10 @@
 // oauth2): their client secrets leave only as ${VARIABLE} placeholders, come back sealed with the
 // value the variable gave, stay write-only in the admin API, and a second export is the same file.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { sealConnectorSecrets } from '../../src/connectors/connector-secrets.ts';
 import { loadKeyEncryptionKey, SecretBox } from '../../src/security/secret-box.ts';
@@ -21,18 +19,14 @@ import {
 } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { lockCommand } from '../helpers/lock-command.ts';
 
 const ENTRA_SECRET = 'the entra client secret value';
 const GITHUB_SECRET = 'the github client secret value';
 
-async function lockCommand(args: string[], env: Record<string, string>) {
-  return promisify(execFile)(process.execPath, ['src/cli/lock.ts', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-}
+/** `lock …` against a database and keys directory, with extra environment. */
+const lockCli = (args: string[], env: Record<string, string>) =>
+  lockCommand(args, { env: { LOG_LEVEL: 'warn', ...env } });
 
 const ENTRA = {
   id: 'corp-entra',
@@ -91,7 +85,7 @@ describe('lock config export → apply round-trips oidc and oauth2 connectors, s
   });
 
   it('exports each client secret as a ${VARIABLE} and everything else as configured', async () => {
-    exported = await lockCommand(['config', 'export'], {
+    exported = await lockCli(['config', 'export'], {
       DATABASE_URL: source.database.url,
       LOCK_KEYS_DIR: source.keysDir,
     });
@@ -118,11 +112,11 @@ describe('lock config export → apply round-trips oidc and oauth2 connectors, s
     const path = join(targetKeys, 'exported.yaml');
     await writeFile(path, exported.stdout);
     const env = { DATABASE_URL: target.url, LOCK_KEYS_DIR: targetKeys };
-    const missing = await lockCommand(['config', 'apply', path], env);
+    const missing = await lockCli(['config', 'apply', path], env);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /environment variable CONNECTOR_\w+_CLIENT_SECRET is not set/);
 
-    const applied = await lockCommand(['config', 'apply', path], {
+    const applied = await lockCli(['config', 'apply', path], {
       ...env,
       CONNECTOR_CORP_ENTRA_CLIENT_SECRET: ENTRA_SECRET,
       CONNECTOR_GITHUB_CLIENT_SECRET: GITHUB_SECRET,
@@ -158,7 +152,7 @@ describe('lock config export → apply round-trips oidc and oauth2 connectors, s
   });
 
   it('exports the copy as the same file', async () => {
-    const again = await lockCommand(['config', 'export'], {
+    const again = await lockCli(['config', 'export'], {
       DATABASE_URL: target.url,
       LOCK_KEYS_DIR: targetKeys,
     });

@@ -1,30 +1,23 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { parse } from 'yaml';
 import { setUserDisabled, setUserRoles } from '../../src/store/users.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
+import { lockCommand } from '../helpers/lock-command.ts';
 import { API, loginConfig, signInToWebApp, WEB_SECRET } from '../helpers/login-fixtures.ts';
 
 const FRANK_PASSWORD = 'frank keeps a long passphrase';
 const BIND_PASSWORD = 'the directory service password';
 
 /** `lock …` against a database and keys directory, with extra environment. */
-async function lockCommand(args: string[], env: Record<string, string>) {
-  return promisify(execFile)(process.execPath, ['src/cli/lock.ts', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-}
+const lockCli = (args: string[], env: Record<string, string>) =>
+  lockCommand(args, { env: { LOG_LEVEL: 'warn', ...env } });
 
 describe('lock config export → lock config apply on a fresh database (GitOps round trip)', () => {
   let source: RunningLock;
@@ -89,7 +82,7 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
   });
 
   it('exports the database as a file with ${VARIABLE} placeholders instead of secrets', async () => {
-    exported = await lockCommand(['config', 'export'], {
+    exported = await lockCli(['config', 'export'], {
       DATABASE_URL: source.database.url,
       LOCK_KEYS_DIR: source.keysDir,
     });
@@ -126,7 +119,7 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
   it('applies to a fresh database and reproduces the behaviour: tokens, roles, sign-in', async () => {
     const file = join(targetKeys, 'exported.yaml');
     await writeFile(file, exported.stdout);
-    const withoutVariables = await lockCommand(['config', 'apply', file], {
+    const withoutVariables = await lockCli(['config', 'apply', file], {
       DATABASE_URL: target.url,
       LOCK_KEYS_DIR: targetKeys,
     });
@@ -139,7 +132,7 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
       CLIENT_PARTNER_APP_SECRET: WEB_SECRET,
       CONNECTOR_CORP_AD_BIND_PASSWORD: BIND_PASSWORD,
     };
-    const applied = await lockCommand(['config', 'apply', file], {
+    const applied = await lockCli(['config', 'apply', file], {
       DATABASE_URL: target.url,
       LOCK_KEYS_DIR: targetKeys,
       ...variables,
@@ -183,7 +176,7 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
   });
 
   it('exports the copy as the same file: the round trip is stable', async () => {
-    const again = await lockCommand(['config', 'export'], {
+    const again = await lockCli(['config', 'export'], {
       DATABASE_URL: target.url,
       LOCK_KEYS_DIR: targetKeys,
     });
@@ -205,17 +198,17 @@ describe('lock config export → lock config apply on a fresh database (GitOps r
     // What repair is for: an admin account broken behind Lock's back (a hand edit of the database).
     await setUserRoles(source.database.pool, admin.id, []);
     await setUserDisabled(source.database.pool, admin.id, true);
-    const repaired = await lockCommand(['admin', 'bootstrap'], env);
+    const repaired = await lockCli(['admin', 'bootstrap'], env);
     assert.equal(repaired.code, 0, repaired.stderr);
     assert.match(repaired.stdout, /admin: enabled the account/);
     assert.match(repaired.stdout, /admin: granted lock_admin/);
     assert.ok(await consoleToken(source.issuer, 'admin', ADMIN_PASSWORD));
 
-    const reset = await lockCommand(['admin', 'bootstrap', '--reset-password'], env);
+    const reset = await lockCli(['admin', 'bootstrap', '--reset-password'], env);
     const password = /shown once, store it now\): (\S+)/.exec(reset.stdout)?.[1];
     assert.ok(password, reset.stdout);
     const token = await consoleToken(source.issuer, 'admin', password);
     assert.equal((await adminApi(source.issuer, token)('GET', '/roles')).status, 200);
-    assert.match((await lockCommand(['admin', 'bootstrap'], env)).stdout, /nothing to repair/);
+    assert.match((await lockCli(['admin', 'bootstrap'], env)).stdout, /nothing to repair/);
   });
 });

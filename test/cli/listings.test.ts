@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { z } from 'zod';
 import {
   auditEventView,
@@ -17,6 +15,7 @@ import {
 } from '../../src/admin/api/views.ts';
 import { ADMIN_PASSWORD, type AdminApi, adminApi, consoleToken } from '../admin/admin-api.ts';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { loginConfig } from '../helpers/login-fixtures.ts';
 
 /** Every listing command (with its options), the admin API path that lists the same, and the API's item schema. */
@@ -36,21 +35,8 @@ const LISTINGS: Array<[command: string, apiPath: string, item: z.ZodType, option
 describe('lock … list --json: the admin API’s representation on stdout', () => {
   let lock: RunningLock;
   let api: AdminApi;
-  const lockCommand = async (args: string[], stdin = '') => {
-    const child = promisify(execFile)(process.execPath, ['src/cli/lock.ts', ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: lock.database.url,
-        LOCK_KEYS_DIR: lock.keysDir,
-        LOCK_ISSUER: lock.issuer,
-      },
-    });
-    child.child.stdin!.end(stdin);
-    return child.then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-  };
+  const lockCli = (args: string[], stdin = '') =>
+    lockCommand(args, { env: commandEnv(lock, { LOCK_ISSUER: lock.issuer }), stdin });
 
   before(async () => {
     lock = await startLock({ config: loginConfig, env: { LOCK_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD } });
@@ -67,7 +53,7 @@ describe('lock … list --json: the admin API’s representation on stdout', () 
 
   for (const [command, apiPath, item, options = []] of LISTINGS)
     it(`lock ${command} list --json ${options.join(' ')} prints what GET ${apiPath} lists`, async () => {
-      const listed = await lockCommand([command, 'list', '--json', ...options]);
+      const listed = await lockCli([command, 'list', '--json', ...options]);
       assert.equal(listed.code, 0, listed.stderr);
       const page = listOf(item).parse(JSON.parse(listed.stdout));
       assert.ok(page.items.length > 0, `${command}: nothing listed`);
@@ -86,7 +72,7 @@ describe('lock … list --json: the admin API’s representation on stdout', () 
     });
 
   it('the tables stay tables: one header line and a row per item', async () => {
-    const roles = await lockCommand(['roles', 'list']);
+    const roles = await lockCli(['roles', 'list']);
     assert.equal(roles.code, 0, roles.stderr);
     const [header, ...rows] = roles.stdout.trimEnd().split('\n');
     assert.match(header!, /^NAME\s+POSITION\s+DESCRIPTION\s+MANAGED BY$/);
@@ -94,19 +80,19 @@ describe('lock … list --json: the admin API’s representation on stdout', () 
       rows.some((row) => /^cli_reader\s+\d+\s+Reads\s*$/.test(row)),
       roles.stdout,
     );
-    const mappings = await lockCommand(['role-mappings', 'list']);
+    const mappings = await lockCli(['role-mappings', 'list']);
     assert.match(mappings.stdout, /^local\s+editors\s+app_readwrite\s+config$/m);
   });
 
   it('audit list takes the API’s filters and refuses a bad one naming it (exit 2)', async () => {
-    const filtered = await lockCommand(['audit', 'list', '--json', '--type', 'admin.role.*', '--limit', '1']);
+    const filtered = await lockCli(['audit', 'list', '--json', '--type', 'admin.role.*', '--limit', '1']);
     assert.equal(filtered.code, 0, filtered.stderr);
     const page = listOf(auditEventView).parse(JSON.parse(filtered.stdout));
     assert.deepEqual(
       page.items.map((event) => [event.type, event.subject]),
       [['admin.role.created', 'cli_reader']],
     );
-    const bad = await lockCommand(['audit', 'list', '--from', 'yesterday']);
+    const bad = await lockCli(['audit', 'list', '--from', 'yesterday']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /^lock: from: /m);
     assert.equal(bad.stdout, '');
@@ -118,7 +104,7 @@ describe('lock … list --json: the admin API’s representation on stdout', () 
     const apiProblem = viaApi.body.problems.find((problem: { path: string }) => problem.path === 'email');
     assert.ok(apiProblem, viaApi.text);
 
-    const viaCli = await lockCommand(
+    const viaCli = await lockCli(
       ['users', 'add', 'erin', '--email', 'not-an-email'],
       'a sturdy passphrase for erin\n',
     );
@@ -128,12 +114,12 @@ describe('lock … list --json: the admin API’s representation on stdout', () 
       `lock: email: ${apiProblem.message}`,
       'the API’s problem, word for word',
     );
-    const users = JSON.parse((await lockCommand(['users', 'list', '--json'])).stdout) as {
+    const users = JSON.parse((await lockCli(['users', 'list', '--json'])).stdout) as {
       items: Array<{ username: string }>;
     };
     assert.ok(!users.items.some((user) => user.username === 'erin'), 'nothing was created');
 
-    const fine = await lockCommand(
+    const fine = await lockCli(
       ['users', 'add', 'erin', '--email', 'erin@example.com'],
       'a sturdy passphrase for erin\n',
     );

@@ -1,34 +1,23 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { type RunningLock, startLock } from '../helpers/lock.ts';
+import { commandEnv, lockCommand } from '../helpers/lock-command.ts';
 import { linkIn, mailAddress, smtpUrl, waitForMail } from '../helpers/mailbox.ts';
 import { MAIL_FROM, mailConfig, postPage } from './mail-fixtures.ts';
 
-const execFileAsync = promisify(execFile);
-
 describe('lock users: mail from the CLI (real SMTP)', () => {
   let lock: RunningLock;
-  const lockCommand = async (args: string[], stdin: string) => {
-    const child = execFileAsync(process.execPath, ['src/cli/lock.ts', ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: lock.database.url,
-        LOCK_KEYS_DIR: lock.keysDir,
-        // The CLI runs with the server's environment: its links start with the same issuer.
+  const lockCli = (args: string[], stdin: string) =>
+    lockCommand(args, {
+      // The CLI runs with the server's environment: its links start with the same issuer.
+      env: commandEnv(lock, {
         LOCK_ISSUER: lock.issuer,
         LOCK_SMTP_URL: smtpUrl(),
         LOCK_MAIL_FROM: MAIL_FROM,
         LOG_LEVEL: 'silent',
-      },
+      }),
+      stdin,
     });
-    child.child.stdin!.end(stdin);
-    return child.then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-  };
 
   before(async () => {
     lock = await startLock({
@@ -43,10 +32,7 @@ describe('lock users: mail from the CLI (real SMTP)', () => {
 
   it('`lock users add --email` mails a verification link; `lock users passwd` a notice to the verified address', async () => {
     const email = mailAddress('olga');
-    const added = await lockCommand(
-      ['users', 'add', 'olga', '--email', email],
-      'olga has a long passphrase\n',
-    );
+    const added = await lockCli(['users', 'add', 'olga', '--email', email], 'olga has a long passphrase\n');
     assert.equal(added.code, 0, added.stderr);
     // Sent before the command exits.
     const link = linkIn(
@@ -55,7 +41,7 @@ describe('lock users: mail from the CLI (real SMTP)', () => {
     );
     assert.equal((await postPage(link, {})).status, 200);
 
-    const changed = await lockCommand(['users', 'passwd', 'olga'], 'olga got a new passphrase\n');
+    const changed = await lockCli(['users', 'passwd', 'olga'], 'olga got a new passphrase\n');
     assert.equal(changed.code, 0, changed.stderr);
     const notice = await waitForMail(email, { subject: /Your Lock password was changed/, timeoutMs: 2_000 });
     assert.match(notice.text, /done by an administrator/);
