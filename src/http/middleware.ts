@@ -9,7 +9,7 @@ import {
   type ClientAuthTicket,
   claimedClient,
 } from '../security/client-auth-guard.ts';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../store/unavailable.ts';
+import { retryableDatabaseFailure } from '../store/unavailable.ts';
 import type { LockState } from '../web/lock-state.ts';
 import { sendError } from './error-response.ts';
 import { EdgeRequest, MAX_HELD_BODY } from './held-body.ts';
@@ -103,12 +103,14 @@ export function requestEdge({
         clientAuthTicket = admission.ticket;
       }
       await next();
-      if (ctx.status === 500 && isDatabaseUnavailable(state.serverError)) answerDatabaseOutage(ctx);
+      const retryable = ctx.status === 500 ? retryableDatabaseFailure(state.serverError) : undefined;
+      if (retryable) answerRetryLater(ctx, retryable, state.serverError);
       else if (ctx.status === 500 && isRefusedValue(state.serverError))
         refuseStoredValue(ctx, state.serverError);
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      answerDatabaseOutage(ctx);
+      const retryable = retryableDatabaseFailure(error);
+      if (!retryable) throw error;
+      answerRetryLater(ctx, retryable, error);
     } finally {
       if (clientAuthTicket && clientAuth) {
         const settled = clientAuth.settle(clientAuthTicket, clientAuthOutcome(ctx));
@@ -203,8 +205,9 @@ export function errorHandler(): Koa.Middleware<LockState> {
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false)
         sendError(ctx, notFound(`nothing at ${ctx.path}`));
     } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        answerDatabaseOutage(ctx);
+      const retryable = retryableDatabaseFailure(error);
+      if (retryable) {
+        answerRetryLater(ctx, retryable, error);
         return;
       }
       if (isRefusedValue(error)) {
@@ -219,16 +222,28 @@ export function errorHandler(): Koa.Middleware<LockState> {
 }
 
 /**
- * 503 with Retry-After: the request may succeed in a moment, and nothing was half done. Also for
- * oidc-provider's requests, which it answers 500 server_error when a database call failed.
+ * 503 with Retry-After: the database is away, or aborted the request's statement to break a
+ * conflict; the request may succeed in a moment. Also for oidc-provider's requests, which it
+ * answers 500 server_error when a database call failed.
  */
-function answerDatabaseOutage(ctx: Koa.ParameterizedContext<LockState>): void {
-  const message = 'Lock cannot reach its database right now. Please try again in a moment.';
+function answerRetryLater(
+  ctx: Koa.ParameterizedContext<LockState>,
+  { message, retryAfterSeconds, conflict }: { message: string; retryAfterSeconds: number; conflict: boolean },
+  error: unknown,
+): void {
+  // A conflict is Lock's to look into (two statements taking shared rows in different orders).
+  if (conflict) {
+    const { code, message: detail } = error as { code?: string; message?: string };
+    ctx.state.log?.warn(
+      { err: { code, message: detail } },
+      'a database conflict aborted the request: answered 503',
+    );
+  }
   sendError(
     ctx,
     new LockError('temporarily_unavailable', message, {
       expose: true,
-      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      headers: { 'Retry-After': String(retryAfterSeconds) },
     }),
   );
 }

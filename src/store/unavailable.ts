@@ -25,3 +25,31 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /** Seconds a client should wait before retrying while the database is away. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * PostgreSQL aborted the statement to break a conflict between transactions: a deadlock, a
+ * serialization failure, a lock it could not take. Nothing of the aborted transaction was done,
+ * and the same request may well succeed a moment later. Lock takes shared rows in one order so
+ * that this should not happen (docs/operations.md); when it does, the caller is told to retry,
+ * not that Lock failed.
+ */
+const CONFLICT_CODES = new Set(['40P01', '40001', '55P03']);
+
+/** A database failure worth retrying shortly: what to tell the caller, and after how many seconds. */
+export function retryableDatabaseFailure(
+  error: unknown,
+): { message: string; retryAfterSeconds: number; conflict: boolean } | undefined {
+  if (isDatabaseUnavailable(error))
+    return {
+      message: 'Lock cannot reach its database right now. Please try again in a moment.',
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      conflict: false,
+    };
+  if (CONFLICT_CODES.has((error as { code?: string } | null)?.code ?? ''))
+    return {
+      message: 'Lock is busy right now. Please try again in a moment.',
+      retryAfterSeconds: 1,
+      conflict: true,
+    };
+  return undefined;
+}
