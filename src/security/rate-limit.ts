@@ -173,11 +173,13 @@ export class RateLimiter {
     try {
       const now = this.#now().getTime();
       const currentWindow = now - (now % this.#windowMs);
-      const byWindow = new Map<number, Array<{ counter: Counter; delta: number }>>();
+      // Per window, per key: one key may have two counters of one window (a clock set back), and
+      // one statement may not update a row twice.
+      const byWindow = new Map<number, Map<string, Array<{ counter: Counter; delta: number }>>>();
       const add = (entry: { counter: Counter; delta: number }) => {
-        const entries = byWindow.get(entry.counter.windowStart) ?? [];
-        entries.push(entry);
-        byWindow.set(entry.counter.windowStart, entries);
+        const keys = byWindow.get(entry.counter.windowStart) ?? new Map();
+        keys.set(entry.counter.key, [...(keys.get(entry.counter.key) ?? []), entry]);
+        byWindow.set(entry.counter.windowStart, keys);
       };
       for (const leftover of this.#leftovers.splice(0)) add(leftover);
       for (const counters of this.#counters.values())
@@ -189,17 +191,18 @@ export class RateLimiter {
             if (counter.windowStart < currentWindow - this.#windowMs) counters.delete(key);
           }
         }
-      for (const [windowStart, entries] of byWindow) {
+      for (const [windowStart, keys] of byWindow) {
         if (windowStart < currentWindow - this.#windowMs) continue; // weighs on no window any more
         const totals = await addRateLimitCounts(
           this.#db,
           new Date(windowStart),
-          entries.map(({ counter, delta }) => ({ key: counter.key, delta })),
+          [...keys].map(([key, entries]) => ({ key, delta: entries.reduce((sum, e) => sum + e.delta, 0) })),
         );
-        for (const { counter, delta } of entries) {
-          counter.unsynced -= delta;
-          counter.shared = totals.get(counter.key) ?? counter.shared;
-        }
+        for (const entries of keys.values())
+          for (const { counter, delta } of entries) {
+            counter.unsynced -= delta;
+            counter.shared = totals.get(counter.key) ?? counter.shared;
+          }
       }
       if (byWindow.size > 0)
         await deleteRateLimitWindowsBefore(this.#db, new Date(currentWindow - this.#windowMs));

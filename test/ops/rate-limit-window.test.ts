@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type Koa from 'koa';
+import { RateLimiter } from '../../src/security/rate-limit.ts';
 import { SECRET, tokenConfig } from '../helpers/fixtures.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 
@@ -68,5 +70,32 @@ describe('rate limits over a sliding window', () => {
     // 6 − that more requests.
     moveTo(1, 30_500);
     assert.equal(admitted(await burst(second, LIMIT)), 6 - admitted(next));
+  });
+
+  it('a clock set back and forth across windows: every count reaches PostgreSQL, none twice in one statement', async () => {
+    let now = base;
+    const limiter = new RateLimiter(
+      first.database.pool,
+      [{ name: 'clock-test', limit: 100, appliesTo: () => true, keyOf: () => 'k' }],
+      { windowSeconds: WINDOW_MS / 1000, now: () => new Date(now) },
+    );
+    const ctx = { method: 'POST', set() {} } as unknown as Koa.Context;
+    // Windows 1, 0, 1, 0: each request starts its window's counter anew.
+    for (const index of [1, 0, 1, 0]) {
+      now = base + index * WINDOW_MS + 1_000;
+      assert.equal(await limiter.admit(ctx, '/'), true);
+    }
+    now = base + WINDOW_MS + 2_000;
+    await limiter.sync();
+    const { rows } = await first.database.pool.query<{ window_start: Date; count: number }>(
+      "SELECT window_start, count FROM rate_limit_counters WHERE key = 'clock-test:k' ORDER BY window_start",
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.window_start.getTime() - base, row.count]),
+      [
+        [0, 2],
+        [WINDOW_MS, 2],
+      ],
+    );
   });
 });
