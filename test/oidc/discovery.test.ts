@@ -260,17 +260,21 @@ describe('discovery advertises only what works, each feature proven end to end',
     const result = await signIn(new UserAgent(lock.issuer), url.toString(), 'alice', PASSWORD);
     return { ...result, verifier };
   };
-  const redeem = (code: string, verifier: string, redirectUri = CALLBACK, auth: 'basic' | 'post' = 'basic') =>
+  const redeem = (
+    code: string,
+    verifier: string,
+    { auth = 'basic', clientId = 'web-app' }: { auth?: 'basic' | 'post'; clientId?: string } = {},
+  ) =>
     postForm(
       endpoint('token_endpoint'),
       {
         grant_type: 'authorization_code',
         code,
-        redirect_uri: redirectUri,
+        redirect_uri: CALLBACK,
         code_verifier: verifier,
-        ...(auth === 'post' && { client_id: 'web-app', client_secret: SECRET }),
+        ...(auth === 'post' && { client_id: clientId, client_secret: SECRET }),
       },
-      auth === 'basic' ? ['web-app', SECRET] : undefined,
+      auth === 'basic' ? [clientId, SECRET] : undefined,
     );
   /** A signed-in user's tokens from the query-mode code flow. */
   const userTokens = async (scope: string, extra: Record<string, string> = {}) => {
@@ -359,7 +363,7 @@ describe('discovery advertises only what works, each feature proven end to end',
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1];
     assert.equal(field('state'), 'state-1');
     assert.equal(field('iss'), lock.issuer);
-    const tokens = await redeem(field('code')!, verifier, CALLBACK, 'post');
+    const tokens = await redeem(field('code')!, verifier, { auth: 'post' });
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
   });
 
@@ -414,16 +418,7 @@ describe('discovery advertises only what works, each feature proven end to end',
     ] as const) {
       const { landed, verifier } = await authorize({ client_id: clientId });
       assert.ok(landed, `alice lands on the callback of ${clientId}`);
-      const tokens = await postForm(
-        endpoint('token_endpoint'),
-        {
-          grant_type: 'authorization_code',
-          code: new URL(landed).searchParams.get('code')!,
-          redirect_uri: CALLBACK,
-          code_verifier: verifier,
-        },
-        [clientId, SECRET],
-      );
+      const tokens = await redeem(new URL(landed).searchParams.get('code')!, verifier, { clientId });
       assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
       const { protectedHeader } = await jwtVerify(tokens.body.id_token as string, jwks, {
         issuer: lock.issuer,
