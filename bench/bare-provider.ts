@@ -17,6 +17,7 @@ import {
   SCOPES,
   SIGNING_ALGS,
   type SigningAlg,
+  WARM_UP_CLIENT_ID,
 } from './lib/workload.ts';
 
 const port = Number(process.env.PORT);
@@ -37,16 +38,14 @@ async function privateJwk(alg: SigningAlg): Promise<JWK> {
 const algOfResource = new Map(SIGNING_ALGS.map((alg) => [resourceFor(alg), alg]));
 
 const configuration: Configuration = {
-  clients: [
-    {
-      client_id: CLIENT_ID,
-      client_secret: clientSecret,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-    },
-  ],
+  clients: [CLIENT_ID, WARM_UP_CLIENT_ID].map((client_id) => ({
+    client_id,
+    client_secret: clientSecret,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  })),
   jwks: { keys: (await Promise.all(SIGNING_ALGS.map(privateJwk))) as never },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   features: {

@@ -26,6 +26,7 @@ import { type BenchSettings, loadSettings, runs } from './lib/settings.ts';
 import { measureSigninAttacks } from './lib/signin-attacks.ts';
 import { checkAccessToken } from './lib/token-check.ts';
 import { measureLoginFlows } from './lib/user-flows.ts';
+import { FRESH_WARMUP_S, WARM_UP_ADDRESS, warmUp } from './lib/warm-up.ts';
 import {
   clientCredentialsRequest,
   type HttpRequestSpec,
@@ -33,6 +34,7 @@ import {
   newClientSecret,
   SIGNING_ALGS,
   type SigningAlg,
+  WARM_UP_CLIENT_ID,
   WEB_CLIENT_ID,
   WEB_ES256_CLIENT_ID,
 } from './lib/workload.ts';
@@ -141,6 +143,27 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
       env: defaultConfigurationEnv(),
     });
   const defaultRows: DefaultConfigRow[] = [];
+  // Every process is warmed up once before its first client-credentials comparison, as people run
+  // it: a fresh one (each default Lock, and the others at the first algorithm) would otherwise be
+  // compared, in its first slices, with processes that have served for minutes.
+  const warm = new Set<ServerProcess>();
+  const warmUpFresh = async (servers: readonly ServerProcess[], alg: SigningAlg) => {
+    const fresh = servers.filter((server) => !warm.has(server));
+    if (fresh.length === 0) return;
+    const seconds = Math.max(settings.warmupS, FRESH_WARMUP_S);
+    progress(
+      `warming up ${fresh.map((server) => server.name).join(' and ')} (${seconds} s each, another client from ${WARM_UP_ADDRESS})…`,
+    );
+    for (const server of fresh) {
+      const spec = clientCredentialsRequest(alg, clientSecret, WARM_UP_CLIENT_ID);
+      report.problems.push(
+        ...(await warmUp(server, spec, seconds, settings.connections)).map(
+          (problem) => `${server.name}: ${problem}`,
+        ),
+      );
+      warm.add(server);
+    }
+  };
   for (const scenario of scenarios) {
     const lockDefault = scenario.alg === undefined ? undefined : await startLockDefault(scenario.alg);
     if (lockDefault) {
@@ -149,7 +172,9 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
       if (defaultRows.length === 0)
         report.startup.push(startupFigure('Lock at the default configuration, first start', lockDefault));
     }
-    const figures = await compare(lockDefault ? [lock, bare, lockDefault] : [lock, bare], scenario, settings);
+    const servers = lockDefault ? [lock, bare, lockDefault] : [lock, bare];
+    if (scenario.alg) await warmUpFresh(servers, scenario.alg);
+    const figures = await compare(servers, scenario, settings);
     await lockDefault?.stop();
     if (lockDefault) {
       defaultRows.push({

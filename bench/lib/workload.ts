@@ -5,6 +5,11 @@ export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 export const CLIENT_ID = 'bench-service';
+/**
+ * The same service registered a second time, for warming a fresh server up (bench/lib/warm-up.ts):
+ * its tokens count against a client limit of their own, not the measured client's.
+ */
+export const WARM_UP_CLIENT_ID = 'bench-warm-up';
 export const ROLES = ['app_admin', 'app_readwrite', 'app_readonly'] as const;
 export const CLIENT_ROLES = ['app_readwrite', 'app_readonly'] as const;
 export const SCOPES = ['read', 'write'] as const;
@@ -53,11 +58,15 @@ ${ROLES.map((role) => `  - { name: ${role} }`).join('\n')}
 resources:
 ${resources.join('\n')}
 clients:
-  - clientId: ${CLIENT_ID}
+${[CLIENT_ID, WARM_UP_CLIENT_ID]
+  .map(
+    (clientId) => `  - clientId: ${clientId}
     clientSecret: \${${CLIENT_SECRET_ENV}}
     grantTypes: [client_credentials]
     roles: [${CLIENT_ROLES.join(', ')}]
-    resources: [${SIGNING_ALGS.map(resourceFor).join(', ')}]
+    resources: [${SIGNING_ALGS.map(resourceFor).join(', ')}]`,
+  )
+  .join('\n')}
 ${webClient(WEB_CLIENT_ID)}
 ${webClient(WEB_ES256_CLIENT_ID, 'ES256')}
 users:
@@ -72,8 +81,12 @@ export interface HttpRequestSpec {
   body?: string;
 }
 
-export function clientCredentialsRequest(alg: SigningAlg, clientSecret: string): HttpRequestSpec {
-  const basic = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(clientSecret)}`).toString(
+export function clientCredentialsRequest(
+  alg: SigningAlg,
+  clientSecret: string,
+  clientId: string = CLIENT_ID,
+): HttpRequestSpec {
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString(
     'base64',
   );
   return {
