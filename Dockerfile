@@ -41,5 +41,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 
 # SIGTERM (docker stop) drains in-flight requests; give it time: `docker stop -t 30`.
 STOPSIGNAL SIGTERM
-# --max-semi-space-size: see src/cli/node-flags.ts (RSS under load).
-CMD ["node", "--max-semi-space-size=8", "src/main.ts"]
+# --max-semi-space-size, --heap-growing-percent: see src/cli/node-flags.ts (RSS under load).
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=100", "src/main.ts"]

@@ -21,7 +21,7 @@ const what = process.argv[2] ?? 'lock';
 const client = process.env.PROFILE_CLIENT ?? WEB_CLIENT_ID;
 const seconds = Number(process.argv[3] ?? 20);
 const profileDir = process.env.PROFILE_DIR ?? '/tmp/lock-prof';
-const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, '--max-semi-space-size=8'];
+const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, '--max-semi-space-size=8', '--heap-growing-percent=100'];
 const secret = newClientSecret();
 const work = await mkdtemp(join(tmpdir(), 'lock-prof-'));
 
