@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { ENV_DEFAULTS } from '../src/config/defaults.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs } from './lib/process-usage.ts';
@@ -21,7 +22,7 @@ const what = process.argv[2] ?? 'lock';
 const client = process.env.PROFILE_CLIENT ?? WEB_CLIENT_ID;
 const seconds = Number(process.argv[3] ?? 20);
 const profileDir = process.env.PROFILE_DIR ?? '/tmp/lock-prof';
-const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, '--max-semi-space-size=8', '--heap-growing-percent=100'];
+const flags = [`--cpu-prof`, `--cpu-prof-dir=${profileDir}`, ...SERVER_NODE_FLAGS];
 const secret = newClientSecret();
 const work = await mkdtemp(join(tmpdir(), 'lock-prof-'));
 
