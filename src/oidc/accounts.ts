@@ -2,9 +2,10 @@ import type { Account, AccountClaims, KoaContextWithOIDC } from 'oidc-provider';
 import { type ConnectorInfo, isRefreshConnector } from '../connectors/connector.ts';
 import { LocalConnector } from '../connectors/local/local-connector.ts';
 import { mapGroupsToRoles } from '../roles/role-mappings.ts';
+import type { AccountCache } from '../store/account-cache.ts';
 import { recordIdentity, type StoredIdentity } from '../store/identities.ts';
 import type { Queryable } from '../store/pool.ts';
-import { findIdentityWithLocalAccount, type IdentityWithLocalAccount } from '../store/users.ts';
+import type { IdentityWithLocalAccount } from '../store/users.ts';
 
 export interface LockAccount extends Account {
   identity: StoredIdentity;
@@ -15,18 +16,19 @@ export interface LockAccount extends Account {
  * oidc-provider's findAccount: the identity behind a `sub`, checked against its connector where
  * the connector can (local accounts always; directories on refresh), with its roles.
  * Undefined — so no tokens — when the user is gone, disabled, or their connector was removed.
- * `readAhead`: what the redemption's token find read for this `sub` in the same request.
+ * `readAhead`: what the redemption's token find knew current for this `sub` in the same request.
  */
 export async function findLockAccount(
   db: Queryable,
+  accounts: AccountCache,
   connectors: ReadonlyMap<string, ConnectorInfo>,
   sub: string,
   recheckUpstream: boolean,
   readAhead?: { found: IdentityWithLocalAccount | undefined },
 ): Promise<LockAccount | undefined> {
   // One statement for the identity and, for Lock's own accounts, the account's current state —
-  // or none, when the token being redeemed brought them along (`readAhead`, the same request).
-  const found = readAhead ? readAhead.found : await findIdentityWithLocalAccount(db, sub);
+  // or none, when the token being redeemed found them current (`readAhead`, the same request).
+  const found = readAhead ? readAhead.found : await accounts.read(db, sub);
   if (!found) return undefined;
   let identity = found.identity;
   const connector = connectors.get(identity.connector);

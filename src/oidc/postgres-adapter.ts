@@ -1,5 +1,6 @@
 import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type pg from 'pg';
+import type { AccountCache } from '../store/account-cache.ts';
 import {
   consumeAndInsertSuccessor,
   consumePayloadOnce,
@@ -27,8 +28,9 @@ const toPayload = (row: PayloadRow | undefined): AdapterPayload | undefined => {
 /**
  * Grant sources — a refresh token or an authorization code — are always followed, in the same
  * request, by a read of their grant, (when bound to it) their session and their account. Their
- * find reads all four in one statement and keeps the other three for the request at hand (oidc-provider's
- * context), where the next find or findByUid takes them once instead of querying again.
+ * find reads the first three and the account's stamp in one statement and keeps them for the
+ * request at hand (oidc-provider's context), where the next find or findByUid takes them once
+ * instead of querying again; the account comes from AccountCache when its stamp holds.
  */
 const GRANT_SOURCES = new Set(['RefreshToken', 'AuthorizationCode']);
 const readAhead = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
@@ -46,8 +48,9 @@ function takeReadAhead(key: string): { payload: AdapterPayload | undefined } | u
 }
 
 /**
- * The identity (with its local account) a grant source was issued to, read with it: the
- * redemption's findAccount comes next, before any write (src/oidc/accounts.ts takes it once).
+ * The identity (with its local account) a grant source was issued to, known current when the
+ * source was read: the redemption's findAccount comes next, before any write (src/oidc/accounts.ts
+ * takes it once).
  */
 const accountReadAhead = new WeakMap<object, { sub: string; found: IdentityWithLocalAccount | undefined }>();
 
@@ -64,6 +67,8 @@ export function takeAccountReadAhead(
   accountReadAhead.delete(ctx);
   return { found: ahead.found };
 }
+
+const known = (found: IdentityWithLocalAccount | undefined) => (found ? { found } : undefined);
 
 /** Any write by the request makes what it read ahead possibly stale: forget all of it. */
 function forgetReadAhead(): void {
@@ -102,10 +107,12 @@ const EXPIRED_DEVICE_CODES_KEPT = 3600;
 export class PostgresAdapter implements Adapter {
   readonly #pool: pg.Pool;
   readonly #model: string;
+  readonly #accounts: AccountCache;
 
-  constructor(pool: pg.Pool, model: string) {
+  constructor(pool: pg.Pool, model: string, accounts: AccountCache) {
     this.#pool = pool;
     this.#model = model;
+    this.#accounts = accounts;
   }
 
   #key(id: string) {
@@ -157,8 +164,13 @@ export class PostgresAdapter implements Adapter {
     const rows = await findGrantSource(this.#pool, this.#model, id);
     const source = toPayload(rows.source);
     if (!source) return undefined;
-    if (rows.account && typeof source.accountId === 'string')
-      accountReadAhead.set(ctx, { sub: source.accountId, found: rows.account.found });
+    if (rows.account && typeof source.accountId === 'string') {
+      const sub = source.accountId;
+      const { stamp } = rows.account;
+      // The identity is gone, or its account is kept as it is now; otherwise findAccount reads it.
+      const found = stamp === undefined ? { found: undefined } : known(this.#accounts.current(sub, stamp));
+      if (found) accountReadAhead.set(ctx, { sub, ...found });
+    }
     const ahead = new Map<string, AdapterPayload | undefined>();
     // A grant or session that is gone is remembered as gone: the follow-up find answers undefined.
     if (typeof source.grantId === 'string') ahead.set(grantKey(source.grantId), toPayload(rows.grant));

@@ -14,6 +14,7 @@ import { TOKEN_LIFETIMES } from '../config/defaults.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
 import { TOKEN_EXCHANGE } from '../model/client.ts';
 import { resourceTokenClaims } from '../roles/resource-claims.ts';
+import type { AccountCache } from '../store/account-cache.ts';
 import { recordSessionActivity } from '../store/lock-sessions.ts';
 import { findLockAccount, isRefreshGrant, type LockAccount } from './accounts.ts';
 import type { LogoutNotice } from './backchannel-logout.ts';
@@ -54,6 +55,8 @@ import { recordTokenOrigin } from './token-origins.ts';
 export interface ProviderOptions {
   issuer: string;
   pool: pg.Pool;
+  /** The accounts redemptions read, kept across the providers a catalog change builds. */
+  accounts: AccountCache;
   /** Read on every use, so a reloaded catalog is seen at once. */
   catalog: () => Catalog;
   /** The catalog's clients when this provider is built (a catalog change builds a new provider). */
@@ -183,7 +186,7 @@ export function createProvider(options: ProviderOptions): Provider {
   class Adapter extends PostgresAdapter {
     readonly #model: string;
     constructor(model: string) {
-      super(options.pool, model);
+      super(options.pool, model, options.accounts);
       this.#model = model;
     }
     // A registered client lives until it goes unused this long (refreshed at each token, below).
@@ -208,6 +211,7 @@ export function createProvider(options: ProviderOptions): Provider {
     findAccount: (ctx, sub) =>
       findLockAccount(
         options.pool,
+        options.accounts,
         options.connectors(),
         sub,
         isRefreshGrant(ctx),
@@ -373,7 +377,13 @@ export function createProvider(options: ProviderOptions): Provider {
       const account =
         loaded?.accountId === token.accountId
           ? loaded
-          : await findLockAccount(options.pool, options.connectors(), token.accountId!, false);
+          : await findLockAccount(
+              options.pool,
+              options.accounts,
+              options.connectors(),
+              token.accountId!,
+              false,
+            );
       if (!account) throw new errors.InvalidGrant('the account can no longer sign in');
       const idp = account.identity.connector;
       return {
@@ -423,7 +433,7 @@ export function createProvider(options: ProviderOptions): Provider {
       publicJwks: options.publicJwks,
       resourceServerInfo,
       db: options.pool,
-      findAccount: (sub) => findLockAccount(options.pool, options.connectors(), sub, false),
+      findAccount: (sub) => findLockAccount(options.pool, options.accounts, options.connectors(), sub, false),
     });
   // end_session decides whom to tell (every client of the session, or the one signing out); Lock's
   // queue delivers (retried, bounded, audited), so the person's sign-out never waits for a client.

@@ -10,6 +10,7 @@ import { computeKeySet, type KeySet } from '../keys/key-set.ts';
 import { openPrivateJwk } from '../keys/signing-keys.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { AccountCache } from '../store/account-cache.ts';
 import { deleteSigningKeys, listSigningKeys } from '../store/signing-keys.ts';
 import { BackchannelLogout, type DeliveryOutcome, recordDeliveryOutcome } from './backchannel-logout.ts';
 import type { UserCodeAttempts } from './device-flow.ts';
@@ -68,6 +69,8 @@ export class OidcRuntime {
   readonly #now: () => Date;
   readonly #privateJwks = new Map<string, JWK>();
   readonly #signingKeys = new Map<string, LockSigningKey>();
+  /** The accounts token redemptions read: kept across reloads (each use checks its stamp anyway). */
+  readonly accounts = new AccountCache();
   #state: State | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
@@ -151,6 +154,7 @@ export class OidcRuntime {
     const provider = createProvider({
       issuer: this.#options.issuer,
       pool,
+      accounts: this.accounts,
       catalog: () => this.state.catalog,
       sessionLimits: this.#options.sessionLimits,
       middleware: this.#options.providerMiddleware ?? [],

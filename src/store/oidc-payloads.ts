@@ -1,11 +1,5 @@
 import type { Queryable } from './pool.ts';
-import {
-  type IdentityWithLocalAccount,
-  identityWithLocalAccountFromJson,
-  identityWithLocalAccountSql,
-  LOCAL_CONNECTOR_ID,
-  UUID_PATTERN,
-} from './users.ts';
+import { accountStampSql } from './users.ts';
 
 /** One stored oidc-provider model instance (a session, grant, code, token, …) as read. */
 export interface PayloadRow {
@@ -110,9 +104,10 @@ export async function findPayload(db: Queryable, model: string, id: string): Pro
 
 /**
  * A code or refresh token with, in the same statement, its grant, the session it is bound to and
- * the identity (with its local account) it was issued to: everything its redemption reads before
- * it writes. `account` is absent when the token names no account, `{ found: undefined }` when the
- * identity is gone.
+ * the stamp of the account it was issued to (accountStampSql): everything its redemption reads
+ * before it writes, but the account itself, which AccountCache answers while its stamp holds.
+ * `account` is absent when the token names no account, `{ stamp: undefined }` when the identity is
+ * gone.
  */
 export async function findGrantSource(
   db: Queryable,
@@ -122,9 +117,13 @@ export async function findGrantSource(
   source?: PayloadRow;
   grant?: PayloadRow;
   session?: PayloadRow;
-  account?: { found: IdentityWithLocalAccount | undefined };
+  account?: { stamp: string | undefined };
 }> {
-  const { rows } = await db.query<PayloadRow & { kind: 'source' | 'Grant' | 'Session' | 'Account' }>({
+  const { rows } = await db.query<{
+    kind: 'source' | 'Grant' | 'Session' | 'Account';
+    payload: unknown;
+    consumed_at: Date | null;
+  }>({
     // Named: each connection has PostgreSQL parse and plan it once (every refresh runs it).
     name: 'oidc-payloads-find-grant-source',
     text: `WITH source AS (
@@ -138,19 +137,18 @@ export async function findGrantSource(
      SELECT 'Session', session.payload, session.consumed_at FROM source JOIN oidc_payloads AS session
        ON session.model = 'Session' AND session.uid = source.payload->>'sessionUid' AND ${live('session')}
      UNION ALL
-     SELECT 'Account', (SELECT to_jsonb(found) FROM (${identityWithLocalAccountSql("source.payload->>'accountId'", '$3', '$4')}) AS found), NULL
+     SELECT 'Account', to_jsonb((SELECT ${accountStampSql('i')} FROM identities AS i
+                                  WHERE i.sub = source.payload->>'accountId')), NULL
        FROM source WHERE source.payload ? 'accountId'`,
-    values: [model, id, LOCAL_CONNECTOR_ID, UUID_PATTERN],
+    values: [model, id],
   });
-  const kind = (name: string) => rows.find((row) => row.kind === name);
-  const account = kind('Account');
+  const kind = (name: string) => rows.find((row) => row.kind === name) as PayloadRow | undefined;
+  const account = rows.find((row) => row.kind === 'Account');
   return {
     source: kind('source'),
     grant: kind('Grant'),
     session: kind('Session'),
-    ...(account && {
-      account: { found: account.payload ? identityWithLocalAccountFromJson(account.payload) : undefined },
-    }),
+    ...(account && { account: { stamp: typeof account.payload === 'string' ? account.payload : undefined } }),
   };
 }
 

@@ -299,58 +299,57 @@ export interface IdentityWithLocalAccount {
   identity: StoredIdentity;
   /** Undefined for another connector's identity, null when the local account is gone. */
   local: AccountWithGroupsAndRoles | null | undefined;
+  /** What it was read at (accountStampSql): the same stamp later means the same account. */
+  stamp: string;
 }
 
-type IdentityWithAccountRow = { identity: IdentityRow; is_local: boolean } & Partial<UserRow> & {
+type IdentityWithAccountRow = {
+  identity: IdentityRow;
+  is_local: boolean;
+  stamp: string;
+} & Partial<UserRow> & {
     groups: string[];
     roles: string[];
   };
 
 /**
- * The statement behind findIdentityWithLocalAccount, for the `sub` that the SQL expression `sub`
- * gives; `$connector` and `$pattern` are the parameters holding LOCAL_CONNECTOR_ID and
- * UUID_PATTERN. One row, or none when there is no such identity. The identity is built as jsonb:
- * findGrantSource reads the row as one to_jsonb value, which would otherwise re-parse json text.
+ * The stamp of the account behind the identity row `identity`: the identity's version, which every
+ * change of the identity, of its local account and of that account's groups and direct roles moves
+ * (migration 0038's triggers), and the version of what applies to every account (roles, role
+ * mappings). Two reads with the same stamp read the same account.
  */
-export const identityWithLocalAccountSql = (sub: string, connector: string, pattern: string) =>
-  `SELECT jsonb_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
+export const accountStampSql = (identity: string) =>
+  `${identity}.version || ':' || (SELECT version FROM change_versions WHERE topic = 'accounts')`;
+
+/**
+ * The identity behind `$1` and, when it is one of Lock's own accounts, that account with its groups
+ * and roles, and its stamp; `$2` is LOCAL_CONNECTOR_ID and `$3` UUID's pattern.
+ */
+const IDENTITY_WITH_LOCAL_ACCOUNT = `
+  SELECT jsonb_build_object('sub', i.sub, 'connector', i.connector, 'upstream_id', i.upstream_id,
               'username', i.username, 'email', i.email, 'name', i.name, 'groups', i.groups,
               'claims', i.claims) AS identity,
-            i.connector = ${connector} AS is_local, account.*
+            i.connector = $2 AS is_local, ${accountStampSql('i')} AS stamp, account.*
        FROM identities AS i
        LEFT JOIN LATERAL (
-         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', connector)} FROM users
-          WHERE users.id = CASE WHEN i.connector = ${connector} AND i.upstream_id ~* ${pattern} THEN i.upstream_id::uuid END
+         SELECT ${USER_COLUMNS}, ${groupsAndRoles('users.id', '$2')} FROM users
+          WHERE users.id = CASE WHEN i.connector = $2 AND i.upstream_id ~* $3 THEN i.upstream_id::uuid END
        ) AS account ON true
-      WHERE i.sub = ${sub}`;
-
-/** The parameter value for identityWithLocalAccountSql's `pattern`. */
-export const UUID_PATTERN = UUID.source;
+      WHERE i.sub = $1`;
 
 function toIdentityWithLocalAccount(row: IdentityWithAccountRow): IdentityWithLocalAccount {
   const identity = toIdentity(row.identity);
-  if (!row.is_local) return { identity, local: undefined };
-  if (row.id === null || row.id === undefined) return { identity, local: null };
-  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles } };
-}
-
-/**
- * identityWithLocalAccountSql's row read as one `jsonb` value (`to_jsonb(row)`, by a statement
- * that reads it along with something else): timestamps arrive as text.
- */
-export function identityWithLocalAccountFromJson(value: Record<string, unknown>): IdentityWithLocalAccount {
-  const row = value as unknown as IdentityWithAccountRow & { created_at?: string; updated_at?: string };
-  return toIdentityWithLocalAccount({
-    ...row,
-    ...(typeof row.created_at === 'string' && { created_at: new Date(row.created_at) }),
-    ...(typeof row.updated_at === 'string' && { updated_at: new Date(row.updated_at) }),
-  } as IdentityWithAccountRow);
+  const { stamp } = row;
+  if (!row.is_local) return { identity, local: undefined, stamp };
+  if (row.id === null || row.id === undefined) return { identity, local: null, stamp };
+  return { identity, local: { user: toUser(row as UserRow), groups: row.groups, roles: row.roles }, stamp };
 }
 
 /**
  * The identity behind `sub` and, when it is one of Lock's own accounts, that account with its
- * groups and roles — in one statement, as every refresh and code redemption reads both. `local` is
- * undefined for another connector's identity and null when the local account is gone.
+ * groups and roles — in one statement, as every refresh and code redemption reads both (through
+ * AccountCache, which keeps what it read). `local` is undefined for another connector's identity
+ * and null when the local account is gone.
  */
 export async function findIdentityWithLocalAccount(
   db: Queryable,
@@ -359,7 +358,7 @@ export async function findIdentityWithLocalAccount(
   const { rows } = await db.query<IdentityWithAccountRow>({
     // Named: each connection has PostgreSQL parse and plan it once.
     name: 'users-find-identity-with-local-account',
-    text: identityWithLocalAccountSql('$1', '$2', '$3'),
+    text: IDENTITY_WITH_LOCAL_ACCOUNT,
     values: [sub, LOCAL_CONNECTOR_ID, UUID.source],
   });
   const row = rows[0];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { PostgresAdapter, sweepExpired } from '../../src/oidc/postgres-adapter.ts';
+import { AccountCache } from '../../src/store/account-cache.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // The contract oidc-provider relies on, for every model it stores (its own in-memory adapter's
@@ -21,7 +22,7 @@ const MODELS = [
 
 describe('PostgreSQL adapter contract', () => {
   let database: TestDatabase;
-  const adapter = (model: string) => new PostgresAdapter(database.pool, model);
+  const adapter = (model: string) => new PostgresAdapter(database.pool, model, new AccountCache());
   const expire = (model: string, id: string) =>
     database.pool.query(
       "UPDATE oidc_payloads SET expires_at = now() - interval '1 second' WHERE model = $1 AND id = $2",

@@ -1,9 +1,11 @@
-// The refresh path's account SQL (groups and roles, read with the token) was rewritten for speed:
-// these properties pin what it answers against a model of the rule, for every statement that
-// reads roles — so a leaner query cannot change who holds which role.
+// The refresh path's account SQL (groups and roles) was rewritten for speed, and a redemption
+// answers the account from memory while its stamp holds: these properties pin what they answer
+// against a model of the rule, for every statement that reads roles and for the accounts kept — so
+// neither a leaner query nor a stale account can change who holds which role.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { AccountCache } from '../../src/store/account-cache.ts';
 import { recordIdentity } from '../../src/store/identities.ts';
 import { findGrantSource, upsertPayload } from '../../src/store/oidc-payloads.ts';
 import {
@@ -92,7 +94,8 @@ describe('groups and roles as every token reads them', () => {
   });
   after(() => db.drop());
 
-  it('gives the groups, and the direct and mapped roles of the catalog in priority order, to all four readers', async () => {
+  it('gives the groups, and the direct and mapped roles of the catalog in priority order, to every reader, and to a redemption from the accounts kept', async () => {
+    const accounts = new AccountCache();
     await fc.assert(
       fc.asyncProperty(caseArbitrary, async (c) => {
         await db.pool.query('DELETE FROM role_mappings');
@@ -114,9 +117,13 @@ describe('groups and roles as every token reads them', () => {
         assert.deepEqual({ groups: withUser?.groups, roles: withUser?.roles }, expected);
         const identity = await findIdentityWithLocalAccount(db.pool, sub);
         assert.deepEqual({ groups: identity?.local?.groups, roles: identity?.local?.roles }, expected);
-        const readAlong = (await findGrantSource(db.pool, 'RefreshToken', 'token-1')).account?.found;
-        assert.deepEqual({ groups: readAlong?.local?.groups, roles: readAlong?.local?.roles }, expected);
-        assert.equal(readAlong?.local?.user.id, userId);
+        // A redemption: the account kept by a process that read it before any of this case's
+        // changes, if the stamp its token's statement reads now says it still holds, else read again.
+        const { stamp } = (await findGrantSource(db.pool, 'RefreshToken', 'token-1')).account ?? {};
+        assert.ok(stamp);
+        const redeemed = accounts.current(sub, stamp) ?? (await accounts.read(db.pool, sub));
+        assert.deepEqual({ groups: redeemed?.local?.groups, roles: redeemed?.local?.roles }, expected);
+        assert.equal(redeemed?.local?.user.id, userId);
       }),
       { numRuns: 60 },
     );

@@ -87,6 +87,12 @@ async function currentCaller(deps: AdminApiDeps, payload: JWTPayload): Promise<{
     const client = state.catalog.clients.get(String(payload.client_id));
     return client?.grantTypes.includes('client_credentials') ? { roles: client.roles } : 'gone';
   }
-  const account = await findLockAccount(deps.pool, state.connectors, String(payload.sub), false);
+  const account = await findLockAccount(
+    deps.pool,
+    deps.runtime.accounts,
+    state.connectors,
+    String(payload.sub),
+    false,
+  );
   return account ?? 'gone';
 }
