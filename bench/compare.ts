@@ -1,8 +1,10 @@
 /**
- * `node bench/compare.ts <other checkout> [algs]`: this checkout's Lock and another's (e.g. a
- * `git archive` of the commit before a change, with node_modules linked), both at the default
- * configuration, taking turns in the same slices on client credentials: CPU µs per token of each.
- * BENCH_DURATION, BENCH_WARMUP as for the bench.
+ * `node bench/compare.ts <other checkout> [algs | refresh[:client]]`: this checkout's Lock and
+ * another's (e.g. a `git archive` of the commit before a change, with node_modules linked), both at
+ * the default configuration, taking turns in the same slices — on client credentials (CPU µs per
+ * token of each, for each algorithm named; all by default) or on rotating refreshes (`refresh`:
+ * the web client, RS256 ID tokens; `refresh:bench-web-es256` for ES256 ones; CPU µs per refresh of
+ * each Lock and of PostgreSQL). BENCH_DURATION, BENCH_WARMUP as for the bench.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,11 +12,20 @@ import { join, resolve } from 'node:path';
 import { ENV_DEFAULTS } from '../src/config/defaults.ts';
 import { compareHttp } from './lib/http-load.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
+import { compareRefreshCost, REFRESH_CONCURRENCY } from './lib/refresh-cost.ts';
 import { startLock } from './lib/servers.ts';
-import { clientCredentialsRequest, newClientSecret, SIGNING_ALGS, type SigningAlg } from './lib/workload.ts';
+import {
+  clientCredentialsRequest,
+  newClientSecret,
+  SIGNING_ALGS,
+  type SigningAlg,
+  WEB_CLIENT_ID,
+} from './lib/workload.ts';
 
 const other = resolve(process.argv[2] ?? '');
-const algs = (process.argv[3]?.split(',') ?? SIGNING_ALGS) as SigningAlg[];
+const mode = process.argv[3] ?? SIGNING_ALGS.join(',');
+const refreshClient = mode.startsWith('refresh') ? (mode.split(':')[1] ?? WEB_CLIENT_ID) : undefined;
+const algs = (refreshClient ? [] : mode.split(',')) as SigningAlg[];
 const durationS = Number(process.env.BENCH_DURATION ?? 10);
 const warmupS = Number(process.env.BENCH_WARMUP ?? 3);
 const secret = newClientSecret();
@@ -38,6 +49,22 @@ try {
     });
   const servers = [await start('this checkout'), await start(`other: ${other}`, other)];
   console.log(`load average at start: ${loadavg()[0]!.toFixed(1)}`);
+  if (refreshClient) {
+    const figures = await compareRefreshCost(servers, {
+      secret,
+      password: secret,
+      postmasterPid: postgres.postmasterPid(),
+      durationS: Math.max(durationS, 18),
+      concurrency: REFRESH_CONCURRENCY,
+      clientId: refreshClient,
+    });
+    for (const [index, server] of servers.entries()) {
+      const f = figures[index]!;
+      console.log(
+        `refresh (${refreshClient}), ${server.name}: Lock ${f.lockCpuUs.toFixed(0)} µs (loop ${f.lockEventLoopCpuUs.toFixed(0)}), PostgreSQL ${f.postgresCpuUs.toFixed(0)} µs per refresh; ${f.perSecond.toFixed(0)}/s; Lock by slice ${f.lockCpuUsBySlice.map((us) => us.toFixed(0)).join(' ')}; problems: ${f.problems.length}`,
+      );
+    }
+  }
   for (const alg of algs) {
     const figures = await compareHttp(servers, clientCredentialsRequest(alg, secret), {
       connections: 20,

@@ -18,7 +18,12 @@ import { measureInteractionFlood } from './lib/interaction-flood.ts';
 import { joseSigningRate } from './lib/jose-signing.ts';
 import { startBenchPostgres } from './lib/postgres.ts';
 import { cpuTimeMs, rssMiB } from './lib/process-usage.ts';
-import { measureRefreshCost, REFRESH_WARMUP_S, renderRefreshCost } from './lib/refresh-cost.ts';
+import {
+  measureRefreshCost,
+  REFRESH_CONCURRENCY,
+  REFRESH_WARMUP_S,
+  renderRefreshCost,
+} from './lib/refresh-cost.ts';
 import { type BenchReport, renderReport, type StartupFigure, writeReport } from './lib/report.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { startBareProvider, startLock } from './lib/servers.ts';
@@ -293,7 +298,6 @@ const DEFAULT_CONFIGURATION = [
 ] as const;
 const defaultConfigurationEnv = () =>
   Object.fromEntries(DEFAULT_CONFIGURATION.map((name) => [name, String(ENV_DEFAULTS[name])]));
-const REFRESH_CONCURRENCY = 16;
 
 async function measureFlood(
   report: BenchReport,

@@ -10,6 +10,8 @@ import { signInFlow, tokenRequest } from './user-flows.ts';
 export const REFRESH_LOCK_CPU_TARGET_US = 900;
 export const REFRESH_PG_CPU_TARGET_US = 500;
 export const REFRESH_STATEMENTS_TARGET = 3;
+/** Sessions refreshing at once: enough to keep Lock and PostgreSQL busy on two cores. */
+export const REFRESH_CONCURRENCY = 16;
 /** The least warm-up before refreshes are counted (BENCH_WARMUP may ask for more): see measureRefreshCost. */
 export const REFRESH_WARMUP_S = 20;
 /**
@@ -50,6 +52,70 @@ function postgresCpuUsed(before: Map<number, number>, after: Map<number, number>
   return used;
 }
 
+/**
+ * `concurrency` signed-in sessions of `clientId`, each refreshing its rotating refresh token over
+ * and over: the load of the refresh measurements.
+ */
+export class RefreshChains {
+  readonly problems: string[] = [];
+  readonly #lock: ServerProcess;
+  readonly #secret: string;
+  readonly #clientId: string | undefined;
+  readonly #tokens: string[];
+
+  private constructor(lock: ServerProcess, secret: string, clientId: string | undefined, tokens: string[]) {
+    this.#lock = lock;
+    this.#secret = secret;
+    this.#clientId = clientId;
+    this.#tokens = tokens;
+  }
+
+  static async signIn(options: {
+    lock: ServerProcess;
+    secret: string;
+    password: string;
+    concurrency: number;
+    clientId?: string | undefined;
+  }): Promise<RefreshChains> {
+    const tokens = await Promise.all(
+      Array.from(
+        { length: options.concurrency },
+        async () =>
+          (await signInFlow(options.lock, options.secret, options.password, options.clientId)).refresh_token!,
+      ),
+    );
+    return new RefreshChains(options.lock, options.secret, options.clientId, tokens);
+  }
+
+  /** Every chain refreshes for `seconds`: each answer's latency in ms. */
+  async refreshFor(seconds: number): Promise<number[]> {
+    const latencies: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      this.#tokens.map(async (_, index) => {
+        while (performance.now() - started < seconds * 1000 && this.problems.length < 5) {
+          const t0 = performance.now();
+          try {
+            this.#tokens[index] = (
+              await tokenRequest(
+                this.#lock,
+                this.#secret,
+                { grant_type: 'refresh_token', refresh_token: this.#tokens[index]! },
+                this.#clientId,
+              )
+            ).refresh_token!;
+            latencies.push(performance.now() - t0);
+          } catch (error) {
+            this.problems.push((error as Error).message);
+            return;
+          }
+        }
+      }),
+    );
+    return latencies;
+  }
+}
+
 export async function measureRefreshCost(options: {
   lock: ServerProcess;
   secret: string;
@@ -63,54 +129,22 @@ export async function measureRefreshCost(options: {
   /** The web client signing in (its ID tokens' algorithm is the client's setting). */
   clientId?: string;
 }): Promise<RefreshCost> {
-  const { lock, secret, activity, clientId } = options;
-  const problems: string[] = [];
-  const tokens = await Promise.all(
-    Array.from(
-      { length: options.concurrency },
-      async () => (await signInFlow(lock, secret, options.password, clientId)).refresh_token!,
-    ),
-  );
-  /** Every sign-in refreshes its token over and over for `seconds`: each answer's latency in ms. */
-  const refreshFor = async (seconds: number): Promise<number[]> => {
-    const latencies: number[] = [];
-    const started = performance.now();
-    await Promise.all(
-      tokens.map(async (_, index) => {
-        while (performance.now() - started < seconds * 1000 && problems.length < 5) {
-          const t0 = performance.now();
-          try {
-            tokens[index] = (
-              await tokenRequest(
-                lock,
-                secret,
-                { grant_type: 'refresh_token', refresh_token: tokens[index]! },
-                clientId,
-              )
-            ).refresh_token!;
-            latencies.push(performance.now() - t0);
-          } catch (error) {
-            problems.push((error as Error).message);
-            return;
-          }
-        }
-      }),
-    );
-    return latencies;
-  };
+  const { lock, activity } = options;
+  const chains = await RefreshChains.signIn(options);
+  const { problems } = chains;
   // Not counted: the same load for the warm-up first. A fresh process runs its first seconds of
   // refreshes through V8's interpreter and baseline compilers while its optimising compiler works
   // on threads of its own: measured in 5 s rounds from the start, Lock's CPU per refresh went
   // 1,418 → 1,262 → 1,114 → 1,204 → 1,004 → 1,002 → 1,008 → 949 µs. People run the process
   // that has been up for hours.
-  await refreshFor(Math.max(options.warmupS, REFRESH_WARMUP_S));
+  await chains.refreshFor(Math.max(options.warmupS, REFRESH_WARMUP_S));
 
   await activity.resetStatements();
   const lockBefore = summed(lock.processIds(), cpuTimeMs);
   const loopBefore = summed(lock.processIds(), eventLoopCpuTimeMs);
   const pgBefore = postgresCpu(options.postmasterPid);
   const started = performance.now();
-  const latencies = await refreshFor(options.durationS);
+  const latencies = await chains.refreshFor(options.durationS);
   const elapsedS = (performance.now() - started) / 1000;
   const lockAfter = summed(lock.processIds(), cpuTimeMs);
   const loopAfter = summed(lock.processIds(), eventLoopCpuTimeMs);
@@ -138,6 +172,85 @@ export async function measureRefreshCost(options: {
     top: counts.slice(0, 8),
     problems: [...new Set(problems)],
   };
+}
+
+/** One server's share of a refresh comparison (compareRefreshCost). */
+export interface RefreshComparison {
+  refreshes: number;
+  perSecond: number;
+  lockCpuUs: number;
+  lockEventLoopCpuUs: number;
+  /** PostgreSQL's CPU over this server's slices: only the server being loaded is busy. */
+  postgresCpuUs: number;
+  /** Lock's CPU per refresh in each of its slices, in round order: how far apart they are. */
+  lockCpuUsBySlice: number[];
+  problems: string[];
+}
+
+/** How long each server refreshes at a stretch when servers take turns. */
+const REFRESH_SLICE_S = 3;
+
+/**
+ * Two or more Locks on one PostgreSQL taking turns (A B, B A, …) in 3 s slices of rotating
+ * refreshes, after REFRESH_WARMUP_S of them each: CPU per refresh of each Lock and of PostgreSQL
+ * during its slices. For a before/after of one change (bench/compare.ts): slices close in time
+ * see the same machine, which a run after a run does not.
+ */
+export async function compareRefreshCost(
+  servers: readonly ServerProcess[],
+  options: {
+    secret: string;
+    password: string;
+    postmasterPid: number;
+    durationS: number;
+    concurrency: number;
+    clientId?: string | undefined;
+  },
+): Promise<RefreshComparison[]> {
+  const chains: RefreshChains[] = [];
+  for (const lock of servers) chains.push(await RefreshChains.signIn({ ...options, lock }));
+  for (const chain of chains) await chain.refreshFor(REFRESH_WARMUP_S);
+  const totals = servers.map(() => ({
+    refreshes: 0,
+    seconds: 0,
+    cpu: 0,
+    loop: 0,
+    pg: 0,
+    bySlice: [] as number[],
+  }));
+  const rounds = Math.max(1, Math.round(options.durationS / REFRESH_SLICE_S));
+  for (let round = 0; round < rounds; round++) {
+    const order = [...servers.keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const pids = servers[index]!.processIds();
+      const cpuBefore = summed(pids, cpuTimeMs) ?? 0;
+      const loopBefore = summed(pids, eventLoopCpuTimeMs) ?? 0;
+      const pgBefore = postgresCpu(options.postmasterPid);
+      const started = performance.now();
+      const refreshes = (await chains[index]!.refreshFor(REFRESH_SLICE_S)).length;
+      const total = totals[index]!;
+      const cpu = (summed(pids, cpuTimeMs) ?? 0) - cpuBefore;
+      total.seconds += (performance.now() - started) / 1000;
+      total.refreshes += refreshes;
+      total.cpu += cpu;
+      total.loop += (summed(pids, eventLoopCpuTimeMs) ?? 0) - loopBefore;
+      total.pg += postgresCpuUsed(pgBefore, postgresCpu(options.postmasterPid));
+      if (refreshes > 0) total.bySlice.push((cpu * 1000) / refreshes);
+    }
+  }
+  return totals.map((total, index) => {
+    const per = (ms: number) => (total.refreshes === 0 ? Number.NaN : (ms * 1000) / total.refreshes);
+    return {
+      refreshes: total.refreshes,
+      perSecond: total.refreshes / total.seconds,
+      lockCpuUs: per(total.cpu),
+      lockEventLoopCpuUs: per(total.loop),
+      postgresCpuUs: per(total.pg),
+      lockCpuUsBySlice: total.bySlice,
+      problems: [...new Set(chains[index]!.problems)],
+    };
+  });
 }
 
 const fixed = (value: number | undefined, digits = 0) =>
