@@ -58,8 +58,8 @@ describe('the accounts a redemption keeps', () => {
       : { account: await accounts.read(db.pool, sub), fromMemory: false };
   }
 
-  before(async () => {
-    db = await createTestDatabase();
+  /** The roles admin, editor, viewer in that order, and the group staff mapped to viewer. */
+  async function setCatalog() {
     for (const [position, name] of ['admin', 'editor', 'viewer'].entries())
       await upsertRole(db.pool, { name }, position, null);
     await upsertRoleMapping(
@@ -67,6 +67,11 @@ describe('the accounts a redemption keeps', () => {
       { connector: LOCAL_CONNECTOR_ID, group: 'staff', roles: ['viewer'] },
       null,
     );
+  }
+
+  before(async () => {
+    db = await createTestDatabase();
+    await setCatalog();
   });
   after(() => db.drop());
 
@@ -180,18 +185,8 @@ describe('the accounts a redemption keeps', () => {
       assert.equal(next.fromMemory, false, 'the change moved the stamp');
       expect(next.account);
       // Catalog changes are undone, so that every case starts from the same roles and mappings.
-      await restoreCatalog();
+      await setCatalog();
     });
-
-  async function restoreCatalog() {
-    for (const [position, name] of ['admin', 'editor', 'viewer'].entries())
-      await upsertRole(db.pool, { name }, position, null);
-    await upsertRoleMapping(
-      db.pool,
-      { connector: LOCAL_CONNECTOR_ID, group: 'staff', roles: ['viewer'] },
-      null,
-    );
-  }
 
   it('never keeps a local account whose identity names the user other than PostgreSQL prints its id', async () => {
     const other = await createUser(db.pool, { username: 'bob' });
