@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=100
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --heap-growing-percent=100
 // The `lock` command. Human-readable output on stdout; errors on stderr with a non-zero exit.
 import { exitWithError, print } from './output.ts';
 

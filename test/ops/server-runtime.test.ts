@@ -30,6 +30,7 @@ it('npm start, the Dockerfile, the systemd unit and the lock command start the s
     assert.ok(start.includes(`${name}=\${${name}-${value}}`), `npm start: ${name}`);
     assert.match(dockerfile, new RegExp(`^\\s+${name}=${value}\\b`, 'm'), `Dockerfile ENV: ${name}`);
     assert.match(unit, new RegExp(`^Environment=${name}=${value}$`, 'm'), `lock.service: ${name}`);
+    assert.ok(shebang.includes(` ${name}=${value} node `), `lock's shebang: ${name}`);
   }
   assert.ok(
     start.includes(`NODE_COMPILE_CACHE=\${NODE_COMPILE_CACHE-${COMPILE_CACHE_DIR}}`),
