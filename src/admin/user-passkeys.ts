@@ -2,9 +2,9 @@ import type pg from 'pg';
 import { notFound } from '../observability/errors.ts';
 import { deleteAllPasskeys, deletePasskey, listPasskeys, type StoredPasskey } from '../store/passkeys.ts';
 import { tx } from '../store/pool.ts';
-import { findUserByUsername, type User } from '../store/users.ts';
+import type { User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
-import { existingUser } from './existing-user.ts';
+import { existingUser, existingUserNamed } from './existing-user.ts';
 
 /**
  * What an admin sees of a person's passkeys: enough to tell them apart and to decide which one
@@ -65,9 +65,7 @@ export async function resetPasskeys(
   username: string,
   by: AdminActor = CLI_ACTOR,
 ): Promise<{ user: User; removed: number }> {
-  const user = await findUserByUsername(pool, username);
-  if (!user) throw notFound(`no local user named "${username}"`);
-  return resetUserPasskeys(pool, user, by);
+  return resetUserPasskeys(pool, await existingUserNamed(pool, username), by);
 }
 
 /** The admin API's reset, by user id. */

@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { notFound } from '../observability/errors.ts';
 import { tx } from '../store/pool.ts';
 import { deleteTotp } from '../store/totp.ts';
-import { findUserById, findUserByUsername, type User } from '../store/users.ts';
+import type { User } from '../store/users.ts';
 import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts';
+import { existingUser, existingUserNamed } from './existing-user.ts';
 
 /**
  * `lock users totp-reset NAME`: forgets the account's authenticator and recovery codes (a lost
@@ -14,9 +14,7 @@ export async function resetTotp(
   username: string,
   by: AdminActor = CLI_ACTOR,
 ): Promise<{ removed: boolean }> {
-  const user = await findUserByUsername(pool, username);
-  if (!user) throw notFound(`no local user named "${username}"`);
-  return resetUserTotp(pool, user, by);
+  return resetUserTotp(pool, await existingUserNamed(pool, username), by);
 }
 
 /** The admin API's TOTP reset, by user id. */
@@ -25,8 +23,7 @@ export async function resetTotpById(
   id: string,
   by: AdminActor,
 ): Promise<{ removed: boolean }> {
-  const user = await findUserById(pool, id);
-  if (!user) throw notFound(`user ${id} does not exist`);
+  const user = await existingUser(pool, id);
   return resetUserTotp(pool, user, by);
 }
 

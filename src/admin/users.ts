@@ -9,7 +9,6 @@ import {
   createUser,
   deleteUser as deleteStoredUser,
   findUserById,
-  findUserByUsername,
   LOCAL_CONNECTOR_ID,
   lockUserById,
   membershipsOfUsers,
@@ -26,7 +25,7 @@ import { type AdminActor, CLI_ACTOR, recordAdminChange } from './admin-actor.ts'
 import { keepingAdminSignIn } from './admin-sign-in.ts';
 import { userInputSchema } from './api/schemas.ts';
 import { assertCurrentVersion, entityTag } from './entity-tag.ts';
-import { existingUser } from './existing-user.ts';
+import { existingUser, existingUserNamed } from './existing-user.ts';
 import { parseInput } from './validation.ts';
 
 /**
@@ -322,7 +321,7 @@ export async function changePassword(
   options: { endSessions: boolean },
   by: AdminActor = CLI_ACTOR,
 ) {
-  const user = await requireUserNamed(pool, username);
+  const user = await existingUserNamed(pool, username);
   return setAccountPassword(pool, user.id, password, options, by);
 }
 
@@ -333,14 +332,8 @@ export async function setAccountDisabled(
   disabled: boolean,
   by: AdminActor = CLI_ACTOR,
 ) {
-  const user = await requireUserNamed(pool, username);
+  const user = await existingUserNamed(pool, username);
   return setAccountDisabledById(pool, user.id, disabled, {}, by);
-}
-
-async function requireUserNamed(pool: pg.Pool, username: string): Promise<User> {
-  const user = await findUserByUsername(pool, username);
-  if (!user) throw notFound(`no local user named "${username}"`);
-  return user;
 }
 
 async function lockedUser(db: Queryable, id: string, ifMatch: string | undefined): Promise<User> {

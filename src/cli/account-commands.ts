@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CLI_ACTOR } from '../admin/admin-actor.ts';
 import { createClient } from '../admin/clients.ts';
+import { existingUserNamed } from '../admin/existing-user.ts';
 import { listUserApps, removeUserAppAccess } from '../admin/user-apps.ts';
 import { resetPasskeys } from '../admin/user-passkeys.ts';
 import { resetTotp } from '../admin/user-totp.ts';
@@ -8,7 +9,6 @@ import { addAccount, changePassword, parseNewAccount, setAccountDisabled } from 
 import { sendEmailVerification } from '../mail/email-verification.ts';
 import { createMail, type Mail } from '../mail/mail.ts';
 import { sendSecurityNotice } from '../mail/security-notice.ts';
-import { notFound } from '../observability/errors.ts';
 import type { LogoutNotice } from '../oidc/backchannel-logout.ts';
 import { sendLogoutNotices } from '../oidc/send-logout-notices.ts';
 import { BruteForceGuard } from '../security/brute-force.ts';
@@ -158,13 +158,6 @@ export async function usersPasskeysReset(args: string[]): Promise<void> {
   });
 }
 
-/** The local account named `username`, or the error naming it. */
-async function localUser(session: Session, username: string) {
-  const user = await findUserByUsername(session.database.pool, username);
-  if (!user) throw notFound(`no local user named "${username}"`);
-  return user;
-}
-
 /** `lock users apps NAME [--json]`: the applications with access to the account (what /account lists). */
 export async function usersApps(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -175,7 +168,8 @@ export async function usersApps(args: string[]): Promise<void> {
   const [username] = positionals;
   if (!username || positionals.length > 1) throw new Error('usage: lock users apps USERNAME [--json]');
   await withSession(async (session) => {
-    const apps = await listUserApps(session.database.pool, (await localUser(session, username)).id);
+    const { pool } = session.database;
+    const apps = await listUserApps(pool, (await existingUserNamed(pool, username)).id);
     if (values.json) return printJson({ items: apps });
     if (apps.length === 0) return print(`no application holds access to ${username}'s account`);
     for (const app of apps) {
@@ -191,7 +185,7 @@ export async function usersAppRemove(args: string[]): Promise<void> {
   if (!username || !clientId || args.length > 2)
     throw new Error('usage: lock users app-remove USERNAME CLIENT');
   await withSession(async (session) => {
-    const user = await localUser(session, username);
+    const user = await existingUserNamed(session.database.pool, username);
     await removeUserAppAccess(session.database.pool, user.id, clientId, CLI_ACTOR);
     print(`removed the access of ${clientId} to ${username}'s account`);
   });
