@@ -1,13 +1,16 @@
 /**
  * The ceiling Lock's token path is compared with: oidc-provider on its own, in memory, with the
- * same client, resources, claim shape and kinds of keys as the benchmark gives Lock, and nothing
+ * same clients, resources, claim shape and kinds of keys as the benchmark gives Lock, and nothing
  * else (no database, no catalog, no middleware of Lock's). Run by bench/run.ts as a child process.
+ *
+ * Its web clients sign in as Lock's do (authorization code with PKCE, then rotating refreshes), but
+ * every interaction is approved at once for the benchmark's user: no login page, no password.
  *
  * Environment: PORT, ISSUER, BENCH_CLIENT_SECRET.
  */
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 import {
   ACCESS_TOKEN_TTL,
   CLIENT_ID,
@@ -17,7 +20,11 @@ import {
   SCOPES,
   SIGNING_ALGS,
   type SigningAlg,
+  USERNAME,
   WARM_UP_CLIENT_ID,
+  WEB_CLIENT_ID,
+  WEB_ES256_CLIENT_ID,
+  WEB_REDIRECT_URI,
 } from './lib/workload.ts';
 
 const port = Number(process.env.PORT);
@@ -37,15 +44,31 @@ async function privateJwk(alg: SigningAlg): Promise<JWK> {
 
 const algOfResource = new Map(SIGNING_ALGS.map((alg) => [resourceFor(alg), alg]));
 
+const webClient = (client_id: string, idTokenSigningAlg?: SigningAlg): ClientMetadata => ({
+  client_id,
+  client_secret: clientSecret,
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: [WEB_REDIRECT_URI],
+  token_endpoint_auth_method: 'client_secret_basic',
+  ...(idTokenSigningAlg && { id_token_signed_response_alg: idTokenSigningAlg }),
+});
+
 const configuration: Configuration = {
-  clients: [CLIENT_ID, WARM_UP_CLIENT_ID].map((client_id) => ({
-    client_id,
-    client_secret: clientSecret,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-  })),
+  clients: [
+    ...[CLIENT_ID, WARM_UP_CLIENT_ID].map(
+      (client_id): ClientMetadata => ({
+        client_id,
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    ),
+    webClient(WEB_CLIENT_ID),
+    webClient(WEB_ES256_CLIENT_ID, 'ES256'),
+  ],
   jwks: { keys: (await Promise.all(SIGNING_ALGS.map(privateJwk))) as never },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   features: {
@@ -68,8 +91,25 @@ const configuration: Configuration = {
     },
   },
   extraTokenClaims: () => ({ ...ROLE_CLAIMS, roles: [...ROLE_CLAIMS.roles] }),
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  // As Lock: a web client allowed the refresh_token grant gets a refresh token, rotated on each use.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: true,
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 };
 
-new Provider(issuer, configuration).listen(port, '127.0.0.1');
+const provider = new Provider(issuer, configuration);
+// Every interaction approved at once: the benchmark's user, signed in, consenting to what was asked.
+provider.use(async (ctx, next) => {
+  if (!ctx.path.startsWith('/interaction/')) return next();
+  const { params } = await provider.interactionDetails(ctx.req, ctx.res);
+  const grant = new provider.Grant({ accountId: USERNAME, clientId: String(params.client_id) });
+  grant.addOIDCScope(String(params.scope));
+  if (typeof params.resource === 'string') grant.addResourceScope(params.resource, SCOPES.join(' '));
+  const result = { login: { accountId: USERNAME }, consent: { grantId: await grant.save() } };
+  await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.respond = false;
+});
+provider.listen(port, '127.0.0.1');
 // Nothing to drain; exiting normally (not by the signal) lets --cpu-prof and the like write their files.
 process.on('SIGTERM', () => process.exit(0));

@@ -227,7 +227,7 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
 
   if (runs(settings, 'refresh')) {
     progress(
-      `measuring refresh-token grants on Lock at the default configuration: CPU of Lock and PostgreSQL, statements (${Math.max(settings.warmupS, REFRESH_WARMUP_S)} s warm-up + ${settings.durationS} s each, RS256 and ES256 ID tokens)…`,
+      `measuring refresh-token grants on Lock at the default configuration beside the bare oidc-provider, taking turns: CPU of Lock, PostgreSQL and the bare provider, statements (${Math.max(settings.warmupS, REFRESH_WARMUP_S)} s warm-up + ${settings.durationS} s each, RS256 and ES256 ID tokens)…`,
     );
     // As people run it (LOG_LEVEL=info, default limits), on a database of its own.
     const refreshDatabase = await postgres.createDatabase();
@@ -239,9 +239,12 @@ async function runBenchmarks(report: BenchReport, defer: (cleanup: () => Promise
       env: defaultConfigurationEnv(),
     });
     defer(() => refreshLock.stop());
+    const refreshBare = await startBareProvider(clientSecret);
+    defer(() => refreshBare.stop());
     const measure = (clientId: string) =>
       measureRefreshCost({
         lock: refreshLock,
+        bare: refreshBare,
         secret: clientSecret,
         password: clientSecret,
         activity: new DatabaseActivity(stats, refreshDatabase.name, postgres.statementsTracked),

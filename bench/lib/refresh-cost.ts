@@ -1,7 +1,8 @@
 // The rotating refresh_token grant's cost, as CPU time: Lock's (all its threads, and its event
 // loop alone) and PostgreSQL's (every process of the cluster, as backends, WAL writer and the like
 // all work for it), per refresh, and the statements PostgreSQL ran per refresh
-// (pg_stat_statements). Sign-ins and the warm-up's refreshes come first and are not counted.
+// (pg_stat_statements), beside the bare oidc-provider's CPU per refresh in the same slices. Sign-ins
+// and the warm-up's refreshes come first and are not counted.
 import type { DatabaseActivity, StatementCount } from './db-activity.ts';
 import { childPids, cpuTimeMs, eventLoopCpuTimeMs, summed } from './process-usage.ts';
 import type { ServerProcess } from './server-process.ts';
@@ -32,6 +33,10 @@ export interface RefreshCost {
   /** Statements run more rarely than that in the window: Lock's timers (rate-limit sync, …), not the refreshes. */
   backgroundStatements: number;
   top: StatementCount[];
+  /** The bare oidc-provider in the same slices (in memory, nothing of Lock's): oidc-provider's own floor. */
+  bare: { perSecond: number; cpuUs: number | undefined; eventLoopCpuUs: number | undefined };
+  /** Lock's CPU per refresh ÷ the bare provider's. */
+  lockToBare: number | undefined;
   problems: string[];
 }
 
@@ -116,8 +121,71 @@ export class RefreshChains {
   }
 }
 
+/** What one server did over its slices (refreshInTurns). */
+interface Turns {
+  latencies: number[];
+  seconds: number;
+  /** CPU of the server's processes, of their event loops, and of PostgreSQL's cluster, in ms. */
+  cpu: number;
+  loop: number;
+  pg: number;
+  bySlice: number[];
+}
+
+/** How long each server refreshes at a stretch when servers take turns. */
+const REFRESH_SLICE_S = 3;
+
+/**
+ * Servers taking turns (A B, B A, …) in REFRESH_SLICE_S slices of rotating refreshes for about
+ * `durationS` each: slices close in time see the same machine, which a run after a run does not
+ * (on a shared VM, CPU per refresh drifts by a quarter within minutes). PostgreSQL's CPU is charged
+ * to the server whose slice it was: only that one is loaded.
+ */
+async function refreshInTurns(
+  servers: readonly ServerProcess[],
+  chains: readonly RefreshChains[],
+  options: { durationS: number; postmasterPid: number },
+): Promise<Turns[]> {
+  const turns = servers.map(
+    (): Turns => ({ latencies: [], seconds: 0, cpu: 0, loop: 0, pg: 0, bySlice: [] }),
+  );
+  const rounds = Math.max(1, Math.round(options.durationS / REFRESH_SLICE_S));
+  for (let round = 0; round < rounds; round++) {
+    const order = [...servers.keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const pids = servers[index]!.processIds();
+      const cpuBefore = summed(pids, cpuTimeMs) ?? 0;
+      const loopBefore = summed(pids, eventLoopCpuTimeMs) ?? 0;
+      const pgBefore = postgresCpu(options.postmasterPid);
+      const started = performance.now();
+      const latencies = await chains[index]!.refreshFor(REFRESH_SLICE_S);
+      const turn = turns[index]!;
+      const cpu = (summed(pids, cpuTimeMs) ?? 0) - cpuBefore;
+      turn.seconds += (performance.now() - started) / 1000;
+      turn.latencies.push(...latencies);
+      turn.cpu += cpu;
+      turn.loop += (summed(pids, eventLoopCpuTimeMs) ?? 0) - loopBefore;
+      turn.pg += postgresCpuUsed(pgBefore, postgresCpu(options.postmasterPid));
+      if (latencies.length > 0) turn.bySlice.push((cpu * 1000) / latencies.length);
+    }
+  }
+  return turns;
+}
+
+/** µs per refresh of `ms` over a server's turns. */
+const perRefresh = (turns: Turns, ms: number) =>
+  turns.latencies.length === 0 ? Number.NaN : (ms * 1000) / turns.latencies.length;
+
+/**
+ * The rotating refresh grant on Lock, beside the bare oidc-provider (bench/bare-provider.ts: the
+ * same clients, keys and claim shape, in memory, nothing of Lock's) in the same slices: Lock's and
+ * PostgreSQL's CPU per refresh, the statements PostgreSQL ran per refresh, and the bare provider's
+ * CPU per refresh — the floor oidc-provider itself sets on this machine.
+ */
 export async function measureRefreshCost(options: {
   lock: ServerProcess;
+  bare: ServerProcess;
   secret: string;
   password: string;
   activity: DatabaseActivity;
@@ -129,48 +197,47 @@ export async function measureRefreshCost(options: {
   /** The web client signing in (its ID tokens' algorithm is the client's setting). */
   clientId?: string;
 }): Promise<RefreshCost> {
-  const { lock, activity } = options;
-  const chains = await RefreshChains.signIn(options);
-  const { problems } = chains;
+  const { lock, bare, activity } = options;
+  const servers = [lock, bare];
+  const chains = [
+    await RefreshChains.signIn(options),
+    await RefreshChains.signIn({ ...options, lock: bare }),
+  ];
   // Not counted: the same load for the warm-up first. A fresh process runs its first seconds of
   // refreshes through V8's interpreter and baseline compilers while its optimising compiler works
   // on threads of its own: measured in 5 s rounds from the start, Lock's CPU per refresh went
   // 1,418 → 1,262 → 1,114 → 1,204 → 1,004 → 1,002 → 1,008 → 949 µs. People run the process
   // that has been up for hours.
-  await chains.refreshFor(Math.max(options.warmupS, REFRESH_WARMUP_S));
+  for (const chain of chains) await chain.refreshFor(Math.max(options.warmupS, REFRESH_WARMUP_S));
 
   await activity.resetStatements();
-  const lockBefore = summed(lock.processIds(), cpuTimeMs);
-  const loopBefore = summed(lock.processIds(), eventLoopCpuTimeMs);
-  const pgBefore = postgresCpu(options.postmasterPid);
-  const started = performance.now();
-  const latencies = await chains.refreshFor(options.durationS);
-  const elapsedS = (performance.now() - started) / 1000;
-  const lockAfter = summed(lock.processIds(), cpuTimeMs);
-  const loopAfter = summed(lock.processIds(), eventLoopCpuTimeMs);
-  const pgUsed = postgresCpuUsed(pgBefore, postgresCpu(options.postmasterPid));
+  const [turns, bareTurns] = (await refreshInTurns(servers, chains, options)) as [Turns, Turns];
   const counts = await activity.statementCounts();
-  const refreshes = latencies.length;
-  latencies.sort((a, b) => a - b);
+  const refreshes = turns.latencies.length;
+  const latencies = turns.latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  const per = (ms: number | undefined) =>
-    ms === undefined || refreshes === 0 ? undefined : (ms * 1000) / refreshes;
-  const perRefresh = counts.filter(({ calls }) => calls >= refreshes * BACKGROUND_SHARE);
-  const statements = perRefresh.reduce((sum, { calls }) => sum + calls, 0);
+  const counted = counts.filter(({ calls }) => calls >= refreshes * BACKGROUND_SHARE);
+  const statements = counted.reduce((sum, { calls }) => sum + calls, 0);
   const background = counts.reduce((sum, { calls }) => sum + calls, 0) - statements;
+  const lockCpuUs = perRefresh(turns, turns.cpu);
+  const bareCpuUs = perRefresh(bareTurns, bareTurns.cpu);
   return {
     refreshes,
-    perSecond: refreshes / elapsedS,
+    perSecond: refreshes / turns.seconds,
     latencyMs: { p50: Math.round(at(0.5)), p99: Math.round(at(0.99)) },
-    lockCpuUs: per(lockBefore === undefined || lockAfter === undefined ? undefined : lockAfter - lockBefore),
-    lockEventLoopCpuUs: per(
-      loopBefore === undefined || loopAfter === undefined ? undefined : loopAfter - loopBefore,
-    ),
-    postgresCpuUs: per(pgUsed),
+    lockCpuUs,
+    lockEventLoopCpuUs: perRefresh(turns, turns.loop),
+    postgresCpuUs: perRefresh(turns, turns.pg),
     statements: counts.length === 0 || refreshes === 0 ? undefined : statements / refreshes,
     backgroundStatements: background,
     top: counts.slice(0, 8),
-    problems: [...new Set(problems)],
+    bare: {
+      perSecond: bareTurns.latencies.length / bareTurns.seconds,
+      cpuUs: bareCpuUs,
+      eventLoopCpuUs: perRefresh(bareTurns, bareTurns.loop),
+    },
+    lockToBare: lockCpuUs / bareCpuUs,
+    problems: [...new Set([...chains[0]!.problems, ...chains[1]!.problems.map((p) => `bare: ${p}`)])],
   };
 }
 
@@ -187,14 +254,10 @@ export interface RefreshComparison {
   problems: string[];
 }
 
-/** How long each server refreshes at a stretch when servers take turns. */
-const REFRESH_SLICE_S = 3;
-
 /**
- * Two or more Locks on one PostgreSQL taking turns (A B, B A, …) in 3 s slices of rotating
- * refreshes, after REFRESH_WARMUP_S of them each: CPU per refresh of each Lock and of PostgreSQL
- * during its slices. For a before/after of one change (bench/compare.ts): slices close in time
- * see the same machine, which a run after a run does not.
+ * Two or more Locks on one PostgreSQL taking turns in slices of rotating refreshes, after
+ * REFRESH_WARMUP_S of them each: CPU per refresh of each Lock and of PostgreSQL during its slices.
+ * For a before/after of one change (bench/compare.ts).
  */
 export async function compareRefreshCost(
   servers: readonly ServerProcess[],
@@ -210,47 +273,16 @@ export async function compareRefreshCost(
   const chains: RefreshChains[] = [];
   for (const lock of servers) chains.push(await RefreshChains.signIn({ ...options, lock }));
   for (const chain of chains) await chain.refreshFor(REFRESH_WARMUP_S);
-  const totals = servers.map(() => ({
-    refreshes: 0,
-    seconds: 0,
-    cpu: 0,
-    loop: 0,
-    pg: 0,
-    bySlice: [] as number[],
+  const turns = await refreshInTurns(servers, chains, options);
+  return turns.map((turn, index) => ({
+    refreshes: turn.latencies.length,
+    perSecond: turn.latencies.length / turn.seconds,
+    lockCpuUs: perRefresh(turn, turn.cpu),
+    lockEventLoopCpuUs: perRefresh(turn, turn.loop),
+    postgresCpuUs: perRefresh(turn, turn.pg),
+    lockCpuUsBySlice: turn.bySlice,
+    problems: [...new Set(chains[index]!.problems)],
   }));
-  const rounds = Math.max(1, Math.round(options.durationS / REFRESH_SLICE_S));
-  for (let round = 0; round < rounds; round++) {
-    const order = [...servers.keys()];
-    if (round % 2 === 1) order.reverse();
-    for (const index of order) {
-      const pids = servers[index]!.processIds();
-      const cpuBefore = summed(pids, cpuTimeMs) ?? 0;
-      const loopBefore = summed(pids, eventLoopCpuTimeMs) ?? 0;
-      const pgBefore = postgresCpu(options.postmasterPid);
-      const started = performance.now();
-      const refreshes = (await chains[index]!.refreshFor(REFRESH_SLICE_S)).length;
-      const total = totals[index]!;
-      const cpu = (summed(pids, cpuTimeMs) ?? 0) - cpuBefore;
-      total.seconds += (performance.now() - started) / 1000;
-      total.refreshes += refreshes;
-      total.cpu += cpu;
-      total.loop += (summed(pids, eventLoopCpuTimeMs) ?? 0) - loopBefore;
-      total.pg += postgresCpuUsed(pgBefore, postgresCpu(options.postmasterPid));
-      if (refreshes > 0) total.bySlice.push((cpu * 1000) / refreshes);
-    }
-  }
-  return totals.map((total, index) => {
-    const per = (ms: number) => (total.refreshes === 0 ? Number.NaN : (ms * 1000) / total.refreshes);
-    return {
-      refreshes: total.refreshes,
-      perSecond: total.refreshes / total.seconds,
-      lockCpuUs: per(total.cpu),
-      lockEventLoopCpuUs: per(total.loop),
-      postgresCpuUs: per(total.pg),
-      lockCpuUsBySlice: total.bySlice,
-      problems: [...new Set(chains[index]!.problems)],
-    };
-  });
 }
 
 const fixed = (value: number | undefined, digits = 0) =>
@@ -279,6 +311,7 @@ export function renderRefreshCost(cost: RefreshCost, concurrency: number, client
   const lines = [
     `rotating refresh_token grant, ${client}: ${cost.refreshes} refreshes, ${fixed(cost.perSecond)}/s here with ${concurrency} in flight (p50 ${cost.latencyMs.p50} ms, p99 ${cost.latencyMs.p99} ms)`,
     `  Lock CPU per refresh:        ${fixed(cost.lockCpuUs)} µs (event loop ${fixed(cost.lockEventLoopCpuUs)} µs)  target ≤ ${REFRESH_LOCK_CPU_TARGET_US} µs ${mark(cost.lockCpuUs, REFRESH_LOCK_CPU_TARGET_US)}`,
+    `  bare oidc-provider, same slices: ${fixed(cost.bare.cpuUs)} µs (event loop ${fixed(cost.bare.eventLoopCpuUs)} µs, ${fixed(cost.bare.perSecond)}/s), in memory with nothing of Lock's: Lock ÷ bare ${fixed(cost.lockToBare, 2)}`,
     `  PostgreSQL CPU per refresh:  ${fixed(cost.postgresCpuUs)} µs  target ≤ ${REFRESH_PG_CPU_TARGET_US} µs ${mark(cost.postgresCpuUs, REFRESH_PG_CPU_TARGET_US)}`,
     `  statements per refresh:      ${fixed(cost.statements, 2)}  target ≤ ${REFRESH_STATEMENTS_TARGET} ${mark(cost.statements, REFRESH_STATEMENTS_TARGET)}  (besides ${cost.backgroundStatements} of Lock's timers in the window, listed below with fewer than one per ${1 / BACKGROUND_SHARE} refreshes)`,
     `  implied on two dedicated cores (Lock + PostgreSQL, no load generator): 2,000,000 ÷ (Lock + PostgreSQL µs) = ${fixed(implied.cluster)}/s with LOCK_WORKERS=2; one Lock process, also ≤ 1,000,000 ÷ event-loop µs: ${fixed(implied.oneProcess)}/s`,

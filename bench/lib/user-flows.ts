@@ -51,10 +51,8 @@ export async function signInFlow(
     url.searchParams.set(name, value);
   const agent = new UserAgent(server.url);
   const page = await agent.follow(url.toString());
-  const form = readLoginForm(await page.response.text());
-  const submitted = await agent.follow(new URL(form.action, page.url!).toString(), {
-    form: { csrf: form.csrf, username: USERNAME, password },
-  });
+  // The bare oidc-provider approves at once and sends the browser straight back: no login form.
+  const submitted = page.left ? page : await submitLoginForm(agent, page, password);
   const code = submitted.left ? new URL(submitted.left).searchParams.get('code') : null;
   if (!code)
     throw new Error(`the sign-in did not end at the callback with a code (${submitted.response.status})`);
@@ -64,6 +62,17 @@ export async function signInFlow(
     { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT_URI, code_verifier: verifier },
     clientId,
   );
+}
+
+async function submitLoginForm(
+  agent: UserAgent,
+  page: Awaited<ReturnType<UserAgent['follow']>>,
+  password: string,
+) {
+  const form = readLoginForm(await page.response.text());
+  return agent.follow(new URL(form.action, page.url!).toString(), {
+    form: { csrf: form.csrf, username: USERNAME, password },
+  });
 }
 
 /** Runs `concurrency` loops of `step` for `durationS` seconds and reports completions per second. */
