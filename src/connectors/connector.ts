@@ -256,11 +256,36 @@ export interface ConnectorTypeModule<Type extends string = string, Schema extend
   };
 }
 
-/** A type's implementation, once its `load()` ran; a programming error (create before load) otherwise. */
-export function loadedImplementation<T>(type: string, implementation: T | undefined): T {
-  if (implementation === undefined)
-    throw new Error(`connector type ${type}: create() before load() (use the registry's buildConnectors)`);
-  return implementation;
+/** What a connector is built from: its stored row (config with its secrets opened) and the context. */
+export type ConnectorOptions = {
+  id: string;
+  name: string;
+  config: Record<string, unknown>;
+} & ConnectorContext;
+
+/**
+ * `load` and `create` for a type whose code is heavy (XML, LDAP, OpenID client libraries): its
+ * module is imported the first time a connector of the type is built, never before, and `build`
+ * makes the connector from that module. Creating before loading is a programming error.
+ */
+export function loadedOnDemand<Module>(
+  type: string,
+  importModule: () => Promise<Module>,
+  build: (module: Module, options: ConnectorOptions) => ConnectorInfo,
+): Required<Pick<ConnectorTypeModule, 'load' | 'create'>> {
+  let loaded: Module | undefined;
+  return {
+    load: async () => {
+      loaded ??= await importModule();
+    },
+    create: (stored, context) => {
+      if (loaded === undefined)
+        throw new Error(
+          `connector type ${type}: create() before load() (use the registry's buildConnectors)`,
+        );
+      return build(loaded, { ...stored, ...context });
+    },
+  };
 }
 
 /** The upstream failed (unreachable, timed out, misconfigured): not the user's fault. */

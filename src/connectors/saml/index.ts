@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { type ConnectorTypeModule, loadedImplementation } from '../connector.ts';
+import { type ConnectorTypeModule, loadedOnDemand } from '../connector.ts';
 import { samlClaimNames, samlConfigSchema } from './config.ts';
-import type * as Implementation from './saml-connector.ts';
-
-let implementation: typeof Implementation | undefined;
 
 /** Where a SAML connector's IdP metadata comes from: exactly one of a URL or the XML itself. */
 const idpMetadataImportSchema = z
@@ -17,20 +14,11 @@ const idpMetadataImportSchema = z
 export const saml = {
   type: 'saml',
   configSchema: samlConfigSchema,
-  load: async () => {
-    implementation ??= await import('./saml-connector.ts');
-  },
-  create: (stored, context) =>
-    new (loadedImplementation('saml', implementation).SamlConnector)({
-      id: stored.id,
-      name: stored.name,
-      config: stored.config,
-      db: context.db,
-      log: context.log,
-      issuer: context.issuer,
-      now: context.now,
-      ...(context.observeUpstream && { observeUpstream: context.observeUpstream }),
-    }),
+  ...loadedOnDemand(
+    'saml',
+    () => import('./saml-connector.ts'),
+    ({ SamlConnector }, options) => new SamlConnector(options),
+  ),
   // Lock's SP private keys never leave Lock (the IdP only ever sees signatures): none is bound to the IdP.
   upstreamSecrets: {
     target: ['idpMetadataUrl', 'idpMetadataFile', 'idpMetadataXml', 'idpEntityId'],
