@@ -73,7 +73,7 @@ export const VERIFIER_DEFAULTS = {
 } as const;
 
 /** The asymmetric JWS algorithms jose verifies; symmetric ones would let a public key sign tokens. */
-export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
+export const ASYMMETRIC_JWS_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -85,7 +85,8 @@ export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
   'ES512',
   'EdDSA',
   'Ed25519',
-]);
+] as const;
+export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_JWS_ALGORITHMS);
 
 /** A misconfigured verifier is a programming error: it fails at construction, naming the option. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {

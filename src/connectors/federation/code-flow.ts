@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { storedUpstreamIdentitySchema } from '../../model/upstream-identity.ts';
 import type { Queryable } from '../../store/pool.ts';
 import {
   savePendingUpstreamRequest,
@@ -100,14 +101,7 @@ const LOGIN_TTL_MS = 5 * 60_000;
 const STATE_LIMIT = 512;
 
 const storedLogin = z.object({
-  identity: z.object({
-    upstreamId: z.string(),
-    username: z.string(),
-    email: z.string().optional(),
-    name: z.string().optional(),
-    groups: z.array(z.string()),
-    claims: z.record(z.string(), z.unknown()).optional(),
-  }),
+  identity: storedUpstreamIdentitySchema,
   authnContextClassRef: z.string().optional(),
   amr: z.array(z.string()).optional(),
   authTime: z.number().int().optional(),
@@ -231,14 +225,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 function readLogin(outcome: unknown): UpstreamLogin {
   const { identity, authnContextClassRef, amr, authTime } = storedLogin.parse(outcome);
   return {
-    identity: {
-      upstreamId: identity.upstreamId,
-      username: identity.username,
-      ...(identity.email !== undefined && { email: identity.email }),
-      ...(identity.name !== undefined && { name: identity.name }),
-      groups: identity.groups,
-      ...(identity.claims !== undefined && { claims: identity.claims }),
-    },
+    identity,
     ...(authnContextClassRef !== undefined && { authnContextClassRef }),
     ...(amr !== undefined && { amr }),
     ...(authTime !== undefined && { authTime }),

@@ -1,23 +1,9 @@
 import { z } from 'zod';
 import { evenWithOtherProblems } from '../../model/schema-checks.ts';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../../verify/options.ts';
 import { claimMappingSchema } from '../federation/claim-mapping.ts';
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
-
-/** ID token signature algorithms Lock accepts from an upstream: asymmetric only (never none, never HS*). */
-export const ID_TOKEN_SIGNING_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
 
 /**
  * `connectors[].config` of `type: oidc`: sign-in through an upstream OpenID Connect provider (Entra
@@ -55,8 +41,8 @@ export const oidcConfigSchema = z
     trustEmail: z.boolean().default(false),
     /** A Lock refresh re-reads the person's claims and groups upstream at most this often, in seconds. */
     refreshInterval: seconds(0, 86_400).default(300),
-    /** Pins the ID token signature algorithm; by default what the upstream advertises, asymmetric only. */
-    idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+    /** Pins the ID token signature algorithm; by default what the upstream advertises, asymmetric only (never none, never HS*). */
+    idTokenSigningAlg: z.enum(ASYMMETRIC_JWS_ALGORITHMS).optional(),
     /** Leeway for the ID token's exp, iat and auth_time against Lock's clock. */
     clockToleranceSeconds: seconds(0, 300).default(30),
     /** Each call to the upstream (discovery, JWKS, token, userinfo): the login page says so beyond it. */

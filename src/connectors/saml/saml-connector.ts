@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { storedUpstreamIdentitySchema } from '../../model/upstream-identity.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Queryable } from '../../store/pool.ts';
 import { isKnownAssertionId, rememberAssertionId } from '../../store/saml-assertion-ids.ts';
@@ -79,14 +80,7 @@ type UnsolicitedOutcome = UnsolicitedLogin;
 type CompletedLogin = UpstreamLogin;
 
 const storedOutcome = z.object({
-  identity: z.object({
-    upstreamId: z.string(),
-    username: z.string(),
-    email: z.string().optional(),
-    name: z.string().optional(),
-    groups: z.array(z.string()),
-    claims: z.record(z.string(), z.unknown()).optional(),
-  }),
+  identity: storedUpstreamIdentitySchema,
   authnContextClassRef: z.string().optional(),
   /** The assertion's AuthnInstant, epoch seconds. */
   authTime: z.number().int().optional(),
@@ -530,7 +524,7 @@ function readStoredOutcome(outcome: unknown): CompletedLogin {
   const { identity, authnContextClassRef, authTime } = storedOutcome.parse(outcome);
   const amr = amrFor(authnContextClassRef);
   return {
-    identity: stripUndefined(identity),
+    identity,
     ...(authnContextClassRef !== undefined && { authnContextClassRef }),
     ...(amr.length > 0 && { amr }),
     ...(authTime !== undefined && { authTime }),
@@ -546,15 +540,4 @@ function targetFromRelayState(relayState: string | undefined, initiateLoginUri: 
   if (relayState === undefined || relayState === '' || !URL.canParse(relayState)) return undefined;
   const url = new URL(relayState);
   return url.origin === new URL(initiateLoginUri).origin && url.hash === '' ? url.toString() : undefined;
-}
-
-function stripUndefined(identity: z.output<typeof storedOutcome>['identity']): UpstreamIdentity {
-  return {
-    upstreamId: identity.upstreamId,
-    username: identity.username,
-    ...(identity.email !== undefined && { email: identity.email }),
-    ...(identity.name !== undefined && { name: identity.name }),
-    groups: identity.groups,
-    ...(identity.claims !== undefined && { claims: identity.claims }),
-  };
 }
