@@ -4,13 +4,15 @@
  * else (no database, no catalog, no middleware of Lock's). Run by bench/run.ts as a child process.
  *
  * Its web clients sign in as Lock's do (authorization code with PKCE, then rotating refreshes), but
- * every interaction is approved at once for the benchmark's user: no login page, no password.
+ * every interaction is approved at once for the benchmark's user: no login page, no password. What
+ * it stores it keeps in maps (bench/lib/bare-adapter.ts).
  *
  * Environment: PORT, ISSUER, BENCH_CLIENT_SECRET.
  */
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { bareAdapter } from './lib/bare-adapter.ts';
 import {
   ACCESS_TOKEN_TTL,
   CLIENT_ID,
@@ -69,6 +71,7 @@ const configuration: Configuration = {
     webClient(WEB_CLIENT_ID),
     webClient(WEB_ES256_CLIENT_ID, 'ES256'),
   ],
+  adapter: bareAdapter(),
   jwks: { keys: (await Promise.all(SIGNING_ALGS.map(privateJwk))) as never },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   features: {
