@@ -1,6 +1,7 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ConnectorInfo } from '../connectors/connector.ts';
+import type { Client } from '../model/client.ts';
 import type { LockAccount } from './accounts.ts';
 
 export interface SessionLimits {
@@ -67,67 +68,76 @@ export function signInPolicy(limits: SessionLimits, stepUp: StepUpLookups) {
   );
   // The session lacks what the client or account requires: prompt; if this very sign-in could not
   // give it, prompting again would loop, so refuse.
-  const requirement = (
-    name: string,
-    lacks: typeof lacksRequiredSecondFactor,
-    what: string,
-    refusal: string,
-  ) =>
-    new Check(
-      name,
-      `this client or account requires ${what}, which the session lacks`,
-      'login_required',
-      (ctx) => {
-        if (!lacks(ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
-        if (ctx.oidc.result?.login)
-          throw new errors.AccessDenied(`this client or account requires ${what}, ${refusal}`);
-        return Check.REQUEST_PROMPT;
-      },
+  for (const requirement of REQUIREMENTS)
+    login.checks.add(
+      new Check(
+        requirement.check,
+        `this client or account requires ${requirement.what}, which the session lacks`,
+        'login_required',
+        (ctx) => {
+          if (!lacks(requirement, ctx, limits, stepUp)) return Check.NO_NEED_TO_PROMPT;
+          if (ctx.oidc.result?.login)
+            throw new errors.AccessDenied(
+              `this client or account requires ${requirement.what}, ${requirement.refusal}`,
+            );
+          return Check.REQUEST_PROMPT;
+        },
+      ),
     );
-  login.checks.add(
-    requirement(
-      'second_factor_required',
-      lacksRequiredSecondFactor,
-      'a second factor',
-      'which this sign-in could not give',
-    ),
-  );
-  login.checks.add(
-    requirement('passkey_required', lacksRequiredPasskey, 'a passkey', 'which this sign-in did not use'),
-  );
   return policy;
 }
 
-/**
- * True when the session's account must show a second factor here and its sign-in did not. Only
- * Lock's own accounts are asked for one (TOTP, docs/totp.md); a directory's or an IdP's accounts
- * bring whatever their upstream checked, as before.
- */
-function lacksRequiredSecondFactor(
-  ctx: KoaContextWithOIDC,
-  limits: SessionLimits,
-  stepUp: StepUpLookups,
-): boolean {
-  const local = localSession(ctx, stepUp);
-  if (!local) return false;
-  const required =
-    (stepUp.catalog().clients.get(local.clientId)?.requireMfa ?? false) ||
-    local.account.roles.some((role) => limits.mfaRequiredRoles?.includes(role));
-  return required && !local.amr.some((method) => SECOND_FACTOR_AMR.includes(method));
+/** What a session must have shown when its client asks for it or its account holds one of the roles. */
+interface Requirement {
+  /** The login prompt's check. */
+  check: string;
+  what: string;
+  /** Why this very sign-in cannot satisfy it (asking again would loop). */
+  refusal: string;
+  requiredBy(client: Client): boolean;
+  roles(limits: SessionLimits): readonly string[] | undefined;
+  /** The RFC 8176 methods that satisfy it. */
+  amr: readonly string[];
 }
 
-/** True when the session's local account must have used a passkey here (requirePasskey, the roles) and did not. */
-function lacksRequiredPasskey(
+const REQUIREMENTS: readonly Requirement[] = [
+  {
+    check: 'second_factor_required',
+    what: 'a second factor',
+    refusal: 'which this sign-in could not give',
+    requiredBy: (client) => client.requireMfa,
+    roles: (limits) => limits.mfaRequiredRoles,
+    amr: SECOND_FACTOR_AMR,
+  },
+  {
+    check: 'passkey_required',
+    what: 'a passkey',
+    refusal: 'which this sign-in did not use',
+    requiredBy: (client) => client.requirePasskey,
+    roles: (limits) => limits.passkeyRequiredRoles,
+    amr: PASSKEY_AMR,
+  },
+];
+
+/**
+ * True when the session's account must show `requirement` here and its sign-in did not. Only
+ * Lock's own accounts are asked (TOTP, docs/totp.md; passkeys, docs/passkeys.md); a directory's or
+ * an IdP's accounts bring whatever their upstream checked, as before.
+ */
+function lacks(
+  requirement: Requirement,
   ctx: KoaContextWithOIDC,
   limits: SessionLimits,
   stepUp: StepUpLookups,
 ): boolean {
   const local = localSession(ctx, stepUp);
   if (!local) return false;
+  const client = stepUp.catalog().clients.get(local.clientId);
+  const roles = requirement.roles(limits);
   const required =
-    (stepUp.catalog().clients.get(local.clientId)?.requirePasskey ?? false) ||
-    local.account.roles.some((role) => limits.passkeyRequiredRoles?.includes(role));
-  return required && !local.amr.some((method) => PASSKEY_AMR.includes(method));
+    (client !== undefined && requirement.requiredBy(client)) ||
+    local.account.roles.some((role) => roles?.includes(role));
+  return required && !local.amr.some((method) => requirement.amr.includes(method));
 }
 
 /** The session's account, client and methods when the account is one of Lock's own (local). */
