@@ -147,8 +147,8 @@ describe('admin user list: a fixed number of statements per page, the same items
     }
 
     // The mix the equivalence test looks at (alice, bob and carol come from the fixture's file).
-    const alice = (await findUserByUsername(db, 'alice'))!; // editors (mapped role) + a direct role
-    await lockOutByName(db, 'ALICE'); // typed in capitals: the same account's lockout
+    // alice: editors (mapped role) + a direct role, locked out by her name typed in capitals.
+    await lockOutByName(db, 'ALICE');
     const bob = (await findUserByUsername(db, 'bob'))!;
     await addTotp(db, bob.id, 10, 3);
     const carol = (await findUserByUsername(db, 'carol'))!; // disabled

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { listAuditEvents, pruneAuditEvents } from '../../src/store/audit-events.ts';
-import { adminApi, serviceToken } from '../admin/admin-api.ts';
+import { adminApi } from '../admin/admin-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { postForm, type RunningLock, startLock } from '../helpers/lock.ts';
 import { API, appRolesAndApi } from '../helpers/login-fixtures.ts';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../../src/store/migrate.ts';
 import { createPool } from '../../src/store/pool.ts';
-import { requirePeerEnv } from '../peers/peer.ts';
 
 /** The suite's PostgreSQL, started once per run by test/run.ts. */
 function databaseServer(): Promise<string> {

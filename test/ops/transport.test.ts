@@ -94,7 +94,7 @@ describe('transport', () => {
       cert,
     );
     assert.equal(auth.status, 400);
-    const plain = await fetch(lock.issuer.replace('https:', 'http:') + '/healthz').catch(
+    const plain = await fetch(`${lock.issuer.replace('https:', 'http:')}/healthz`).catch(
       (error: Error) => error,
     );
     assert.ok(plain instanceof Error, 'no plain HTTP on the TLS port');
