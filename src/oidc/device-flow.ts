@@ -153,13 +153,21 @@ export function deviceFlowFeature(
 }
 
 /**
- * A user-code post from a browser without a live session (no cookie: a cross-site post, SameSite;
- * or a session that expired) makes oidc-provider fail with a TypeError as it saves the form's new
- * xsrf (a 500). Such a post starts the page afresh instead: a new session and form.
+ * The device pages reached from a browser without a live session (no cookie: a cross-site post,
+ * SameSite; a session that expired; a resume link `/device/<uid>` opened elsewhere or too late)
+ * make oidc-provider fail with a TypeError as it saves the error page's new xsrf into a session
+ * that was never stored (a 500). Such a request starts the page afresh instead: a new session and
+ * form. The user-code post (POST /device) and the resume (GET or HEAD /device/<uid>) are oidc-provider's
+ * two routes that render that page on an error.
  */
-export function deviceFormWithoutSession(): Koa.Middleware {
+export function devicePagesWithoutSession(): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || routeOf(ctx) !== '/device') return next();
+    const route = routeOf(ctx);
+    const devicePage =
+      ctx.method === 'POST'
+        ? route === '/device'
+        : (ctx.method === 'GET' || ctx.method === 'HEAD') && DEVICE_RESUME.test(route);
+    if (!devicePage) return next();
     try {
       await next();
     } catch (error) {
@@ -169,6 +177,9 @@ export function deviceFormWithoutSession(): Koa.Middleware {
     }
   };
 }
+
+/** oidc-provider's device resume route, `/device/:uid`, as routedPath spells it. */
+const DEVICE_RESUME = /^\/device\/[^/]+$/;
 
 /** Only the methods of the sign-in guard that count user codes. */
 export type UserCodeAttempts = Pick<BruteForceGuard, 'reserveUserCode' | 'releaseUserCode'>;

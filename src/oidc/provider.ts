@@ -24,7 +24,7 @@ import {
   announceInterval,
   type DevicePages,
   deviceFlowFeature,
-  deviceFormWithoutSession,
+  devicePagesWithoutSession,
   devicePolling,
   type UserCodeAttempts,
   userCodeBruteForce,
@@ -451,7 +451,7 @@ export function createProvider(options: ProviderOptions): Provider {
     });
   };
   for (const middleware of options.middleware) provider.use(middleware as never);
-  provider.use(deviceFormWithoutSession() as never);
+  provider.use(devicePagesWithoutSession() as never);
   if (options.userCodeAttempts)
     provider.use(userCodeBruteForce(options.userCodeAttempts, options.pages) as never);
   provider.use(devicePolling(options.pool, provider) as never);

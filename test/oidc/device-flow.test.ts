@@ -271,6 +271,17 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal(response.headers.get('location'), '/device');
   });
 
+  it('a resume link of the device page opened without a session starts the page afresh (no 500), however spelled', async () => {
+    // An expired or forwarded link to /device/<uid>, or a browser that lost its cookies: oidc-provider
+    // fails as it saves the error page's new xsrf into a session that was never stored.
+    for (const path of ['/device/made-up-uid', '/DEVICE/made-up-uid/', '/device/confirm', '/device/auth'])
+      for (const method of ['GET', 'HEAD']) {
+        const response = await fetch(`${lock.issuer}${path}`, { method, redirect: 'manual' });
+        assert.equal(response.status, 303, `${method} ${path}`);
+        assert.equal(response.headers.get('location'), '/device', `${method} ${path}`);
+      }
+  });
+
   it('a wrong user code shows an error on the page; right codes are not counted against the address', async () => {
     const agent = new UserAgent(lock.issuer);
     const wrong = await enterUserCode(agent, lock.issuer, 'BBBB-BBBB');
