@@ -157,8 +157,8 @@ export function deviceFlowFeature(
  * SameSite; a session that expired; a resume link `/device/<uid>` opened elsewhere or too late)
  * make oidc-provider fail with a TypeError as it saves the error page's new xsrf into a session
  * that was never stored (a 500). Such a request starts the page afresh instead: a new session and
- * form. The user-code post (POST /device) and the resume (GET or HEAD /device/<uid>) are oidc-provider's
- * two routes that render that page on an error.
+ * form. The user-code post (POST /device) and the resume (GET or HEAD /device/<uid>) are
+ * oidc-provider's two routes that render that page on an error.
  */
 export function devicePagesWithoutSession(): Koa.Middleware {
   return async (ctx, next) => {
