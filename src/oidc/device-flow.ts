@@ -157,29 +157,28 @@ export function deviceFlowFeature(
  * SameSite; a session that expired; a resume link `/device/<uid>` opened elsewhere or too late)
  * make oidc-provider fail with a TypeError as it saves the error page's new xsrf into a session
  * that was never stored (a 500). Such a request starts the page afresh instead: a new session and
- * form. The user-code post (POST /device) and the resume (GET or HEAD /device/<uid>) are
- * oidc-provider's two routes that render that page on an error.
+ * form. The route is the one oidc-provider dispatched to, whatever the path's spelling.
  */
 export function devicePagesWithoutSession(): Koa.Middleware {
   return async (ctx, next) => {
-    const route = routeOf(ctx);
-    const devicePage =
-      ctx.method === 'POST'
-        ? route === '/device'
-        : (ctx.method === 'GET' || ctx.method === 'HEAD') && DEVICE_RESUME.test(route);
-    if (!devicePage) return next();
     try {
       await next();
     } catch (error) {
-      if (!(error instanceof TypeError) || !/previously persisted Sessions/.test(error.message)) throw error;
+      const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
+      if (
+        !(error instanceof TypeError) ||
+        !DEVICE_PAGE_ROUTES.has(route ?? '') ||
+        !/previously persisted Sessions/.test(error.message)
+      )
+        throw error;
       ctx.status = 303;
       ctx.redirect('/device');
     }
   };
 }
 
-/** oidc-provider's device resume route, `/device/:uid`, as routedPath spells it. */
-const DEVICE_RESUME = /^\/device\/[^/]+$/;
+/** oidc-provider's routes that render the user-code page on an error: the code's post, the resume. */
+const DEVICE_PAGE_ROUTES = new Set(['code_verification', 'device_resume']);
 
 /** Only the methods of the sign-in guard that count user codes. */
 export type UserCodeAttempts = Pick<BruteForceGuard, 'reserveUserCode' | 'releaseUserCode'>;
