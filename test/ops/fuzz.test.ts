@@ -353,6 +353,33 @@ describe('fuzzing the public and admin endpoints', () => {
     );
   });
 
+  it('the device pages: the user-code form and resume links, with and without a session', async () => {
+    const devicePages = fc.oneof(
+      fc
+        .tuple(
+          withFuzzed({ xsrf: 'x', user_code: 'BCDF-GHJK' }, ['xsrf', 'user_code', 'confirm', 'abort']),
+          fc.constantFrom(...CONTENT_TYPES.slice(0, 4)),
+        )
+        .map(([body, contentType]) => ({ method: 'POST', path: '/device', body, contentType })),
+      withFuzzed({ user_code: 'BCDF-GHJK' }, ['user_code']).map((query) => ({
+        method: 'GET',
+        path: '/device',
+        query,
+      })),
+      fc
+        .tuple(encoded, fc.constantFrom('GET', 'HEAD', 'POST'))
+        .map(([uid, method]) => ({ method, path: `/device/${uid || 'x'}` })),
+    );
+    const page = await fetch(`${lock.issuer}/device`);
+    const session = page.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+    assert.match(session, /_session=/);
+    await noServerError(devicePages, 100);
+    await noServerError(devicePages, 100, session);
+  });
+
   it('every admin API route, with fuzzed path parameters, queries and JSON bodies', async () => {
     const templates: Record<string, Record<string, unknown>> = {
       '/roles': { name: 'fuzz_role', description: 'd' },
