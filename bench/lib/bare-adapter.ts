@@ -50,7 +50,7 @@ export function bareAdapter(): AdapterFactory {
         if (consumed.length > CONSUMED_KEPT) drop(consumed.shift()!);
       },
       async destroy(id) {
-        payloads.delete(key(id));
+        drop(key(id));
       },
       async revokeByGrantId(grantId) {
         for (const member of grantMembers.get(grantId) ?? []) payloads.delete(member);
