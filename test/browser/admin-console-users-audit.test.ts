@@ -410,6 +410,30 @@ describe('admin console: users, audit log and building blocks in Chromium', () =
     await page.getByText('No events match these filters.').waitFor();
   });
 
+  it('a section still loading when the admin moves on never draws over the next one', async () => {
+    // The connectors list answers slowly (held back in the browser, Lock itself untouched): the
+    // admin opens Connectors, then Audit log before it arrives; its late answer must not be drawn.
+    let heldBack = 0;
+    await page.route('**/admin/api/v1/connectors?*', async (route) => {
+      heldBack++;
+      await sleep(1500);
+      await route.continue();
+    });
+    try {
+      await page.goto(`${lock.issuer}/admin#/connectors`);
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('table', { name: 'Audit events' }).waitFor();
+      await page.waitForResponse('**/admin/api/v1/connectors?*');
+      await sleep(200);
+      assert.ok(heldBack >= 1, 'the connectors list was asked for');
+      assert.equal(await page.getByRole('table', { name: 'Audit events' }).count(), 1);
+      assert.equal(await page.getByRole('heading', { name: 'Connectors' }).count(), 0);
+      assert.match(await page.title(), /^Audit log/);
+    } finally {
+      await page.unroute('**/admin/api/v1/connectors?*');
+    }
+  });
+
   it('on a phone (390 px) the users and audit pages do not overflow sideways', async () => {
     const phone = await browser.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const small = await phone.newPage();

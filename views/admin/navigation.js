@@ -3,7 +3,7 @@
 // entity (read for its ETag, then DELETE with If-Match).
 import { withEtag } from './api.js';
 import { confirmAction } from './dialogs.js';
-import { showError, showOk } from './dom.js';
+import { show, showError, showOk } from './dom.js';
 
 /** @typedef {import('./api.js').OperationId} OperationId */
 
@@ -25,6 +25,33 @@ export function setRegion(/** @type {HTMLElement} */ region) {
 
 export function flashNow(/** @type {string} */ text) {
   if (state.region) showOk(state.region, text);
+}
+
+/**
+ * One drawing of the page: what the shell's router hands the page it draws. A page still loading
+ * when the person moves on must not draw over the next one, so its `show` and `setRegion` act
+ * only while it is the latest drawing.
+ * @typedef {{
+ *   show: (...content: Array<Node | Node[]>) => void,
+ *   setRegion: (region: HTMLElement) => void,
+ *   isCurrent: () => boolean,
+ * }} Drawing
+ */
+let drawings = 0;
+
+/** @returns {Drawing} */
+export function beginDrawing() {
+  const drawing = ++drawings;
+  const isCurrent = () => drawing === drawings;
+  return {
+    isCurrent,
+    show: (...content) => {
+      if (isCurrent()) show(...content);
+    },
+    setRegion: (region) => {
+      if (isCurrent()) setRegion(region);
+    },
+  };
 }
 
 /** @param {string} hash */

@@ -5,7 +5,7 @@ import { LoadError } from './api.js';
 import { completeSignIn, justSignedOut, session, signIn, signOut } from './auth.js';
 import { h, main, show, showOk } from './dom.js';
 import { errorState, loadingState } from './lists.js';
-import { state } from './navigation.js';
+import { beginDrawing, state } from './navigation.js';
 import { apisPage } from './pages/apis.js';
 import { auditPage } from './pages/audit.js';
 import { clientsPage } from './pages/clients.js';
@@ -18,7 +18,9 @@ import { samlPage } from './pages/saml.js';
 import { userDetailPage } from './pages/user-detail.js';
 import { usersPage } from './pages/users.js';
 
-/** @type {Record<string, () => Promise<void>>} */
+/** @typedef {import('./navigation.js').Drawing} Drawing */
+
+/** @type {Record<string, (draw: Drawing) => Promise<void>>} */
 const PAGES = {
   connectors: connectorsPage,
   clients: clientsPage,
@@ -30,11 +32,8 @@ const PAGES = {
 };
 
 /** Connector forms by type: #/connectors/<type>/<id or new>. */
-/** @type {Record<string, (id: string) => Promise<void>>} */
+/** @type {Record<string, (draw: Drawing, id: string) => Promise<void>>} */
 const CONNECTOR_PAGES = { ldap: ldapPage, saml: samlPage, oidc: oidcPage, oauth2: oauth2Page };
-
-/** Counts drawings, so that a page still loading when the person moved on does not report. */
-let drawn = 0;
 
 /** @param {string | undefined} section */
 function sectionTitle(section) {
@@ -51,22 +50,24 @@ async function route() {
   }
   state.region = null;
   const connectorPage = kind ? CONNECTOR_PAGES[kind] : undefined;
+  /** @type {((draw: Drawing) => Promise<void>) | undefined} */
   const page =
     section === 'connectors' && kind
-      ? connectorPage && (() => connectorPage(decodeURIComponent(id ?? 'new')))
+      ? connectorPage && ((draw) => connectorPage(draw, decodeURIComponent(id ?? 'new')))
       : section === 'users' && kind
-        ? () => userDetailPage(decodeURIComponent(kind))
+        ? (draw) => userDetailPage(draw, decodeURIComponent(kind))
         : PAGES[section ?? ''];
-  if (!page) return show(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
+  // A page still loading when the person moves on draws nothing (beginDrawing).
+  const drawing = beginDrawing();
+  if (!page) return drawing.show(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
   const message = state.flash;
   state.flash = '';
   // The previous page goes at once: a page that cannot load must not leave the last one on screen.
-  const drawing = ++drawn;
-  show(loadingState());
+  drawing.show(loadingState());
   try {
-    await page();
+    await page(drawing);
   } catch (error) {
-    if (drawing !== drawn) return;
+    if (!drawing.isCurrent()) return;
     const result =
       error instanceof LoadError
         ? error.result
@@ -80,7 +81,7 @@ async function route() {
     window.scrollTo(0, 0);
     return;
   }
-  if (drawing !== drawn) return;
+  if (!drawing.isCurrent()) return;
   document.title = `${main().querySelector('h1')?.textContent ?? 'Console'} · Lock admin`;
   if (message) {
     const region = state.region ?? main().querySelector('[aria-live]');

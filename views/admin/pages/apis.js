@@ -5,8 +5,8 @@
 import { api } from '../api.js';
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
 import { roleChoices, selectedFirst } from '../choices.js';
-import { field, formChecked, formList, formValue, h, list, owner, show, showError } from '../dom.js';
-import { flash, route, setRegion } from '../navigation.js';
+import { field, formChecked, formList, formValue, h, list, owner, showError } from '../dom.js';
+import { flash, route } from '../navigation.js';
 import {
   detailForm,
   entityList,
@@ -22,9 +22,10 @@ import {
 
 const TOKEN_FORMAT_LABELS = { jwt: 'JWT (verified offline with the JWKS)', opaque: 'Opaque (introspected)' };
 
-export async function apisPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function apisPage(draw) {
   const [id] = subPath();
-  return id === undefined ? apiList() : apiDetail(id);
+  return id === undefined ? apiList(draw) : apiDetail(draw, id);
 }
 
 async function apiFormChoices() {
@@ -127,7 +128,8 @@ function resourceBody(form, current) {
   return body;
 }
 
-async function apiList() {
+/** @param {import('../navigation.js').Drawing} draw */
+async function apiList(draw) {
   const choices = await apiFormChoices();
   const region = h('div', { 'aria-live': 'polite' });
   /** @type {import('./entity-detail.js').EntityListOptions<Resource>['columns']} */
@@ -169,15 +171,18 @@ async function apiList() {
     flash(`API ${created.data.id} created.`);
     await route();
   });
-  show(h('h1', {}, 'APIs'), region, apis, form);
-  setRegion(region);
+  draw.show(h('h1', {}, 'APIs'), region, apis, form);
+  draw.setRegion(region);
   await apis.loaded;
 }
 
-/** @param {string} id */
-async function apiDetail(id) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id
+ */
+async function apiDetail(draw, id) {
   const [result, choices] = await Promise.all([api('getResource', { params: { id } }), apiFormChoices()]);
-  if (!result.ok) return notFoundPage(`API ${id}`, result, '#/apis', 'Back to APIs');
+  if (!result.ok) return notFoundPage(draw, `API ${id}`, result, '#/apis', 'Back to APIs');
   const resource = result.data;
   const what = `API ${id}`;
   const editable = !resource.managedBy;
@@ -201,6 +206,7 @@ async function apiDetail(id) {
     },
   });
   showDetail(
+    draw,
     {
       back: '#/apis',
       backLabel: 'APIs',

@@ -4,7 +4,7 @@
 // same filters exported as CSV by the server.
 import { api, expectOk } from '../api.js';
 import { signInChart } from '../chart.js';
-import { field, formValue, h, show, showError } from '../dom.js';
+import { field, formValue, h, showError } from '../dom.js';
 import { pagedList } from '../lists.js';
 import { go, hashQuery } from '../navigation.js';
 
@@ -55,7 +55,8 @@ function detailsOf(e) {
     .join(' — ');
 }
 
-export async function auditPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function auditPage(draw) {
   const params = hashQuery();
   const filter = apiFilter(params);
   const chartData = expectOk(await api('signInsPerHour'));
@@ -138,7 +139,7 @@ export async function auditPage() {
       api('listAuditEvents', { query: { ...filter, limit, ...(cursor && { cursor }) } }),
     empty: filtered ? 'No events match these filters.' : 'No events yet.',
   });
-  show(
+  draw.show(
     h('h1', {}, 'Audit log'),
     signInChart(chartData, 'Sign-ins and failures per hour, last 7 days'),
     h('h2', {}, 'Events'),

@@ -3,8 +3,8 @@
 // or delete it (#/clients/<client id>). A secret is shown once, in the secret dialog.
 import { api } from '../api.js';
 import { confirmAction, showSecret } from '../dialogs.js';
-import { h, owner, show, showError } from '../dom.js';
-import { flash, go, route, setRegion } from '../navigation.js';
+import { h, owner, showError } from '../dom.js';
+import { flash, go, route } from '../navigation.js';
 import { clientBody, clientChoices, clientFields } from './client-form.js';
 import {
   detailForm,
@@ -19,9 +19,10 @@ import {
 
 /** @typedef {import('../openapi').Client} Client */
 
-export async function clientsPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function clientsPage(draw) {
   const [clientId] = subPath();
-  return clientId === undefined ? clientList() : clientDetail(clientId);
+  return clientId === undefined ? clientList(draw) : clientDetail(draw, clientId);
 }
 
 /** @param {Client} c */
@@ -45,7 +46,8 @@ const secretOnce = (clientId, secret) =>
     filename: `${clientId}-secret.txt`,
   });
 
-async function clientList() {
+/** @param {import('../navigation.js').Drawing} draw */
+async function clientList(draw) {
   const choices = await clientChoices();
   const region = h('div', { 'aria-live': 'polite' });
   /** @type {import('./entity-detail.js').EntityListOptions<Client>['columns']} */
@@ -91,15 +93,18 @@ async function clientList() {
     go(hashOf('clients', created.data.clientId));
     if (created.data.clientSecret) await secretOnce(created.data.clientId, created.data.clientSecret);
   });
-  show(h('h1', {}, 'Clients'), region, clients, form);
-  setRegion(region);
+  draw.show(h('h1', {}, 'Clients'), region, clients, form);
+  draw.setRegion(region);
   await clients.loaded;
 }
 
-/** @param {string} clientId */
-async function clientDetail(clientId) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} clientId
+ */
+async function clientDetail(draw, clientId) {
   const [result, choices] = await Promise.all([api('getClient', { params: { clientId } }), clientChoices()]);
-  if (!result.ok) return notFoundPage(`Client ${clientId}`, result, '#/clients', 'Back to clients');
+  if (!result.ok) return notFoundPage(draw, `Client ${clientId}`, result, '#/clients', 'Back to clients');
   const client = result.data;
   let etag = result.etag;
   const what = `client ${clientId}`;
@@ -147,6 +152,7 @@ async function clientDetail(clientId) {
   }
 
   showDetail(
+    draw,
     {
       back: '#/clients',
       backLabel: 'Clients',

@@ -4,7 +4,7 @@
 // connection test on the draft, and saving (the server tests again and answers with the report
 // when the test fails; a 412 says someone else changed it).
 import { api } from '../api.js';
-import { field, h, show } from '../dom.js';
+import { field, h } from '../dom.js';
 import { flash, go } from '../navigation.js';
 import { testReport } from './connectors.js';
 import { deleteEntity, saveFailed } from './entity-detail.js';
@@ -18,16 +18,17 @@ export const lockIssuer = () => `${location.origin}${location.pathname.replace(/
 /**
  * The connector `id` edited, with its ETag; on a failure the page says so and this gives undefined.
  * `id` = `new`: an empty draft of `blank`.
+ * @param {import('../navigation.js').Drawing} draw
  * @param {string} id
  * @param {Partial<Connector>} blank
  * @returns {Promise<{ current: Partial<Connector> & { config: Record<string, unknown>, setSecrets: string[] }, etag: string | null } | undefined>}
  */
-export async function loadConnector(id, blank) {
+export async function loadConnector(draw, id, blank) {
   if (id === 'new')
     return { current: { id: '', name: '', setSecrets: [], config: {}, ...blank }, etag: null };
   const result = await api('getConnector', { params: { id } });
   if (!result.ok) {
-    show(
+    draw.show(
       h('h1', {}, 'Connector'),
       h('p', { class: 'alert error', role: 'alert' }, result.data?.error ?? 'Not found'),
       h('a', { class: 'button', href: '#/connectors' }, 'Back to connectors'),

@@ -3,7 +3,7 @@
 // and the connection test report the connector forms show too.
 import { api } from '../api.js';
 import { allItems } from '../choices.js';
-import { h, owner, show, showError } from '../dom.js';
+import { h, owner, showError } from '../dom.js';
 import { dataTable, rowButton } from '../lists.js';
 import { go } from '../navigation.js';
 
@@ -29,7 +29,8 @@ function serverOf(c) {
   return '';
 }
 
-export async function connectorsPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function connectorsPage(draw) {
   // Every connector, not a page of them: their order is the login order this list shows.
   const items = await allItems('listConnectors');
   const region = h('div');
@@ -69,7 +70,7 @@ export async function connectorsPage() {
     items,
     'Connectors, in login order',
   );
-  show(
+  draw.show(
     h('h1', {}, 'Connectors'),
     h(
       'p',

@@ -5,9 +5,9 @@
 // change. Field errors, dialogs and lists are the console's building blocks (dom.js, dialogs.js, lists.js).
 import { api } from '../api.js';
 import { confirmAction } from '../dialogs.js';
-import { h, owner, show, showError } from '../dom.js';
+import { h, owner, showError } from '../dom.js';
 import { pagedList } from '../lists.js';
-import { flash, go, hashQuery, route, setRegion } from '../navigation.js';
+import { flash, go, hashQuery, route } from '../navigation.js';
 
 /** @typedef {import('../api.js').OperationId} OperationId */
 /** @typedef {import('../openapi').Operations} Operations */
@@ -89,13 +89,14 @@ export const readOnlyNote = (managedBy) =>
 
 /**
  * The page of an entity that could not be read (deleted meanwhile, or a mistyped address).
+ * @param {import('../navigation.js').Drawing} draw
  * @param {string} heading
  * @param {{ status: number, data: import('../openapi').ProblemDetails | null }} result
  * @param {string} back
  * @param {string} backLabel
  */
-export function notFoundPage(heading, result, back, backLabel) {
-  show(
+export function notFoundPage(draw, heading, result, back, backLabel) {
+  draw.show(
     h('h1', {}, heading),
     h(
       'p',
@@ -223,17 +224,18 @@ export function detailForm({ label, fields, editable, region, what, save, saved,
 /**
  * Draws a detail page: the way back, the heading with its owner, why it is read-only if it is,
  * then the content; `region` takes the page's messages.
+ * @param {import('../navigation.js').Drawing} draw
  * @param {{ back: string, backLabel: string, name: string, title: string, managedBy: 'config' | 'builtin' | null, region: HTMLElement }} page
  * @param {Array<Node | Node[]>} content
  */
-export function showDetail({ back, backLabel, name, title, managedBy, region }, ...content) {
-  show(
+export function showDetail(draw, { back, backLabel, name, title, managedBy, region }, ...content) {
+  draw.show(
     backLink(back, backLabel, name),
     h('h1', {}, title, ' ', owner(managedBy)),
     readOnlyNote(managedBy),
     ...content,
   );
-  setRegion(region);
+  draw.setRegion(region);
 }
 
 /**

@@ -2,7 +2,7 @@
 // The OpenID Connect and OAuth 2.0 connector forms: create or edit, the redirect URI to register at
 // the upstream, "Test connection" on the draft, save (the server tests again and answers with the
 // report when the test fails). Secrets are write-only: an empty field keeps the stored one.
-import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
+import { field, formChecked, formValue, h, list, rawValue } from '../dom.js';
 import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
 import { fieldGroup } from './entity-detail.js';
 
@@ -92,19 +92,26 @@ const OAUTH2 = {
   ],
 };
 
-/** @param {string} id the connector's id, or `new` */
-export const oidcPage = (id) => federationPage(OIDC, id);
-
-/** @param {string} id the connector's id, or `new` */
-export const oauth2Page = (id) => federationPage(OAUTH2, id);
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id the connector's id, or `new`
+ */
+export const oidcPage = (draw, id) => federationPage(draw, OIDC, id);
 
 /**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id the connector's id, or `new`
+ */
+export const oauth2Page = (draw, id) => federationPage(draw, OAUTH2, id);
+
+/**
+ * @param {import('../navigation.js').Drawing} draw
  * @param {Kind} kind
  * @param {string} id
  */
-async function federationPage(kind, id) {
+async function federationPage(draw, kind, id) {
   const isNew = id === 'new';
-  const loaded = await loadConnector(id, {});
+  const loaded = await loadConnector(draw, id, {});
   if (!loaded) return;
   const { current, etag } = loaded;
   const c = current.config;
@@ -251,5 +258,5 @@ async function federationPage(kind, id) {
       }),
     }),
   );
-  show(h('h1', {}, isNew ? `New ${kind.title}` : `${kind.title} ${current.id}`), form);
+  draw.show(h('h1', {}, isNew ? `New ${kind.title}` : `${kind.title} ${current.id}`), form);
 }

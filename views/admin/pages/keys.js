@@ -1,13 +1,14 @@
 // @ts-check
 // Signing keys: list with their state, and rotate.
 import { api, expectOk } from '../api.js';
-import { h, show, showError, table } from '../dom.js';
-import { flash, route, setRegion } from '../navigation.js';
+import { h, showError, table } from '../dom.js';
+import { flash, route } from '../navigation.js';
 
 /** @param {string | null | undefined} iso */
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 
-export async function keysPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function keysPage(draw) {
   const { items } = expectOk(await api('listSigningKeys'));
   const region = h('div', { 'aria-live': 'polite' });
   const rows = items.map((k) =>
@@ -42,11 +43,11 @@ export async function keysPage() {
     },
     'Rotate keys',
   );
-  show(
+  draw.show(
     h('h1', {}, 'Signing keys'),
     h('div', { class: 'toolbar' }, rotate),
     region,
     table(['Key ID', 'Algorithm', 'State', 'Created', 'Signs from', 'Unpublished at'], rows),
   );
-  setRegion(region);
+  draw.setRegion(region);
 }

@@ -3,7 +3,7 @@
 // again and answers with the report when the test fails), delete. The group search modes come from
 // the API document; what every connector form shares is in connector-form.js.
 import { optionsOf, requestSchema, schemaAt } from '../api-document.js';
-import { field, formChecked, formValue, h, list, rawValue, show } from '../dom.js';
+import { field, formChecked, formValue, h, list, rawValue } from '../dom.js';
 import { connectorActions, identityFields, loadConnector } from './connector-form.js';
 import { fieldGroup } from './entity-detail.js';
 
@@ -18,11 +18,14 @@ const GROUP_MODE_LABELS = {
   adInChain: 'AD in-chain (nested)',
 };
 
-/** @param {string} id the connector's id, or `new` */
-export async function ldapPage(id) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id the connector's id, or `new`
+ */
+export async function ldapPage(draw, id) {
   const isNew = id === 'new';
   const [loaded, schema] = await Promise.all([
-    loadConnector(id, { config: { startTLS: true, userSearch: {}, groupSearch: {} } }),
+    loadConnector(draw, id, { config: { startTLS: true, userSearch: {}, groupSearch: {} } }),
     requestSchema('createConnector'),
   ]);
   if (!loaded) return;
@@ -178,5 +181,5 @@ export async function ldapPage(id) {
       saved: (connector) => ({ message: `Connector ${connector.id} saved.`, next: '#/connectors' }),
     }),
   );
-  show(h('h1', {}, isNew ? 'New LDAP connector' : `LDAP connector ${current.id}`), form);
+  draw.show(h('h1', {}, isNew ? 'New LDAP connector' : `LDAP connector ${current.id}`), form);
 }

@@ -91,15 +91,16 @@ export async function mappingForm() {
 }
 
 /**
+ * @param {import('../navigation.js').Drawing} draw
  * @param {string} connector
  * @param {string} group
  */
-export async function mappingDetail(connector, group) {
+export async function mappingDetail(draw, connector, group) {
   const [result, roles] = await Promise.all([
     api('getRoleMapping', { params: { connector, group } }),
     roleChoices(),
   ]);
-  if (!result.ok) return notFoundPage(`Mapping of ${group}`, result, '#/roles', 'Back to roles');
+  if (!result.ok) return notFoundPage(draw, `Mapping of ${group}`, result, '#/roles', 'Back to roles');
   const mapping = result.data;
   const what = `the mapping of ${group}`;
   const editable = !mapping.managedBy;
@@ -136,6 +137,7 @@ export async function mappingDetail(connector, group) {
     },
   });
   showDetail(
+    draw,
     {
       back: '#/roles',
       backLabel: 'Roles & mappings',

@@ -3,22 +3,24 @@
 // page to edit or delete it (#/roles/role/<name>) — and the role mappings (role-mappings.js).
 import { api } from '../api.js';
 import { allItems } from '../choices.js';
-import { field, formValue, h, owner, show, showError } from '../dom.js';
+import { field, formValue, h, owner, showError } from '../dom.js';
 import { dataTable } from '../lists.js';
-import { flash, flashNow, route, setRegion } from '../navigation.js';
+import { flash, flashNow, route } from '../navigation.js';
 import { detailForm, hashOf, notFoundPage, openLink, showDetail, subPath } from './entity-detail.js';
 import { mappingDetail, mappingForm, mappingList } from './role-mappings.js';
 
 /** @typedef {import('../openapi').Role} Role */
 
-export async function rolesPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function rolesPage(draw) {
   const [kind, ...rest] = subPath();
-  if (kind === 'role' && rest[0] !== undefined) return roleDetail(rest[0]);
-  if (kind === 'mapping' && rest.length === 2) return mappingDetail(rest[0] ?? '', rest[1] ?? '');
-  return roleList();
+  if (kind === 'role' && rest[0] !== undefined) return roleDetail(draw, rest[0]);
+  if (kind === 'mapping' && rest.length === 2) return mappingDetail(draw, rest[0] ?? '', rest[1] ?? '');
+  return roleList(draw);
 }
 
-async function roleList() {
+/** @param {import('../navigation.js').Drawing} draw */
+async function roleList(draw) {
   // Every role, not a page of them: their order is what this list shows and changes.
   const [roleItems, newMapping] = await Promise.all([allItems('listRoles'), mappingForm()]);
   const region = h('div', { 'aria-live': 'polite' });
@@ -104,7 +106,7 @@ async function roleList() {
     flash(`Role ${created.data.name} created.`);
     await route();
   });
-  show(
+  draw.show(
     h('h1', {}, 'Roles & mappings'),
     region,
     h('h2', {}, 'Roles, in priority order'),
@@ -119,14 +121,17 @@ async function roleList() {
     mappings,
     newMapping,
   );
-  setRegion(region);
+  draw.setRegion(region);
   await mappings.loaded;
 }
 
-/** @param {string} name */
-async function roleDetail(name) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} name
+ */
+async function roleDetail(draw, name) {
   const result = await api('getRole', { params: { name } });
-  if (!result.ok) return notFoundPage(`Role ${name}`, result, '#/roles', 'Back to roles');
+  if (!result.ok) return notFoundPage(draw, `Role ${name}`, result, '#/roles', 'Back to roles');
   const role = result.data;
   const what = `role ${name}`;
   const editable = !role.managedBy;
@@ -164,6 +169,7 @@ async function roleDetail(name) {
     },
   });
   showDetail(
+    draw,
     {
       back: '#/roles',
       backLabel: 'Roles & mappings',

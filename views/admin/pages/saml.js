@@ -4,7 +4,7 @@
 // before the connector exists, so the IdP's administrator can be given them at once. Re-import the
 // IdP's metadata, download Lock's SP metadata, delete (connector-form.js).
 import { api } from '../api.js';
-import { field, formValue, h, owner, show, showError } from '../dom.js';
+import { field, formValue, h, owner, showError } from '../dom.js';
 import { connectorActions, identityFields, loadConnector, lockIssuer } from './connector-form.js';
 import { fieldGroup } from './entity-detail.js';
 
@@ -32,10 +32,13 @@ export function serviceProviderUrls(id, spEntityId) {
   };
 }
 
-/** @param {string} id the connector's id, or `new` */
-export async function samlPage(id) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id the connector's id, or `new`
+ */
+export async function samlPage(draw, id) {
   const isNew = id === 'new';
-  const loaded = await loadConnector(id, {});
+  const loaded = await loadConnector(draw, id, {});
   if (!loaded) return;
   const { current, etag } = loaded;
   const c = /** @type {Partial<SamlConfig>} */ (current.config);
@@ -179,7 +182,7 @@ export async function samlPage(id) {
       }),
     }),
   );
-  show(
+  draw.show(
     h('h1', {}, isNew ? 'New SAML connector' : `SAML connector ${id}`, ' ', owner(current.managedBy)),
     sp,
     form,

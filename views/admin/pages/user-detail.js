@@ -5,9 +5,9 @@
 // sign out everywhere, disable, delete — those that would lock someone out are disabled with the
 // reason.
 import { api, expectOk } from '../api.js';
-import { field, formList, formValue, h, owner, show, showError } from '../dom.js';
+import { field, formList, formValue, h, owner, showError } from '../dom.js';
 import { dataTable, rowButton } from '../lists.js';
-import { flash, route, setRegion } from '../navigation.js';
+import { flash, route } from '../navigation.js';
 import {
   deleteUser,
   protectedBecause,
@@ -29,8 +29,11 @@ import { pickerChoices } from './users.js';
 /** @typedef {import('./user-actions.js').UserApp} UserApp */
 /** @typedef {import('../openapi').Operations['replaceUser']['body']} UserInput */
 
-/** @param {string} id */
-export async function userDetailPage(id) {
+/**
+ * @param {import('../navigation.js').Drawing} draw
+ * @param {string} id
+ */
+export async function userDetailPage(draw, id) {
   const [read, choices, passkeys, apps] = await Promise.all([
     api('getUser', { params: { id } }),
     pickerChoices(),
@@ -182,7 +185,7 @@ export async function userDetailPage(id) {
       : h('p', { class: 'muted' }, 'No application holds access to this account.'),
   );
 
-  show(
+  draw.show(
     h('p', { class: 'crumbs' }, h('a', { href: '#/users' }, 'Users & groups'), ' › ', u.username),
     h('h1', {}, u.username, ' ', owner(u.managedBy), u.you && h('span', { class: 'badge' }, 'you')),
     region,
@@ -209,5 +212,5 @@ export async function userDetailPage(id) {
     appList,
     form,
   );
-  setRegion(region);
+  draw.setRegion(region);
 }

@@ -2,9 +2,9 @@
 // Users & groups: local users a page at a time (search, state, safe actions; each opens its own
 // page), a new user with groups and roles picked from the API, and the groups.
 import { api, expectOk } from '../api.js';
-import { field, formList, formValue, h, owner, rawValue, show, showError } from '../dom.js';
+import { field, formList, formValue, h, owner, rawValue, showError } from '../dom.js';
 import { pagedList, rowButton } from '../lists.js';
-import { flash, go, hashQuery, setRegion } from '../navigation.js';
+import { flash, go, hashQuery } from '../navigation.js';
 import { groupForm, groupTable } from './groups.js';
 import {
   protectedBecause,
@@ -29,7 +29,8 @@ export async function pickerChoices() {
   };
 }
 
-export async function usersPage() {
+/** @param {import('../navigation.js').Drawing} draw */
+export async function usersPage(draw) {
   const search = hashQuery().get('search') ?? '';
   const choices = await pickerChoices();
   const region = h('div', { 'aria-live': 'polite' });
@@ -123,7 +124,7 @@ export async function usersPage() {
     flash(`User ${created.data.username} created.`);
     go(`#/users/${encodeURIComponent(created.data.id)}`);
   });
-  show(
+  draw.show(
     h('h1', {}, 'Users & groups'),
     region,
     h('h2', {}, 'Local users'),
@@ -133,6 +134,6 @@ export async function usersPage() {
     groupTable(choices.groups, region),
     groupForm(region),
   );
-  setRegion(region);
+  draw.setRegion(region);
   await users.loaded;
 }
