@@ -434,6 +434,30 @@ describe('admin console: users, audit log and building blocks in Chromium', () =
     }
   });
 
+  it('a search answered after a later one never replaces its results', async () => {
+    await openUsers();
+    const search = page.getByRole('searchbox', { name: 'Search users' });
+    // The first search's answer is held back in the browser until after the second's has arrived.
+    await page.route('**/admin/api/v1/users?*q=alice*', async (route) => {
+      await sleep(1500);
+      await route.continue();
+    });
+    try {
+      await search.fill('alice');
+      await search.press('Enter');
+      await search.fill('bob');
+      await search.press('Enter');
+      const users = page.getByRole('table', { name: 'Local users' });
+      await users.getByRole('link', { name: 'bob' }).waitFor();
+      await page.waitForResponse('**/admin/api/v1/users?*q=alice*');
+      await sleep(200);
+      assert.equal(await users.getByRole('link', { name: 'bob' }).count(), 1);
+      assert.equal(await users.getByRole('link', { name: 'alice' }).count(), 0);
+    } finally {
+      await page.unroute('**/admin/api/v1/users?*q=alice*');
+    }
+  });
+
   it('on a phone (390 px) the users and audit pages do not overflow sideways', async () => {
     const phone = await browser.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const small = await phone.newPage();

@@ -36,7 +36,7 @@ import { h } from './dom.js';
  * @returns {HTMLElement & { reload: () => Promise<void>, loaded: Promise<void> }}
  */
 export function pagedList(options) {
-  const { columns, load, caption, searchLabel, limit = 25 } = options;
+  const { columns, caption, searchLabel, limit = 25 } = options;
   let q = options.q ?? '';
   /** Cursors of the pages before this one (the first page's is undefined). */
   /** @type {Array<string | undefined>} */
@@ -46,18 +46,22 @@ export function pagedList(options) {
   const body = h('div', { class: 'list-body', 'aria-live': 'polite', 'aria-busy': 'false' });
   const pager = h('nav', { class: 'pager', 'aria-label': `${caption ?? 'List'} pages`, hidden: true });
 
+  // Counts the loads: one answered after a later search or page was asked for is not drawn.
+  let loads = 0;
   const draw = async () => {
+    const mine = ++loads;
     body.setAttribute('aria-busy', 'true');
     body.replaceChildren(loadingState());
     pager.hidden = true;
-    /** @type {Awaited<ReturnType<typeof load>>} */
+    /** @type {Awaited<ReturnType<typeof options.load>>} */
     let result;
     try {
-      result = await load({ q, cursor, limit });
+      result = await options.load({ q, cursor, limit });
     } catch (error) {
       result = { ok: false, status: 0, data: null, etag: null };
       console.warn(error);
     }
+    if (mine !== loads) return;
     body.setAttribute('aria-busy', 'false');
     if (!result.ok) {
       body.replaceChildren(errorState(result, draw));
