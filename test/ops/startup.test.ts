@@ -13,6 +13,7 @@ import { startLock } from '../helpers/lock.ts';
 interface Started {
   child: ChildProcess;
   ready: Promise<{ port: number }>;
+  stdout: () => string;
   stderr: () => string;
 }
 
@@ -21,24 +22,30 @@ after(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** `node src/main.ts` as a user runs it, resolving when its log says it is ready. */
-function startProcess(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-  });
+/**
+ * `node src/main.ts` as a user runs it (or `command`, e.g. `npm start`), resolving when its log says
+ * it is ready.
+ */
+function startProcess(
+  env: Record<string, string>,
+  [command, ...args]: [string, ...string[]] = [process.execPath, 'src/main.ts'],
+): Started {
+  const child = spawn(command, args, { env: { ...process.env, LOG_LEVEL: 'info', ...env } });
   children.push(child);
+  let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk) => {
     stderr += chunk;
   });
   const ready = new Promise<{ port: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'Lock is ready') resolve({ port: entry.port! });
+      stdout += `${line}\n`;
+      const entry = line.startsWith('{') ? (JSON.parse(line) as { msg: string; port?: number }) : undefined;
+      if (entry?.msg === 'Lock is ready') resolve({ port: entry.port! });
     });
     child.on('close', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
-  return { child, ready, stderr: () => stderr };
+  return { child, ready, stdout: () => stdout, stderr: () => stderr };
 }
 
 const stop = async (started: Started) => {
@@ -76,6 +83,23 @@ describe('start-up and shutdown', () => {
     );
     assert.equal(await stop(a), 0, 'SIGTERM shuts down cleanly');
     assert.equal(await stop(b), 0);
+    await database.drop();
+  });
+
+  it('npm start passes a SIGTERM sent to npm on to Lock, which drains and stops', async () => {
+    const database = await createTestDatabase({ migrated: false });
+    const keysDir = await mkdtemp(join(tmpdir(), 'lock-keys-'));
+    const started = startProcess({ DATABASE_URL: database.url, LOCK_KEYS_DIR: keysDir, PORT: '0' }, [
+      'npm',
+      'start',
+      '--silent',
+    ]);
+    const { port } = await started.ready;
+    // To npm's own pid, as a supervisor that runs `npm start` sends it.
+    started.child.kill('SIGTERM');
+    await once(started.child, 'exit');
+    assert.match(started.stdout(), /"msg":"stopped"/, 'Lock itself was told to stop');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing answers on its port');
     await database.drop();
   });
 
