@@ -39,11 +39,19 @@ const PASSKEY_AMR = ['hwk', 'swk'];
 const epoch = () => Math.floor(Date.now() / 1000);
 
 /**
+ * How long a session nobody has signed in to is kept: one that only holds a form's token (the
+ * device page's, the logout prompt's), which any anonymous request can have Lock store. Ten
+ * minutes, a device code's lifetime; a sign-in in it gives it the full lifetime.
+ */
+const ANONYMOUS_SESSION_SECONDS = 10 * 60;
+
+/**
  * oidc-provider saves the session on every request that uses it: each save extends it by the idle
  * timeout, never past the maximum age counted from sign-in.
  */
 export function sessionTtl(limits: SessionLimits) {
-  return (_ctx: KoaContextWithOIDC, session: { loginTs?: number }) => {
+  return (_ctx: KoaContextWithOIDC, session: { loginTs?: number; accountId?: string }) => {
+    if (!session.accountId) return Math.min(limits.idleSeconds, ANONYMOUS_SESSION_SECONDS);
     const loginTs = session.loginTs ?? epoch();
     const remaining = loginTs + limits.maxAgeSeconds - epoch();
     return Math.max(1, Math.min(limits.idleSeconds, remaining));

@@ -7,7 +7,7 @@ export interface RateLimitSettings {
   token: number;
   /** Per client, on POST /token/introspection. */
   introspection: number;
-  /** Per address, on /auth. */
+  /** Per address, on /auth and the logout endpoint (/session/end, …/confirm). */
   authorization: number;
   /** Per address, on the login form. */
   login: number;
@@ -15,7 +15,7 @@ export interface RateLimitSettings {
   interaction?: number;
   /** Per address, on a SAML connector's endpoints (ACS, SP metadata); optional: 0 when absent. */
   saml?: number;
-  /** Per address, on the device authorization endpoint and the user-code page; optional: 0 when absent. */
+  /** Per address, on the device authorization endpoint and the device pages; optional: 0 when absent. */
   device?: number;
   /** Per address, on POST /reg (dynamic client registration); optional: 0 when absent. */
   registration?: number;
@@ -35,7 +35,10 @@ const byAddress = (ctx: Koa.Context) => ctx.ip;
 // Password posts, second-factor codes and passkey assertions: one budget for every try at a credential.
 const LOGIN_FORM = /^\/interaction\/[^/]+\/(login|totp|passkey\/verify|totp\/passkey\/verify)$/;
 const SAML_ENDPOINT = /^\/saml\/[^/]+\/(acs|metadata)$/;
-const DEVICE_ENDPOINT = /^\/device(\/auth)?$/;
+// The device authorization endpoint (/device/auth), the user-code page and its resume (/device/<uid>).
+const DEVICE_ENDPOINT = /^\/device(\/[^/]+)?$/;
+// Each page view of these stores a session for its form's token (session-policy.ts): counted.
+const BROWSER_METHODS = new Set(['GET', 'HEAD', 'POST']);
 const MAIL_LINK_POST = /^\/(reset|verify-email)(\/[^/]+)?$/;
 
 /**
@@ -64,9 +67,12 @@ export function rateLimitRules(
       keyOf: clientOf,
     },
     {
+      // The logout prompt too: like /auth, anyone can load it, and it stores a session for its form.
       name: 'authorization:address',
       limit: settings.authorization,
-      appliesTo: (method, path) => (method === 'GET' || method === 'POST') && path === '/auth',
+      appliesTo: (method, path) =>
+        BROWSER_METHODS.has(method) &&
+        (path === '/auth' || path === '/session/end' || path === '/session/end/confirm'),
       keyOf: byAddress,
     },
     {
@@ -97,10 +103,11 @@ export function rateLimitRules(
       keyOf: byAddress,
     },
     {
-      // RFC 8628 §5.1: user codes are short; the brute-force guard counts wrong ones, this caps the pace.
+      // RFC 8628 §5.1: user codes are short; the brute-force guard counts wrong ones, this caps the
+      // pace, and the page views that store a session for the form.
       name: 'device:address',
       limit: settings.device ?? 0,
-      appliesTo: (method, path) => method === 'POST' && DEVICE_ENDPOINT.test(path),
+      appliesTo: (method, path) => BROWSER_METHODS.has(method) && DEVICE_ENDPOINT.test(path),
       keyOf: byAddress,
     },
     {
